@@ -1,0 +1,55 @@
+// One build for every target: the extension host, the CLI, the trainer programs and the webviews.
+// `--watch` rebuilds on change, `--production` minifies and drops source maps.
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+const node = { ...common, platform: 'node', target: 'node20', format: 'cjs' };
+
+const targets = [
+  { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
+  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  {
+    ...common,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'esm',
+    entryPoints: { welcome: 'src/webviews/welcome/main.ts' },
+    outdir: 'dist/webviews',
+  },
+];
+
+/** The trainer's Python programs ship as they are, beside the bundles. */
+function copyTrainerPrograms() {
+  mkdirSync('dist/trainer', { recursive: true });
+  for (const file of readdirSync('src/trainer').filter((name) => name.endsWith('.py'))) {
+    cpSync(`src/trainer/${file}`, `dist/trainer/${file}`);
+  }
+}
+
+const copyPlugin = {
+  name: 'copy-trainer',
+  setup(build) {
+    build.onEnd(() => copyTrainerPrograms());
+  },
+};
+
+rmSync('dist', { recursive: true, force: true });
+if (watch) {
+  const contexts = await Promise.all(targets.map((t) => esbuild.context({ ...t, plugins: [copyPlugin] })));
+  await Promise.all(contexts.map((c) => c.watch()));
+  process.stdout.write('esbuild: watching for changes\n');
+} else {
+  await Promise.all(targets.map((t) => esbuild.build(t)));
+  copyTrainerPrograms();
+}

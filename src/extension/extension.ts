@@ -1,0 +1,48 @@
+import * as vscode from 'vscode';
+import type { EnvironmentView } from '../core/protocol/welcome';
+import { registerCommands } from './commands';
+import { describeError, Log } from './log';
+import { PythonEnvironmentService } from './pythonEnvironmentService';
+import { WelcomePanel } from './welcomePanel';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = new Log();
+  context.subscriptions.push(log);
+  try {
+    const version = String((context.extension.packageJSON as { version?: unknown }).version);
+    const environment = new PythonEnvironmentService(vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer', 'probe.py').fsPath, log);
+    const welcome = new WelcomePanel(context.extensionUri, version, environment, log);
+    context.subscriptions.push(
+      environment,
+      welcome,
+      // Its welcome content shows while the tree is empty; later issues fill the sidebar.
+      vscode.window.registerTreeDataProvider('cnnLab.start', { getChildren: () => [], getTreeItem: (item: vscode.TreeItem) => item }),
+      registerCommands({
+        'cnnLab.showWelcome': () => welcome.show(),
+        'cnnLab.checkEnvironment': () => checkEnvironment(environment, log),
+        'cnnLab.showLog': () => log.show(),
+      }),
+    );
+    log.info(`CNN Lab ${version} activated`);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`CNN Lab could not start: ${describeError(error)}`);
+    throw error;
+  }
+}
+
+/** Searches again, tells the user what was found, and returns it (the integration tests read it). */
+async function checkEnvironment(environment: PythonEnvironmentService, log: Log): Promise<EnvironmentView> {
+  environment.refresh();
+  const view = await environment.view();
+  if (view.type === 'found' && view.environment.torch) {
+    void vscode.window.showInformationMessage(`CNN Lab: PyTorch ${view.environment.torch.version} with ${view.interpreter}, training on ${view.device}.`);
+  } else {
+    const problem = view.type === 'found' ? `${view.interpreter} runs, but cannot import torch` : 'no Python interpreter was found';
+    // Not awaited: the command answers at once; the buttons act whenever the user clicks.
+    void vscode.window.showWarningMessage(`CNN Lab: ${problem}. Install PyTorch or set cnnLab.pythonPath.`, 'Open Setting', 'Show Log').then((choice) => {
+      if (choice === 'Open Setting') void vscode.commands.executeCommand('workbench.action.openSettings', 'cnnLab.pythonPath');
+      if (choice === 'Show Log') log.show();
+    });
+  }
+  return view;
+}

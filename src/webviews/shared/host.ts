@@ -1,0 +1,39 @@
+// The webview's end of the host connection: validated incoming messages and the ready handshake.
+import { type Schema, safeParse } from '../../core/schema';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+export interface HostConnection<ToHost> {
+  post(message: ToHost): void;
+}
+
+/** Listens for the host's messages, dropping any that do not match `inbound`, then says `ready`. */
+export function connectToHost<ToWebview, ToHost extends { type: string }>(
+  inbound: Schema<ToWebview>,
+  onMessage: (message: ToWebview) => void,
+): HostConnection<ToHost> {
+  const api = acquireVsCodeApi();
+  window.addEventListener('message', (event: MessageEvent<unknown>) => {
+    const parsed = safeParse(inbound, event.data);
+    if (parsed.ok) onMessage(parsed.value);
+  });
+  const connection: HostConnection<ToHost> = { post: (message) => api.postMessage(message) };
+  api.postMessage({ type: 'ready' });
+  return connection;
+}
+
+/** Builds an element; text goes in as text, never as HTML. */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  element.append(...children);
+  return element;
+}

@@ -1,0 +1,323 @@
+// Runs CNN Lab inside a real VS Code: code-server (VS Code 1.139 served to a browser) on Node 24,
+// with Debian's Chromium driven by playwright-core. See ../shared/recipes/real-vscode-host.md.
+//
+//   node test/host/run.mjs          run the integration suites in the extension host, print results
+//   node test/host/run.mjs --open   open the examples workspace with the welcome page, and keep serving
+//
+// In-host tests reach this driver over a loopback HTTP "bridge" (CNN_LAB_DRIVER_URL) to take
+// screenshots, read webview DOM through Playwright and use the command palette like a user.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const cache = process.env.CNN_LAB_CACHE ?? join(root, '.cache');
+const output = join(root, '.test-output');
+const open = process.argv.includes('--open');
+const suiteTimeoutMs = Number(process.env.CNN_LAB_SUITE_TIMEOUT_MS ?? 15 * 60_000);
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const log = (text) => process.stdout.write(`${text}\n`);
+
+function setUpHost() {
+  const setup = spawnSync('bash', [join(root, 'scripts/setup-host.sh')], { stdio: 'inherit' });
+  if (setup.status !== 0) throw new Error('installing the VS Code host failed (scripts/setup-host.sh)');
+}
+
+async function bundleSuites() {
+  const suite = join(output, 'integration', 'suite.js');
+  await esbuild.build({
+    entryPoints: [join(root, 'test/integration/index.ts')],
+    outfile: suite,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    sourcemap: 'inline',
+    external: ['vscode', 'mocha'],
+    logLevel: 'warning',
+  });
+  return suite;
+}
+
+/** A fresh profile, extensions folder and workspace for every run, so runs never leak into each other. */
+function prepareProfile(workspaceSource, theme) {
+  const base = join(output, 'host');
+  rmSync(base, { recursive: true, force: true });
+  const extensions = join(base, 'extensions');
+  const userData = join(base, 'user-data');
+  const workspace = join(base, 'workspace');
+  mkdirSync(extensions, { recursive: true });
+  mkdirSync(join(userData, 'User'), { recursive: true });
+  cpSync(workspaceSource, workspace, { recursive: true });
+  // code-server records the folder's contents in these and would mark new links as removed.
+  for (const stale of ['extensions.json', '.obsolete']) rmSync(join(extensions, stale), { force: true });
+  symlinkSync(root, join(extensions, `${manifest.publisher}.${manifest.name}-${manifest.version}`));
+  if (!open) symlinkSync(join(root, 'test/host/runner'), join(extensions, 'cnn-lab.cnn-lab-test-runner-0.0.1'));
+  writeFileSync(
+    join(userData, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'workbench.colorTheme': theme,
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        'chat.disableAIFeatures': true,
+        'telemetry.telemetryLevel': 'off',
+        'update.mode': 'none',
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'extensions.ignoreRecommendations': true,
+        'git.enabled': false,
+        'window.commandCenter': false,
+      },
+      null,
+      2,
+    ),
+  );
+  return { extensions, userData, workspace };
+}
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function startCodeServer(profile, port, env) {
+  const node24 = join(cache, 'node24/node_modules/node/bin/node');
+  const entry = join(cache, 'code-server/node_modules/code-server/out/node/entry.js');
+  const args = [
+    entry,
+    '--auth', 'none',
+    '--bind-addr', `127.0.0.1:${port}`,
+    '--extensions-dir', profile.extensions,
+    '--user-data-dir', profile.userData,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-getting-started-override',
+    ...(process.env.CNN_LAB_WORKSPACE_TRUST === 'on' ? [] : ['--disable-workspace-trust']),
+    profile.workspace,
+  ];
+  const child = spawn(node24, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const lines = [];
+  const keep = (chunk) => lines.push(...chunk.toString().split('\n').filter(Boolean));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const listening = new Promise((resolveListening, reject) => {
+    const timer = setTimeout(() => reject(new Error(`code-server did not start:\n${lines.join('\n')}`)), 60_000);
+    child.stdout.on('data', (chunk) => {
+      if (chunk.toString().includes('HTTP server listening')) {
+        clearTimeout(timer);
+        resolveListening();
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`code-server exited (${code}):\n${lines.join('\n')}`)));
+  });
+  return { child, listening, lines };
+}
+
+async function openWorkbench(port, workspace, headless) {
+  const browser = await chromium.launch({
+    executablePath: process.env.CNN_LAB_CHROMIUM ?? '/usr/bin/chromium',
+    headless,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  const consoleMessages = [];
+  page.on('console', (message) => consoleMessages.push({ type: message.type(), text: message.text() }));
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  return { browser, page, consoleMessages };
+}
+
+/** Finds the innermost frame of the CNN Lab webview whose <body data-cnnlab-view> is `view`. */
+async function webviewFrame(page, view) {
+  for (const frame of page.frames()) {
+    const found = await frame.evaluate(() => document.body?.dataset.cnnlabView).catch(() => undefined);
+    if (found === view) return frame;
+  }
+  throw new Error(`no "${view}" webview is open`);
+}
+
+async function runFromPalette(page, title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** The bridge: POST /<action> with a JSON body; answers JSON. Loopback only. */
+function startBridge(workbench, figures) {
+  const screenshots = join(output, 'screenshots');
+  mkdirSync(screenshots, { recursive: true });
+  const actions = {
+    screenshot: async ({ name }) => {
+      if (!/^[\w-]+$/.test(name)) throw new Error(`bad screenshot name ${name}`);
+      const path = join(screenshots, `${name}.png`);
+      await workbench.page.screenshot({ path });
+      return { path };
+    },
+    webview: async ({ view, expression }) => ({ value: await (await webviewFrame(workbench.page, view)).evaluate(expression) }),
+    click: async ({ view, selector }) => {
+      await (await webviewFrame(workbench.page, view)).click(selector);
+      return {};
+    },
+    palette: async ({ title }) => {
+      await runFromPalette(workbench.page, title);
+      return {};
+    },
+    console: async () => ({ messages: workbench.consoleMessages }),
+    figure: async ({ name, value }) => {
+      figures.push(`${name}: ${value}`);
+      return {};
+    },
+  };
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', async () => {
+      const action = actions[request.url.slice(1)];
+      try {
+        if (!action) throw new Error(`unknown bridge action ${request.url}`);
+        const result = await action(JSON.parse(body || '{}'));
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+      } catch (error) {
+        response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error?.message ?? error));
+      }
+    });
+  });
+  return new Promise((resolveBridge) => server.listen(0, '127.0.0.1', () => resolveBridge({ server, url: `http://127.0.0.1:${server.address().port}` })));
+}
+
+/** Prints the runner's JSON lines as they arrive; resolves with the final stats. */
+async function followResults(resultFile, codeServer) {
+  const deadline = Date.now() + suiteTimeoutMs;
+  let printed = 0;
+  for (;;) {
+    const lines = existsSync(resultFile) ? readFileSync(resultFile, 'utf8').split('\n').filter(Boolean) : [];
+    for (const line of lines.slice(printed)) {
+      const event = JSON.parse(line);
+      if (event.event === 'suite') log(`\n  ${event.title}`);
+      if (event.event === 'pass') log(`    ✔ ${event.title} (${event.duration} ms)`);
+      if (event.event === 'fail') log(`    ✘ ${event.title}\n${event.error.replace(/^/gm, '        ')}`);
+      if (event.event === 'end') return event.stats;
+    }
+    printed = lines.length;
+    if (Date.now() > deadline) throw new Error(`the suites did not finish within ${suiteTimeoutMs / 60_000} minutes`);
+    if (codeServer.child.exitCode !== null) throw new Error(`code-server exited during the run:\n${codeServer.lines.slice(-30).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function stop(codeServer, workbench) {
+  return Promise.allSettled([
+    workbench?.browser.close(),
+    new Promise((r) => {
+      if (codeServer.child.exitCode !== null) return r();
+      codeServer.child.once('exit', r);
+      try {
+        process.kill(-codeServer.child.pid, 'SIGTERM');
+      } catch {
+        r();
+      }
+      setTimeout(() => {
+        try {
+          process.kill(-codeServer.child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+        r();
+      }, 5000);
+    }),
+  ]);
+}
+
+async function runSuites() {
+  const suite = await bundleSuites();
+  const resultFile = join(output, 'integration', 'results.jsonl');
+  rmSync(resultFile, { force: true });
+  const profile = prepareProfile(join(root, 'examples'), 'Default Dark Modern');
+  const figures = [];
+  const workbench = {};
+  const bridge = await startBridge(workbench, figures);
+  const port = await freePort();
+  const started = Date.now();
+  const codeServer = startCodeServer(profile, port, {
+    CNN_LAB_TEST_SUITE: suite,
+    CNN_LAB_TEST_RESULT: resultFile,
+    CNN_LAB_MOCHA: createRequire(import.meta.url).resolve('mocha'),
+    CNN_LAB_DRIVER_URL: bridge.url,
+    CNN_LAB_REPO: root,
+  });
+  try {
+    await codeServer.listening;
+    Object.assign(workbench, await openWorkbench(port, profile.workspace, true));
+    log(`VS Code ${JSON.parse(readFileSync(join(cache, 'code-server/node_modules/code-server/lib/vscode/product.json'), 'utf8')).version} (code-server) is up in ${Date.now() - started} ms; running the suites in its extension host`);
+    const stats = await followResults(resultFile, codeServer);
+    log(`\n  ${stats.passes} passing, ${stats.failures} failing (${((Date.now() - started) / 1000).toFixed(1)} s in the real extension host)`);
+    if (figures.length) log(`  figures: ${figures.join('; ')}`);
+    log(`  screenshots: ${join(output, 'screenshots')}`);
+    return stats.failures === 0 && stats.passes > 0;
+  } catch (error) {
+    const exthostLog = spawnSync('bash', ['-c', `tail -n 40 $(ls -t $(find '${profile.userData}/logs' -name 'exthost*.log' -o -name 'remoteexthost.log') 2>/dev/null | head -1) 2>/dev/null`], { encoding: 'utf8' }).stdout;
+    log(`\n${error.message}\n--- extension host log (tail) ---\n${exthostLog}`);
+    return false;
+  } finally {
+    await stop(codeServer, workbench.browser ? workbench : undefined);
+    bridge.server.close();
+  }
+}
+
+async function openForUser() {
+  const profile = prepareProfile(join(root, 'examples'), process.env.CNN_LAB_THEME ?? 'Default Dark Modern');
+  const port = Number(process.env.CNN_LAB_PORT ?? 8420);
+  const codeServer = startCodeServer(profile, port, {});
+  await codeServer.listening;
+  const headless = !process.env.DISPLAY;
+  const workbench = await openWorkbench(port, profile.workspace, headless);
+  await runFromPalette(workbench.page, 'CNN Lab: Show Welcome');
+  const frame = await waitFor(() => webviewFrame(workbench.page, 'welcome'));
+  await frame.waitForSelector('#root[aria-busy="false"]', { timeout: 60_000 });
+  mkdirSync(join(output, 'screenshots'), { recursive: true });
+  const shot = join(output, 'screenshots', 'start.png');
+  await workbench.page.screenshot({ path: shot });
+  log(`CNN Lab is running in VS Code ${headless ? '(headless: no display)' : 'in Chromium'}.`);
+  log(`  Open  http://127.0.0.1:${port}/?folder=${encodeURIComponent(profile.workspace)}  in a browser.`);
+  log(`  What it shows now: ${shot}`);
+  log('  Press Ctrl+C to stop.');
+  const shutdown = () => stop(codeServer, workbench).then(() => process.exit(0));
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  if (process.env.CNN_LAB_OPEN_SECONDS) setTimeout(shutdown, Number(process.env.CNN_LAB_OPEN_SECONDS) * 1000);
+}
+
+async function waitFor(attempt, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+setUpHost();
+if (open) {
+  await openForUser();
+} else {
+  process.exitCode = (await runSuites()) ? 0 : 1;
+}

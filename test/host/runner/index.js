@@ -1,0 +1,31 @@
+// Runs a bundled mocha suite inside the extension host, with the real `vscode` module, as
+// @vscode/test-electron's --extensionTestsPath would. code-server has no such flag, so this
+// extension, linked beside CNN Lab by test/host/run.mjs, starts the suite when the host activates
+// it. Each result is appended to a JSON-lines file that the driver prints as it goes.
+const fs = require('node:fs');
+
+exports.activate = function activate() {
+  const { CNN_LAB_TEST_SUITE: suite, CNN_LAB_TEST_RESULT: resultFile, CNN_LAB_MOCHA: mochaPath } = process.env;
+  if (!suite || !resultFile || !mochaPath) return;
+  const write = (event) => fs.appendFileSync(resultFile, `${JSON.stringify(event)}\n`);
+  const Mocha = require(mochaPath);
+
+  class LineReporter extends Mocha.reporters.Base {
+    constructor(runner, options) {
+      super(runner, options);
+      runner.on('suite', (s) => s.title && write({ event: 'suite', title: s.title }));
+      runner.on('pass', (t) => write({ event: 'pass', title: t.title, duration: t.duration }));
+      runner.on('fail', (t, error) => write({ event: 'fail', title: t.fullTitle(), error: String(error && (error.stack || error.message || error)) }));
+      runner.once('end', () => write({ event: 'end', stats: this.stats }));
+    }
+  }
+
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, reporter: LineReporter });
+  mocha.addFile(suite);
+  try {
+    mocha.run();
+  } catch (error) {
+    write({ event: 'fail', title: 'loading the suite', error: String(error && error.stack) });
+    write({ event: 'end', stats: { passes: 0, failures: 1 } });
+  }
+};

@@ -1,0 +1,4 @@
+// The integration suites, bundled into one file that runs inside the extension host. Listed
+// explicitly, in order: the first suite measures activation before anything else activates CNN Lab.
+import './activation.integration.test';
+import './welcome.integration.test';

@@ -1,0 +1,37 @@
+// In-host tests reach the driver (test/host/run.mjs) over loopback HTTP: screenshots, the webview
+// DOM through Playwright, and the command palette as a user types it.
+const driverUrl = process.env['CNN_LAB_DRIVER_URL'];
+
+async function call<T>(action: string, body: object = {}): Promise<T> {
+  if (!driverUrl) throw new Error('CNN_LAB_DRIVER_URL is not set: run the suites with test/host/run.mjs');
+  const response = await fetch(`${driverUrl}/${action}`, { method: 'POST', body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`driver ${action}: ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+export const workbench = {
+  screenshot: (name: string) => call<{ path: string }>('screenshot', { name }),
+  /** Evaluates a JavaScript expression inside the named CNN Lab webview and returns its JSON value. */
+  evaluate: async <T>(view: string, expression: string) => (await call<{ value: T }>('webview', { view, expression })).value,
+  click: (view: string, selector: string) => call('click', { view, selector }),
+  runFromPalette: (title: string) => call('palette', { title }),
+  consoleMessages: async () => (await call<{ messages: { type: string; text: string }[] }>('console')).messages,
+  /** A measured figure, printed in the run's summary. */
+  figure: (name: string, value: string) => call('figure', { name, value }),
+
+  /** Polls `expression` in the webview until it is truthy, then returns its value. */
+  async waitFor<T>(view: string, expression: string, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown;
+    for (;;) {
+      try {
+        const value = await workbench.evaluate<T>(view, expression);
+        if (value) return value;
+      } catch (error) {
+        lastError = error;
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting in the ${view} webview for ${expression}${lastError ? ` (${String(lastError)})` : ''}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  },
+};
