@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -14,7 +15,7 @@ export default tseslint.config(
   },
   {
     // The core is shared by the host, the CLI, the trainer, the webviews and plain-Node tests.
-    files: ['src/core/**', 'src/cli/**', 'test/unit/**'],
+    files: ['src/core/**', 'src/cli/**', 'src/trainer/**', 'test/unit/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'The core must not depend on VS Code.' }] }],
     },
@@ -32,9 +33,13 @@ export default tseslint.config(
     },
   },
   {
-    // Build and test scripts print to the terminal.
+    // Build and harness scripts run in Node; the driver also hands functions to the browser.
     files: ['esbuild.mjs', 'test/host/**'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', setTimeout: 'readonly', URL: 'readonly', fetch: 'readonly' } },
-    rules: { 'no-console': 'off', '@typescript-eslint/no-require-imports': 'off' },
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['test/host/runner/**'],
+    languageOptions: { sourceType: 'commonjs' },
   },
 );

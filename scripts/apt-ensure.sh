@@ -2,6 +2,10 @@
 # Installs the Debian packages named on the command line that are not installed yet.
 # Needs root (or sudo) only when something is missing, so repeated runs are quick and quiet.
 set -euo pipefail
+if ! command -v dpkg-query >/dev/null; then
+  echo "cnn-lab: not a Debian system; make sure these (or their equivalents) are installed: $*" >&2
+  exit 0
+fi
 missing=()
 for pkg in "$@"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then

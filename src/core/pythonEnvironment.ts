@@ -8,6 +8,8 @@ import { safeParse } from './schema';
 export type { PythonEnvironment };
 
 export class PythonProbeError extends Error {
+  override readonly name = 'PythonProbeError';
+
   constructor(readonly interpreter: string, message: string) {
     super(message);
   }

@@ -2,6 +2,8 @@
 // validates and types a value, so a message is declared once and its TypeScript type is inferred.
 
 export class SchemaError extends Error {
+  override readonly name = 'SchemaError';
+
   constructor(readonly path: string, readonly problem: string) {
     super(`${path || 'value'}: ${problem}`);
   }
@@ -26,7 +28,7 @@ export function safeParse<T>(schema: Schema<T>, value: unknown): ParseResult<T> 
 }
 
 function describe(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)?.slice(0, 40)}`;
 }

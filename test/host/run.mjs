@@ -21,11 +21,14 @@ const output = join(root, '.test-output');
 const open = process.argv.includes('--open');
 const suiteTimeoutMs = Number(process.env.CNN_LAB_SUITE_TIMEOUT_MS ?? 15 * 60_000);
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const node24 = join(cache, 'node24/node_modules/node/bin/node');
+const codeServerEntry = join(cache, 'code-server/node_modules/code-server/out/node/entry.js');
 const log = (text) => process.stdout.write(`${text}\n`);
 
-function setUpHost() {
-  const setup = spawnSync('bash', [join(root, 'scripts/setup-host.sh')], { stdio: 'inherit' });
-  if (setup.status !== 0) throw new Error('installing the VS Code host failed (scripts/setup-host.sh)');
+function checkHost() {
+  for (const path of [node24, codeServerEntry]) {
+    if (!existsSync(path)) throw new Error(`the VS Code host is not installed (${path} is missing): run \`npm run setup\``);
+  }
 }
 
 async function bundleSuites() {
@@ -94,10 +97,8 @@ function freePort() {
 }
 
 function startCodeServer(profile, port, env) {
-  const node24 = join(cache, 'node24/node_modules/node/bin/node');
-  const entry = join(cache, 'code-server/node_modules/code-server/out/node/entry.js');
   const args = [
-    entry,
+    codeServerEntry,
     '--auth', 'none',
     '--bind-addr', `127.0.0.1:${port}`,
     '--extensions-dir', profile.extensions,
@@ -221,6 +222,26 @@ async function followResults(resultFile, codeServer) {
   }
 }
 
+/**
+ * A reload ends the extension host the suites ran in, so this check runs from here: the welcome
+ * page the suites left open must come back, restored by its serializer, and settle.
+ */
+async function checkAfterReload(page, stats) {
+  const title = 'the welcome page is restored after a window reload';
+  const started = Date.now();
+  try {
+    await page.reload();
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    const frame = await waitFor(() => webviewFrame(page, 'welcome'), 60_000);
+    await frame.waitForSelector('#root[aria-busy="false"] [data-field=python]', { timeout: 60_000 });
+    log(`\n  After the suites\n    ✔ ${title} (${Date.now() - started} ms)`);
+    stats.passes += 1;
+  } catch (error) {
+    log(`\n  After the suites\n    ✘ ${title}\n        ${error.message}`);
+    stats.failures += 1;
+  }
+}
+
 function stop(codeServer, workbench) {
   return Promise.allSettled([
     workbench?.browser.close(),
@@ -266,6 +287,7 @@ async function runSuites() {
     Object.assign(workbench, await openWorkbench(port, profile.workspace, true));
     log(`VS Code ${JSON.parse(readFileSync(join(cache, 'code-server/node_modules/code-server/lib/vscode/product.json'), 'utf8')).version} (code-server) is up in ${Date.now() - started} ms; running the suites in its extension host`);
     const stats = await followResults(resultFile, codeServer);
+    await checkAfterReload(workbench.page, stats);
     log(`\n  ${stats.passes} passing, ${stats.failures} failing (${((Date.now() - started) / 1000).toFixed(1)} s in the real extension host)`);
     if (figures.length) log(`  figures: ${figures.join('; ')}`);
     log(`  screenshots: ${join(output, 'screenshots')}`);
@@ -315,7 +337,7 @@ async function waitFor(attempt, timeoutMs = 30_000) {
   }
 }
 
-setUpHost();
+checkHost();
 if (open) {
   await openForUser();
 } else {

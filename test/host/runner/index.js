@@ -6,7 +6,8 @@ const fs = require('node:fs');
 
 exports.activate = function activate() {
   const { CNN_LAB_TEST_SUITE: suite, CNN_LAB_TEST_RESULT: resultFile, CNN_LAB_MOCHA: mochaPath } = process.env;
-  if (!suite || !resultFile || !mochaPath) return;
+  // A window reload starts a new extension host; the suites have run already by then.
+  if (!suite || !resultFile || !mochaPath || fs.existsSync(resultFile)) return;
   const write = (event) => fs.appendFileSync(resultFile, `${JSON.stringify(event)}\n`);
   const Mocha = require(mochaPath);
 
