@@ -47,22 +47,29 @@ async function bundleSuites() {
   return suite;
 }
 
-/** A fresh profile, extensions folder and workspace for every run, so runs never leak into each other. */
-function prepareProfile(workspaceSource, theme) {
-  const base = join(output, 'host');
-  rmSync(base, { recursive: true, force: true });
+/**
+ * The host's profile under `base`. The suites get a fresh profile and a copy of the workspace every
+ * run; `npm start` keeps its profile and opens examples/ itself, so what the user edits is kept.
+ */
+function prepareProfile(base, workspaceSource, theme) {
   const extensions = join(base, 'extensions');
   const userData = join(base, 'user-data');
-  const workspace = join(base, 'workspace');
+  const workspace = open ? workspaceSource : join(base, 'workspace');
+  if (!open) {
+    rmSync(base, { recursive: true, force: true });
+    cpSync(workspaceSource, workspace, { recursive: true });
+  }
+  // Made anew each run: code-server records the folder's contents (extensions.json, .obsolete) and
+  // would otherwise mark a newly linked extension as removed.
+  rmSync(extensions, { recursive: true, force: true });
   mkdirSync(extensions, { recursive: true });
   mkdirSync(join(userData, 'User'), { recursive: true });
-  cpSync(workspaceSource, workspace, { recursive: true });
-  // code-server records the folder's contents in these and would mark new links as removed.
-  for (const stale of ['extensions.json', '.obsolete']) rmSync(join(extensions, stale), { force: true });
   symlinkSync(root, join(extensions, `${manifest.publisher}.${manifest.name}-${manifest.version}`));
   if (!open) symlinkSync(join(root, 'test/host/runner'), join(extensions, 'cnn-lab.cnn-lab-test-runner-0.0.1'));
+  const settings = join(userData, 'User', 'settings.json');
+  if (open && existsSync(settings)) return { extensions, userData, workspace };
   writeFileSync(
-    join(userData, 'User', 'settings.json'),
+    settings,
     JSON.stringify(
       {
         'workbench.colorTheme': theme,
@@ -150,12 +157,21 @@ async function webviewFrame(page, view) {
   throw new Error(`no "${view}" webview is open`);
 }
 
+/** Types the command's title into the palette and runs it; retries while the workbench is still loading extensions. */
 async function runFromPalette(page, title) {
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await waitFor(async () => {
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 5000 });
+    await input.fill(`>${title}`);
+    try {
+      await row.waitFor({ timeout: 3000 });
+    } catch (error) {
+      await page.keyboard.press('Escape');
+      throw error;
+    }
+  }, 60_000);
   await page.keyboard.press('Enter');
 }
 
@@ -179,6 +195,7 @@ function startBridge(workbench, figures) {
       await runFromPalette(workbench.page, title);
       return {};
     },
+    workbenchText: async ({ selector }) => ({ texts: await workbench.page.locator(selector).allInnerTexts() }),
     console: async () => ({ messages: workbench.consoleMessages }),
     figure: async ({ name, value }) => {
       figures.push(`${name}: ${value}`);
@@ -230,14 +247,17 @@ async function checkAfterReload(page, stats) {
   const title = 'the welcome page is restored after a window reload';
   const started = Date.now();
   try {
-    await page.reload();
+    // As a user does it: the command shuts the workbench down cleanly, saving its editors, then reloads.
+    await Promise.all([page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame(), timeout: 60_000 }), runFromPalette(page, 'Developer: Reload Window')]);
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
     const frame = await waitFor(() => webviewFrame(page, 'welcome'), 60_000);
     await frame.waitForSelector('#root[aria-busy="false"] [data-field=python]', { timeout: 60_000 });
     log(`\n  After the suites\n    ✔ ${title} (${Date.now() - started} ms)`);
     stats.passes += 1;
   } catch (error) {
-    log(`\n  After the suites\n    ✘ ${title}\n        ${error.message}`);
+    const shot = join(output, 'screenshots', 'after-reload-failure.png');
+    await page.screenshot({ path: shot }).catch(() => undefined);
+    log(`\n  After the suites\n    ✘ ${title}\n        ${error.message}\n        screenshot: ${shot}`);
     stats.failures += 1;
   }
 }
@@ -269,7 +289,7 @@ async function runSuites() {
   const suite = await bundleSuites();
   const resultFile = join(output, 'integration', 'results.jsonl');
   rmSync(resultFile, { force: true });
-  const profile = prepareProfile(join(root, 'examples'), 'Default Dark Modern');
+  const profile = prepareProfile(join(output, 'host'), join(root, 'examples'), 'Default Dark Modern');
   const figures = [];
   const workbench = {};
   const bridge = await startBridge(workbench, figures);
@@ -303,7 +323,7 @@ async function runSuites() {
 }
 
 async function openForUser() {
-  const profile = prepareProfile(join(root, 'examples'), process.env.CNN_LAB_THEME ?? 'Default Dark Modern');
+  const profile = prepareProfile(join(output, 'start'), join(root, 'examples'), process.env.CNN_LAB_THEME ?? 'Default Dark Modern');
   const port = Number(process.env.CNN_LAB_PORT ?? 8420);
   const codeServer = startCodeServer(profile, port, {});
   await codeServer.listening;

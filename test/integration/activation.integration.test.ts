@@ -27,3 +27,23 @@ describe('Activation', () => {
     assert.deepEqual(missing, []);
   });
 });
+
+describe('Activity bar', () => {
+  it('has a "CNN Lab" container whose view offers the welcome page and the environment check', async () => {
+    await vscode.commands.executeCommand('workbench.view.extension.cnnLab');
+    const deadline = Date.now() + 20_000;
+    let texts: string[] = [];
+    while (Date.now() < deadline && !texts.some((t) => t.includes('Show Welcome'))) {
+      texts = await workbench.workbenchText('.sidebar .welcome-view-content');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const [content = ''] = texts;
+    assert.match(content, /CNN Lab shows tensor shapes/);
+    assert.match(content, /Show Welcome/);
+    assert.match(content, /Check Python Environment/);
+    const [title = ''] = await workbench.workbenchText('.sidebar .composite.title');
+    assert.match(title, /CNN LAB/i);
+    await workbench.screenshot('sidebar');
+    await vscode.commands.executeCommand('workbench.view.explorer');
+  });
+});

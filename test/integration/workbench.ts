@@ -15,6 +15,8 @@ export const workbench = {
   evaluate: async <T>(view: string, expression: string) => (await call<{ value: T }>('webview', { view, expression })).value,
   click: (view: string, selector: string) => call('click', { view, selector }),
   runFromPalette: (title: string) => call('palette', { title }),
+  /** The rendered text of every workbench element (outside webviews) matching a CSS selector. */
+  workbenchText: async (selector: string) => (await call<{ texts: string[] }>('workbenchText', { selector })).texts,
   consoleMessages: async () => (await call<{ messages: { type: string; text: string }[] }>('console')).messages,
   /** A measured figure, printed in the run's summary. */
   figure: (name: string, value: string) => call('figure', { name, value }),
