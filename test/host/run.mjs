@@ -1,5 +1,7 @@
-// Runs CNN Lab inside a real VS Code: code-server (VS Code 1.139 served to a browser) on Node 24,
-// with Debian's Chromium driven by playwright-core. See ../shared/recipes/real-vscode-host.md.
+// Runs CNN Lab inside a real VS Code. Where VS Code desktop can be downloaded (@vscode/test-electron)
+// and shown, that is the host, driven by Playwright's Electron support; otherwise code-server
+// (VS Code 1.139 served to a browser) on Node 24, with Debian's Chromium driven by playwright-core,
+// as ../shared/recipes/real-vscode-host.md describes. CNN_LAB_HOST=electron|code-server forces one.
 //
 //   node test/host/run.mjs          run the integration suites in the extension host, print results
 //   node test/host/run.mjs --open   open the examples workspace with the welcome page, and keep serving
@@ -13,23 +15,19 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { chromium } from 'playwright-core';
+import { downloadAndUnzipVSCode } from '@vscode/test-electron';
+import { _electron as electron, chromium } from 'playwright-core';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const cache = process.env.CNN_LAB_CACHE ?? join(root, '.cache');
 const output = join(root, '.test-output');
 const open = process.argv.includes('--open');
+const vscodeVersion = '1.139.1'; // the VS Code inside code-server 4.139.1 (scripts/setup-host.sh)
 const suiteTimeoutMs = Number(process.env.CNN_LAB_SUITE_TIMEOUT_MS ?? 15 * 60_000);
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const node24 = join(cache, 'node24/node_modules/node/bin/node');
 const codeServerEntry = join(cache, 'code-server/node_modules/code-server/out/node/entry.js');
 const log = (text) => process.stdout.write(`${text}\n`);
-
-function checkHost() {
-  for (const path of [node24, codeServerEntry]) {
-    if (!existsSync(path)) throw new Error(`the VS Code host is not installed (${path} is missing): run \`npm run setup\``);
-  }
-}
 
 async function bundleSuites() {
   const suite = join(output, 'integration', 'suite.js');
@@ -103,7 +101,24 @@ function freePort() {
   });
 }
 
-function startCodeServer(profile, port, env) {
+function recordConsole(page) {
+  const messages = [];
+  page.on('console', (message) => messages.push({ type: message.type(), text: message.text() }));
+  return messages;
+}
+
+function workspaceTrustArgs() {
+  return process.env.CNN_LAB_WORKSPACE_TRUST === 'on' ? [] : ['--disable-workspace-trust'];
+}
+
+/**
+ * Each launcher gives a running workbench: its name, its page (Playwright), what its console said,
+ * why it died if it did (`failure()`), and `close()`.
+ */
+async function launchCodeServer(profile, env, { port, headless }) {
+  for (const path of [node24, codeServerEntry]) {
+    if (!existsSync(path)) throw new Error(`code-server is not installed (${path} is missing): run \`npm run setup\``);
+  }
   const args = [
     codeServerEntry,
     '--auth', 'none',
@@ -113,7 +128,7 @@ function startCodeServer(profile, port, env) {
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-getting-started-override',
-    ...(process.env.CNN_LAB_WORKSPACE_TRUST === 'on' ? [] : ['--disable-workspace-trust']),
+    ...workspaceTrustArgs(),
     profile.workspace,
   ];
   const child = spawn(node24, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -121,7 +136,7 @@ function startCodeServer(profile, port, env) {
   const keep = (chunk) => lines.push(...chunk.toString().split('\n').filter(Boolean));
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  const listening = new Promise((resolveListening, reject) => {
+  await new Promise((resolveListening, reject) => {
     const timer = setTimeout(() => reject(new Error(`code-server did not start:\n${lines.join('\n')}`)), 60_000);
     child.stdout.on('data', (chunk) => {
       if (chunk.toString().includes('HTTP server listening')) {
@@ -131,21 +146,89 @@ function startCodeServer(profile, port, env) {
     });
     child.on('exit', (code) => reject(new Error(`code-server exited (${code}):\n${lines.join('\n')}`)));
   });
-  return { child, listening, lines };
+  const stopServer = () =>
+    new Promise((resolveStop) => {
+      if (child.exitCode !== null) return resolveStop();
+      child.once('exit', resolveStop);
+      const signal = (name) => {
+        try {
+          process.kill(-child.pid, name);
+        } catch {
+          resolveStop(); // already gone
+        }
+      };
+      signal('SIGTERM');
+      setTimeout(() => signal('SIGKILL'), 5000).unref();
+    });
+  try {
+    const browser = await chromium.launch({
+      executablePath: process.env.CNN_LAB_CHROMIUM ?? '/usr/bin/chromium',
+      headless,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+    const consoleMessages = recordConsole(page);
+    const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(profile.workspace)}`;
+    await page.goto(url);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    return {
+      name: `VS Code ${vscodeVersion} (code-server, Chromium ${browser.version()})`,
+      url,
+      page,
+      consoleMessages,
+      failure: () => (child.exitCode === null ? null : `code-server exited:\n${lines.slice(-30).join('\n')}`),
+      close: () => Promise.allSettled([browser.close(), stopServer()]),
+    };
+  } catch (error) {
+    await stopServer();
+    throw error;
+  }
 }
 
-async function openWorkbench(port, workspace, headless) {
-  const browser = await chromium.launch({
-    executablePath: process.env.CNN_LAB_CHROMIUM ?? '/usr/bin/chromium',
-    headless,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+async function launchElectron(profile, env, executablePath) {
+  const app = await electron.launch({
+    executablePath,
+    args: [
+      profile.workspace,
+      `--extensions-dir=${profile.extensions}`,
+      `--user-data-dir=${profile.userData}`,
+      '--skip-welcome',
+      '--skip-release-notes',
+      '--disable-telemetry',
+      '--disable-updates',
+      '--no-sandbox',
+      ...workspaceTrustArgs(),
+    ],
+    env: { ...process.env, ...env },
   });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-  const consoleMessages = [];
-  page.on('console', (message) => consoleMessages.push({ type: message.type(), text: message.text() }));
-  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+  let exited = false;
+  app.on('close', () => (exited = true));
+  const page = await app.firstWindow();
+  const consoleMessages = recordConsole(page);
   await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-  return { browser, page, consoleMessages };
+  return {
+    name: `VS Code ${vscodeVersion} (desktop, @vscode/test-electron)`,
+    page,
+    consoleMessages,
+    failure: () => (exited ? 'VS Code closed during the run' : null),
+    close: () => app.close().catch(() => undefined),
+  };
+}
+
+/** VS Code desktop where it can be downloaded and shown, else code-server. */
+async function chooseLauncher() {
+  const wanted = process.env.CNN_LAB_HOST ?? 'auto';
+  const codeServer = async (profile, env) => launchCodeServer(profile, env, { port: await freePort(), headless: true });
+  if (wanted === 'code-server') return codeServer;
+  try {
+    if (process.platform === 'linux' && !process.env.DISPLAY) throw new Error('no display ($DISPLAY is unset)');
+    const executable = await downloadAndUnzipVSCode({ version: vscodeVersion, cachePath: join(cache, 'vscode-desktop'), timeout: 15_000 });
+    return (profile, env) => launchElectron(profile, env, executable);
+  } catch (error) {
+    if (wanted === 'electron') throw error;
+    log(`VS Code desktop is not available here (${error.message.split('\n')[0]}); using code-server.`);
+    return codeServer;
+  }
 }
 
 /** Finds the innermost frame of the CNN Lab webview whose <body data-cnnlab-view> is `view`. */
@@ -176,27 +259,27 @@ async function runFromPalette(page, title) {
 }
 
 /** The bridge: POST /<action> with a JSON body; answers JSON. Loopback only. */
-function startBridge(workbench, figures) {
+function startBridge(currentHost, figures) {
   const screenshots = join(output, 'screenshots');
   mkdirSync(screenshots, { recursive: true });
   const actions = {
     screenshot: async ({ name }) => {
       if (!/^[\w-]+$/.test(name)) throw new Error(`bad screenshot name ${name}`);
       const path = join(screenshots, `${name}.png`);
-      await workbench.page.screenshot({ path });
+      await currentHost().page.screenshot({ path });
       return { path };
     },
-    webview: async ({ view, expression }) => ({ value: await (await webviewFrame(workbench.page, view)).evaluate(expression) }),
+    webview: async ({ view, expression }) => ({ value: await (await webviewFrame(currentHost().page, view)).evaluate(expression) }),
     click: async ({ view, selector }) => {
-      await (await webviewFrame(workbench.page, view)).click(selector);
+      await (await webviewFrame(currentHost().page, view)).click(selector);
       return {};
     },
     palette: async ({ title }) => {
-      await runFromPalette(workbench.page, title);
+      await runFromPalette(currentHost().page, title);
       return {};
     },
-    workbenchText: async ({ selector }) => ({ texts: await workbench.page.locator(selector).allInnerTexts() }),
-    console: async () => ({ messages: workbench.consoleMessages }),
+    workbenchText: async ({ selector }) => ({ texts: await currentHost().page.locator(selector).allInnerTexts() }),
+    console: async () => ({ messages: currentHost().consoleMessages }),
     figure: async ({ name, value }) => {
       figures.push(`${name}: ${value}`);
       return {};
@@ -220,7 +303,7 @@ function startBridge(workbench, figures) {
 }
 
 /** Prints the runner's JSON lines as they arrive; resolves with the final stats. */
-async function followResults(resultFile, codeServer) {
+async function followResults(resultFile, host) {
   const deadline = Date.now() + suiteTimeoutMs;
   let printed = 0;
   for (;;) {
@@ -234,7 +317,8 @@ async function followResults(resultFile, codeServer) {
     }
     printed = lines.length;
     if (Date.now() > deadline) throw new Error(`the suites did not finish within ${suiteTimeoutMs / 60_000} minutes`);
-    if (codeServer.child.exitCode !== null) throw new Error(`code-server exited during the run:\n${codeServer.lines.slice(-30).join('\n')}`);
+    const failure = host.failure();
+    if (failure) throw new Error(failure);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -262,52 +346,27 @@ async function checkAfterReload(page, stats) {
   }
 }
 
-function stop(codeServer, workbench) {
-  return Promise.allSettled([
-    workbench?.browser.close(),
-    new Promise((r) => {
-      if (codeServer.child.exitCode !== null) return r();
-      codeServer.child.once('exit', r);
-      try {
-        process.kill(-codeServer.child.pid, 'SIGTERM');
-      } catch {
-        r();
-      }
-      setTimeout(() => {
-        try {
-          process.kill(-codeServer.child.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-        r();
-      }, 5000);
-    }),
-  ]);
-}
-
 async function runSuites() {
   const suite = await bundleSuites();
   const resultFile = join(output, 'integration', 'results.jsonl');
   rmSync(resultFile, { force: true });
   const profile = prepareProfile(join(output, 'host'), join(root, 'examples'), 'Default Dark Modern');
   const figures = [];
-  const workbench = {};
-  const bridge = await startBridge(workbench, figures);
-  const port = await freePort();
+  let host;
+  const bridge = await startBridge(() => host, figures);
   const started = Date.now();
-  const codeServer = startCodeServer(profile, port, {
-    CNN_LAB_TEST_SUITE: suite,
-    CNN_LAB_TEST_RESULT: resultFile,
-    CNN_LAB_MOCHA: createRequire(import.meta.url).resolve('mocha'),
-    CNN_LAB_DRIVER_URL: bridge.url,
-    CNN_LAB_REPO: root,
-  });
   try {
-    await codeServer.listening;
-    Object.assign(workbench, await openWorkbench(port, profile.workspace, true));
-    log(`VS Code ${JSON.parse(readFileSync(join(cache, 'code-server/node_modules/code-server/lib/vscode/product.json'), 'utf8')).version} (code-server) is up in ${Date.now() - started} ms; running the suites in its extension host`);
-    const stats = await followResults(resultFile, codeServer);
-    await checkAfterReload(workbench.page, stats);
+    const launch = await chooseLauncher();
+    host = await launch(profile, {
+      CNN_LAB_TEST_SUITE: suite,
+      CNN_LAB_TEST_RESULT: resultFile,
+      CNN_LAB_MOCHA: createRequire(import.meta.url).resolve('mocha'),
+      CNN_LAB_DRIVER_URL: bridge.url,
+      CNN_LAB_REPO: root,
+    });
+    log(`${host.name} is up in ${Date.now() - started} ms; running the suites in its extension host`);
+    const stats = await followResults(resultFile, host);
+    await checkAfterReload(host.page, stats);
     log(`\n  ${stats.passes} passing, ${stats.failures} failing (${((Date.now() - started) / 1000).toFixed(1)} s in the real extension host)`);
     if (figures.length) log(`  figures: ${figures.join('; ')}`);
     log(`  screenshots: ${join(output, 'screenshots')}`);
@@ -317,29 +376,26 @@ async function runSuites() {
     log(`\n${error.message}\n--- extension host log (tail) ---\n${exthostLog}`);
     return false;
   } finally {
-    await stop(codeServer, workbench.browser ? workbench : undefined);
+    await host?.close();
     bridge.server.close();
   }
 }
 
 async function openForUser() {
   const profile = prepareProfile(join(output, 'start'), join(root, 'examples'), process.env.CNN_LAB_THEME ?? 'Default Dark Modern');
-  const port = Number(process.env.CNN_LAB_PORT ?? 8420);
-  const codeServer = startCodeServer(profile, port, {});
-  await codeServer.listening;
   const headless = !process.env.DISPLAY;
-  const workbench = await openWorkbench(port, profile.workspace, headless);
-  await runFromPalette(workbench.page, 'CNN Lab: Show Welcome');
-  const frame = await waitFor(() => webviewFrame(workbench.page, 'welcome'));
+  const host = await launchCodeServer(profile, {}, { port: Number(process.env.CNN_LAB_PORT ?? 8420), headless });
+  await runFromPalette(host.page, 'CNN Lab: Show Welcome');
+  const frame = await waitFor(() => webviewFrame(host.page, 'welcome'));
   await frame.waitForSelector('#root[aria-busy="false"]', { timeout: 60_000 });
   mkdirSync(join(output, 'screenshots'), { recursive: true });
   const shot = join(output, 'screenshots', 'start.png');
-  await workbench.page.screenshot({ path: shot });
-  log(`CNN Lab is running in VS Code ${headless ? '(headless: no display)' : 'in Chromium'}.`);
-  log(`  Open  http://127.0.0.1:${port}/?folder=${encodeURIComponent(profile.workspace)}  in a browser.`);
+  await host.page.screenshot({ path: shot });
+  log(`CNN Lab is running in ${host.name}${headless ? ', headless (no display)' : ''}.`);
+  log(`  Open  ${host.url}  in a browser.`);
   log(`  What it shows now: ${shot}`);
   log('  Press Ctrl+C to stop.');
-  const shutdown = () => stop(codeServer, workbench).then(() => process.exit(0));
+  const shutdown = () => host.close().then(() => process.exit(0));
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   if (process.env.CNN_LAB_OPEN_SECONDS) setTimeout(shutdown, Number(process.env.CNN_LAB_OPEN_SECONDS) * 1000);
@@ -357,7 +413,6 @@ async function waitFor(attempt, timeoutMs = 30_000) {
   }
 }
 
-checkHost();
 if (open) {
   await openForUser();
 } else {
