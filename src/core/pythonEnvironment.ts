@@ -5,8 +5,6 @@ import { dirname } from 'node:path';
 import { type PythonEnvironment, pythonEnvironmentSchema } from './protocol/environment';
 import { safeParse } from './schema';
 
-export type { PythonEnvironment };
-
 export class PythonProbeError extends Error {
   override readonly name = 'PythonProbeError';
 

@@ -44,10 +44,11 @@ describe('Welcome page', () => {
   it('opens from the command palette and renders the environment with vscode-elements', async () => {
     await workbench.runFromPalette('CNN Lab: Show Welcome');
     await workbench.waitFor('welcome', settle);
-    const page = await workbench.evaluate<{ title: string; python: string; torch: string; buttons: string[]; upgraded: boolean }>(
+    const page = await workbench.evaluate<{ title: string; status: string; python: string; torch: string; buttons: string[]; upgraded: boolean }>(
       'welcome',
       `({
         title: document.querySelector('h1').textContent,
+        status: document.querySelector('[data-field=status]').textContent,
         python: document.querySelector('[data-field=python]').textContent,
         torch: document.querySelector('[data-field=torch]').textContent,
         buttons: [...document.querySelectorAll('vscode-button')].map((b) => b.textContent.trim()),
@@ -59,6 +60,7 @@ describe('Welcome page', () => {
     assert.equal(page.torch, found.environment.torch?.version ?? 'not installed');
     assert.deepEqual(page.buttons.slice(0, 3), ['Check Again', 'Choose Python…', 'Show Log']);
     assert.ok(page.upgraded, 'the vscode-button elements are defined custom elements with shadow roots');
+    assert.equal(page.status, found.environment.torch ? 'ready to train' : 'needs PyTorch');
     await workbench.screenshot('welcome-dark');
   });
 
@@ -82,8 +84,10 @@ describe('Welcome page', () => {
     await vscode.workspace.getConfiguration('cnnLab').update('pythonPath', bogus, vscode.ConfigurationTarget.Global);
     const text = await workbench.waitFor<string>('welcome', `${settle} && document.body.innerText.includes(${JSON.stringify(bogus)}) && document.body.innerText`);
     assert.match(text, /No Python interpreter could be started/);
+    assert.equal(await workbench.evaluate<string>('welcome', `document.querySelector('[data-field=status]').textContent`), 'needs Python');
     assert.match(text, /was not found/);
     assert.match(text, /Change Python…/);
+    await workbench.screenshot('welcome-no-python');
   });
 
   it('"Check Again" from the page searches again and recovers once the setting is cleared', async () => {

@@ -3,7 +3,8 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-divider/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import { type EnvironmentView, type WelcomeToHost, welcomeToWebview, type WelcomeToWebview } from '../../core/protocol/welcome';
-import { connectToHost, h } from '../shared/host';
+import { h } from '../shared/dom';
+import { connectToHost } from '../shared/host';
 
 type State = Extract<WelcomeToWebview, { type: 'state' }>;
 
@@ -49,16 +50,26 @@ function environmentRows(environment: EnvironmentView): HTMLElement[] {
   }
 }
 
+function statusOf(environment: EnvironmentView): string {
+  switch (environment.type) {
+    case 'checking':
+      return 'checking';
+    case 'missing':
+      return 'needs Python';
+    case 'found':
+      return environment.environment.torch ? 'ready to train' : 'needs PyTorch';
+  }
+}
+
 function render(state: State): void {
   const checking = state.environment.type === 'checking';
-  const ready = state.environment.type === 'found' && state.environment.environment.torch !== null;
-  const badge = h('vscode-badge', { 'data-field': 'status' }, checking ? 'checking' : ready ? 'ready to train' : 'needs PyTorch');
+  const badge = h('vscode-badge', { 'data-field': 'status' }, statusOf(state.environment));
   root.setAttribute('aria-busy', String(checking));
   root.replaceChildren(
     h(
       'header',
       {},
-      h('img', { src: document.querySelector<HTMLLinkElement>('link[rel=stylesheet]')?.href.replace(/webview\.css$/, 'cnn-lab.svg') ?? '', alt: '', width: '40', height: '40' }),
+      h('div', { class: 'logo', 'aria-hidden': 'true' }),
       h('div', {}, h('h1', {}, 'CNN Lab ', h('span', { class: 'version' }, `v${state.version}`)), h('p', { class: 'lead' }, 'See convolutional neural networks while you write, train and inspect them.')),
     ),
     h('vscode-divider'),
