@@ -38,7 +38,7 @@ export function probePython(interpreter: string, options: ProbeOptions): Promise
         const fail = (message: string) => reject(new PythonProbeError(interpreter, message));
         if (error) {
           const code = (error as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') return fail(`"${interpreter}" was not found. Install Python 3 or set cnnLab.pythonPath.`);
+          if (code === 'ENOENT') return fail(`"${interpreter}" was not found.`);
           if (error.killed) return fail(`"${interpreter}" did not answer within ${timeoutMs / 1000} s.`);
           const tail = stderr.trim().split('\n').slice(-3).join('\n');
           return fail(`"${interpreter}" failed (exit code ${String(error.code)})${tail ? `: ${tail}` : ''}`);

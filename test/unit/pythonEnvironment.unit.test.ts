@@ -38,7 +38,7 @@ describe('Python environment probe', () => {
   it('says clearly when the interpreter does not exist', async () => {
     await assert.rejects(probePython('/nonexistent/python3', { probeScript }), (error: unknown) => {
       assert.ok(error instanceof PythonProbeError);
-      assert.equal(error.message, '"/nonexistent/python3" was not found. Install Python 3 or set cnnLab.pythonPath.');
+      assert.equal(error.message, '"/nonexistent/python3" was not found.');
       return true;
     });
   });
