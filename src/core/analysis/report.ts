@@ -1,0 +1,56 @@
+// What the analysis says about a file: one report per model, ready for CodeLens, hovers,
+// diagnostics, the summary and the CLI.
+import type { LayerSpec } from './layers';
+import type { Shape } from './shape';
+
+/** Zero-based line and UTF-16 column, as VS Code counts them. */
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface SourceRange {
+  start: Position;
+  end: Position;
+}
+
+export interface QuickFix {
+  title: string;
+  range: SourceRange;
+  newText: string;
+}
+
+export interface AnalysisDiagnostic {
+  range: SourceRange;
+  message: string;
+  severity: 'error' | 'warning' | 'information';
+  fix?: QuickFix;
+}
+
+export interface LayerReport {
+  /** The qualified name PyTorch's named_modules() gives it: "conv1", "features.0". */
+  name: string;
+  type: string;
+  /** Where the layer is constructed. */
+  range: SourceRange;
+  in: Shape | null;
+  out: Shape | null;
+  params: number;
+  spec?: LayerSpec;
+  /** Why a shape is unknown, or that the layer is never called. */
+  note?: string;
+}
+
+export interface ModelReport {
+  name: string;
+  /** The class name, or the variable a top-level nn.Sequential is assigned to. */
+  range: SourceRange;
+  input: Shape;
+  inputSource: 'annotation' | 'first layer' | 'default';
+  output: Shape | null;
+  outputNote?: string;
+  totalParams: number;
+  trainableParams: number;
+  layers: LayerReport[];
+  diagnostics: AnalysisDiagnostic[];
+}

@@ -1,0 +1,104 @@
+// Tree-sitter, as VS Code itself ships it (@vscode/tree-sitter-wasm). Offsets and columns are
+// UTF-16 code units, the same as JavaScript strings and VS Code positions.
+import { join } from 'node:path';
+import { Language, type Node, Parser, type Tree } from '@vscode/tree-sitter-wasm';
+
+export type { Node, Tree };
+export type LanguageId = 'python' | 'typescript';
+
+const grammarFiles: Record<LanguageId, string> = { python: 'tree-sitter-python.wasm', typescript: 'tree-sitter-typescript.wasm' };
+
+export interface Grammars {
+  parser(language: LanguageId): Parser;
+}
+
+let loading: Map<string, Promise<Grammars>> | undefined;
+
+/** Loads the runtime and the grammars from `wasmDir` once per folder; later calls share them. */
+export function loadGrammars(wasmDir: string): Promise<Grammars> {
+  loading ??= new Map();
+  let grammars = loading.get(wasmDir);
+  if (!grammars) {
+    grammars = (async () => {
+      await Parser.init({ locateFile: () => join(wasmDir, 'tree-sitter.wasm') });
+      const languages = new Map<LanguageId, Language>();
+      for (const [id, file] of Object.entries(grammarFiles) as [LanguageId, string][]) languages.set(id, await Language.load(join(wasmDir, file)));
+      const parsers = new Map<LanguageId, Parser>();
+      return {
+        parser(language) {
+          let parser = parsers.get(language);
+          if (!parser) {
+            parser = new Parser();
+            parser.setLanguage(languages.get(language) ?? null);
+            parsers.set(language, parser);
+          }
+          return parser;
+        },
+      };
+    })();
+    loading.set(wasmDir, grammars);
+  }
+  return grammars;
+}
+
+/** One text change, in the offsets of the text before it (as VS Code reports them). */
+export interface TextChange {
+  rangeOffset: number;
+  rangeLength: number;
+  text: string;
+}
+
+/**
+ * A document's syntax tree, kept up to date incrementally: each change edits the old tree, and
+ * tree-sitter re-parses only what changed.
+ */
+export class DocumentTree {
+  private tree: Tree | null = null;
+  private text = '';
+
+  constructor(private readonly parser: Parser) {}
+
+  /** Replaces the whole text; with `changes` (applied in order), re-parses incrementally. */
+  update(text: string, changes?: readonly TextChange[]): Tree {
+    if (this.tree && changes) {
+      let current = this.text;
+      for (const change of changes) {
+        const start = change.rangeOffset;
+        const oldEnd = start + change.rangeLength;
+        const newEnd = start + change.text.length;
+        const next = current.slice(0, start) + change.text + current.slice(oldEnd);
+        this.tree.edit({
+          startIndex: start,
+          oldEndIndex: oldEnd,
+          newEndIndex: newEnd,
+          startPosition: pointAt(current, start),
+          oldEndPosition: pointAt(current, oldEnd),
+          newEndPosition: pointAt(next, newEnd),
+        });
+        current = next;
+      }
+    }
+    const previous = changes ? this.tree : null;
+    const tree = this.parser.parse(text, previous);
+    if (!tree) throw new Error('tree-sitter returned no tree');
+    if (this.tree && this.tree !== tree) this.tree.delete();
+    this.tree = tree;
+    this.text = text;
+    return tree;
+  }
+
+  dispose(): void {
+    this.tree?.delete();
+    this.tree = null;
+  }
+}
+
+function pointAt(text: string, offset: number): { row: number; column: number } {
+  let row = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    row += 1;
+    lineStart = i + 1;
+  }
+  return { row, column: offset - lineStart };
+}
