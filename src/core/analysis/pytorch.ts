@@ -27,6 +27,9 @@ class Tensor {
 }
 
 class ClassInfo {
+  /** Class-level assignments (`expansion = 4`), evaluated when first read. */
+  readonly attributes = new Map<string, Node>();
+
   constructor(
     readonly name: string,
     readonly node: Node,
@@ -137,13 +140,17 @@ class PythonFile {
       const definition = child.type === 'decorated_definition' ? child.childForFieldName('definition') : child;
       if (definition?.type === 'class_definition') {
         const name = definition.childForFieldName('name')?.text;
-        const methods = new Map<string, Node>();
+        const cls = new ClassInfo(name ?? '', definition, new Map());
         for (const item of definition.childForFieldName('body')?.namedChildren ?? []) {
           const fn = item?.type === 'decorated_definition' ? item.childForFieldName('definition') : item;
           const fnName = fn?.type === 'function_definition' ? fn.childForFieldName('name')?.text : undefined;
-          if (fn && fnName) methods.set(fnName, fn);
+          if (fn && fnName) cls.methods.set(fnName, fn);
+          const assignment = item?.type === 'expression_statement' ? item.namedChildren[0] : null;
+          const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
+          const value = assignment?.childForFieldName('right');
+          if (target?.type === 'identifier' && value) cls.attributes.set(target.text, value);
         }
-        if (name) this.classes.set(name, new ClassInfo(name, definition, methods));
+        if (name) this.classes.set(name, cls);
       } else if (definition?.type === 'function_definition') {
         const name = definition.childForFieldName('name')?.text;
         if (name) this.functions.set(name, definition);
@@ -269,8 +276,9 @@ function totalParams(root: Module): number {
   return uniqueModules(root).reduce((sum, m) => sum + (m.options.spec ? paramCount(m.options.spec) : 0), 0);
 }
 
+/** A leaf as named_modules() sees it: no children. An empty nn.Sequential() (an identity shortcut) is one. */
 function isLeaf(module: Module): boolean {
-  return module.options.cls === undefined && module.options.container === undefined;
+  return module.options.cls === undefined && module.children.size === 0;
 }
 
 /** The course's conventions: Conv2d(1, …) reads MNIST, Conv2d(3, …) CIFAR-10, Linear(n, …) n features. */
@@ -667,6 +675,7 @@ class Analysis {
       if (owner.attributes.has(name)) return owner.attributes.get(name) as Value;
       const method = owner.options.cls?.methods.get(name);
       if (method) return new FunctionDef(method, owner);
+      if (owner.options.cls?.attributes.has(name)) return this.classAttribute(owner.options.cls, name);
       if (name === 'add_module' || name === 'register_module') {
         return new Callable('add_module', ([childName, child]) => {
           if (typeof childName === 'string' && child instanceof Module) this.setAttribute(owner, childName, child);
@@ -677,6 +686,7 @@ class Analysis {
       if (owner.options.cls) return new Unknown(`self.${name} is not set in __init__`);
       return new Unknown(`${owner.type}.${name} is not analysed`);
     }
+    if (owner instanceof ClassInfo && owner.attributes.has(name)) return this.classAttribute(owner, name);
     if (owner instanceof Tensor) return this.tensorAttribute(owner, name, node);
     if (Array.isArray(owner) && (name === 'append' || name === 'extend' || name === 'insert')) {
       return new Callable(name, ([first, second]) => {
@@ -690,6 +700,10 @@ class Analysis {
       return new Callable(name, () => [...owner.entries].map(([k, v]) => (name === 'items' ? [k, v] : name === 'keys' ? k : v)));
     }
     return owner instanceof Unknown ? owner : new Unknown(`\`${node.text.slice(0, 40)}\` is not analysed`);
+  }
+
+  private classAttribute(cls: ClassInfo, name: string): Value {
+    return this.evaluate(cls.attributes.get(name) as Node, this.globals);
   }
 
   private appendTo(list: Module): Callable {
@@ -740,7 +754,8 @@ class Analysis {
           return a !== b;
       }
     }
-    if ((typeof a === 'string' || typeof a === 'boolean' || a === null) && (op === '==' || op === '!=')) return (a === b) === (op === '==');
+    const primitive = (v: Value) => v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
+    if (primitive(a) && primitive(b) && (op === '==' || op === '!=')) return (a === b) === (op === '==');
     return new Unknown(`${node.text} is not known`);
   }
 
@@ -918,6 +933,10 @@ class Analysis {
     this.tick();
     if (!(input instanceof Tensor)) input = new Tensor(null, input instanceof Unknown ? input.reason : 'the input is not a tensor');
     const { spec, cls, container, unknown } = module.options;
+    if (container === 'sequential' && module.children.size === 0) {
+      this.record(module, { module, in: input.shape, out: input.shape, ...(input.shape ? {} : { note: input.reason ?? 'its input is unknown' }) });
+      return input;
+    }
     if (container === 'sequential') {
       let x: Value = input;
       for (const child of module.children.values()) x = this.apply(child, x, node);
@@ -931,20 +950,22 @@ class Analysis {
     }
     if (!spec) {
       const reason = unknown ?? `nn.${module.type} is not analysed`;
-      this.calls.delete(module);
-      this.calls.set(module, { module, in: input.shape, out: null, note: reason });
+      this.record(module, { module, in: input.shape, out: null, note: reason });
       return new Tensor(null, `${module.path ?? module.type}: ${reason}`);
     }
     if (!input.shape) {
-      this.calls.delete(module);
-      this.calls.set(module, { module, in: null, out: null, note: input.reason ?? 'its input is unknown' });
+      this.record(module, { module, in: null, out: null, note: input.reason ?? 'its input is unknown' });
       return input;
     }
     const result = computeOutputShape(spec, module.type, input.shape);
-    // The last call is the one reported, as torchinfo does for a layer used twice.
-    this.calls.delete(module);
-    this.calls.set(module, { module, in: input.shape, out: result.shape, ...(result.error ? { error: result.error } : {}) });
+    this.record(module, { module, in: input.shape, out: result.shape, ...(result.error ? { error: result.error } : {}) });
     return new Tensor(result.shape, result.shape ? undefined : result.error);
+  }
+
+  /** The last call is the one reported, as torchinfo does for a layer used twice; the order is that of the last calls. */
+  private record(module: Module, call: LayerCall): void {
+    this.calls.delete(module);
+    this.calls.set(module, call);
   }
 
   private tensorAttribute(tensor: Tensor, name: string, node: Node): Value {
