@@ -29,18 +29,19 @@ const targets = [
   },
 ];
 
-/** The trainer's Python programs ship as they are, beside the bundles. */
-function copyTrainerPrograms() {
+/** Files that ship as they are, beside the bundles: the trainer's Python programs and the parsers. */
+const grammarDir = 'node_modules/@vscode/tree-sitter-wasm/wasm';
+function copyRuntimeFiles() {
   mkdirSync('dist/trainer', { recursive: true });
-  for (const file of readdirSync('src/trainer').filter((name) => name.endsWith('.py'))) {
-    cpSync(`src/trainer/${file}`, `dist/trainer/${file}`);
-  }
+  for (const file of readdirSync('src/trainer').filter((name) => name.endsWith('.py'))) cpSync(`src/trainer/${file}`, `dist/trainer/${file}`);
+  mkdirSync('dist/parsers', { recursive: true });
+  for (const file of ['tree-sitter.wasm', 'tree-sitter-python.wasm', 'tree-sitter-typescript.wasm']) cpSync(`${grammarDir}/${file}`, `dist/parsers/${file}`);
 }
 
 const copyPlugin = {
-  name: 'copy-trainer',
+  name: 'copy-runtime-files',
   setup(build) {
-    build.onEnd(() => copyTrainerPrograms());
+    build.onEnd(() => copyRuntimeFiles());
   },
 };
 
@@ -51,5 +52,5 @@ if (watch) {
   process.stdout.write('esbuild: watching for changes\n');
 } else {
   await Promise.all(targets.map((t) => esbuild.build(t)));
-  copyTrainerPrograms();
+  copyRuntimeFiles();
 }

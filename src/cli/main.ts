@@ -1,16 +1,23 @@
-// `cnn-lab`: CNN Lab from a terminal. Later issues add training; for now it checks the environment.
+// `cnn-lab`: CNN Lab from a terminal, for scripts, CI and checks.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { analyzeTree } from '../core/analysis/analyze';
+import { formatSummaryTable, toJsonDocument } from '../core/analysis/format';
+import { loadGrammars } from '../core/analysis/syntax';
 import { defaultPythonCandidates, describeDevice, findPython } from '../core/pythonEnvironment';
 import { version } from '../../package.json';
 
 const usage = `Usage: cnn-lab <command> [options]
 
 Commands:
+  shapes FILE... [--input 1,3,32,32] [--class NAME] [--json] [--timing]
+                                    Tensor shapes and parameter counts of the models in PyTorch files
   doctor [--python PATH] [--json]   Find the Python that trains PyTorch models and report what it can do
   help                              Show this help
   version                           Print the version
 
-Exit codes: 0 success, 1 the environment cannot train, 2 bad usage.`;
+Exit codes: 0 success, 1 a model has errors (shapes) or the environment cannot train (doctor),
+2 bad usage or an unreadable file.`;
 
 function out(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -41,9 +48,55 @@ async function doctor(args: string[]): Promise<number> {
   return search.found?.torch ? 0 : 1;
 }
 
+/** Reads `--name value` out of args, returning the rest. */
+function takeOption(args: string[], name: string): { value: string | undefined; rest: string[] } {
+  const index = args.indexOf(name);
+  if (index < 0) return { value: undefined, rest: args };
+  return { value: args[index + 1], rest: [...args.slice(0, index), ...args.slice(index + 2)] };
+}
+
+async function shapes(argv: string[]): Promise<number> {
+  const inputOption = takeOption(argv, '--input');
+  const classOption = takeOption(inputOption.rest, '--class');
+  const flags = new Set(classOption.rest.filter((a) => a.startsWith('--')));
+  const files = classOption.rest.filter((a) => !a.startsWith('--'));
+  const input = inputOption.value?.split(/[,x×]/).map(Number);
+  const unknownFlag = [...flags].find((f) => f !== '--json' && f !== '--timing');
+  if (files.length === 0 || unknownFlag || (input && !input.every((d) => Number.isInteger(d) && d > 0))) {
+    process.stderr.write(`cnn-lab shapes: ${unknownFlag ? `unknown option ${unknownFlag}` : files.length === 0 ? 'name at least one file' : '--input takes sizes like 1,3,32,32'}\n`);
+    return 2;
+  }
+  const parser = (await loadGrammars(join(__dirname, 'parsers'))).parser('python');
+  let status = 0;
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      process.stderr.write(`cnn-lab shapes: cannot read ${file}: ${(error as Error).message}\n`);
+      status = 2;
+      continue;
+    }
+    const started = performance.now();
+    const tree = parser.parse(text);
+    const models = tree ? analyzeTree(tree, { defaultInput: [3, 32, 32], ...(input ? { input } : {}) }).filter((m) => !classOption.value || m.name === classOption.value) : [];
+    const ms = performance.now() - started;
+    tree?.delete();
+    if (models.some((m) => m.diagnostics.some((d) => d.severity === 'error')) && status === 0) status = 1;
+    if (flags.has('--json')) out(JSON.stringify(toJsonDocument(file, models, flags.has('--timing') ? ms : undefined)));
+    else {
+      out(`${file}${flags.has('--timing') ? ` (${ms.toFixed(2)} ms)` : ''}`);
+      out(models.length ? models.map(formatSummaryTable).join('\n\n') : '  no nn.Module classes or nn.Sequential models found');
+    }
+  }
+  return status;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   switch (command) {
+    case 'shapes':
+      return shapes(rest);
     case 'doctor':
       return doctor(rest);
     case 'version':

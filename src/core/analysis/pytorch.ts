@@ -11,6 +11,8 @@ import { ArgumentError, type ArgValue, buildLayer, parameterName, torchLayers } 
 export interface AnalysisOptions {
   /** One sample's shape (no batch) when neither an annotation nor the first layer tells. */
   defaultInput: number[];
+  /** The whole input shape, batch included, overriding annotations and inference. */
+  input?: number[];
   /** Evaluation steps per model before the analysis gives up on it. */
   stepBudget?: number;
 }
@@ -220,10 +222,10 @@ class PythonFile {
       return report;
     }
     assignPaths(model, '');
-    const annotated = this.annotationFor(extent);
-    const inferred = annotated ? undefined : firstLayerInput(model);
-    report.inputSource = annotated ? 'annotation' : inferred ? 'first layer' : 'default';
-    report.input = [1, ...(annotated ?? inferred ?? options.defaultInput)];
+    const annotated = options.input ? undefined : this.annotationFor(extent);
+    const inferred = options.input || annotated ? undefined : firstLayerInput(model);
+    report.inputSource = options.input ? 'given' : annotated ? 'annotation' : inferred ? 'first layer' : 'default';
+    report.input = options.input ?? [1, ...(annotated ?? inferred ?? options.defaultInput)];
     report.totalParams = report.trainableParams = totalParams(model);
     let output: Value;
     try {

@@ -46,7 +46,7 @@ export interface ModelReport {
   /** The class name, or the variable a top-level nn.Sequential is assigned to. */
   range: SourceRange;
   input: Shape;
-  inputSource: 'annotation' | 'first layer' | 'default';
+  inputSource: 'given' | 'annotation' | 'first layer' | 'default';
   output: Shape | null;
   outputNote?: string;
   totalParams: number;
