@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import type { EnvironmentView } from '../core/protocol/welcome';
 import { registerCommands } from './commands';
+import { ModelAnalysis } from './hints/modelAnalysis';
+import { ModelHints } from './hints/modelHints';
 import { describeError, Log } from './log';
 import { PythonEnvironmentService } from './pythonEnvironmentService';
 import { WelcomePanel } from './welcomePanel';
@@ -12,14 +14,19 @@ export function activate(context: vscode.ExtensionContext): void {
     const version = String((context.extension.packageJSON as { version?: unknown }).version);
     const environment = new PythonEnvironmentService(vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer', 'probe.py').fsPath, log);
     const welcome = new WelcomePanel(context.extensionUri, version, environment, log);
+    const analysis = new ModelAnalysis(vscode.Uri.joinPath(context.extensionUri, 'dist', 'parsers').fsPath, log);
+    const hints = new ModelHints(analysis, log);
     context.subscriptions.push(
       environment,
       welcome,
+      analysis,
+      hints,
       // Its welcome content shows while the tree is empty; later issues fill the sidebar.
       vscode.window.registerTreeDataProvider('cnnLab.start', { getChildren: () => [], getTreeItem: (item: vscode.TreeItem) => item }),
       registerCommands({
         'cnnLab.showWelcome': () => welcome.show(),
         'cnnLab.checkEnvironment': () => checkEnvironment(environment, log),
+        'cnnLab.showModelSummary': (uri?: unknown, name?: unknown) => hints.showSummary(uri instanceof vscode.Uri ? uri : undefined, typeof name === 'string' ? name : undefined),
         'cnnLab.showLog': () => log.show(),
       }),
     );

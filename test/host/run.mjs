@@ -324,13 +324,15 @@ async function followResults(resultFile, host) {
 }
 
 /**
- * A reload ends the extension host the suites ran in, so this check runs from here: the welcome
- * page the suites left open must come back, restored by its serializer, and settle.
+ * A reload ends the extension host the suites ran in, so this check runs from here: an open
+ * welcome page must come back after the reload, restored by its serializer, and settle.
  */
 async function checkAfterReload(page, stats) {
   const title = 'the welcome page is restored after a window reload';
   const started = Date.now();
   try {
+    await runFromPalette(page, 'CNN Lab: Show Welcome');
+    await waitFor(() => webviewFrame(page, 'welcome'));
     // As a user does it: the command shuts the workbench down cleanly, saving its editors, then reloads.
     await Promise.all([page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame(), timeout: 60_000 }), runFromPalette(page, 'Developer: Reload Window')]);
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });

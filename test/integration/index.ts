@@ -2,3 +2,4 @@
 // explicitly, in order: the first suite measures activation before anything else activates CNN Lab.
 import './activation.integration.test';
 import './welcome.integration.test';
+import './hints.integration.test';

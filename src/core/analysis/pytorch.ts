@@ -209,6 +209,7 @@ class PythonFile {
     const report: ModelReport = {
       name,
       range: rangeOf(nameNode),
+      extent: rangeOf(extent),
       input: [],
       inputSource: 'default',
       output: null,
@@ -303,6 +304,7 @@ function layerReports(root: Module, calls: Map<Module, LayerCall>): LayerReport[
     params: module.options.spec ? paramCount(module.options.spec) : 0,
     ...(module.options.spec ? { spec: module.options.spec } : {}),
     ...(call?.note ? { note: call.note } : call ? {} : { note: module.options.unknown ?? 'not called in forward' }),
+    ...(call?.error ? { error: call.error } : {}),
   });
   for (const [module, call] of calls) reports.push(report(module, call));
   for (const module of uniqueModules(root)) if (module !== root && isLeaf(module) && !calls.has(module)) reports.push(report(module, undefined));

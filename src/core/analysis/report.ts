@@ -39,12 +39,16 @@ export interface LayerReport {
   spec?: LayerSpec;
   /** Why a shape is unknown, or that the layer is never called. */
   note?: string;
+  /** What is wrong with what the layer receives (also a diagnostic). */
+  error?: string;
 }
 
 export interface ModelReport {
   name: string;
   /** The class name, or the variable a top-level nn.Sequential is assigned to. */
   range: SourceRange;
+  /** The whole class, or the whole assignment. */
+  extent: SourceRange;
   input: Shape;
   inputSource: 'given' | 'annotation' | 'first layer' | 'default';
   output: Shape | null;

@@ -60,6 +60,7 @@ export class DocumentTree {
 
   /** Replaces the whole text; with `changes` (applied in order), re-parses incrementally. */
   update(text: string, changes?: readonly TextChange[]): Tree {
+    let incremental = this.tree !== null && changes !== undefined;
     if (this.tree && changes) {
       let current = this.text;
       for (const change of changes) {
@@ -77,8 +78,10 @@ export class DocumentTree {
         });
         current = next;
       }
+      // Edits that do not lead to this text (a missed event) would mislead the parser: start afresh.
+      incremental = current === text;
     }
-    const previous = changes ? this.tree : null;
+    const previous = incremental ? this.tree : null;
     const tree = this.parser.parse(text, previous);
     if (!tree) throw new Error('tree-sitter returned no tree');
     if (this.tree && this.tree !== tree) this.tree.delete();

@@ -1,0 +1,56 @@
+// The arithmetic behind a layer's shape and parameters, with the numbers filled in, written the
+// way the course teaches it: (W − F + 2P)/S + 1 = (32 − 3 + 2·1)/1 + 1 = 32.
+import type { LayerReport } from './report';
+import { formatShape } from './shape';
+
+const n = (value: number) => value.toLocaleString('en-US');
+
+export function explainLayer(layer: LayerReport): string[] {
+  const lines = [`**${layer.name}** (${layer.type}): ${formatShape(layer.in)} → ${formatShape(layer.out)}${layer.note ? ` (${layer.note})` : ''}`];
+  const spec = layer.spec;
+  const spatialIn = layer.in?.slice(2) ?? [];
+  const spatialOut = layer.out?.slice(2) ?? [];
+  if (spec?.kind === 'conv') {
+    spatialIn.forEach((w, i) => {
+      const f = spec.kernel[i] ?? 1;
+      const s = spec.stride[i] ?? 1;
+      const d = spec.dilation[i] ?? 1;
+      const out = spatialOut[i];
+      if (w === null || out === null || out === undefined) return;
+      const axis = spatialIn.length === 1 ? 'length' : ['height', 'width', 'depth'][i] ?? `dim ${i}`;
+      const p = spec.padding === 'valid' || spec.padding === 'same' ? 0 : (spec.padding[i] ?? 0);
+      const kernel = d === 1 ? `${f}` : `${d}·(${f} − 1) + 1`;
+      if (spec.padding === 'same') {
+        lines.push(`${axis}: padding='same' keeps it: ${out}`);
+      } else if (spec.transposed) {
+        const op = spec.outputPadding[i] ?? 0;
+        lines.push(`${axis}: (W − 1)·S − 2P + F + output_padding = (${w} − 1)·${s} − 2·${p} + ${kernel} + ${op} = ${out}`);
+      } else {
+        lines.push(`${axis}: (W − F + 2P)/S + 1 = (${w} − ${kernel} + 2·${p})/${s} + 1 = ${out}`);
+      }
+    });
+    const f = spec.kernel.join('·');
+    const dIn = spec.groups === 1 ? spec.inChannels : `${spec.inChannels}/${spec.groups}`;
+    lines.push(`params: K·${spec.kernel.map(() => 'F').join('·')}·D_in${spec.bias ? ' + K' : ''} = ${spec.outChannels}·${f}·${dIn}${spec.bias ? ` + ${spec.outChannels}` : ''} = ${n(layer.params)}`);
+  } else if (spec?.kind === 'pool') {
+    spatialIn.forEach((w, i) => {
+      const out = spatialOut[i];
+      if (w === null || out === null || out === undefined) return;
+      const axis = spatialIn.length === 1 ? 'length' : ['height', 'width', 'depth'][i] ?? `dim ${i}`;
+      const round = spec.ceilMode ? '⌈' : '⌊';
+      const close = spec.ceilMode ? '⌉' : '⌋';
+      lines.push(`${axis}: ${round}(W − F + 2P)/S${close} + 1 = ${round}(${w} − ${spec.kernel[i]} + 2·${spec.padding[i]})/${spec.stride[i]}${close} + 1 = ${out}`);
+    });
+    lines.push('params: none');
+  } else if (spec?.kind === 'linear') {
+    lines.push(`params: in·out${spec.bias ? ' + out' : ''} = ${n(spec.inFeatures)}·${n(spec.outFeatures)}${spec.bias ? ` + ${n(spec.outFeatures)}` : ''} = ${n(layer.params)}`);
+  } else if (spec?.kind === 'batchNorm' || spec?.kind === 'groupNorm') {
+    const channels = spec.kind === 'batchNorm' ? spec.features : spec.channels;
+    lines.push(`params: weight and bias per channel = 2·${channels} = ${n(layer.params)}`);
+  } else if (spec?.kind === 'flatten' && layer.in && layer.out) {
+    lines.push(`${formatShape(layer.in)} flattened from dimension ${spec.startDim}: ${formatShape(layer.out)}`);
+  } else if (layer.params > 0) {
+    lines.push(`params: ${n(layer.params)}`);
+  }
+  return lines;
+}

@@ -1,0 +1,167 @@
+import * as vscode from 'vscode';
+import { explainLayer } from '../../core/analysis/explain';
+import { formatSummaryTable, paramsMegabytes } from '../../core/analysis/format';
+import type { AnalysisDiagnostic, ModelReport, SourceRange } from '../../core/analysis/report';
+import { formatShape } from '../../core/analysis/shape';
+import { Disposable } from '../disposable';
+import type { Log } from '../log';
+import { defaultInputShape, ModelAnalysis } from './modelAnalysis';
+
+const selector: vscode.DocumentSelector = [{ language: 'python' }];
+const summaryScheme = 'cnnlab-summary';
+
+function toRange(range: SourceRange): vscode.Range {
+  return new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
+}
+
+const severities: Record<AnalysisDiagnostic['severity'], vscode.DiagnosticSeverity> = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  information: vscode.DiagnosticSeverity.Information,
+};
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * What a model file shows while it is written: CodeLenses with shapes and parameter counts,
+ * diagnostics with quick fixes, the arithmetic on hover, and the model summary.
+ */
+export class ModelHints extends Disposable implements vscode.CodeLensProvider, vscode.HoverProvider, vscode.CodeActionProvider {
+  private readonly lensesChanged = this._register(new vscode.EventEmitter<void>());
+  readonly onDidChangeCodeLenses = this.lensesChanged.event;
+  private readonly diagnostics = this._register(vscode.languages.createDiagnosticCollection('cnn-lab'));
+  private readonly summaries = new Map<string, string>();
+  private readonly summaryChanged = this._register(new vscode.EventEmitter<vscode.Uri>());
+  private readonly pendingDiagnostics = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly analysis: ModelAnalysis,
+    private readonly log: Log,
+  ) {
+    super();
+    this._register(vscode.languages.registerCodeLensProvider(selector, this));
+    this._register(vscode.languages.registerHoverProvider(selector, this));
+    this._register(vscode.languages.registerCodeActionsProvider(selector, this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }));
+    this._register(
+      vscode.workspace.registerTextDocumentContentProvider(summaryScheme, {
+        onDidChange: this.summaryChanged.event,
+        provideTextDocumentContent: (uri) => this.summaries.get(uri.toString()) ?? '',
+      }),
+    );
+    this._register(
+      analysis.onDidChange((uri) => {
+        this.lensesChanged.fire();
+        this.scheduleDiagnostics(uri);
+      }),
+    );
+    this._register(vscode.workspace.onDidOpenTextDocument((document) => this.scheduleDiagnostics(document.uri)));
+    this._register(vscode.workspace.onDidCloseTextDocument((document) => this.diagnostics.delete(document.uri)));
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('cnnLab.hints')) this.lensesChanged.fire();
+      }),
+    );
+    this._register({ dispose: () => this.pendingDiagnostics.forEach(clearTimeout) });
+    for (const document of vscode.workspace.textDocuments) this.scheduleDiagnostics(document.uri);
+  }
+
+  /** Diagnostics follow typing after a short pause, so a half-typed number does not flash red. */
+  private scheduleDiagnostics(uri: vscode.Uri): void {
+    const key = uri.toString();
+    clearTimeout(this.pendingDiagnostics.get(key));
+    this.pendingDiagnostics.set(
+      key,
+      setTimeout(() => {
+        this.pendingDiagnostics.delete(key);
+        const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
+        if (!document || !ModelAnalysis.handles(document)) return;
+        this.analysis.reports(document).then(
+          (models) => this.diagnostics.set(uri, models.flatMap((m) => m.diagnostics).map(toDiagnostic)),
+          (error: unknown) => this.log.error(`analysing ${uri.fsPath} failed`, error),
+        );
+      }, 150),
+    );
+  }
+
+  async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
+    const config = vscode.workspace.getConfiguration('cnnLab.hints');
+    const models = await this.analysis.reports(document);
+    const lenses: vscode.CodeLens[] = [];
+    for (const model of models) {
+      if (config.get<boolean>('modelLens', true)) {
+        const shapes = `${formatShape(model.input)} → ${model.output ? formatShape(model.output) : `? ${model.outputNote ?? ''}`.trim()}`;
+        const title = `${shapes} · ${count(model.totalParams)} params · ${paramsMegabytes(model.totalParams).toFixed(2)} MB`;
+        lenses.push(new vscode.CodeLens(toRange(model.range), { title, command: 'cnnLab.showModelSummary', arguments: [document.uri, model.name], tooltip: `Input from ${model.inputSource}. Click for the summary.` }));
+      }
+      if (config.get<boolean>('layerLens', true)) {
+        for (const layer of model.layers) {
+          const shape = layer.out ? formatShape(layer.out) : `? ${layer.note ?? ''}`.trim();
+          const title = `${layer.error ? '⚠ ' : ''}${layer.name} → ${shape}${layer.params ? ` · ${count(layer.params)} params` : ''}`;
+          lenses.push(new vscode.CodeLens(toRange(layer.range), { title, command: '', ...(layer.error ? { tooltip: layer.error } : {}) }));
+        }
+      }
+    }
+    return lenses;
+  }
+
+  async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
+    for (const model of await this.analysis.reports(document)) {
+      const layer = model.layers.find((l) => toRange(l.range).contains(position));
+      if (layer) return new vscode.Hover(new vscode.MarkdownString(explainLayer(layer).join('  \n')), toRange(layer.range));
+    }
+    return undefined;
+  }
+
+  async provideCodeActions(document: vscode.TextDocument, range: vscode.Range): Promise<vscode.CodeAction[]> {
+    const actions: vscode.CodeAction[] = [];
+    for (const model of await this.analysis.reports(document)) {
+      for (const diagnostic of model.diagnostics) {
+        if (!diagnostic.fix || !toRange(diagnostic.range).intersection(range)) continue;
+        const action = new vscode.CodeAction(diagnostic.fix.title, vscode.CodeActionKind.QuickFix);
+        action.edit = new vscode.WorkspaceEdit();
+        action.edit.replace(document.uri, toRange(diagnostic.fix.range), diagnostic.fix.newText);
+        action.diagnostics = [toDiagnostic(diagnostic)];
+        action.isPreferred = true;
+        actions.push(action);
+      }
+      if (model.inputSource !== 'annotation' && toRange(model.range).intersection(range)) {
+        const line = model.extent.start.line;
+        const indent = document.lineAt(line).text.match(/^\s*/)?.[0] ?? '';
+        const sample = model.input.slice(1).join('x');
+        const action = new vscode.CodeAction(`Annotate the input shape (# cnnlab: input ${sample})`, vscode.CodeActionKind.QuickFix);
+        action.edit = new vscode.WorkspaceEdit();
+        action.edit.insert(document.uri, new vscode.Position(line, 0), `${indent}# cnnlab: input ${sample}\n`);
+        actions.push(action);
+      }
+    }
+    return actions;
+  }
+
+  /** The summary of the model named `name` (or the one under the cursor), as a read-only document. */
+  async showSummary(uri?: vscode.Uri, name?: string): Promise<ModelReport | undefined> {
+    const editor = vscode.window.activeTextEditor;
+    const document = uri ? await vscode.workspace.openTextDocument(uri) : editor?.document;
+    if (!document || !ModelAnalysis.handles(document)) {
+      void vscode.window.showInformationMessage('CNN Lab: open a Python file with a model to see its summary.');
+      return undefined;
+    }
+    const models = await this.analysis.reports(document);
+    const cursor = editor?.document === document ? editor.selection.active : undefined;
+    const model = models.find((m) => m.name === name) ?? models.find((m) => cursor && toRange(m.extent).contains(cursor)) ?? models[0];
+    if (!model) {
+      void vscode.window.showInformationMessage(`CNN Lab: no nn.Module class in ${vscode.workspace.asRelativePath(document.uri)}.`);
+      return undefined;
+    }
+    const summaryUri = vscode.Uri.from({ scheme: summaryScheme, path: `/${model.name} summary`, query: document.uri.toString() });
+    this.summaries.set(summaryUri.toString(), `${formatSummaryTable(model)}\n\nDefault input for models that do not say: ${defaultInputShape().join('x')} (cnnLab.defaultInputShape)\n`);
+    this.summaryChanged.fire(summaryUri);
+    await vscode.window.showTextDocument(summaryUri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    return model;
+  }
+}
+
+function toDiagnostic(diagnostic: AnalysisDiagnostic): vscode.Diagnostic {
+  const result = new vscode.Diagnostic(toRange(diagnostic.range), diagnostic.message, severities[diagnostic.severity]);
+  result.source = 'CNN Lab';
+  return result;
+}

@@ -1,0 +1,83 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { workbench } from './workbench';
+
+async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('Shape hints in a model file', () => {
+  let document: vscode.TextDocument;
+
+  before(async () => {
+    const [uri] = await vscode.workspace.findFiles('cifar_cnn.py');
+    assert.ok(uri, 'the examples workspace has cifar_cnn.py');
+    document = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(document);
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('shows the model and every layer in CodeLenses, with PyTorch\'s numbers', async () => {
+    const lenses = await until(async () => {
+      const found = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri);
+      return found.some((l) => l.command?.title.includes('params')) ? found : undefined;
+    }, 'CNN Lab\'s CodeLenses');
+    const titles = lenses.map((l) => l.command?.title ?? '');
+    assert.ok(titles.includes('[1, 3, 32, 32] → [1, 10] · 541,094 params · 2.16 MB'), titles.join('\n'));
+    assert.ok(titles.includes('conv1 → [1, 16, 32, 32] · 448 params'));
+    assert.ok(titles.includes('fc1 → [1, 500] · 512,500 params'));
+    const modelLens = lenses.find((l) => l.command?.command === 'cnnLab.showModelSummary');
+    assert.equal(modelLens?.range.start.line, document.getText().split('\n').findIndex((line) => line.startsWith('class Net')));
+    await until(() => workbench.workbenchText('.contentwidget .codelens-decoration, .codelens-decoration').then((t) => t.some((s) => s.includes('541,094'))), 'the lenses drawn in the editor');
+    await workbench.screenshot('editor-hints');
+  });
+
+  it('explains the arithmetic on hover, as the course writes it', async () => {
+    const line = document.getText().split('\n').findIndex((l) => l.includes('self.conv1 = nn.Conv2d'));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', document.uri, new vscode.Position(line, 22));
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.match(text, /\(W − F \+ 2P\)\/S \+ 1 = \(32 − 3 \+ 2·1\)\/1 \+ 1 = 32/);
+    assert.match(text, /params: K·F·F·D_in \+ K = 16·3·3·3 \+ 16 = 448/);
+  });
+
+  it('flags a wrong flatten size and fixes it with the quick fix', async () => {
+    const editor = await vscode.window.showTextDocument(document);
+    const wrong = 'nn.Linear(64 * 8 * 8, 500)';
+    const offset = document.getText().indexOf('nn.Linear(64 * 4 * 4, 500)');
+    assert.ok(offset > 0);
+    await editor.edit((edit) => edit.replace(new vscode.Range(document.positionAt(offset), document.positionAt(offset + wrong.length)), wrong));
+    const diagnostic = await until(() => vscode.languages.getDiagnostics(document.uri).find((d) => d.source === 'CNN Lab'), 'the diagnostic');
+    assert.equal(diagnostic.message, 'fc1: Linear expects 4096 input features but receives 1024');
+    assert.equal(diagnostic.severity, vscode.DiagnosticSeverity.Error);
+    const lensTitles = async () => (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri)).map((l) => l.command?.title);
+    assert.ok((await lensTitles()).includes('⚠ fc1 → [1, 500] · 2,048,500 params'));
+    await workbench.screenshot('editor-diagnostic');
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', document.uri, diagnostic.range);
+    const fix = actions.find((a) => a.title === 'Change in_features to 1024');
+    assert.ok(fix?.edit, actions.map((a) => a.title).join(', '));
+    await vscode.workspace.applyEdit(fix.edit);
+    assert.ok(document.getText().includes('self.fc1 = nn.Linear(1024, 500)'));
+    await until(() => !vscode.languages.getDiagnostics(document.uri).some((d) => d.source === 'CNN Lab'), 'the diagnostic to clear');
+    assert.ok((await lensTitles()).includes('fc1 → [1, 500] · 512,500 params'));
+  });
+
+  it('opens the model summary from its CodeLens command', async () => {
+    await vscode.commands.executeCommand('cnnLab.showModelSummary', document.uri, 'Net');
+    const summary = await until(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'cnnlab-summary'), 'the summary');
+    const text = summary.document.getText();
+    assert.match(text, /^Net: input \[1, 3, 32, 32\] \(first layer\) → output \[1, 10\]/);
+    assert.match(text, /conv3 \(Conv2d\)\s+\[1, 64, 8, 8\]\s+18,496/);
+    assert.match(text, /Total params: 541,094/);
+    await workbench.screenshot('model-summary');
+  });
+});
