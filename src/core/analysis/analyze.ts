@@ -1,10 +1,12 @@
 // The analysis entry point for one file, shared by the host, the CLI and the tests.
-import { analyzePython, type AnalysisOptions } from './pytorch';
+import { AnalysisCache, analyzePython, type AnalysisOptions } from './pytorch';
 import type { ModelReport } from './report';
 import type { Tree } from './syntax';
 
+export { AnalysisCache };
 export type { AnalysisOptions };
 
-export function analyzeTree(tree: Tree, options: AnalysisOptions): ModelReport[] {
-  return analyzePython(tree.rootNode, options);
+/** With a cache kept per document, only the models an edit touched are analysed again. */
+export function analyzeTree(tree: Tree, options: AnalysisOptions, cache?: AnalysisCache): ModelReport[] {
+  return analyzePython(tree.rootNode, options, cache);
 }

@@ -119,14 +119,42 @@ function isConstantExpression(node: Node): boolean {
   return false;
 }
 
+/**
+ * Reports kept between analyses of one document. A class is analysed again only when something it
+ * depends on changed: its text or position, the lines just above it (an annotation), the file's
+ * statements outside classes (imports, constants, helper functions), or a class it used.
+ */
+export class AnalysisCache {
+  readonly entries = new Map<string, { key: string; uses: Map<string, string>; report: ModelReport }>();
+}
+
 /** Analyses every nn.Module subclass and top-level nn.Sequential in a parsed Python file. */
-export function analyzePython(root: Node, options: AnalysisOptions): ModelReport[] {
+export function analyzePython(root: Node, options: AnalysisOptions, cache = new AnalysisCache()): ModelReport[] {
   const file = new PythonFile(root);
+  const lines = root.text.split('\n');
+  const signature = (cls: ClassInfo) => {
+    const { row, column } = cls.node.startPosition;
+    return `${row}:${column}\n${lines.slice(Math.max(0, row - 3), row).join('\n')}\n${cls.node.text}`;
+  };
+  const context = [JSON.stringify(options), ...root.namedChildren.filter((n) => n !== null && n.type !== 'class_definition').map((n) => `${n?.startPosition.row}|${n?.text}`)].join('\n');
   const reports: ModelReport[] = [];
-  for (const cls of file.moduleClasses()) reports.push(file.analyze(options, cls.name, cls.node.childForFieldName('name') ?? cls.node, cls.node, (analysis) => analysis.instantiate(cls, [], new Map(), cls.node)));
+  const present = new Set<string>();
+  for (const cls of file.moduleClasses()) {
+    present.add(cls.name);
+    const key = `${context}\u0000${signature(cls)}`;
+    const cached = cache.entries.get(cls.name);
+    if (cached && cached.key === key && [...cached.uses].every(([name, used]) => file.classes.has(name) && signature(file.classes.get(name) as ClassInfo) === used)) {
+      reports.push(cached.report);
+      continue;
+    }
+    const { report, used } = file.analyze(options, cls.name, cls.node.childForFieldName('name') ?? cls.node, cls.node, (analysis) => analysis.instantiate(cls, [], new Map(), cls.node));
+    cache.entries.set(cls.name, { key, uses: new Map([...used].filter((c) => c !== cls).map((c) => [c.name, signature(c)])), report });
+    reports.push(report);
+  }
+  for (const name of cache.entries.keys()) if (!present.has(name)) cache.entries.delete(name);
   for (const { name, nameNode, value } of file.topLevelAssignments()) {
     if (!/^(nn\.|torch\.nn\.)?Sequential$/.test(value.childForFieldName('function')?.text ?? '')) continue;
-    reports.push(file.analyze(options, name, nameNode, value, (analysis) => analysis.evaluate(value, analysis.globals)));
+    reports.push(file.analyze(options, name, nameNode, value, (analysis) => analysis.evaluate(value, analysis.globals)).report);
   }
   return reports;
 }
@@ -135,12 +163,17 @@ class PythonFile {
   readonly classes = new Map<string, ClassInfo>();
   readonly functions = new Map<string, Node>();
   readonly annotations: { row: number; dims: number[] }[] = [];
+  /** Imports and module-level statements, which every model's evaluation starts from. */
+  readonly preamble: Node[] = [];
 
   constructor(readonly root: Node) {
     for (const child of root.namedChildren) {
       if (!child) continue;
-      const definition = child.type === 'decorated_definition' ? child.childForFieldName('definition') : child;
-      if (definition?.type === 'class_definition') {
+      const type = child.type;
+      if (type === 'import_statement' || type === 'import_from_statement' || type === 'expression_statement') this.preamble.push(child);
+      const definition = type === 'decorated_definition' ? child.childForFieldName('definition') : child;
+      const definitionType = definition?.type;
+      if (definition && definitionType === 'class_definition') {
         const name = definition.childForFieldName('name')?.text;
         const cls = new ClassInfo(name ?? '', definition, new Map());
         for (const item of definition.childForFieldName('body')?.namedChildren ?? []) {
@@ -153,13 +186,16 @@ class PythonFile {
           if (target?.type === 'identifier' && value) cls.attributes.set(target.text, value);
         }
         if (name) this.classes.set(name, cls);
-      } else if (definition?.type === 'function_definition') {
+      } else if (definition && definitionType === 'function_definition') {
         const name = definition.childForFieldName('name')?.text;
         if (name) this.functions.set(name, definition);
       }
     }
-    for (const comment of root.descendantsOfType('comment')) {
-      const dims = comment ? parseInputAnnotation(comment.text) : null;
+    // Walking every node for comments is slow in a large file: find the marker in the text, then ask the parser.
+    const text = root.text;
+    for (let at = text.indexOf('cnnlab:'); at !== -1; at = text.indexOf('cnnlab:', at + 1)) {
+      const comment = root.descendantForIndex(at);
+      const dims = comment?.type === 'comment' ? parseInputAnnotation(comment.text) : null;
       if (comment && dims) this.annotations.push({ row: comment.startPosition.row, dims });
     }
   }
@@ -197,7 +233,7 @@ class PythonFile {
     return before[before.length - 1]?.dims;
   }
 
-  analyze(options: AnalysisOptions, name: string, nameNode: Node, extent: Node, build: (analysis: Analysis) => Value): ModelReport {
+  analyze(options: AnalysisOptions, name: string, nameNode: Node, extent: Node, build: (analysis: Analysis) => Value): { report: ModelReport; used: Set<ClassInfo> } {
     const analysis = new Analysis(this, options.stepBudget ?? 200_000);
     const diagnostics: AnalysisDiagnostic[] = [];
     let model: Value;
@@ -220,7 +256,7 @@ class PythonFile {
     };
     if (!(model instanceof Module)) {
       report.outputNote = model instanceof Unknown ? model.reason : 'not a module';
-      return report;
+      return { report, used: analysis.used };
     }
     assignPaths(model, '');
     const annotated = options.input ? undefined : this.annotationFor(extent);
@@ -242,7 +278,7 @@ class PythonFile {
     }
     report.layers = layerReports(model, analysis.calls);
     diagnostics.push(...analysis.diagnostics.values(), ...layerDiagnostics(analysis.calls));
-    return report;
+    return { report, used: analysis.used };
   }
 }
 
@@ -376,6 +412,8 @@ class Analysis {
   readonly globals: Scope = { vars: new Map() };
   readonly calls = new Map<Module, LayerCall>();
   readonly diagnostics = new Map<number, AnalysisDiagnostic>();
+  /** The file's classes this analysis instantiated or read, which its cached report depends on. */
+  readonly used = new Set<ClassInfo>();
   private steps = 0;
   private depth = 0;
 
@@ -384,17 +422,17 @@ class Analysis {
     private readonly budget: number,
   ) {
     for (const [alias, path] of conventionalImports) this.globals.vars.set(alias, new Path(path));
-    for (const statement of file.root.namedChildren) {
-      if (!statement) continue;
-      if (statement.type === 'import_statement' || statement.type === 'import_from_statement') this.importNames(statement);
-      else if (statement.type === 'expression_statement') this.tryStatement(statement, this.globals);
+    for (const statement of file.preamble) {
+      const type = statement.type;
+      if (type === 'import_statement' || type === 'import_from_statement') this.importNames(statement, type);
+      else this.tryStatement(statement, this.globals);
     }
     for (const cls of file.classes.values()) this.globals.vars.set(cls.name, cls);
     for (const [name, fn] of file.functions) this.globals.vars.set(name, new FunctionDef(fn, undefined));
   }
 
-  private importNames(statement: Node): void {
-    if (statement.type === 'import_statement') {
+  private importNames(statement: Node, type: string): void {
+    if (type === 'import_statement') {
       for (const item of statement.namedChildren) {
         if (item?.type === 'aliased_import') this.globals.vars.set(item.childForFieldName('alias')?.text ?? '', new Path(item.childForFieldName('name')?.text ?? ''));
         else if (item?.type === 'dotted_name') this.globals.vars.set(item.text.split('.')[0] ?? '', new Path(item.text.split('.')[0] ?? ''));
@@ -440,8 +478,9 @@ class Analysis {
       case 'expression_statement': {
         const expression = statement.namedChildren[0];
         if (!expression) return undefined;
-        if (expression.type === 'assignment') this.assign(expression, scope);
-        else if (expression.type === 'augmented_assignment') this.augmentedAssign(expression, scope);
+        const type = expression.type;
+        if (type === 'assignment') this.assign(expression, scope);
+        else if (type === 'augmented_assignment') this.augmentedAssign(expression, scope);
         else this.evaluate(expression, scope);
         return undefined;
       }
@@ -515,13 +554,14 @@ class Analysis {
   }
 
   private bind(target: Node, value: Value, scope: Scope): void {
-    if (target.type === 'identifier') {
+    const type = target.type;
+    if (type === 'identifier') {
       scope.vars.set(target.text, value);
-    } else if (target.type === 'attribute') {
+    } else if (type === 'attribute') {
       const owner = this.evaluate(target.childForFieldName('object') as Node, scope);
       const name = target.childForFieldName('attribute')?.text ?? '';
       if (owner instanceof Module) this.setAttribute(owner, name, value);
-    } else if (target.type === 'pattern_list' || target.type === 'tuple_pattern' || target.type === 'list_pattern') {
+    } else if (type === 'pattern_list' || type === 'tuple_pattern' || type === 'list_pattern') {
       const targets = target.namedChildren.filter((n): n is Node => n !== null);
       const values = Array.isArray(value) ? value : targets.map(() => (value instanceof Unknown ? value : new Unknown('cannot unpack this value')));
       targets.forEach((t, i) => this.bind(t, values[i] ?? new Unknown('too few values to unpack'), scope));
@@ -707,6 +747,7 @@ class Analysis {
   }
 
   private classAttribute(cls: ClassInfo, name: string): Value {
+    this.used.add(cls);
     return this.evaluate(cls.attributes.get(name) as Node, this.globals);
   }
 
@@ -822,17 +863,18 @@ class Analysis {
     const positional: Value[] = [];
     const keywords = new Map<string, Value>();
     const argumentsNode = node.childForFieldName('arguments');
-    if (argumentsNode?.type === 'generator_expression') {
+    if (argumentsNode && argumentsNode.type === 'generator_expression') {
       positional.push(this.comprehension(argumentsNode, scope));
     } else {
       for (const arg of argumentsNode?.namedChildren ?? []) {
-        if (!arg || arg.type === 'comment') continue;
-        if (arg.type === 'keyword_argument') keywords.set(arg.childForFieldName('name')?.text ?? '', this.evaluate(arg.childForFieldName('value') as Node, scope));
-        else if (arg.type === 'list_splat') {
+        const type = arg?.type;
+        if (!arg || type === 'comment') continue;
+        if (type === 'keyword_argument') keywords.set(arg.childForFieldName('name')?.text ?? '', this.evaluate(arg.childForFieldName('value') as Node, scope));
+        else if (type === 'list_splat') {
           const spread = this.iterate(this.evaluate(arg.namedChildren[0] as Node, scope));
           if (!spread) return new Unknown(`cannot unpack ${arg.text}`);
           positional.push(...spread);
-        } else if (arg.type === 'dictionary_splat') {
+        } else if (type === 'dictionary_splat') {
           const dict = this.evaluate(arg.namedChildren[0] as Node, scope);
           if (!(dict instanceof Dict)) return new Unknown(`cannot unpack ${arg.text}`);
           for (const [k, v] of dict.entries) keywords.set(k, v);
@@ -896,6 +938,7 @@ class Analysis {
   }
 
   instantiate(cls: ClassInfo, positional: Value[], keywords: Map<string, Value>, node: Node): Value {
+    this.used.add(cls);
     const module = new Module(cls.name, node, { cls });
     const init = cls.methods.get('__init__');
     if (init) {
