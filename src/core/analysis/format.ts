@@ -19,7 +19,7 @@ export function toJsonDocument(file: string, models: ModelReport[], ms?: number)
       ...(m.outputNote ? { outputNote: m.outputNote } : {}),
       totalParams: m.totalParams,
       trainableParams: m.trainableParams,
-      exact: false,
+      exact: m.exact === true,
       layers: m.layers.map((l) => ({ name: l.name, type: l.type, line: l.range.start.line + 1, in: l.in, out: l.out, params: l.params, ...(l.note ? { note: l.note } : {}) })),
       diagnostics: m.diagnostics.map((d) => ({ line: d.range.start.line + 1, message: d.message, severity: d.severity })),
     })),
@@ -36,7 +36,7 @@ export function formatSummaryTable(model: ModelReport): string {
   const line = (cells: string[]) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('   ');
   const rule = '─'.repeat(line(header).length);
   return [
-    `${model.name}: input ${formatShape(model.input)} (${model.inputSource}) → output ${formatShape(model.output)}${model.outputNote ? ` (${model.outputNote})` : ''}`,
+    `${model.name}: input ${formatShape(model.input)} (${model.inputSource}) → output ${formatShape(model.output)}${model.outputNote ? ` (${model.outputNote})` : ''}${model.exact ? ' [exact: run by PyTorch]' : ''}`,
     rule,
     line(header),
     rule,

@@ -55,6 +55,8 @@ export interface ModelReport {
   outputNote?: string;
   totalParams: number;
   trainableParams: number;
+  /** The shapes come from PyTorch running the model (exact mode), not from the static analysis. */
+  exact?: boolean;
   layers: LayerReport[];
   diagnostics: AnalysisDiagnostic[];
 }
