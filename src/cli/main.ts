@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeTree } from '../core/analysis/analyze';
+import { ExactShapes, withExactShapes } from '../core/analysis/exactShapes';
 import { formatSummaryTable, toJsonDocument } from '../core/analysis/format';
 import { loadGrammars } from '../core/analysis/syntax';
 import { defaultPythonCandidates, describeDevice, findPython } from '../core/pythonEnvironment';
@@ -10,8 +11,9 @@ import { version } from '../../package.json';
 const usage = `Usage: cnn-lab <command> [options]
 
 Commands:
-  shapes FILE... [--input 1,3,32,32] [--class NAME] [--json] [--timing]
-                                    Tensor shapes and parameter counts of the models in PyTorch files
+  shapes FILE... [--input 1,3,32,32] [--class NAME] [--exact] [--json] [--timing]
+                                    Tensor shapes and parameter counts of the models in PyTorch files;
+                                    --exact lets PyTorch run them (imports the files: trusted code only)
   doctor [--python PATH] [--json]   Find the Python that trains PyTorch models and report what it can do
   help                              Show this help
   version                           Print the version
@@ -61,12 +63,14 @@ async function shapes(argv: string[]): Promise<number> {
   const flags = new Set(classOption.rest.filter((a) => a.startsWith('--')));
   const files = classOption.rest.filter((a) => !a.startsWith('--'));
   const input = inputOption.value?.split(/[,x×]/).map(Number);
-  const unknownFlag = [...flags].find((f) => f !== '--json' && f !== '--timing');
+  const unknownFlag = [...flags].find((f) => f !== '--json' && f !== '--timing' && f !== '--exact');
   if (files.length === 0 || unknownFlag || (input && !input.every((d) => Number.isInteger(d) && d > 0))) {
     process.stderr.write(`cnn-lab shapes: ${unknownFlag ? `unknown option ${unknownFlag}` : files.length === 0 ? 'name at least one file' : '--input takes sizes like 1,3,32,32'}\n`);
     return 2;
   }
   const parser = (await loadGrammars(join(__dirname, 'parsers'))).parser('python');
+  const exact = flags.has('--exact') ? await startExactShapes() : undefined;
+  if (exact === null) return 1;
   let status = 0;
   for (const file of files) {
     let text: string;
@@ -79,9 +83,18 @@ async function shapes(argv: string[]): Promise<number> {
     }
     const started = performance.now();
     const tree = parser.parse(text);
-    const models = tree ? analyzeTree(tree, { defaultInput: [3, 32, 32], ...(input ? { input } : {}) }).filter((m) => !classOption.value || m.name === classOption.value) : [];
+    let models = tree ? analyzeTree(tree, { defaultInput: [3, 32, 32], ...(input ? { input } : {}) }).filter((m) => !classOption.value || m.name === classOption.value) : [];
     const ms = performance.now() - started;
     tree?.delete();
+    if (exact) {
+      try {
+        const results = new Map((await exact.shapes(file, models.filter((m) => m.kind === 'class').map((m) => ({ name: m.name, input: m.input })))).map((r) => [r.name, r]));
+        models = models.map((m) => (results.has(m.name) ? withExactShapes(m, results.get(m.name) as NonNullable<ReturnType<typeof results.get>>) : m));
+      } catch (error) {
+        process.stderr.write(`cnn-lab shapes: PyTorch could not run ${file}: ${(error as Error).message}\n`);
+        status = 1;
+      }
+    }
     if (models.some((m) => m.diagnostics.some((d) => d.severity === 'error')) && status === 0) status = 1;
     if (flags.has('--json')) out(JSON.stringify(toJsonDocument(file, models, flags.has('--timing') ? ms : undefined)));
     else {
@@ -89,7 +102,18 @@ async function shapes(argv: string[]): Promise<number> {
       out(models.length ? models.map(formatSummaryTable).join('\n\n') : '  no nn.Module classes or nn.Sequential models found');
     }
   }
+  await exact?.dispose();
   return status;
+}
+
+/** The PyTorch helper for --exact, or null (having said why) when no Python has torch. */
+async function startExactShapes(): Promise<ExactShapes | null> {
+  const { found, interpreter } = await findPython(defaultPythonCandidates(), { probeScript: join(__dirname, 'trainer', 'probe.py') });
+  if (!found?.torch || interpreter === null) {
+    process.stderr.write('cnn-lab shapes --exact: no Python with PyTorch was found (see `cnn-lab doctor`)\n');
+    return null;
+  }
+  return new ExactShapes({ python: interpreter, script: join(__dirname, 'trainer', 'shapes.py'), onLog: () => undefined });
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { EnvironmentView } from '../core/protocol/welcome';
 import { registerCommands } from './commands';
+import { ExactMode } from './hints/exactMode';
 import { ModelAnalysis } from './hints/modelAnalysis';
 import { ModelHints } from './hints/modelHints';
 import { describeError, Log } from './log';
@@ -12,14 +13,17 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(log);
   try {
     const version = String((context.extension.packageJSON as { version?: unknown }).version);
-    const environment = new PythonEnvironmentService(vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer', 'probe.py').fsPath, log);
+    const trainer = (program: string) => vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer', program).fsPath;
+    const environment = new PythonEnvironmentService(trainer('probe.py'), log);
     const welcome = new WelcomePanel(context.extensionUri, version, environment, log);
     const analysis = new ModelAnalysis(vscode.Uri.joinPath(context.extensionUri, 'dist', 'parsers').fsPath, log);
-    const hints = new ModelHints(analysis, log);
+    const exact = new ExactMode(analysis, environment, trainer('shapes.py'), log);
+    const hints = new ModelHints(analysis, exact, log);
     context.subscriptions.push(
       environment,
       welcome,
       analysis,
+      exact,
       hints,
       // Its welcome content shows while the tree is empty; later issues fill the sidebar.
       vscode.window.registerTreeDataProvider('cnnLab.start', { getChildren: () => [], getTreeItem: (item: vscode.TreeItem) => item }),

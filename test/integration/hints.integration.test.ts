@@ -81,3 +81,43 @@ describe('Shape hints in a model file', () => {
     await workbench.screenshot('model-summary');
   });
 });
+
+describe('Exact shapes after a save', () => {
+  let document: vscode.TextDocument;
+  const modelLens = async () =>
+    (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri)).find((l) => l.command?.command === 'cnnLab.showModelSummary')?.command?.title ?? '';
+
+  before(async () => {
+    const [uri] = await vscode.workspace.findFiles('mnist_mlp.py');
+    assert.ok(uri);
+    document = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(document);
+  });
+
+  after(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));
+
+  async function editAndSave(edit: (text: string) => string): Promise<void> {
+    const all = new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length));
+    const workspaceEdit = new vscode.WorkspaceEdit();
+    workspaceEdit.replace(document.uri, all, edit(document.getText()));
+    await vscode.workspace.applyEdit(workspaceEdit);
+    assert.ok(await document.save());
+  }
+
+  it('replaces the static hints with PyTorch\'s once the file is saved, until the next edit', async () => {
+    assert.equal(await modelLens(), '[1, 784] → [1, 10] · 669,706 params · 2.68 MB');
+    await editAndSave((text) => `${text}# saved by the test\n`);
+    const exact = await until(async () => ((await modelLens()).endsWith('· exact') ? modelLens() : undefined), 'the exact lens', 60_000);
+    assert.equal(exact, '[1, 784] → [1, 10] · 669,706 params · 2.68 MB · exact');
+    const editor = await vscode.window.showTextDocument(document);
+    await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), '#'));
+    assert.equal(await modelLens(), '[1, 784] → [1, 10] · 669,706 params · 2.68 MB');
+  });
+
+  it('shows the error PyTorch raises when the saved model cannot run', async () => {
+    await editAndSave((text) => text.replace('x = x.view(-1, 28 * 28)', 'x = x[:, :700]'));
+    const warning = await until(() => vscode.languages.getDiagnostics(document.uri).find((d) => d.message.startsWith('PyTorch could not run')), 'PyTorch\'s error', 60_000);
+    assert.match(warning.message, /^PyTorch could not run Net on 1×784: RuntimeError: mat1 and mat2 shapes cannot be multiplied \(1x700 and 784x512\)/);
+    assert.equal(warning.severity, vscode.DiagnosticSeverity.Warning);
+  });
+});

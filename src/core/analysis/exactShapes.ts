@@ -1,6 +1,6 @@
 // The client of the exact-shapes helper: one long-lived Python process (importing torch once),
 // requests with ids that time out, and a helper stuck in user code killed and started afresh.
-import { dirname } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { describeExit, type ExitReason, JsonLinesProcess } from '../process/jsonLinesProcess';
 import { type ExactModel, shapesHelperMessage, type ShapesHelperMessage, type ShapesRequest } from '../protocol/shapes';
 import type { LayerReport, ModelReport } from './report';
@@ -40,7 +40,7 @@ export class ExactShapes {
   constructor(private readonly options: ExactShapesOptions) {}
 
   /** Builds the named models of `file` in PyTorch and runs each on its input. */
-  async shapes(file: string, models: { name: string; input: number[] }[], timeoutMs = 30_000): Promise<ExactModel[]> {
+  async shapes(file: string, models: { name: string; input: readonly number[] }[], timeoutMs = 30_000): Promise<ExactModel[]> {
     const helper = this.start();
     await helper.ready;
     const id = this.nextId++;
@@ -53,7 +53,8 @@ export class ExactShapes {
         reject(new ExactShapesError(`PyTorch did not finish building the models within ${timeoutMs / 1000} s`));
       }, timeoutMs);
       helper.pending.set(id, { resolve, reject, timer });
-      if (!helper.process.send({ type: 'shapes', id, file, models })) settle(helper, id, new ExactShapesError('the PyTorch helper is not running'));
+      // The helper runs in its own folder: a relative path would name a file there.
+      if (!helper.process.send({ type: 'shapes', id, file: resolvePath(file), models })) settle(helper, id, new ExactShapesError('the PyTorch helper is not running'));
     });
   }
 

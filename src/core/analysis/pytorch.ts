@@ -147,14 +147,14 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
       reports.push(cached.report);
       continue;
     }
-    const { report, used } = file.analyze(options, cls.name, cls.node.childForFieldName('name') ?? cls.node, cls.node, (analysis) => analysis.instantiate(cls, [], new Map(), cls.node));
+    const { report, used } = file.analyze(options, 'class', cls.name, cls.node.childForFieldName('name') ?? cls.node, cls.node, (analysis) => analysis.instantiate(cls, [], new Map(), cls.node));
     cache.entries.set(cls.name, { key, uses: new Map([...used].filter((c) => c !== cls).map((c) => [c.name, signature(c)])), report });
     reports.push(report);
   }
   for (const name of cache.entries.keys()) if (!present.has(name)) cache.entries.delete(name);
   for (const { name, nameNode, value } of file.topLevelAssignments()) {
     if (!/^(nn\.|torch\.nn\.)?Sequential$/.test(value.childForFieldName('function')?.text ?? '')) continue;
-    reports.push(file.analyze(options, name, nameNode, value, (analysis) => analysis.evaluate(value, analysis.globals)).report);
+    reports.push(file.analyze(options, 'sequential', name, nameNode, value, (analysis) => analysis.evaluate(value, analysis.globals)).report);
   }
   return reports;
 }
@@ -233,7 +233,7 @@ class PythonFile {
     return before[before.length - 1]?.dims;
   }
 
-  analyze(options: AnalysisOptions, name: string, nameNode: Node, extent: Node, build: (analysis: Analysis) => Value): { report: ModelReport; used: Set<ClassInfo> } {
+  analyze(options: AnalysisOptions, kind: ModelReport['kind'], name: string, nameNode: Node, extent: Node, build: (analysis: Analysis) => Value): { report: ModelReport; used: Set<ClassInfo> } {
     const analysis = new Analysis(this, options.stepBudget ?? 200_000);
     const diagnostics: AnalysisDiagnostic[] = [];
     let model: Value;
@@ -244,6 +244,7 @@ class PythonFile {
     }
     const report: ModelReport = {
       name,
+      kind,
       range: rangeOf(nameNode),
       extent: rangeOf(extent),
       input: [],

@@ -45,11 +45,13 @@ export interface LayerReport {
 
 export interface ModelReport {
   name: string;
+  /** An nn.Module subclass, or a top-level `name = nn.Sequential(...)`. */
+  kind: 'class' | 'sequential';
   /** The class name, or the variable a top-level nn.Sequential is assigned to. */
   range: SourceRange;
   /** The whole class, or the whole assignment. */
   extent: SourceRange;
-  input: Shape;
+  input: readonly number[];
   inputSource: 'given' | 'annotation' | 'first layer' | 'default';
   output: Shape | null;
   outputNote?: string;

@@ -31,5 +31,5 @@ export interface ShapesRequest {
   type: 'shapes';
   id: number;
   file: string;
-  models: { name: string; input: number[] }[];
+  models: { name: string; input: readonly number[] }[];
 }

@@ -5,6 +5,7 @@ import type { AnalysisDiagnostic, ModelReport, SourceRange } from '../../core/an
 import { formatShape } from '../../core/analysis/shape';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
+import type { ExactMode } from './exactMode';
 import { defaultInputShape, ModelAnalysis } from './modelAnalysis';
 
 const selector: vscode.DocumentSelector = [{ language: 'python' }];
@@ -36,6 +37,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
 
   constructor(
     private readonly analysis: ModelAnalysis,
+    private readonly exact: ExactMode,
     private readonly log: Log,
   ) {
     super();
@@ -48,12 +50,14 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
         provideTextDocumentContent: (uri) => this.summaries.get(uri.toString()) ?? '',
       }),
     );
-    this._register(
-      analysis.onDidChange((uri) => {
-        this.lensesChanged.fire();
-        this.scheduleDiagnostics(uri);
-      }),
-    );
+    for (const source of [analysis.onDidChange, exact.onDidChange]) {
+      this._register(
+        source((uri) => {
+          this.lensesChanged.fire();
+          this.scheduleDiagnostics(uri);
+        }),
+      );
+    }
     this._register(vscode.workspace.onDidOpenTextDocument((document) => this.scheduleDiagnostics(document.uri)));
     this._register(vscode.workspace.onDidCloseTextDocument((document) => this.diagnostics.delete(document.uri)));
     this._register(
@@ -75,7 +79,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
         this.pendingDiagnostics.delete(key);
         const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
         if (!document || !ModelAnalysis.handles(document)) return;
-        this.analysis.reports(document).then(
+        this.reports(document).then(
           (models) => this.diagnostics.set(uri, models.flatMap((m) => m.diagnostics).map(toDiagnostic)),
           (error: unknown) => this.log.error(`analysing ${uri.fsPath} failed`, error),
         );
@@ -85,13 +89,14 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
 
   async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
     const config = vscode.workspace.getConfiguration('cnnLab.hints');
-    const models = await this.analysis.reports(document);
+    const models = await this.reports(document);
     const lenses: vscode.CodeLens[] = [];
     for (const model of models) {
       if (config.get<boolean>('modelLens', true)) {
         const shapes = `${formatShape(model.input)} → ${model.output ? formatShape(model.output) : `? ${model.outputNote ?? ''}`.trim()}`;
-        const title = `${shapes} · ${count(model.totalParams)} params · ${paramsMegabytes(model.totalParams).toFixed(2)} MB`;
-        lenses.push(new vscode.CodeLens(toRange(model.range), { title, command: 'cnnLab.showModelSummary', arguments: [document.uri, model.name], tooltip: `Input from ${model.inputSource}. Click for the summary.` }));
+        const title = `${shapes} · ${count(model.totalParams)} params · ${paramsMegabytes(model.totalParams).toFixed(2)} MB${model.exact ? ' · exact' : ''}`;
+        const source = model.exact ? 'PyTorch ran the saved file' : 'the static analysis';
+        lenses.push(new vscode.CodeLens(toRange(model.range), { title, command: 'cnnLab.showModelSummary', arguments: [document.uri, model.name], tooltip: `Input from ${model.inputSource}; shapes from ${source}. Click for the summary.` }));
       }
       if (config.get<boolean>('layerLens', true)) {
         for (const layer of model.layers) {
@@ -105,7 +110,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
   }
 
   async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
-    for (const model of await this.analysis.reports(document)) {
+    for (const model of await this.reports(document)) {
       const layer = model.layers.find((l) => toRange(l.range).contains(position));
       if (layer) return new vscode.Hover(new vscode.MarkdownString(explainLayer(layer).join('  \n')), toRange(layer.range));
     }
@@ -114,7 +119,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
 
   async provideCodeActions(document: vscode.TextDocument, range: vscode.Range): Promise<vscode.CodeAction[]> {
     const actions: vscode.CodeAction[] = [];
-    for (const model of await this.analysis.reports(document)) {
+    for (const model of await this.reports(document)) {
       for (const diagnostic of model.diagnostics) {
         if (!diagnostic.fix || !toRange(diagnostic.range).intersection(range)) continue;
         const action = new vscode.CodeAction(diagnostic.fix.title, vscode.CodeActionKind.QuickFix);
@@ -137,6 +142,10 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     return actions;
   }
 
+  private async reports(document: vscode.TextDocument): Promise<ModelReport[]> {
+    return this.exact.apply(document, await this.analysis.reports(document));
+  }
+
   /** The summary of the model named `name` (or the one under the cursor), as a read-only document. */
   async showSummary(uri?: vscode.Uri, name?: string): Promise<ModelReport | undefined> {
     const editor = vscode.window.activeTextEditor;
@@ -145,7 +154,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
       void vscode.window.showInformationMessage('CNN Lab: open a Python file with a model to see its summary.');
       return undefined;
     }
-    const models = await this.analysis.reports(document);
+    const models = await this.reports(document);
     const cursor = editor?.document === document ? editor.selection.active : undefined;
     const model = models.find((m) => m.name === name) ?? models.find((m) => cursor && toRange(m.extent).contains(cursor)) ?? models[0];
     if (!model) {
