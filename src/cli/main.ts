@@ -1,7 +1,7 @@
 // `cnn-lab`: CNN Lab from a terminal, for scripts, CI and checks.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeTree } from '../core/analysis/analyze';
+import { analyzeTree, languageOfPath } from '../core/analysis/analyze';
 import { ExactShapes, withExactShapes } from '../core/analysis/exactShapes';
 import { formatSummaryTable, toJsonDocument } from '../core/analysis/format';
 import { loadGrammars } from '../core/analysis/syntax';
@@ -12,7 +12,8 @@ const usage = `Usage: cnn-lab <command> [options]
 
 Commands:
   shapes FILE... [--input 1,3,32,32] [--class NAME] [--exact] [--json] [--timing]
-                                    Tensor shapes and parameter counts of the models in PyTorch files;
+                                    Tensor shapes and parameter counts of the models in PyTorch
+                                    (.py) and TF.js (.ts, .js) files;
                                     --exact lets PyTorch run them (imports the files: trusted code only)
   doctor [--python PATH] [--json]   Find the Python that trains PyTorch models and report what it can do
   help                              Show this help
@@ -68,11 +69,17 @@ async function shapes(argv: string[]): Promise<number> {
     process.stderr.write(`cnn-lab shapes: ${unknownFlag ? `unknown option ${unknownFlag}` : files.length === 0 ? 'name at least one file' : '--input takes sizes like 1,3,32,32'}\n`);
     return 2;
   }
-  const parser = (await loadGrammars(join(__dirname, 'parsers'))).parser('python');
+  const grammars = await loadGrammars(join(__dirname, 'parsers'));
   const exact = flags.has('--exact') ? await startExactShapes() : undefined;
   if (exact === null) return 1;
   let status = 0;
   for (const file of files) {
+    const language = languageOfPath(file);
+    if (!language) {
+      process.stderr.write(`cnn-lab shapes: ${file} is neither a Python nor a TF.js (.ts, .js) file\n`);
+      status = 2;
+      continue;
+    }
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -82,8 +89,8 @@ async function shapes(argv: string[]): Promise<number> {
       continue;
     }
     const started = performance.now();
-    const tree = parser.parse(text);
-    let models = tree ? analyzeTree(tree, { defaultInput: [3, 32, 32], ...(input ? { input } : {}) }).filter((m) => !classOption.value || m.name === classOption.value) : [];
+    const tree = grammars.parser(language).parse(text);
+    let models = tree ? analyzeTree(tree, { defaultInput: [3, 32, 32], ...(input ? { input } : {}) }, undefined, language).filter((m) => !classOption.value || m.name === classOption.value) : [];
     const ms = performance.now() - started;
     tree?.delete();
     if (exact) {

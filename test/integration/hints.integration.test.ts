@@ -121,3 +121,23 @@ describe('Exact shapes after a save', () => {
     assert.equal(warning.severity, vscode.DiagnosticSeverity.Warning);
   });
 });
+
+describe('Shape hints in a TF.js model file', () => {
+  it('shows the model and its layers in NHWC, with TF.js\'s parameter counts', async () => {
+    const [uri] = await vscode.workspace.findFiles('tfjs_mnist_cnn.js');
+    assert.ok(uri);
+    const document = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(document);
+    const titles = await until(async () => {
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri);
+      const found = lenses.map((l) => l.command?.title ?? '');
+      return found.some((t) => t.includes('params')) ? found : undefined;
+    }, 'the TF.js lenses');
+    assert.ok(titles.includes('[1, 28, 28, 1] → [1, 10] · 206,922 params · 0.83 MB'), titles.join('\n'));
+    assert.ok(titles.includes('conv2d_1 → [1, 28, 28, 16] · 160 params'));
+    assert.ok(titles.includes('flatten_1 → [1, 1568]'));
+    await until(() => workbench.workbenchText('.codelens-decoration').then((t) => t.some((s) => s.includes('206,922'))), 'the lenses drawn in the editor');
+    await workbench.screenshot('editor-tfjs');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});

@@ -45,8 +45,8 @@ export interface LayerReport {
 
 export interface ModelReport {
   name: string;
-  /** An nn.Module subclass, or a top-level `name = nn.Sequential(...)`. */
-  kind: 'class' | 'sequential';
+  /** A PyTorch nn.Module subclass, a top-level `name = nn.Sequential(...)`, or a TF.js model. */
+  kind: 'class' | 'sequential' | 'tfjs';
   /** The class name, or the variable a top-level nn.Sequential is assigned to. */
   range: SourceRange;
   /** The whole class, or the whole assignment. */

@@ -4,7 +4,7 @@ import type { ModelReport } from '../../core/analysis/report';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
 import type { PythonEnvironmentService } from '../pythonEnvironmentService';
-import { ModelAnalysis } from './modelAnalysis';
+import type { ModelAnalysis } from './modelAnalysis';
 
 interface Result {
   /** The document version that was saved and run; an edit since makes the result stale. */
@@ -53,7 +53,7 @@ export class ExactMode extends Disposable {
   }
 
   private schedule(document: vscode.TextDocument): void {
-    if (!ModelAnalysis.handles(document) || !this.enabled) return;
+    if (document.languageId !== 'python' || !this.enabled) return;
     const key = document.uri.toString();
     clearTimeout(this.timers.get(key));
     this.timers.set(

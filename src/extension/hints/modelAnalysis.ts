@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { AnalysisCache, analyzeTree } from '../../core/analysis/analyze';
 import type { ModelReport } from '../../core/analysis/report';
-import { DocumentTree, type Grammars, loadGrammars, type TextChange } from '../../core/analysis/syntax';
+import { DocumentTree, type Grammars, type LanguageId, loadGrammars, type TextChange } from '../../core/analysis/syntax';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
 
@@ -15,7 +15,7 @@ interface Tracked {
 }
 
 /**
- * The models of every open Python document, re-analysed on each change: tree-sitter re-parses
+ * The models of every open model document, re-analysed on each change: tree-sitter re-parses
  * only what changed, and only the models the change touched are analysed again.
  */
 export class ModelAnalysis extends Disposable {
@@ -54,12 +54,16 @@ export class ModelAnalysis extends Disposable {
     this._register({ dispose: () => this.documents.forEach((t) => t.tree.dispose()) });
   }
 
+  /** The documents with models: PyTorch in Python, TF.js in TypeScript and JavaScript. */
+  static readonly languages: Record<string, LanguageId> = { python: 'python', typescript: 'typescript', javascript: 'typescript' };
+
   static handles(document: vscode.TextDocument): boolean {
-    return document.languageId === 'python';
+    return Object.hasOwn(ModelAnalysis.languages, document.languageId);
   }
 
   async reports(document: vscode.TextDocument): Promise<ModelReport[]> {
-    if (!ModelAnalysis.handles(document)) return [];
+    const language = ModelAnalysis.languages[document.languageId];
+    if (!language) return [];
     this.grammars ??= loadGrammars(this.parsersDir).catch((error: unknown) => {
       this.log.error('loading the Python grammar failed', error);
       throw error;
@@ -69,12 +73,12 @@ export class ModelAnalysis extends Disposable {
     let tracked = this.documents.get(key);
     if (tracked && tracked.version === document.version) return tracked.reports;
     if (!tracked) {
-      tracked = { tree: new DocumentTree(grammars.parser('python')), cache: new AnalysisCache(), pending: [], version: -1, reports: [] };
+      tracked = { tree: new DocumentTree(grammars.parser(language)), cache: new AnalysisCache(), pending: [], version: -1, reports: [] };
       this.documents.set(key, tracked);
     }
     const changes = tracked.version === -1 && tracked.pending.length === 0 ? undefined : tracked.pending.splice(0);
     const tree = tracked.tree.update(document.getText(), changes);
-    tracked.reports = analyzeTree(tree, { defaultInput: defaultInputShape() }, tracked.cache);
+    tracked.reports = analyzeTree(tree, { defaultInput: defaultInputShape() }, tracked.cache, language);
     tracked.version = document.version;
     return tracked.reports;
   }

@@ -8,7 +8,7 @@ import type { Log } from '../log';
 import type { ExactMode } from './exactMode';
 import { defaultInputShape, ModelAnalysis } from './modelAnalysis';
 
-const selector: vscode.DocumentSelector = [{ language: 'python' }];
+const selector: vscode.DocumentSelector = Object.keys(ModelAnalysis.languages).map((language) => ({ language }));
 const summaryScheme = 'cnnlab-summary';
 
 function toRange(range: SourceRange): vscode.Range {
@@ -132,10 +132,10 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
       if (model.inputSource !== 'annotation' && toRange(model.range).intersection(range)) {
         const line = model.extent.start.line;
         const indent = document.lineAt(line).text.match(/^\s*/)?.[0] ?? '';
-        const sample = model.input.slice(1).join('x');
-        const action = new vscode.CodeAction(`Annotate the input shape (# cnnlab: input ${sample})`, vscode.CodeActionKind.QuickFix);
+        const annotation = `${document.languageId === 'python' ? '#' : '//'} cnnlab: input ${model.input.slice(1).join('x')}`;
+        const action = new vscode.CodeAction(`Annotate the input shape (${annotation})`, vscode.CodeActionKind.QuickFix);
         action.edit = new vscode.WorkspaceEdit();
-        action.edit.insert(document.uri, new vscode.Position(line, 0), `${indent}# cnnlab: input ${sample}\n`);
+        action.edit.insert(document.uri, new vscode.Position(line, 0), `${indent}${annotation}\n`);
         actions.push(action);
       }
     }
@@ -151,14 +151,14 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     const editor = vscode.window.activeTextEditor;
     const document = uri ? await vscode.workspace.openTextDocument(uri) : editor?.document;
     if (!document || !ModelAnalysis.handles(document)) {
-      void vscode.window.showInformationMessage('CNN Lab: open a Python file with a model to see its summary.');
+      void vscode.window.showInformationMessage('CNN Lab: open a PyTorch or TF.js model file to see its summary.');
       return undefined;
     }
     const models = await this.reports(document);
     const cursor = editor?.document === document ? editor.selection.active : undefined;
     const model = models.find((m) => m.name === name) ?? models.find((m) => cursor && toRange(m.extent).contains(cursor)) ?? models[0];
     if (!model) {
-      void vscode.window.showInformationMessage(`CNN Lab: no nn.Module class in ${vscode.workspace.asRelativePath(document.uri)}.`);
+      void vscode.window.showInformationMessage(`CNN Lab: no model found in ${vscode.workspace.asRelativePath(document.uri)}.`);
       return undefined;
     }
     const summaryUri = vscode.Uri.from({ scheme: summaryScheme, path: `/${model.name} summary`, query: document.uri.toString() });
