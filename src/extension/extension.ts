@@ -4,6 +4,7 @@ import { registerCommands } from './commands';
 import { ExactMode } from './hints/exactMode';
 import { ModelAnalysis } from './hints/modelAnalysis';
 import { ModelHints } from './hints/modelHints';
+import { ModelView } from './hints/modelView';
 import { describeError, Log } from './log';
 import { PythonEnvironmentService } from './pythonEnvironmentService';
 import { WelcomePanel } from './welcomePanel';
@@ -19,12 +20,14 @@ export function activate(context: vscode.ExtensionContext): void {
     const analysis = new ModelAnalysis(vscode.Uri.joinPath(context.extensionUri, 'dist', 'parsers').fsPath, log);
     const exact = new ExactMode(analysis, environment, trainer('shapes.py'), log);
     const hints = new ModelHints(analysis, exact, log);
+    const modelView = new ModelView((document) => hints.reports(document), hints.onDidChangeReports);
     context.subscriptions.push(
       environment,
       welcome,
       analysis,
       exact,
       hints,
+      modelView,
       // Its welcome content shows while the tree is empty; later issues fill the sidebar.
       vscode.window.registerTreeDataProvider('cnnLab.start', { getChildren: () => [], getTreeItem: (item: vscode.TreeItem) => item }),
       registerCommands({

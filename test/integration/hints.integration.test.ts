@@ -23,7 +23,10 @@ describe('Shape hints in a model file', () => {
   });
 
   after(async () => {
+    // Revert acts on the active editor: make it this document's, not the summary's.
+    await vscode.window.showTextDocument(document);
     await vscode.commands.executeCommand('workbench.action.files.revert');
+    assert.equal(document.isDirty, false);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
@@ -139,5 +142,34 @@ describe('Shape hints in a TF.js model file', () => {
     await until(() => workbench.workbenchText('.codelens-decoration').then((t) => t.some((s) => s.includes('206,922'))), 'the lenses drawn in the editor');
     await workbench.screenshot('editor-tfjs');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});
+
+describe('The Model view', () => {
+  it('lists the active file\'s layers with their shapes and follows the cursor', async () => {
+    const [uri] = await vscode.workspace.findFiles('cifar_cnn.py');
+    assert.ok(uri);
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    assert.ok(editor.document.getText().includes('nn.Linear(64 * 4 * 4, 500)'), 'the example is as the repository has it');
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri);
+    assert.ok(lenses.some((l) => l.command?.title === 'fc1 → [1, 500] · 512,500 params'), 'the lenses agree with the view');
+    // VS Code redraws lenses only while the editor has focus (it cancels the refresh on blur).
+    await until(async () => (await workbench.workbenchText('.codelens-decoration')).some((t) => t.includes('fc1 → [1, 500] · 512,500 params')), 'the drawn lenses to show the current numbers', 10_000);
+    await vscode.commands.executeCommand('cnnLab.model.focus');
+    const rows = await until(async () => {
+      const texts = await workbench.workbenchText('.sidebar .monaco-list-row');
+      return texts.some((t) => t.includes('conv3')) ? texts : undefined;
+    }, 'the Model view\'s rows');
+    // Label and description render as two spans, with no space between them in innerText.
+    const flat = rows.map((r) => r.replace(/\s+/g, ' ').trim());
+    assert.ok(flat.some((r) => /^Net ?\[1, 3, 32, 32\] → \[1, 10\] · 541,094 params( · exact)?$/.test(r)), flat.join('\n'));
+    assert.ok(flat.some((r) => /^conv1 ?Conv2d · \[1, 16, 32, 32\] · 448$/.test(r)), flat.join('\n'));
+    const line = editor.document.getText().split('\n').findIndex((l) => l.includes('self.fc1 ='));
+    editor.selection = new vscode.Selection(line, 12, line, 12);
+    const selected = await until(async () => (await workbench.workbenchText('.sidebar .monaco-list-row.selected')).find((t) => t.includes('fc1')), 'fc1 selected');
+    assert.match(selected.replace(/\s+/g, ' '), /fc1 ?Linear · \[1, 500\] · 512,500/);
+    await workbench.screenshot('sidebar-model');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('workbench.view.explorer');
   });
 });

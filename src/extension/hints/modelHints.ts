@@ -29,6 +29,9 @@ const count = (n: number) => n.toLocaleString('en-US');
  */
 export class ModelHints extends Disposable implements vscode.CodeLensProvider, vscode.HoverProvider, vscode.CodeActionProvider {
   private readonly lensesChanged = this._register(new vscode.EventEmitter<void>());
+  private readonly reportsChanged = this._register(new vscode.EventEmitter<vscode.Uri>());
+  /** Fires when a document's reports may have changed, statically or by exact mode. */
+  readonly onDidChangeReports = this.reportsChanged.event;
   readonly onDidChangeCodeLenses = this.lensesChanged.event;
   private readonly diagnostics = this._register(vscode.languages.createDiagnosticCollection('cnn-lab'));
   private readonly summaries = new Map<string, string>();
@@ -54,6 +57,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
       this._register(
         source((uri) => {
           this.lensesChanged.fire();
+          this.reportsChanged.fire(uri);
           this.scheduleDiagnostics(uri);
         }),
       );
@@ -142,7 +146,8 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     return actions;
   }
 
-  private async reports(document: vscode.TextDocument): Promise<ModelReport[]> {
+  /** The static reports with exact mode's results applied where they are current. */
+  async reports(document: vscode.TextDocument): Promise<ModelReport[]> {
     return this.exact.apply(document, await this.analysis.reports(document));
   }
 

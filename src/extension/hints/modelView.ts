@@ -1,0 +1,105 @@
+import * as vscode from 'vscode';
+import { explainLayer } from '../../core/analysis/explain';
+import type { LayerReport, ModelReport, SourceRange } from '../../core/analysis/report';
+import { formatShape } from '../../core/analysis/shape';
+import { Disposable } from '../disposable';
+import { ModelAnalysis } from './modelAnalysis';
+
+type Item = { model: ModelReport } | { model: ModelReport; layer: LayerReport };
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+function toRange(range: SourceRange): vscode.Range {
+  return new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
+}
+
+/**
+ * The "Model" view: the active file's models and their layers with shapes, the layer under the
+ * cursor selected as the cursor moves, a click taking the editor to the layer.
+ */
+export class ModelView extends Disposable implements vscode.TreeDataProvider<Item> {
+  private readonly changed = this._register(new vscode.EventEmitter<void>());
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly view: vscode.TreeView<Item>;
+  private document: vscode.TextDocument | undefined;
+  private items: { model: ModelReport; layers: Item[]; item: Item }[] = [];
+
+  constructor(
+    private readonly reports: (document: vscode.TextDocument) => Promise<ModelReport[]>,
+    onDidChange: vscode.Event<vscode.Uri>,
+  ) {
+    super();
+    this.view = this._register(vscode.window.createTreeView('cnnLab.model', { treeDataProvider: this, showCollapseAll: true }));
+    this._register(vscode.window.onDidChangeActiveTextEditor(() => void this.refresh()));
+    this._register(
+      onDidChange((uri) => {
+        if (uri.toString() === this.document?.uri.toString()) void this.refresh();
+      }),
+    );
+    this._register(vscode.window.onDidChangeTextEditorSelection(({ textEditor }) => this.follow(textEditor)));
+    this._register(this.view.onDidChangeVisibility(() => void this.refresh()));
+    void this.refresh();
+  }
+
+  private async refresh(): Promise<void> {
+    if (!this.view.visible) return;
+    const editor = vscode.window.activeTextEditor;
+    // Keep showing the last model file while another kind of editor (a summary, the log) has focus.
+    if (editor && ModelAnalysis.handles(editor.document)) this.document = editor.document;
+    const models = this.document && !this.document.isClosed ? await this.reports(this.document) : [];
+    this.items = models.map((model) => {
+      const item: Item = { model };
+      return { model, item, layers: model.layers.map((layer) => ({ model, layer })) };
+    });
+    // With no models the view's welcome content (package.json) says what to open.
+    this.view.description = this.document && models.length ? vscode.workspace.asRelativePath(this.document.uri) : '';
+    this.changed.fire();
+    if (editor) this.follow(editor);
+  }
+
+  private follow(editor: vscode.TextEditor): void {
+    if (!this.view.visible || editor.document !== this.document) return;
+    // The line is what counts: on `self.fc1 = nn.Linear(...)` the cursor is on fc1 wherever it sits.
+    const { line } = editor.selection.active;
+    for (const { layers } of this.items) {
+      const item = layers.find((i) => 'layer' in i && i.layer.range.start.line <= line && line <= i.layer.range.end.line);
+      if (item) {
+        void this.view.reveal(item, { select: true, focus: false });
+        return;
+      }
+    }
+  }
+
+  getChildren(element?: Item): Item[] {
+    if (!element) return this.items.map((i) => i.item);
+    if ('layer' in element) return [];
+    return this.items.find((i) => i.model === element.model)?.layers ?? [];
+  }
+
+  getParent(element: Item): Item | undefined {
+    return 'layer' in element ? this.items.find((i) => i.model === element.model)?.item : undefined;
+  }
+
+  getTreeItem(element: Item): vscode.TreeItem {
+    const { model } = element;
+    const open = (range: SourceRange): vscode.Command | undefined =>
+      this.document ? { title: 'Go to', command: 'vscode.open', arguments: [this.document.uri, { selection: toRange(range) }] } : undefined;
+    if (!('layer' in element)) {
+      const item = new vscode.TreeItem(model.name, vscode.TreeItemCollapsibleState.Expanded);
+      item.description = `${formatShape(model.input)} → ${formatShape(model.output)} · ${count(model.totalParams)} params${model.exact ? ' · exact' : ''}`;
+      item.iconPath = new vscode.ThemeIcon(model.diagnostics.some((d) => d.severity === 'error') ? 'error' : 'symbol-class');
+      item.tooltip = model.diagnostics.map((d) => d.message).join('\n') || `Input from ${model.inputSource}`;
+      const command = open(model.range);
+      if (command) item.command = command;
+      return item;
+    }
+    const { layer } = element;
+    const item = new vscode.TreeItem(layer.name, vscode.TreeItemCollapsibleState.None);
+    item.description = `${layer.type} · ${layer.out ? formatShape(layer.out) : '?'}${layer.params ? ` · ${count(layer.params)}` : ''}`;
+    item.iconPath = new vscode.ThemeIcon(layer.error ? 'error' : layer.out ? 'symbol-field' : 'question');
+    item.tooltip = new vscode.MarkdownString([...explainLayer(layer), ...(layer.error ? [`⚠ ${layer.error}`] : [])].join('  \n'));
+    const command = open(layer.range);
+    if (command) item.command = command;
+    return item;
+  }
+}
