@@ -2,6 +2,7 @@
 // way the course teaches it: (W − F + 2P)/S + 1 = (32 − 3 + 2·1)/1 + 1 = 32.
 import type { LayerReport } from './report';
 import { formatShape } from './shape';
+import type { TfjsLayerSpec } from './tfjsLayers';
 
 const n = (value: number) => value.toLocaleString('en-US');
 
@@ -19,7 +20,7 @@ export function explainLayer(layer: LayerReport): string[] {
       if (w === null || out === null || out === undefined) return;
       const axis = spatialIn.length === 1 ? 'length' : ['height', 'width', 'depth'][i] ?? `dim ${i}`;
       const p = spec.padding === 'valid' || spec.padding === 'same' ? 0 : (spec.padding[i] ?? 0);
-      const kernel = d === 1 ? `${f}` : `${d}·(${f} − 1) + 1`;
+      const kernel = d === 1 ? `${f}` : `(${d}·(${f} − 1) + 1)`;
       if (spec.padding === 'same') {
         lines.push(`${axis}: padding='same' keeps it: ${out}`);
       } else if (spec.transposed) {
@@ -49,8 +50,40 @@ export function explainLayer(layer: LayerReport): string[] {
     lines.push(`params: weight and bias per channel = 2·${channels} = ${n(layer.params)}`);
   } else if (spec?.kind === 'flatten' && layer.in && layer.out) {
     lines.push(`${formatShape(layer.in)} flattened from dimension ${spec.startDim}: ${formatShape(layer.out)}`);
+  } else if (layer.tfjs) {
+    lines.push(...explainTfjs(layer, layer.tfjs));
   } else if (layer.params > 0) {
     lines.push(`params: ${n(layer.params)}`);
+  }
+  return lines;
+}
+
+/** TF.js in NHWC, with TF's padding rule: 'same' gives ⌈W/S⌉, 'valid' ⌈(W − F + 1)/S⌉. */
+function explainTfjs(layer: LayerReport, spec: TfjsLayerSpec): string[] {
+  const lines: string[] = [];
+  const channels = layer.in?.[layer.in.length - 1];
+  if (spec.kind === 'conv2d' || spec.kind === 'pooling2d') {
+    const kernel = spec.kind === 'conv2d' ? spec.kernel : spec.pool;
+    const dilation = spec.kind === 'conv2d' ? spec.dilation : [1, 1];
+    ['height', 'width'].forEach((axis, i) => {
+      const w = layer.in?.[i + 1];
+      const out = layer.out?.[i + 1];
+      if (typeof w !== 'number' || typeof out !== 'number') return;
+      const s = spec.strides[i] ?? 1;
+      const d = dilation[i] ?? 1;
+      const f = d === 1 ? `${kernel[i]}` : `(${d}·(${kernel[i]} − 1) + 1)`;
+      lines.push(spec.padding === 'same' ? `${axis}: padding 'same': ⌈W/S⌉ = ⌈${w}/${s}⌉ = ${out}` : `${axis}: padding 'valid': ⌈(W − F + 1)/S⌉ = ⌈(${w} − ${f} + 1)/${s}⌉ = ${out}`);
+    });
+    if (spec.kind === 'conv2d' && typeof channels === 'number') {
+      lines.push(`params: F·F·C_in·K${spec.useBias ? ' + K' : ''} = ${spec.kernel.join('·')}·${channels}·${spec.filters}${spec.useBias ? ` + ${spec.filters}` : ''} = ${n(layer.params)}`);
+    } else if (spec.kind === 'pooling2d') {
+      lines.push('params: none');
+    }
+  } else if (spec.kind === 'dense' && typeof channels === 'number') {
+    lines.push(`params: in·units${spec.useBias ? ' + units' : ''} = ${n(channels)}·${n(spec.units)}${spec.useBias ? ` + ${n(spec.units)}` : ''} = ${n(layer.params)}`);
+  } else if (spec.kind === 'batchNormalization' && typeof channels === 'number') {
+    const trainable = Number(spec.center) + Number(spec.scale);
+    lines.push(`params: ${trainable + 2}·C = ${trainable + 2}·${channels} = ${n(layer.params)} (${trainable}·C trainable${spec.scale ? ' γ' : ''}${spec.center ? ' β' : ''}, 2·C moving mean and variance)`);
   }
   return lines;
 }

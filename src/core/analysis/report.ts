@@ -2,6 +2,7 @@
 // diagnostics, the summary and the CLI.
 import type { LayerSpec } from './layers';
 import type { Shape } from './shape';
+import type { TfjsLayerSpec } from './tfjsLayers';
 
 /** Zero-based line and UTF-16 column, as VS Code counts them. */
 export interface Position {
@@ -36,7 +37,9 @@ export interface LayerReport {
   in: Shape | null;
   out: Shape | null;
   params: number;
+  /** A PyTorch layer's arguments, or a TF.js layer's config, for the hover's arithmetic. */
   spec?: LayerSpec;
+  tfjs?: TfjsLayerSpec;
   /** Why a shape is unknown, or that the layer is never called. */
   note?: string;
   /** What is wrong with what the layer receives (also a diagnostic). */

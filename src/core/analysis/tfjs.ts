@@ -297,7 +297,7 @@ function baseReport(found: Found, kind: ModelReport['kind']): ModelReport {
 
 function layerEntry(layer: Layer, name: string, input: Shape | null, out: Shape | null, report: ModelReport, error?: string): void {
   const counts = layer.spec ? tfjsParamCount(layer.spec, input) : null;
-  const entry: LayerReport = { name, type: layer.factory, range: rangeOf(layer.node), in: input, out, params: counts?.total ?? 0 };
+  const entry: LayerReport = { name, type: layer.factory, range: rangeOf(layer.node), in: input, out, params: counts?.total ?? 0, ...(layer.spec ? { tfjs: layer.spec } : {}) };
   if (layer.problem) entry.note = layer.problem;
   else if (!out) entry.note = 'its input is unknown';
   if (error) {
