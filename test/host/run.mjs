@@ -4,7 +4,7 @@
 // as ../shared/recipes/real-vscode-host.md describes. CNN_LAB_HOST=electron|code-server forces one.
 //
 //   node test/host/run.mjs          run the integration suites in the extension host, print results
-//   node test/host/run.mjs --open   open the examples workspace with the welcome page, and keep serving
+//   node test/host/run.mjs --open   open examples/ with the welcome page and the CIFAR model, and keep serving
 //
 // In-host tests reach this driver over a loopback HTTP "bridge" (CNN_LAB_DRIVER_URL) to take
 // screenshots, read webview DOM through Playwright and use the command palette like a user.
@@ -390,6 +390,12 @@ async function openForUser() {
   await runFromPalette(host.page, 'CNN Lab: Show Welcome');
   const frame = await waitFor(() => webviewFrame(host.page, 'welcome'));
   await frame.waitForSelector('#root[aria-busy="false"]', { timeout: 60_000 });
+  // Then the CIFAR example, so the first thing in view is a model with its shapes.
+  await host.page.keyboard.press('Control+P');
+  await host.page.locator('.quick-input-widget input').fill('cifar_cnn.py');
+  await host.page.locator('.quick-input-list .monaco-list-row', { hasText: 'cifar_cnn.py' }).first().waitFor();
+  await host.page.keyboard.press('Enter');
+  await host.page.locator('.codelens-decoration', { hasText: 'params' }).first().waitFor({ timeout: 60_000 });
   mkdirSync(join(output, 'screenshots'), { recursive: true });
   const shot = join(output, 'screenshots', 'start.png');
   await host.page.screenshot({ path: shot });
