@@ -1,10 +1,10 @@
 // The arithmetic behind a layer's shape and parameters, with the numbers filled in, written the
 // way the course teaches it: (W − F + 2P)/S + 1 = (32 − 3 + 2·1)/1 + 1 = 32.
+import { formatCount } from './format';
 import type { LayerReport } from './report';
 import { formatShape } from './shape';
 import type { TfjsLayerSpec } from './tfjsLayers';
 
-const n = (value: number) => value.toLocaleString('en-US');
 
 export function explainLayer(layer: LayerReport): string[] {
   const lines = [`**${layer.name}** (${layer.type}): ${formatShape(layer.in)} → ${formatShape(layer.out)}${layer.note ? ` (${layer.note})` : ''}`];
@@ -32,7 +32,7 @@ export function explainLayer(layer: LayerReport): string[] {
     });
     const f = spec.kernel.join('·');
     const dIn = spec.groups === 1 ? spec.inChannels : `${spec.inChannels}/${spec.groups}`;
-    lines.push(`params: K·${spec.kernel.map(() => 'F').join('·')}·D_in${spec.bias ? ' + K' : ''} = ${spec.outChannels}·${f}·${dIn}${spec.bias ? ` + ${spec.outChannels}` : ''} = ${n(layer.params)}`);
+    lines.push(`params: K·${spec.kernel.map(() => 'F').join('·')}·D_in${spec.bias ? ' + K' : ''} = ${spec.outChannels}·${f}·${dIn}${spec.bias ? ` + ${spec.outChannels}` : ''} = ${formatCount(layer.params)}`);
   } else if (spec?.kind === 'pool') {
     spatialIn.forEach((w, i) => {
       const out = spatialOut[i];
@@ -44,16 +44,16 @@ export function explainLayer(layer: LayerReport): string[] {
     });
     lines.push('params: none');
   } else if (spec?.kind === 'linear') {
-    lines.push(`params: in·out${spec.bias ? ' + out' : ''} = ${n(spec.inFeatures)}·${n(spec.outFeatures)}${spec.bias ? ` + ${n(spec.outFeatures)}` : ''} = ${n(layer.params)}`);
+    lines.push(`params: in·out${spec.bias ? ' + out' : ''} = ${formatCount(spec.inFeatures)}·${formatCount(spec.outFeatures)}${spec.bias ? ` + ${formatCount(spec.outFeatures)}` : ''} = ${formatCount(layer.params)}`);
   } else if (spec?.kind === 'batchNorm' || spec?.kind === 'groupNorm') {
     const channels = spec.kind === 'batchNorm' ? spec.features : spec.channels;
-    lines.push(`params: weight and bias per channel = 2·${channels} = ${n(layer.params)}`);
+    lines.push(`params: weight and bias per channel = 2·${channels} = ${formatCount(layer.params)}`);
   } else if (spec?.kind === 'flatten' && layer.in && layer.out) {
     lines.push(`${formatShape(layer.in)} flattened from dimension ${spec.startDim}: ${formatShape(layer.out)}`);
   } else if (layer.tfjs) {
     lines.push(...explainTfjs(layer, layer.tfjs));
   } else if (layer.params > 0) {
-    lines.push(`params: ${n(layer.params)}`);
+    lines.push(`params: ${formatCount(layer.params)}`);
   }
   return lines;
 }
@@ -75,15 +75,15 @@ function explainTfjs(layer: LayerReport, spec: TfjsLayerSpec): string[] {
       lines.push(spec.padding === 'same' ? `${axis}: padding 'same': ⌈W/S⌉ = ⌈${w}/${s}⌉ = ${out}` : `${axis}: padding 'valid': ⌈(W − F + 1)/S⌉ = ⌈(${w} − ${f} + 1)/${s}⌉ = ${out}`);
     });
     if (spec.kind === 'conv2d' && typeof channels === 'number') {
-      lines.push(`params: F·F·C_in·K${spec.useBias ? ' + K' : ''} = ${spec.kernel.join('·')}·${channels}·${spec.filters}${spec.useBias ? ` + ${spec.filters}` : ''} = ${n(layer.params)}`);
+      lines.push(`params: F·F·C_in·K${spec.useBias ? ' + K' : ''} = ${spec.kernel.join('·')}·${channels}·${spec.filters}${spec.useBias ? ` + ${spec.filters}` : ''} = ${formatCount(layer.params)}`);
     } else if (spec.kind === 'pooling2d') {
       lines.push('params: none');
     }
   } else if (spec.kind === 'dense' && typeof channels === 'number') {
-    lines.push(`params: in·units${spec.useBias ? ' + units' : ''} = ${n(channels)}·${n(spec.units)}${spec.useBias ? ` + ${n(spec.units)}` : ''} = ${n(layer.params)}`);
+    lines.push(`params: in·units${spec.useBias ? ' + units' : ''} = ${formatCount(channels)}·${formatCount(spec.units)}${spec.useBias ? ` + ${formatCount(spec.units)}` : ''} = ${formatCount(layer.params)}`);
   } else if (spec.kind === 'batchNormalization' && typeof channels === 'number') {
     const trainable = Number(spec.center) + Number(spec.scale);
-    lines.push(`params: ${trainable + 2}·C = ${trainable + 2}·${channels} = ${n(layer.params)} (${trainable}·C trainable${spec.scale ? ' γ' : ''}${spec.center ? ' β' : ''}, 2·C moving mean and variance)`);
+    lines.push(`params: ${trainable + 2}·C = ${trainable + 2}·${channels} = ${formatCount(layer.params)} (${trainable}·C trainable${spec.scale ? ' γ' : ''}${spec.center ? ' β' : ''}, 2·C moving mean and variance)`);
   }
   return lines;
 }

@@ -27,10 +27,13 @@ export function toJsonDocument(file: string, models: ModelReport[], ms?: number)
   };
 }
 
-const number = (n: number) => n.toLocaleString('en-US');
+/** 541094 → "541,094", as torchinfo prints counts. */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
 
 export function formatSummaryTable(model: ModelReport): string {
-  const rows = model.layers.map((l) => [`${l.name} (${l.type})`, l.out ? formatShape(l.out) : `? ${l.note ?? ''}`.trim(), l.params ? number(l.params) : '--']);
+  const rows = model.layers.map((l) => [`${l.name} (${l.type})`, l.out ? formatShape(l.out) : `? ${l.note ?? ''}`.trim(), l.params ? formatCount(l.params) : '--']);
   const header = ['Layer (type)', 'Output shape', 'Param #'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('   ');
@@ -42,8 +45,8 @@ export function formatSummaryTable(model: ModelReport): string {
     rule,
     ...rows.map(line),
     rule,
-    `Total params: ${number(model.totalParams)}`,
-    `Trainable params: ${number(model.trainableParams)}`,
+    `Total params: ${formatCount(model.totalParams)}`,
+    `Trainable params: ${formatCount(model.trainableParams)}`,
     `Params size (MB): ${paramsMegabytes(model.totalParams).toFixed(2)}`,
     ...model.diagnostics.map((d) => `${d.severity}: line ${d.range.start.line + 1}: ${d.message}`),
   ].join('\n');

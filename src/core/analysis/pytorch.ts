@@ -3,9 +3,10 @@
 // over abstract tensors whose shapes come from the shape engine. What it cannot follow becomes an
 // unknown with its reason; it never guesses, never throws on user text, and stops at a step budget.
 import { computeOutputShape, flattenShape, type LayerSpec, paramCount } from './layers';
-import type { AnalysisDiagnostic, LayerReport, ModelReport, SourceRange } from './report';
+import type { AnalysisDiagnostic, LayerReport, ModelReport } from './report';
 import { type Dim, formatShape, normalizeDim, product, type Shape } from './shape';
-import type { Node } from './syntax';
+import { InputAnnotations } from './annotations';
+import { type Node, rangeOf } from './syntax';
 import { ArgumentError, type ArgValue, buildLayer, parameterName, torchLayers } from './torchLayers';
 
 export interface AnalysisOptions {
@@ -106,12 +107,6 @@ const shapePreserving = new Set([
   'detach', 'cpu', 'cuda', 'abs', 'exp', 'log', 'sqrt', 'clamp', 'clip', 'neg', 'square', 'tanh_', 'sigmoid_', 'local_response_norm',
 ]);
 
-function rangeOf(node: Node): SourceRange {
-  return {
-    start: { line: node.startPosition.row, character: node.startPosition.column },
-    end: { line: node.endPosition.row, character: node.endPosition.column },
-  };
-}
 
 function isConstantExpression(node: Node): boolean {
   if (node.type === 'integer') return true;
@@ -162,7 +157,7 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
 class PythonFile {
   readonly classes = new Map<string, ClassInfo>();
   readonly functions = new Map<string, Node>();
-  readonly annotations: { row: number; dims: number[] }[] = [];
+  readonly annotations: InputAnnotations;
   /** Imports and module-level statements, which every model's evaluation starts from. */
   readonly preamble: Node[] = [];
 
@@ -191,13 +186,7 @@ class PythonFile {
         if (name) this.functions.set(name, definition);
       }
     }
-    // Walking every node for comments is slow in a large file: find the marker in the text, then ask the parser.
-    const text = root.text;
-    for (let at = text.indexOf('cnnlab:'); at !== -1; at = text.indexOf('cnnlab:', at + 1)) {
-      const comment = root.descendantForIndex(at);
-      const dims = comment?.type === 'comment' ? parseInputAnnotation(comment.text) : null;
-      if (comment && dims) this.annotations.push({ row: comment.startPosition.row, dims });
-    }
+    this.annotations = new InputAnnotations(root);
   }
 
   /** Classes deriving from nn.Module, directly or through another class of the file. */
@@ -221,16 +210,6 @@ class PythonFile {
       if (assignment?.type === 'assignment' && left?.type === 'identifier' && right?.type === 'call') result.push({ name: left.text, nameNode: left, value: right });
     }
     return result;
-  }
-
-  /** The annotation inside the model's source or on the lines just above it. */
-  annotationFor(node: Node): number[] | undefined {
-    const start = node.startPosition.row;
-    const end = node.endPosition.row;
-    const inside = this.annotations.find((a) => a.row >= start && a.row <= end);
-    if (inside) return inside.dims;
-    const before = this.annotations.filter((a) => a.row < start && a.row >= start - 3);
-    return before[before.length - 1]?.dims;
   }
 
   analyze(options: AnalysisOptions, kind: ModelReport['kind'], name: string, nameNode: Node, extent: Node, build: (analysis: Analysis) => Value): { report: ModelReport; used: Set<ClassInfo> } {
@@ -260,7 +239,7 @@ class PythonFile {
       return { report, used: analysis.used };
     }
     assignPaths(model, '');
-    const annotated = options.input ? undefined : this.annotationFor(extent);
+    const annotated = options.input ? undefined : this.annotations.for(extent);
     const inferred = options.input || annotated ? undefined : firstLayerInput(model);
     report.inputSource = options.input ? 'given' : annotated ? 'annotation' : inferred ? 'first layer' : 'default';
     report.input = options.input ?? [1, ...(annotated ?? inferred ?? options.defaultInput)];
@@ -281,16 +260,6 @@ class PythonFile {
     diagnostics.push(...analysis.diagnostics.values(), ...layerDiagnostics(analysis.calls));
     return { report, used: analysis.used };
   }
-}
-
-/** `# cnnlab: input 3x32x32` (also `3×32×32` or `3, 32, 32`): one sample's shape, without the batch. */
-export function parseInputAnnotation(comment: string): number[] | null {
-  const body = comment.replace(/^#\s*|^\/\/\s*/, '');
-  const prefix = 'cnnlab: input';
-  if (!body.toLowerCase().startsWith(prefix)) return null;
-  const parts = body.slice(prefix.length).trim().split(/\s*[x×,]\s*/);
-  const dims = parts.map(Number);
-  return dims.length > 0 && dims.every((d) => Number.isInteger(d) && d > 0) ? dims : null;
 }
 
 function assignPaths(module: Module, prefix: string): void {

@@ -2,11 +2,19 @@
 // UTF-16 code units, the same as JavaScript strings and VS Code positions.
 import { join } from 'node:path';
 import { Language, type Node, Parser, type Tree } from '@vscode/tree-sitter-wasm';
+import type { SourceRange } from './report';
 
 export type { Node, Tree };
 export type LanguageId = 'python' | 'typescript';
 
 const grammarFiles: Record<LanguageId, string> = { python: 'tree-sitter-python.wasm', typescript: 'tree-sitter-typescript.wasm' };
+
+export function rangeOf(node: Node): SourceRange {
+  return {
+    start: { line: node.startPosition.row, character: node.startPosition.column },
+    end: { line: node.endPosition.row, character: node.endPosition.column },
+  };
+}
 
 export interface Grammars {
   parser(language: LanguageId): Parser;

@@ -4,10 +4,10 @@
 // NHWC with the batch first, from the first layer's inputShape, tf.input, an annotation
 // (`// cnnlab: input 28x28x1`) or the default.
 import type { LayerResult } from './layers';
-import { parseInputAnnotation } from './pytorch';
-import type { AnalysisDiagnostic, LayerReport, ModelReport, SourceRange } from './report';
+import { InputAnnotations } from './annotations';
+import type { AnalysisDiagnostic, LayerReport, ModelReport } from './report';
 import { formatShape, normalizeDim, type Shape } from './shape';
-import type { Node } from './syntax';
+import { type Node, rangeOf } from './syntax';
 import { buildTfjsLayer, computeTfjsOutputShape, type Config, type ConfigValue, TfjsConfigError, type TfjsLayerSpec, tfjsParamCount } from './tfjsLayers';
 
 export interface TfjsOptions {
@@ -65,9 +65,6 @@ interface Found {
   extent: Node;
 }
 
-function rangeOf(node: Node): SourceRange {
-  return { start: { line: node.startPosition.row, character: node.startPosition.column }, end: { line: node.endPosition.row, character: node.endPosition.column } };
-}
 
 function unwrap(node: Node): Node {
   let current = node;
@@ -80,20 +77,10 @@ function unwrap(node: Node): Node {
 export function analyzeTfjs(root: Node, options: TfjsOptions): ModelReport[] {
   const walker = new Walker();
   walker.block(root, new Map(), { name: 'model', extent: root });
-  const annotations: { row: number; dims: number[] }[] = [];
-  const text = root.text;
-  for (let at = text.indexOf('cnnlab:'); at !== -1; at = text.indexOf('cnnlab:', at + 1)) {
-    const comment = root.descendantForIndex(at);
-    const dims = comment?.type === 'comment' ? parseInputAnnotation(comment.text) : null;
-    if (comment && dims) annotations.push({ row: comment.startPosition.row, dims });
-  }
-  const annotationFor = (extent: Node) => {
-    const start = extent.startPosition.row;
-    return annotations.find((a) => a.row >= start && a.row <= extent.endPosition.row)?.dims ?? annotations.filter((a) => a.row < start && a.row >= start - 3).at(-1)?.dims;
-  };
+  const annotations = new InputAnnotations(root);
   const [c = 3, h = 32, w = 32] = options.defaultInput;
   const fallback = options.defaultInput.length === 3 ? [h, w, c] : options.defaultInput;
-  return walker.found.map((found) => (found.model instanceof Sequential ? sequentialReport(found, annotationFor(found.extent), fallback, options.input) : functionalReport(found)));
+  return walker.found.map((found) => (found.model instanceof Sequential ? sequentialReport(found, annotations.for(found.extent), fallback, options.input) : functionalReport(found)));
 }
 
 class Walker {

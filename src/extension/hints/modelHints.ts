@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { explainLayer } from '../../core/analysis/explain';
-import { formatSummaryTable, paramsMegabytes } from '../../core/analysis/format';
+import { formatCount, formatSummaryTable, paramsMegabytes } from '../../core/analysis/format';
 import type { AnalysisDiagnostic, ModelReport, SourceRange } from '../../core/analysis/report';
 import { formatShape } from '../../core/analysis/shape';
 import { Disposable } from '../disposable';
@@ -11,7 +11,7 @@ import { defaultInputShape, ModelAnalysis } from './modelAnalysis';
 const selector: vscode.DocumentSelector = Object.keys(ModelAnalysis.languages).map((language) => ({ language }));
 const summaryScheme = 'cnnlab-summary';
 
-function toRange(range: SourceRange): vscode.Range {
+export function toRange(range: SourceRange): vscode.Range {
   return new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
 }
 
@@ -21,7 +21,6 @@ const severities: Record<AnalysisDiagnostic['severity'], vscode.DiagnosticSeveri
   information: vscode.DiagnosticSeverity.Information,
 };
 
-const count = (n: number) => n.toLocaleString('en-US');
 
 /**
  * What a model file shows while it is written: CodeLenses with shapes and parameter counts,
@@ -98,14 +97,14 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     for (const model of models) {
       if (config.get<boolean>('modelLens', true)) {
         const shapes = `${formatShape(model.input)} → ${model.output ? formatShape(model.output) : `? ${model.outputNote ?? ''}`.trim()}`;
-        const title = `${shapes} · ${count(model.totalParams)} params · ${paramsMegabytes(model.totalParams).toFixed(2)} MB${model.exact ? ' · exact' : ''}`;
+        const title = `${shapes} · ${formatCount(model.totalParams)} params · ${paramsMegabytes(model.totalParams).toFixed(2)} MB${model.exact ? ' · exact' : ''}`;
         const source = model.exact ? 'PyTorch ran the saved file' : 'the static analysis';
         lenses.push(new vscode.CodeLens(toRange(model.range), { title, command: 'cnnLab.showModelSummary', arguments: [document.uri, model.name], tooltip: `Input from ${model.inputSource}; shapes from ${source}. Click for the summary.` }));
       }
       if (config.get<boolean>('layerLens', true)) {
         for (const layer of model.layers) {
           const shape = layer.out ? formatShape(layer.out) : `? ${layer.note ?? ''}`.trim();
-          const title = `${layer.error ? '⚠ ' : ''}${layer.name} → ${shape}${layer.params ? ` · ${count(layer.params)} params` : ''}`;
+          const title = `${layer.error ? '⚠ ' : ''}${layer.name} → ${shape}${layer.params ? ` · ${formatCount(layer.params)} params` : ''}`;
           lenses.push(new vscode.CodeLens(toRange(layer.range), { title, command: '', ...(layer.error ? { tooltip: layer.error } : {}) }));
         }
       }

@@ -1,17 +1,15 @@
 import * as vscode from 'vscode';
 import { explainLayer } from '../../core/analysis/explain';
 import type { LayerReport, ModelReport, SourceRange } from '../../core/analysis/report';
+import { formatCount } from '../../core/analysis/format';
 import { formatShape } from '../../core/analysis/shape';
 import { Disposable } from '../disposable';
 import { ModelAnalysis } from './modelAnalysis';
+import { toRange } from './modelHints';
 
 type Item = { model: ModelReport } | { model: ModelReport; layer: LayerReport };
 
-const count = (n: number) => n.toLocaleString('en-US');
 
-function toRange(range: SourceRange): vscode.Range {
-  return new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
-}
 
 /**
  * The "Model" view: the active file's models and their layers with shapes, the layer under the
@@ -86,7 +84,7 @@ export class ModelView extends Disposable implements vscode.TreeDataProvider<Ite
       this.document ? { title: 'Go to', command: 'vscode.open', arguments: [this.document.uri, { selection: toRange(range) }] } : undefined;
     if (!('layer' in element)) {
       const item = new vscode.TreeItem(model.name, vscode.TreeItemCollapsibleState.Expanded);
-      item.description = `${formatShape(model.input)} → ${formatShape(model.output)} · ${count(model.totalParams)} params${model.exact ? ' · exact' : ''}`;
+      item.description = `${formatShape(model.input)} → ${formatShape(model.output)} · ${formatCount(model.totalParams)} params${model.exact ? ' · exact' : ''}`;
       item.iconPath = new vscode.ThemeIcon(model.diagnostics.some((d) => d.severity === 'error') ? 'error' : 'symbol-class');
       item.tooltip = model.diagnostics.map((d) => d.message).join('\n') || `Input from ${model.inputSource}`;
       const command = open(model.range);
@@ -95,7 +93,7 @@ export class ModelView extends Disposable implements vscode.TreeDataProvider<Ite
     }
     const { layer } = element;
     const item = new vscode.TreeItem(layer.name, vscode.TreeItemCollapsibleState.None);
-    item.description = `${layer.type} · ${layer.out ? formatShape(layer.out) : '?'}${layer.params ? ` · ${count(layer.params)}` : ''}`;
+    item.description = `${layer.type} · ${layer.out ? formatShape(layer.out) : '?'}${layer.params ? ` · ${formatCount(layer.params)}` : ''}`;
     item.iconPath = new vscode.ThemeIcon(layer.error ? 'error' : layer.out ? 'symbol-field' : 'question');
     item.tooltip = new vscode.MarkdownString([...explainLayer(layer), ...(layer.error ? [`⚠ ${layer.error}`] : [])].join('  \n'));
     const command = open(layer.range);
