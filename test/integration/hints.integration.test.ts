@@ -74,6 +74,18 @@ describe('Shape hints in a model file', () => {
     assert.ok((await lensTitles()).includes('fc1 → [1, 500] · 512,500 params'));
   });
 
+  it('writes the input annotation with the quick fix on the model\'s name', async () => {
+    const classLine = document.getText().split('\n').findIndex((line) => line.startsWith('class Net'));
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', document.uri, new vscode.Range(classLine, 6, classLine, 9));
+    const annotate = actions.find((a) => a.title === 'Annotate the input shape (# cnnlab: input 3x32x32)');
+    assert.ok(annotate?.edit, actions.map((a) => a.title).join(', '));
+    await vscode.workspace.applyEdit(annotate.edit);
+    assert.equal(document.lineAt(classLine).text, '# cnnlab: input 3x32x32');
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri);
+    assert.match(lenses.find((l) => l.command?.command === 'cnnLab.showModelSummary')?.command?.tooltip ?? '', /^Input from annotation;/);
+    await vscode.commands.executeCommand('undo');
+  });
+
   it('opens the model summary from its CodeLens command', async () => {
     await vscode.commands.executeCommand('cnnLab.showModelSummary', document.uri, 'Net');
     const summary = await until(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'cnnlab-summary'), 'the summary');
