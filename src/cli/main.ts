@@ -6,11 +6,13 @@ import { ExactShapes, withExactShapes } from '../core/analysis/exactShapes';
 import { formatSummaryTable, toJsonDocument } from '../core/analysis/format';
 import { loadGrammars } from '../core/analysis/syntax';
 import { defaultPythonCandidates, describeDevice, findPython } from '../core/pythonEnvironment';
+import { train, trainUsage } from './train';
 import { version } from '../../package.json';
 
 const usage = `Usage: cnn-lab <command> [options]
 
 Commands:
+${trainUsage}
   shapes FILE... [--input 1,3,32,32] [--class NAME] [--exact] [--json] [--timing]
                                     Tensor shapes and parameter counts of the models in PyTorch
                                     (.py) and TF.js (.ts, .js) files;
@@ -19,8 +21,8 @@ Commands:
   help                              Show this help
   version                           Print the version
 
-Exit codes: 0 success, 1 a model has errors (shapes) or the environment cannot train (doctor),
-2 bad usage or an unreadable file.`;
+Exit codes: 0 success, 1 a run that failed or was cancelled (train), a model with errors (shapes)
+or an environment that cannot train (doctor), 2 bad usage or an unreadable file.`;
 
 function out(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -126,6 +128,8 @@ async function startExactShapes(): Promise<ExactShapes | null> {
 async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   switch (command) {
+    case 'train':
+      return train(rest);
     case 'shapes':
       return shapes(rest);
     case 'doctor':

@@ -1,0 +1,133 @@
+// `cnn-lab train`: a training run from a terminal or a script.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import type { TrainerEvent, TrainingConfig } from '../core/protocol/trainer';
+import { defaultPythonCandidates, findPython } from '../core/pythonEnvironment';
+import { TrainingRun } from '../core/training/trainingRun';
+
+export const trainUsage = `  train FILE [--class NAME] [--dataset mnist|fashion-mnist|cifar10|synthetic] [--epochs N]
+        [--batch-size B] [--lr X] [--optimizer sgd|adam|adamw] [--valid-split F] [--seed N]
+        [--config FILE] [--runs-dir DIR] [--data-dir DIR] [--device auto|cpu|cuda] [--python PATH] [--json]
+                                    Train a PyTorch model; prints the run folder at the end`;
+
+const defaults: Omit<TrainingConfig, 'modelFile'> = {
+  className: 'Net',
+  dataset: 'synthetic',
+  dataDir: null,
+  epochs: 2,
+  batchSize: 64,
+  lr: 0.001,
+  optimizer: 'adam',
+  momentum: 0.9,
+  weightDecay: 0,
+  validSplit: 0.2,
+  seed: 1,
+  device: 'auto',
+};
+
+type Flag = { key: keyof TrainingConfig; parse: (value: string) => TrainingConfig[keyof TrainingConfig] | undefined };
+const positive = (value: string) => (Number(value) > 0 ? Number(value) : undefined);
+const whole = (value: string) => (Number.isInteger(Number(value)) && Number(value) > 0 ? Number(value) : undefined);
+const oneOf = <T extends string>(...values: T[]) => (value: string) => (values.includes(value as T) ? (value as T) : undefined);
+
+const flags: Record<string, Flag> = {
+  '--class': { key: 'className', parse: (v) => (/^[A-Za-z_]\w*$/.test(v) ? v : undefined) },
+  '--dataset': { key: 'dataset', parse: oneOf('synthetic', 'mnist', 'fashion-mnist', 'cifar10') },
+  '--epochs': { key: 'epochs', parse: whole },
+  '--batch-size': { key: 'batchSize', parse: whole },
+  '--lr': { key: 'lr', parse: positive },
+  '--optimizer': { key: 'optimizer', parse: oneOf('sgd', 'adam', 'adamw') },
+  '--valid-split': { key: 'validSplit', parse: (v) => (Number(v) >= 0 && Number(v) < 1 ? Number(v) : undefined) },
+  '--seed': { key: 'seed', parse: (v) => (Number.isInteger(Number(v)) ? Number(v) : undefined) },
+  '--data-dir': { key: 'dataDir', parse: (v) => v },
+  '--device': { key: 'device', parse: oneOf('auto', 'cpu', 'cuda') },
+};
+
+function fail(message: string): number {
+  process.stderr.write(`cnn-lab train: ${message}\n`);
+  return 2;
+}
+
+export async function train(argv: string[]): Promise<number> {
+  const [file, ...rest] = argv;
+  if (!file || file.startsWith('--')) return fail('name the model file, e.g. cnn-lab train examples/mnist_mlp.py');
+  const given: Partial<TrainingConfig> = {};
+  let runsDir = 'runs';
+  let python: string | undefined;
+  let json = false;
+  for (let i = 0; i < rest.length; i++) {
+    const name = rest[i] ?? '';
+    if (name === '--json') {
+      json = true;
+      continue;
+    }
+    const value = rest[++i];
+    if (value === undefined) return fail(`${name} needs a value`);
+    if (name === '--runs-dir') runsDir = value;
+    else if (name === '--python') python = value;
+    else if (name === '--config') {
+      try {
+        Object.assign(given, JSON.parse(readFileSync(value, 'utf8')) as Partial<TrainingConfig>);
+      } catch (error) {
+        return fail(`cannot read the config ${value}: ${(error as Error).message}`);
+      }
+    } else {
+      const flag = flags[name];
+      if (!flag) return fail(`unknown option ${name}`);
+      const parsed = flag.parse(value);
+      if (parsed === undefined) return fail(`${name} ${value} is not a valid value`);
+      Object.assign(given, { [flag.key]: parsed });
+    }
+  }
+  const config: TrainingConfig = { ...defaults, ...given, modelFile: file };
+
+  const search = await findPython(python ? [python] : defaultPythonCandidates(), { probeScript: join(__dirname, 'trainer', 'probe.py') });
+  if (!search.found?.torch || search.interpreter === null) {
+    process.stderr.write(`cnn-lab train: no Python with PyTorch was found (tried ${search.tried.map((t) => t.interpreter).join(', ')}).\n  Install it (pip install torch torchvision, or apt-get install python3-torch), or name an interpreter with --python.\n`);
+    return 1;
+  }
+
+  const bar = !json && process.stderr.isTTY ? new SingleBar({ format: 'epoch {epoch}/{epochs} [{bar}] {percentage}% | loss {loss} | {rate} img/s | ETA {eta_formatted}', hideCursor: true }) : undefined;
+  const say = (text: string) => (bar ? bar.stop() : undefined, process.stdout.write(`${text}\n`));
+  let errorShown = false;
+  const show = (event: TrainerEvent) => {
+    if (event.type === 'error') errorShown = true;
+    if (json) return process.stdout.write(`${JSON.stringify(event)}\n`);
+    switch (event.type) {
+      case 'hello':
+        return say(`torch ${event.versions.torch} on ${event.device.name}`);
+      case 'dataset':
+        return say(`${event.name}: ${event.train} training, ${event.validation} validation, ${event.test} test images of ${event.shape.join('×')}`);
+      case 'model':
+        return say(`${event.className}: ${event.totalParams.toLocaleString('en-US')} parameters, ${event.loss === 'nll' ? 'NLL' : 'cross-entropy'} loss`);
+      case 'progress':
+        if (!bar) return;
+        if (event.step === 1 || !bar.isActive) bar.start(event.steps, event.step, { epoch: event.epoch, epochs: event.epochs });
+        return bar.update(event.step, { epoch: event.epoch, epochs: event.epochs, loss: event.loss.toFixed(4), rate: Math.round(event.imagesPerSecond) });
+      case 'epoch':
+        return say(`epoch ${event.epoch}: train loss ${event.trainLoss.toFixed(4)}${event.validLoss === null ? '' : `, validation loss ${event.validLoss.toFixed(4)}, accuracy ${((event.validAccuracy ?? 0) * 100).toFixed(2)} %`} (${event.seconds.toFixed(1)} s)`);
+      case 'checkpoint':
+        return event.message ? say(`${event.message}: saved ${event.path}`) : undefined;
+      case 'test':
+        return say(`test accuracy ${(event.accuracy * 100).toFixed(2)} % (loss ${event.loss.toFixed(4)})\n${event.perClass.map((c) => `  ${c.name.padEnd(12)} ${((100 * c.correct) / Math.max(c.total, 1)).toFixed(1).padStart(5)} % (${c.correct}/${c.total})`).join('\n')}`);
+      case 'error':
+        return say(`error: ${event.message}${event.detail ? `\n${event.detail}` : ''}`);
+      case 'done':
+        return undefined;
+    }
+  };
+
+  const run = TrainingRun.start({ python: search.interpreter, script: join(__dirname, 'trainer', 'train.py'), config, runsDir, onEvent: show, onLog: (line) => process.stderr.write(`${line}\n`) });
+  const interrupt = () => void run.stop();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  const result = await run.result;
+  bar?.stop();
+  process.removeListener('SIGINT', interrupt);
+  process.removeListener('SIGTERM', interrupt);
+  const reason = result.error && !errorShown ? ` (${result.error.message})` : '';
+  if (!json) say(`${result.status}${reason}: ${result.runDir}`);
+  else process.stdout.write(`${JSON.stringify({ type: 'result', status: result.status, runDir: result.runDir })}\n`);
+  return result.status === 'completed' ? 0 : 1;
+}

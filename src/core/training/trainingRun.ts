@@ -1,0 +1,103 @@
+// One training run: its folder, the engine process behind the JSON-lines supervisor, and how it
+// ended. Shared by the CLI and the extension host.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { writeFileAtomically } from '../files';
+import { describeExit, type ExitReason, JsonLinesProcess } from '../process/jsonLinesProcess';
+import { type TrainerCommand, trainerEvent, type TrainerEvent, type TrainingConfig } from '../protocol/trainer';
+
+export interface RunResult {
+  status: 'completed' | 'cancelled' | 'failed';
+  runDir: string;
+  /** For a failed run: what went wrong, in words, and the traceback when there is one. */
+  error?: { message: string; detail: string | null };
+  exit: ExitReason;
+}
+
+export interface StartOptions {
+  python: string;
+  /** src/trainer/train.py as shipped in dist/trainer. */
+  script: string;
+  config: TrainingConfig;
+  runsDir: string;
+  onEvent(event: TrainerEvent): void;
+  onLog(line: string): void;
+}
+
+/** runs/2026-11-24T23-10-05-Net-mnist: sortable, and says what it holds. */
+export function createRunDir(runsDir: string, config: TrainingConfig, now = new Date()): string {
+  const stamp = now.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-');
+  let runDir = join(resolve(runsDir), `${stamp}-${config.className}-${config.dataset}`);
+  for (let n = 2; existsSync(runDir); n++) runDir = join(resolve(runsDir), `${stamp}-${config.className}-${config.dataset}-${n}`);
+  mkdirSync(runDir, { recursive: true });
+  writeFileAtomically(join(runDir, 'config.json'), `${JSON.stringify({ ...config, modelFile: resolve(config.modelFile) }, null, 2)}\n`);
+  return runDir;
+}
+
+export class TrainingRun {
+  readonly result: Promise<RunResult>;
+  private readonly process: JsonLinesProcess<TrainerEvent, TrainerCommand>;
+  private stopRequested = false;
+
+  constructor(
+    readonly runDir: string,
+    options: Omit<StartOptions, 'config' | 'runsDir'>,
+  ) {
+    let finished: Extract<TrainerEvent, { type: 'done' }> | undefined;
+    let failure: { message: string; detail: string | null } | undefined;
+    this.process = new JsonLinesProcess({
+      command: options.python,
+      args: [options.script, runDir],
+      cwd: dirname(options.script),
+      env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      schema: trainerEvent,
+      onMessage: (event) => {
+        if (event.type === 'done') finished = event;
+        if (event.type === 'error') failure = { message: event.message, detail: event.detail };
+        options.onEvent(event);
+      },
+      onProtocolError: (line, problem) => options.onLog(`trainer: ignored a line outside the protocol (${problem}): ${line}`),
+      onStderr: (line) => options.onLog(`trainer: ${line}`),
+      onExit: () => undefined,
+    });
+    this.result = this.process.exited.then((exit) => {
+      const status: RunResult['status'] = finished?.status ?? (this.stopRequested && !failure ? 'cancelled' : 'failed');
+      const error = status === 'failed' ? (failure ?? { message: `the trainer ${describeExit(exit)} before finishing`, detail: null }) : undefined;
+      // A trainer killed outright cannot say how it ended: the folder must say it for it.
+      this.recordEnd(status, exit, error);
+      return { status, runDir, exit, ...(error ? { error } : {}) };
+    });
+  }
+
+  static start(options: StartOptions): TrainingRun {
+    return new TrainingRun(createRunDir(options.runsDir, options.config), options);
+  }
+
+  pause(): void {
+    this.process.send({ type: 'pause' });
+  }
+
+  resume(): void {
+    this.process.send({ type: 'resume' });
+  }
+
+  /** Asks the trainer to finish its step and leave; kills it if it has not within `graceMs`. */
+  async stop(graceMs = 5000): Promise<RunResult> {
+    this.stopRequested = true;
+    this.process.send({ type: 'stop' });
+    await this.process.stop(graceMs);
+    return this.result;
+  }
+
+  private recordEnd(status: RunResult['status'], exit: ExitReason, error: RunResult['error']): void {
+    const path = join(this.runDir, 'run.json');
+    let state: Record<string, unknown> = {};
+    try {
+      state = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    } catch {
+      // the trainer died before writing it
+    }
+    if (state['status'] !== 'running' && state['status'] !== undefined) return;
+    writeFileAtomically(path, `${JSON.stringify({ ...state, status, finishedAt: Date.now() / 1000, exit: describeExit(exit), ...(error ? { error: error.message } : {}) }, null, 2)}\n`);
+  }
+}

