@@ -32,15 +32,15 @@ function start(config: Partial<TrainingConfig>, onEvent: (event: TrainerEvent, r
   const events: TrainerEvent[] = [];
   const log: string[] = [];
   const runsDir = mkdtempSync(join(tmpdir(), 'cnnlab-runs-'));
-  let run: TrainingRun | undefined;
-  run = TrainingRun.start({
+  // Events arrive from the child process, after `run` is set.
+  const run: TrainingRun = TrainingRun.start({
     python,
     script: join(repo, 'src/trainer/train.py'),
     config: { ...base, ...config },
     runsDir,
     onEvent: (event) => {
       events.push(event);
-      if (run) onEvent(event, run);
+      onEvent(event, run);
     },
     onLog: (line) => log.push(line),
   });
@@ -160,7 +160,7 @@ describe('cnn-lab train', function () {
     writeFileSync(join(shadow, 'torch', '__init__.py'), 'raise ImportError("No module named torch")\n');
     const run = cli(['examples/mnist_mlp.py', '--python', python], { ...process.env, PYTHONPATH: shadow });
     assert.equal(run.status, 1);
-    assert.match(run.stderr, /no Python with PyTorch was found .*\n  Install it \(pip install torch torchvision, or apt-get install python3-torch\)/);
+    assert.match(run.stderr, /no Python with PyTorch was found .*\n {2}Install it \(pip install torch torchvision, or apt-get install python3-torch\)/);
   });
 
   it('refuses bad options with exit code 2', () => {
