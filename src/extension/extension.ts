@@ -6,6 +6,7 @@ import { ModelAnalysis } from './hints/modelAnalysis';
 import { ModelHints } from './hints/modelHints';
 import { ModelView } from './hints/modelView';
 import { describeError, Log } from './log';
+import { Trainer } from './training/trainer';
 import { PythonEnvironmentService } from './pythonEnvironmentService';
 import { WelcomePanel } from './welcomePanel';
 
@@ -14,13 +15,14 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(log);
   try {
     const version = String((context.extension.packageJSON as { version?: unknown }).version);
-    const trainer = (program: string) => vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer', program).fsPath;
-    const environment = new PythonEnvironmentService(trainer('probe.py'), log);
+    const trainerProgram = (program: string) => vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer', program).fsPath;
+    const environment = new PythonEnvironmentService(trainerProgram('probe.py'), log);
     const welcome = new WelcomePanel(context.extensionUri, version, environment, log);
     const analysis = new ModelAnalysis(vscode.Uri.joinPath(context.extensionUri, 'dist', 'parsers').fsPath, log);
-    const exact = new ExactMode(analysis, environment, trainer('shapes.py'), log);
+    const exact = new ExactMode(analysis, environment, trainerProgram('shapes.py'), log);
     const hints = new ModelHints(analysis, exact, log);
     const modelView = new ModelView((document) => hints.reports(document), hints.onDidChangeReports);
+    const trainer = new Trainer(context.workspaceState, environment, (document) => hints.reports(document), trainerProgram('train.py'), log);
     context.subscriptions.push(
       environment,
       welcome,
@@ -28,9 +30,13 @@ export function activate(context: vscode.ExtensionContext): void {
       exact,
       hints,
       modelView,
+      trainer,
       // Its welcome content shows while the tree is empty; later issues fill the sidebar.
       vscode.window.registerTreeDataProvider('cnnLab.start', { getChildren: () => [], getTreeItem: (item: vscode.TreeItem) => item }),
       registerCommands({
+        'cnnLab.trainModel': (uri?: unknown, className?: unknown, choices?: unknown) =>
+          trainer.train(uri instanceof vscode.Uri ? uri : undefined, typeof className === 'string' ? className : undefined, isChoices(choices) ? choices : undefined),
+        'cnnLab.stopTraining': () => trainer.stop(),
         'cnnLab.showWelcome': () => welcome.show(),
         'cnnLab.checkEnvironment': () => checkEnvironment(environment, log),
         'cnnLab.showModelSummary': (uri?: unknown, name?: unknown) => hints.showSummary(uri instanceof vscode.Uri ? uri : undefined, typeof name === 'string' ? name : undefined),
@@ -42,6 +48,13 @@ export function activate(context: vscode.ExtensionContext): void {
     void vscode.window.showErrorMessage(`CNN Lab could not start: ${describeError(error)}`);
     throw error;
   }
+}
+
+/** Choices passed by a caller (a test, another command) instead of asking: only the known datasets, sane epochs. */
+function isChoices(value: unknown): value is { dataset: 'synthetic' | 'mnist' | 'fashion-mnist' | 'cifar10'; epochs: number } {
+  if (typeof value !== 'object' || value === null) return false;
+  const { dataset, epochs } = value as Record<string, unknown>;
+  return ['synthetic', 'mnist', 'fashion-mnist', 'cifar10'].includes(String(dataset)) && typeof epochs === 'number' && Number.isInteger(epochs) && epochs > 0 && epochs < 10_000;
 }
 
 /** Searches again, tells the user what was found, and returns it (the integration tests read it). */

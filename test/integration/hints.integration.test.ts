@@ -102,14 +102,20 @@ describe('Exact shapes after a save', () => {
   const modelLens = async () =>
     (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri)).find((l) => l.command?.command === 'cnnLab.showModelSummary')?.command?.title ?? '';
 
+  let original = '';
+
   before(async () => {
     const [uri] = await vscode.workspace.findFiles('mnist_mlp.py');
     assert.ok(uri);
     document = await vscode.workspace.openTextDocument(uri);
+    original = document.getText();
     await vscode.window.showTextDocument(document);
   });
 
-  after(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));
+  after(async () => {
+    await editAndSave(() => original);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
 
   async function editAndSave(edit: (text: string) => string): Promise<void> {
     const all = new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length));
