@@ -103,6 +103,21 @@ describe('training runs (torch engine)', function () {
     assert.equal(torchLoad(join(result.runDir, 'last.pt')), "['epoch', 'model', 'optimizer']");
   });
 
+  it('leaves a consistent folder when the trainer is killed with SIGKILL right after a checkpoint', async () => {
+    const { run, events } = start({ epochs: 5 }, (event, self) => {
+      if (event.type === 'checkpoint' && event.best && self.pid) process.kill(self.pid, 'SIGKILL');
+    });
+    const result = await run.result;
+    assert.equal(result.status, 'failed');
+    assert.equal(result.error?.message, 'the trainer killed by SIGKILL before finishing');
+    assert.ok(of(events, 'checkpoint').length >= 1);
+    const state = runJson(result.runDir) as { status: string; exit?: string };
+    assert.deepEqual([state.status, state.exit], ['failed', 'killed by SIGKILL']);
+    assert.match(torchLoad(join(result.runDir, 'best.pt')), /^\['fc1.bias'/);
+    const rows = readFileSync(join(result.runDir, 'metrics.csv'), 'utf8').split('\n').filter(Boolean);
+    assert.ok(rows.every((row) => row.split(',').length === 9), 'no torn line in metrics.csv');
+  });
+
   const broken = (source: string) => {
     const dir = mkdtempSync(join(tmpdir(), 'cnnlab-model-'));
     writeFileSync(join(dir, 'model.py'), source);

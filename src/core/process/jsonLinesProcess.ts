@@ -71,6 +71,10 @@ export class JsonLinesProcess<In, Out> {
     if (this.child.stderr) createInterface({ input: this.child.stderr, crlfDelay: Infinity }).on('line', options.onStderr);
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined;
   }

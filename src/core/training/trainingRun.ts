@@ -73,6 +73,11 @@ export class TrainingRun {
     return new TrainingRun(createRunDir(options.runsDir, options.config), options);
   }
 
+  /** The engine's process id, for the fault tests and for users who must find it. */
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
   pause(): void {
     this.process.send({ type: 'pause' });
   }
