@@ -9,7 +9,9 @@ import { TrainingRun } from '../core/training/trainingRun';
 export const trainUsage = `  train FILE [--class NAME] [--dataset mnist|fashion-mnist|cifar10|synthetic] [--epochs N]
         [--batch-size B] [--lr X] [--optimizer sgd|adam|adamw] [--valid-split F] [--seed N]
         [--config FILE] [--runs-dir DIR] [--data-dir DIR] [--device auto|cpu|cuda] [--python PATH] [--json]
-                                    Train a PyTorch model; prints the run folder at the end`;
+                                    Train a PyTorch model; prints the run folder at the end
+  train --resume RUN_DIR [--epochs N] [--python PATH] [--json]
+                                    Continue a cancelled or crashed run from its last.pt`;
 
 const defaults: Omit<TrainingConfig, 'modelFile'> = {
   className: 'Net',
@@ -50,8 +52,11 @@ function fail(message: string): number {
 }
 
 export async function train(argv: string[]): Promise<number> {
-  const [file, ...rest] = argv;
-  if (!file || file.startsWith('--')) return fail('name the model file, e.g. cnn-lab train examples/mnist_mlp.py');
+  const resumeAt = argv.indexOf('--resume');
+  const resumeDir = resumeAt >= 0 ? argv[resumeAt + 1] : undefined;
+  if (resumeAt >= 0 && !resumeDir) return fail('--resume needs the run folder');
+  const [file, ...rest] = resumeDir ? ['', ...argv.filter((_, i) => i !== resumeAt && i !== resumeAt + 1)] : argv;
+  if (!resumeDir && (!file || file.startsWith('--'))) return fail('name the model file, e.g. cnn-lab train examples/mnist_mlp.py');
   const given: Partial<TrainingConfig> = {};
   let runsDir = 'runs';
   let python: string | undefined;
@@ -80,7 +85,8 @@ export async function train(argv: string[]): Promise<number> {
       Object.assign(given, { [flag.key]: parsed });
     }
   }
-  const config: TrainingConfig = { ...defaults, ...given, modelFile: file };
+  const config: TrainingConfig = { ...defaults, ...given, modelFile: file ?? '' };
+  if (resumeDir && Object.keys(given).some((key) => key !== 'epochs')) return fail('--resume takes only --epochs (the rest is in the run\'s config.json)');
 
   const search = await findPython(python ? [python] : defaultPythonCandidates(), { probeScript: join(__dirname, 'trainer', 'probe.py') });
   if (!search.found?.torch || search.interpreter === null) {
@@ -118,7 +124,8 @@ export async function train(argv: string[]): Promise<number> {
     }
   };
 
-  const run = TrainingRun.start({ python: search.interpreter, script: join(__dirname, 'trainer', 'train.py'), config, runsDir, onEvent: show, onLog: (line) => process.stderr.write(`${line}\n`) });
+  const engine = { python: search.interpreter, script: join(__dirname, 'trainer', 'train.py'), onEvent: show, onLog: (line: string) => process.stderr.write(`${line}\n`) };
+  const run = resumeDir ? TrainingRun.resume(resumeDir, engine, given.epochs) : TrainingRun.start({ ...engine, config, runsDir });
   const interrupt = () => void run.stop();
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);

@@ -1,8 +1,9 @@
 """CNN Lab's torch engine: trains the user's nn.Module and reports as it goes.
 
-    python3 train.py RUN_DIR
+    python3 train.py RUN_DIR [--resume]
 
-RUN_DIR holds config.json (written by the extension or the CLI). The engine writes there:
+RUN_DIR holds config.json (written by the extension or the CLI). With --resume, the run continues
+from its last.pt (model, optimizer, epoch and best validation loss) in the same folder. The engine writes there:
 run.json (config, versions, status, summary), metrics.csv, best.pt (state_dict, whenever the
 validation loss improves), last.pt (model, optimizer and epoch, for resuming) and train.log.
 Events go to stdout as JSON lines (the trainer protocol, src/core/protocol/trainer.ts); commands
@@ -268,12 +269,18 @@ def evaluate(model, criterion, images, labels, batch_size, device, classes=None)
     return total_loss / max(len(images), 1), correct / max(len(images), 1), confusion
 
 
-def train(run_dir, commands):
+def train(run_dir, commands, resume):
     import torch
     from torch import nn
 
     started = time.time()
     config = json.load(open(os.path.join(run_dir, "config.json")))
+    checkpoint = None
+    if resume:
+        last = os.path.join(run_dir, "last.pt")
+        if not os.path.isfile(last):
+            raise TrainingError(f"nothing to resume: {run_dir} has no last.pt (the run ended before its first epoch did)")
+        checkpoint = torch.load(last, map_location="cpu")
     torch.manual_seed(config["seed"])
     torch.set_num_threads(os.cpu_count() or 1)
     device, device_name = pick_device(config["device"])
@@ -282,6 +289,9 @@ def train(run_dir, commands):
         versions["torchvision"] = __import__("torchvision").__version__
     send("hello", protocol=PROTOCOL, engine="torch", versions=versions, device={"type": device.type, "name": device_name})
     state = {"config": config, "versions": versions, "device": device_name, "status": "running", "startedAt": started, "summary": None}
+    if checkpoint is not None:
+        with contextlib.suppress(Exception):
+            state = {**json.load(open(os.path.join(run_dir, "run.json"))), "status": "running", "resumedAt": started, "config": config}
     save_json(os.path.join(run_dir, "run.json"), state)
 
     (train_x, train_y), (test_x, test_y), classes = load_dataset(config)
@@ -325,13 +335,18 @@ def train(run_dir, commands):
     metrics = Metrics(os.path.join(run_dir, "metrics.csv"))
     batch, epochs = config["batchSize"], config["epochs"]
     steps = math.ceil(len(train_images) / batch)
-    best_loss, best_epoch, cancelled = math.inf, None, False
-    shuffle = torch.Generator().manual_seed(config["seed"] + 1)
-    for epoch in range(1, epochs + 1):
+    best_loss, best_epoch, cancelled, first_epoch = math.inf, None, False, 1
+    if checkpoint is not None:
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        first_epoch = checkpoint["epoch"] + 1
+        best_loss, best_epoch = checkpoint["bestLoss"], checkpoint["bestEpoch"]
+    for epoch in range(first_epoch, epochs + 1):
         model.train()
         epoch_started, seen, running_loss = time.time(), 0, 0.0
         last_report = 0.0
-        permutation = torch.randperm(len(train_images), generator=shuffle)
+        # Seeded per epoch, so that a resumed run shuffles as the uninterrupted one would.
+        permutation = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(config["seed"] * 1000 + epoch))
         for step in range(1, steps + 1):
             commands.running.wait()
             if commands.stop.is_set():
@@ -371,7 +386,7 @@ def train(run_dir, commands):
             best_loss, best_epoch = score, epoch
             save_torch(os.path.join(run_dir, "best.pt"), model.state_dict())
             send("checkpoint", path=os.path.join(run_dir, "best.pt"), best=True, message=message)
-        save_torch(os.path.join(run_dir, "last.pt"), {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch})
+        save_torch(os.path.join(run_dir, "last.pt"), {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch, "bestLoss": best_loss, "bestEpoch": best_epoch})
         send("checkpoint", path=os.path.join(run_dir, "last.pt"), best=False, message=None)
 
     summary = {"bestEpoch": best_epoch, "bestValidLoss": None if best_loss == math.inf else best_loss}
@@ -390,7 +405,7 @@ def main():
     run_dir = sys.argv[1]
     commands = Commands()
     try:
-        train(run_dir, commands)
+        train(run_dir, commands, resume="--resume" in sys.argv[2:])
     except BaseException as error:
         detail = None if isinstance(error, TrainingError) else traceback.format_exc(limit=8)
         message = str(error) if isinstance(error, TrainingError) else f"{type(error).__name__}: {error}"

@@ -74,7 +74,7 @@ describe('training runs (torch engine)', function () {
     assert.equal(runJson(result.runDir).status, 'completed');
     assert.equal(runJson(result.runDir).summary?.testAccuracy, test?.accuracy);
     assert.match(torchLoad(join(result.runDir, 'best.pt')), /^\['fc1.bias', 'fc1.weight', 'fc2.bias'/);
-    assert.equal(torchLoad(join(result.runDir, 'last.pt')), "['epoch', 'model', 'optimizer']");
+    assert.equal(torchLoad(join(result.runDir, 'last.pt')), "['bestEpoch', 'bestLoss', 'epoch', 'model', 'optimizer']");
     const rows = readFileSync(join(result.runDir, 'metrics.csv'), 'utf8').trim().split('\n');
     assert.equal(rows[0], 'kind,epoch,step,train_loss,valid_loss,valid_accuracy,lr,images_per_second,seconds');
     assert.ok(rows.slice(1).every((row) => row.split(',').length === 9));
@@ -91,7 +91,7 @@ describe('training runs (torch engine)', function () {
     assert.deepEqual(test?.perClass.map((c) => c.total), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
   });
 
-  it('stops when asked, after an epoch, leaving a cancelled run whose last.pt loads', async () => {
+  it('stops when asked, after an epoch, leaving a cancelled run that resumes', async () => {
     const { run, events } = start({ epochs: 5 }, (event, self) => {
       if (event.type === 'epoch' && event.epoch === 1) void self.stop();
     });
@@ -100,7 +100,28 @@ describe('training runs (torch engine)', function () {
     assert.equal(of(events, 'done')[0]?.status, 'cancelled');
     assert.ok(of(events, 'epoch').length < 5);
     assert.equal(runJson(result.runDir).status, 'cancelled');
-    assert.equal(torchLoad(join(result.runDir, 'last.pt')), "['epoch', 'model', 'optimizer']");
+    assert.equal(torchLoad(join(result.runDir, 'last.pt')), "['bestEpoch', 'bestLoss', 'epoch', 'model', 'optimizer']");
+
+    // Resume continues in the same folder from the next epoch, to the end and the test report.
+    const resumed: TrainerEvent[] = [];
+    const again = TrainingRun.resume(result.runDir, { python, script: join(repo, 'src/trainer/train.py'), onEvent: (event) => resumed.push(event), onLog: () => undefined }, 3);
+    const finished = await again.result;
+    assert.equal(finished.status, 'completed', JSON.stringify(finished.error));
+    const epochs = of(events, 'epoch').length;
+    assert.deepEqual(of(resumed, 'epoch').map((e) => e.epoch), Array.from({ length: 3 - epochs }, (_, i) => epochs + 1 + i));
+    assert.ok(of(resumed, 'test').length === 1);
+    assert.equal(runJson(result.runDir).status, 'completed');
+    const rows = readFileSync(join(result.runDir, 'metrics.csv'), 'utf8').trim().split('\n');
+    assert.deepEqual(rows.filter((row) => row.startsWith('epoch,')).map((row) => row.split(',')[1]), ['1', '2', '3']);
+  });
+
+  it('says there is nothing to resume when a run ended before its first epoch', async () => {
+    const { run } = start({ modelFile: join(repo, 'examples/cifar_cnn.py') });
+    const failed = await run.result;
+    const log: TrainerEvent[] = [];
+    const again = await TrainingRun.resume(failed.runDir, { python, script: join(repo, 'src/trainer/train.py'), onEvent: (e) => log.push(e), onLog: () => undefined }).result;
+    assert.equal(again.status, 'failed');
+    assert.match(of(log, 'error')[0]?.message ?? '', /^nothing to resume: .* has no last\.pt \(the run ended before its first epoch did\)$/);
   });
 
   it('leaves a consistent folder when the trainer is killed with SIGKILL right after a checkpoint', async () => {

@@ -41,13 +41,13 @@ export class TrainingRun {
 
   constructor(
     readonly runDir: string,
-    options: Omit<StartOptions, 'config' | 'runsDir'>,
+    options: Omit<StartOptions, 'config' | 'runsDir'> & { resume?: boolean },
   ) {
     let finished: Extract<TrainerEvent, { type: 'done' }> | undefined;
     let failure: { message: string; detail: string | null } | undefined;
     this.process = new JsonLinesProcess({
       command: options.python,
-      args: [options.script, runDir],
+      args: [options.script, runDir, ...(options.resume ? ['--resume'] : [])],
       cwd: dirname(options.script),
       env: { ...process.env, PYTHONUNBUFFERED: '1' },
       schema: trainerEvent,
@@ -71,6 +71,16 @@ export class TrainingRun {
 
   static start(options: StartOptions): TrainingRun {
     return new TrainingRun(createRunDir(options.runsDir, options.config), options);
+  }
+
+  /** Continues a cancelled or crashed run from its last.pt, in its own folder, up to `epochs` when given. */
+  static resume(runDir: string, options: Omit<StartOptions, 'config' | 'runsDir'>, epochs?: number): TrainingRun {
+    if (epochs !== undefined) {
+      const path = join(runDir, 'config.json');
+      const config = JSON.parse(readFileSync(path, 'utf8')) as TrainingConfig;
+      writeFileAtomically(path, `${JSON.stringify({ ...config, epochs }, null, 2)}\n`);
+    }
+    return new TrainingRun(runDir, { ...options, resume: true });
   }
 
   /** The engine's process id, for the fault tests and for users who must find it. */
