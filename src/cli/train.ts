@@ -7,7 +7,8 @@ import { defaultPythonCandidates, findPython } from '../core/pythonEnvironment';
 import { TrainingRun } from '../core/training/trainingRun';
 
 export const trainUsage = `  train FILE [--class NAME] [--dataset mnist|fashion-mnist|cifar10|synthetic] [--epochs N]
-        [--batch-size B] [--lr X] [--optimizer sgd|adam|adamw] [--valid-split F] [--seed N]
+        [--batch-size B] [--lr X] [--optimizer sgd|adam|adamw] [--schedule none|step|cosine|onecycle]
+        [--augment flip,rotate=DEG,crop=PAD] [--normalize dataset|VALUE] [--valid-split F] [--seed N]
         [--config FILE] [--runs-dir DIR] [--data-dir DIR] [--device auto|cpu|cuda] [--python PATH] [--json]
                                     Train a PyTorch model; prints the run folder at the end
   train --resume RUN_DIR [--epochs N] [--python PATH] [--json]
@@ -26,6 +27,9 @@ const defaults: Omit<TrainingConfig, 'modelFile'> = {
   validSplit: 0.2,
   seed: 1,
   device: 'auto',
+  augment: null,
+  normalize: 'dataset',
+  schedule: 'none',
 };
 
 type Flag = { key: keyof TrainingConfig; parse: (value: string) => TrainingConfig[keyof TrainingConfig] | undefined };
@@ -44,7 +48,24 @@ const flags: Record<string, Flag> = {
   '--seed': { key: 'seed', parse: (v) => (Number.isInteger(Number(v)) ? Number(v) : undefined) },
   '--data-dir': { key: 'dataDir', parse: (v) => v },
   '--device': { key: 'device', parse: oneOf('auto', 'cpu', 'cuda') },
+  '--schedule': { key: 'schedule', parse: oneOf('none', 'step', 'cosine', 'onecycle') },
+  '--normalize': { key: 'normalize', parse: (v) => (v === 'dataset' ? v : Number(v) > 0 ? Number(v) : undefined) },
+  '--augment': { key: 'augment', parse: parseAugment },
 };
+
+/** "flip,rotate=15,crop=4": the course's augmentations, by name. */
+function parseAugment(value: string): TrainingConfig['augment'] | undefined {
+  const augment: NonNullable<TrainingConfig['augment']> = {};
+  for (const part of value.split(',')) {
+    const [name, amount] = part.split('=');
+    const n = Number(amount);
+    if (name === 'flip' && amount === undefined) augment.flip = true;
+    else if (name === 'rotate' && n > 0 && n <= 180) augment.rotation = n;
+    else if (name === 'crop' && Number.isInteger(n) && n > 0) augment.cropPadding = n;
+    else return undefined;
+  }
+  return augment;
+}
 
 function fail(message: string): number {
   process.stderr.write(`cnn-lab train: ${message}\n`);

@@ -186,6 +186,35 @@ def load_dataset(config):
     raise TrainingError(f"unknown dataset {name!r}")
 
 
+# ---------------------------------------------------------------- augmentation
+
+def augment(images, settings, generator):
+    """Random horizontal flips, rotations within ±degrees and crops with padding, for a whole batch at once.
+
+    Rotation and crop are one affine resampling per image: a crop with padding is a shift by a whole
+    number of pixels with zeros coming in, which nearest-neighbour sampling reproduces exactly.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    flip, degrees, padding = settings.get("flip", False), settings.get("rotation", 0), settings.get("cropPadding", 0)
+    count, _, height, width = images.shape
+    if flip:
+        mask = torch.rand(count, generator=generator) < 0.5
+        images = torch.where(mask[:, None, None, None], images.flip(-1), images)
+    if not degrees and not padding:
+        return images
+    angle = (torch.rand(count, generator=generator) * 2 - 1) * math.radians(degrees)
+    shift = torch.randint(-padding, padding + 1, (count, 2), generator=generator).float() if padding else torch.zeros(count, 2)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    theta = torch.stack([
+        torch.stack([cos, -sin, shift[:, 0] * 2 / width], dim=1),
+        torch.stack([sin, cos, shift[:, 1] * 2 / height], dim=1),
+    ], dim=1)
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, mode="bilinear" if degrees else "nearest", padding_mode="zeros", align_corners=False)
+
+
 # ---------------------------------------------------------------- the user's model
 
 def load_model(path, class_name):
@@ -298,10 +327,13 @@ def train(run_dir, commands, resume):
     order = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(config["seed"]))
     validation_count = int(len(train_x) * config["validSplit"])
     valid_index, train_index = order[:validation_count], order[validation_count:]
-    scale = train_x[train_index].float() / 255
-    mean = scale.mean(dim=(0, 2, 3))
-    std = scale.std(dim=(0, 2, 3))
-    del scale
+    normalize = config.get("normalize", "dataset")
+    if normalize == "dataset":
+        scale = train_x[train_index].float() / 255
+        mean, std = scale.mean(dim=(0, 2, 3)), scale.std(dim=(0, 2, 3))
+        del scale
+    else:  # a given value, such as the course's 0.5: (x - 0.5) / 0.5 on every channel
+        mean = std = torch.full((train_x.shape[1],), float(normalize))
 
     def prepare(x):
         return ((x.float() / 255) - mean[None, :, None, None]) / std[None, :, None, None]
@@ -335,10 +367,23 @@ def train(run_dir, commands, resume):
     metrics = Metrics(os.path.join(run_dir, "metrics.csv"))
     batch, epochs = config["batchSize"], config["epochs"]
     steps = math.ceil(len(train_images) / batch)
+    schedule = config.get("schedule", "none")
+    # Cosine and one-cycle move every step; step decay divides by ten every third of the run.
+    scheduler = {
+        "none": lambda: None,
+        "step": lambda: torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1),
+        "cosine": lambda: torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps),
+        "onecycle": lambda: torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config["lr"], total_steps=epochs * steps),
+    }[schedule]()
+    per_step = schedule in ("cosine", "onecycle")
+    augmentation = config.get("augment") or {}
+    augment_generator = torch.Generator().manual_seed(config["seed"] + 7)
     best_loss, best_epoch, cancelled, first_epoch = math.inf, None, False, 1
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
+        if scheduler is not None and checkpoint.get("scheduler"):
+            scheduler.load_state_dict(checkpoint["scheduler"])
         first_epoch = checkpoint["epoch"] + 1
         best_loss, best_epoch = checkpoint["bestLoss"], checkpoint["bestEpoch"]
     for epoch in range(first_epoch, epochs + 1):
@@ -353,13 +398,18 @@ def train(run_dir, commands, resume):
                 cancelled = True
                 break
             index = permutation[(step - 1) * batch : step * batch]
-            x, y = train_images[index].to(device), train_labels[index].to(device)
+            x, y = train_images[index], train_labels[index].to(device)
+            if augmentation:
+                x = augment(x, augmentation, augment_generator)
+            x = x.to(device)
             optimizer.zero_grad()
             loss = criterion(model(x), y)
             if not torch.isfinite(loss):
                 raise TrainingError(f"the loss became {loss.item()} at epoch {epoch}, step {step}: lower the learning rate ({config['lr']})")
             loss.backward()
             optimizer.step()
+            if scheduler is not None and per_step:
+                scheduler.step()
             running_loss += loss.item() * len(x)  # averaged over samples, not batches
             seen += len(x)
             now = time.time()
@@ -372,6 +422,8 @@ def train(run_dir, commands, resume):
                 metrics.row("step", epoch, step, loss.item(), None, None, lr, rate, now - started)
         if cancelled:
             break
+        if scheduler is not None and not per_step:
+            scheduler.step()
         train_loss = running_loss / max(seen, 1)
         valid_loss, valid_accuracy = (None, None)
         if len(valid_images):
@@ -386,7 +438,7 @@ def train(run_dir, commands, resume):
             best_loss, best_epoch = score, epoch
             save_torch(os.path.join(run_dir, "best.pt"), model.state_dict())
             send("checkpoint", path=os.path.join(run_dir, "best.pt"), best=True, message=message)
-        save_torch(os.path.join(run_dir, "last.pt"), {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch, "bestLoss": best_loss, "bestEpoch": best_epoch})
+        save_torch(os.path.join(run_dir, "last.pt"), {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch, "bestLoss": best_loss, "bestEpoch": best_epoch, "scheduler": scheduler.state_dict() if scheduler is not None else None})
         send("checkpoint", path=os.path.join(run_dir, "last.pt"), best=False, message=None)
 
     summary = {"bestEpoch": best_epoch, "bestValidLoss": None if best_loss == math.inf else best_loss}

@@ -26,6 +26,9 @@ const base: TrainingConfig = {
   validSplit: 0.2,
   seed: 1,
   device: 'cpu',
+  augment: null,
+  normalize: 'dataset',
+  schedule: 'none',
 };
 
 function start(config: Partial<TrainingConfig>, onEvent: (event: TrainerEvent, run: TrainingRun) => void = () => undefined) {
@@ -74,7 +77,7 @@ describe('training runs (torch engine)', function () {
     assert.equal(runJson(result.runDir).status, 'completed');
     assert.equal(runJson(result.runDir).summary?.testAccuracy, test?.accuracy);
     assert.match(torchLoad(join(result.runDir, 'best.pt')), /^\['fc1.bias', 'fc1.weight', 'fc2.bias'/);
-    assert.equal(torchLoad(join(result.runDir, 'last.pt')), "['bestEpoch', 'bestLoss', 'epoch', 'model', 'optimizer']");
+    assert.equal(torchLoad(join(result.runDir, 'last.pt')), "['bestEpoch', 'bestLoss', 'epoch', 'model', 'optimizer', 'scheduler']");
     const rows = readFileSync(join(result.runDir, 'metrics.csv'), 'utf8').trim().split('\n');
     assert.equal(rows[0], 'kind,epoch,step,train_loss,valid_loss,valid_accuracy,lr,images_per_second,seconds');
     assert.ok(rows.slice(1).every((row) => row.split(',').length === 9));
@@ -100,7 +103,7 @@ describe('training runs (torch engine)', function () {
     assert.equal(of(events, 'done')[0]?.status, 'cancelled');
     assert.ok(of(events, 'epoch').length < 5);
     assert.equal(runJson(result.runDir).status, 'cancelled');
-    assert.equal(torchLoad(join(result.runDir, 'last.pt')), "['bestEpoch', 'bestLoss', 'epoch', 'model', 'optimizer']");
+    assert.equal(torchLoad(join(result.runDir, 'last.pt')), "['bestEpoch', 'bestLoss', 'epoch', 'model', 'optimizer', 'scheduler']");
 
     // Resume continues in the same folder from the next epoch, to the end and the test report.
     const resumed: TrainerEvent[] = [];
@@ -137,6 +140,43 @@ describe('training runs (torch engine)', function () {
     assert.match(torchLoad(join(result.runDir, 'best.pt')), /^\['fc1.bias'/);
     const rows = readFileSync(join(result.runDir, 'metrics.csv'), 'utf8').split('\n').filter(Boolean);
     assert.ok(rows.every((row) => row.split(',').length === 9), 'no torn line in metrics.csv');
+  });
+
+  it('augments, normalizes by a given value and follows a cosine schedule, and still learns', async () => {
+    // The synthetic classes are stroke angles 18° apart: a flip or a large rotation would change the label.
+    const { run, events } = start({ epochs: 2, augment: { rotation: 3, cropPadding: 2 }, normalize: 0.5, schedule: 'cosine', optimizer: 'sgd', lr: 0.05 });
+    const result = await run.result;
+    assert.equal(result.status, 'completed', JSON.stringify(result.error));
+    const [dataset] = of(events, 'dataset');
+    assert.deepEqual([dataset?.mean, dataset?.std], [[0.5], [0.5]]);
+    const rates = of(events, 'progress').map((p) => p.lr);
+    assert.ok((rates.at(-1) ?? 1) < 0.001 && (rates[0] ?? 0) > 0.04, `the learning rate follows the cosine from 0.05 towards 0: ${rates.join(', ')}`);
+    const accuracy = of(events, 'test')[0]?.accuracy ?? 0;
+    assert.ok(accuracy >= 0.8, `test accuracy ${accuracy}`);
+  });
+
+  it('augments a batch as documented: flips mirror, crops shift by whole pixels with zeros coming in', () => {
+    const check = execFileSync(
+      python,
+      [
+        '-c',
+        `import sys, torch; sys.path.insert(0, ${JSON.stringify(join(repo, 'src/trainer'))}); from train import augment
+x = torch.arange(2 * 1 * 4 * 4, dtype=torch.float32).reshape(2, 1, 4, 4) + 1
+g = torch.Generator().manual_seed(0)
+flipped = augment(x, {"flip": True}, g)
+print(all(torch.equal(f, o) or torch.equal(f, o.flip(-1)) for f, o in zip(flipped, x)))
+shifted = augment(x, {"cropPadding": 1}, torch.Generator().manual_seed(3))
+def shift(o, dy, dx):
+    out = torch.zeros_like(o)
+    h, w = o.shape[-2:]
+    out[..., max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = o[..., max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+ok = all(any(torch.equal(s, shift(o, dy, dx)) for dy in (-1, 0, 1) for dx in (-1, 0, 1)) for s, o in zip(shifted, x))
+print(ok)`,
+      ],
+      { encoding: 'utf8' },
+    ).trim();
+    assert.equal(check, 'True\nTrue');
   });
 
   const broken = (source: string) => {

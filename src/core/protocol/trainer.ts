@@ -57,4 +57,9 @@ export interface TrainingConfig {
   validSplit: number;
   seed: number;
   device: 'auto' | 'cpu' | 'cuda';
+  /** Applied to training batches only: horizontal flips, rotation within ±degrees, crops with padding. */
+  augment: { flip?: boolean; rotation?: number; cropPadding?: number } | null;
+  /** 'dataset': the training set's mean and std per channel; a number such as 0.5: (x − v) / v. */
+  normalize: 'dataset' | number;
+  schedule: 'none' | 'step' | 'cosine' | 'onecycle';
 }

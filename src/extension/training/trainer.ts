@@ -86,6 +86,9 @@ export class Trainer extends Disposable {
       validSplit: 0.2,
       seed: 1,
       device: 'auto',
+      augment: null,
+      normalize: 'dataset',
+      schedule: 'none',
       ...picked,
     };
     return this.run(config, vscode.Uri.joinPath(folder, setting.get<string>('runsDirectory', 'runs')).fsPath, interpreter);
