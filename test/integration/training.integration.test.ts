@@ -32,7 +32,12 @@ describe('Training from VS Code', () => {
     const run = JSON.parse(readFileSync(join(result.runDir, 'run.json'), 'utf8')) as { status: string; summary: { testAccuracy: number } };
     assert.equal(run.status, 'completed');
     assert.ok(run.summary.testAccuracy >= 0.9);
-    const finished = await workbench.workbenchText('.statusbar-item');
+    // The status bar is drawn by the workbench a moment after the extension host sets it.
+    let finished: string[] = [];
+    for (const end = Date.now() + 10_000; Date.now() < end && !finished.some((t) => t.includes('completed')); ) {
+      finished = await workbench.workbenchText('.statusbar-item');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     assert.ok(finished.some((t) => /Net: completed, test accuracy \d+\.\d\d %/.test(t)), finished.join(' | '));
   });
 });
