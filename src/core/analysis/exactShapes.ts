@@ -90,14 +90,14 @@ export class ExactShapes {
       },
       onProtocolError: (line, problem) => this.options.onLog(`exact shapes: ignored a line that is not a message (${problem}): ${line}`),
       onStderr: (line) => this.options.onLog(`exact shapes [stderr] ${line}`),
-      onExit: (reason: ExitReason) => {
-        clearTimeout(startTimer);
-        const error = new ExactShapesError(`the PyTorch helper ${describeExit(reason)}`);
-        failed?.(error);
-        for (const id of [...pending.keys()]) settle(helper, id, error);
-        if (this.helper === helper) this.helper = undefined;
-        this.options.onLog(`exact shapes: helper ${describeExit(reason)}`);
-      },
+    });
+    void child.exited.then((reason: ExitReason) => {
+      clearTimeout(startTimer);
+      const error = new ExactShapesError(`the PyTorch helper ${describeExit(reason)}`);
+      failed?.(error);
+      for (const id of [...pending.keys()]) settle(helper, id, error);
+      if (this.helper === helper) this.helper = undefined;
+      this.options.onLog(`exact shapes: helper ${describeExit(reason)}`);
     });
     const helper: Helper = { process: child, ready, pending };
     this.helper = helper;

@@ -31,7 +31,6 @@ export interface JsonLinesOptions<In> {
   /** A stdout line that is not a valid message: the peer is broken, and says so here. */
   onProtocolError(line: string, problem: string): void;
   onStderr(line: string): void;
-  onExit(reason: ExitReason): void;
 }
 
 export class JsonLinesProcess<In, Out> {
@@ -42,14 +41,11 @@ export class JsonLinesProcess<In, Out> {
   constructor(options: JsonLinesOptions<In>) {
     this.child = spawn(options.command, options.args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     this.exited = new Promise((resolve) => {
-      const finish = (reason: ExitReason) => {
-        options.onExit(reason);
-        resolve(reason);
-      };
       this.child.once('error', (error) => {
-        if (this.child.pid === undefined) finish({ kind: 'failed to start', message: error.message });
+        if (this.child.pid === undefined) resolve({ kind: 'failed to start', message: error.message });
       });
-      this.child.once('exit', (code, signal) => finish(this.stopping ? { kind: 'stopped' } : { kind: 'exited', code, signal }));
+      // 'close', not 'exit': it comes after stdout is drained, so the last message has been read.
+      this.child.once('close', (code, signal) => resolve(this.stopping ? { kind: 'stopped' } : { kind: 'exited', code, signal }));
     });
     // A write to a process that has just died must not throw out of the caller.
     this.child.stdin?.on('error', () => undefined);

@@ -58,7 +58,6 @@ export class TrainingRun {
       },
       onProtocolError: (line, problem) => options.onLog(`trainer: ignored a line outside the protocol (${problem}): ${line}`),
       onStderr: (line) => options.onLog(`trainer: ${line}`),
-      onExit: () => undefined,
     });
     this.result = this.process.exited.then((exit) => {
       const status: RunResult['status'] = finished?.status ?? (this.stopRequested && !failure ? 'cancelled' : 'failed');
