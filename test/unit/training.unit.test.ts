@@ -77,6 +77,15 @@ describe('training runs (torch engine)', function () {
     assert.deepEqual(test?.perClass.map((c) => c.total), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
   });
 
+  it('trains the MLP one epoch on Fashion-MNIST, found where Debian puts it, to at least 80 %', async () => {
+    const { run, events } = start({ dataset: 'fashion-mnist' });
+    const result = await run.result;
+    assert.equal(result.status, 'completed', JSON.stringify(result.error));
+    const [test] = of(events, 'test');
+    assert.ok((test?.accuracy ?? 0) >= 0.8, `test accuracy ${test?.accuracy}`);
+    assert.deepEqual(test?.perClass.map((c) => [c.name, c.total]).slice(0, 2), [['T-shirt/top', 1000], ['Trouser', 1000]]);
+  });
+
   it('stops when asked, after an epoch, leaving a cancelled run that resumes', async () => {
     const { run, events } = start({ epochs: 5 }, (event, self) => {
       if (event.type === 'epoch' && event.epoch === 1) void self.stop();
@@ -173,7 +182,7 @@ print(ok)`,
     ['a model whose forward fails', { modelFile: join(repo, 'examples/cifar_cnn.py') }, /^Net\.forward failed on a batch of shape \[2, 1, 28, 28\]: RuntimeError: .*expected input\[2, 1, 28, 28\] to have 3 channels/],
     ['a loss that becomes NaN', { optimizer: 'sgd', lr: 1e12 }, /^the loss became (nan|inf) at epoch 1, step \d+: lower the learning rate \(1000000000000\)$/],
     ['a class the file does not have', { className: 'Missing' }, /^mnist_mlp\.py has no class Missing$/],
-    ['a dataset that is not there', { dataset: 'fashion-mnist', dataDir: '/nonexistent' }, /^fashion-mnist: t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte were not found|^fashion-mnist: train-images-idx3-ubyte and train-labels-idx1-ubyte were not found/],
+    ['a dataset that is not there', { dataset: 'mnist', dataDir: '/nonexistent' }, /^mnist: train-images-idx3-ubyte and train-labels-idx1-ubyte were not found in \/nonexistent, \/nonexistent\/mnist, .*Put the original files \(gzip-compressed or not\) in a 'mnist' folder of the data directory \(--data-dir\)\.$/],
   ];
   for (const [what, config, message] of failures) {
     it(`ends ${what} with a clear error event and a failed run`, async () => {
