@@ -5,7 +5,8 @@ import { analyzeTree, languageOfPath } from '../core/analysis/analyze';
 import { ExactShapes, withExactShapes } from '../core/analysis/exactShapes';
 import { formatSummaryTable, toJsonDocument } from '../core/analysis/format';
 import { loadGrammars } from '../core/analysis/syntax';
-import { defaultPythonCandidates, describeDevice, findPython } from '../core/pythonEnvironment';
+import { describeDevice } from '../core/pythonEnvironment';
+import { searchPython } from './python';
 import { train, trainUsage } from './train';
 import { version } from '../../package.json';
 
@@ -35,7 +36,7 @@ async function doctor(args: string[]): Promise<number> {
     process.stderr.write('cnn-lab doctor: --python needs a path\n');
     return 2;
   }
-  const search = await findPython(python ? [python] : defaultPythonCandidates(), { probeScript: join(__dirname, 'trainer', 'probe.py') });
+  const search = await searchPython(python);
   if (args.includes('--json')) {
     out(JSON.stringify(search, null, 2));
   } else {
@@ -117,7 +118,7 @@ async function shapes(argv: string[]): Promise<number> {
 
 /** The PyTorch helper for --exact, or null (having said why) when no Python has torch. */
 async function startExactShapes(): Promise<ExactShapes | null> {
-  const { found, interpreter } = await findPython(defaultPythonCandidates(), { probeScript: join(__dirname, 'trainer', 'probe.py') });
+  const { found, interpreter } = await searchPython();
   if (!found?.torch || interpreter === null) {
     process.stderr.write('cnn-lab shapes --exact: no Python with PyTorch was found (see `cnn-lab doctor`)\n');
     return null;

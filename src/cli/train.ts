@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { type TrainerEvent, type TrainingConfig, trainingDefaults } from '../core/protocol/trainer';
-import { defaultPythonCandidates, findPython } from '../core/pythonEnvironment';
+import { datasetIds, type TrainerEvent, type TrainingConfig, trainingDefaults } from '../core/protocol/trainer';
+import { searchPython } from './python';
 import { TrainingRun } from '../core/training/trainingRun';
 
 export const trainUsage = `  train FILE [--class NAME] [--dataset mnist|fashion-mnist|cifar10|synthetic] [--epochs N]
@@ -22,7 +22,7 @@ const oneOf = <T extends string>(...values: T[]) => (value: string) => (values.i
 
 const flags: Record<string, Flag> = {
   '--class': { key: 'className', parse: (v) => (/^[A-Za-z_]\w*$/.test(v) ? v : undefined) },
-  '--dataset': { key: 'dataset', parse: oneOf('synthetic', 'mnist', 'fashion-mnist', 'cifar10') },
+  '--dataset': { key: 'dataset', parse: oneOf(...datasetIds) },
   '--epochs': { key: 'epochs', parse: whole },
   '--batch-size': { key: 'batchSize', parse: whole },
   '--lr': { key: 'lr', parse: positive },
@@ -92,7 +92,7 @@ export async function train(argv: string[]): Promise<number> {
   const config: TrainingConfig = { ...trainingDefaults, ...given, modelFile: file ?? '' };
   if (resumeDir && Object.keys(given).some((key) => key !== 'epochs')) return fail('--resume takes only --epochs (the rest is in the run\'s config.json)');
 
-  const search = await findPython(python ? [python] : defaultPythonCandidates(), { probeScript: join(__dirname, 'trainer', 'probe.py') });
+  const search = await searchPython(python);
   if (!search.found?.torch || search.interpreter === null) {
     process.stderr.write(`cnn-lab train: no Python with PyTorch was found (tried ${search.tried.map((t) => t.interpreter).join(', ')}).\n  Install it (pip install torch torchvision, or apt-get install python3-torch), or name an interpreter with --python.\n`);
     return 1;

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { type DatasetId, datasetIds } from '../core/protocol/trainer';
 import type { EnvironmentView } from '../core/protocol/welcome';
 import { registerCommands } from './commands';
 import { ExactMode } from './hints/exactMode';
@@ -51,10 +52,10 @@ export function activate(context: vscode.ExtensionContext): void {
 }
 
 /** Choices passed by a caller (a test, another command) instead of asking: only the known datasets, sane epochs. */
-function isChoices(value: unknown): value is { dataset: 'synthetic' | 'mnist' | 'fashion-mnist' | 'cifar10'; epochs: number } {
+function isChoices(value: unknown): value is { dataset: DatasetId; epochs: number } {
   if (typeof value !== 'object' || value === null) return false;
   const { dataset, epochs } = value as Record<string, unknown>;
-  return ['synthetic', 'mnist', 'fashion-mnist', 'cifar10'].includes(String(dataset)) && typeof epochs === 'number' && Number.isInteger(epochs) && epochs > 0 && epochs < 10_000;
+  return (datasetIds as readonly unknown[]).includes(dataset) && typeof epochs === 'number' && Number.isInteger(epochs) && epochs > 0 && epochs < 10_000;
 }
 
 /** Searches again, tells the user what was found, and returns it (the integration tests read it). */

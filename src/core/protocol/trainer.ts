@@ -42,11 +42,15 @@ export type TrainerEvent = Infer<typeof trainerEvent>;
 
 export type TrainerCommand = { type: 'stop' } | { type: 'pause' } | { type: 'resume' };
 
+/** The datasets the engines read (src/trainer/train.py's load_dataset). */
+export const datasetIds = ['synthetic', 'mnist', 'fashion-mnist', 'cifar10'] as const;
+export type DatasetId = (typeof datasetIds)[number];
+
 /** What a run trains, and how: written to the run folder as config.json, and read by the engine. */
 export interface TrainingConfig {
   modelFile: string;
   className: string;
-  dataset: 'synthetic' | 'mnist' | 'fashion-mnist' | 'cifar10';
+  dataset: DatasetId;
   dataDir: string | null;
   epochs: number;
   batchSize: number;
