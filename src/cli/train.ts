@@ -7,8 +7,9 @@ import { searchPython } from './python';
 import { TrainingRun } from '../core/training/trainingRun';
 
 export const trainUsage = `  train FILE [--class NAME] [--dataset mnist|fashion-mnist|cifar10|synthetic] [--epochs N]
-        [--batch-size B] [--lr X] [--optimizer sgd|adam|adamw] [--schedule none|step|cosine|onecycle]
-        [--augment flip,rotate=DEG,crop=PAD] [--normalize dataset|VALUE] [--valid-split F] [--seed N]
+        [--batch-size B] [--lr X] [--optimizer sgd|adam|adamw] [--momentum M] [--weight-decay W]
+        [--schedule none|step|cosine|onecycle] [--mixed-precision on|off]
+        [--augment flip,rotate=DEG,crop=PAD] [--normalize dataset|none|VALUE] [--valid-split F] [--seed N]
         [--config FILE] [--runs-dir DIR] [--data-dir DIR] [--device auto|cpu|cuda] [--python PATH] [--json]
                                     Train a PyTorch model; prints the run folder at the end
   train --resume RUN_DIR [--epochs N] [--python PATH] [--json]
@@ -27,12 +28,15 @@ const flags: Record<string, Flag> = {
   '--batch-size': { key: 'batchSize', parse: whole },
   '--lr': { key: 'lr', parse: positive },
   '--optimizer': { key: 'optimizer', parse: oneOf('sgd', 'adam', 'adamw') },
+  '--momentum': { key: 'momentum', parse: (v) => (Number(v) >= 0 && Number(v) <= 1 ? Number(v) : undefined) },
+  '--weight-decay': { key: 'weightDecay', parse: (v) => (Number(v) >= 0 ? Number(v) : undefined) },
+  '--mixed-precision': { key: 'mixedPrecision', parse: (v) => (v === 'on' ? true : v === 'off' ? false : undefined) },
   '--valid-split': { key: 'validSplit', parse: (v) => (Number(v) >= 0 && Number(v) < 1 ? Number(v) : undefined) },
   '--seed': { key: 'seed', parse: (v) => (Number.isInteger(Number(v)) ? Number(v) : undefined) },
   '--data-dir': { key: 'dataDir', parse: (v) => v },
   '--device': { key: 'device', parse: oneOf('auto', 'cpu', 'cuda') },
   '--schedule': { key: 'schedule', parse: oneOf('none', 'step', 'cosine', 'onecycle') },
-  '--normalize': { key: 'normalize', parse: (v) => (v === 'dataset' ? v : Number(v) > 0 ? Number(v) : undefined) },
+  '--normalize': { key: 'normalize', parse: (v) => (v === 'dataset' || v === 'none' ? v : Number(v) > 0 && Number(v) <= 1 ? Number(v) : undefined) },
   '--augment': { key: 'augment', parse: parseAugment },
 };
 
@@ -123,6 +127,7 @@ export async function train(argv: string[]): Promise<number> {
         return say(`test accuracy ${(event.accuracy * 100).toFixed(2)} % (loss ${event.loss.toFixed(4)})\n${event.perClass.map((c) => `  ${c.name.padEnd(12)} ${((100 * c.correct) / Math.max(c.total, 1)).toFixed(1).padStart(5)} % (${c.correct}/${c.total})`).join('\n')}`);
       case 'error':
         return say(`error: ${event.message}${event.detail ? `\n${event.detail}` : ''}`);
+      case 'samples':
       case 'done':
         return undefined;
     }

@@ -105,6 +105,29 @@ export function optional<T>(inner: Schema<T>): OptionalSchema<T> {
   return { optional: true, parse: (value, path = '') => (value === undefined ? undefined : inner.parse(value, path)) };
 }
 
+/** The same shape with every field optional: a settings file that gives only what it changes. */
+export function partial<S extends Shape>(shape: S): { [K in keyof S]: OptionalSchema<Infer<S[K]>> } {
+  return Object.fromEntries(Object.entries(shape).map(([key, schema]) => [key, optional(schema)])) as { [K in keyof S]: OptionalSchema<Infer<S[K]>> };
+}
+
+/** The first alternative that accepts the value; the error lists what each expected. */
+export function union<T extends unknown[]>(...alternatives: { [K in keyof T]: Schema<T[K]> }): Schema<T[number]> {
+  return {
+    parse(value, path = '') {
+      const problems: string[] = [];
+      for (const alternative of alternatives) {
+        try {
+          return alternative.parse(value, path);
+        } catch (error) {
+          if (!(error instanceof SchemaError)) throw error;
+          problems.push(error.problem);
+        }
+      }
+      throw new SchemaError(path, problems.join('; or '));
+    },
+  };
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto: unknown = Object.getPrototypeOf(value);

@@ -33,6 +33,12 @@ def send(event_type, **fields):
     _out.flush()
 
 
+def log(message):
+    """A line for the user's log: stderr, which the host shows and never parses."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
 class TrainingError(Exception):
     """A problem to report to the user as it is, without a traceback."""
 
@@ -280,6 +286,19 @@ def pick_device(wanted):
     return torch.device("cpu"), f"{platform.processor() or platform.machine()} ({torch.get_num_threads()} threads)"
 
 
+def mixed_precision(wanted, device):
+    """float16 autocast and a gradient scaler on CUDA when asked for; float32 everywhere else."""
+    import torch
+
+    if not wanted:
+        return contextlib.nullcontext, None
+    if device.type != "cuda":
+        log(f"mixed precision needs a CUDA GPU; training in float32 on {device.type}")
+        return contextlib.nullcontext, None
+    scaler = torch.amp.GradScaler("cuda") if hasattr(torch.amp, "GradScaler") else torch.cuda.amp.GradScaler()  # torch 2.3+ / 1.13
+    return (lambda: torch.autocast(device_type="cuda", dtype=torch.float16)), scaler
+
+
 def evaluate(model, criterion, images, labels, batch_size, device, classes=None):
     import torch
 
@@ -296,6 +315,20 @@ def evaluate(model, criterion, images, labels, batch_size, device, classes=None)
             if confusion is not None:
                 confusion.index_put_((y.cpu(), predicted.cpu()), torch.ones(len(y), dtype=torch.long), accumulate=True)
     return total_loss / max(len(images), 1), correct / max(len(images), 1), confusion
+
+
+def send_samples(model, raw_images, images, labels, device):
+    """The first test images (as stored, uint8) with what the model says they are: the course's green/red grid."""
+    import base64
+
+    import torch
+
+    count = max(1, min(32, len(raw_images), (1 << 20) // max(raw_images[0].numel(), 1)))
+    model.eval()
+    with torch.no_grad():
+        predicted = model(images[:count].to(device)).argmax(1).cpu()
+    pixels = base64.b64encode(bytes(raw_images[:count].flatten().tolist())).decode()
+    send("samples", shape=list(raw_images[:count].shape), pixels=pixels, labels=labels[:count].tolist(), predicted=predicted.tolist())
 
 
 def train(run_dir, commands, resume):
@@ -328,7 +361,9 @@ def train(run_dir, commands, resume):
     validation_count = int(len(train_x) * config["validSplit"])
     valid_index, train_index = order[:validation_count], order[validation_count:]
     normalize = config.get("normalize", "dataset")
-    if normalize == "dataset":
+    if normalize == "none":  # pixels in [0, 1], as the course's ToTensor() alone gives
+        mean, std = torch.zeros(train_x.shape[1]), torch.ones(train_x.shape[1])
+    elif normalize == "dataset":
         scale = train_x[train_index].float() / 255
         mean, std = scale.mean(dim=(0, 2, 3)), scale.std(dim=(0, 2, 3))
         del scale
@@ -376,6 +411,7 @@ def train(run_dir, commands, resume):
         "onecycle": lambda: torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config["lr"], total_steps=epochs * steps),
     }[schedule]()
     per_step = schedule in ("cosine", "onecycle")
+    autocast, scaler = mixed_precision(config.get("mixedPrecision", False), device)
     augmentation = config.get("augment") or {}
     augment_generator = torch.Generator().manual_seed(config["seed"] + 7)
     best_loss, best_epoch, cancelled, first_epoch = math.inf, None, False, 1
@@ -403,11 +439,17 @@ def train(run_dir, commands, resume):
                 x = augment(x, augmentation, augment_generator)
             x = x.to(device)
             optimizer.zero_grad()
-            loss = criterion(model(x), y)
+            with autocast():
+                loss = criterion(model(x), y)
             if not torch.isfinite(loss):
                 raise TrainingError(f"the loss became {loss.item()} at epoch {epoch}, step {step}: lower the learning rate ({config['lr']})")
-            loss.backward()
-            optimizer.step()
+            if scaler is None:
+                loss.backward()
+                optimizer.step()
+            else:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
             if scheduler is not None and per_step:
                 scheduler.step()
             running_loss += loss.item() * len(x)  # averaged over samples, not batches
@@ -447,6 +489,7 @@ def train(run_dir, commands, resume):
         test_loss, test_accuracy, confusion = evaluate(model, criterion, test_images, test_labels, batch, device, classes)
         per_class = [{"name": name, "correct": int(confusion[i, i]), "total": int(confusion[i].sum())} for i, name in enumerate(classes)]
         send("test", loss=test_loss, accuracy=test_accuracy, perClass=per_class, confusion=confusion.tolist())
+        send_samples(model, test_x, test_images, test_labels, device)
         summary.update(testLoss=test_loss, testAccuracy=test_accuracy)
     state.update(status="cancelled" if cancelled else "completed", finishedAt=time.time(), summary=summary)
     save_json(os.path.join(run_dir, "run.json"), state)

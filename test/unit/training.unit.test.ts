@@ -45,7 +45,7 @@ describe('training runs (torch engine)', function () {
     const { run, events } = start({ epochs: 2 });
     const result = await run.result;
     assert.equal(result.status, 'completed', JSON.stringify(result.error));
-    assert.deepEqual([...new Set(events.map((e) => e.type))], ['hello', 'dataset', 'model', 'progress', 'epoch', 'checkpoint', 'test', 'done']);
+    assert.deepEqual([...new Set(events.map((e) => e.type))], ['hello', 'dataset', 'model', 'progress', 'epoch', 'checkpoint', 'test', 'samples', 'done']);
     const [dataset] = of(events, 'dataset');
     assert.deepEqual([dataset?.train, dataset?.validation, dataset?.test, dataset?.classes.length, dataset?.shape], [4800, 1200, 1000, 10, [1, 28, 28]]);
     assert.deepEqual(of(events, 'model')[0], { type: 'model', className: 'Net', totalParams: 669_706, trainableParams: 669_706, loss: 'cross_entropy' });
@@ -75,6 +75,21 @@ describe('training runs (torch engine)', function () {
     assert.ok((test?.accuracy ?? 0) >= 0.95, `test accuracy ${test?.accuracy}`);
     // The test labels count 980/1135/... for digits 0–9, as the course's per-class report shows.
     assert.deepEqual(test?.perClass.map((c) => c.total), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+    // The samples are the first test images, byte for byte as the IDX file stores them, with their labels.
+    const [samples] = of(events, 'samples');
+    assert.deepEqual(samples?.shape, [32, 1, 28, 28]);
+    assert.deepEqual(Buffer.from(samples?.pixels ?? '', 'base64'), readFileSync(join(mnist, 't10k-images-idx3-ubyte')).subarray(16, 16 + 32 * 784));
+    assert.deepEqual(samples?.labels, [...readFileSync(join(mnist, 't10k-labels-idx1-ubyte')).subarray(8, 8 + 32)]);
+    const right = samples?.predicted.filter((p, i) => p === samples.labels[i]).length ?? 0;
+    assert.ok(right >= 28, `${right} of 32 samples predicted right`);
+  });
+
+  it('lands within 1.5 points of the course\'s loop (89.7 %) with the course\'s settings: SGD 0.01, batch 20, no normalization', async () => {
+    const { run, events } = start({ dataset: 'mnist', dataDir: mnist, optimizer: 'sgd', lr: 0.01, momentum: 0, batchSize: 20, normalize: 'none' });
+    const result = await run.result;
+    assert.equal(result.status, 'completed', JSON.stringify(result.error));
+    const accuracy = (of(events, 'test')[0]?.accuracy ?? 0) * 100;
+    assert.ok(Math.abs(accuracy - 89.7) <= 1.5, `test accuracy ${accuracy.toFixed(2)} %`);
   });
 
   it('trains the MLP one epoch on Fashion-MNIST, found where Debian puts it, to at least 80 %', async () => {

@@ -1,6 +1,6 @@
 // The trainer protocol, spoken by every engine (torch today, tfjs later): events on stdout, one JSON
 // object per line; commands on stdin. Versioned by `hello.protocol`; the host checks every line.
-import { array, boolean, type Infer, literal, messages, nullable, number, object, string } from '../schema';
+import { array, boolean, type Infer, literal, messages, nullable, number, object, optional, partial, string, union } from '../schema';
 
 export const TRAINER_PROTOCOL = 1;
 
@@ -34,6 +34,13 @@ export const trainerEvent = messages({
     perClass: array(object({ name: string({ maxLength: 100 }), correct: count, total: count }), { maxLength: 1000 }),
     confusion: array(array(count, { maxLength: 1000 }), { maxLength: 1000 }),
   },
+  samples: {
+    /** N×C×H×W uint8 pixels as stored in the dataset, base64; labels and predictions index dataset.classes. */
+    shape: array(count, { maxLength: 4 }),
+    pixels: string({ maxLength: 1_500_000 }),
+    labels: array(count, { maxLength: 256 }),
+    predicted: array(count, { maxLength: 256 }),
+  },
   done: { status: literal('completed', 'cancelled'), runDir: string({ maxLength: 4096 }), seconds: real },
   error: { message: string({ maxLength: 4000 }), detail: nullable(string({ maxLength: 20_000 })) },
 });
@@ -42,31 +49,47 @@ export type TrainerEvent = Infer<typeof trainerEvent>;
 
 export type TrainerCommand = { type: 'stop' } | { type: 'pause' } | { type: 'resume' };
 
-/** The datasets the engines read (src/trainer/train.py's load_dataset). */
+/** The datasets the engines know by name (src/trainer/train.py's load_dataset); any other value is an image folder. */
 export const datasetIds = ['synthetic', 'mnist', 'fashion-mnist', 'cifar10'] as const;
 export type DatasetId = (typeof datasetIds)[number];
 
-/** What a run trains, and how: written to the run folder as config.json, and read by the engine. */
-export interface TrainingConfig {
-  modelFile: string;
-  className: string;
-  dataset: DatasetId;
-  dataDir: string | null;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  optimizer: 'sgd' | 'adam' | 'adamw';
-  momentum: number;
-  weightDecay: number;
-  validSplit: number;
-  seed: number;
-  device: 'auto' | 'cpu' | 'cuda';
+export const isDatasetId = (value: string): value is DatasetId => (datasetIds as readonly string[]).includes(value);
+
+const whole = (min: number, max: number) => number({ integer: true, min, max });
+
+/** Everything about a run but the model file: what a settings file (cnn-lab.json) may give. */
+const settingsShape = {
+  className: string({ minLength: 1, maxLength: 200 }),
+  /** A name from datasetIds, or the path of an image folder with one sub-folder per class. */
+  dataset: string({ minLength: 1, maxLength: 4096 }),
+  dataDir: nullable(string({ maxLength: 4096 })),
+  epochs: whole(1, 10_000),
+  batchSize: whole(1, 65_536),
+  lr: number({ min: Number.MIN_VALUE }),
+  optimizer: literal('sgd', 'adam', 'adamw'),
+  momentum: number({ min: 0, max: 1 }),
+  weightDecay: number({ min: 0 }),
+  validSplit: number({ min: 0, max: 0.9 }),
+  seed: whole(0, 2 ** 31 - 1),
+  device: literal('auto', 'cpu', 'cuda'),
+  /** On CUDA: float16 where it is safe (torch.autocast), with a gradient scaler. Ignored elsewhere. */
+  mixedPrecision: boolean,
   /** Applied to training batches only: horizontal flips, rotation within ±degrees, crops with padding. */
-  augment: { flip?: boolean; rotation?: number; cropPadding?: number } | null;
-  /** 'dataset': the training set's mean and std per channel; a number such as 0.5: (x − v) / v. */
-  normalize: 'dataset' | number;
-  schedule: 'none' | 'step' | 'cosine' | 'onecycle';
-}
+  augment: nullable(object({ flip: optional(boolean), rotation: optional(number({ min: 0, max: 180 })), cropPadding: optional(whole(0, 64)) })),
+  /** 'dataset': the training set's mean and std per channel; 'none': pixels in [0, 1]; a number v: (x − v) / v. */
+  normalize: union(literal('dataset', 'none'), number({ min: Number.MIN_VALUE, max: 1 })),
+  schedule: literal('none', 'step', 'cosine', 'onecycle'),
+  /** Image folders only: the side images are resized to; null keeps the first image's size. */
+  imageSize: nullable(whole(4, 1024)),
+};
+
+/** What a run trains, and how: written to the run folder as config.json, and read by the engine. */
+export const trainingConfig = object({ modelFile: string({ minLength: 1, maxLength: 4096 }), ...settingsShape });
+export type TrainingConfig = Infer<typeof trainingConfig>;
+
+/** A settings file: any of the fields, the model file relative to the file's folder. */
+export const trainingSettings = object({ modelFile: optional(string({ minLength: 1, maxLength: 4096 })), ...partial(settingsShape) });
+export type TrainingSettings = Infer<typeof trainingSettings>;
 
 /** What a run uses unless the user says otherwise: the course's MNIST settings with Adam, on the synthetic set. */
 export const trainingDefaults: Omit<TrainingConfig, 'modelFile'> = {
@@ -82,7 +105,9 @@ export const trainingDefaults: Omit<TrainingConfig, 'modelFile'> = {
   validSplit: 0.2,
   seed: 1,
   device: 'auto',
+  mixedPrecision: false,
   augment: null,
   normalize: 'dataset',
   schedule: 'none',
+  imageSize: null,
 };
