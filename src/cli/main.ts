@@ -7,6 +7,7 @@ import { formatSummaryTable, toJsonDocument } from '../core/analysis/format';
 import { loadGrammars } from '../core/analysis/syntax';
 import { describeDevice } from '../core/pythonEnvironment';
 import { searchPython } from './python';
+import { data, dataUsage } from './data';
 import { train, trainUsage } from './train';
 import { version } from '../../package.json';
 
@@ -14,6 +15,7 @@ const usage = `Usage: cnn-lab <command> [options]
 
 Commands:
 ${trainUsage}
+${dataUsage}
   shapes FILE... [--input 1,3,32,32] [--class NAME] [--exact] [--json] [--timing]
                                     Tensor shapes and parameter counts of the models in PyTorch
                                     (.py) and TF.js (.ts, .js) files;
@@ -133,6 +135,8 @@ async function main(argv: string[]): Promise<number> {
       return train(rest);
     case 'shapes':
       return shapes(rest);
+    case 'data':
+      return data(rest);
     case 'doctor':
       return doctor(rest);
     case 'version':

@@ -1,17 +1,22 @@
 // `cnn-lab train`: a training run from a terminal or a script.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { datasetIds, type TrainerEvent, type TrainingConfig, trainingDefaults } from '../core/protocol/trainer';
-import { searchPython } from './python';
+import { DatasetError, prepareDataset } from '../core/datasets/datasets';
+import { isDatasetId, type TrainerEvent, type TrainingConfig, trainingDefaults, type TrainingSettings } from '../core/protocol/trainer';
+import { readSettings, SettingsError } from '../core/training/settings';
 import { TrainingRun } from '../core/training/trainingRun';
+import { downloadReporter } from './data';
+import { searchPython } from './python';
 
-export const trainUsage = `  train FILE [--class NAME] [--dataset mnist|fashion-mnist|cifar10|synthetic] [--epochs N]
+export const trainUsage = `  train [FILE] [--class NAME] [--dataset mnist|fashion-mnist|cifar10|synthetic|DIR] [--epochs N]
         [--batch-size B] [--lr X] [--optimizer sgd|adam|adamw] [--momentum M] [--weight-decay W]
         [--schedule none|step|cosine|onecycle] [--mixed-precision on|off]
         [--augment flip,rotate=DEG,crop=PAD] [--normalize dataset|none|VALUE] [--valid-split F] [--seed N]
-        [--config FILE] [--runs-dir DIR] [--data-dir DIR] [--device auto|cpu|cuda] [--python PATH] [--json]
-                                    Train a PyTorch model; prints the run folder at the end
+        [--config cnn-lab.json] [--runs-dir DIR] [--data-dir DIR] [--mirror URL] [--device auto|cpu|cuda]
+        [--python PATH] [--json]
+                                    Train a PyTorch model; prints the run folder at the end. Options
+                                    override the --config file's settings; missing datasets are
+                                    downloaded to the data directory (default: data)
   train --resume RUN_DIR [--epochs N] [--python PATH] [--json]
                                     Continue a cancelled or crashed run from its last.pt`;
 
@@ -23,7 +28,7 @@ const oneOf = <T extends string>(...values: T[]) => (value: string) => (values.i
 
 const flags: Record<string, Flag> = {
   '--class': { key: 'className', parse: (v) => (/^[A-Za-z_]\w*$/.test(v) ? v : undefined) },
-  '--dataset': { key: 'dataset', parse: oneOf(...datasetIds) },
+  '--dataset': { key: 'dataset', parse: (v) => (isDatasetId(v) ? v : resolve(v)) },
   '--epochs': { key: 'epochs', parse: whole },
   '--batch-size': { key: 'batchSize', parse: whole },
   '--lr': { key: 'lr', parse: positive },
@@ -33,7 +38,7 @@ const flags: Record<string, Flag> = {
   '--mixed-precision': { key: 'mixedPrecision', parse: (v) => (v === 'on' ? true : v === 'off' ? false : undefined) },
   '--valid-split': { key: 'validSplit', parse: (v) => (Number(v) >= 0 && Number(v) < 1 ? Number(v) : undefined) },
   '--seed': { key: 'seed', parse: (v) => (Number.isInteger(Number(v)) ? Number(v) : undefined) },
-  '--data-dir': { key: 'dataDir', parse: (v) => v },
+  '--data-dir': { key: 'dataDir', parse: (v) => resolve(v) },
   '--device': { key: 'device', parse: oneOf('auto', 'cpu', 'cuda') },
   '--schedule': { key: 'schedule', parse: oneOf('none', 'step', 'cosine', 'onecycle') },
   '--normalize': { key: 'normalize', parse: (v) => (v === 'dataset' || v === 'none' ? v : Number(v) > 0 && Number(v) <= 1 ? Number(v) : undefined) },
@@ -63,11 +68,12 @@ export async function train(argv: string[]): Promise<number> {
   const resumeAt = argv.indexOf('--resume');
   const resumeDir = resumeAt >= 0 ? argv[resumeAt + 1] : undefined;
   if (resumeAt >= 0 && !resumeDir) return fail('--resume needs the run folder');
-  const [file, ...rest] = resumeDir ? ['', ...argv.filter((_, i) => i !== resumeAt && i !== resumeAt + 1)] : argv;
-  if (!resumeDir && (!file || file.startsWith('--'))) return fail('name the model file, e.g. cnn-lab train examples/mnist_mlp.py');
+  const [file, ...rest] = resumeDir ? [undefined, ...argv.filter((_, i) => i !== resumeAt && i !== resumeAt + 1)] : argv[0]?.startsWith('--') ? [undefined, ...argv] : argv;
+  let settings: TrainingSettings = {};
   const given: Partial<TrainingConfig> = {};
   let runsDir = 'runs';
   let python: string | undefined;
+  let mirror: string | undefined;
   let json = false;
   for (let i = 0; i < rest.length; i++) {
     const name = rest[i] ?? '';
@@ -79,11 +85,13 @@ export async function train(argv: string[]): Promise<number> {
     if (value === undefined) return fail(`${name} needs a value`);
     if (name === '--runs-dir') runsDir = value;
     else if (name === '--python') python = value;
+    else if (name === '--mirror') mirror = value;
     else if (name === '--config') {
       try {
-        Object.assign(given, JSON.parse(readFileSync(value, 'utf8')) as Partial<TrainingConfig>);
+        settings = readSettings(resolve(value));
       } catch (error) {
-        return fail(`cannot read the config ${value}: ${(error as Error).message}`);
+        if (!(error instanceof SettingsError)) throw error;
+        return fail(error.message);
       }
     } else {
       const flag = flags[name];
@@ -93,13 +101,28 @@ export async function train(argv: string[]): Promise<number> {
       Object.assign(given, { [flag.key]: parsed });
     }
   }
-  const config: TrainingConfig = { ...trainingDefaults, ...given, modelFile: file ?? '' };
-  if (resumeDir && Object.keys(given).some((key) => key !== 'epochs')) return fail('--resume takes only --epochs (the rest is in the run\'s config.json)');
+  if (resumeDir && (Object.keys(given).some((key) => key !== 'epochs') || Object.keys(settings).length > 0)) return fail('--resume takes only --epochs (the rest is in the run\'s config.json)');
+  const modelFile = file ? resolve(file) : settings.modelFile;
+  if (!resumeDir && !modelFile) return fail('name the model file, e.g. cnn-lab train examples/mnist_mlp.py, or give a --config that names one');
+  let config: TrainingConfig = { ...trainingDefaults, dataDir: resolve('data'), ...settings, ...given, modelFile: modelFile ?? '' };
 
   const search = await searchPython(python);
   if (!search.found?.torch || search.interpreter === null) {
     process.stderr.write(`cnn-lab train: no Python with PyTorch was found (tried ${search.tried.map((t) => t.interpreter).join(', ')}).\n  Install it (pip install torch torchvision, or apt-get install python3-torch), or name an interpreter with --python.\n`);
     return 1;
+  }
+
+  if (!resumeDir) {
+    const reporter = downloadReporter();
+    try {
+      config = await prepareDataset(config, { download: true, mirror, onProgress: reporter.onProgress });
+    } catch (error) {
+      if (!(error instanceof DatasetError)) throw error;
+      process.stderr.write(`cnn-lab train: ${error.message}\n`);
+      return 1;
+    } finally {
+      reporter.done();
+    }
   }
 
   const bar = !json && process.stderr.isTTY ? new SingleBar({ format: 'epoch {epoch}/{epochs} [{bar}] {percentage}% | loss {loss} | {rate} img/s | ETA {eta_formatted}', hideCursor: true }) : undefined;

@@ -94,7 +94,7 @@ export function array<T>(item: Schema<T>, options: { maxLength?: number } = {}):
 type Shape = Record<string, Schema<unknown>>;
 type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends OptionalSchema<unknown> ? K : never }[keyof S];
 export type ObjectOf<S extends Shape> = { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & {
-  [K in OptionalKeys<S>]?: Infer<S[K]>;
+  [K in OptionalKeys<S>]?: S[K] extends OptionalSchema<infer T> ? T : never;
 };
 
 interface OptionalSchema<T> extends Schema<T | undefined> {

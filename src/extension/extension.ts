@@ -23,7 +23,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const exact = new ExactMode(analysis, environment, trainerProgram('shapes.py'), log);
     const hints = new ModelHints(analysis, exact, log);
     const modelView = new ModelView((document) => hints.reports(document), hints.onDidChangeReports);
-    const trainer = new Trainer(context.workspaceState, environment, (document) => hints.reports(document), trainerProgram('train.py'), log);
+    const trainer = new Trainer(environment, (document) => hints.reports(document), trainerProgram('train.py'), log);
     context.subscriptions.push(
       environment,
       welcome,
@@ -38,6 +38,8 @@ export function activate(context: vscode.ExtensionContext): void {
         'cnnLab.trainModel': (uri?: unknown, className?: unknown, choices?: unknown) =>
           trainer.train(uri instanceof vscode.Uri ? uri : undefined, typeof className === 'string' ? className : undefined, isChoices(choices) ? choices : undefined),
         'cnnLab.stopTraining': () => trainer.stop(),
+        'cnnLab.resumeTraining': (runDir?: unknown) => trainer.resume(typeof runDir === 'string' ? runDir : undefined),
+        'cnnLab.openTrainingSettings': () => trainer.openSettings(),
         'cnnLab.showWelcome': () => welcome.show(),
         'cnnLab.checkEnvironment': () => checkEnvironment(environment, log),
         'cnnLab.showModelSummary': (uri?: unknown, name?: unknown) => hints.showSummary(uri instanceof vscode.Uri ? uri : undefined, typeof name === 'string' ? name : undefined),
@@ -67,8 +69,8 @@ async function checkEnvironment(environment: PythonEnvironmentService, log: Log)
   } else {
     const problem = view.type === 'found' ? `${view.interpreter} runs, but cannot import torch` : 'no Python interpreter was found';
     // Not awaited: the command answers at once; the buttons act whenever the user clicks.
-    void vscode.window.showWarningMessage(`CNN Lab: ${problem}. Install PyTorch or set cnnLab.pythonPath.`, 'Open Setting', 'Show Log').then((choice) => {
-      if (choice === 'Open Setting') void vscode.commands.executeCommand('workbench.action.openSettings', 'cnnLab.pythonPath');
+    void vscode.window.showWarningMessage(`CNN Lab: ${problem}. Install PyTorch (pip install torch torchvision) or choose another Python.`, 'Choose Python…', 'Show Log').then((choice) => {
+      if (choice === 'Choose Python…') void environment.choosePython();
       if (choice === 'Show Log') log.show();
     });
   }

@@ -76,8 +76,7 @@ export class WelcomePanel extends Disposable {
       case 'showLog':
         return this.log.show();
       case 'openPythonSetting':
-        await vscode.commands.executeCommand('workbench.action.openSettings', 'cnnLab.pythonPath');
-        return;
+        return this.environment.choosePython();
       case 'manageTrust':
         await vscode.commands.executeCommand('workbench.trust.manage');
         return;

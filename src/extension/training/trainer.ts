@@ -1,32 +1,35 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelReport } from '../../core/analysis/report';
-import { type TrainerEvent, type TrainingConfig, trainingDefaults } from '../../core/protocol/trainer';
-import { type RunResult, TrainingRun } from '../../core/training/trainingRun';
+import { DatasetError, prepareDataset } from '../../core/datasets/datasets';
+import { type DatasetId, isDatasetId, type TrainerEvent, trainingConfig, type TrainingConfig, trainingDefaults, type TrainingSettings } from '../../core/protocol/trainer';
+import { readSettings, SettingsError, settingsFileName, writeSettings } from '../../core/training/settings';
+import { listRuns, type RunResult, TrainingRun } from '../../core/training/trainingRun';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
 import type { PythonEnvironmentService } from '../pythonEnvironmentService';
 
-type Choices = Pick<TrainingConfig, 'dataset' | 'epochs'> & Partial<TrainingConfig>;
+type Choices = Pick<TrainingConfig, 'dataset' | 'epochs'>;
 
-const datasets: (vscode.QuickPickItem & { id: TrainingConfig['dataset'] })[] = [
+const datasets: (vscode.QuickPickItem & { id: DatasetId })[] = [
   { id: 'synthetic', label: 'Synthetic strokes', description: '28×28 grey, 10 classes', detail: 'Made on the spot: works offline, learns in a minute' },
-  { id: 'mnist', label: 'MNIST', description: '28×28 grey digits', detail: 'Original IDX files in the data folder (cnnLab.dataDirectory)/mnist' },
-  { id: 'fashion-mnist', label: 'Fashion-MNIST', description: '28×28 grey clothes', detail: 'Original IDX files in the data folder/fashion-mnist, or /usr/share/datasets/fashion-mnist' },
-  { id: 'cifar10', label: 'CIFAR-10', description: '32×32 colour', detail: 'The binary version in the data folder/cifar-10' },
+  { id: 'mnist', label: 'MNIST', description: '28×28 grey digits', detail: 'From the data folder (cnnLab.dataDirectory), else downloaded there (11 MB)' },
+  { id: 'fashion-mnist', label: 'Fashion-MNIST', description: '28×28 grey clothes', detail: 'From the data folder or /usr/share/datasets, else downloaded (30 MB)' },
+  { id: 'cifar10', label: 'CIFAR-10', description: '32×32 colour', detail: 'From the data folder, else downloaded (162 MB)' },
 ];
-
-const lastChoices = 'cnnLab.lastTraining';
+const imageFolderItem: vscode.QuickPickItem = { label: '$(folder) Image Folder…', detail: 'One sub-folder of PNG or JPEG images per class (train/ and test/ sub-folders when you have them)' };
 
 /**
  * "CNN Lab: Train Model…": one run at a time, with a cancellable progress notification, a
  * status-bar item and the trainer's log in the CNN Lab channel. Runs only in a trusted workspace.
+ * The settings live in the workspace's cnn-lab.json, which the questions fill in and remember.
  */
 export class Trainer extends Disposable {
   private active: TrainingRun | undefined;
   private readonly status = this._register(vscode.window.createStatusBarItem('cnnLab.training', vscode.StatusBarAlignment.Left, 40));
 
   constructor(
-    private readonly state: vscode.Memento,
     private readonly environment: PythonEnvironmentService,
     private readonly reports: (document: vscode.TextDocument) => Promise<ModelReport[]>,
     private readonly script: string,
@@ -39,16 +42,7 @@ export class Trainer extends Disposable {
 
   /** Trains a model of `uri` (default: the active editor's); `choices` skip the questions. */
   async train(uri?: vscode.Uri, className?: string, choices?: Choices): Promise<RunResult | undefined> {
-    if (!vscode.workspace.isTrusted) {
-      const choice = await vscode.window.showWarningMessage('CNN Lab trains by running your model code, which needs a trusted workspace.', 'Manage Workspace Trust');
-      if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
-      return undefined;
-    }
-    if (this.active) {
-      const choice = await vscode.window.showWarningMessage('CNN Lab is already training a model.', 'Stop It');
-      if (choice) await this.stop();
-      return undefined;
-    }
+    if (!(await this.canStart())) return undefined;
     const document = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
     if (!document || document.languageId !== 'python') {
       void vscode.window.showInformationMessage('CNN Lab: open the Python file of the model to train.');
@@ -60,59 +54,162 @@ export class Trainer extends Disposable {
       if (models.length === 0) void vscode.window.showInformationMessage(`CNN Lab: no nn.Module class in ${vscode.workspace.asRelativePath(document.uri)}.`);
       return undefined;
     }
-    const picked = choices ?? (await this.ask());
+    const folder = vscode.workspace.getWorkspaceFolder(document.uri)?.uri ?? vscode.Uri.joinPath(document.uri, '..');
+    const settingsUri = vscode.Uri.joinPath(folder, settingsFileName);
+    const settings = await this.readSettings(settingsUri);
+    if (!settings) return undefined;
+    const picked = choices ?? (await this.ask(settings, folder));
     if (!picked) return undefined;
-    const { found, interpreter } = await this.environment.current();
-    if (!found?.torch || interpreter === null) {
-      const choice = await vscode.window.showWarningMessage(
-        `CNN Lab needs PyTorch to train: ${found ? `${interpreter} cannot import torch` : 'no Python was found'}. Install it (pip install torch torchvision) or choose another Python.`,
-        'Choose Python…',
+    const python = await this.python();
+    if (!python) return undefined;
+    if (document.isDirty) await document.save(); // the trainer imports the file from disk
+    const chosen: TrainingSettings = { ...trainingDefaults, ...settings, modelFile: document.uri.fsPath, className: model, ...picked };
+    writeSettings(settingsUri.fsPath, chosen);
+    this.log.info(`training settings saved in ${settingsUri.fsPath}`);
+    const setting = vscode.workspace.getConfiguration('cnnLab');
+    const config = await this.prepare({ ...trainingDefaults, ...chosen, modelFile: document.uri.fsPath, dataDir: chosen.dataDir ?? vscode.Uri.joinPath(folder, setting.get<string>('dataDirectory', 'data')).fsPath });
+    if (!config) return undefined;
+    const runsDir = vscode.Uri.joinPath(folder, setting.get<string>('runsDirectory', 'runs')).fsPath;
+    return this.run(config, python, (options) => TrainingRun.start({ ...options, config, runsDir }));
+  }
+
+  /** Continues a cancelled or crashed run of the workspace from its last.pt. */
+  async resume(runDir?: string): Promise<RunResult | undefined> {
+    if (!(await this.canStart())) return undefined;
+    let chosen = runDir;
+    if (!chosen) {
+      const runs = (vscode.workspace.workspaceFolders ?? []).flatMap((folder) => listRuns(vscode.Uri.joinPath(folder.uri, vscode.workspace.getConfiguration('cnnLab', folder).get<string>('runsDirectory', 'runs')).fsPath)).filter((r) => r.resumable);
+      if (runs.length === 0) {
+        void vscode.window.showInformationMessage('CNN Lab: no cancelled or crashed run to resume (a run can be resumed once it has finished an epoch).');
+        return undefined;
+      }
+      const item = await vscode.window.showQuickPick(
+        runs.map((r) => ({ label: `${r.className} on ${r.dataset}`, description: r.status, detail: r.runDir, runDir: r.runDir })),
+        { title: 'Resume which run?' },
       );
-      if (choice) await vscode.commands.executeCommand('workbench.action.openSettings', 'cnnLab.pythonPath');
+      chosen = item?.runDir;
+    }
+    const python = chosen ? await this.python() : undefined;
+    if (!chosen || !python) return undefined;
+    let config: TrainingConfig;
+    try {
+      config = trainingConfig.parse(JSON.parse(readFileSync(join(chosen, 'config.json'), 'utf8')));
+    } catch (error) {
+      void vscode.window.showErrorMessage(`CNN Lab cannot resume ${chosen}: its config.json is unreadable (${(error as Error).message}).`);
       return undefined;
     }
-    if (document.isDirty) await document.save(); // the trainer imports the file from disk
-    const folder = vscode.workspace.getWorkspaceFolder(document.uri)?.uri ?? vscode.Uri.joinPath(document.uri, '..');
-    const setting = vscode.workspace.getConfiguration('cnnLab');
-    const config: TrainingConfig = {
-      ...trainingDefaults,
-      modelFile: document.uri.fsPath,
-      className: model,
-      dataDir: vscode.Uri.joinPath(folder, setting.get<string>('dataDirectory', 'data')).fsPath,
-      ...picked,
-    };
-    return this.run(config, vscode.Uri.joinPath(folder, setting.get<string>('runsDirectory', 'runs')).fsPath, interpreter);
+    const resumeDir = chosen;
+    return this.run(config, python, (options) => TrainingRun.resume(resumeDir, options));
+  }
+
+  /** Opens the workspace's cnn-lab.json, writing the defaults first when there is none. */
+  async openSettings(): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    if (!folder) {
+      void vscode.window.showInformationMessage('CNN Lab: open a folder to keep training settings in it.');
+      return;
+    }
+    const uri = vscode.Uri.joinPath(folder, settingsFileName);
+    if (!existsSync(uri.fsPath)) writeSettings(uri.fsPath, trainingDefaults);
+    await vscode.window.showTextDocument(uri);
   }
 
   async stop(): Promise<void> {
     await this.active?.stop();
   }
 
-  private async ask(): Promise<Choices | undefined> {
-    const last = this.state.get<Choices>(lastChoices);
+  private async canStart(): Promise<boolean> {
+    if (!vscode.workspace.isTrusted) {
+      const choice = await vscode.window.showWarningMessage('CNN Lab trains by running your model code, which needs a trusted workspace.', 'Manage Workspace Trust');
+      if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+      return false;
+    }
+    if (this.active) {
+      const choice = await vscode.window.showWarningMessage('CNN Lab is already training a model.', 'Stop It');
+      if (choice) await this.stop();
+      return false;
+    }
+    return true;
+  }
+
+  /** The interpreter with torch, or undefined having told the user how to get one. */
+  private async python(): Promise<string | undefined> {
+    const { found, interpreter } = await this.environment.current();
+    if (found?.torch && interpreter !== null) return interpreter;
+    const choice = await vscode.window.showWarningMessage(
+      `CNN Lab needs PyTorch to train: ${found ? `${interpreter} cannot import torch` : 'no Python was found'}. Install it (pip install torch torchvision) or choose another Python.`,
+      'Choose Python…',
+    );
+    if (choice) await this.environment.choosePython();
+    return undefined;
+  }
+
+  private async readSettings(uri: vscode.Uri): Promise<TrainingSettings | undefined> {
+    try {
+      return readSettings(uri.fsPath);
+    } catch (error) {
+      if (!(error instanceof SettingsError)) throw error;
+      const choice = await vscode.window.showErrorMessage(`CNN Lab: ${vscode.workspace.asRelativePath(uri)} has a problem: ${error.message.slice(uri.fsPath.length + 2)}`, `Open ${settingsFileName}`);
+      if (choice) await vscode.window.showTextDocument(uri);
+      return undefined;
+    }
+  }
+
+  /** Finds the dataset, downloading it with a cancellable progress notification when it is missing. */
+  private async prepare(config: TrainingConfig): Promise<TrainingConfig | undefined> {
+    const mirror = vscode.workspace.getConfiguration('cnnLab').get<string>('datasetMirror')?.trim() || undefined;
+    try {
+      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Downloading ${config.dataset}`, cancellable: true }, (progress, token) => {
+        const cancel = new AbortController();
+        token.onCancellationRequested(() => cancel.abort());
+        let done = 0;
+        return prepareDataset(config, {
+          download: true,
+          mirror,
+          signal: cancel.signal,
+          onProgress: (p) => {
+            const fraction = (p.index - 1 + (p.total ? p.received / p.total : 0)) / p.count;
+            progress.report({ message: `${p.file} (${p.index}/${p.count}) · ${(p.received / 1e6).toFixed(1)} MB`, increment: Math.max(0, fraction * 100 - done) });
+            done = fraction * 100;
+          },
+        });
+      });
+    } catch (error) {
+      if (!(error instanceof DatasetError)) throw error;
+      this.log.error(error.message);
+      void vscode.window.showErrorMessage(`CNN Lab: ${error.message}`, 'Show Log').then((choice) => choice && this.log.show());
+      return undefined;
+    }
+  }
+
+  private async ask(settings: TrainingSettings, folder: vscode.Uri): Promise<Choices | undefined> {
+    const last = settings.dataset;
     // Last time's dataset first, so Enter repeats it.
-    const items = [...datasets].sort((a, b) => Number(b.id === last?.dataset) - Number(a.id === last?.dataset));
-    const dataset = await vscode.window.showQuickPick(items, { title: 'Train on which dataset?' });
+    const items: (vscode.QuickPickItem & { id?: string })[] = [...datasets].sort((a, b) => Number(b.id === last) - Number(a.id === last));
+    if (last && !isDatasetId(last)) items.unshift({ label: `$(folder) ${vscode.workspace.asRelativePath(last)}`, description: 'image folder', id: last });
+    items.push(imageFolderItem);
+    const item = await vscode.window.showQuickPick(items, { title: 'Train on which dataset?' });
+    if (!item) return undefined;
+    let dataset = item.id;
+    if (item === imageFolderItem) {
+      dataset = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, defaultUri: folder, openLabel: 'Train on These Images' }))?.[0]?.fsPath;
+    }
     if (!dataset) return undefined;
     const epochs = await vscode.window.showInputBox({
       title: 'How many epochs?',
-      value: String(last?.epochs ?? 2),
+      value: String(settings.epochs ?? trainingDefaults.epochs),
       validateInput: (value) => (/^[1-9]\d{0,3}$/.test(value.trim()) ? undefined : 'A whole number from 1 to 9999'),
     });
     if (!epochs) return undefined;
-    const choices: Choices = { dataset: dataset.id, epochs: Number(epochs) };
-    await this.state.update(lastChoices, choices);
-    return choices;
+    return { dataset, epochs: Number(epochs) };
   }
 
-  private async run(config: TrainingConfig, runsDir: string, python: string): Promise<RunResult> {
+  private async run(config: TrainingConfig, python: string, begin: (options: { python: string; script: string; onEvent: (event: TrainerEvent) => void; onLog: (line: string) => void }) => TrainingRun): Promise<RunResult> {
     let test: Extract<TrainerEvent, { type: 'test' }> | undefined;
     let report: ((event: TrainerEvent) => void) | undefined;
-    const run = TrainingRun.start({
+    const run = begin({
       python,
       script: this.script,
-      config,
-      runsDir,
       onEvent: (event) => {
         if (event.type === 'test') test = event;
         if (event.type === 'error') this.log.error(`training ${config.className}: ${event.message}${event.detail ? `\n${event.detail}` : ''}`);

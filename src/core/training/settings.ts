@@ -1,0 +1,45 @@
+// cnn-lab.json: a run's settings in a file the user edits and commits, written by the Train command
+// and read by `cnn-lab train --config`. Paths in it are relative to its folder.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { writeFileAtomically } from '../files';
+import { isDatasetId, type TrainingSettings, trainingSettings } from '../protocol/trainer';
+import { safeParse } from '../schema';
+
+export const settingsFileName = 'cnn-lab.json';
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+}
+
+type PathKey = 'modelFile' | 'dataDir' | 'dataset';
+
+function mapPaths(settings: TrainingSettings, map: (path: string) => string): TrainingSettings {
+  const result = { ...settings };
+  const paths: Partial<Record<PathKey, string | null | undefined>> = { modelFile: settings.modelFile, dataDir: settings.dataDir };
+  if (settings.dataset !== undefined && !isDatasetId(settings.dataset)) paths.dataset = settings.dataset;
+  for (const [key, value] of Object.entries(paths) as [PathKey, string | null | undefined][]) {
+    if (typeof value === 'string') result[key] = map(value);
+  }
+  return result;
+}
+
+/** The file's settings with absolute paths; {} when it does not exist; a SettingsError naming the field when it is wrong. */
+export function readSettings(path: string): TrainingSettings {
+  if (!existsSync(path)) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new SettingsError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = safeParse(trainingSettings, value);
+  if (!parsed.ok) throw new SettingsError(`${path}: ${parsed.error}`);
+  return mapPaths(parsed.value, (p) => resolve(dirname(path), p));
+}
+
+/** Writes the settings with paths relative to the file's folder, so the file can be committed. */
+export function writeSettings(path: string, settings: TrainingSettings): void {
+  const relativePaths = mapPaths(settings, (p) => (isAbsolute(p) ? relative(dirname(path), p) || '.' : p).split('\\').join('/'));
+  writeFileAtomically(path, `${JSON.stringify(relativePaths, null, 2)}\n`);
+}
