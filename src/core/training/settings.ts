@@ -41,5 +41,7 @@ export function readSettings(path: string): TrainingSettings {
 /** Writes the settings with paths relative to the file's folder, so the file can be committed. */
 export function writeSettings(path: string, settings: TrainingSettings): void {
   const relativePaths = mapPaths(settings, (p) => (isAbsolute(p) ? relative(dirname(path), p) || '.' : p).split('\\').join('/'));
-  writeFileAtomically(path, `${JSON.stringify(relativePaths, null, 2)}\n`);
+  // What is trained first, then how; JSON.stringify drops the placeholders of absent keys.
+  const ordered = { modelFile: undefined, className: undefined, dataset: undefined, ...relativePaths };
+  writeFileAtomically(path, `${JSON.stringify(ordered, null, 2)}\n`);
 }
