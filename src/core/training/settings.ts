@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { writeFileAtomically } from '../files';
 import { isDatasetId, type TrainingSettings, trainingSettings } from '../protocol/trainer';
-import { safeParse } from '../schema';
+import { SchemaError } from '../schema';
 
 export const settingsFileName = 'cnn-lab.json';
 
@@ -33,9 +33,12 @@ export function readSettings(path: string): TrainingSettings {
   } catch (error) {
     throw new SettingsError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
-  const parsed = safeParse(trainingSettings, value);
-  if (!parsed.ok) throw new SettingsError(`${path}: ${parsed.error}`);
-  return mapPaths(parsed.value, (p) => resolve(dirname(path), p));
+  try {
+    return mapPaths(trainingSettings.parse(value), (p) => resolve(dirname(path), p));
+  } catch (error) {
+    if (!(error instanceof SchemaError)) throw error;
+    throw new SettingsError(`${path}: ${error.path ? `${error.path}: ` : ''}${error.problem}`);
+  }
 }
 
 /** Writes the settings with paths relative to the file's folder, so the file can be committed. */
