@@ -5,7 +5,8 @@
 RUN_DIR holds config.json (written by the extension or the CLI). With --resume, the run continues
 from its last.pt (model, optimizer, epoch and best validation loss) in the same folder. The engine writes there:
 run.json (config, versions, status, summary), metrics.csv, best.pt (state_dict, whenever the
-validation loss improves), last.pt (model, optimizer and epoch, for resuming) and train.log.
+validation loss improves) and last.pt (model, optimizer and epoch, for resuming); the host keeps
+train.log from the events and stderr.
 Events go to stdout as JSON lines (the trainer protocol, src/core/protocol/trainer.ts); commands
 come on stdin ("stop", "pause", "resume"), and stdin closing means stop. stderr is a log.
 It imports the user's code: the extension runs it only in a trusted workspace.

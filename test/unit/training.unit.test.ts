@@ -59,7 +59,11 @@ describe('training runs (torch engine)', function () {
     const best = of(events, 'checkpoint').filter((c) => c.best);
     assert.equal(best[0]?.message, null);
     for (const later of best.slice(1)) assert.match(later.message ?? '', /^validation loss decreased \(\d+\.\d{6} → \d+\.\d{6}\)$/);
-    assert.deepEqual(readdirSync(result.runDir).sort(), ['best.pt', 'config.json', 'last.pt', 'metrics.csv', 'run.json']);
+    assert.deepEqual(readdirSync(result.runDir).sort(), ['best.pt', 'config.json', 'last.pt', 'metrics.csv', 'run.json', 'train.log']);
+    const logged = readFileSync(join(result.runDir, 'train.log'), 'utf8').trim().split('\n');
+    assert.match(logged[0] ?? '', /^\d{4}-\d\d-\d\dT[\d:.]+Z \{"type":"hello","protocol":1,"engine":"torch"/);
+    assert.match(logged.at(-1) ?? '', /Z \{"type":"done","status":"completed"/);
+    assert.equal(logged.filter((line) => line.includes('"type":"epoch"')).length, 2);
     assert.equal(runJson(result.runDir).status, 'completed');
     assert.equal(runJson(result.runDir).summary?.testAccuracy, test?.accuracy);
     assert.match(torchLoad(join(result.runDir, 'best.pt')), /^\['fc1.bias', 'fc1.weight', 'fc2.bias'/);

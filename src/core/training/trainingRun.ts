@@ -1,6 +1,6 @@
 // One training run: its folder, the engine process behind the JSON-lines supervisor, and how it
 // ended. Shared by the CLI and the extension host.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomically } from '../files';
 import { describeExit, type ExitReason, JsonLinesProcess } from '../process/jsonLinesProcess';
@@ -89,6 +89,14 @@ export class TrainingRun {
   ) {
     let finished: Extract<TrainerEvent, { type: 'done' }> | undefined;
     let failure: { message: string; detail: string | null } | undefined;
+    // The run's own log: the engine's stderr and every event but the frequent progress (metrics.csv has those).
+    const log = (line: string) => {
+      try {
+        appendFileSync(join(runDir, 'train.log'), `${new Date().toISOString()} ${line}\n`);
+      } catch (error) {
+        options.onLog(`cannot write ${join(runDir, 'train.log')}: ${(error as Error).message}`);
+      }
+    };
     this.process = new JsonLinesProcess({
       command: options.python,
       args: [options.script, runDir, ...(options.resume ? ['--resume'] : [])],
@@ -96,12 +104,16 @@ export class TrainingRun {
       env: { ...process.env, PYTHONUNBUFFERED: '1' },
       schema: trainerEvent,
       onMessage: (event) => {
+        if (event.type !== 'progress' && event.type !== 'samples') log(JSON.stringify(event));
         if (event.type === 'done') finished = event;
         if (event.type === 'error') failure = { message: event.message, detail: event.detail };
         options.onEvent(event);
       },
       onProtocolError: (line, problem) => options.onLog(`trainer: ignored a line outside the protocol (${problem}): ${line}`),
-      onStderr: (line) => options.onLog(`trainer: ${line}`),
+      onStderr: (line) => {
+        log(line);
+        options.onLog(`trainer: ${line}`);
+      },
     });
     this.result = this.process.exited.then((exit) => {
       const status: RunResult['status'] = finished?.status ?? (this.stopRequested && !failure ? 'cancelled' : 'failed');
