@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelReport } from '../../core/analysis/report';
-import { DatasetError, prepareDataset } from '../../core/datasets/datasets';
+import { downloadable } from '../../core/datasets/catalog';
+import { DatasetError, locateDataset, prepareDataset } from '../../core/datasets/datasets';
 import { type DatasetId, isDatasetId, type TrainerEvent, trainingConfig, type TrainingConfig, trainingDefaults, type TrainingSettings } from '../../core/protocol/trainer';
 import { readSettings, SettingsError, settingsFileName, writeSettings } from '../../core/training/settings';
 import { listRuns, type RunResult, TrainingRun } from '../../core/training/trainingRun';
@@ -158,8 +159,10 @@ export class Trainer extends Disposable {
   /** Finds the dataset, downloading it with a cancellable progress notification when it is missing. */
   private async prepare(config: TrainingConfig): Promise<TrainingConfig | undefined> {
     const mirror = vscode.workspace.getConfiguration('cnnLab').get<string>('datasetMirror')?.trim() || undefined;
+    const dataset = downloadable(config.dataset);
     try {
-      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Downloading ${config.dataset}`, cancellable: true }, (progress, token) => {
+      if (!dataset || locateDataset(dataset, config.dataDir)) return await prepareDataset(config, { download: false });
+      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Downloading ${dataset.label}`, cancellable: true }, (progress, token) => {
         const cancel = new AbortController();
         token.onCancellationRequested(() => cancel.abort());
         let done = 0;
