@@ -52,14 +52,14 @@ export async function data(argv: string[]): Promise<number> {
     const reporter = downloadReporter();
     try {
       const folder = await fetchDataset(dataset, dataDir, { mirror: options['--mirror'], onProgress: reporter.onProgress });
-      reporter.done();
       process.stdout.write(`${dataset.label}: ${folder}\n`);
       return 0;
     } catch (error) {
-      reporter.done();
       if (!(error instanceof DatasetError)) throw error;
       process.stderr.write(`cnn-lab data: ${error.message}\n`);
       return 1;
+    } finally {
+      reporter.done();
     }
   }
   for (const dataset of downloadableDatasets) {

@@ -1,10 +1,10 @@
 // Finding a dataset's files on disk, fetching them when they are missing, and reading what they hold.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { TrainingConfig } from '../protocol/trainer';
-import { type DownloadableDataset, downloadable } from './catalog';
-import { download, DownloadError, type DownloadProgress } from './download';
+import { type DownloadableDataset, downloadable, type RemoteFile } from './catalog';
+import { download, type DownloadProgress } from './download';
 
 export class DatasetError extends Error {
   override readonly name = 'DatasetError';
@@ -44,6 +44,20 @@ function placeByHand(dataset: DownloadableDataset, folder: string): string {
   return `To add ${dataset.label} by hand, put ${what} in ${folder}, or set a mirror (the cnnLab.datasetMirror setting, or --mirror).`;
 }
 
+/** Fetches one file from the first host that serves it whole and right; says what every host answered otherwise. */
+async function fetchFile(dataset: DownloadableDataset, hosts: string[], destination: string, file: RemoteFile, options: FetchOptions & { onFileProgress: (progress: DownloadProgress) => void }): Promise<void> {
+  const problems: string[] = [];
+  for (const host of hosts) {
+    try {
+      return await download(new URL(file.name, host).toString(), destination, file, { ...(options.signal ? { signal: options.signal } : {}), onProgress: options.onFileProgress });
+    } catch (error) {
+      if (options.signal?.aborted) throw new DatasetError(`downloading ${dataset.label} was cancelled`);
+      problems.push((error as Error).message);
+    }
+  }
+  throw new DatasetError(`${dataset.label} could not be downloaded: ${problems.join('; ')}. ${placeByHand(dataset, dirname(destination))}`);
+}
+
 /** Downloads a dataset into `dataDir/<folder>`, verifying each file; returns the folder the engine reads. */
 export async function fetchDataset(dataset: DownloadableDataset, dataDir: string, options: FetchOptions = {}): Promise<string> {
   const folder = resolve(dataDir, dataset.folder);
@@ -52,23 +66,7 @@ export async function fetchDataset(dataset: DownloadableDataset, dataDir: string
   for (const [i, file] of dataset.files.entries()) {
     const destination = join(folder, file.name);
     if (existsSync(destination)) continue;
-    const problems: string[] = [];
-    for (const host of hosts) {
-      try {
-        await download(new URL(file.name, host).toString(), destination, file, {
-          ...(options.signal ? { signal: options.signal } : {}),
-          onProgress: (progress) => options.onProgress?.({ ...progress, file: file.name, index: i + 1, count: dataset.files.length }),
-        });
-        problems.length = 0;
-        break;
-      } catch (error) {
-        if (options.signal?.aborted) throw new DatasetError(`downloading ${dataset.label} was cancelled`);
-        problems.push((error as Error).message);
-      }
-    }
-    if (problems.length > 0) {
-      throw new DatasetError(`${dataset.label} could not be downloaded: ${problems.join('; ')}. ${placeByHand(dataset, folder)}`);
-    }
+    await fetchFile(dataset, hosts, destination, file, { ...options, onFileProgress: (progress) => options.onProgress?.({ ...progress, file: file.name, index: i + 1, count: dataset.files.length }) });
   }
   if (dataset.archive) unpack(dataset, folder);
   const found = locateDataset(dataset, dataDir);
@@ -159,10 +157,5 @@ export async function prepareDataset(config: TrainingConfig, options: FetchOptio
   if (!options.download) {
     throw new DatasetError(`${dataset.label} was not found in ${candidates(dataset, dataDir).join(', ')}. ${placeByHand(dataset, join(target, dataset.folder))}`);
   }
-  try {
-    return { ...config, dataDir: await fetchDataset(dataset, target, options) };
-  } catch (error) {
-    if (error instanceof DownloadError) throw new DatasetError(error.message);
-    throw error;
-  }
+  return { ...config, dataDir: await fetchDataset(dataset, target, options) };
 }

@@ -10,11 +10,6 @@ import type { RemoteFile } from './catalog';
 
 export class DownloadError extends Error {
   override readonly name = 'DownloadError';
-
-  /** `offline`: the host could not be reached at all, as opposed to a bad answer or bad bytes. */
-  constructor(message: string, readonly offline = false) {
-    super(message);
-  }
 }
 
 export interface DownloadProgress {
@@ -23,7 +18,6 @@ export interface DownloadProgress {
   total: number | null;
 }
 
-const offlineCodes = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET']);
 const idleTimeoutMs = 30_000;
 
 function request(url: string, signal: AbortSignal | undefined, redirects = 5): Promise<IncomingMessage> {
@@ -44,7 +38,7 @@ function request(url: string, signal: AbortSignal | undefined, redirects = 5): P
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer for ${idleTimeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
     req.on('error', (error: NodeJS.ErrnoException) => {
       if (signal?.aborted) reject(new DownloadError('the download was cancelled'));
-      else reject(new DownloadError(`${new URL(url).host} could not be reached (${error.code ?? error.message})`, offlineCodes.has(error.code ?? '')));
+      else reject(new DownloadError(`${new URL(url).host} could not be reached (${error.code ?? error.message})`));
     });
   });
 }

@@ -64,11 +64,11 @@ export class Trainer extends Disposable {
     const python = await this.python();
     if (!python) return undefined;
     if (document.isDirty) await document.save(); // the trainer imports the file from disk
-    const chosen: TrainingSettings = { ...trainingDefaults, ...settings, modelFile: document.uri.fsPath, className: model, ...picked };
+    const chosen: TrainingConfig = { ...trainingDefaults, ...settings, modelFile: document.uri.fsPath, className: model, ...picked };
     writeSettings(settingsUri.fsPath, chosen);
     this.log.info(`training settings saved in ${settingsUri.fsPath}`);
     const setting = vscode.workspace.getConfiguration('cnnLab');
-    const config = await this.prepare({ ...trainingDefaults, ...chosen, modelFile: document.uri.fsPath, dataDir: chosen.dataDir ?? vscode.Uri.joinPath(folder, setting.get<string>('dataDirectory', 'data')).fsPath });
+    const config = await this.prepare({ ...chosen, dataDir: chosen.dataDir ?? vscode.Uri.joinPath(folder, setting.get<string>('dataDirectory', 'data')).fsPath });
     if (!config) return undefined;
     const runsDir = vscode.Uri.joinPath(folder, setting.get<string>('runsDirectory', 'runs')).fsPath;
     return this.run(config, python, (options) => TrainingRun.start({ ...options, config, runsDir }));
