@@ -2,7 +2,8 @@
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { DatasetError, prepareDataset } from '../core/datasets/datasets';
-import { isDatasetId, type TrainerEvent, type TrainingConfig, trainingDefaults, type TrainingSettings } from '../core/protocol/trainer';
+import { isDatasetId, type TrainerEvent, type TrainingConfig, trainingDefaults, trainingSettings, type TrainingSettings } from '../core/protocol/trainer';
+import { safeParse } from '../core/schema';
 import { readSettings, SettingsError } from '../core/training/settings';
 import { TrainingRun } from '../core/training/trainingRun';
 import { downloadReporter } from './data';
@@ -21,28 +22,30 @@ export const trainUsage = `  train [FILE] [--class NAME] [--dataset mnist|fashio
                                     Continue a cancelled or crashed run from its last.pt`;
 
 
-type Flag = { key: keyof TrainingConfig; parse: (value: string) => TrainingConfig[keyof TrainingConfig] | undefined };
-const positive = (value: string) => (Number(value) > 0 ? Number(value) : undefined);
-const whole = (value: string) => (Number.isInteger(Number(value)) && Number(value) > 0 ? Number(value) : undefined);
-const oneOf = <T extends string>(...values: T[]) => (value: string) => (values.includes(value as T) ? (value as T) : undefined);
+/**
+ * Each option's text read as the value cnn-lab.json would hold; trainingSettings then checks it as
+ * it checks the file, so the options, the file and the host accept the same values.
+ */
+type Flag = { key: keyof TrainingSettings; read?: (text: string) => unknown };
+const numeric = (text: string) => (text.trim() === '' ? undefined : Number(text));
 
 const flags: Record<string, Flag> = {
-  '--class': { key: 'className', parse: (v) => (/^[A-Za-z_]\w*$/.test(v) ? v : undefined) },
-  '--dataset': { key: 'dataset', parse: (v) => (isDatasetId(v) ? v : resolve(v)) },
-  '--epochs': { key: 'epochs', parse: whole },
-  '--batch-size': { key: 'batchSize', parse: whole },
-  '--lr': { key: 'lr', parse: positive },
-  '--optimizer': { key: 'optimizer', parse: oneOf('sgd', 'adam', 'adamw') },
-  '--momentum': { key: 'momentum', parse: (v) => (Number(v) >= 0 && Number(v) <= 1 ? Number(v) : undefined) },
-  '--weight-decay': { key: 'weightDecay', parse: (v) => (Number(v) >= 0 ? Number(v) : undefined) },
-  '--mixed-precision': { key: 'mixedPrecision', parse: (v) => (v === 'on' ? true : v === 'off' ? false : undefined) },
-  '--valid-split': { key: 'validSplit', parse: (v) => (Number(v) >= 0 && Number(v) < 1 ? Number(v) : undefined) },
-  '--seed': { key: 'seed', parse: (v) => (Number.isInteger(Number(v)) ? Number(v) : undefined) },
-  '--data-dir': { key: 'dataDir', parse: (v) => resolve(v) },
-  '--device': { key: 'device', parse: oneOf('auto', 'cpu', 'cuda') },
-  '--schedule': { key: 'schedule', parse: oneOf('none', 'step', 'cosine', 'onecycle') },
-  '--normalize': { key: 'normalize', parse: (v) => (v === 'dataset' || v === 'none' ? v : Number(v) > 0 && Number(v) <= 1 ? Number(v) : undefined) },
-  '--augment': { key: 'augment', parse: parseAugment },
+  '--class': { key: 'className', read: (v) => (/^[A-Za-z_]\w*$/.test(v) ? v : undefined) },
+  '--dataset': { key: 'dataset', read: (v) => (isDatasetId(v) ? v : resolve(v)) },
+  '--epochs': { key: 'epochs', read: numeric },
+  '--batch-size': { key: 'batchSize', read: numeric },
+  '--lr': { key: 'lr', read: numeric },
+  '--optimizer': { key: 'optimizer' },
+  '--momentum': { key: 'momentum', read: numeric },
+  '--weight-decay': { key: 'weightDecay', read: numeric },
+  '--mixed-precision': { key: 'mixedPrecision', read: (v) => (v === 'on' ? true : v === 'off' ? false : undefined) },
+  '--valid-split': { key: 'validSplit', read: numeric },
+  '--seed': { key: 'seed', read: numeric },
+  '--data-dir': { key: 'dataDir', read: (v) => resolve(v) },
+  '--device': { key: 'device' },
+  '--schedule': { key: 'schedule' },
+  '--normalize': { key: 'normalize', read: (v) => (v === 'dataset' || v === 'none' ? v : numeric(v)) },
+  '--augment': { key: 'augment', read: parseAugment },
 };
 
 /** "flip,rotate=15,crop=4": the course's augmentations, by name. */
@@ -70,7 +73,7 @@ export async function train(argv: string[]): Promise<number> {
   if (resumeAt >= 0 && !resumeDir) return fail('--resume needs the run folder');
   const [file, ...rest] = resumeDir ? [undefined, ...argv.filter((_, i) => i !== resumeAt && i !== resumeAt + 1)] : argv[0]?.startsWith('--') ? [undefined, ...argv] : argv;
   let settings: TrainingSettings = {};
-  const given: Partial<TrainingConfig> = {};
+  const given: TrainingSettings = {};
   let runsDir = 'runs';
   let python: string | undefined;
   let mirror: string | undefined;
@@ -96,9 +99,10 @@ export async function train(argv: string[]): Promise<number> {
     } else {
       const flag = flags[name];
       if (!flag) return fail(`unknown option ${name}`);
-      const parsed = flag.parse(value);
-      if (parsed === undefined) return fail(`${name} ${value} is not a valid value`);
-      Object.assign(given, { [flag.key]: parsed });
+      const read = flag.read ? flag.read(value) : value;
+      const parsed = read === undefined ? undefined : safeParse(trainingSettings, { [flag.key]: read });
+      if (!parsed?.ok) return fail(`${name} ${value} is not a valid value${parsed ? ` (${parsed.error.replace(/^[\w.]+: /, '')})` : ''}`);
+      Object.assign(given, parsed.value);
     }
   }
   if (resumeDir && (Object.keys(given).some((key) => key !== 'epochs') || Object.keys(settings).length > 0)) return fail('--resume takes only --epochs (the rest is in the run\'s config.json)');

@@ -30,6 +30,7 @@ export function safeParse<T>(schema: Schema<T>, value: unknown): ParseResult<T> 
 function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
+  if (Number.isNaN(value)) return 'NaN';
   return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)?.slice(0, 40)}`;
 }
 
@@ -46,12 +47,14 @@ export function string(options: { maxLength?: number; minLength?: number } = {})
   };
 }
 
-export function number(options: { min?: number; max?: number; integer?: boolean } = {}): Schema<number> {
-  const { min = -Infinity, max = Infinity, integer = false } = options;
+/** `above`: an exclusive lower bound, for values such as a learning rate that must be positive. */
+export function number(options: { min?: number; above?: number; max?: number; integer?: boolean } = {}): Schema<number> {
+  const { min = -Infinity, above, max = Infinity, integer = false } = options;
   return {
     parse(value, path = '') {
       if (typeof value !== 'number' || Number.isNaN(value)) throw new SchemaError(path, `expected a number, got ${describe(value)}`);
       if (integer && !Number.isInteger(value)) throw new SchemaError(path, `expected an integer, got ${value}`);
+      if (above !== undefined && !(value > above && value <= max)) throw new SchemaError(path, `${value} is outside (${above}, ${max}]`);
       if (value < min || value > max) throw new SchemaError(path, `${value} is outside [${min}, ${max}]`);
       return value;
     },

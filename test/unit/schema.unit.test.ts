@@ -30,6 +30,14 @@ describe('schema', () => {
     });
   }
 
+  it('keeps an exclusive lower bound: above 0 takes the smallest positive number, not 0', () => {
+    const rate = number({ above: 0, max: 1 });
+    assert.deepEqual(safeParse(rate, Number.MIN_VALUE), { ok: true, value: Number.MIN_VALUE });
+    assert.deepEqual(safeParse(rate, 0), { ok: false, error: 'value: 0 is outside (0, 1]' });
+    assert.deepEqual(safeParse(rate, 1.5), { ok: false, error: 'value: 1.5 is outside (0, 1]' });
+    assert.deepEqual(safeParse(rate, Number.NaN), { ok: false, error: 'value: expected a number, got NaN' });
+  });
+
   it('does not let "__proto__" through as a field', () => {
     const result = safeParse(point, JSON.parse('{"x": 1, "tag": null, "__proto__": {"polluted": true}}'));
     assert.equal(result.ok, false);

@@ -346,5 +346,8 @@ describe('cnn-lab train', function () {
     assert.equal(cli([]).status, 2);
     assert.match(cli(['examples/mnist_mlp.py', '--optimizer', 'lion']).stderr, /--optimizer lion is not a valid value/);
     assert.match(cli(['examples/mnist_mlp.py', '--frob', '1']).stderr, /unknown option --frob/);
+    // The options take what cnn-lab.json takes, so a run they start can be resumed from VS Code.
+    assert.match(cli(['examples/mnist_mlp.py', '--valid-split', '0.95']).stderr, /--valid-split 0\.95 is not a valid value \(0\.95 is outside \[0, 0\.9\]\)/);
+    assert.match(cli(['examples/mnist_mlp.py', '--lr', 'fast']).stderr, /--lr fast is not a valid value \(expected a number, got NaN\)/);
   });
 });

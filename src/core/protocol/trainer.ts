@@ -65,7 +65,7 @@ const settingsShape = {
   dataDir: nullable(string({ maxLength: 4096 })),
   epochs: whole(1, 10_000),
   batchSize: whole(1, 65_536),
-  lr: number({ min: Number.MIN_VALUE }),
+  lr: number({ above: 0 }),
   optimizer: literal('sgd', 'adam', 'adamw'),
   momentum: number({ min: 0, max: 1 }),
   weightDecay: number({ min: 0 }),
@@ -77,7 +77,7 @@ const settingsShape = {
   /** Applied to training batches only: horizontal flips, rotation within ±degrees, crops with padding. */
   augment: nullable(object({ flip: optional(boolean), rotation: optional(number({ min: 0, max: 180 })), cropPadding: optional(whole(0, 64)) })),
   /** 'dataset': the training set's mean and std per channel; 'none': pixels in [0, 1]; a number v: (x − v) / v. */
-  normalize: union(literal('dataset', 'none'), number({ min: Number.MIN_VALUE, max: 1 })),
+  normalize: union(literal('dataset', 'none'), number({ above: 0, max: 1 })),
   schedule: literal('none', 'step', 'cosine', 'onecycle'),
   /** Image folders only: the side images are resized to; null keeps the first image's size. */
   imageSize: nullable(whole(4, 1024)),
