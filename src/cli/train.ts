@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { DatasetError, prepareDataset } from '../core/datasets/datasets';
-import { isDatasetId, type TrainerEvent, type TrainingConfig, trainingDefaults, trainingSettings, type TrainingSettings } from '../core/protocol/trainer';
+import { isDatasetId, settingsProblem, type TrainerEvent, type TrainingConfig, trainingDefaults, trainingSettings, type TrainingSettings } from '../core/protocol/trainer';
 import { safeParse } from '../core/schema';
 import { readSettings, SettingsError } from '../core/training/settings';
 import { TrainingRun } from '../core/training/trainingRun';
@@ -10,14 +10,17 @@ import { downloadReporter } from './data';
 import { searchPython } from './python';
 
 export const trainUsage = `  train [FILE] [--class NAME] [--dataset mnist|fashion-mnist|cifar10|synthetic|DIR] [--epochs N]
-        [--batch-size B] [--lr X] [--optimizer sgd|adam|adamw] [--momentum M] [--weight-decay W]
-        [--schedule none|step|cosine|onecycle] [--mixed-precision on|off]
+        [--batch-size B|auto] [--lr X] [--optimizer sgd|adam|adamw] [--momentum M] [--weight-decay W]
+        [--schedule none|step|cosine|onecycle] [--mixed-precision auto|on|off] [--fast-path on|off]
+        [--compile on|off] [--devices N] [--nnodes N --rdzv-endpoint HOST:PORT]
         [--augment flip,rotate=DEG,crop=PAD] [--normalize dataset|none|VALUE] [--valid-split F] [--seed N]
         [--config cnn-lab.json] [--runs-dir DIR] [--data-dir DIR] [--mirror URL] [--device auto|cpu|cuda]
         [--python PATH] [--json]
                                     Train a PyTorch model; prints the run folder at the end. Options
                                     override the --config file's settings; missing datasets are
-                                    downloaded to the data directory (default: data)
+                                    downloaded to the data directory (default: data). With
+                                    --devices or --nnodes above 1 the run goes under torchrun
+                                    (DistributedDataParallel; --batch-size is per device)
   train --resume RUN_DIR [--epochs N] [--python PATH] [--json]
                                     Continue a cancelled or crashed run from its last.pt`;
 
@@ -28,17 +31,23 @@ export const trainUsage = `  train [FILE] [--class NAME] [--dataset mnist|fashio
  */
 type Flag = { key: keyof TrainingSettings; read?: (text: string) => unknown };
 const numeric = (text: string) => (text.trim() === '' ? undefined : Number(text));
+const onOff = (text: string) => (text === 'on' ? true : text === 'off' ? false : undefined);
 
 const flags: Record<string, Flag> = {
   '--class': { key: 'className', read: (v) => (/^[A-Za-z_]\w*$/.test(v) ? v : undefined) },
   '--dataset': { key: 'dataset', read: (v) => (isDatasetId(v) ? v : resolve(v)) },
   '--epochs': { key: 'epochs', read: numeric },
-  '--batch-size': { key: 'batchSize', read: numeric },
+  '--batch-size': { key: 'batchSize', read: (v) => (v === 'auto' ? null : numeric(v)) },
   '--lr': { key: 'lr', read: numeric },
   '--optimizer': { key: 'optimizer' },
   '--momentum': { key: 'momentum', read: numeric },
   '--weight-decay': { key: 'weightDecay', read: numeric },
-  '--mixed-precision': { key: 'mixedPrecision', read: (v) => (v === 'on' ? true : v === 'off' ? false : undefined) },
+  '--mixed-precision': { key: 'mixedPrecision', read: (v) => (v === 'auto' ? null : onOff(v)) },
+  '--fast-path': { key: 'fastPath', read: onOff },
+  '--compile': { key: 'compile', read: onOff },
+  '--devices': { key: 'devices', read: numeric },
+  '--nnodes': { key: 'nodes', read: numeric },
+  '--rdzv-endpoint': { key: 'rendezvous' },
   '--valid-split': { key: 'validSplit', read: numeric },
   '--seed': { key: 'seed', read: numeric },
   '--data-dir': { key: 'dataDir', read: (v) => resolve(v) },
@@ -109,6 +118,8 @@ export async function train(argv: string[]): Promise<number> {
   const modelFile = file ? resolve(file) : settings.modelFile;
   if (!resumeDir && !modelFile) return fail('name the model file, e.g. cnn-lab train examples/mnist_mlp.py, or give a --config that names one');
   let config: TrainingConfig = { ...trainingDefaults, dataDir: resolve('data'), ...settings, ...given, modelFile: modelFile ?? '' };
+  const problem = settingsProblem(config);
+  if (problem) return fail(problem);
 
   const search = await searchPython(python);
   if (!search.found?.torch || search.interpreter === null) {
@@ -137,11 +148,11 @@ export async function train(argv: string[]): Promise<number> {
     if (json) return process.stdout.write(`${JSON.stringify(event)}\n`);
     switch (event.type) {
       case 'hello':
-        return say(`torch ${event.versions.torch} on ${event.device.name}`);
+        return say(`torch ${event.versions.torch} on ${event.device.name}${event.worldSize > 1 ? `, ${event.worldSize} processes (DistributedDataParallel)` : ''}`);
       case 'dataset':
-        return say(`${event.name}: ${event.train} training, ${event.validation} validation, ${event.test} test images of ${event.shape.join('×')}`);
+        return say(`${event.name}: ${event.train} training, ${event.validation} validation, ${event.test} test images of ${event.shape.join('×')}; batches of ${event.batchSize}${event.fastPath ? ' on the fast path' : ' from a DataLoader'}`);
       case 'model':
-        return say(`${event.className}: ${event.totalParams.toLocaleString('en-US')} parameters, ${event.loss === 'nll' ? 'NLL' : 'cross-entropy'} loss`);
+        return say(`${event.className}: ${event.totalParams.toLocaleString('en-US')} parameters, ${event.loss === 'nll' ? 'NLL' : 'cross-entropy'} loss, ${[event.precision, event.channelsLast ? 'channels_last' : '', event.compiled ? 'torch.compile' : ''].filter(Boolean).join(', ')}`);
       case 'progress':
         if (!bar) return;
         if (event.step === 1 || !bar.isActive) bar.start(event.steps, event.step, { epoch: event.epoch, epochs: event.epochs });

@@ -30,6 +30,8 @@ _out = sys.stdout
 
 
 def send(event_type, **fields):
+    if _out is None:  # a rank other than 0: one voice on stdout
+        return
     _out.write(json.dumps({"type": event_type, **fields}) + "\n")
     _out.flush()
 
@@ -246,13 +248,17 @@ def load_dataset(config):
     raise TrainingError(f"{name!r} is neither a dataset CNN Lab knows (synthetic, mnist, fashion-mnist, cifar10) nor a folder of images")
 
 
-# ---------------------------------------------------------------- augmentation
+# ---------------------------------------------------------------- batches
 
 def augment(images, settings, generator):
-    """Random horizontal flips, rotations within ±degrees and crops with padding, for a whole batch at once.
+    """Random horizontal flips, rotations within ±degrees and crops with padding, for a whole batch at
+    once on whatever device holds it. Pixels are in [0, 1], before normalization, so what comes in at
+    the edges is black.
 
-    Rotation and crop are one affine resampling per image: a crop with padding is a shift by a whole
-    number of pixels with zeros coming in, which nearest-neighbour sampling reproduces exactly.
+    The same distribution as torchvision's RandomHorizontalFlip, RandomRotation(degrees) (nearest
+    neighbour, fill 0) and RandomCrop(size, padding), in that order, image by image: a rotation followed
+    by a crop is one affine resampling, the crop's whole-pixel shift turned with the image. The random
+    draws come from a CPU generator, so a run repeats on any device.
     """
     import torch
     import torch.nn.functional as F
@@ -260,19 +266,121 @@ def augment(images, settings, generator):
     flip, degrees, padding = settings.get("flip", False), settings.get("rotation", 0), settings.get("cropPadding", 0)
     count, _, height, width = images.shape
     if flip:
-        mask = torch.rand(count, generator=generator) < 0.5
+        mask = (torch.rand(count, generator=generator) < 0.5).to(images.device)
         images = torch.where(mask[:, None, None, None], images.flip(-1), images)
     if not degrees and not padding:
         return images
     angle = (torch.rand(count, generator=generator) * 2 - 1) * math.radians(degrees)
-    shift = torch.randint(-padding, padding + 1, (count, 2), generator=generator).float() if padding else torch.zeros(count, 2)
+    shift = torch.randint(-padding, padding + 1, (count, 2), generator=generator).float()
     cos, sin = torch.cos(angle), torch.sin(angle)
+    dx, dy = cos * shift[:, 0] - sin * shift[:, 1], sin * shift[:, 0] + cos * shift[:, 1]
+    # affine_grid works in [-1, 1] on both axes: the aspect ratio keeps rotations of oblong images rigid.
     theta = torch.stack([
-        torch.stack([cos, -sin, shift[:, 0] * 2 / width], dim=1),
-        torch.stack([sin, cos, shift[:, 1] * 2 / height], dim=1),
-    ], dim=1)
+        torch.stack([cos, -sin * height / width, dx * 2 / width], dim=1),
+        torch.stack([sin * width / height, cos, dy * 2 / height], dim=1),
+    ], dim=1).to(images.device, images.dtype)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
-    return F.grid_sample(images, grid, mode="bilinear" if degrees else "nearest", padding_mode="zeros", align_corners=False)
+    images = F.grid_sample(images, grid, mode="nearest", padding_mode="zeros", align_corners=False)
+    if padding:
+        # The crop brings in black where the shifted frame leaves the rotated image, even where the
+        # source image goes on beyond its rotated corners.
+        shift = shift.long().to(images.device)
+        columns = torch.arange(width, device=images.device)[None] + shift[:, :1]
+        rows = torch.arange(height, device=images.device)[None] + shift[:, 1:]
+        inside = ((rows >= 0) & (rows < height))[:, :, None] & ((columns >= 0) & (columns < width))[:, None, :]
+        images = images * inside[:, None].to(images.dtype)
+    return images
+
+
+def torchvision_transforms(settings):
+    """The course's per-image transforms for the same augmentation settings (the DataLoader path)."""
+    try:
+        from torchvision import transforms
+    except ImportError as error:
+        raise TrainingError("augmentation with the fast path off uses torchvision's transforms: pip install torchvision, or turn the fast path on") from error
+    steps = []
+    if settings.get("flip"):
+        steps.append(transforms.RandomHorizontalFlip())
+    if settings.get("rotation"):
+        steps.append(transforms.RandomRotation(settings["rotation"]))
+    if settings.get("cropPadding"):
+        steps.append(lambda image: transforms.RandomCrop(list(image.shape[-2:]), padding=settings["cropPadding"])(image))
+    return transforms.Compose(steps)
+
+
+class DeviceSplit:
+    """The fast path: a split kept on the training device as uint8 (a quarter of float32's memory);
+    each batch is gathered, scaled, augmented and normalized there in a few tensor operations."""
+
+    fast = True
+
+    def __init__(self, images, labels, device, mean, std, channels_last):
+        self.images, self.labels = images.to(device), labels.to(device)
+        self.device, self.channels_last = device, channels_last
+        self.mean, self.std = mean.to(device)[None, :, None, None], std.to(device)[None, :, None, None]
+
+    def __len__(self):
+        return len(self.images)
+
+    def batches(self, batch, order=None, augmentation=None, generator=None):
+        import torch
+
+        order = order.to(self.device) if order is not None else None
+        for start in range(0, len(order) if order is not None else len(self.images), batch):
+            index = order[start : start + batch] if order is not None else slice(start, start + batch)
+            x = self.images[index].float().div_(255)
+            if augmentation:
+                x = augment(x, augmentation, generator)
+            x = (x - self.mean) / self.std
+            yield (x.contiguous(memory_format=torch.channels_last) if self.channels_last else x), self.labels[index]
+
+
+class LoaderSplit:
+    """The course's way: a DataLoader over per-image transforms, with pinned memory and copies that do
+    not block on CUDA. The images stay in host memory as uint8."""
+
+    fast = False
+
+    def __init__(self, images, labels, device, mean, std, channels_last):
+        self.images, self.labels, self.device, self.channels_last = images, labels, device, channels_last
+        self.mean, self.std = mean[:, None, None], std[:, None, None]
+
+    def __len__(self):
+        return len(self.images)
+
+    def batches(self, batch, order=None, augmentation=None, generator=None):
+        import torch
+
+        transform = torchvision_transforms(augmentation) if augmentation else None
+        split = self
+
+        class Images(torch.utils.data.Dataset):
+            def __len__(self):
+                return len(split.images)
+
+            def __getitem__(self, i):
+                x = split.images[i].float() / 255
+                return ((transform(x) if transform else x) - split.mean) / split.std, split.labels[i]
+
+        loader = torch.utils.data.DataLoader(Images(), batch_size=batch, sampler=order.tolist() if order is not None else None, pin_memory=self.device.type == "cuda")
+        for x, y in loader:
+            x = x.to(self.device, non_blocking=True)
+            yield (x.contiguous(memory_format=torch.channels_last) if self.channels_last else x), y.to(self.device, non_blocking=True)
+
+
+def channel_statistics(images):
+    """Mean and std per channel of uint8 images in [0, 1], in chunks (a float copy of CIFAR-10 is 600 MB)."""
+    import torch
+
+    total = torch.zeros(images.shape[1], dtype=torch.float64)
+    squares = torch.zeros_like(total)
+    for start in range(0, len(images), 4096):
+        chunk = images[start : start + 4096].double().div_(255)
+        total += chunk.sum(dim=(0, 2, 3))
+        squares += chunk.square().sum(dim=(0, 2, 3))
+    count = images.numel() / images.shape[1]
+    mean = total / count
+    return mean.float(), ((squares - count * mean.square()) / max(count - 1, 1)).clamp_min(0).sqrt().float()
 
 
 # ---------------------------------------------------------------- the user's model
@@ -302,13 +410,14 @@ def load_model(path, class_name):
 # ---------------------------------------------------------------- training
 
 class Commands:
-    """Reads stop/pause/resume from stdin; stdin closing means stop."""
+    """Reads stop/pause/resume from stdin; stdin closing means stop. Under torchrun only rank 0 listens."""
 
-    def __init__(self):
+    def __init__(self, listen=True):
         self.stop = threading.Event()
         self.running = threading.Event()
         self.running.set()
-        threading.Thread(target=self._read, daemon=True).start()
+        if listen:
+            threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
         for line in sys.stdin:
@@ -327,51 +436,130 @@ class Commands:
         self.running.set()
 
 
-def pick_device(wanted):
+class Ranks:
+    """This process's place among those torchrun started (DistributedDataParallel), or the only one.
+    Rank 0 speaks the protocol and writes the run folder; the others train beside it."""
+
+    def __init__(self):
+        self.size = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        self.local_size = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+        self.backend = None
+
+    @property
+    def leader(self):
+        return self.rank == 0
+
+    def join(self, device):
+        if self.size == 1:
+            return
+        import datetime
+
+        import torch.distributed as dist
+
+        self.backend = "nccl" if device.type == "cuda" else "gloo"
+        # A paused run holds the other ranks in a collective: give them a day, not the default half hour.
+        dist.init_process_group(self.backend, timeout=datetime.timedelta(hours=24))
+        self.device = device
+
+    def any(self, flag):
+        """True on every rank when it is true on one (stop is heard by rank 0 alone)."""
+        if self.size == 1:
+            return flag
+        import torch
+        import torch.distributed as dist
+
+        value = torch.tensor([1 if flag else 0], device=self.device if self.backend == "nccl" else "cpu")
+        dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        return bool(value.item())
+
+    def weights_agree(self, model):
+        """Whether every rank ended with the same weights: a fingerprint of the parameters, gathered."""
+        import torch
+        import torch.distributed as dist
+
+        if self.size == 1:
+            return True
+        flat = torch.cat([p.detach().double().flatten() for p in model.parameters()])
+        fingerprint = torch.stack([flat.sum(), flat.square().sum(), (flat * torch.arange(len(flat), device=flat.device, dtype=flat.dtype)).sum()])
+        gathered = [torch.zeros_like(fingerprint) for _ in range(self.size)]
+        dist.all_gather(gathered, fingerprint)
+        return all(torch.equal(g, gathered[0]) for g in gathered)
+
+    def leave(self):
+        if self.size > 1:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
+
+
+def pick_device(wanted, ranks):
     import torch
 
     if wanted in ("auto", "cuda") and torch.cuda.is_available():
-        return torch.device("cuda"), torch.cuda.get_device_name(0)
+        if ranks.local_size > torch.cuda.device_count():
+            raise TrainingError(f"{ranks.local_size} devices per machine were asked for, but PyTorch sees {torch.cuda.device_count()} CUDA GPUs")
+        torch.cuda.set_device(ranks.local_rank)
+        return torch.device("cuda", ranks.local_rank), torch.cuda.get_device_name(ranks.local_rank)
     if wanted == "cuda":
         raise TrainingError("device cuda was asked for, but PyTorch sees no CUDA GPU")
     mps = getattr(torch.backends, "mps", None)
-    if wanted == "auto" and mps is not None and mps.is_available():
+    if wanted == "auto" and mps is not None and mps.is_available() and ranks.size == 1:
         return torch.device("mps"), "Apple MPS"
-    return torch.device("cpu"), f"{platform.processor() or platform.machine()} ({torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    return torch.device("cpu"), f"{platform.processor() or platform.machine()} ({threads} thread{'s' if threads > 1 else ''})"
 
 
-def mixed_precision(wanted, device):
-    """float16 autocast and a gradient scaler on CUDA when asked for; float32 everywhere else."""
+def pick_precision(wanted, fast, device):
+    """float32, or on CUDA bfloat16 where the GPU has it, else float16 with a gradient scaler."""
     import torch
 
-    if not wanted:
-        return contextlib.nullcontext, None
+    if wanted is False or (wanted is None and not fast):
+        return "float32"
     if device.type != "cuda":
-        log(f"mixed precision needs a CUDA GPU; training in float32 on {device.type}")
-        return contextlib.nullcontext, None
-    scaler = torch.amp.GradScaler("cuda") if hasattr(torch.amp, "GradScaler") else torch.cuda.amp.GradScaler()  # torch 2.3+ / 1.13
-    return (lambda: torch.autocast(device_type="cuda", dtype=torch.float16)), scaler
+        if wanted:
+            log(f"mixed precision needs a CUDA GPU; training in float32 on {device.type}")
+        return "float32"
+    return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
 
 
-def evaluate(model, criterion, images, labels, batch_size, device, classes=None):
+def pick_batch_size(config, fast, device):
+    """The user's, or one that keeps the device busy: small models starve a GPU at the course's 20."""
+    if config["batchSize"]:
+        return config["batchSize"]
+    if not fast:
+        return 64
+    return 512 if device.type == "cuda" else 128
+
+
+def fits_on(device, *tensors):
+    """Whether the fast path may keep these uint8 tensors on the device: at most a third of a GPU's memory."""
+    import torch
+
+    if device.type != "cuda":
+        return True
+    return sum(t.numel() for t in tensors) <= torch.cuda.get_device_properties(device).total_memory / 3
+
+
+def evaluate(model, criterion, split, batch_size, classes=None):
     import torch
 
     model.eval()
     total_loss, correct = 0.0, 0
-    confusion = torch.zeros(len(classes or []), len(classes or []), dtype=torch.long) if classes else None
+    confusion = torch.zeros(len(classes), len(classes), dtype=torch.long) if classes else None
     with torch.no_grad():
-        for start in range(0, len(images), batch_size):
-            x, y = images[start : start + batch_size].to(device), labels[start : start + batch_size].to(device)
+        for x, y in split.batches(batch_size):
             output = model(x)
-            total_loss += criterion(output, y).item() * len(x)
+            total_loss += criterion(output.float(), y).item() * len(x)
             predicted = output.argmax(1)
             correct += (predicted == y).sum().item()
             if confusion is not None:
                 confusion.index_put_((y.cpu(), predicted.cpu()), torch.ones(len(y), dtype=torch.long), accumulate=True)
-    return total_loss / max(len(images), 1), correct / max(len(images), 1), confusion
+    return total_loss / max(len(split), 1), correct / max(len(split), 1), confusion
 
 
-def send_samples(model, raw_images, images, labels, device):
+def send_samples(model, raw_images, split):
     """The first test images (as stored, uint8) with what the model says they are: the course's green/red grid."""
     import base64
 
@@ -380,12 +568,13 @@ def send_samples(model, raw_images, images, labels, device):
     count = max(1, min(32, len(raw_images), (1 << 20) // max(raw_images[0].numel(), 1)))
     model.eval()
     with torch.no_grad():
-        predicted = model(images[:count].to(device)).argmax(1).cpu()
-    pixels = base64.b64encode(bytes(raw_images[:count].flatten().tolist())).decode()
-    send("samples", shape=list(raw_images[:count].shape), pixels=pixels, labels=labels[:count].tolist(), predicted=predicted.tolist())
+        x, y = next(iter(split.batches(count)))
+        predicted = model(x).argmax(1).cpu()
+    pixels = base64.b64encode(raw_images[:count].contiguous().numpy().tobytes()).decode()
+    send("samples", shape=list(raw_images[:count].shape), pixels=pixels, labels=y.cpu().tolist(), predicted=predicted.tolist())
 
 
-def train(run_dir, commands, resume):
+def train(run_dir, commands, resume, ranks):
     import torch
     from torch import nn
 
@@ -398,17 +587,21 @@ def train(run_dir, commands, resume):
             raise TrainingError(f"nothing to resume: {run_dir} has no last.pt (the run ended before its first epoch did)")
         checkpoint = torch.load(last, map_location="cpu")
     torch.manual_seed(config["seed"])
-    torch.set_num_threads(os.cpu_count() or 1)
-    device, device_name = pick_device(config["device"])
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // ranks.local_size))
+    device, device_name = pick_device(config["device"], ranks)
+    ranks.join(device)
     versions = {"python": platform.python_version(), "torch": torch.__version__, "torchvision": None}
     with contextlib.suppress(Exception):
         versions["torchvision"] = __import__("torchvision").__version__
-    send("hello", protocol=PROTOCOL, engine="torch", versions=versions, device={"type": device.type, "name": device_name})
+    send("hello", protocol=PROTOCOL, engine="torch", versions=versions, device={"type": device.type, "name": device_name}, worldSize=ranks.size)
     state = {"config": config, "versions": versions, "device": device_name, "status": "running", "startedAt": started, "summary": None}
     if checkpoint is not None:
         with contextlib.suppress(Exception):
             state = {**json.load(open(os.path.join(run_dir, "run.json"))), "status": "running", "resumedAt": started, "config": config}
-    save_json(os.path.join(run_dir, "run.json"), state)
+    if ranks.size > 1:
+        state["distributed"] = {"worldSize": ranks.size, "backend": ranks.backend}
+    if ranks.leader:
+        save_json(os.path.join(run_dir, "run.json"), state)
 
     (train_x, train_y), (test_x, test_y), classes = load_dataset(config)
     order = torch.randperm(len(train_x), generator=torch.Generator().manual_seed(config["seed"]))
@@ -418,34 +611,57 @@ def train(run_dir, commands, resume):
     if normalize == "none":  # pixels in [0, 1], as the course's ToTensor() alone gives
         mean, std = torch.zeros(train_x.shape[1]), torch.ones(train_x.shape[1])
     elif normalize == "dataset":
-        scale = train_x[train_index].float() / 255
-        mean, std = scale.mean(dim=(0, 2, 3)), scale.std(dim=(0, 2, 3))
-        del scale
+        mean, std = channel_statistics(train_x[train_index])
     else:  # a given value, such as the course's 0.5: (x - 0.5) / 0.5 on every channel
         mean = std = torch.full((train_x.shape[1],), float(normalize))
 
-    def prepare(x):
-        return ((x.float() / 255) - mean[None, :, None, None]) / std[None, :, None, None]
-
-    train_images, train_labels = prepare(train_x[train_index]), train_y[train_index]
-    valid_images, valid_labels = prepare(train_x[valid_index]), train_y[valid_index]
-    test_images, test_labels = prepare(test_x), test_y
-    send("dataset", name=config["dataset"], train=len(train_images), validation=len(valid_images), test=len(test_images), classes=classes,
-         shape=list(train_images.shape[1:]), mean=mean.tolist(), std=std.tolist())
-
+    fast = config.get("fastPath", True)
+    if fast and not fits_on(device, train_x, test_x):
+        log(f"{config['dataset']} does not fit in a third of the GPU's memory: reading batches from host memory instead")
+        fast = False
+    batch = pick_batch_size(config, fast, device)
+    precision = pick_precision(config.get("mixedPrecision"), fast, device)
     model = load_model(config["modelFile"], config["className"]).to(device)
+    probe_images = train_x[train_index[:2]].float().div(255).sub(mean[None, :, None, None]).div(std[None, :, None, None]).to(device)
+    # channels_last speeds convolutions on CUDA, but a model that flattens with .view() cannot take it.
+    channels_last = fast and device.type == "cuda" and probe_images.dim() == 4
     with torch.no_grad():
         model.eval()
+        if channels_last:
+            try:
+                model.to(memory_format=torch.channels_last)(probe_images.contiguous(memory_format=torch.channels_last))
+            except RuntimeError as error:
+                log(f"training without channels_last: {config['className']}.forward does not take it ({error})")
+                model.to(memory_format=torch.contiguous_format)
+                channels_last = False
         try:
-            probe = model(train_images[:2].to(device))
+            probe = model(probe_images)
         except BaseException as error:
-            raise TrainingError(f"{config['className']}.forward failed on a batch of shape {list(train_images[:2].shape)}: {type(error).__name__}: {error}") from error
+            raise TrainingError(f"{config['className']}.forward failed on a batch of shape {list(probe_images.shape)}: {type(error).__name__}: {error}") from error
+    Split = DeviceSplit if fast else LoaderSplit
+    train_split = Split(train_x[train_index], train_y[train_index], device, mean, std, channels_last)
+    valid_split = Split(train_x[valid_index], train_y[valid_index], device, mean, std, channels_last)
+    test_split = Split(test_x, test_y, device, mean, std, channels_last)
+    del train_x
+    send("dataset", name=config["dataset"], train=len(train_split), validation=len(valid_split), test=len(test_split), classes=classes,
+         shape=list(probe_images.shape[1:]), mean=mean.tolist(), std=std.tolist(), batchSize=batch, fastPath=fast)
+
     # A model that ends in log_softmax wants NLL; one that gives raw scores, cross-entropy.
-    log_probabilities = bool((probe <= 0).all() and torch.allclose(probe.exp().sum(1), torch.ones(len(probe), device=device), atol=1e-3))
+    log_probabilities = bool((probe <= 0).all() and torch.allclose(probe.float().exp().sum(1), torch.ones(len(probe), device=device), atol=1e-3))
     criterion = nn.NLLLoss() if log_probabilities else nn.CrossEntropyLoss()
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    send("model", className=config["className"], totalParams=total, trainableParams=trainable, loss="nll" if log_probabilities else "cross_entropy")
+    stepper = model
+    if ranks.size > 1:
+        stepper = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    compiled = False
+    if config.get("compile"):
+        if hasattr(torch, "compile"):
+            stepper, compiled = torch.compile(stepper), True
+        else:
+            log(f"torch.compile needs PyTorch 2 (this is {torch.__version__}): training without it")
+    send("model", className=config["className"], totalParams=total, trainableParams=trainable, loss="nll" if log_probabilities else "cross_entropy",
+         precision=precision, channelsLast=channels_last, compiled=compiled)
 
     optimizers = {
         "sgd": lambda params: torch.optim.SGD(params, lr=config["lr"], momentum=config["momentum"], weight_decay=config["weightDecay"]),
@@ -453,9 +669,11 @@ def train(run_dir, commands, resume):
         "adamw": lambda params: torch.optim.AdamW(params, lr=config["lr"], weight_decay=config["weightDecay"]),
     }
     optimizer = optimizers[config["optimizer"]](model.parameters())
-    metrics = Metrics(os.path.join(run_dir, "metrics.csv"))
-    batch, epochs = config["batchSize"], config["epochs"]
-    steps = math.ceil(len(train_images) / batch)
+    metrics = Metrics(os.path.join(run_dir, "metrics.csv")) if ranks.leader else None
+    epochs = config["epochs"]
+    # Every rank takes as many images per epoch, or the ranks' collectives would fall out of step.
+    shard = len(train_split) // ranks.size
+    steps = math.ceil(shard / batch)
     schedule = config.get("schedule", "none")
     # Cosine and one-cycle move every step; step decay divides by ten every third of the run.
     scheduler = {
@@ -465,9 +683,12 @@ def train(run_dir, commands, resume):
         "onecycle": lambda: torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config["lr"], total_steps=epochs * steps),
     }[schedule]()
     per_step = schedule in ("cosine", "onecycle")
-    autocast, scaler = mixed_precision(config.get("mixedPrecision", False), device)
+    autocast = (lambda: torch.autocast(device_type="cuda", dtype=getattr(torch, precision))) if precision != "float32" else contextlib.nullcontext
+    scaler = None
+    if precision == "float16":
+        scaler = torch.amp.GradScaler("cuda") if hasattr(torch.amp, "GradScaler") else torch.cuda.amp.GradScaler()  # torch 2.3+ / 1.13
     augmentation = config.get("augment") or {}
-    augment_generator = torch.Generator().manual_seed(config["seed"] + 7)
+    augment_generator = torch.Generator().manual_seed(config["seed"] + 7 + ranks.rank)
     best_loss, best_epoch, cancelled, first_epoch = math.inf, None, False, 1
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
@@ -478,25 +699,20 @@ def train(run_dir, commands, resume):
         best_loss, best_epoch = checkpoint["bestLoss"], checkpoint["bestEpoch"]
     for epoch in range(first_epoch, epochs + 1):
         model.train()
-        epoch_started, seen, running_loss = time.time(), 0, 0.0
-        last_report = 0.0
+        epoch_started, seen, last_report = time.time(), 0, 0.0
+        running_loss = torch.zeros((), device=device)  # summed on the device: reading it every step would stall a GPU
         # Seeded per epoch, so that a resumed run shuffles as the uninterrupted one would.
-        permutation = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(config["seed"] * 1000 + epoch))
-        for step in range(1, steps + 1):
+        permutation = torch.randperm(len(train_split), generator=torch.Generator().manual_seed(config["seed"] * 1000 + epoch))
+        order = permutation[: shard * ranks.size][ranks.rank :: ranks.size]
+        for step, (x, y) in enumerate(train_split.batches(batch, order, augmentation, augment_generator), start=1):
             commands.running.wait()
-            if commands.stop.is_set():
+            # Several ranks agree on stopping every tenth step: a collective per step would cost a GPU.
+            if (ranks.size == 1 or step % 10 == 1) and ranks.any(commands.stop.is_set()):
                 cancelled = True
                 break
-            index = permutation[(step - 1) * batch : step * batch]
-            x, y = train_images[index], train_labels[index].to(device)
-            if augmentation:
-                x = augment(x, augmentation, augment_generator)
-            x = x.to(device)
-            optimizer.zero_grad()
+            optimizer.zero_grad(set_to_none=True)
             with autocast():
-                loss = criterion(model(x), y)
-            if not torch.isfinite(loss):
-                raise TrainingError(f"the loss became {loss.item()} at epoch {epoch}, step {step}: lower the learning rate ({config['lr']})")
+                loss = criterion(stepper(x).float(), y)
             if scaler is None:
                 loss.backward()
                 optimizer.step()
@@ -506,27 +722,35 @@ def train(run_dir, commands, resume):
                 scaler.update()
             if scheduler is not None and per_step:
                 scheduler.step()
-            running_loss += loss.item() * len(x)  # averaged over samples, not batches
+            running_loss += loss.detach() * len(x)  # averaged over samples, not batches
             seen += len(x)
             now = time.time()
-            if now - last_report >= 0.5 or step == steps:
+            if ranks.leader and (now - last_report >= 0.5 or step == steps):
                 last_report = now
-                rate = seen / max(now - epoch_started, 1e-9)
-                remaining = (steps - step) * batch + (epochs - epoch) * len(train_images)
+                current = loss.item()
+                if not math.isfinite(current):
+                    raise TrainingError(f"the loss became {current} at epoch {epoch}, step {step}: lower the learning rate ({config['lr']})")
+                rate = seen * ranks.size / max(now - epoch_started, 1e-9)
+                remaining = (steps - step) * batch * ranks.size + (epochs - epoch) * shard * ranks.size
                 lr = optimizer.param_groups[0]["lr"]
-                send("progress", epoch=epoch, epochs=epochs, step=step, steps=steps, loss=loss.item(), imagesPerSecond=rate, lr=lr, etaSeconds=remaining / max(rate, 1e-9))
-                metrics.row("step", epoch, step, loss.item(), None, None, lr, rate, now - started)
+                send("progress", epoch=epoch, epochs=epochs, step=step, steps=steps, loss=current, imagesPerSecond=rate, lr=lr, etaSeconds=remaining / max(rate, 1e-9))
+                metrics.row("step", epoch, step, current, None, None, lr, rate, now - started)
         if cancelled:
             break
         if scheduler is not None and not per_step:
             scheduler.step()
-        train_loss = running_loss / max(seen, 1)
+        if not ranks.leader:
+            continue
+        train_loss = running_loss.item() / max(seen, 1)
+        if not math.isfinite(train_loss):
+            raise TrainingError(f"the loss became {train_loss} in epoch {epoch}: lower the learning rate ({config['lr']})")
         valid_loss, valid_accuracy = (None, None)
-        if len(valid_images):
-            valid_loss, valid_accuracy, _ = evaluate(model, criterion, valid_images, valid_labels, batch, device)
+        evaluation_batch = max(batch, 512) if fast else batch
+        if len(valid_split):
+            valid_loss, valid_accuracy, _ = evaluate(model, criterion, valid_split, evaluation_batch)
         seconds = time.time() - epoch_started
         send("epoch", epoch=epoch, trainLoss=train_loss, validLoss=valid_loss, validAccuracy=valid_accuracy, seconds=seconds)
-        metrics.row("epoch", epoch, steps, train_loss, valid_loss, valid_accuracy, optimizer.param_groups[0]["lr"], seen / max(seconds, 1e-9), time.time() - started)
+        metrics.row("epoch", epoch, steps, train_loss, valid_loss, valid_accuracy, optimizer.param_groups[0]["lr"], seen * ranks.size / max(seconds, 1e-9), time.time() - started)
         # The course's rule: keep the model whose validation loss is the lowest so far.
         score = valid_loss if valid_loss is not None else train_loss
         if score < best_loss:
@@ -537,13 +761,20 @@ def train(run_dir, commands, resume):
         save_torch(os.path.join(run_dir, "last.pt"), {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch, "bestLoss": best_loss, "bestEpoch": best_epoch, "scheduler": scheduler.state_dict() if scheduler is not None else None})
         send("checkpoint", path=os.path.join(run_dir, "last.pt"), best=False, message=None)
 
+    agree = ranks.weights_agree(model)
+    if not ranks.leader:
+        return
+    if ranks.size > 1:
+        state["distributed"]["weightsAgree"] = agree
+        if not agree:
+            log(f"the {ranks.size} ranks ended with different weights: DistributedDataParallel lost step; the run folder holds rank 0's")
     summary = {"bestEpoch": best_epoch, "bestValidLoss": None if best_loss == math.inf else best_loss}
     if not cancelled and best_epoch is not None:
         model.load_state_dict(torch.load(os.path.join(run_dir, "best.pt"), map_location=device))
-        test_loss, test_accuracy, confusion = evaluate(model, criterion, test_images, test_labels, batch, device, classes)
+        test_loss, test_accuracy, confusion = evaluate(model, criterion, test_split, max(batch, 512) if fast else batch, classes)
         per_class = [{"name": name, "correct": int(confusion[i, i]), "total": int(confusion[i].sum())} for i, name in enumerate(classes)]
         send("test", loss=test_loss, accuracy=test_accuracy, perClass=per_class, confusion=confusion.tolist())
-        send_samples(model, test_x, test_images, test_labels, device)
+        send_samples(model, test_x, test_split)
         summary.update(testLoss=test_loss, testAccuracy=test_accuracy)
     state.update(status="cancelled" if cancelled else "completed", finishedAt=time.time(), summary=summary)
     save_json(os.path.join(run_dir, "run.json"), state)
@@ -552,12 +783,20 @@ def train(run_dir, commands, resume):
 
 def main():
     run_dir = sys.argv[1]
-    commands = Commands()
+    ranks = Ranks()
+    if not ranks.leader:
+        global _out
+        _out = None
+    commands = Commands(listen=ranks.leader)
     try:
-        train(run_dir, commands, resume="--resume" in sys.argv[2:])
+        train(run_dir, commands, resume="--resume" in sys.argv[2:], ranks=ranks)
+        ranks.leave()
     except BaseException as error:
         detail = None if isinstance(error, TrainingError) else traceback.format_exc(limit=8)
         message = str(error) if isinstance(error, TrainingError) else f"{type(error).__name__}: {error}"
+        if not ranks.leader:
+            log(f"rank {ranks.rank}: {message}")
+            sys.exit(1)
         with contextlib.suppress(Exception):
             path = os.path.join(run_dir, "run.json")
             state = json.load(open(path)) if os.path.exists(path) else {}

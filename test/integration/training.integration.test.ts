@@ -45,7 +45,7 @@ describe('Training from VS Code', () => {
 
     // The choices are kept in the workspace's cnn-lab.json, with the rest of the settings, for the next run and for the CLI.
     const settings = JSON.parse(readFileSync(join(folder.uri.fsPath, 'cnn-lab.json'), 'utf8')) as Record<string, unknown>;
-    assert.deepEqual([settings['modelFile'], settings['className'], settings['dataset'], settings['epochs'], settings['optimizer'], settings['batchSize']], ['mnist_mlp.py', 'Net', 'synthetic', 2, 'adam', 64]);
+    assert.deepEqual([settings['modelFile'], settings['className'], settings['dataset'], settings['epochs'], settings['optimizer'], settings['batchSize']], ['mnist_mlp.py', 'Net', 'synthetic', 2, 'adam', null]);
   });
 
   it('stops a run when asked and resumes it from its last checkpoint with "Resume Training…"', async () => {

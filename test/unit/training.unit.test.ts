@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { type TrainerEvent, type TrainingConfig, trainingDefaults } from '../../src/core/protocol/trainer';
 import { TrainingRun } from '../../src/core/training/trainingRun';
 import { prepareDataset } from '../../src/core/datasets/datasets';
@@ -50,8 +50,10 @@ describe('training runs (torch engine)', function () {
     assert.equal(result.status, 'completed', JSON.stringify(result.error));
     assert.deepEqual([...new Set(events.map((e) => e.type))], ['hello', 'dataset', 'model', 'progress', 'epoch', 'checkpoint', 'test', 'samples', 'done']);
     const [dataset] = of(events, 'dataset');
-    assert.deepEqual([dataset?.train, dataset?.validation, dataset?.test, dataset?.classes.length, dataset?.shape], [4800, 1200, 1000, 10, [1, 28, 28]]);
-    assert.deepEqual(of(events, 'model')[0], { type: 'model', className: 'Net', totalParams: 669_706, trainableParams: 669_706, loss: 'cross_entropy' });
+    // No batch size given: the fast path on a CPU chooses 128.
+    assert.deepEqual([dataset?.train, dataset?.validation, dataset?.test, dataset?.classes.length, dataset?.shape, dataset?.batchSize, dataset?.fastPath], [4800, 1200, 1000, 10, [1, 28, 28], 128, true]);
+    assert.deepEqual(of(events, 'model')[0], { type: 'model', className: 'Net', totalParams: 669_706, trainableParams: 669_706, loss: 'cross_entropy', precision: 'float32', channelsLast: false, compiled: false });
+    assert.equal(of(events, 'progress')[0]?.steps, Math.ceil(4800 / 128));
     const [test] = of(events, 'test');
     assert.ok((test?.accuracy ?? 0) >= 0.9, `test accuracy ${test?.accuracy}`);
     assert.equal(test?.perClass.reduce((sum, c) => sum + c.total, 0), 1000);
@@ -75,7 +77,7 @@ describe('training runs (torch engine)', function () {
   });
 
   it('trains the course\'s MLP one epoch on the real MNIST (Adam, 1e-3, batch 64) to at least 95 %', async () => {
-    const { run, events } = await start({ dataset: 'mnist', dataDir: mnist });
+    const { run, events } = await start({ dataset: 'mnist', dataDir: mnist, batchSize: 64 });
     const result = await run.result;
     assert.equal(result.status, 'completed', JSON.stringify(result.error));
     const [test] = of(events, 'test');
@@ -248,6 +250,73 @@ print(ok)`,
       { encoding: 'utf8' },
     ).trim();
     assert.equal(check, 'True\nTrue');
+  });
+
+  // Each transform alone and all together, against a neighbouring setting that must be told apart.
+  const distributions: [string, object, object, number][] = [
+    ['flips', { flip: true }, { flip: true, rotation: 4 }, 0.002],
+    ['rotations', { rotation: 10 }, { rotation: 13 }, 0.003],
+    ['crops with padding', { cropPadding: 3 }, { cropPadding: 2 }, 0.006],
+    ['all three', { flip: true, rotation: 10, cropPadding: 4 }, { flip: true, rotation: 10, cropPadding: 3 }, 0.008],
+  ];
+  for (const [what, settings, neighbour, tolerance] of distributions) {
+    it(`draws ${what} from the distribution torchvision's per-image transforms draw from`, () => {
+      const distance = (theirs: object) => JSON.parse(execFileSync(python, [join(__dirname, 'support/augment_distribution.py'), join(repo, 'src/trainer/train.py'), JSON.stringify(settings), JSON.stringify(theirs)], { encoding: 'utf8' })) as { mean: number; std: number; flipRate: [number, number] };
+      const same = distance(settings);
+      assert.ok(same.mean < tolerance && same.std < tolerance, `mean images ${same.mean} and spreads ${same.std} apart, over ${tolerance}`);
+      const [ours, theirs] = same.flipRate;
+      assert.ok(Math.abs(ours - theirs) < 0.04, `flip rates ${ours} and ${theirs}`);
+      const other = distance(neighbour);
+      assert.ok(Math.max(other.mean, other.std) > 2 * tolerance, `${JSON.stringify(neighbour)} should be told apart: ${JSON.stringify(other)}`);
+    });
+  }
+
+  it('trains on the DataLoader path with torchvision\'s transforms when the fast path is off, and learns as well', async () => {
+    const { run, events } = await start({ epochs: 2, fastPath: false, augment: { rotation: 3, cropPadding: 2 } });
+    const result = await run.result;
+    assert.equal(result.status, 'completed', JSON.stringify(result.error));
+    const [dataset] = of(events, 'dataset');
+    assert.deepEqual([dataset?.fastPath, dataset?.batchSize], [false, 64]);
+    const accuracy = of(events, 'test')[0]?.accuracy ?? 0;
+    assert.ok(accuracy >= 0.9, `test accuracy ${accuracy}`);
+  });
+
+  it('says torch.compile needs PyTorch 2 where it is older, and compiles where it is not', async () => {
+    const { run, events, log } = await start({ compile: true });
+    const result = await run.result;
+    assert.equal(result.status, 'completed', JSON.stringify(result.error));
+    const modern = !(of(events, 'hello')[0]?.versions.torch ?? '').startsWith('1.');
+    assert.equal(of(events, 'model')[0]?.compiled, modern);
+    assert.equal(log.some((line) => /torch\.compile needs PyTorch 2 \(this is 1\.[\w.]+\): training without it/.test(line)), !modern);
+  });
+
+  it('trains with two processes under torchrun (gloo): one voice, one run folder, the same weights on both ranks', async () => {
+    const { run, events, log } = await start({ epochs: 2, devices: 2 });
+    const result = await run.result;
+    assert.equal(result.status, 'completed', `${JSON.stringify(result.error)}\n${log.join('\n')}`);
+    assert.deepEqual([...new Set(events.map((e) => e.type))], ['hello', 'dataset', 'model', 'progress', 'epoch', 'checkpoint', 'test', 'samples', 'done']);
+    assert.equal(of(events, 'hello').length, 1, 'rank 1 says nothing');
+    assert.equal(of(events, 'hello')[0]?.worldSize, 2);
+    assert.equal(of(events, 'epoch').length, 2);
+    // Each rank takes half the training set per epoch, in steps of 128.
+    assert.equal(of(events, 'progress')[0]?.steps, Math.ceil(2400 / 128));
+    assert.deepEqual(readdirSync(dirname(result.runDir)), [basename(result.runDir)]);
+    const state = JSON.parse(readFileSync(join(result.runDir, 'run.json'), 'utf8')) as { distributed?: unknown };
+    assert.deepEqual(state.distributed, { worldSize: 2, backend: 'gloo', weightsAgree: true });
+    assert.ok((of(events, 'test')[0]?.accuracy ?? 0) >= 0.9);
+    assert.ok(!log.some((line) => line.includes('OMP_NUM_THREADS')), 'the engine sets the threads, so torchrun need not warn');
+  });
+
+  it('stops two torchrun processes together when asked, leaving a cancelled run and no process behind', async () => {
+    const { run, events } = await start({ epochs: 20, devices: 2 }, (event, self) => {
+      if (event.type === 'epoch' && event.epoch === 1) void self.stop();
+    });
+    const result = await run.result;
+    assert.equal(result.status, 'cancelled', JSON.stringify(result.error));
+    assert.equal(of(events, 'done')[0]?.status, 'cancelled');
+    assert.equal(runJson(result.runDir).status, 'cancelled');
+    const left = spawnSync('pgrep', ['-f', result.runDir], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(left, '', 'no rank outlives the run');
   });
 
   const broken = (source: string) => {

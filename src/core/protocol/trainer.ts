@@ -13,6 +13,8 @@ export const trainerEvent = messages({
     engine: literal('torch', 'tfjs'),
     versions: object({ python: nullable(string({ maxLength: 50 })), torch: nullable(string({ maxLength: 50 })), torchvision: nullable(string({ maxLength: 50 })) }),
     device: object({ type: literal('cpu', 'cuda', 'mps'), name: string({ maxLength: 200 }) }),
+    /** Processes training together (torchrun); 1 for one. */
+    worldSize: count,
   },
   dataset: {
     name: string({ maxLength: 200 }),
@@ -23,8 +25,20 @@ export const trainerEvent = messages({
     shape: array(count, { maxLength: 4 }),
     mean: array(real, { maxLength: 4 }),
     std: array(real, { maxLength: 4 }),
+    /** Images per step on each device: the configured one, or what the engine chose. */
+    batchSize: count,
+    /** The dataset lives on the training device and is batched, normalized and augmented there. */
+    fastPath: boolean,
   },
-  model: { className: string({ maxLength: 200 }), totalParams: count, trainableParams: count, loss: literal('cross_entropy', 'nll') },
+  model: {
+    className: string({ maxLength: 200 }),
+    totalParams: count,
+    trainableParams: count,
+    loss: literal('cross_entropy', 'nll'),
+    precision: literal('float32', 'float16', 'bfloat16'),
+    channelsLast: boolean,
+    compiled: boolean,
+  },
   progress: { epoch: count, epochs: count, step: count, steps: count, loss: real, imagesPerSecond: real, lr: real, etaSeconds: real },
   epoch: { epoch: count, trainLoss: real, validLoss: nullable(real), validAccuracy: nullable(real), seconds: real },
   checkpoint: { path: string({ maxLength: 4096 }), best: boolean, message: nullable(string({ maxLength: 500 })) },
@@ -64,7 +78,8 @@ const settingsShape = {
   dataset: string({ minLength: 1, maxLength: 4096 }),
   dataDir: nullable(string({ maxLength: 4096 })),
   epochs: whole(1, 10_000),
-  batchSize: whole(1, 65_536),
+  /** Images per step on each device; null: the engine chooses (larger on the fast path and on GPUs). */
+  batchSize: nullable(whole(1, 65_536)),
   lr: number({ above: 0 }),
   optimizer: literal('sgd', 'adam', 'adamw'),
   momentum: number({ min: 0, max: 1 }),
@@ -72,8 +87,20 @@ const settingsShape = {
   validSplit: number({ min: 0, max: 0.9 }),
   seed: whole(0, 2 ** 31 - 1),
   device: literal('auto', 'cpu', 'cuda'),
-  /** On CUDA: float16 where it is safe (torch.autocast), with a gradient scaler. Ignored elsewhere. */
-  mixedPrecision: boolean,
+  /** On CUDA: bfloat16 (float16 with a gradient scaler where bfloat16 is missing) where it is safe, via
+   * torch.autocast. null: on with the fast path. Ignored on other devices. */
+  mixedPrecision: nullable(boolean),
+  /** Datasets that fit are loaded once onto the training device as uint8 and batched, normalized and
+   * augmented there; false: a DataLoader with per-image torchvision transforms, as the course does. */
+  fastPath: boolean,
+  /** torch.compile the model (PyTorch 2 only). */
+  compile: boolean,
+  /** Processes (GPUs, or CPU processes) per machine; more than 1 runs under torchrun with DistributedDataParallel. */
+  devices: whole(1, 1024),
+  /** Machines taking part; more than 1 needs a rendezvous endpoint that every machine reaches. */
+  nodes: whole(1, 1024),
+  /** HOST:PORT of the rendezvous (torchrun's --rdzv-endpoint) when training on several machines. */
+  rendezvous: nullable(string({ minLength: 1, maxLength: 300 })),
   /** Applied to training batches only: horizontal flips, rotation within ±degrees, crops with padding. */
   augment: nullable(object({ flip: optional(boolean), rotation: optional(number({ min: 0, max: 180 })), cropPadding: optional(whole(0, 64)) })),
   /** 'dataset': the training set's mean and std per channel; 'none': pixels in [0, 1]; a number v: (x − v) / v. */
@@ -91,13 +118,19 @@ export type TrainingConfig = Infer<typeof trainingConfig>;
 export const trainingSettings = object({ modelFile: optional(string({ minLength: 1, maxLength: 4096 })), ...partial(settingsShape) });
 export type TrainingSettings = Infer<typeof trainingSettings>;
 
+/** What the schema cannot say: a rule between fields, in words naming the field; undefined when none is broken. */
+export function settingsProblem(settings: TrainingSettings): string | undefined {
+  if ((settings.nodes ?? 1) > 1 && !settings.rendezvous) return 'rendezvous: training on several machines needs the HOST:PORT of a rendezvous every machine reaches (torchrun\'s --rdzv-endpoint)';
+  return undefined;
+}
+
 /** What a run uses unless the user says otherwise: the course's MNIST settings with Adam, on the synthetic set. */
 export const trainingDefaults: Omit<TrainingConfig, 'modelFile'> = {
   className: 'Net',
   dataset: 'synthetic',
   dataDir: null,
   epochs: 2,
-  batchSize: 64,
+  batchSize: null,
   lr: 0.001,
   optimizer: 'adam',
   momentum: 0.9,
@@ -105,7 +138,12 @@ export const trainingDefaults: Omit<TrainingConfig, 'modelFile'> = {
   validSplit: 0.2,
   seed: 1,
   device: 'auto',
-  mixedPrecision: false,
+  mixedPrecision: null,
+  fastPath: true,
+  compile: false,
+  devices: 1,
+  nodes: 1,
+  rendezvous: null,
   augment: null,
   normalize: 'dataset',
   schedule: 'none',

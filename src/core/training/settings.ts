@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { writeFileAtomically } from '../files';
-import { isDatasetId, type TrainingSettings, trainingSettings } from '../protocol/trainer';
+import { isDatasetId, settingsProblem, type TrainingSettings, trainingSettings } from '../protocol/trainer';
 import { SchemaError } from '../schema';
 
 export const settingsFileName = 'cnn-lab.json';
@@ -33,12 +33,16 @@ export function readSettings(path: string): TrainingSettings {
   } catch (error) {
     throw new SettingsError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
+  let settings: TrainingSettings;
   try {
-    return mapPaths(trainingSettings.parse(value), (p) => resolve(dirname(path), p));
+    settings = trainingSettings.parse(value);
   } catch (error) {
     if (!(error instanceof SchemaError)) throw error;
     throw new SettingsError(`${path}: ${error.path ? `${error.path}: ` : ''}${error.problem}`);
   }
+  const problem = settingsProblem(settings);
+  if (problem) throw new SettingsError(`${path}: ${problem}`);
+  return mapPaths(settings, (p) => resolve(dirname(path), p));
 }
 
 /** Writes the settings with paths relative to the file's folder, so the file can be committed. */

@@ -1,10 +1,11 @@
 // One training run: its folder, the engine process behind the JSON-lines supervisor, and how it
 // ended. Shared by the CLI and the extension host.
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomically } from '../files';
 import { describeExit, type ExitReason, JsonLinesProcess } from '../process/jsonLinesProcess';
-import { type TrainerCommand, trainerEvent, type TrainerEvent, type TrainingConfig } from '../protocol/trainer';
+import { type TrainerCommand, trainerEvent, type TrainerEvent, type TrainingConfig, trainingDefaults } from '../protocol/trainer';
 
 export interface RunResult {
   status: 'completed' | 'cancelled' | 'failed';
@@ -78,6 +79,22 @@ export function listRuns(runsDir: string): RunInfo[] {
   return runs.sort((a, b) => b.runDir.localeCompare(a.runDir));
 }
 
+/**
+ * The engine's command line: `python train.py RUN_DIR`, or under torchrun (one process per device,
+ * DistributedDataParallel) when the run asks for several devices or machines.
+ */
+export function engineCommand(python: string, script: string, runDir: string, config: Pick<TrainingConfig, 'devices' | 'nodes' | 'rendezvous'>, resume: boolean): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const engine = [script, runDir, ...(resume ? ['--resume'] : [])];
+  const env = { ...process.env, PYTHONUNBUFFERED: '1' };
+  if (config.devices === 1 && config.nodes === 1) return { command: python, args: engine, env };
+  const machines = config.nodes > 1 ? ['--nnodes', String(config.nodes), '--rdzv_backend', 'c10d', '--rdzv_endpoint', config.rendezvous ?? '', '--rdzv_id', 'cnn-lab'] : ['--standalone'];
+  // "9:0" says what the defaults say (no redirection) in a form torch 1.13's parser reads right under
+  // Python 3.11+, whose Flag enums no longer list the zero member that "0" is looked up as.
+  const streams = ['--redirects', '9:0', '--tee', '9:0'];
+  // The engine sets each process's threads itself; saying so spares the log torchrun's warning.
+  return { command: python, args: ['-m', 'torch.distributed.run', '--nproc_per_node', String(config.devices), ...machines, ...streams, ...engine], env: { ...env, OMP_NUM_THREADS: String(Math.max(1, Math.floor(cpus().length / config.devices))) } };
+}
+
 export class TrainingRun {
   readonly result: Promise<RunResult>;
   private readonly process: JsonLinesProcess<TrainerEvent, TrainerCommand>;
@@ -97,11 +114,11 @@ export class TrainingRun {
         options.onLog(`cannot write ${join(runDir, 'train.log')}: ${(error as Error).message}`);
       }
     };
+    // Runs from before a setting existed take its default.
+    const config = { ...trainingDefaults, ...(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as Partial<TrainingConfig>) };
     this.process = new JsonLinesProcess({
-      command: options.python,
-      args: [options.script, runDir, ...(options.resume ? ['--resume'] : [])],
+      ...engineCommand(options.python, options.script, runDir, config, options.resume ?? false),
       cwd: dirname(options.script),
-      env: { ...process.env, PYTHONUNBUFFERED: '1' },
       schema: trainerEvent,
       onMessage: (event) => {
         if (event.type !== 'progress' && event.type !== 'samples') log(JSON.stringify(event));

@@ -94,7 +94,8 @@ export class Trainer extends Disposable {
     if (!chosen || !python) return undefined;
     let config: TrainingConfig;
     try {
-      config = trainingConfig.parse(JSON.parse(readFileSync(join(chosen, 'config.json'), 'utf8')));
+      // Runs from before a setting existed take its default.
+      config = trainingConfig.parse({ ...trainingDefaults, ...(JSON.parse(readFileSync(join(chosen, 'config.json'), 'utf8')) as object) });
     } catch (error) {
       void vscode.window.showErrorMessage(`CNN Lab cannot resume ${chosen}: its config.json is unreadable (${(error as Error).message}).`);
       return undefined;
