@@ -19,6 +19,8 @@ const node = { ...common, platform: 'node', target: 'node20', format: 'cjs' };
 const targets = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  // TF.js comes from the user's project (or this repository's devDependencies), never from the bundle.
+  { ...node, entryPoints: { tfjs: 'src/trainer/tfjs.ts' }, outdir: 'dist/trainer', external: ['@tensorflow/*'] },
   {
     ...common,
     platform: 'browser',
@@ -29,11 +31,15 @@ const targets = [
   },
 ];
 
-/** Files that ship as they are, beside the bundles: the trainer's Python programs and the parsers. */
+/**
+ * Files that ship as they are, beside the bundles: the trainer's Python programs, the parsers, and
+ * esbuild's WebAssembly build, with which the tfjs engine compiles model files on any platform.
+ */
 const grammarDir = 'node_modules/@vscode/tree-sitter-wasm/wasm';
 function copyRuntimeFiles() {
   mkdirSync('dist/trainer', { recursive: true });
   for (const file of readdirSync('src/trainer').filter((name) => name.endsWith('.py'))) cpSync(`src/trainer/${file}`, `dist/trainer/${file}`);
+  for (const file of ['package.json', 'bin/esbuild', 'lib/main.js', 'esbuild.wasm', 'wasm_exec.js', 'wasm_exec_node.js']) cpSync(`node_modules/esbuild-wasm/${file}`, `dist/trainer/esbuild-wasm/${file}`);
   mkdirSync('dist/parsers', { recursive: true });
   for (const file of ['tree-sitter.wasm', 'tree-sitter-python.wasm', 'tree-sitter-typescript.wasm']) cpSync(`${grammarDir}/${file}`, `dist/parsers/${file}`);
 }

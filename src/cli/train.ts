@@ -5,7 +5,7 @@ import { DatasetError, prepareDataset } from '../core/datasets/datasets';
 import { isDatasetId, settingsProblem, type TrainerEvent, type TrainingConfig, trainingDefaults, trainingSettings, type TrainingSettings } from '../core/protocol/trainer';
 import { safeParse } from '../core/schema';
 import { readSettings, SettingsError } from '../core/training/settings';
-import { TrainingRun } from '../core/training/trainingRun';
+import { engineFor, readRunConfig, TrainingRun } from '../core/training/trainingRun';
 import { downloadReporter } from './data';
 import { searchPython } from './python';
 
@@ -16,7 +16,7 @@ export const trainUsage = `  train [FILE] [--class NAME] [--dataset mnist|fashio
         [--augment flip,rotate=DEG,crop=PAD] [--normalize dataset|none|VALUE] [--valid-split F] [--seed N]
         [--config cnn-lab.json] [--runs-dir DIR] [--data-dir DIR] [--mirror URL] [--device auto|cpu|cuda]
         [--python PATH] [--json]
-                                    Train a PyTorch model; prints the run folder at the end. Options
+                                    Train a PyTorch (.py) or TF.js (.ts, .js) model; prints the run folder at the end. Options
                                     override the --config file's settings; missing datasets are
                                     downloaded to the data directory (default: data). With
                                     --devices or --nnodes above 1 the run goes under torchrun
@@ -121,10 +121,15 @@ export async function train(argv: string[]): Promise<number> {
   const problem = settingsProblem(config);
   if (problem) return fail(problem);
 
-  const search = await searchPython(python);
-  if (!search.found?.torch || search.interpreter === null) {
-    process.stderr.write(`cnn-lab train: no Python with PyTorch was found (tried ${search.tried.map((t) => t.interpreter).join(', ')}).\n  Install it (pip install torch torchvision, or apt-get install python3-torch), or name an interpreter with --python.\n`);
-    return 1;
+  const engineKind = engineFor(resumeDir ? readRunConfig(resumeDir).modelFile : config.modelFile);
+  let interpreter: string | null = null;
+  if (engineKind === 'torch') {
+    const search = await searchPython(python);
+    if (!search.found?.torch || search.interpreter === null) {
+      process.stderr.write(`cnn-lab train: no Python with PyTorch was found (tried ${search.tried.map((t) => t.interpreter).join(', ')}).\n  Install it (pip install torch torchvision, or apt-get install python3-torch), or name an interpreter with --python.\n`);
+      return 1;
+    }
+    interpreter = search.interpreter;
   }
 
   if (!resumeDir) {
@@ -147,10 +152,12 @@ export async function train(argv: string[]): Promise<number> {
     if (event.type === 'error') errorShown = true;
     if (json) return process.stdout.write(`${JSON.stringify(event)}\n`);
     switch (event.type) {
-      case 'hello':
-        return say(`torch ${event.versions.torch} on ${event.device.name}${event.worldSize > 1 ? `, ${event.worldSize} processes (DistributedDataParallel)` : ''}`);
+      case 'hello': {
+        const engine = event.engine === 'tfjs' ? `TF.js ${event.versions.tfjs ?? ''} with ${event.backend}, Node ${event.versions.node ?? ''}` : `torch ${event.versions.torch} on ${event.device.name}`;
+        return say(`${engine}${event.worldSize > 1 ? `, ${event.worldSize} processes (DistributedDataParallel)` : ''}${event.advice ? `\n${event.advice}` : ''}`);
+      }
       case 'dataset':
-        return say(`${event.name}: ${event.train} training, ${event.validation} validation, ${event.test} test images of ${event.shape.join('×')}; batches of ${event.batchSize}${event.fastPath ? ' on the fast path' : ' from a DataLoader'}`);
+        return say(`${event.name}: ${event.train} training, ${event.validation} validation, ${event.test} test images of ${event.shape.join('×')}; batches of ${event.batchSize}${event.fastPath ? ' on the fast path' : ''}`);
       case 'model':
         return say(`${event.className}: ${event.totalParams.toLocaleString('en-US')} parameters, ${event.loss === 'nll' ? 'NLL' : 'cross-entropy'} loss, ${[event.precision, event.channelsLast ? 'channels_last' : '', event.compiled ? 'torch.compile' : ''].filter(Boolean).join(', ')}`);
       case 'progress':
@@ -171,7 +178,7 @@ export async function train(argv: string[]): Promise<number> {
     }
   };
 
-  const engine = { python: search.interpreter, script: join(__dirname, 'trainer', 'train.py'), onEvent: show, onLog: (line: string) => process.stderr.write(`${line}\n`) };
+  const engine = { python: interpreter, trainerDir: join(__dirname, 'trainer'), onEvent: show, onLog: (line: string) => process.stderr.write(`${line}\n`) };
   const run = resumeDir ? TrainingRun.resume(resumeDir, engine, given.epochs) : TrainingRun.start({ ...engine, config, runsDir });
   const interrupt = () => void run.stop();
   process.once('SIGINT', interrupt);

@@ -23,7 +23,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const exact = new ExactMode(analysis, environment, trainerProgram('shapes.py'), log);
     const hints = new ModelHints(analysis, exact, log);
     const modelView = new ModelView((document) => hints.reports(document), hints.onDidChangeReports);
-    const trainer = new Trainer(environment, (document) => hints.reports(document), trainerProgram('train.py'), log);
+    const trainer = new Trainer(environment, (document) => hints.reports(document), vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer').fsPath, log);
     context.subscriptions.push(
       environment,
       welcome,

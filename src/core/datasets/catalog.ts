@@ -14,6 +14,8 @@ export interface RemoteFile {
 export interface DownloadableDataset {
   id: Exclude<DatasetId, 'synthetic'>;
   label: string;
+  /** Class names by label, as the torch engine and torchvision name them. */
+  classes: string[];
   /** The data directory's sub-folder it is downloaded to, and a mirror's sub-folder it is fetched from. */
   folder: string;
   /** Base URLs tried in order. */
@@ -34,6 +36,7 @@ export const downloadableDatasets: DownloadableDataset[] = [
   {
     id: 'mnist',
     label: 'MNIST',
+    classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
     folder: 'mnist',
     hosts: ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'http://yann.lecun.com/exdb/mnist/'],
     files: [
@@ -48,6 +51,7 @@ export const downloadableDatasets: DownloadableDataset[] = [
   {
     id: 'fashion-mnist',
     label: 'Fashion-MNIST',
+    classes: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
     folder: 'fashion-mnist',
     hosts: ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'],
     files: [
@@ -63,6 +67,7 @@ export const downloadableDatasets: DownloadableDataset[] = [
   {
     id: 'cifar10',
     label: 'CIFAR-10',
+    classes: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
     folder: 'cifar-10',
     hosts: ['https://www.cs.toronto.edu/~kriz/'],
     files: [{ name: 'cifar-10-binary.tar.gz', md5: 'c32a1d4ab5d03f1284b67883e8d87530' }],

@@ -11,7 +11,7 @@ export class DatasetError extends Error {
 }
 
 /** The file as named, or gzip-compressed beside it. */
-function findFile(folder: string, name: string): string | undefined {
+export function findFile(folder: string, name: string): string | undefined {
   return [join(folder, name), join(folder, `${name}.gz`)].find((path) => existsSync(path) && statSync(path).isFile());
 }
 

@@ -11,7 +11,17 @@ export const trainerEvent = messages({
   hello: {
     protocol: literal(TRAINER_PROTOCOL),
     engine: literal('torch', 'tfjs'),
-    versions: object({ python: nullable(string({ maxLength: 50 })), torch: nullable(string({ maxLength: 50 })), torchvision: nullable(string({ maxLength: 50 })) }),
+    versions: object({
+      python: nullable(string({ maxLength: 50 })),
+      torch: nullable(string({ maxLength: 50 })),
+      torchvision: nullable(string({ maxLength: 50 })),
+      node: optional(string({ maxLength: 50 })),
+      tfjs: optional(string({ maxLength: 50 })),
+    }),
+    /** What computes: the torch device type, or the TF.js package and its backend. */
+    backend: string({ maxLength: 200 }),
+    /** Something the user should hear once before training starts, such as why it will be slow. */
+    advice: nullable(string({ maxLength: 1000 })),
     device: object({ type: literal('cpu', 'cuda', 'mps'), name: string({ maxLength: 200 }) }),
     /** Processes training together (torchrun); 1 for one. */
     worldSize: count,

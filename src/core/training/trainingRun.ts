@@ -2,10 +2,10 @@
 // ended. Shared by the CLI and the extension host.
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import { writeFileAtomically } from '../files';
 import { describeExit, type ExitReason, JsonLinesProcess } from '../process/jsonLinesProcess';
-import { type TrainerCommand, trainerEvent, type TrainerEvent, type TrainingConfig, trainingDefaults } from '../protocol/trainer';
+import { type TrainerCommand, trainerEvent, type TrainerEvent, trainingConfig, type TrainingConfig, trainingDefaults } from '../protocol/trainer';
 
 export interface RunResult {
   status: 'completed' | 'cancelled' | 'failed';
@@ -15,15 +15,22 @@ export interface RunResult {
   exit: ExitReason;
 }
 
-export interface StartOptions {
-  python: string;
-  /** src/trainer/train.py as shipped in dist/trainer. */
-  script: string;
-  config: TrainingConfig;
-  runsDir: string;
+export interface EngineOptions {
+  /** The Python that trains PyTorch models; TF.js models need none. */
+  python: string | null;
+  /** The folder of the engines as shipped (dist/trainer): train.py and tfjs.js. */
+  trainerDir: string;
   onEvent(event: TrainerEvent): void;
   onLog(line: string): void;
 }
+
+export interface StartOptions extends EngineOptions {
+  config: TrainingConfig;
+  runsDir: string;
+}
+
+/** Which engine trains a model file: Python files are PyTorch models, TypeScript and JavaScript ones TF.js models. */
+export const engineFor = (modelFile: string): 'torch' | 'tfjs' => (['.py', '.pyw'].includes(extname(modelFile).toLowerCase()) ? 'torch' : 'tfjs');
 
 /** runs/2026-11-24T23-10-05-Net-mnist: sortable, and says what it holds. */
 export function createRunDir(runsDir: string, config: TrainingConfig, now = new Date()): string {
@@ -73,26 +80,37 @@ export function listRuns(runsDir: string): RunInfo[] {
       status,
       startedAt: typeof state['startedAt'] === 'number' ? state['startedAt'] : null,
       testAccuracy: typeof summary?.testAccuracy === 'number' ? summary.testAccuracy : null,
-      resumable: (status === 'cancelled' || status === 'failed') && existsSync(join(runDir, 'last.pt')),
+      // last.pt from the torch engine, last/training.json from the tfjs engine.
+      resumable: (status === 'cancelled' || status === 'failed') && (existsSync(join(runDir, 'last.pt')) || existsSync(join(runDir, 'last', 'training.json'))),
     });
   }
   return runs.sort((a, b) => b.runDir.localeCompare(a.runDir));
 }
 
 /**
- * The engine's command line: `python train.py RUN_DIR`, or under torchrun (one process per device,
- * DistributedDataParallel) when the run asks for several devices or machines.
+ * The engine's command line: `node tfjs.js RUN_DIR` for a TF.js model; `python train.py RUN_DIR` for
+ * a PyTorch one, under torchrun (one process per device, DistributedDataParallel) when the run asks
+ * for several devices or machines.
  */
-export function engineCommand(python: string, script: string, runDir: string, config: Pick<TrainingConfig, 'devices' | 'nodes' | 'rendezvous'>, resume: boolean): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
-  const engine = [script, runDir, ...(resume ? ['--resume'] : [])];
+export function engineCommand(engine: Pick<EngineOptions, 'python' | 'trainerDir'>, runDir: string, config: Pick<TrainingConfig, 'modelFile' | 'devices' | 'nodes' | 'rendezvous'>, resume: boolean): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const runArgs = [runDir, ...(resume ? ['--resume'] : [])];
+  // In VS Code the extension host's executable is Electron's, which runs as Node when told so.
+  if (engineFor(config.modelFile) === 'tfjs') return { command: process.execPath, args: [join(engine.trainerDir, 'tfjs.js'), ...runArgs], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } };
+  if (!engine.python) throw new Error(`${basename(config.modelFile)} is a PyTorch model: training it needs a Python with PyTorch`);
+  const script = [join(engine.trainerDir, 'train.py'), ...runArgs];
   const env = { ...process.env, PYTHONUNBUFFERED: '1' };
-  if (config.devices === 1 && config.nodes === 1) return { command: python, args: engine, env };
+  if (config.devices === 1 && config.nodes === 1) return { command: engine.python, args: script, env };
   const machines = config.nodes > 1 ? ['--nnodes', String(config.nodes), '--rdzv_backend', 'c10d', '--rdzv_endpoint', config.rendezvous ?? '', '--rdzv_id', 'cnn-lab'] : ['--standalone'];
   // "9:0" says what the defaults say (no redirection) in a form torch 1.13's parser reads right under
   // Python 3.11+, whose Flag enums no longer list the zero member that "0" is looked up as.
   const streams = ['--redirects', '9:0', '--tee', '9:0'];
   // The engine sets each process's threads itself; saying so spares the log torchrun's warning.
-  return { command: python, args: ['-m', 'torch.distributed.run', '--nproc_per_node', String(config.devices), ...machines, ...streams, ...engine], env: { ...env, OMP_NUM_THREADS: String(Math.max(1, Math.floor(cpus().length / config.devices))) } };
+  return { command: engine.python, args: ['-m', 'torch.distributed.run', '--nproc_per_node', String(config.devices), ...machines, ...streams, ...script], env: { ...env, OMP_NUM_THREADS: String(Math.max(1, Math.floor(cpus().length / config.devices))) } };
+}
+
+/** A run folder's config.json, settings it predates taking their defaults. */
+export function readRunConfig(runDir: string): TrainingConfig {
+  return trainingConfig.parse({ ...trainingDefaults, ...(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as object) });
 }
 
 export class TrainingRun {
@@ -102,7 +120,7 @@ export class TrainingRun {
 
   constructor(
     readonly runDir: string,
-    options: Omit<StartOptions, 'config' | 'runsDir'> & { resume?: boolean },
+    options: EngineOptions & { resume?: boolean },
   ) {
     let finished: Extract<TrainerEvent, { type: 'done' }> | undefined;
     let failure: { message: string; detail: string | null } | undefined;
@@ -114,11 +132,10 @@ export class TrainingRun {
         options.onLog(`cannot write ${join(runDir, 'train.log')}: ${(error as Error).message}`);
       }
     };
-    // Runs from before a setting existed take its default.
-    const config = { ...trainingDefaults, ...(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as Partial<TrainingConfig>) };
+    const config = readRunConfig(runDir);
     this.process = new JsonLinesProcess({
-      ...engineCommand(options.python, options.script, runDir, config, options.resume ?? false),
-      cwd: dirname(options.script),
+      ...engineCommand(options, runDir, config, options.resume ?? false),
+      cwd: options.trainerDir,
       schema: trainerEvent,
       onMessage: (event) => {
         if (event.type !== 'progress' && event.type !== 'samples') log(JSON.stringify(event));
@@ -146,7 +163,7 @@ export class TrainingRun {
   }
 
   /** Continues a cancelled or crashed run from its last.pt, in its own folder, up to `epochs` when given. */
-  static resume(runDir: string, options: Omit<StartOptions, 'config' | 'runsDir'>, epochs?: number): TrainingRun {
+  static resume(runDir: string, options: EngineOptions, epochs?: number): TrainingRun {
     if (epochs !== undefined) {
       const path = join(runDir, 'config.json');
       const config = JSON.parse(readFileSync(path, 'utf8')) as TrainingConfig;

@@ -1,12 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { ModelReport } from '../../core/analysis/report';
 import { downloadable } from '../../core/datasets/catalog';
 import { DatasetError, locateDataset, prepareDataset } from '../../core/datasets/datasets';
-import { type DatasetId, isDatasetId, type TrainerEvent, trainingConfig, type TrainingConfig, trainingDefaults, type TrainingSettings } from '../../core/protocol/trainer';
+import { type DatasetId, isDatasetId, type TrainerEvent, type TrainingConfig, trainingDefaults, type TrainingSettings } from '../../core/protocol/trainer';
 import { readSettings, SettingsError, settingsFileName, writeSettings } from '../../core/training/settings';
-import { listRuns, type RunResult, TrainingRun } from '../../core/training/trainingRun';
+import { type EngineOptions, engineFor, listRuns, readRunConfig, type RunResult, TrainingRun } from '../../core/training/trainingRun';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
 import type { PythonEnvironmentService } from '../pythonEnvironmentService';
@@ -28,12 +27,14 @@ const imageFolderItem: vscode.QuickPickItem = { label: '$(folder) Image Folderâ€
  */
 export class Trainer extends Disposable {
   private active: TrainingRun | undefined;
+  /** Advice from the engines (such as why training will be slow), each said once a session. */
+  private readonly advised = new Set<string>();
   private readonly status = this._register(vscode.window.createStatusBarItem('cnnLab.training', vscode.StatusBarAlignment.Left, 40));
 
   constructor(
     private readonly environment: PythonEnvironmentService,
     private readonly reports: (document: vscode.TextDocument) => Promise<ModelReport[]>,
-    private readonly script: string,
+    private readonly trainerDir: string,
     private readonly log: Log,
   ) {
     super();
@@ -45,14 +46,15 @@ export class Trainer extends Disposable {
   async train(uri?: vscode.Uri, className?: string, choices?: Choices): Promise<RunResult | undefined> {
     if (!(await this.canStart())) return undefined;
     const document = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
-    if (!document || document.languageId !== 'python') {
-      void vscode.window.showInformationMessage('CNN Lab: open the Python file of the model to train.');
+    if (!document || !['python', 'typescript', 'javascript'].includes(document.languageId)) {
+      void vscode.window.showInformationMessage('CNN Lab: open the file of the model to train (PyTorch in Python, or TF.js in TypeScript or JavaScript).');
       return undefined;
     }
-    const models = (await this.reports(document)).filter((m) => m.kind === 'class');
+    const engine = engineFor(document.uri.fsPath);
+    const models = (await this.reports(document)).filter((m) => m.kind === (engine === 'torch' ? 'class' : 'tfjs'));
     const model = className ?? (models.length === 1 ? models[0]?.name : (await vscode.window.showQuickPick(models.map((m) => m.name), { title: 'Train which model?' })));
     if (!model) {
-      if (models.length === 0) void vscode.window.showInformationMessage(`CNN Lab: no nn.Module class in ${vscode.workspace.asRelativePath(document.uri)}.`);
+      if (models.length === 0) void vscode.window.showInformationMessage(`CNN Lab: no ${engine === 'torch' ? 'nn.Module class' : 'TF.js model'} in ${vscode.workspace.asRelativePath(document.uri)}.`);
       return undefined;
     }
     const folder = vscode.workspace.getWorkspaceFolder(document.uri)?.uri ?? vscode.Uri.joinPath(document.uri, '..');
@@ -61,8 +63,8 @@ export class Trainer extends Disposable {
     if (!settings) return undefined;
     const picked = choices ?? (await this.ask(settings, folder));
     if (!picked) return undefined;
-    const python = await this.python();
-    if (!python) return undefined;
+    const python = engine === 'torch' ? await this.python() : null;
+    if (python === undefined) return undefined;
     if (document.isDirty) await document.save(); // the trainer imports the file from disk
     const chosen: TrainingConfig = { ...trainingDefaults, ...settings, modelFile: document.uri.fsPath, className: model, ...picked };
     writeSettings(settingsUri.fsPath, chosen);
@@ -90,16 +92,16 @@ export class Trainer extends Disposable {
       );
       chosen = item?.runDir;
     }
-    const python = chosen ? await this.python() : undefined;
-    if (!chosen || !python) return undefined;
+    if (!chosen) return undefined;
     let config: TrainingConfig;
     try {
-      // Runs from before a setting existed take its default.
-      config = trainingConfig.parse({ ...trainingDefaults, ...(JSON.parse(readFileSync(join(chosen, 'config.json'), 'utf8')) as object) });
+      config = readRunConfig(chosen);
     } catch (error) {
       void vscode.window.showErrorMessage(`CNN Lab cannot resume ${chosen}: its config.json is unreadable (${(error as Error).message}).`);
       return undefined;
     }
+    const python = engineFor(config.modelFile) === 'torch' ? await this.python() : null;
+    if (python === undefined) return undefined;
     const resumeDir = chosen;
     return this.run(config, python, (options) => TrainingRun.resume(resumeDir, options));
   }
@@ -208,14 +210,18 @@ export class Trainer extends Disposable {
     return { dataset, epochs: Number(epochs) };
   }
 
-  private async run(config: TrainingConfig, python: string, begin: (options: { python: string; script: string; onEvent: (event: TrainerEvent) => void; onLog: (line: string) => void }) => TrainingRun): Promise<RunResult> {
+  private async run(config: TrainingConfig, python: string | null, begin: (options: EngineOptions) => TrainingRun): Promise<RunResult> {
     let test: Extract<TrainerEvent, { type: 'test' }> | undefined;
     let report: ((event: TrainerEvent) => void) | undefined;
     const run = begin({
       python,
-      script: this.script,
+      trainerDir: this.trainerDir,
       onEvent: (event) => {
         if (event.type === 'test') test = event;
+        if (event.type === 'hello' && event.advice && !this.advised.has(event.advice)) {
+          this.advised.add(event.advice);
+          void vscode.window.showWarningMessage(`CNN Lab: ${event.advice}`);
+        }
         if (event.type === 'error') this.log.error(`training ${config.className}: ${event.message}${event.detail ? `\n${event.detail}` : ''}`);
         if (event.type === 'epoch') this.log.info(`training ${config.className}: epoch ${event.epoch}, train loss ${event.trainLoss.toFixed(4)}, validation loss ${event.validLoss?.toFixed(4) ?? '-'}`);
         if (event.type === 'checkpoint' && event.message) this.log.info(`training ${config.className}: ${event.message}`);

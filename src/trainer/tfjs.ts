@@ -1,0 +1,518 @@
+// CNN Lab's tfjs engine: trains a TF.js model and reports as the torch engine does (the trainer
+// protocol, src/core/protocol/trainer.ts), writing the same run folder.
+//
+//   node tfjs.js RUN_DIR [--resume]
+//
+// The model file (.ts or .js) exports a function that builds a tf.LayersModel (named by the config's
+// className, else the only function exported), or the model itself. It is bundled with esbuild's
+// WebAssembly build, shipped beside this file, with every TF.js import pointed at one backend:
+// @tensorflow/tfjs-node-gpu, else @tensorflow/tfjs-node, else plain @tensorflow/tfjs, looked up
+// from the model's folder first. Checkpoints are in TF.js's own format: best/ and last/ each hold
+// model.json and weights.bin; last/ adds training.json and the optimizer's weights to resume from.
+// It imports the user's code: the extension runs it only in a trusted workspace.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { runInThisContext } from 'node:vm';
+import type * as TF from '@tensorflow/tfjs';
+import { DatasetError } from '../core/datasets/datasets';
+import { type ImageSplit, random, readImageDataset, shuffled } from '../core/datasets/images';
+import { writeFileAtomically } from '../core/files';
+import { isDatasetId, TRAINER_PROTOCOL, type TrainerEvent, type TrainingConfig, trainingConfig, trainingDefaults } from '../core/protocol/trainer';
+
+type Tf = typeof TF;
+
+/** A problem to report to the user as it is, without a stack trace. */
+class TrainingError extends Error {}
+
+function send(event: TrainerEvent): void {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
+}
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+// ---------------------------------------------------------------- backend and model
+
+interface Backend {
+  tf: Tf;
+  /** The package it came from. */
+  name: string;
+  /** What the hello event names: 'tensorflow' (native, CPU or GPU) or 'cpu' (plain JavaScript). */
+  kind: string;
+  version: string;
+}
+
+const packages = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs'];
+
+/** The fastest TF.js that loads, from the model's project first, then from beside the engine. */
+async function loadBackend(modelFile: string): Promise<Backend> {
+  const places = [createRequire(modelFile), createRequire(__filename)];
+  const problems: string[] = [];
+  for (const name of packages) {
+    for (const place of places) {
+      let path: string;
+      try {
+        path = place.resolve(name);
+      } catch {
+        continue;
+      }
+      try {
+        const tf = place(path) as Tf;
+        // Production mode: faster, and without the console banner that the hello event's advice replaces.
+        tf.enableProdMode();
+        await tf.ready();
+        const version = (place(`${name}/package.json`) as { version: string }).version;
+        return { tf, name, kind: tf.getBackend(), version };
+      } catch (error) {
+        problems.push(`${name} did not load: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+  }
+  throw new TrainingError(`no TF.js found for ${basename(modelFile)}: npm install @tensorflow/tfjs-node (fast, native) or @tensorflow/tfjs in its project${problems.length ? ` (${problems.join('; ')})` : ''}`);
+}
+
+/** The model file bundled as CommonJS, its TF.js imports answered with the backend's module. */
+async function importModel(backend: Backend, modelFile: string): Promise<Record<string, unknown>> {
+  // Loaded from beside this file at run time: the bundle does not hold esbuild.
+  const esbuild = createRequire(__filename)(join(__dirname, 'esbuild-wasm', 'lib', 'main.js')) as typeof import('esbuild');
+  let code: string;
+  try {
+    const result = await esbuild.build({ entryPoints: [modelFile], bundle: true, write: false, platform: 'node', format: 'cjs', packages: 'external', logLevel: 'silent', sourcemap: 'inline' });
+    code = result.outputFiles[0]?.text ?? '';
+  } catch (error) {
+    const first = (error as { errors?: { text: string; location?: { line: number } | null }[] }).errors?.[0];
+    throw new TrainingError(first ? `${basename(modelFile)}${first.location ? ` line ${first.location.line}` : ''}: ${first.text}` : `${basename(modelFile)} could not be compiled: ${(error as Error).message}`);
+  } finally {
+    esbuild.stop();
+  }
+  const own = createRequire(modelFile);
+  const tfModules = new Set([...packages, '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']);
+  const module = { exports: {} as Record<string, unknown> };
+  const load = runInThisContext(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, { filename: modelFile }) as (...args: unknown[]) => void;
+  try {
+    load(module.exports, (id: string) => (tfModules.has(id) ? backend.tf : own(id)), module, modelFile, dirname(modelFile));
+  } catch (error) {
+    throw new TrainingError(`importing ${basename(modelFile)} failed: ${(error as Error).name}: ${(error as Error).message}`);
+  }
+  return module.exports;
+}
+
+/** The export named, or the only function exported: called (awaited) when it is a function. */
+async function buildModel(tf: Tf, exports: Record<string, unknown>, name: string, file: string): Promise<TF.LayersModel> {
+  const functions = Object.keys(exports).filter((key) => typeof exports[key] === 'function' || exports[key] instanceof tf.LayersModel);
+  const chosen = name in exports ? name : functions.length === 1 ? functions[0] : undefined;
+  if (chosen === undefined) throw new TrainingError(`${basename(file)} exports no ${name}${functions.length ? `; it exports ${functions.join(', ')}: name one as the class to train` : ' and no function that builds a model'}`);
+  const value = exports[chosen];
+  let model: unknown;
+  try {
+    model = typeof value === 'function' && !(value instanceof tf.LayersModel) ? await (value as () => unknown)() : value;
+  } catch (error) {
+    throw new TrainingError(`${chosen}() failed: ${(error as Error).name}: ${(error as Error).message}`);
+  }
+  if (!(model instanceof tf.LayersModel)) throw new TrainingError(`${chosen} ${typeof value === 'function' ? 'returned' : 'is'} ${model === null ? 'null' : typeof model}, not a tf.LayersModel (tf.sequential() or tf.model())`);
+  return model;
+}
+
+// ---------------------------------------------------------------- data
+
+interface Split extends ImageSplit {
+  /** Indices into the dataset's split this one takes. */
+  index: Int32Array;
+}
+
+function subset(split: ImageSplit, index: Int32Array): Split {
+  return { ...split, index, count: index.length };
+}
+
+type Augmentation = NonNullable<TrainingConfig['augment']>;
+
+/**
+ * Where each output pixel of one image reads its input, or −1 for black: a flip, a rotation within
+ * ±degrees and a crop with padding drawn as the torch engine draws them (nearest neighbour; black
+ * where the crop's shifted frame leaves the image, as torchvision's RandomCrop gives).
+ */
+function sourcePixels(height: number, width: number, settings: Augmentation, next: () => number): Int32Array {
+  const padding = settings.cropPadding ?? 0;
+  const flip = settings.flip && next() < 0.5;
+  const angle = (next() * 2 - 1) * (((settings.rotation ?? 0) * Math.PI) / 180);
+  const sx = padding ? Math.floor(next() * (2 * padding + 1)) - padding : 0;
+  const sy = padding ? Math.floor(next() * (2 * padding + 1)) - padding : 0;
+  const [cos, sin, cx, cy] = [Math.cos(angle), Math.sin(angle), (width - 1) / 2, (height - 1) / 2];
+  const source = new Int32Array(height * width).fill(-1);
+  for (let row = 0; row < height; row++) {
+    for (let column = 0; column < width; column++) {
+      if (row + sy < 0 || row + sy >= height || column + sx < 0 || column + sx >= width) continue;
+      // Output p reads c + R(p − c + s), mirrored about the centre when flipped.
+      const [dx, dy] = [column - cx + sx, row - cy + sy];
+      const x = Math.round(cx + cos * dx - sin * dy);
+      const y = Math.round(cy + sin * dx + cos * dy);
+      if (x >= 0 && x < width && y >= 0 && y < height) source[row * width + column] = y * width + (flip ? width - 1 - x : x);
+    }
+  }
+  return source;
+}
+
+/** A batch as NHWC floats, normalized (TF.js models take channels last), augmented when asked. */
+function batchOf(tf: Tf, split: Split, positions: Int32Array, mean: number[], std: number[], augmentation?: { settings: Augmentation; next: () => number }): { x: TF.Tensor4D; y: TF.Tensor1D } {
+  const [channels, height, width] = split.shape;
+  const plane = height * width;
+  const size = channels * plane;
+  const values = new Float32Array(positions.length * size);
+  const labels = new Int32Array(positions.length);
+  positions.forEach((position, n) => {
+    const image = split.index[position] ?? 0;
+    labels[n] = split.labels[image] ?? 0;
+    const source = augmentation ? sourcePixels(height, width, augmentation.settings, augmentation.next) : undefined;
+    for (let c = 0; c < channels; c++) {
+      const scale = 1 / (255 * (std[c] ?? 1));
+      const shift = (mean[c] ?? 0) / (std[c] ?? 1);
+      const start = image * size + c * plane;
+      for (let p = 0; p < plane; p++) {
+        const from = source ? (source[p] ?? -1) : p;
+        values[n * size + p * channels + c] = (from < 0 ? 0 : (split.pixels[start + from] ?? 0)) * scale - shift;
+      }
+    }
+  });
+  return { x: tf.tensor4d(values, [positions.length, height, width, channels]), y: tf.tensor1d(labels, 'int32') };
+}
+
+/** Mean and standard deviation per channel of the split's pixels in [0, 1]. */
+function channelStatistics(split: Split): { mean: number[]; std: number[] } {
+  const [channels, height, width] = split.shape;
+  const plane = height * width;
+  const mean: number[] = [];
+  const std: number[] = [];
+  for (let c = 0; c < channels; c++) {
+    let sum = 0;
+    let squares = 0;
+    for (const image of split.index) {
+      const start = (image * channels + c) * plane;
+      for (let p = start; p < start + plane; p++) {
+        const v = (split.pixels[p] ?? 0) / 255;
+        sum += v;
+        squares += v * v;
+      }
+    }
+    const count = split.index.length * plane;
+    mean.push(sum / count);
+    std.push(Math.sqrt(Math.max(0, (squares - (sum * sum) / count) / Math.max(count - 1, 1))));
+  }
+  return { mean, std };
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+/** Saves the model as TF.js does (model.json + weights.bin), each file written atomically, weights first. */
+async function saveModel(tf: Tf, model: TF.LayersModel, folder: string): Promise<void> {
+  mkdirSync(folder, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weights = artifacts.weightData instanceof ArrayBuffer ? new Uint8Array(artifacts.weightData) : Buffer.concat((artifacts.weightData ?? []).map((b) => new Uint8Array(b)));
+      writeFileAtomically(join(folder, 'weights.bin'), weights);
+      const manifest = { modelTopology: artifacts.modelTopology, format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`, convertedBy: null, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] };
+      writeFileAtomically(join(folder, 'model.json'), JSON.stringify(manifest));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+}
+
+/** Loads weights saved by saveModel into a model of the same architecture. */
+function loadWeights(tf: Tf, model: TF.LayersModel, folder: string): void {
+  const manifest = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8')) as { weightsManifest: { weights: TF.io.WeightsManifestEntry[] }[] };
+  const data = readFileSync(join(folder, 'weights.bin'));
+  const named = tf.io.decodeWeights(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength), manifest.weightsManifest[0]?.weights ?? []);
+  model.setWeights(model.weights.map((w) => {
+    const value = named[w.originalName];
+    if (!value) throw new TrainingError(`${folder} has no weights for ${w.originalName}: the model changed since it was saved`);
+    return value;
+  }));
+}
+
+interface TrainingState {
+  epoch: number;
+  bestLoss: number | null;
+  bestEpoch: number | null;
+  optimizer: TF.io.WeightsManifestEntry[];
+}
+
+// ---------------------------------------------------------------- training
+
+class Commands {
+  stop = false;
+  private paused: { promise: Promise<void>; release: () => void } | undefined;
+
+  private readonly lines = createInterface({ input: process.stdin });
+
+  constructor() {
+    const lines = this.lines;
+    lines.on('line', (line) => {
+      let type: unknown;
+      try {
+        type = (JSON.parse(line) as { type?: unknown }).type;
+      } catch {
+        return;
+      }
+      if (type === 'stop') this.halt();
+      else if (type === 'pause' && !this.paused) {
+        let release: () => void = () => undefined;
+        const promise = new Promise<void>((resolve) => (release = resolve));
+        this.paused = { promise, release };
+      } else if (type === 'resume') this.release();
+    });
+    // stdin closing means stop.
+    lines.on('close', () => this.halt());
+  }
+
+  /** Stops listening, so that nothing keeps the process alive once training is over. */
+  close(): void {
+    this.lines.removeAllListeners('close');
+    this.lines.close();
+    process.stdin.destroy();
+  }
+
+  async running(): Promise<void> {
+    await this.paused?.promise;
+  }
+
+  private halt(): void {
+    this.stop = true;
+    this.release();
+  }
+
+  private release(): void {
+    this.paused?.release();
+    this.paused = undefined;
+  }
+}
+
+const saveJson = (path: string, value: unknown) => writeFileAtomically(path, `${JSON.stringify(value, null, 2)}\n`);
+
+async function train(runDir: string, commands: Commands, resume: boolean): Promise<void> {
+  const started = Date.now() / 1000;
+  const config = trainingConfig.parse({ ...trainingDefaults, ...(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as object) });
+  const last = join(runDir, 'last');
+  if (resume && !existsSync(join(last, 'training.json'))) throw new TrainingError(`nothing to resume: ${runDir} has no last/training.json (the run ended before its first epoch did)`);
+  const backend = await loadBackend(config.modelFile);
+  const { tf } = backend;
+  const versions = { python: null, torch: null, torchvision: null, node: process.versions.node, tfjs: backend.version };
+  const slow = backend.name === '@tensorflow/tfjs'
+    ? 'Training with plain TF.js, which computes in JavaScript on one core: expect it to be tens to hundreds of times slower than native. npm install @tensorflow/tfjs-node (or tfjs-node-gpu with CUDA) in the project to train with TensorFlow itself.'
+    : null;
+  send({ type: 'hello', protocol: TRAINER_PROTOCOL, engine: 'tfjs', backend: `${backend.name} (${backend.kind})`, versions, device: { type: backend.name.endsWith('-gpu') ? 'cuda' : 'cpu', name: backend.kind === 'tensorflow' ? 'TensorFlow' : 'JavaScript' }, worldSize: 1, advice: slow });
+  if (config.devices > 1 || config.nodes > 1) log('the tfjs engine trains in one process: devices and nodes apply to PyTorch models');
+  let state: Record<string, unknown> = { config, versions, device: backend.name, status: 'running', startedAt: started, summary: null };
+  if (resume) {
+    try {
+      state = { ...(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as object), status: 'running', resumedAt: started, config };
+    } catch {
+      // a run.json lost or torn: begin a new one
+    }
+  }
+  saveJson(join(runDir, 'run.json'), state);
+
+  if (!isDatasetId(config.dataset)) throw new TrainingError(`${config.dataset}: the tfjs engine reads mnist, fashion-mnist, cifar10 and synthetic; image folders train with a PyTorch model`);
+  let dataset;
+  try {
+    dataset = readImageDataset(config.dataset, config.dataDir, config.seed);
+  } catch (error) {
+    if (error instanceof DatasetError) throw new TrainingError(error.message);
+    throw error;
+  }
+  const order = shuffled(dataset.train.count, config.seed);
+  const validationCount = Math.floor(dataset.train.count * config.validSplit);
+  const trainSplit = subset(dataset.train, order.slice(validationCount));
+  const validSplit = subset(dataset.train, order.slice(0, validationCount));
+  const testSplit = subset(dataset.test, Int32Array.from({ length: dataset.test.count }, (_, i) => i));
+  const channels = dataset.train.shape[0];
+  const { mean, std } = config.normalize === 'none'
+    ? { mean: Array<number>(channels).fill(0), std: Array<number>(channels).fill(1) }
+    : config.normalize === 'dataset'
+      ? channelStatistics(trainSplit)
+      : { mean: Array<number>(channels).fill(config.normalize), std: Array<number>(channels).fill(config.normalize) };
+  const batch = config.batchSize ?? 64;
+  const [, height, width] = dataset.train.shape;
+  send({ type: 'dataset', name: config.dataset, train: trainSplit.count, validation: validSplit.count, test: testSplit.count, classes: dataset.classes, shape: [...dataset.train.shape], mean, std, batchSize: batch, fastPath: false });
+
+  const model = await buildModel(tf, await importModel(backend, config.modelFile), config.className, config.modelFile);
+  const probe = batchOf(tf, trainSplit, Int32Array.from([0, 1]), mean, std);
+  let probabilities: boolean;
+  try {
+    const output = model.predict(probe.x) as TF.Tensor2D;
+    const values = await output.array();
+    // A model that ends in softmax gives probabilities; one without, raw scores.
+    probabilities = values.every((row) => row.every((v) => v >= 0) && Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-3);
+    output.dispose();
+  } catch (error) {
+    throw new TrainingError(`${config.className} failed on a batch of shape [2, ${height}, ${width}, ${channels}] (NHWC): ${(error as Error).message}`);
+  }
+  tf.dispose([probe.x, probe.y]);
+  const classes = dataset.classes.length;
+  const lossOf = (output: TF.Tensor, labels: TF.Tensor1D): TF.Scalar => {
+    const target = tf.oneHot(labels, classes);
+    // Cross-entropy either way: of the probabilities a softmax gave, or of raw scores.
+    return (probabilities ? target.mul(output.clipByValue(1e-7, 1).log()).sum(1).neg().mean() : tf.losses.softmaxCrossEntropy(target, output)) as TF.Scalar;
+  };
+  const total = model.countParams();
+  const trainable = model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+  send({ type: 'model', className: config.className, totalParams: total, trainableParams: trainable, loss: 'cross_entropy', precision: 'float32', channelsLast: true, compiled: false });
+
+  if (config.optimizer === 'adamw') throw new TrainingError('TF.js has no AdamW: choose adam (weightDecay then adds an L2 penalty) or sgd');
+  const optimizer: TF.Optimizer = config.optimizer === 'adam' ? tf.train.adam(config.lr) : config.momentum > 0 ? tf.train.momentum(config.lr, config.momentum) : tf.train.sgd(config.lr);
+  const setRate = (rate: number) => ('setLearningRate' in optimizer ? (optimizer as TF.SGDOptimizer).setLearningRate(rate) : Object.assign(optimizer, { learningRate: rate }));
+  const kernels = model.trainableWeights.filter((w) => w.shape.length > 1).map((w) => w.read());
+  const epochs = config.epochs;
+  const steps = Math.ceil(trainSplit.count / batch);
+  const rateAt = (epoch: number, step: number): number => {
+    const progress = ((epoch - 1) * steps + step - 1) / (epochs * steps);
+    switch (config.schedule) {
+      case 'none':
+        return config.lr;
+      case 'step':
+        return config.lr * 0.1 ** Math.floor((epoch - 1) / Math.max(1, Math.floor(epochs / 3)));
+      case 'cosine':
+        return (config.lr * (1 + Math.cos(Math.PI * progress))) / 2;
+      case 'onecycle': {
+        // Up for the first 30 %, then down on a cosine, as PyTorch's OneCycleLR does by default.
+        const low = config.lr / 25;
+        return progress < 0.3 ? low + ((config.lr - low) * (1 - Math.cos((Math.PI * progress) / 0.3))) / 2 : (config.lr * (1 + Math.cos((Math.PI * (progress - 0.3)) / 0.7))) / 2;
+      }
+    }
+  };
+
+  let bestLoss = Number.POSITIVE_INFINITY;
+  let bestEpoch: number | null = null;
+  let firstEpoch = 1;
+  if (resume) {
+    const saved = JSON.parse(readFileSync(join(last, 'training.json'), 'utf8')) as TrainingState;
+    loadWeights(tf, model, last);
+    const data = readFileSync(join(last, 'optimizer.bin'));
+    const named = tf.io.decodeWeights(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength), saved.optimizer);
+    await optimizer.setWeights(saved.optimizer.map((spec) => ({ name: spec.name, tensor: named[spec.name] as TF.Tensor })));
+    [firstEpoch, bestLoss, bestEpoch] = [saved.epoch + 1, saved.bestLoss ?? Number.POSITIVE_INFINITY, saved.bestEpoch];
+  }
+  const metricsPath = join(runDir, 'metrics.csv');
+  if (!existsSync(metricsPath)) writeFileSync(metricsPath, 'kind,epoch,step,train_loss,valid_loss,valid_accuracy,lr,images_per_second,seconds\n');
+  const row = (...values: (string | number | null)[]) => writeFileSync(metricsPath, `${values.map((v) => (v === null ? '' : typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(6) : String(v))).join(',')}\n`, { flag: 'a' });
+  const next = random(config.seed + 7);
+
+  const evaluate = async (split: Split, confusion?: number[][]) => {
+    let loss = 0;
+    let correct = 0;
+    for (let start = 0; start < split.count; start += Math.max(batch, 256)) {
+      const positions = Int32Array.from({ length: Math.min(Math.max(batch, 256), split.count - start) }, (_, i) => start + i);
+      const { x, y } = batchOf(tf, split, positions, mean, std);
+      const output = model.predict(x) as TF.Tensor2D;
+      const batchLoss = lossOf(output, y);
+      const [predicted, truth] = [await output.argMax(1).data(), await y.data()];
+      loss += ((await batchLoss.data())[0] ?? 0) * positions.length;
+      predicted.forEach((p, i) => {
+        const t = truth[i] ?? 0;
+        if (p === t) correct++;
+        const cell = confusion?.[t];
+        if (cell) cell[p] = (cell[p] ?? 0) + 1;
+      });
+      tf.dispose([x, y, output, batchLoss]);
+    }
+    return { loss: loss / Math.max(split.count, 1), accuracy: correct / Math.max(split.count, 1) };
+  };
+
+  let cancelled = false;
+  for (let epoch = firstEpoch; epoch <= epochs && !cancelled; epoch++) {
+    const epochStarted = Date.now();
+    let seen = 0;
+    let runningLoss = 0;
+    let lastReport = 0;
+    const permutation = shuffled(trainSplit.count, config.seed * 1000 + epoch);
+    for (let step = 1; step <= steps; step++) {
+      await commands.running();
+      if (commands.stop) {
+        cancelled = true;
+        break;
+      }
+      const rate = rateAt(epoch, step);
+      setRate(rate);
+      const { x, y } = batchOf(tf, trainSplit, permutation.subarray((step - 1) * batch, step * batch), mean, std, config.augment ? { settings: config.augment, next } : undefined);
+      const loss = optimizer.minimize(() => {
+        const data = lossOf(model.apply(x, { training: true }) as TF.Tensor, y);
+        return config.weightDecay > 0 ? data.add(tf.addN(kernels.map((k) => k.square().sum())).mul(config.weightDecay / 2)) : data;
+      }, true) as TF.Scalar;
+      const value = (await loss.data())[0] ?? Number.NaN;
+      tf.dispose([x, y, loss]);
+      if (!Number.isFinite(value)) throw new TrainingError(`the loss became ${value} at epoch ${epoch}, step ${step}: lower the learning rate (${config.lr})`);
+      runningLoss += value * (Math.min(step * batch, trainSplit.count) - (step - 1) * batch);
+      seen = Math.min(step * batch, trainSplit.count);
+      const now = Date.now();
+      if (now - lastReport >= 500 || step === steps) {
+        lastReport = now;
+        const imagesPerSecond = seen / Math.max((now - epochStarted) / 1000, 1e-9);
+        const remaining = (steps - step) * batch + (epochs - epoch) * trainSplit.count;
+        send({ type: 'progress', epoch, epochs, step, steps, loss: value, imagesPerSecond, lr: rate, etaSeconds: remaining / Math.max(imagesPerSecond, 1e-9) });
+        row('step', epoch, step, value, null, null, rate, imagesPerSecond, now / 1000 - started);
+      }
+    }
+    if (cancelled) break;
+    const trainLoss = runningLoss / Math.max(seen, 1);
+    const valid = validSplit.count ? await evaluate(validSplit) : null;
+    const seconds = (Date.now() - epochStarted) / 1000;
+    send({ type: 'epoch', epoch, trainLoss, validLoss: valid?.loss ?? null, validAccuracy: valid?.accuracy ?? null, seconds });
+    row('epoch', epoch, steps, trainLoss, valid?.loss ?? null, valid?.accuracy ?? null, rateAt(epoch, steps), seen / Math.max(seconds, 1e-9), Date.now() / 1000 - started);
+    // The course's rule: keep the model whose validation loss is the lowest so far.
+    const score = valid?.loss ?? trainLoss;
+    if (score < bestLoss) {
+      const message = Number.isFinite(bestLoss) ? `validation loss decreased (${bestLoss.toFixed(6)} → ${score.toFixed(6)})` : null;
+      [bestLoss, bestEpoch] = [score, epoch];
+      await saveModel(tf, model, join(runDir, 'best'));
+      send({ type: 'checkpoint', path: join(runDir, 'best', 'model.json'), best: true, message });
+    }
+    await saveModel(tf, model, last);
+    const optimizerWeights = await tf.io.encodeWeights(await optimizer.getWeights());
+    writeFileAtomically(join(last, 'optimizer.bin'), new Uint8Array(optimizerWeights.data as ArrayBuffer));
+    // Written last: it says which epoch the folder holds.
+    saveJson(join(last, 'training.json'), { epoch, bestLoss: Number.isFinite(bestLoss) ? bestLoss : null, bestEpoch, optimizer: optimizerWeights.specs } satisfies TrainingState);
+    send({ type: 'checkpoint', path: join(last, 'model.json'), best: false, message: null });
+  }
+
+  const summary: Record<string, unknown> = { bestEpoch, bestValidLoss: Number.isFinite(bestLoss) ? bestLoss : null };
+  if (!cancelled && bestEpoch !== null) {
+    loadWeights(tf, model, join(runDir, 'best'));
+    const confusion = dataset.classes.map(() => Array<number>(classes).fill(0));
+    const test = await evaluate(testSplit, confusion);
+    send({ type: 'test', loss: test.loss, accuracy: test.accuracy, perClass: dataset.classes.map((name, i) => ({ name, correct: confusion[i]?.[i] ?? 0, total: (confusion[i] ?? []).reduce((a, b) => a + b, 0) })), confusion });
+    const count = Math.min(32, testSplit.count);
+    const { x, y } = batchOf(tf, testSplit, Int32Array.from({ length: count }, (_, i) => i), mean, std);
+    const predicted = Array.from(await (model.predict(x) as TF.Tensor2D).argMax(1).data());
+    const size = channels * height * width;
+    send({ type: 'samples', shape: [count, channels, height, width], pixels: Buffer.from(dataset.test.pixels.subarray(0, count * size)).toString('base64'), labels: Array.from(await y.data()), predicted });
+    Object.assign(summary, { testLoss: test.loss, testAccuracy: test.accuracy });
+  }
+  state = { ...state, status: cancelled ? 'cancelled' : 'completed', finishedAt: Date.now() / 1000, summary };
+  saveJson(join(runDir, 'run.json'), state);
+  send({ type: 'done', status: cancelled ? 'cancelled' : 'completed', runDir, seconds: Date.now() / 1000 - started });
+}
+
+async function main(): Promise<void> {
+  const runDir = process.argv[2] ?? '';
+  const commands = new Commands();
+  try {
+    await train(runDir, commands, process.argv.includes('--resume'));
+  } catch (error) {
+    const known = error instanceof TrainingError;
+    const message = known ? error.message : `${(error as Error).name}: ${(error as Error).message}`;
+    try {
+      const path = join(runDir, 'run.json');
+      const state = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as object) : {};
+      saveJson(path, { ...state, status: 'failed', finishedAt: Date.now() / 1000, error: message });
+    } catch {
+      // the folder itself is gone or unwritable: the error event still says what happened
+    }
+    send({ type: 'error', message, detail: known ? null : ((error as Error).stack ?? null) });
+    process.exitCode = 1;
+  } finally {
+    commands.close();
+  }
+}
+
+void main();
