@@ -1,6 +1,9 @@
 // `cnn-lab train`: a training run from a terminal or a script.
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
+import { analyzeTree } from '../core/analysis/analyze';
+import { loadGrammars } from '../core/analysis/syntax';
 import { DatasetError, prepareDataset } from '../core/datasets/datasets';
 import { isDatasetId, settingsProblem, type TrainerEvent, type TrainingConfig, trainingDefaults, trainingSettings, type TrainingSettings } from '../core/protocol/trainer';
 import { safeParse } from '../core/schema';
@@ -71,6 +74,21 @@ function parseAugment(value: string): TrainingConfig['augment'] | undefined {
   return augment;
 }
 
+/** The TF.js models the static analysis finds in a file, by name. */
+async function tfjsModelNames(file: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return []; // the engine says what is wrong with the file
+  }
+  const grammars = await loadGrammars(join(__dirname, 'parsers'));
+  const tree = grammars.parser('typescript').parse(text);
+  const names = tree ? analyzeTree(tree, { defaultInput: [3, 32, 32] }, undefined, 'typescript').filter((m) => m.kind === 'tfjs').map((m) => m.name) : [];
+  tree?.delete();
+  return names;
+}
+
 function fail(message: string): number {
   process.stderr.write(`cnn-lab train: ${message}\n`);
   return 2;
@@ -122,6 +140,11 @@ export async function train(argv: string[]): Promise<number> {
   if (problem) return fail(problem);
 
   const engineKind = engineFor(resumeDir ? readRunConfig(resumeDir).modelFile : config.modelFile);
+  // A TF.js file's model is a function, rarely called Net: name the run after the one the file builds.
+  if (!resumeDir && engineKind === 'tfjs' && !settings.className && !given.className) {
+    const [only, ...others] = await tfjsModelNames(config.modelFile);
+    if (only && others.length === 0) config = { ...config, className: only };
+  }
   let interpreter: string | null = null;
   if (engineKind === 'torch') {
     const search = await searchPython(python);

@@ -18,8 +18,9 @@ import { runInThisContext } from 'node:vm';
 import type * as TF from '@tensorflow/tfjs';
 import { DatasetError } from '../core/datasets/datasets';
 import { type ImageSplit, random, readImageDataset, shuffled } from '../core/datasets/images';
+import { type Augmentation, sourcePixels } from '../core/training/augmentation';
 import { writeFileAtomically } from '../core/files';
-import { isDatasetId, TRAINER_PROTOCOL, type TrainerEvent, type TrainingConfig, trainingConfig, trainingDefaults } from '../core/protocol/trainer';
+import { isDatasetId, TRAINER_PROTOCOL, type TrainerEvent, trainingConfig, trainingDefaults } from '../core/protocol/trainer';
 
 type Tf = typeof TF;
 
@@ -125,34 +126,6 @@ interface Split extends ImageSplit {
 
 function subset(split: ImageSplit, index: Int32Array): Split {
   return { ...split, index, count: index.length };
-}
-
-type Augmentation = NonNullable<TrainingConfig['augment']>;
-
-/**
- * Where each output pixel of one image reads its input, or −1 for black: a flip, a rotation within
- * ±degrees and a crop with padding drawn as the torch engine draws them (nearest neighbour; black
- * where the crop's shifted frame leaves the image, as torchvision's RandomCrop gives).
- */
-function sourcePixels(height: number, width: number, settings: Augmentation, next: () => number): Int32Array {
-  const padding = settings.cropPadding ?? 0;
-  const flip = settings.flip && next() < 0.5;
-  const angle = (next() * 2 - 1) * (((settings.rotation ?? 0) * Math.PI) / 180);
-  const sx = padding ? Math.floor(next() * (2 * padding + 1)) - padding : 0;
-  const sy = padding ? Math.floor(next() * (2 * padding + 1)) - padding : 0;
-  const [cos, sin, cx, cy] = [Math.cos(angle), Math.sin(angle), (width - 1) / 2, (height - 1) / 2];
-  const source = new Int32Array(height * width).fill(-1);
-  for (let row = 0; row < height; row++) {
-    for (let column = 0; column < width; column++) {
-      if (row + sy < 0 || row + sy >= height || column + sx < 0 || column + sx >= width) continue;
-      // Output p reads c + R(p − c + s), mirrored about the centre when flipped.
-      const [dx, dy] = [column - cx + sx, row - cy + sy];
-      const x = Math.round(cx + cos * dx - sin * dy);
-      const y = Math.round(cy + sin * dx + cos * dy);
-      if (x >= 0 && x < width && y >= 0 && y < height) source[row * width + column] = y * width + (flip ? width - 1 - x : x);
-    }
-  }
-  return source;
 }
 
 /** A batch as NHWC floats, normalized (TF.js models take channels last), augmented when asked. */
@@ -273,7 +246,9 @@ class Commands {
     process.stdin.destroy();
   }
 
+  /** Waits while paused. Yields to the event loop every step: TF.js's CPU backend never does, and stdin must be heard. */
   async running(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
     await this.paused?.promise;
   }
 

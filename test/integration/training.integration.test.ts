@@ -48,6 +48,28 @@ describe('Training from VS Code', () => {
     assert.deepEqual([settings['modelFile'], settings['className'], settings['dataset'], settings['epochs'], settings['optimizer'], settings['batchSize']], ['mnist_mlp.py', 'Net', 'synthetic', 2, 'adam', null]);
   });
 
+  it('trains a TF.js model in TypeScript with the tfjs engine, saying once that plain TF.js will be slow', async () => {
+    const [uri] = await vscode.workspace.findFiles('tfjs_mnist_mlp.ts');
+    assert.ok(uri);
+    await vscode.window.showTextDocument(uri);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    const train = lenses.find((l) => l.command?.command === 'cnnLab.trainModel');
+    assert.deepEqual(train?.command?.arguments?.slice(1), ['buildModel']);
+    const result = await vscode.commands.executeCommand<RunResult>('cnnLab.trainModel', uri, 'buildModel', { dataset: 'synthetic', epochs: 2 });
+    assert.equal(result.status, 'completed', JSON.stringify(result.error));
+    for (const file of ['best/model.json', 'best/weights.bin', 'last/training.json', 'metrics.csv', 'run.json']) assert.ok(existsSync(join(result.runDir, file)), file);
+    const run = JSON.parse(readFileSync(join(result.runDir, 'run.json'), 'utf8')) as { summary: { testAccuracy: number }; device: string };
+    assert.ok(run.summary.testAccuracy >= 0.9, `test accuracy ${run.summary.testAccuracy}`);
+    assert.equal(run.device, '@tensorflow/tfjs');
+    const toasts = await workbench.workbenchText('.notification-list-item-message');
+    assert.equal(toasts.filter((t) => t.includes('Training with plain TF.js')).length, 1, toasts.join(' | '));
+    await workbench.screenshot('training-tfjs-advice');
+    // Said once a session: a second run adds no second notification.
+    const again = await vscode.commands.executeCommand<RunResult>('cnnLab.trainModel', uri, 'buildModel', { dataset: 'synthetic', epochs: 1 });
+    assert.equal(again.status, 'completed', JSON.stringify(again.error));
+    assert.equal((await workbench.workbenchText('.notification-list-item-message')).filter((t) => t.includes('Training with plain TF.js')).length, 1);
+  });
+
   it('stops a run when asked and resumes it from its last checkpoint with "Resume Training…"', async () => {
     const [uri] = await vscode.workspace.findFiles('mnist_mlp.py');
     assert.ok(uri);

