@@ -44,6 +44,8 @@ interface Backend {
   /** What the hello event names: 'tensorflow' (native, CPU or GPU) or 'cpu' (plain JavaScript). */
   kind: string;
   version: string;
+  /** Faster packages that were installed but did not load, and why. */
+  passedOver: string[];
 }
 
 const packages = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs'];
@@ -66,7 +68,7 @@ async function loadBackend(modelFile: string): Promise<Backend> {
         tf.enableProdMode();
         await tf.ready();
         const version = (place(`${name}/package.json`) as { version: string }).version;
-        return { tf, name, kind: tf.getBackend(), version };
+        return { tf, name, kind: tf.getBackend(), version, passedOver: problems };
       } catch (error) {
         problems.push(`${name} did not load: ${(error as Error).message.split('\n')[0]}`);
       }
@@ -274,7 +276,7 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
   const { tf } = backend;
   const versions = { python: null, torch: null, torchvision: null, node: process.versions.node, tfjs: backend.version };
   const slow = backend.name === '@tensorflow/tfjs'
-    ? 'Training with plain TF.js, which computes in JavaScript on one core: expect it to be tens to hundreds of times slower than native. npm install @tensorflow/tfjs-node (or tfjs-node-gpu with CUDA) in the project to train with TensorFlow itself.'
+    ? `Training with plain TF.js, which computes in JavaScript on one core: expect it to be tens to hundreds of times slower than native. ${backend.passedOver.length ? `${backend.passedOver.join('; ')}.` : 'npm install @tensorflow/tfjs-node (or tfjs-node-gpu with CUDA) in the project to train with TensorFlow itself.'}`
     : null;
   send({ type: 'hello', protocol: TRAINER_PROTOCOL, engine: 'tfjs', backend: `${backend.name} (${backend.kind})`, versions, device: { type: backend.name.endsWith('-gpu') ? 'cuda' : 'cpu', name: backend.kind === 'tensorflow' ? 'TensorFlow' : 'JavaScript' }, worldSize: 1, advice: slow });
   if (config.devices > 1 || config.nodes > 1) log('the tfjs engine trains in one process: devices and nodes apply to PyTorch models');
