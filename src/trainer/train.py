@@ -1,6 +1,7 @@
 """CNN Lab's torch engine: trains the user's nn.Module and reports as it goes.
 
     python3 train.py RUN_DIR [--resume]
+    python3 -m torch.distributed.run --nproc_per_node N ... train.py RUN_DIR [--resume]
 
 RUN_DIR holds config.json (written by the extension or the CLI). With --resume, the run continues
 from its last.pt (model, optimizer, epoch and best validation loss) in the same folder. The engine writes there:
@@ -9,6 +10,9 @@ validation loss improves) and last.pt (model, optimizer and epoch, for resuming)
 train.log from the events and stderr.
 Events go to stdout as JSON lines (the trainer protocol, src/core/protocol/trainer.ts); commands
 come on stdin ("stop", "pause", "resume"), and stdin closing means stop. stderr is a log.
+Under torchrun every rank trains (DistributedDataParallel); rank 0 alone listens, speaks and writes.
+The fast path keeps the dataset on the training device as uint8 and builds each batch there; with
+it off, a DataLoader applies torchvision's transforms image by image, as the course does.
 It imports the user's code: the extension runs it only in a trusted workspace.
 """
 import contextlib
@@ -558,7 +562,8 @@ def fits_on(device, *tensors):
     return sum(t.numel() for t in tensors) <= torch.cuda.get_device_properties(device).total_memory / 3
 
 
-def evaluate(model, criterion, split, batch_size, classes=None):
+def evaluate(model, criterion, split, batch_size, autocast, classes=None):
+    """Loss, accuracy and (given the classes) the confusion matrix, in the precision the run trains in."""
     import torch
 
     model.eval()
@@ -566,7 +571,8 @@ def evaluate(model, criterion, split, batch_size, classes=None):
     confusion = torch.zeros(len(classes), len(classes), dtype=torch.long) if classes else None
     with torch.no_grad():
         for x, y in split.batches(batch_size):
-            output = model(x)
+            with autocast():
+                output = model(x)
             total_loss += criterion(output.float(), y).item() * len(x)
             predicted = output.argmax(1)
             correct += (predicted == y).sum().item()
@@ -704,6 +710,7 @@ def train(run_dir, commands, resume, ranks):
     scaler = None
     if precision == "float16":
         scaler = torch.amp.GradScaler("cuda") if hasattr(torch.amp, "GradScaler") else torch.cuda.amp.GradScaler()  # torch 2.3+ / 1.13
+    evaluation_batch = max(batch, 512) if fast else batch  # no gradients kept: larger batches fit
     augmentation = config.get("augment") or {}
     augment_generator = torch.Generator().manual_seed(config["seed"] + 7 + ranks.rank)
     best_loss, best_epoch, cancelled, first_epoch = math.inf, None, False, 1
@@ -762,9 +769,8 @@ def train(run_dir, commands, resume, ranks):
         if not math.isfinite(train_loss):
             raise TrainingError(f"the loss became {train_loss} in epoch {epoch}: lower the learning rate ({config['lr']})")
         valid_loss, valid_accuracy = (None, None)
-        evaluation_batch = max(batch, 512) if fast else batch
         if len(valid_split):
-            valid_loss, valid_accuracy, _ = evaluate(model, criterion, valid_split, evaluation_batch)
+            valid_loss, valid_accuracy, _ = evaluate(model, criterion, valid_split, evaluation_batch, autocast)
         seconds = time.time() - epoch_started
         send("epoch", epoch=epoch, trainLoss=train_loss, validLoss=valid_loss, validAccuracy=valid_accuracy, seconds=seconds)
         metrics.row("epoch", epoch, steps, train_loss, valid_loss, valid_accuracy, optimizer.param_groups[0]["lr"], seen * ranks.size / max(seconds, 1e-9), time.time() - started)
@@ -788,7 +794,7 @@ def train(run_dir, commands, resume, ranks):
     summary = {"bestEpoch": best_epoch, "bestValidLoss": None if best_loss == math.inf else best_loss}
     if not cancelled and best_epoch is not None:
         model.load_state_dict(torch.load(os.path.join(run_dir, "best.pt"), map_location=device))
-        test_loss, test_accuracy, confusion = evaluate(model, criterion, test_split, max(batch, 512) if fast else batch, classes)
+        test_loss, test_accuracy, confusion = evaluate(model, criterion, test_split, evaluation_batch, autocast, classes)
         per_class = [{"name": name, "correct": int(confusion[i, i]), "total": int(confusion[i].sum())} for i, name in enumerate(classes)]
         send("test", loss=test_loss, accuracy=test_accuracy, perClass=per_class, confusion=confusion.tolist())
         send_samples(model, test_x, test_split)

@@ -1,4 +1,4 @@
-// The trainer protocol, spoken by every engine (torch today, tfjs later): events on stdout, one JSON
+// The trainer protocol, spoken by every engine (torch: train.py, tfjs: tfjs.ts): events on stdout, one JSON
 // object per line; commands on stdin. Versioned by `hello.protocol`; the host checks every line.
 import { array, boolean, type Infer, literal, messages, nullable, number, object, optional, partial, string, union } from '../schema';
 
