@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { type DatasetId, datasetIds } from '../core/protocol/trainer';
 import type { EnvironmentView } from '../core/protocol/welcome';
 import { registerCommands } from './commands';
+import { Dashboards } from './dashboardPanel';
 import { ExactMode } from './hints/exactMode';
 import { ModelAnalysis } from './hints/modelAnalysis';
 import { ModelHints } from './hints/modelHints';
@@ -23,7 +24,8 @@ export function activate(context: vscode.ExtensionContext): void {
     const exact = new ExactMode(analysis, environment, trainerProgram('shapes.py'), log);
     const hints = new ModelHints(analysis, exact, log);
     const modelView = new ModelView((document) => hints.reports(document), hints.onDidChangeReports);
-    const trainer = new Trainer(environment, (document) => hints.reports(document), vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer').fsPath, log);
+    const dashboards = new Dashboards(context.extensionUri, log);
+    const trainer = new Trainer(environment, (document) => hints.reports(document), vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer').fsPath, dashboards, log);
     context.subscriptions.push(
       environment,
       welcome,
@@ -31,6 +33,7 @@ export function activate(context: vscode.ExtensionContext): void {
       exact,
       hints,
       modelView,
+      dashboards,
       trainer,
       // Its welcome content shows while the tree is empty; later issues fill the sidebar.
       vscode.window.registerTreeDataProvider('cnnLab.start', { getChildren: () => [], getTreeItem: (item: vscode.TreeItem) => item }),
@@ -40,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): void {
         'cnnLab.stopTraining': () => trainer.stop(),
         'cnnLab.resumeTraining': (runDir?: unknown) => trainer.resume(typeof runDir === 'string' ? runDir : undefined),
         'cnnLab.openTrainingSettings': () => trainer.openSettings(),
+        'cnnLab.showDashboard': (runDir?: unknown) => trainer.showDashboard(typeof runDir === 'string' ? runDir : undefined),
         'cnnLab.showWelcome': () => welcome.show(),
         'cnnLab.checkEnvironment': () => checkEnvironment(environment, log),
         'cnnLab.showModelSummary': (uri?: unknown, name?: unknown) => hints.showSummary(uri instanceof vscode.Uri ? uri : undefined, typeof name === 'string' ? name : undefined),

@@ -4,3 +4,4 @@ import './activation.integration.test';
 import './welcome.integration.test';
 import './hints.integration.test';
 import './training.integration.test';
+import './dashboard.integration.test';

@@ -95,7 +95,7 @@ describe('training runs (tfjs engine, plain TF.js)', function () {
     const [samples] = of(events, 'samples');
     assert.deepEqual(samples?.shape, [32, 1, 28, 28]);
     assert.deepEqual(Buffer.from(samples?.pixels ?? '', 'base64'), Buffer.from(syntheticDataset(1).test.pixels.subarray(0, 32 * 784)));
-    assert.deepEqual(readdirSync(result.runDir).sort(), ['best', 'config.json', 'last', 'metrics.csv', 'run.json', 'train.log']);
+    assert.deepEqual(readdirSync(result.runDir).sort(), ['best', 'config.json', 'last', 'metrics.csv', 'run.json', 'samples.json', 'train.log']);
     assert.deepEqual(readdirSync(join(result.runDir, 'last')).sort(), ['model.json', 'optimizer.bin', 'training.json', 'weights.bin']);
     const best = await loadCheckpoint(join(result.runDir, 'best'));
     assert.equal(best.countParams(), of(events, 'model')[0]?.totalParams);

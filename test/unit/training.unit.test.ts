@@ -66,7 +66,7 @@ describe('training runs (torch engine)', function () {
     const best = of(events, 'checkpoint').filter((c) => c.best);
     assert.equal(best[0]?.message, null);
     for (const later of best.slice(1)) assert.match(later.message ?? '', /^validation loss decreased \(\d+\.\d{6} → \d+\.\d{6}\)$/);
-    assert.deepEqual(readdirSync(result.runDir).sort(), ['best.pt', 'config.json', 'last.pt', 'metrics.csv', 'run.json', 'train.log']);
+    assert.deepEqual(readdirSync(result.runDir).sort(), ['best.pt', 'config.json', 'last.pt', 'metrics.csv', 'run.json', 'samples.json', 'train.log']);
     const logged = readFileSync(join(result.runDir, 'train.log'), 'utf8').trim().split('\n');
     assert.match(logged[0] ?? '', /^\d{4}-\d\d-\d\dT[\d:.]+Z \{"type":"hello","protocol":1,"engine":"torch"/);
     assert.match(logged.at(-1) ?? '', /Z \{"type":"done","status":"completed"/);

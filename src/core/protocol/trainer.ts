@@ -7,6 +7,22 @@ export const TRAINER_PROTOCOL = 1;
 const count = number({ integer: true, min: 0 });
 const real = number();
 
+/** The test set's report: overall, per class, and the confusion matrix (rows: true class). */
+export const testReport = {
+  loss: real,
+  accuracy: real,
+  perClass: array(object({ name: string({ maxLength: 100 }), correct: count, total: count }), { maxLength: 1000 }),
+  confusion: array(array(count, { maxLength: 1000 }), { maxLength: 1000 }),
+};
+
+export const sampleImages = {
+  /** N×C×H×W uint8 pixels as stored in the dataset, base64; labels and predictions index dataset.classes. */
+  shape: array(count, { maxLength: 4 }),
+  pixels: string({ maxLength: 1_500_000 }),
+  labels: array(count, { maxLength: 256 }),
+  predicted: array(count, { maxLength: 256 }),
+};
+
 export const trainerEvent = messages({
   hello: {
     protocol: literal(TRAINER_PROTOCOL),
@@ -52,19 +68,8 @@ export const trainerEvent = messages({
   progress: { epoch: count, epochs: count, step: count, steps: count, loss: real, imagesPerSecond: real, lr: real, etaSeconds: real },
   epoch: { epoch: count, trainLoss: real, validLoss: nullable(real), validAccuracy: nullable(real), seconds: real },
   checkpoint: { path: string({ maxLength: 4096 }), best: boolean, message: nullable(string({ maxLength: 500 })) },
-  test: {
-    loss: real,
-    accuracy: real,
-    perClass: array(object({ name: string({ maxLength: 100 }), correct: count, total: count }), { maxLength: 1000 }),
-    confusion: array(array(count, { maxLength: 1000 }), { maxLength: 1000 }),
-  },
-  samples: {
-    /** N×C×H×W uint8 pixels as stored in the dataset, base64; labels and predictions index dataset.classes. */
-    shape: array(count, { maxLength: 4 }),
-    pixels: string({ maxLength: 1_500_000 }),
-    labels: array(count, { maxLength: 256 }),
-    predicted: array(count, { maxLength: 256 }),
-  },
+  test: testReport,
+  samples: sampleImages,
   done: { status: literal('completed', 'cancelled'), runDir: string({ maxLength: 4096 }), seconds: real },
   error: { message: string({ maxLength: 4000 }), detail: nullable(string({ maxLength: 20_000 })) },
 });

@@ -140,6 +140,8 @@ export class TrainingRun {
       schema: trainerEvent,
       onMessage: (event) => {
         if (event.type !== 'progress' && event.type !== 'samples') log(JSON.stringify(event));
+        // The test images with their predictions, for the dashboard of a finished run (too big for train.log).
+        if (event.type === 'samples') writeFileAtomically(join(runDir, 'samples.json'), JSON.stringify(event));
         if (event.type === 'done') finished = event;
         if (event.type === 'error') failure = { message: event.message, detail: event.detail };
         options.onEvent(event);

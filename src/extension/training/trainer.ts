@@ -5,7 +5,8 @@ import { downloadable } from '../../core/datasets/catalog';
 import { DatasetError, locateDataset, prepareDataset } from '../../core/datasets/datasets';
 import { type DatasetId, isDatasetId, type TrainerEvent, type TrainingConfig, trainingDefaults, type TrainingSettings } from '../../core/protocol/trainer';
 import { readSettings, SettingsError, settingsFileName, writeSettings } from '../../core/training/settings';
-import { type EngineOptions, engineFor, listRuns, readRunConfig, type RunResult, TrainingRun } from '../../core/training/trainingRun';
+import { type EngineOptions, engineFor, listRuns, readRunConfig, type RunInfo, type RunResult, TrainingRun } from '../../core/training/trainingRun';
+import { type Dashboards, type RunWatcher } from '../dashboardPanel';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
 import type { PythonEnvironmentService } from '../pythonEnvironmentService';
@@ -35,6 +36,7 @@ export class Trainer extends Disposable {
     private readonly environment: PythonEnvironmentService,
     private readonly reports: (document: vscode.TextDocument) => Promise<ModelReport[]>,
     private readonly trainerDir: string,
+    private readonly dashboards: Dashboards,
     private readonly log: Log,
   ) {
     super();
@@ -76,12 +78,35 @@ export class Trainer extends Disposable {
     return this.run(config, python, (options) => TrainingRun.start({ ...options, config, runsDir }));
   }
 
+  /** The workspace's runs, newest first. */
+  runs(): RunInfo[] {
+    return (vscode.workspace.workspaceFolders ?? []).flatMap((folder) => listRuns(vscode.Uri.joinPath(folder.uri, vscode.workspace.getConfiguration('cnnLab', folder).get<string>('runsDirectory', 'runs')).fsPath));
+  }
+
+  /** Opens the dashboard of a run (default: one the user picks). */
+  async showDashboard(runDir?: string): Promise<void> {
+    let chosen = runDir;
+    if (!chosen) {
+      const runs = this.runs();
+      if (runs.length === 0) {
+        void vscode.window.showInformationMessage('CNN Lab: no runs yet in this workspace. Train a model first (CNN Lab: Train Model…).');
+        return;
+      }
+      const item = await vscode.window.showQuickPick(
+        runs.map((r) => ({ label: `${r.className} on ${r.dataset}`, description: `${r.status}${r.testAccuracy === null ? '' : ` · ${(r.testAccuracy * 100).toFixed(2)} %`}`, detail: r.runDir, runDir: r.runDir })),
+        { title: 'Show the dashboard of which run?' },
+      );
+      chosen = item?.runDir;
+    }
+    if (chosen) this.dashboards.show(chosen);
+  }
+
   /** Continues a cancelled or crashed run of the workspace from its last.pt. */
   async resume(runDir?: string): Promise<RunResult | undefined> {
     if (!(await this.canStart())) return undefined;
     let chosen = runDir;
     if (!chosen) {
-      const runs = (vscode.workspace.workspaceFolders ?? []).flatMap((folder) => listRuns(vscode.Uri.joinPath(folder.uri, vscode.workspace.getConfiguration('cnnLab', folder).get<string>('runsDirectory', 'runs')).fsPath)).filter((r) => r.resumable);
+      const runs = this.runs().filter((r) => r.resumable);
       if (runs.length === 0) {
         void vscode.window.showInformationMessage('CNN Lab: no cancelled or crashed run to resume (a run can be resumed once it has finished an epoch).');
         return undefined;
@@ -213,6 +238,8 @@ export class Trainer extends Disposable {
   private async run(config: TrainingConfig, python: string | null, begin: (options: EngineOptions) => TrainingRun): Promise<RunResult> {
     let test: Extract<TrainerEvent, { type: 'test' }> | undefined;
     let report: ((event: TrainerEvent) => void) | undefined;
+    // Set once the run (and so its folder) exists; the engine speaks only after that.
+    const dashboard: { watcher?: RunWatcher } = {};
     const run = begin({
       python,
       trainerDir: this.trainerDir,
@@ -226,10 +253,13 @@ export class Trainer extends Disposable {
         if (event.type === 'epoch') this.log.info(`training ${config.className}: epoch ${event.epoch}, train loss ${event.trainLoss.toFixed(4)}, validation loss ${event.validLoss?.toFixed(4) ?? '-'}`);
         if (event.type === 'checkpoint' && event.message) this.log.info(`training ${config.className}: ${event.message}`);
         report?.(event);
+        dashboard.watcher?.ingest(event);
       },
       onLog: (line) => this.log.info(line),
     });
     this.active = run;
+    const watcher = this.dashboards.follow(run.runDir);
+    dashboard.watcher = watcher;
     this.log.info(`training ${config.className} on ${config.dataset}: ${run.runDir}`);
     this.status.text = `$(sync~spin) ${config.className}: starting`;
     this.status.tooltip = run.runDir;
@@ -253,6 +283,7 @@ export class Trainer extends Disposable {
       },
     );
     this.active = undefined;
+    watcher.end(result);
     const accuracy = test ? `, test accuracy ${(test.accuracy * 100).toFixed(2)} %` : '';
     this.status.text = `${result.status === 'completed' ? '$(check)' : result.status === 'cancelled' ? '$(circle-slash)' : '$(error)'} ${config.className}: ${result.status}${accuracy}`;
     this.status.command = { title: 'Reveal the run folder', command: 'revealFileInOS', arguments: [vscode.Uri.file(result.runDir)] };

@@ -3,12 +3,15 @@ import { type Schema, safeParse } from '../../core/schema';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
+  setState(state: unknown): void;
 }
 
 declare function acquireVsCodeApi(): VsCodeApi;
 
 export interface HostConnection<ToHost> {
   post(message: ToHost): void;
+  /** Kept by VS Code with the panel: what its serializer gets back after a reload. */
+  setState(state: unknown): void;
 }
 
 /** Listens for the host's messages, dropping any that do not match `inbound`, then says `ready`. */
@@ -21,7 +24,7 @@ export function connectToHost<ToWebview, ToHost extends { type: string }>(
     const parsed = safeParse(inbound, event.data);
     if (parsed.ok) onMessage(parsed.value);
   });
-  const connection: HostConnection<ToHost> = { post: (message) => api.postMessage(message) };
+  const connection: HostConnection<ToHost> = { post: (message) => api.postMessage(message), setState: (state) => api.setState(state) };
   api.postMessage({ type: 'ready' });
   return connection;
 }

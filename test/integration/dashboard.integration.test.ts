@@ -1,0 +1,71 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { RunResult } from '../../src/core/training/trainingRun';
+import { workbench } from './workbench';
+
+const field = (name: string) => `document.querySelector('[data-field=${name}]')`;
+const points = (chart: string) => workbench.evaluate<string>('dashboard', `document.querySelector('[data-chart=${chart}]').dataset.points`);
+
+function dashboardTabs(): vscode.Tab[] {
+  return vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter((tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('cnnLab.dashboard'));
+}
+
+describe('Training dashboard', () => {
+  let run: RunResult;
+
+  it('opens beside the editor when a run starts, and shows its curves, header and test report', async () => {
+    await vscode.workspace.getConfiguration('workbench').update('colorTheme', 'Default Dark Modern', vscode.ConfigurationTarget.Global);
+    for (const tab of dashboardTabs()) await vscode.window.tabGroups.close(tab); // the earlier suites' runs
+    const [uri] = await vscode.workspace.findFiles('mnist_mlp.py');
+    assert.ok(uri);
+    await vscode.window.showTextDocument(uri);
+    run = await vscode.commands.executeCommand<RunResult>('cnnLab.trainModel', uri, 'Net', { dataset: 'synthetic', epochs: 3 });
+    assert.equal(run.status, 'completed', JSON.stringify(run.error));
+    assert.equal(dashboardTabs().filter((tab) => tab.label === 'Net · synthetic').length, 1);
+    await workbench.waitFor('dashboard', `${field('status')}?.textContent === 'completed'`);
+
+    // The curves hold what the run logged: every step row of metrics.csv (under the decimation limit), every epoch.
+    const rows = readFileSync(join(run.runDir, 'metrics.csv'), 'utf8').trim().split('\n').slice(1);
+    const steps = rows.filter((r) => r.startsWith('step,')).length;
+    assert.equal(await points('loss'), `${steps},${steps}`);
+    assert.equal(await points('epochs'), '3,3,1');
+    assert.equal(await points('accuracy'), '3');
+    const facts = await workbench.evaluate<string>('dashboard', `${field('facts')}.innerText`);
+    assert.match(facts, /Model\s+Net · 669,706 parameters/);
+    assert.match(facts, /Dataset\s+synthetic · 4,800 training, 1,200 validation, 1,000 test images of 1×28×28/);
+    assert.match(facts, /Engine\s+PyTorch/);
+
+    // The report: the run's own figures, the confusion matrix over the whole test set, the samples coloured by correctness.
+    const state = JSON.parse(readFileSync(join(run.runDir, 'run.json'), 'utf8')) as { summary: { testAccuracy: number } };
+    assert.match(await workbench.evaluate<string>('dashboard', `${field('test')}.textContent`), new RegExp(`^Test accuracy ${(100 * state.summary.testAccuracy).toFixed(2).replace('.', '\\.')} % \\(\\d+/1000\\)`));
+    assert.equal(await workbench.evaluate<number>('dashboard', `[...document.querySelectorAll('[data-field=confusion] td')].reduce((sum, td) => sum + Number(td.dataset.count), 0)`), 1000);
+    const samples = JSON.parse(readFileSync(join(run.runDir, 'samples.json'), 'utf8')) as { labels: number[]; predicted: number[] };
+    const wrong = samples.labels.filter((label, i) => label !== samples.predicted[i]).length;
+    assert.deepEqual(await workbench.evaluate<number[]>('dashboard', `[${field('samples')}.querySelectorAll('figure').length, ${field('samples')}.querySelectorAll('figure.wrong').length]`), [samples.labels.length, wrong]);
+
+    // A cell of the matrix shows the images in it: the first class taken for itself.
+    await workbench.click('dashboard', '[data-field=confusion] tr:nth-of-type(2) td:nth-of-type(1)');
+    const inCell = samples.labels.filter((label, i) => label === 0 && samples.predicted[i] === 0).length;
+    assert.equal(await workbench.waitFor<number>('dashboard', `${field('cell-samples')}.querySelectorAll('figure').length === ${inCell} && ${inCell} + 1`), inCell + 1);
+    await workbench.screenshot('dashboard-dark');
+    await vscode.workspace.getConfiguration('workbench').update('colorTheme', 'Default Light Modern', vscode.ConfigurationTarget.Global);
+    await workbench.waitFor('dashboard', `document.body.classList.contains('vscode-light')`);
+    await workbench.screenshot('dashboard-light');
+    await vscode.workspace.getConfiguration('workbench').update('colorTheme', 'Default Dark Modern', vscode.ConfigurationTarget.Global);
+  });
+
+  it('shows a finished run again from its folder (Show Training Dashboard…), smoothing as asked', async () => {
+    for (const tab of dashboardTabs()) await vscode.window.tabGroups.close(tab);
+    await vscode.commands.executeCommand('cnnLab.showDashboard', run.runDir);
+    await workbench.waitFor('dashboard', `${field('status')}?.textContent === 'completed'`);
+    const steps = readFileSync(join(run.runDir, 'metrics.csv'), 'utf8').split('\n').filter((r) => r.startsWith('step,')).length;
+    assert.equal(await points('loss'), `${steps},${steps}`);
+    assert.equal(await points('epochs'), '3,3,1');
+    assert.match(await workbench.evaluate<string>('dashboard', `${field('test')}.textContent`), /^Test accuracy /);
+    assert.equal(await workbench.evaluate<number>('dashboard', `${field('samples')}.querySelectorAll('figure').length`), 32);
+    const smoothing = await workbench.evaluate<string>('dashboard', `${field('smoothing')}.value`);
+    assert.equal(smoothing, '0.6');
+  });
+});

@@ -1,0 +1,70 @@
+// The dashboard's data shaping (core, no vscode) and its run model, live and read back from a real run folder.
+import * as assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { RunModel } from '../../src/core/dashboard/runModel';
+import { confusionCells, decimate, smooth } from '../../src/core/dashboard/series';
+import { dashboardToWebview, maxChartPoints } from '../../src/core/protocol/dashboard';
+import { type TrainerEvent, trainingDefaults } from '../../src/core/protocol/trainer';
+import { safeParse } from '../../src/core/schema';
+import { readRunConfig, TrainingRun } from '../../src/core/training/trainingRun';
+
+const repo = resolve(__dirname, '../..');
+
+describe('dashboard data', () => {
+  it('smooths as TensorBoard does: an exponential average, debiased at the start', () => {
+    assert.deepEqual(smooth([1, 2, 3], 0), [1, 2, 3]);
+    // 0.5·0 + 0.5·1 = 0.5 → /0.5 = 1; 0.25 + 1 = 1.25 → /0.75; 0.625 + 1.5 = 2.125 → /0.875
+    const smoothed = smooth([1, 2, 3], 0.5);
+    [1, 1.25 / 0.75, 2.125 / 0.875].forEach((expected, i) => assert.ok(Math.abs((smoothed[i] ?? 0) - expected) < 1e-12));
+    assert.ok(smooth(Array<number>(50).fill(4), 0.9).every((v) => Math.abs(v - 4) < 1e-9), 'a constant stays put');
+    assert.deepEqual(smooth([1, Number.NaN, 1], 0.6).map(Number.isNaN), [false, true, false]);
+  });
+
+  it('decimates 100,000 points to the limit, keeping the ends, every spike and the order', () => {
+    const xs = Array.from({ length: 100_000 }, (_, i) => i);
+    const ys = xs.map((x) => Math.sin(x / 5000));
+    ys[31_337] = 50;
+    ys[77_777] = -50;
+    const flat = decimate(xs, ys, maxChartPoints);
+    const points = flat.length / 2;
+    assert.ok(points <= maxChartPoints && points > maxChartPoints * 0.9, `${points} points`);
+    const px = flat.filter((_, i) => i % 2 === 0);
+    const py = flat.filter((_, i) => i % 2 === 1);
+    assert.deepEqual([px[0], px.at(-1)], [0, 99_999]);
+    assert.ok(px.every((x, i) => i === 0 || x > (px[i - 1] ?? 0)), 'x increases');
+    assert.ok(py.includes(50) && py.includes(-50), 'both spikes survive');
+    assert.deepEqual(decimate([1, 2, 3], [4, 5, 6], 10), [1, 4, 2, 5, 3, 6]);
+  });
+
+  it('lays out the confusion matrix with each cell\'s share of its true class', () => {
+    assert.deepEqual(confusionCells([[3, 1], [0, 0]]), [[{ count: 3, share: 0.75 }, { count: 1, share: 0.25 }], [{ count: 0, share: 0 }, { count: 0, share: 0 }]]);
+  });
+
+  it('shows a run the same whether it follows the events live or reads the run folder back', async function () {
+    this.timeout(120_000);
+    let live: RunModel | undefined;
+    const run = TrainingRun.start({
+      python: process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3',
+      trainerDir: join(repo, 'dist/trainer'),
+      config: { ...trainingDefaults, modelFile: join(repo, 'examples/mnist_mlp.py'), epochs: 2, device: 'cpu' },
+      runsDir: mkdtempSync(join(tmpdir(), 'cnnlab-runs-')),
+      onEvent: (event: TrainerEvent) => live?.ingest(event),
+      onLog: () => undefined,
+    });
+    live = new RunModel(run.runDir, readRunConfig(run.runDir));
+    const result = await run.result;
+    assert.equal(result.status, 'completed', JSON.stringify(result.error));
+    const options = { canStop: false, canResume: false };
+    const fromLive = live.view(0.6, options);
+    const fromFolder = RunModel.fromFolder(run.runDir, readRunConfig(run.runDir)).view(0.6, options);
+    assert.ok(safeParse(dashboardToWebview, fromFolder).ok, 'the view passes the webview\'s own check');
+    assert.equal(fromFolder.status, 'completed');
+    assert.ok(fromLive.loss.length > 0 && fromLive.epochs.length === 2 && fromLive.test && fromLive.samples);
+    // metrics.csv keeps six significant digits of each logged value; the rest is the same.
+    const rounded = (flat: number[]) => flat.map((v) => Number(v.toPrecision(6)));
+    assert.deepEqual(rounded(fromFolder.loss), rounded(fromLive.loss));
+    assert.deepEqual({ ...fromFolder, loss: [], smoothedLoss: [], lr: [], imagesPerSecond: [] }, { ...fromLive, loss: [], smoothedLoss: [], lr: [], imagesPerSecond: [] });
+  });
+});
