@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
-import { type DatasetId, datasetIds } from '../core/protocol/trainer';
+import { type DatasetId, datasetIds, isDatasetId } from '../core/protocol/trainer';
 import type { EnvironmentView } from '../core/protocol/welcome';
 import { registerCommands } from './commands';
 import { Dashboards } from './dashboardPanel';
+import { DatasetBrowser } from './datasetPanel';
 import { ExactMode } from './hints/exactMode';
 import { ModelAnalysis } from './hints/modelAnalysis';
 import { ModelHints } from './hints/modelHints';
@@ -25,6 +26,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const hints = new ModelHints(analysis, exact, log);
     const modelView = new ModelView((document) => hints.reports(document), hints.onDidChangeReports);
     const dashboards = new Dashboards(context.extensionUri, log);
+    const datasets = new DatasetBrowser(context.extensionUri, log);
     const trainer = new Trainer(environment, (document) => hints.reports(document), vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer').fsPath, dashboards, log);
     context.subscriptions.push(
       environment,
@@ -34,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
       hints,
       modelView,
       dashboards,
+      datasets,
       trainer,
       // Its welcome content shows while the tree is empty; later issues fill the sidebar.
       vscode.window.registerTreeDataProvider('cnnLab.start', { getChildren: () => [], getTreeItem: (item: vscode.TreeItem) => item }),
@@ -43,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): void {
         'cnnLab.stopTraining': () => trainer.stop(),
         'cnnLab.resumeTraining': (runDir?: unknown) => trainer.resume(typeof runDir === 'string' ? runDir : undefined),
         'cnnLab.openTrainingSettings': () => trainer.openSettings(),
+        'cnnLab.browseDataset': (dataset?: unknown) => datasets.show(typeof dataset === 'string' && isDatasetId(dataset) ? dataset : undefined),
         'cnnLab.showDashboard': (runDir?: unknown) => trainer.showDashboard(typeof runDir === 'string' ? runDir : undefined),
         'cnnLab.showWelcome': () => welcome.show(),
         'cnnLab.checkEnvironment': () => checkEnvironment(environment, log),

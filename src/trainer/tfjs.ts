@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { runInThisContext } from 'node:vm';
 import type * as TF from '@tensorflow/tfjs';
 import { DatasetError } from '../core/datasets/datasets';
-import { type ImageSplit, random, readImageDataset, shuffled } from '../core/datasets/images';
+import { channelStatistics, type ImageSplit, random, readImageDataset, shuffled } from '../core/datasets/images';
 import { type Augmentation, sourcePixels } from '../core/training/augmentation';
 import { writeFileAtomically } from '../core/files';
 import { isDatasetId, TRAINER_PROTOCOL, type TrainerEvent, trainingConfig, trainingDefaults } from '../core/protocol/trainer';
@@ -154,29 +154,6 @@ function batchOf(tf: Tf, split: Split, positions: Int32Array, mean: number[], st
   return { x: tf.tensor4d(values, [positions.length, height, width, channels]), y: tf.tensor1d(labels, 'int32') };
 }
 
-/** Mean and standard deviation per channel of the split's pixels in [0, 1]. */
-function channelStatistics(split: Split): { mean: number[]; std: number[] } {
-  const [channels, height, width] = split.shape;
-  const plane = height * width;
-  const mean: number[] = [];
-  const std: number[] = [];
-  for (let c = 0; c < channels; c++) {
-    let sum = 0;
-    let squares = 0;
-    for (const image of split.index) {
-      const start = (image * channels + c) * plane;
-      for (let p = start; p < start + plane; p++) {
-        const v = (split.pixels[p] ?? 0) / 255;
-        sum += v;
-        squares += v * v;
-      }
-    }
-    const count = split.index.length * plane;
-    mean.push(sum / count);
-    std.push(Math.sqrt(Math.max(0, (squares - (sum * sum) / count) / Math.max(count - 1, 1))));
-  }
-  return { mean, std };
-}
 
 // ---------------------------------------------------------------- checkpoints
 
@@ -307,7 +284,7 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
   const { mean, std } = config.normalize === 'none'
     ? { mean: Array<number>(channels).fill(0), std: Array<number>(channels).fill(1) }
     : config.normalize === 'dataset'
-      ? channelStatistics(trainSplit)
+      ? channelStatistics(trainSplit, trainSplit.index)
       : { mean: Array<number>(channels).fill(config.normalize), std: Array<number>(channels).fill(config.normalize) };
   const batch = config.batchSize ?? 64;
   const [, height, width] = dataset.train.shape;

@@ -5,3 +5,4 @@ import './welcome.integration.test';
 import './hints.integration.test';
 import './training.integration.test';
 import './dashboard.integration.test';
+import './dataset.integration.test';

@@ -44,16 +44,18 @@ describe('dashboard data', () => {
 
   it('shows a run the same whether it follows the events live or reads the run folder back', async function () {
     this.timeout(120_000);
-    let live: RunModel | undefined;
+    // Set once the run folder exists; the engine speaks only after that.
+    const watching: { live?: RunModel } = {};
     const run = TrainingRun.start({
       python: process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3',
       trainerDir: join(repo, 'dist/trainer'),
       config: { ...trainingDefaults, modelFile: join(repo, 'examples/mnist_mlp.py'), epochs: 2, device: 'cpu' },
       runsDir: mkdtempSync(join(tmpdir(), 'cnnlab-runs-')),
-      onEvent: (event: TrainerEvent) => live?.ingest(event),
+      onEvent: (event: TrainerEvent) => watching.live?.ingest(event),
       onLog: () => undefined,
     });
-    live = new RunModel(run.runDir, readRunConfig(run.runDir));
+    const live = new RunModel(run.runDir, readRunConfig(run.runDir));
+    watching.live = live;
     const result = await run.result;
     assert.equal(result.status, 'completed', JSON.stringify(result.error));
     const options = { canStop: false, canResume: false };

@@ -121,3 +121,28 @@ export function syntheticDataset(seed: number): ImageDataset {
   };
   return { train: make(6000), test: make(1000), classes: Array.from({ length: 10 }, (_, i) => `${i * 18}°`) };
 }
+
+/** Mean and standard deviation per channel of the chosen images' pixels in [0, 1] (all when none are named). */
+export function channelStatistics(split: ImageSplit, images?: ArrayLike<number>): { mean: number[]; std: number[] } {
+  const [channels, height, width] = split.shape;
+  const plane = height * width;
+  const chosen = images ?? { length: split.count };
+  const mean: number[] = [];
+  const std: number[] = [];
+  for (let c = 0; c < channels; c++) {
+    let sum = 0;
+    let squares = 0;
+    for (let n = 0; n < chosen.length; n++) {
+      const start = ((images ? (images[n] ?? 0) : n) * channels + c) * plane;
+      for (let p = start; p < start + plane; p++) {
+        const v = (split.pixels[p] ?? 0) / 255;
+        sum += v;
+        squares += v * v;
+      }
+    }
+    const total = chosen.length * plane;
+    mean.push(sum / Math.max(total, 1));
+    std.push(Math.sqrt(Math.max(0, (squares - (sum * sum) / Math.max(total, 1)) / Math.max(total - 1, 1))));
+  }
+  return { mean, std };
+}

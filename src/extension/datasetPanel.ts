@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { DatasetPages } from '../core/datasets/browse';
+import { DatasetError, prepareDataset } from '../core/datasets/datasets';
+import { readImageDataset } from '../core/datasets/images';
+import { type DatasetToHost, datasetToHost, type DatasetToWebview } from '../core/protocol/datasetBrowser';
+import { type DatasetId, datasetIds, isDatasetId, trainingDefaults } from '../core/protocol/trainer';
+import { readSettings, settingsFileName } from '../core/training/settings';
+import type { Augmentation } from '../core/training/augmentation';
+import { Disposable } from './disposable';
+import type { Log } from './log';
+import { WebviewChannel } from './webviewChannel';
+import { renderWebviewHtml, webviewOptions } from './webviewHtml';
+
+/** What the preview draws when the workspace's cnn-lab.json asks for no augmentation: the course's CIFAR-10 transforms. */
+const courseAugmentation: Augmentation = { flip: true, rotation: 10 };
+
+/** The dataset browser: a grid of a dataset's images by class, their statistics, and the augmentation preview. */
+export class DatasetBrowser extends Disposable {
+  static readonly viewType = 'cnnLab.dataset';
+  private readonly open = new Map<DatasetId, vscode.WebviewPanel>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: Log,
+  ) {
+    super();
+    this._register(
+      vscode.window.registerWebviewPanelSerializer(DatasetBrowser.viewType, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          const dataset = typeof state === 'object' && state !== null ? (state as { dataset?: unknown }).dataset : undefined;
+          if (typeof dataset === 'string' && isDatasetId(dataset)) await this.attach(panel, dataset);
+          else panel.dispose();
+        },
+      }),
+    );
+    this._register({ dispose: () => [...this.open.values()].forEach((panel) => panel.dispose()) });
+  }
+
+  /** Opens the browser on a dataset (default: one the user picks). */
+  async show(dataset?: DatasetId): Promise<void> {
+    const chosen = dataset ?? (await vscode.window.showQuickPick(datasetIds.map((id) => ({ label: id, id })), { title: 'Browse which dataset?' }))?.id;
+    if (!chosen) return;
+    const existing = this.open.get(chosen);
+    if (existing) return existing.reveal();
+    const panel = vscode.window.createWebviewPanel(DatasetBrowser.viewType, `Dataset · ${chosen}`, vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
+    await this.attach(panel, chosen);
+  }
+
+  private async attach(panel: vscode.WebviewPanel, dataset: DatasetId): Promise<void> {
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'cnn-lab.svg');
+    panel.webview.options = webviewOptions(this.extensionUri);
+    panel.webview.html = renderWebviewHtml(panel.webview, this.extensionUri, 'dataset', panel.title);
+    this.open.set(dataset, panel);
+    let draws = 0;
+    const loading = this.load(dataset);
+    loading.catch(() => undefined); // reported to the page when it asks
+    const augmentation = this.augmentation();
+    const channel: WebviewChannel<DatasetToHost, DatasetToWebview> = new WebviewChannel(
+      panel.webview,
+      'dataset',
+      datasetToHost,
+      async (message) => {
+        let pages: DatasetPages;
+        try {
+          pages = await loading;
+        } catch (error) {
+          return channel.post({ type: 'problem', message: (error as Error).message });
+        }
+        switch (message.type) {
+          case 'ready':
+            channel.post(pages.summary('train', augmentation));
+            return channel.post(pages.page('train', 0, null));
+          case 'page':
+            channel.post(pages.summary(message.split, augmentation));
+            return channel.post(pages.page(message.split, message.offset, message.classFilter));
+          case 'augment':
+            return channel.post(pages.augmented(message.split, message.index, augmentation, message.index * 7919 + ++draws));
+        }
+      },
+      this.log,
+    );
+    panel.onDidDispose(() => {
+      channel.dispose();
+      if (this.open.get(dataset) === panel) this.open.delete(dataset);
+    });
+  }
+
+  /** The dataset read from its files where CNN Lab finds them (never downloaded from here), or a DatasetError saying where to put them. */
+  private async load(dataset: DatasetId): Promise<DatasetPages> {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const dataDir = folder ? vscode.Uri.joinPath(folder, vscode.workspace.getConfiguration('cnnLab').get<string>('dataDirectory', 'data')).fsPath : null;
+    try {
+      const config = await prepareDataset({ ...trainingDefaults, modelFile: '', dataset, dataDir }, { download: false });
+      return new DatasetPages(dataset, config.dataDir, readImageDataset(dataset, config.dataDir, trainingDefaults.seed));
+    } catch (error) {
+      if (error instanceof DatasetError) throw new Error(`${error.message} Training on it once (CNN Lab: Train Model…) downloads it.`);
+      throw error;
+    }
+  }
+
+  private augmentation(): Augmentation {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    try {
+      return (folder && readSettings(join(folder.fsPath, settingsFileName)).augment) || courseAugmentation;
+    } catch {
+      return courseAugmentation; // a broken cnn-lab.json is reported when training
+    }
+  }
+}
