@@ -67,5 +67,19 @@ describe('Training dashboard', () => {
     assert.equal(await workbench.evaluate<number>('dashboard', `${field('samples')}.querySelectorAll('figure').length`), 32);
     const smoothing = await workbench.evaluate<string>('dashboard', `${field('smoothing')}.value`);
     assert.equal(smoothing, '0.6');
+    // Ctrl + wheel zooms into the steps; a double click shows them all again.
+    const zoomIn = `(() => { const c = document.querySelector('[data-chart=loss]'); const r = c.getBoundingClientRect();
+      for (let i = 0; i < 5; i++) c.dispatchEvent(new WheelEvent('wheel', { deltaY: -200, ctrlKey: true, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true, cancelable: true }));
+      return true; })()`;
+    await workbench.evaluate('dashboard', zoomIn);
+    const hint = await workbench.waitFor<string>('dashboard', `!document.querySelector('[data-zoom=loss]').hidden && document.querySelector('[data-zoom=loss]').textContent`);
+    const [from, to] = (/^Showing ([\d,]+)–([\d,]+):/.exec(hint) ?? []).slice(1).map((n) => Number(n.replace(/,/g, '')));
+    const rows = readFileSync(join(run.runDir, 'metrics.csv'), 'utf8').trim().split('\n').map((r) => r.split(','));
+    const perEpoch = Number(rows.find((r) => r[0] === 'epoch')?.[2]);
+    const xs = rows.filter((r) => r[0] === 'step').map((r) => (Number(r[1]) - 1) * perEpoch + Number(r[2]));
+    const span = Math.max(...xs) - Math.min(...xs);
+    assert.ok(from !== undefined && to !== undefined && to - from < span * 0.9, `${hint} (all: ${span} steps)`);
+    await workbench.evaluate('dashboard', `document.querySelector('[data-chart=loss]').dispatchEvent(new MouseEvent('dblclick', { bubbles: true })) && true`);
+    await workbench.waitFor('dashboard', `document.querySelector('[data-zoom=loss]').hidden`);
   });
 });

@@ -4,12 +4,13 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import { BarController, BarElement, CategoryScale, Chart, type ChartDataset, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
+import zoomPlugin from 'chartjs-plugin-zoom';
 import { confusionCells, type FlatPoints } from '../../core/dashboard/series';
 import { type DashboardToHost, dashboardToWebview, type DashboardToWebview, type DashboardView } from '../../core/protocol/dashboard';
 import { h } from '../shared/dom';
 import { connectToHost } from '../shared/host';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, BarController, BarElement, Tooltip, Legend);
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, BarController, BarElement, Tooltip, Legend, zoomPlugin);
 
 const root = document.getElementById('root') as HTMLElement;
 const host = connectToHost<DashboardToWebview, DashboardToHost>(dashboardToWebview, (message) => render(message));
@@ -66,7 +67,17 @@ logScaleBox.addEventListener('change', () => {
 
 function canvasCard(heading: string, id: string, ...controls: HTMLElement[]): { card: HTMLElement; canvas: HTMLCanvasElement } {
   const canvas = h('canvas', { 'data-chart': id, role: 'img', 'aria-label': heading });
-  return { card: h('section', { class: 'card' }, h('h2', {}, heading, ...controls), h('div', { class: 'chart' }, canvas)), canvas };
+  const zoomHint = h('p', { class: 'hint zoom', 'data-zoom': id, hidden: '' });
+  return { card: h('section', { class: 'card' }, h('h2', {}, heading, ...controls), h('div', { class: 'chart' }, canvas), zoomHint), canvas };
+}
+
+/** Says which steps a zoomed or panned chart shows, and how to see them all again. */
+function showZoom(chart: Chart): void {
+  const hint = chart.canvas.closest('.card')?.querySelector<HTMLElement>('[data-zoom]');
+  if (!hint) return;
+  const { min, max } = chart.scales['x'] ?? { min: 0, max: 0 };
+  hint.hidden = !chart.isZoomedOrPanned();
+  hint.textContent = `Showing ${Math.round(min).toLocaleString('en-US')}–${Math.round(max).toLocaleString('en-US')}: double-click to see everything`;
 }
 
 const stepCard = canvasCard('Training loss per step', 'loss', h('label', { class: 'control' }, 'Smoothing ', smoothingInput, smoothingValue), logScaleBox);
@@ -95,6 +106,11 @@ root.classList.add('dashboard');
 // ---------------------------------------------------------------- charts
 
 function lineChart(canvas: HTMLCanvasElement, datasets: ChartDataset<'line'>[], xTitle: string, y: { title: string; max?: number }): Chart<'line'> {
+  canvas.addEventListener('dblclick', () => {
+    const chart = Chart.getChart(canvas);
+    chart?.resetZoom();
+    if (chart) showZoom(chart);
+  });
   return new Chart(canvas, {
     type: 'line',
     data: { datasets },
@@ -105,7 +121,14 @@ function lineChart(canvas: HTMLCanvasElement, datasets: ChartDataset<'line'>[], 
       responsive: true,
       maintainAspectRatio: false,
       interaction: { mode: 'nearest', axis: 'x', intersect: false },
-      plugins: { legend: { display: datasets.length > 1 } },
+      plugins: {
+        legend: { display: datasets.length > 1 },
+        // Ctrl + wheel or a pinch zooms the steps, dragging pans them; a double click shows everything again.
+        zoom: {
+          zoom: { wheel: { enabled: true, modifierKey: 'ctrl' }, pinch: { enabled: true }, mode: 'x', onZoomComplete: ({ chart }) => showZoom(chart) },
+          pan: { enabled: true, mode: 'x', onPanComplete: ({ chart }) => showZoom(chart) },
+        },
+      },
       scales: {
         x: { type: 'linear', title: { display: true, text: xTitle } },
         y: { type: 'linear', title: { display: true, text: y.title }, ...(y.max === undefined ? {} : { max: y.max }) },
