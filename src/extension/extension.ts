@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { type DatasetId, datasetIds, isDatasetId } from '../core/protocol/trainer';
 import type { EnvironmentView } from '../core/protocol/welcome';
 import { registerCommands } from './commands';
+import { ComparePanel } from './comparePanel';
 import { Dashboards } from './dashboardPanel';
 import { DatasetBrowser } from './datasetPanel';
 import { ExactMode } from './hints/exactMode';
@@ -27,7 +28,8 @@ export function activate(context: vscode.ExtensionContext): void {
     const modelView = new ModelView((document) => hints.reports(document), hints.onDidChangeReports);
     const dashboards = new Dashboards(context.extensionUri, log);
     const datasets = new DatasetBrowser(context.extensionUri, log);
-    const trainer = new Trainer(environment, (document) => hints.reports(document), vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer').fsPath, dashboards, log);
+    const comparison = new ComparePanel(context.extensionUri, log);
+    const trainer = new Trainer(environment, (document) => hints.reports(document), vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer').fsPath, dashboards, comparison, log);
     context.subscriptions.push(
       environment,
       welcome,
@@ -37,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): void {
       modelView,
       dashboards,
       datasets,
+      comparison,
       trainer,
       // Its welcome content shows while the tree is empty; later issues fill the sidebar.
       vscode.window.registerTreeDataProvider('cnnLab.start', { getChildren: () => [], getTreeItem: (item: vscode.TreeItem) => item }),
@@ -46,6 +49,7 @@ export function activate(context: vscode.ExtensionContext): void {
         'cnnLab.stopTraining': () => trainer.stop(),
         'cnnLab.resumeTraining': (runDir?: unknown) => trainer.resume(typeof runDir === 'string' ? runDir : undefined),
         'cnnLab.openTrainingSettings': () => trainer.openSettings(),
+        'cnnLab.compareRuns': (runDirs?: unknown) => trainer.compareRuns(Array.isArray(runDirs) && runDirs.every((d) => typeof d === 'string') ? (runDirs as string[]) : undefined),
         'cnnLab.browseDataset': (dataset?: unknown) => datasets.show(typeof dataset === 'string' && isDatasetId(dataset) ? dataset : undefined),
         'cnnLab.showDashboard': (runDir?: unknown) => trainer.showDashboard(typeof runDir === 'string' ? runDir : undefined),
         'cnnLab.showWelcome': () => welcome.show(),

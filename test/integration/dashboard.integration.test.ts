@@ -82,4 +82,17 @@ describe('Training dashboard', () => {
     await workbench.evaluate('dashboard', `document.querySelector('[data-chart=loss]').dispatchEvent(new MouseEvent('dblclick', { bubbles: true })) && true`);
     await workbench.waitFor('dashboard', `document.querySelector('[data-zoom=loss]').hidden`);
   });
+
+  it('compares two runs: curves overlaid, the settings that differ marked', async () => {
+    const [uri] = await vscode.workspace.findFiles('mnist_mlp.py');
+    const other = await vscode.commands.executeCommand<RunResult>('cnnLab.trainModel', uri, 'Net', { dataset: 'synthetic', epochs: 1 });
+    assert.equal(other.status, 'completed', JSON.stringify(other.error));
+    await vscode.commands.executeCommand('cnnLab.compareRuns', [run.runDir, other.runDir]);
+    await workbench.waitFor('compare', `document.querySelector('[data-chart=validLoss]')?.dataset.points === '3,1'`);
+    assert.equal(await workbench.evaluate<string>('compare', `document.querySelector('[data-chart=validAccuracy]').dataset.points`), '3,1');
+    const differs = await workbench.evaluate<string[]>('compare', `[...document.querySelectorAll('[data-field=settings] tr.differs')].map((tr) => tr.dataset.key)`);
+    assert.deepEqual(differs, ['epochs']);
+    assert.match(await workbench.evaluate<string>('compare', `document.querySelector('[data-field=runs]').innerText`), /completed · test accuracy \d+\.\d\d %/);
+    await workbench.screenshot('compare-runs');
+  });
 });

@@ -3,7 +3,8 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { RunModel } from '../../src/core/dashboard/runModel';
+import { compareRuns, RunModel } from '../../src/core/dashboard/runModel';
+import { compareToWebview } from '../../src/core/protocol/compare';
 import { confusionCells, decimate, smooth } from '../../src/core/dashboard/series';
 import { dashboardToWebview, maxChartPoints } from '../../src/core/protocol/dashboard';
 import { type TrainerEvent, trainingDefaults } from '../../src/core/protocol/trainer';
@@ -40,6 +41,19 @@ describe('dashboard data', () => {
 
   it('lays out the confusion matrix with each cell\'s share of its true class', () => {
     assert.deepEqual(confusionCells([[3, 1], [0, 0]]), [[{ count: 3, share: 0.75 }, { count: 1, share: 0.25 }], [{ count: 0, share: 0 }, { count: 0, share: 0 }]]);
+  });
+
+  it('compares runs setting by setting, marking the ones that differ', () => {
+    const base = { ...trainingDefaults, modelFile: '/w/model.py' };
+    const first = new RunModel('/w/runs/2026-11-25T01-00-00-Net-mnist', { ...base, epochs: 2 });
+    const second = new RunModel('/w/runs/2026-11-25T02-00-00-Net-mnist', { ...base, epochs: 5, lr: 0.01 });
+    for (const model of [first, second]) model.ingest({ type: 'epoch', epoch: 1, trainLoss: 1, validLoss: 0.8, validAccuracy: 0.7, seconds: 3 });
+    const comparison = compareRuns([first, second]);
+    assert.ok(safeParse(compareToWebview, comparison).ok);
+    assert.deepEqual(comparison.runs.map((r) => r.label), ['2026-11-25T01-00-00-Net-mnist', '2026-11-25T02-00-00-Net-mnist']);
+    assert.deepEqual(comparison.settings.filter((s) => s.differs).map((s) => [s.key, ...s.values]), [['epochs', '2', '5'], ['lr', '0.001', '0.01']]);
+    assert.equal(comparison.settings.length, Object.keys(base).length);
+    assert.deepEqual(comparison.runs[0]?.validAccuracy, [1, 70]);
   });
 
   it('shows a run the same whether it follows the events live or reads the run folder back', async function () {

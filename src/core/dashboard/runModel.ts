@@ -1,7 +1,8 @@
 // One run as the dashboard shows it: fed live by the trainer's events, or read back from a run folder
 // (train.log's events, metrics.csv's steps, samples.json), and turned into the view the webview draws.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import type { Comparison } from '../protocol/compare';
 import { type DashboardView, maxChartPoints } from '../protocol/dashboard';
 import { trainerEvent, type TrainerEvent, type TrainingConfig } from '../protocol/trainer';
 import { safeParse } from '../schema';
@@ -147,6 +148,20 @@ export class RunModel {
     };
   }
 
+  /** The run as one column of a comparison: its smoothed loss and its validation curves. */
+  comparison(label: string, smoothing: number): Comparison['runs'][number] {
+    const valid = this.epochs.filter((e) => e.validLoss !== null);
+    return {
+      runDir: this.runDir,
+      label,
+      status: this.status,
+      testAccuracy: this.test?.accuracy ?? null,
+      smoothedLoss: decimate(this.steps.x, smooth(this.steps.loss, smoothing), maxChartPoints),
+      validLoss: valid.flatMap((e) => [e.epoch, e.validLoss ?? 0]),
+      validAccuracy: valid.flatMap((e) => [e.epoch, 100 * (e.validAccuracy ?? 0)]),
+    };
+  }
+
   private addStep(x: number, loss: number, lr: number, rate: number): void {
     const steps = this.steps;
     steps.x.push(x);
@@ -158,4 +173,17 @@ export class RunModel {
       this.steps = { x: keep(steps.x), loss: keep(steps.loss), lr: keep(steps.lr), rate: keep(steps.rate) };
     }
   }
+}
+
+/** Runs side by side: their curves, and their settings with the ones that differ marked. */
+export function compareRuns(models: readonly RunModel[], smoothing = 0.6): Comparison {
+  const keys = [...new Set(models.flatMap((m) => Object.keys(m.config)))];
+  const show = (value: unknown) => (value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value));
+  const settings = keys.map((key) => {
+    const values = models.map((m) => show((m.config as Record<string, unknown>)[key]));
+    return { key, values, differs: new Set(values).size > 1 };
+  });
+  // Named by what tells them apart: the folder's time stamp, which every run has.
+  const runs = models.map((m) => m.comparison(basename(m.runDir), smoothing));
+  return { type: 'comparison', runs, settings };
 }

@@ -6,6 +6,8 @@ import { DatasetError, locateDataset, prepareDataset } from '../../core/datasets
 import { type DatasetId, isDatasetId, type TrainerEvent, type TrainingConfig, trainingDefaults, type TrainingSettings } from '../../core/protocol/trainer';
 import { readSettings, SettingsError, settingsFileName, writeSettings } from '../../core/training/settings';
 import { type EngineOptions, engineFor, listRuns, readRunConfig, type RunInfo, type RunResult, TrainingRun } from '../../core/training/trainingRun';
+import { maxComparedRuns } from '../../core/protocol/compare';
+import type { ComparePanel } from '../comparePanel';
 import { type Dashboards, type RunWatcher } from '../dashboardPanel';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
@@ -37,6 +39,7 @@ export class Trainer extends Disposable {
     private readonly reports: (document: vscode.TextDocument) => Promise<ModelReport[]>,
     private readonly trainerDir: string,
     private readonly dashboards: Dashboards,
+    private readonly comparison: ComparePanel,
     private readonly log: Log,
   ) {
     super();
@@ -99,6 +102,24 @@ export class Trainer extends Disposable {
       chosen = item?.runDir;
     }
     if (chosen) this.dashboards.show(chosen);
+  }
+
+  /** Puts runs side by side (default: the ones the user picks). */
+  async compareRuns(runDirs?: string[]): Promise<void> {
+    let chosen = runDirs;
+    if (!chosen) {
+      const runs = this.runs();
+      if (runs.length < 2) {
+        void vscode.window.showInformationMessage('CNN Lab: comparing needs two runs or more in this workspace.');
+        return;
+      }
+      const items = await vscode.window.showQuickPick(
+        runs.map((r) => ({ label: `${r.className} on ${r.dataset}`, description: `${r.status}${r.testAccuracy === null ? '' : ` · ${(r.testAccuracy * 100).toFixed(2)} %`}`, detail: r.runDir, runDir: r.runDir })),
+        { title: `Compare which runs? (up to ${maxComparedRuns})`, canPickMany: true },
+      );
+      chosen = items?.map((item) => item.runDir);
+    }
+    if (chosen && chosen.length > 0) this.comparison.show(chosen);
   }
 
   /** Continues a cancelled or crashed run of the workspace from its last.pt. */
