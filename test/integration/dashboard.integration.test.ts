@@ -53,6 +53,9 @@ describe('Training dashboard', () => {
     await vscode.workspace.getConfiguration('workbench').update('colorTheme', 'Default Light Modern', vscode.ConfigurationTarget.Global);
     await workbench.waitFor('dashboard', `document.body.classList.contains('vscode-light')`);
     await workbench.screenshot('dashboard-light');
+    await vscode.workspace.getConfiguration('workbench').update('colorTheme', 'Default High Contrast', vscode.ConfigurationTarget.Global);
+    await workbench.waitFor('dashboard', `document.body.classList.contains('vscode-high-contrast')`);
+    await workbench.screenshot('dashboard-high-contrast');
     await vscode.workspace.getConfiguration('workbench').update('colorTheme', 'Default Dark Modern', vscode.ConfigurationTarget.Global);
   });
 
