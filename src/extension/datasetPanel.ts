@@ -1,10 +1,11 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { DatasetPages } from '../core/datasets/browse';
 import { DatasetError, prepareDataset } from '../core/datasets/datasets';
 import { readImageDataset } from '../core/datasets/images';
 import { type DatasetToHost, datasetToHost, type DatasetToWebview } from '../core/protocol/datasetBrowser';
-import { type DatasetId, datasetIds, isDatasetId, trainingDefaults } from '../core/protocol/trainer';
+import { datasetIds, isDatasetId, trainingDefaults } from '../core/protocol/trainer';
+import { listImageFolder } from '../core/datasets/imageFolder';
 import { readSettings, settingsFileName } from '../core/training/settings';
 import type { Augmentation } from '../core/training/augmentation';
 import { Disposable } from './disposable';
@@ -18,7 +19,8 @@ const courseAugmentation: Augmentation = { flip: true, rotation: 10 };
 /** The dataset browser: a grid of a dataset's images by class, their statistics, and the augmentation preview. */
 export class DatasetBrowser extends Disposable {
   static readonly viewType = 'cnnLab.dataset';
-  private readonly open = new Map<DatasetId, vscode.WebviewPanel>();
+  /** By dataset name, or by an image folder's path. */
+  private readonly open = new Map<string, vscode.WebviewPanel>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -29,7 +31,7 @@ export class DatasetBrowser extends Disposable {
       vscode.window.registerWebviewPanelSerializer(DatasetBrowser.viewType, {
         deserializeWebviewPanel: async (panel, state: unknown) => {
           const dataset = typeof state === 'object' && state !== null ? (state as { dataset?: unknown }).dataset : undefined;
-          if (typeof dataset === 'string' && isDatasetId(dataset)) await this.attach(panel, dataset);
+          if (typeof dataset === 'string') await this.attach(panel, dataset);
           else panel.dispose();
         },
       }),
@@ -37,17 +39,25 @@ export class DatasetBrowser extends Disposable {
     this._register({ dispose: () => [...this.open.values()].forEach((panel) => panel.dispose()) });
   }
 
-  /** Opens the browser on a dataset (default: one the user picks). */
-  async show(dataset?: DatasetId): Promise<void> {
-    const chosen = dataset ?? (await vscode.window.showQuickPick(datasetIds.map((id) => ({ label: id, id })), { title: 'Browse which dataset?' }))?.id;
+  /** Opens the browser on a dataset, named or an image folder's path (default: one the user picks). */
+  async show(dataset?: string): Promise<void> {
+    const chosen = dataset ?? (await this.pick());
     if (!chosen) return;
     const existing = this.open.get(chosen);
     if (existing) return existing.reveal();
-    const panel = vscode.window.createWebviewPanel(DatasetBrowser.viewType, `Dataset · ${chosen}`, vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
+    const panel = vscode.window.createWebviewPanel(DatasetBrowser.viewType, `Dataset · ${isDatasetId(chosen) ? chosen : basename(chosen)}`, vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
     await this.attach(panel, chosen);
   }
 
-  private async attach(panel: vscode.WebviewPanel, dataset: DatasetId): Promise<void> {
+  private async pick(): Promise<string | undefined> {
+    const items = [...datasetIds.map((id) => ({ label: id, id })), { label: '$(folder) Image Folder…', id: '' }];
+    const item = await vscode.window.showQuickPick(items, { title: 'Browse which dataset?' });
+    if (!item || item.id) return item?.id;
+    const [folder] = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Browse', title: 'A folder with one sub-folder of images per class' })) ?? [];
+    return folder?.fsPath;
+  }
+
+  private async attach(panel: vscode.WebviewPanel, dataset: string): Promise<void> {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'cnn-lab.svg');
     panel.webview.options = webviewOptions(this.extensionUri);
     panel.webview.html = renderWebviewHtml(panel.webview, this.extensionUri, 'dataset', panel.title);
@@ -74,8 +84,10 @@ export class DatasetBrowser extends Disposable {
           case 'page':
             channel.post(pages.summary(message.split, augmentation));
             return channel.post(pages.page(message.split, message.offset, message.classFilter));
-          case 'augment':
-            return channel.post(pages.augmented(message.split, message.index, augmentation, message.index * 7919 + ++draws));
+          case 'augment': {
+            const augmented = pages.augmented(message.split, message.index, augmentation, message.index * 7919 + ++draws);
+            return augmented && channel.post(augmented);
+          }
         }
       },
       this.log,
@@ -87,12 +99,13 @@ export class DatasetBrowser extends Disposable {
   }
 
   /** The dataset read from its files where CNN Lab finds them (never downloaded from here), or a DatasetError saying where to put them. */
-  private async load(dataset: DatasetId): Promise<DatasetPages> {
+  private async load(dataset: string): Promise<DatasetPages> {
+    if (!isDatasetId(dataset)) return new DatasetPages(basename(dataset), dataset, { kind: 'files', listing: listImageFolder(dataset) });
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const dataDir = folder ? vscode.Uri.joinPath(folder, vscode.workspace.getConfiguration('cnnLab').get<string>('dataDirectory', 'data')).fsPath : null;
     try {
       const config = await prepareDataset({ ...trainingDefaults, modelFile: '', dataset, dataDir }, { download: false });
-      return new DatasetPages(dataset, config.dataDir, readImageDataset(dataset, config.dataDir, trainingDefaults.seed));
+      return new DatasetPages(dataset, config.dataDir, { kind: 'arrays', dataset: readImageDataset(dataset, config.dataDir, trainingDefaults.seed) });
     } catch (error) {
       if (error instanceof DatasetError) throw new Error(`${error.message} Training on it once (CNN Lab: Train Model…) downloads it.`);
       throw error;

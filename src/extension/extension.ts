@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { type DatasetId, datasetIds, isDatasetId } from '../core/protocol/trainer';
+import { type DatasetId, datasetIds } from '../core/protocol/trainer';
 import type { EnvironmentView } from '../core/protocol/welcome';
 import { registerCommands } from './commands';
 import { ComparePanel } from './comparePanel';
@@ -50,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): void {
         'cnnLab.resumeTraining': (runDir?: unknown) => trainer.resume(typeof runDir === 'string' ? runDir : undefined),
         'cnnLab.openTrainingSettings': () => trainer.openSettings(),
         'cnnLab.compareRuns': (runDirs?: unknown) => trainer.compareRuns(Array.isArray(runDirs) && runDirs.every((d) => typeof d === 'string') ? (runDirs as string[]) : undefined),
-        'cnnLab.browseDataset': (dataset?: unknown) => datasets.show(typeof dataset === 'string' && isDatasetId(dataset) ? dataset : undefined),
+        'cnnLab.browseDataset': (dataset?: unknown) => datasets.show(typeof dataset === 'string' ? dataset : undefined),
         'cnnLab.showDashboard': (runDir?: unknown) => trainer.showDashboard(typeof runDir === 'string' ? runDir : undefined),
         'cnnLab.showWelcome': () => welcome.show(),
         'cnnLab.checkEnvironment': () => checkEnvironment(environment, log),

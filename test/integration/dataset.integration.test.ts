@@ -2,7 +2,36 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { deflateSync } from 'node:zlib';
 import { workbench } from './workbench';
+
+/** A grey PNG written by hand (IHDR, one IDAT, IEND), so the test needs no image library. */
+function png(width: number, height: number, grey: (x: number, y: number) => number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = (crcTable[(c ^ b) & 0xff] ?? 0) ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const out = Buffer.alloc(8 + data.length + 4);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), 8 + data.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale
+  const rows = Buffer.concat(Array.from({ length: height }, (_, y) => Buffer.from([0, ...Array.from({ length: width }, (_, x) => grey(x, y))])));
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}
 
 const field = (name: string) => `document.querySelector('[data-field=${name}]')`;
 
@@ -72,5 +101,23 @@ describe('Dataset browser', () => {
     await vscode.commands.executeCommand('cnnLab.browseDataset', 'synthetic');
     await workbench.waitFor('dataset', `${field('summary')}?.textContent.startsWith('6,000 training images of 1×28×28, 10 classes')`);
     assert.deepEqual(await workbench.evaluate<string[]>('dataset', `[...${field('class')}.options].map((o) => o.textContent).slice(0, 3)`), ['all classes', '0°', '18°']);
+  });
+
+  it('browses a folder of PNG images by class, decoding them in the page', async () => {
+    const root = join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', 'shapes');
+    const value = (kind: number, n: number) => (x: number, y: number) => (kind === 0 ? ((x - 4) ** 2 + (y - 4) ** 2 < 9 ? 200 : 20) : x > 1 && x < 7 && y > 1 && y < 7 ? 220 + n : 10);
+    ['circle', 'square'].forEach((name, kind) => {
+      mkdirSync(join(root, name), { recursive: true });
+      for (let n = 0; n < 3; n++) writeFileSync(join(root, name, `${n}.png`), png(9, 9, value(kind, n)));
+    });
+    await vscode.commands.executeCommand('cnnLab.browseDataset', root);
+    await workbench.waitFor('dataset', `${field('grid')}?.querySelectorAll('figure img').length === 6 && [...${field('grid')}.querySelectorAll('img')].every((i) => i.complete)`);
+    assert.match(await workbench.evaluate<string>('dataset', `${field('summary')}.textContent`), /^6 images, 2 classes · .*shapes$/);
+    assert.deepEqual(await workbench.evaluate<string[]>('dataset', `[...${field('grid')}.querySelectorAll('figcaption')].map((c) => c.textContent)`), ['circle', 'circle', 'circle', 'square', 'square', 'square']);
+    await workbench.click('dataset', '[data-field=grid] figure[data-index="4"]');
+    await workbench.waitFor('dataset', `${field('augmented')}.querySelectorAll('figure').length === 16`);
+    const values = await workbench.evaluate<string[][]>('dataset', `[...document.querySelectorAll('table.pixels tr')].map((tr) => [...tr.children].map((td) => td.textContent))`);
+    assert.deepEqual(values.map((row) => row.map(Number)), Array.from({ length: 9 }, (_, y) => Array.from({ length: 9 }, (_, x) => value(1, 1)(x, y))));
+    await workbench.screenshot('dataset-folder');
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { DatasetId } from '../protocol/trainer';
 import { downloadable } from './catalog';
+import { random } from '../random';
 import { DatasetError, findFile, readIdx } from './datasets';
 
 export interface ImageSplit {
@@ -68,18 +69,6 @@ export function readCifar(folder: string, names: string[]): ImageSplit {
     pixels.set(records.subarray(i * 3073 + 1, (i + 1) * 3073), i * 3072);
   }
   return { pixels, labels, count, shape: [3, 32, 32] };
-}
-
-/** A small seeded generator of numbers in [0, 1) (mulberry32): the same seed draws the same on every machine. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** 0 … count − 1 in a seeded random order (Fisher–Yates). */

@@ -18,9 +18,11 @@ export const datasetToWebview = messages({
     count,
     classes: array(string({ maxLength: 100 }), { maxLength: 1000 }),
     classCounts: array(count, { maxLength: 1000 }),
-    /** [channels, height, width] */
+    /** The splits there are: an image folder without train/ and test/ has one. */
+    splits: array(split, { maxLength: 2 }),
+    /** [channels, height, width]; empty for an image folder, whose images the page decodes. */
     shape: array(count, { maxLength: 3 }),
-    /** Per channel over the split's pixels in [0, 1]: what the trainer normalizes with ("dataset"). */
+    /** Per channel over the split's pixels in [0, 1]: what the trainer normalizes with ("dataset"); empty for an image folder. */
     mean: array(number(), { maxLength: 4 }),
     std: array(number(), { maxLength: 4 }),
     /** The augmentation the preview draws: the workspace's cnn-lab.json's, else the course's. */
@@ -37,6 +39,9 @@ export const datasetToWebview = messages({
     indices: array(count, { maxLength: 256 }),
     labels: array(count, { maxLength: 256 }),
     pixels: string({ maxLength: 2_000_000 }),
+    /** An image folder's files instead of pixels: data: URLs ('' for one too large to send), and their names. */
+    images: optional(array(string({ maxLength: 1_400_000 }), { maxLength: 64 })),
+    names: optional(array(string({ maxLength: 500 }), { maxLength: 64 })),
   },
   augmented: { split, index: count, pixels: string({ maxLength: 2_000_000 }) },
   problem: { message: string({ maxLength: 2000 }) },

@@ -1,5 +1,6 @@
 // Augmentation as pixel moves, for engines that build batches themselves (tfjs): the same draws as
 // the torch engine's batched tensor version, image by image.
+import { augmentationDraws } from '../protocol/datasetBrowser';
 import type { TrainingConfig } from '../protocol/trainer';
 
 export type Augmentation = NonNullable<TrainingConfig['augment']>;
@@ -28,4 +29,22 @@ export function sourcePixels(height: number, width: number, settings: Augmentati
     }
   }
   return source;
+}
+
+/** One C×H×W image drawn `augmentationDraws` times: black where a move brings in nothing. */
+export function augmentPixels(image: ArrayLike<number>, shape: readonly number[], augmentation: Augmentation, next: () => number): Uint8Array {
+  const [channels = 1, height = 0, width = 0] = shape;
+  const plane = height * width;
+  const size = channels * plane;
+  const out = new Uint8Array(augmentationDraws * size);
+  for (let draw = 0; draw < augmentationDraws; draw++) {
+    const source = sourcePixels(height, width, augmentation, next);
+    for (let c = 0; c < channels; c++) {
+      for (let p = 0; p < plane; p++) {
+        const from = source[p] ?? -1;
+        out[draw * size + c * plane + p] = from < 0 ? 0 : (image[c * plane + from] ?? 0);
+      }
+    }
+  }
+  return out;
 }

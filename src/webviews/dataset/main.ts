@@ -4,6 +4,8 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip } from 'chart.js';
 import { augmentationDraws, browserPageSize, type DatasetSummary, type DatasetToHost, datasetToWebview, type DatasetToWebview } from '../../core/protocol/datasetBrowser';
+import { random } from '../../core/random';
+import { augmentPixels } from '../../core/training/augmentation';
 import { h } from '../shared/dom';
 import { connectToHost } from '../shared/host';
 
@@ -14,7 +16,7 @@ const root = document.getElementById('root') as HTMLElement;
 const host = connectToHost<DatasetToWebview, DatasetToHost>(datasetToWebview, (message) => receive(message));
 let summary: DatasetSummary | undefined;
 let page: Page | undefined;
-let selected: { index: number; pixels: Uint8Array; label: number } | undefined;
+let selected: { index: number; pixels: Uint8Array; label: number; shape: readonly number[] } | undefined;
 
 const decode = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 
@@ -99,7 +101,7 @@ function receive(message: DatasetToWebview): void {
     case 'page':
       return showPage(message);
     case 'augmented':
-      return showAugmented(message.pixels);
+      return showAugmented(decode(message.pixels));
   }
 }
 
@@ -109,14 +111,22 @@ function showSummary(view: DatasetSummary): void {
   host.setState({ dataset: view.dataset });
   problem.hidden = true;
   title.textContent = `Dataset · ${view.dataset}`;
-  lead.textContent = `${view.count.toLocaleString('en-US')} ${view.split === 'train' ? 'training' : 'test'} images of ${view.shape.join('×')}, ${view.classes.length} classes${view.folder ? ` · ${view.folder}` : ''}`;
+  const which = view.splits.length === 1 ? '' : view.split === 'train' ? ' training' : ' test';
+  const size = view.shape.length ? ` of ${view.shape.join('×')}` : '';
+  lead.textContent = `${view.count.toLocaleString('en-US')}${which} images${size}, ${view.classes.length} classes${view.folder ? ` · ${view.folder}` : ''}`;
+  const testOption = splitSelect.querySelector<HTMLOptionElement>('option[value=test]');
+  if (testOption) testOption.disabled = !view.splits.includes('test');
   if (first) classSelect.replaceChildren(h('option', { value: '' }, 'all classes'), ...view.classes.map((name, i) => h('option', { value: String(i) }, name)));
   countsChart.data.labels = view.classes;
   const [bars] = countsChart.data.datasets;
   if (bars) bars.data = view.classCounts;
   countsChart.update();
   const channelNames = view.shape[0] === 3 ? ['R', 'G', 'B'] : ['grey'];
-  statistics.replaceChildren(...channelNames.flatMap((name, c) => [h('dt', {}, name), h('dd', {}, `mean ${(view.mean[c] ?? 0).toFixed(4)} · std ${(view.std[c] ?? 0).toFixed(4)}`)]));
+  statistics.replaceChildren(
+    ...(view.mean.length
+      ? channelNames.flatMap((name, c) => [h('dt', {}, name), h('dd', {}, `mean ${(view.mean[c] ?? 0).toFixed(4)} · std ${(view.std[c] ?? 0).toFixed(4)}`)])
+      : [h('dd', { class: 'hint' }, 'The trainer computes them from the training images, once resized, when a run starts.')]),
+  );
 }
 
 function showPage(view: Page): void {
@@ -130,8 +140,10 @@ function showPage(view: Page): void {
   grid.replaceChildren(
     ...view.indices.map((index, n) => {
       const label = view.labels[n] ?? 0;
-      const figure = h('figure', { tabindex: '0', title: `#${index}: ${summary?.classes[label] ?? label}`, 'data-index': String(index) }, imageCanvas(bytes, n * size, shape), h('figcaption', {}, summary?.classes[label] ?? String(label)));
-      const open = () => inspect(index, bytes.slice(n * size, (n + 1) * size), label);
+      const file = view.images?.[n];
+      const picture = file === undefined ? imageCanvas(bytes, n * size, shape) : file ? h('img', { src: file, alt: view.names?.[n] ?? '' }) : h('span', { class: 'hint' }, 'over 1 MB');
+      const figure = h('figure', { tabindex: '0', title: `#${index}: ${view.names?.[n] ?? ''} ${summary?.classes[label] ?? label}`.replace('  ', ' '), 'data-index': String(index) }, picture, h('figcaption', {}, summary?.classes[label] ?? String(label)));
+      const open = () => (picture instanceof HTMLImageElement ? inspectFile(index, picture, label) : inspect(index, bytes.slice(n * size, (n + 1) * size), label, shape));
       figure.addEventListener('click', open);
       figure.addEventListener('keydown', (event) => (event.key === 'Enter' || event.key === ' ') && open());
       return figure;
@@ -140,13 +152,15 @@ function showPage(view: Page): void {
 }
 
 /** One image enlarged with every pixel's value on it, per channel for colour images, and the augmentation preview. */
-function inspect(index: number, pixels: Uint8Array, label: number): void {
+function inspect(index: number, pixels: Uint8Array, label: number, shape: readonly number[]): void {
   if (!summary || !page) return;
-  selected = { index, pixels, label };
-  const [channels = 1, height = 0, width = 0] = summary.shape;
+  selected = { index, pixels, label, shape };
+  const [channels = 1, height = 0, width = 0] = shape;
   const planes = channels === 3 ? [{ name: 'R', channel: 0 }, { name: 'G', channel: 1 }, { name: 'B', channel: 2 }] : [{ name: 'values', channel: 0 }];
   const plane = height * width;
+  // Every value written out while it stays legible; larger images show their planes as pictures.
   const enlarged = planes.map(({ name, channel }) => {
+    if (height * width > 64 * 64) return h('figure', {}, h('figcaption', {}, name), imageCanvas(pixels, 0, shape, channels === 3 ? channel : undefined));
     const table = h('table', { class: 'pixels', 'data-channel': name });
     for (let y = 0; y < height; y++) {
       const row = h('tr', {});
@@ -170,7 +184,7 @@ function inspect(index: number, pixels: Uint8Array, label: number): void {
   const described = [augment.flip ? 'horizontal flips' : '', augment.rotation ? `rotations within ±${augment.rotation}°` : '', augment.cropPadding ? `crops with ${augment.cropPadding} px padding` : ''].filter(Boolean).join(', ') || 'none';
   inspector.replaceChildren(
     h('h2', {}, `#${index} · ${summary.classes[label] ?? label}`),
-    h('div', { class: 'channels' }, h('figure', {}, h('figcaption', {}, 'image'), imageCanvas(pixels, 0, summary.shape)), ...enlarged),
+    h('div', { class: 'channels' }, h('figure', {}, h('figcaption', {}, `image, ${shape.join('×')}`), imageCanvas(pixels, 0, shape)), ...enlarged),
     h('h2', {}, `Augmentation: ${described}`, again),
     preview,
   );
@@ -178,13 +192,35 @@ function inspect(index: number, pixels: Uint8Array, label: number): void {
   inspector.scrollIntoView({ block: 'start' });
 }
 
+let draws = 0;
+
+/** The host draws a named dataset's images; an image folder's, decoded here, are drawn here by the same moves. */
 function requestAugmented(): void {
-  if (selected && page) host.post({ type: 'augment', split: page.split, index: selected.index });
+  if (!selected || !page || !summary) return;
+  if (summary.shape.length) return host.post({ type: 'augment', split: page.split, index: selected.index });
+  showAugmented(augmentPixels(selected.pixels, selected.shape, summary.augmentation, random(selected.index * 7919 + ++draws)));
 }
 
-function showAugmented(base64: string): void {
-  if (!summary) return;
-  const bytes = decode(base64);
-  const size = summary.shape.reduce((a, b) => a * b, 1);
-  preview.replaceChildren(...Array.from({ length: augmentationDraws }, (_, n) => h('figure', {}, imageCanvas(bytes, n * size, summary?.shape ?? []))));
+function showAugmented(bytes: Uint8Array): void {
+  if (!selected) return;
+  const shape = selected.shape;
+  const size = shape.reduce((a, b) => a * b, 1);
+  preview.replaceChildren(...Array.from({ length: augmentationDraws }, (_, n) => h('figure', {}, imageCanvas(bytes, n * size, shape))));
+}
+
+/** An image folder's picture, decoded by the page: its pixels as C×H×W bytes, grey when every pixel is. */
+function inspectFile(index: number, picture: HTMLImageElement, label: number): void {
+  const [width, height] = [picture.naturalWidth, picture.naturalHeight];
+  const canvas = h('canvas', { width: String(width), height: String(height) });
+  const context = canvas.getContext('2d');
+  if (!context || !width || !height) return;
+  context.drawImage(picture, 0, 0);
+  const rgba = context.getImageData(0, 0, width, height).data;
+  const plane = width * height;
+  let grey = true;
+  for (let p = 0; p < plane && grey; p++) grey = rgba[4 * p] === rgba[4 * p + 1] && rgba[4 * p] === rgba[4 * p + 2];
+  const channels = grey ? 1 : 3;
+  const pixels = new Uint8Array(channels * plane);
+  for (let c = 0; c < channels; c++) for (let p = 0; p < plane; p++) pixels[c * plane + p] = rgba[4 * p + c] ?? 0;
+  inspect(index, pixels, label, [channels, height, width]);
 }
