@@ -325,10 +325,11 @@ async function followResults(resultFile, host) {
 
 /**
  * A reload ends the extension host the suites ran in, so this check runs from here: an open
- * welcome page must come back after the reload, restored by its serializer, and settle.
+ * welcome page, and the training dashboard the suites left beside it, must come back after the
+ * reload, restored by their serializers, and settle.
  */
 async function checkAfterReload(page, stats) {
-  const title = 'the welcome page is restored after a window reload';
+  const title = 'the welcome page and the dashboard beside it are restored after a window reload';
   const started = Date.now();
   try {
     await runFromPalette(page, 'CNN Lab: Show Welcome');
@@ -338,6 +339,8 @@ async function checkAfterReload(page, stats) {
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
     const frame = await waitFor(() => webviewFrame(page, 'welcome'), 60_000);
     await frame.waitForSelector('#root[aria-busy="false"] [data-field=python]', { timeout: 60_000 });
+    const dashboard = await waitFor(() => webviewFrame(page, 'dashboard'), 60_000);
+    await dashboard.waitForFunction(() => document.querySelector('[data-field=status]')?.textContent === 'completed', undefined, { timeout: 60_000 });
     log(`\n  After the suites\n    ✔ ${title} (${Date.now() - started} ms)`);
     stats.passes += 1;
   } catch (error) {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { deflateSync } from 'node:zlib';
@@ -119,5 +119,31 @@ describe('Dataset browser', () => {
     const values = await workbench.evaluate<string[][]>('dataset', `[...document.querySelectorAll('table.pixels tr')].map((tr) => [...tr.children].map((td) => td.textContent))`);
     assert.deepEqual(values.map((row) => row.map(Number)), Array.from({ length: 9 }, (_, y) => Array.from({ length: 9 }, (_, x) => value(1, 1)(x, y))));
     await workbench.screenshot('dataset-folder');
+  });
+
+  it('browses CIFAR-10 (the real one in ../shared/datasets when present, else small generated batches), one colour image split into R, G and B', async () => {
+    const data = join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', 'tinydata');
+    const shared = join(process.env['CNN_LAB_REPO'] ?? '', '..', 'shared', 'datasets', 'cifar-10');
+    const folder = existsSync(shared) ? shared : join(data, 'cifar-10-batches-bin');
+    if (folder === shared) symlinkSync(shared, join(data, 'cifar-10'));
+    else {
+      // Record r: label r % 10, a red plane of 3·r, green 100, blue 255 − r.
+      mkdirSync(folder, { recursive: true });
+      const batch = (first: number) => Buffer.concat(Array.from({ length: 10 }, (_, i) => Buffer.from([(first + i) % 10, ...Array<number>(1024).fill(3 * (first + i)), ...Array<number>(1024).fill(100), ...Array<number>(1024).fill(255 - first - i)])));
+      for (let b = 1; b <= 5; b++) writeFileSync(join(folder, `data_batch_${b}.bin`), batch((b - 1) * 10));
+      writeFileSync(join(folder, 'test_batch.bin'), batch(50));
+    }
+    const bin = existsSync(join(folder, 'cifar-10-batches-bin')) ? join(folder, 'cifar-10-batches-bin') : folder;
+    const records = [1, 2, 3, 4, 5].reduce((sum, b) => sum + statSync(join(bin, `data_batch_${b}.bin`)).size / 3073, 0);
+    await vscode.commands.executeCommand('cnnLab.browseDataset', 'cifar10');
+    await workbench.waitFor('dataset', `${field('summary')}?.textContent.startsWith(${JSON.stringify(`${records.toLocaleString('en-US')} training images of 3×32×32, 10 classes`)})`);
+    await workbench.waitFor('dataset', `${field('grid')}.querySelectorAll('figure').length === ${Math.min(64, records)}`);
+    await workbench.click('dataset', '[data-field=grid] figure[data-index="7"]');
+    await workbench.waitFor('dataset', `${field('augmented')}.querySelectorAll('figure').length === 16`);
+    assert.deepEqual(await workbench.evaluate<string[]>('dataset', `[...document.querySelectorAll('table.pixels')].map((t) => t.dataset.channel)`), ['R', 'G', 'B']);
+    const record = readFileSync(join(bin, 'data_batch_1.bin')).subarray(7 * 3073 + 1, 8 * 3073);
+    const corner = await workbench.evaluate<number[]>('dataset', `[...document.querySelectorAll('table.pixels')].map((t) => Number(t.querySelector('td').textContent))`);
+    assert.deepEqual(corner, [record[0], record[1024], record[2048]]);
+    await workbench.screenshot('dataset-cifar');
   });
 });
