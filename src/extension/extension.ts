@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { type DatasetId, datasetIds } from '../core/protocol/trainer';
 import type { EnvironmentView } from '../core/protocol/welcome';
 import { registerCommands } from './commands';
+import { runDirOf, RunsView } from './runsView';
 import { ComparePanel } from './comparePanel';
 import { Dashboards } from './dashboardPanel';
 import { DatasetBrowser } from './datasetPanel';
@@ -30,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const datasets = new DatasetBrowser(context.extensionUri, log);
     const comparison = new ComparePanel(context.extensionUri, log);
     const trainer = new Trainer(environment, (document) => hints.reports(document), vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer').fsPath, dashboards, comparison, log);
+    const runsView = new RunsView(() => trainer.runs());
     context.subscriptions.push(
       environment,
       welcome,
@@ -41,17 +43,26 @@ export function activate(context: vscode.ExtensionContext): void {
       datasets,
       comparison,
       trainer,
+      runsView,
       // Its welcome content shows while the tree is empty; later issues fill the sidebar.
       vscode.window.registerTreeDataProvider('cnnLab.start', { getChildren: () => [], getTreeItem: (item: vscode.TreeItem) => item }),
       registerCommands({
         'cnnLab.trainModel': (uri?: unknown, className?: unknown, choices?: unknown) =>
           trainer.train(uri instanceof vscode.Uri ? uri : undefined, typeof className === 'string' ? className : undefined, isChoices(choices) ? choices : undefined),
         'cnnLab.stopTraining': () => trainer.stop(),
-        'cnnLab.resumeTraining': (runDir?: unknown) => trainer.resume(typeof runDir === 'string' ? runDir : undefined),
+        'cnnLab.resumeTraining': (run?: unknown) => trainer.resume(runDirOf(run)),
         'cnnLab.openTrainingSettings': () => trainer.openSettings(),
         'cnnLab.compareRuns': (runDirs?: unknown) => trainer.compareRuns(Array.isArray(runDirs) && runDirs.every((d) => typeof d === 'string') ? (runDirs as string[]) : undefined),
         'cnnLab.browseDataset': (dataset?: unknown) => datasets.show(typeof dataset === 'string' ? dataset : undefined),
-        'cnnLab.showDashboard': (runDir?: unknown) => trainer.showDashboard(typeof runDir === 'string' ? runDir : undefined),
+        'cnnLab.showDashboard': (run?: unknown) => trainer.showDashboard(runDirOf(run)),
+        'cnnLab.revealRun': (run?: unknown) => {
+          const runDir = runDirOf(run);
+          return runDir && vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(runDir));
+        },
+        'cnnLab.deleteRun': (run?: unknown) => {
+          const runDir = runDirOf(run);
+          return runDir && runsView.delete(runDir);
+        },
         'cnnLab.showWelcome': () => welcome.show(),
         'cnnLab.checkEnvironment': () => checkEnvironment(environment, log),
         'cnnLab.showModelSummary': (uri?: unknown, name?: unknown) => hints.showSummary(uri instanceof vscode.Uri ? uri : undefined, typeof name === 'string' ? name : undefined),

@@ -98,4 +98,20 @@ describe('Training dashboard', () => {
     assert.match(await workbench.evaluate<string>('compare', `document.querySelector('[data-field=runs]').innerText`), /completed · test accuracy \d+\.\d\d %/);
     await workbench.screenshot('compare-runs');
   });
+
+  it('lists the workspace\'s runs in the sidebar with their status and test accuracy, newest first', async () => {
+    await vscode.commands.executeCommand('workbench.view.extension.cnnLab');
+    await vscode.commands.executeCommand('cnnLab.runs.focus');
+    const state = JSON.parse(readFileSync(join(run.runDir, 'run.json'), 'utf8')) as { summary: { testAccuracy: number } };
+    const expected = `completed · ${(100 * state.summary.testAccuracy).toFixed(2)} %`;
+    let rows: string[] = [];
+    for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+      rows = await workbench.workbenchText('.monaco-list-row');
+      if (rows.some((row) => row.includes('Net on synthetic') && row.includes(expected))) break;
+    }
+    assert.ok(rows.some((row) => row.includes('Net on synthetic') && row.includes(expected)), rows.join(' | '));
+    assert.ok(rows.some((row) => row.includes('buildModel on synthetic')), 'the TF.js run is listed too');
+    assert.ok(rows.some((row) => row.includes('cancelled')), 'a stopped run says so');
+    await workbench.screenshot('runs-view');
+  });
 });
