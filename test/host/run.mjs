@@ -279,6 +279,11 @@ function startBridge(currentHost, figures) {
       return {};
     },
     workbenchText: async ({ selector }) => ({ texts: await currentHost().page.locator(selector).allInnerTexts() }),
+    /** Clicks the workbench element (outside webviews) that matches a selector and has the text, as a user would. */
+    workbenchClick: async ({ selector, text }) => {
+      await currentHost().page.locator(selector, { hasText: text }).first().click({ timeout: 20_000 });
+      return {};
+    },
     console: async () => ({ messages: currentHost().consoleMessages }),
     figure: async ({ name, value }) => {
       figures.push(`${name}: ${value}`);

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunResult } from '../../src/core/training/trainingRun';
@@ -113,5 +113,31 @@ describe('Training dashboard', () => {
     assert.ok(rows.some((row) => row.includes('buildModel on synthetic')), 'the TF.js run is listed too');
     assert.ok(rows.some((row) => row.includes('cancelled')), 'a stopped run says so');
     await workbench.screenshot('runs-view');
+  });
+
+  it('deletes a run from the sidebar only once the user confirms', async () => {
+    const [uri] = await vscode.workspace.findFiles('mnist_mlp.py');
+    const doomed = await vscode.commands.executeCommand<RunResult>('cnnLab.trainModel', uri, 'Net', { dataset: 'synthetic', epochs: 1 });
+    assert.equal(doomed.status, 'completed', JSON.stringify(doomed.error));
+    await vscode.commands.executeCommand('workbench.view.extension.cnnLab');
+    await vscode.commands.executeCommand('cnnLab.runs.focus');
+    // A row's text is its label and its description run together: "Net on syntheticcompleted · 99.90 % · …".
+    const runRows = async () => (await workbench.workbenchText('.monaco-list-row')).filter((row) => / on \S+(completed|cancelled|failed|running)( ·|$)/.test(row)).length;
+    const waitForRows = async (count: number) => {
+      for (const end = Date.now() + 10_000; Date.now() < end && (await runRows()) !== count; ) await new Promise((r) => setTimeout(r, 250));
+      return runRows();
+    };
+    const runs = (await vscode.workspace.findFiles('runs/*/config.json')).length;
+    assert.equal(await waitForRows(runs), runs);
+    // Cancel first: nothing is deleted.
+    const kept = vscode.commands.executeCommand('cnnLab.deleteRun', { runDir: doomed.runDir });
+    await workbench.workbenchClick('.monaco-dialog-box .monaco-button', 'Cancel');
+    await kept;
+    assert.ok(existsSync(doomed.runDir));
+    const deleted = vscode.commands.executeCommand('cnnLab.deleteRun', { runDir: doomed.runDir });
+    await workbench.workbenchClick('.monaco-dialog-box .monaco-button', 'Delete');
+    await deleted;
+    assert.ok(!existsSync(doomed.runDir));
+    assert.equal(await waitForRows(runs - 1), runs - 1);
   });
 });
