@@ -7,8 +7,8 @@ import { loadGrammars } from '../core/analysis/syntax';
 import { DatasetError, prepareDataset } from '../core/datasets/datasets';
 import { isDatasetId, settingsProblem, type TrainerEvent, type TrainingConfig, trainingDefaults, trainingSettings, type TrainingSettings } from '../core/protocol/trainer';
 import { safeParse } from '../core/schema';
-import { readSettings, SettingsError } from '../core/training/settings';
-import { engineFor, readRunConfig, TrainingRun } from '../core/training/trainingRun';
+import { readRunConfig, readSettings, SettingsError } from '../core/training/settings';
+import { engineFor, TrainingRun } from '../core/training/trainingRun';
 import { downloadReporter } from './data';
 import { searchPython } from './python';
 

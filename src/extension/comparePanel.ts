@@ -1,11 +1,10 @@
 import * as vscode from 'vscode';
 import { compareRuns, RunModel } from '../core/dashboard/runModel';
 import { type CompareToHost, compareToHost, type CompareToWebview, maxComparedRuns } from '../core/protocol/compare';
-import { readRunConfig } from '../core/training/trainingRun';
 import { Disposable } from './disposable';
 import type { Log } from './log';
 import { WebviewChannel } from './webviewChannel';
-import { renderWebviewHtml, webviewOptions } from './webviewHtml';
+import { renderWebviewHtml, stateField, webviewOptions } from './webviewHtml';
 
 /** Runs side by side: their curves overlaid and their settings, what differs marked. One panel, reused. */
 export class ComparePanel extends Disposable {
@@ -20,7 +19,7 @@ export class ComparePanel extends Disposable {
     this._register(
       vscode.window.registerWebviewPanelSerializer(ComparePanel.viewType, {
         deserializeWebviewPanel: async (panel, state: unknown) => {
-          const runDirs = typeof state === 'object' && state !== null ? (state as { runDirs?: unknown }).runDirs : undefined;
+          const runDirs = stateField(state, 'runDirs');
           if (Array.isArray(runDirs) && runDirs.every((d) => typeof d === 'string')) this.attach(panel).show(runDirs as string[]);
           else panel.dispose();
         },
@@ -45,7 +44,7 @@ export class ComparePanel extends Disposable {
     const post = () => {
       const models = runDirs.flatMap((runDir) => {
         try {
-          return [RunModel.fromFolder(runDir, readRunConfig(runDir))];
+          return [RunModel.fromFolder(runDir)];
         } catch (error) {
           this.log.warn(`comparing runs: ${runDir} is left out: ${(error as Error).message}`);
           return [];

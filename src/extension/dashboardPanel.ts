@@ -2,11 +2,11 @@ import * as vscode from 'vscode';
 import { RunModel } from '../core/dashboard/runModel';
 import { type DashboardToHost, dashboardToHost, type DashboardToWebview } from '../core/protocol/dashboard';
 import type { TrainerEvent } from '../core/protocol/trainer';
-import { readRunConfig, type RunResult } from '../core/training/trainingRun';
+import type { RunResult } from '../core/training/trainingRun';
 import { Disposable } from './disposable';
 import type { Log } from './log';
 import { WebviewChannel } from './webviewChannel';
-import { renderWebviewHtml, webviewOptions } from './webviewHtml';
+import { renderWebviewHtml, stateField, webviewOptions } from './webviewHtml';
 
 /** What the dashboard of a live run is told as the run goes. */
 export interface RunWatcher {
@@ -38,7 +38,7 @@ export class Dashboards extends Disposable {
     this._register(
       vscode.window.registerWebviewPanelSerializer(Dashboards.viewType, {
         deserializeWebviewPanel: async (panel, state: unknown) => {
-          const runDir = typeof state === 'object' && state !== null ? (state as { runDir?: unknown }).runDir : undefined;
+          const runDir = stateField(state, 'runDir');
           if (typeof runDir !== 'string') return panel.dispose();
           const model = this.readRun(runDir);
           if (model) this.attach(panel, model, false);
@@ -85,7 +85,7 @@ export class Dashboards extends Disposable {
 
   private readRun(runDir: string): RunModel | undefined {
     try {
-      return RunModel.fromFolder(runDir, readRunConfig(runDir));
+      return RunModel.fromFolder(runDir);
     } catch (error) {
       void vscode.window.showErrorMessage(`CNN Lab cannot show ${runDir}: ${(error as Error).message}`);
       return undefined;

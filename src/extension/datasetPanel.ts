@@ -11,7 +11,7 @@ import type { Augmentation } from '../core/training/augmentation';
 import { Disposable } from './disposable';
 import type { Log } from './log';
 import { WebviewChannel } from './webviewChannel';
-import { renderWebviewHtml, webviewOptions } from './webviewHtml';
+import { renderWebviewHtml, stateField, webviewOptions } from './webviewHtml';
 
 /** What the preview draws when the workspace's cnn-lab.json asks for no augmentation: the course's CIFAR-10 transforms. */
 const courseAugmentation: Augmentation = { flip: true, rotation: 10 };
@@ -30,7 +30,7 @@ export class DatasetBrowser extends Disposable {
     this._register(
       vscode.window.registerWebviewPanelSerializer(DatasetBrowser.viewType, {
         deserializeWebviewPanel: async (panel, state: unknown) => {
-          const dataset = typeof state === 'object' && state !== null ? (state as { dataset?: unknown }).dataset : undefined;
+          const dataset = stateField(state, 'dataset');
           if (typeof dataset === 'string') await this.attach(panel, dataset);
           else panel.dispose();
         },

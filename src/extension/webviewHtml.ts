@@ -9,6 +9,11 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOpt
   };
 }
 
+/** One field of the state a page saved with setState, as a serializer gets it back after a reload (unchecked). */
+export function stateField(state: unknown, key: string): unknown {
+  return typeof state === 'object' && state !== null ? (state as Record<string, unknown>)[key] : undefined;
+}
+
 /**
  * The page every CNN Lab webview starts from: a strict CSP (no network, scripts only by nonce,
  * styles and images from the extension), the shared stylesheet and the view's bundle.

@@ -21,7 +21,8 @@ import { channelStatistics, type ImageSplit, readImageDataset, shuffled } from '
 import { random } from '../core/random';
 import { type Augmentation, sourcePixels } from '../core/training/augmentation';
 import { writeFileAtomically } from '../core/files';
-import { isDatasetId, TRAINER_PROTOCOL, type TrainerEvent, trainingConfig, trainingDefaults } from '../core/protocol/trainer';
+import { isDatasetId, TRAINER_PROTOCOL, type TrainerEvent } from '../core/protocol/trainer';
+import { readRunConfig } from '../core/training/settings';
 
 type Tf = typeof TF;
 
@@ -172,11 +173,14 @@ async function saveModel(tf: Tf, model: TF.LayersModel, folder: string): Promise
   );
 }
 
+/** A file's bytes as the ArrayBuffer TF.js decodes (a Buffer may be a view into a larger pool). */
+const arrayBufferOf = (data: Buffer<ArrayBuffer>) => data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+
 /** Loads weights saved by saveModel into a model of the same architecture. */
 function loadWeights(tf: Tf, model: TF.LayersModel, folder: string): void {
   const manifest = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8')) as { weightsManifest: { weights: TF.io.WeightsManifestEntry[] }[] };
   const data = readFileSync(join(folder, 'weights.bin'));
-  const named = tf.io.decodeWeights(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength), manifest.weightsManifest[0]?.weights ?? []);
+  const named = tf.io.decodeWeights(arrayBufferOf(data), manifest.weightsManifest[0]?.weights ?? []);
   model.setWeights(model.weights.map((w) => {
     const value = named[w.originalName];
     if (!value) throw new TrainingError(`${folder} has no weights for ${w.originalName}: the model changed since it was saved`);
@@ -247,7 +251,7 @@ const saveJson = (path: string, value: unknown) => writeFileAtomically(path, `${
 
 async function train(runDir: string, commands: Commands, resume: boolean): Promise<void> {
   const started = Date.now() / 1000;
-  const config = trainingConfig.parse({ ...trainingDefaults, ...(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as object) });
+  const config = readRunConfig(runDir);
   const last = join(runDir, 'last');
   if (resume && !existsSync(join(last, 'training.json'))) throw new TrainingError(`nothing to resume: ${runDir} has no last/training.json (the run ended before its first epoch did)`);
   const backend = await loadBackend(config.modelFile);
@@ -344,7 +348,7 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
     const saved = JSON.parse(readFileSync(join(last, 'training.json'), 'utf8')) as TrainingState;
     loadWeights(tf, model, last);
     const data = readFileSync(join(last, 'optimizer.bin'));
-    const named = tf.io.decodeWeights(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength), saved.optimizer);
+    const named = tf.io.decodeWeights(arrayBufferOf(data), saved.optimizer);
     await optimizer.setWeights(saved.optimizer.map((spec) => ({ name: spec.name, tensor: named[spec.name] as TF.Tensor })));
     [firstEpoch, bestLoss, bestEpoch] = [saved.epoch + 1, saved.bestLoss ?? Number.POSITIVE_INFINITY, saved.bestEpoch];
   }

@@ -9,7 +9,8 @@ import { confusionCells, decimate, smooth } from '../../src/core/dashboard/serie
 import { dashboardToWebview, maxChartPoints } from '../../src/core/protocol/dashboard';
 import { type TrainerEvent, trainingDefaults } from '../../src/core/protocol/trainer';
 import { safeParse } from '../../src/core/schema';
-import { readRunConfig, TrainingRun } from '../../src/core/training/trainingRun';
+import { readRunConfig } from '../../src/core/training/settings';
+import { TrainingRun } from '../../src/core/training/trainingRun';
 
 const repo = resolve(__dirname, '../..');
 
@@ -74,7 +75,7 @@ describe('dashboard data', () => {
     assert.equal(result.status, 'completed', JSON.stringify(result.error));
     const options = { canStop: false, canResume: false };
     const fromLive = live.view(0.6, options);
-    const fromFolder = RunModel.fromFolder(run.runDir, readRunConfig(run.runDir)).view(0.6, options);
+    const fromFolder = RunModel.fromFolder(run.runDir).view(0.6, options);
     assert.ok(safeParse(dashboardToWebview, fromFolder).ok, 'the view passes the webview\'s own check');
     assert.equal(fromFolder.status, 'completed');
     assert.ok(fromLive.loss.length > 0 && fromLive.epochs.length === 2 && fromLive.test && fromLive.samples);

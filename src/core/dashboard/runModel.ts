@@ -6,6 +6,7 @@ import type { Comparison } from '../protocol/compare';
 import { type DashboardView, maxChartPoints } from '../protocol/dashboard';
 import { trainerEvent, type TrainerEvent, type TrainingConfig } from '../protocol/trainer';
 import { safeParse } from '../schema';
+import { readRunConfig } from '../training/settings';
 import { decimate, smooth } from './series';
 
 type Event<T extends TrainerEvent['type']> = Extract<TrainerEvent, { type: T }>;
@@ -32,8 +33,8 @@ export class RunModel {
   ) {}
 
   /** A run folder as it is on disk, finished or not. */
-  static fromFolder(runDir: string, config: TrainingConfig): RunModel {
-    const model = new RunModel(runDir, config);
+  static fromFolder(runDir: string): RunModel {
+    const model = new RunModel(runDir, readRunConfig(runDir));
     const read = (name: string) => (existsSync(join(runDir, name)) ? readFileSync(join(runDir, name), 'utf8') : '');
     // train.log: a timestamp, then an event, or a line of the engine's log, which is skipped.
     for (const line of read('train.log').split('\n')) {

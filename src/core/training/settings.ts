@@ -1,9 +1,9 @@
 // cnn-lab.json: a run's settings in a file the user edits and commits, written by the Train command
 // and read by `cnn-lab train --config`. Paths in it are relative to its folder.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { writeFileAtomically } from '../files';
-import { isDatasetId, settingsProblem, type TrainingSettings, trainingSettings } from '../protocol/trainer';
+import { isDatasetId, settingsProblem, trainingConfig, type TrainingConfig, trainingDefaults, type TrainingSettings, trainingSettings } from '../protocol/trainer';
 import { SchemaError } from '../schema';
 
 export const settingsFileName = 'cnn-lab.json';
@@ -43,6 +43,11 @@ export function readSettings(path: string): TrainingSettings {
   const problem = settingsProblem(settings);
   if (problem) throw new SettingsError(`${path}: ${problem}`);
   return mapPaths(settings, (p) => resolve(dirname(path), p));
+}
+
+/** A run folder's config.json, settings it predates taking their defaults. */
+export function readRunConfig(runDir: string): TrainingConfig {
+  return trainingConfig.parse({ ...trainingDefaults, ...(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as object) });
 }
 
 /** Writes the settings with paths relative to the file's folder, so the file can be committed. */

@@ -6,7 +6,8 @@ import { basename, join, resolve } from 'node:path';
 import { languageOfPath } from '../analysis/analyze';
 import { writeFileAtomically } from '../files';
 import { describeExit, type ExitReason, JsonLinesProcess } from '../process/jsonLinesProcess';
-import { type TrainerCommand, trainerEvent, type TrainerEvent, trainingConfig, type TrainingConfig, trainingDefaults } from '../protocol/trainer';
+import { type TrainerCommand, trainerEvent, type TrainerEvent, type TrainingConfig } from '../protocol/trainer';
+import { readRunConfig } from './settings';
 
 export interface RunResult {
   status: 'completed' | 'cancelled' | 'failed';
@@ -107,11 +108,6 @@ export function engineCommand(engine: Pick<EngineOptions, 'python' | 'trainerDir
   const streams = ['--redirects', '9:0', '--tee', '9:0'];
   // The engine sets each process's threads itself; saying so spares the log torchrun's warning.
   return { command: engine.python, args: ['-m', 'torch.distributed.run', '--nproc_per_node', String(config.devices), ...machines, ...streams, ...script], env: { ...env, OMP_NUM_THREADS: String(Math.max(1, Math.floor(cpus().length / config.devices))) } };
-}
-
-/** A run folder's config.json, settings it predates taking their defaults. */
-export function readRunConfig(runDir: string): TrainingConfig {
-  return trainingConfig.parse({ ...trainingDefaults, ...(JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as object) });
 }
 
 export class TrainingRun {

@@ -4,8 +4,8 @@ import type { ModelReport } from '../../core/analysis/report';
 import { downloadable } from '../../core/datasets/catalog';
 import { DatasetError, locateDataset, prepareDataset } from '../../core/datasets/datasets';
 import { type DatasetId, isDatasetId, type TrainerEvent, type TrainingConfig, trainingDefaults, type TrainingSettings } from '../../core/protocol/trainer';
-import { readSettings, SettingsError, settingsFileName, writeSettings } from '../../core/training/settings';
-import { type EngineOptions, engineFor, listRuns, readRunConfig, type RunInfo, type RunResult, TrainingRun } from '../../core/training/trainingRun';
+import { readRunConfig, readSettings, SettingsError, settingsFileName, writeSettings } from '../../core/training/settings';
+import { type EngineOptions, engineFor, listRuns, type RunInfo, type RunResult, TrainingRun } from '../../core/training/trainingRun';
 import { maxComparedRuns } from '../../core/protocol/compare';
 import type { ComparePanel } from '../comparePanel';
 import { type Dashboards, type RunWatcher } from '../dashboardPanel';
@@ -28,6 +28,9 @@ const imageFolderItem: vscode.QuickPickItem = { label: '$(folder) Image Folder�
  * status-bar item and the trainer's log in the CNN Lab channel. Runs only in a trusted workspace.
  * The settings live in the workspace's cnn-lab.json, which the questions fill in and remember.
  */
+/** A run as the pickers list it: what it trained, how it ended, where it is. */
+const runPickItem = (r: RunInfo) => ({ label: `${r.className} on ${r.dataset}`, description: `${r.status}${r.testAccuracy === null ? '' : ` · ${(r.testAccuracy * 100).toFixed(2)} %`}`, detail: r.runDir, runDir: r.runDir });
+
 export class Trainer extends Disposable {
   private active: TrainingRun | undefined;
   /** Advice from the engines (such as why training will be slow), each said once a session. */
@@ -96,7 +99,7 @@ export class Trainer extends Disposable {
         return;
       }
       const item = await vscode.window.showQuickPick(
-        runs.map((r) => ({ label: `${r.className} on ${r.dataset}`, description: `${r.status}${r.testAccuracy === null ? '' : ` · ${(r.testAccuracy * 100).toFixed(2)} %`}`, detail: r.runDir, runDir: r.runDir })),
+        runs.map(runPickItem),
         { title: 'Show the dashboard of which run?' },
       );
       chosen = item?.runDir;
@@ -114,7 +117,7 @@ export class Trainer extends Disposable {
         return;
       }
       const items = await vscode.window.showQuickPick(
-        runs.map((r) => ({ label: `${r.className} on ${r.dataset}`, description: `${r.status}${r.testAccuracy === null ? '' : ` · ${(r.testAccuracy * 100).toFixed(2)} %`}`, detail: r.runDir, runDir: r.runDir })),
+        runs.map(runPickItem),
         { title: `Compare which runs? (up to ${maxComparedRuns})`, canPickMany: true },
       );
       chosen = items?.map((item) => item.runDir);
@@ -133,7 +136,7 @@ export class Trainer extends Disposable {
         return undefined;
       }
       const item = await vscode.window.showQuickPick(
-        runs.map((r) => ({ label: `${r.className} on ${r.dataset}`, description: r.status, detail: r.runDir, runDir: r.runDir })),
+        runs.map(runPickItem),
         { title: 'Resume which run?' },
       );
       chosen = item?.runDir;
