@@ -1,16 +1,15 @@
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { DatasetPages } from '../core/datasets/browse';
-import { DatasetError, prepareDataset } from '../core/datasets/datasets';
-import { readImageDataset } from '../core/datasets/images';
 import { type DatasetToHost, datasetToHost, type DatasetToWebview } from '../core/protocol/datasetBrowser';
-import { datasetIds, isDatasetId, trainingDefaults } from '../core/protocol/trainer';
+import { datasetIds, isDatasetId } from '../core/protocol/trainer';
 import { listImageFolder } from '../core/datasets/imageFolder';
 import { readSettings, settingsFileName } from '../core/training/settings';
 import type { Augmentation } from '../core/training/augmentation';
 import { Disposable } from './disposable';
 import type { Log } from './log';
 import { WebviewChannel } from './webviewChannel';
+import { readWorkspaceDataset } from './workspaceDatasets';
 import { renderWebviewHtml, stateField, webviewOptions } from './webviewHtml';
 
 /** What the preview draws when the workspace's cnn-lab.json asks for no augmentation: the course's CIFAR-10 transforms. */
@@ -98,18 +97,10 @@ export class DatasetBrowser extends Disposable {
     });
   }
 
-  /** The dataset read from its files where CNN Lab finds them (never downloaded from here), or a DatasetError saying where to put them. */
   private async load(dataset: string): Promise<DatasetPages> {
     if (!isDatasetId(dataset)) return new DatasetPages(basename(dataset), dataset, { kind: 'files', listing: listImageFolder(dataset) });
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const dataDir = folder ? vscode.Uri.joinPath(folder, vscode.workspace.getConfiguration('cnnLab').get<string>('dataDirectory', 'data')).fsPath : null;
-    try {
-      const config = await prepareDataset({ ...trainingDefaults, modelFile: '', dataset, dataDir }, { download: false });
-      return new DatasetPages(dataset, config.dataDir, { kind: 'arrays', dataset: readImageDataset(dataset, config.dataDir, trainingDefaults.seed) });
-    } catch (error) {
-      if (error instanceof DatasetError) throw new Error(`${error.message} Training on it once (CNN Lab: Train Model…) downloads it.`);
-      throw error;
-    }
+    const { folder, images } = await readWorkspaceDataset(dataset);
+    return new DatasetPages(dataset, folder, { kind: 'arrays', dataset: images });
   }
 
   private augmentation(): Augmentation {

@@ -12,6 +12,7 @@ import { ModelHints } from './hints/modelHints';
 import { ModelView } from './hints/modelView';
 import { describeError, Log } from './log';
 import { Trainer } from './training/trainer';
+import { PlaygroundPanel } from './playgroundPanel';
 import { PythonEnvironmentService } from './pythonEnvironmentService';
 import { WelcomePanel } from './welcomePanel';
 
@@ -30,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const dashboards = new Dashboards(context.extensionUri, log);
     const datasets = new DatasetBrowser(context.extensionUri, log);
     const comparison = new ComparePanel(context.extensionUri, log);
+    const playground = new PlaygroundPanel(context.extensionUri, log);
     const trainer = new Trainer(environment, (document) => hints.reports(document), vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer').fsPath, dashboards, comparison, log);
     const runsView = new RunsView(() => trainer.runs());
     context.subscriptions.push(
@@ -42,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): void {
       dashboards,
       datasets,
       comparison,
+      playground,
       trainer,
       runsView,
       // Its welcome content shows while the tree is empty; later issues fill the sidebar.
@@ -54,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): void {
         'cnnLab.openTrainingSettings': () => trainer.openSettings(),
         'cnnLab.compareRuns': (runDirs?: unknown) => trainer.compareRuns(Array.isArray(runDirs) && runDirs.every((d) => typeof d === 'string') ? (runDirs as string[]) : undefined),
         'cnnLab.browseDataset': (dataset?: unknown) => datasets.show(typeof dataset === 'string' ? dataset : undefined),
+        'cnnLab.openFilterPlayground': (image?: unknown) => playground.show(image instanceof vscode.Uri ? image : undefined),
         'cnnLab.showDashboard': (run?: unknown) => trainer.showDashboard(runDirOf(run)),
         'cnnLab.revealRun': (run?: unknown) => {
           const runDir = runDirOf(run);

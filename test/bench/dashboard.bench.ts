@@ -2,17 +2,10 @@
 // feeds it during a long run: a run model with 100,000 logged steps (and growing), its view posted
 // 10 times a second. Reports the frame times while it updates, the time each update takes to
 // render, and the page's JS heap at the end. Writes a screenshot of the page under .test-output/.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
 import { RunModel } from '../../src/core/dashboard/runModel';
 import { trainingDefaults } from '../../src/core/protocol/trainer';
-
-const repo = resolve(__dirname, '../..');
-const out = join(repo, '.test-output', 'bench');
-mkdirSync(out, { recursive: true });
+import { benchOutput, openWebviewPage, quantiles } from './webviewPage';
 
 const stepsPerEpoch = 2000;
 const model = new RunModel('/runs/bench', { ...trainingDefaults, modelFile: 'model.py', className: 'Net', dataset: 'cifar10', epochs: 100 });
@@ -32,33 +25,8 @@ advance(100_000);
 const confusion = Array.from({ length: 10 }, (_, t) => Array.from({ length: 10 }, (_, p) => (t === p ? 800 : 22) + ((t * 7 + p) % 5)));
 model.ingest({ type: 'test', loss: 0.6, accuracy: 0.8, perClass: confusion.map((row, i) => ({ name: `class ${i}`, correct: row[i] ?? 0, total: row.reduce((a, b) => a + b, 0) })), confusion });
 
-// The page as the host renders it, with the webview API stubbed: messages in, nothing out.
-writeFileSync(
-  join(out, 'dashboard.html'),
-  `<!DOCTYPE html><html><head><meta charset="UTF-8"><link rel="stylesheet" href="/media/webview.css"></head>
-<body class="vscode-dark" data-cnnlab-view="dashboard" style="--vscode-foreground:#ccc;--vscode-editor-background:#1f1f1f;--vscode-font-family:sans-serif;--vscode-font-size:13px">
-<main id="root"></main>
-<script>window.acquireVsCodeApi = () => ({ postMessage() {}, setState() {} });</script>
-<script type="module" src="/dist/webviews/dashboard.js"></script></body></html>`,
-);
-
 async function main(): Promise<void> {
-  // Module scripts do not load from file:// pages: the page, the bundle and the stylesheet on loopback.
-  const types: Record<string, string> = { html: 'text/html', js: 'text/javascript', css: 'text/css' };
-  const server = createServer((request, response) => {
-    const path = request.url === '/' ? join(out, 'dashboard.html') : join(repo, (request.url ?? '').replace(/\.\./g, ''));
-    let body: Buffer;
-    try {
-      body = readFileSync(path);
-    } catch {
-      return void response.writeHead(404).end();
-    }
-    response.writeHead(200, { 'content-type': types[path.split('.').pop() ?? ''] ?? 'application/octet-stream' }).end(body);
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const browser = await chromium.launch({ executablePath: process.env['CNN_LAB_CHROMIUM'] ?? '/usr/bin/chromium', args: ['--enable-precise-memory-info'] });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  const { page, close } = await openWebviewPage('dashboard');
   await page.waitForFunction("document.querySelector('[data-chart=loss]')");
   // Page code as strings: functions would carry the test runner's transpiler helpers into the page.
   await page.evaluate(`(() => {
@@ -81,16 +49,12 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, Math.max(0, started + (i + 1) * 100 - Date.now())));
   }
   const { frames, renders, heap } = await page.evaluate<{ frames: number[]; renders: number[]; heap: number }>(`({ frames: window.frames_.slice(5), renders: window.renders_, heap: performance.memory ? performance.memory.usedJSHeapSize : 0 })`);
-  await page.screenshot({ path: join(out, 'dashboard.png'), fullPage: true });
-  await browser.close();
-  server.close();
-  const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
-  const at = (values: number[], q: number) => sorted(values)[Math.min(values.length - 1, Math.floor(q * values.length))] ?? 0;
-  const f = (ms: number) => `${ms.toFixed(1)} ms`;
+  await page.screenshot({ path: join(benchOutput, 'dashboard.png'), fullPage: true });
+  await close();
   process.stdout.write(`dashboard, ${step.toLocaleString('en-US')} logged steps, ${updates} updates at 10/s (each ≤ 2,000 points per curve):\n`);
-  process.stdout.write(`  frame time   median ${f(at(frames, 0.5))}  p95 ${f(at(frames, 0.95))}  max ${f(at(frames, 1))}  (${frames.length} frames)\n`);
-  process.stdout.write(`  update       median ${f(at(renders, 0.5))}  p95 ${f(at(renders, 0.95))}  max ${f(at(renders, 1))}\n`);
-  process.stdout.write(`  JS heap      ${(heap / 1e6).toFixed(1)} MB at the end\n  screenshot   ${join(out, 'dashboard.png')}\n`);
+  process.stdout.write(`  frame time   ${quantiles(frames)}  (${frames.length} frames)\n`);
+  process.stdout.write(`  update       ${quantiles(renders)}\n`);
+  process.stdout.write(`  JS heap      ${(heap / 1e6).toFixed(1)} MB at the end\n  screenshot   ${join(benchOutput, 'dashboard.png')}\n`);
 }
 
 void main();

@@ -6,3 +6,4 @@ import './hints.integration.test';
 import './training.integration.test';
 import './dashboard.integration.test';
 import './dataset.integration.test';
+import './playground.integration.test';

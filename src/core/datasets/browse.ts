@@ -1,12 +1,11 @@
 // What the dataset browser shows, computed from a dataset in memory (or an image folder's listing):
 // a split's summary, a page of images (optionally of one class), and one image under the run's
 // augmentation, drawn many times.
-import { readFileSync, statSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { basename } from 'node:path';
 import { browserPageSize, type DatasetSummary, type DatasetToWebview } from '../protocol/datasetBrowser';
 import { random } from '../random';
 import { type Augmentation, augmentPixels } from '../training/augmentation';
-import type { ImageFolderListing } from './imageFolder';
+import { imageDataUrl, type ImageFolderListing } from './imageFolder';
 import { channelStatistics, type ImageDataset, type ImageSplit } from './images';
 
 type Split = 'train' | 'test';
@@ -90,8 +89,7 @@ export class DatasetPages {
 
 function dataUrl(path: string): string {
   try {
-    if (statSync(path).size > maxImageBytes) return '';
-    return `data:image/${extname(path).toLowerCase() === '.png' ? 'png' : 'jpeg'};base64,${readFileSync(path).toString('base64')}`;
+    return imageDataUrl(path, maxImageBytes);
   } catch {
     return '';
   }

@@ -1,7 +1,7 @@
 // A folder of images with one sub-folder per class (torchvision's ImageFolder layout), listed as the
 // torch engine reads it: train/ and test/ (or val/, valid/) sub-folders are the splits when present.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
 
 export interface ImageFile {
   path: string;
@@ -15,7 +15,14 @@ export interface ImageFolderListing {
   test: ImageFile[] | null;
 }
 
-const imageExtensions = ['.png', '.jpg', '.jpeg'];
+export const imageExtensions = ['.png', '.jpg', '.jpeg'];
+
+/** A PNG or JPEG file as a data: URL for a webview to decode; a file over `maxBytes` is refused with its size. */
+export function imageDataUrl(path: string, maxBytes: number): string {
+  const size = statSync(path).size;
+  if (size > maxBytes) throw new Error(`${path} is ${(size / 1e6).toFixed(1)} MB; images up to ${(maxBytes / 1e6).toFixed(0)} MB open here`);
+  return `data:image/${extname(path).toLowerCase() === '.png' ? 'png' : 'jpeg'};base64,${readFileSync(path).toString('base64')}`;
+}
 
 function classesIn(folder: string): string[] {
   return readdirSync(folder, { withFileTypes: true })

@@ -22,34 +22,45 @@ export function outputSize(width: number, height: number, kernel: readonly (read
 /**
  * Each output pixel is the sum of the kernel's weights times the pixels under it. With padding the
  * kernel's anchor is its centre (row and column ⌊k/2⌋, OpenCV's default, so even kernels lean down and right).
+ * The image is padded first, so the inner loop has no edge tests.
  */
 export function convolve(image: Plane, kernel: readonly (readonly number[])[], edge: EdgeMode): Plane {
   const kh = kernel.length;
   const kw = kernel[0]?.length ?? 0;
   const { width, height } = outputSize(image.width, image.height, kernel, edge);
-  const [ay, ax] = edge === 'crop' ? [0, 0] : [Math.floor(kh / 2), Math.floor(kw / 2)];
-  const weights = Float32Array.from(kernel.flat());
+  const source = edge === 'crop' ? image : padded(image, kh, kw, edge);
   const data = new Float32Array(width * height);
-  const last = { x: image.width - 1, y: image.height - 1 };
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let sum = 0;
-      for (let i = 0; i < kh; i++) {
-        let sy = y + i - ay;
-        if (sy < 0 || sy > last.y) {
-          if (edge === 'zero') continue;
-          sy = Math.min(Math.max(sy, 0), last.y);
-        }
-        for (let j = 0; j < kw; j++) {
-          let sx = x + j - ax;
-          if (sx < 0 || sx > last.x) {
-            if (edge === 'zero') continue;
-            sx = Math.min(Math.max(sx, 0), last.x);
-          }
-          sum += (weights[i * kw + j] ?? 0) * (image.data[sy * image.width + sx] ?? 0);
-        }
+  const stride = source.width;
+  const pixels = source.data;
+  // Tap by tap: each weight adds a shifted copy of the image, a tight loop the JIT keeps in registers.
+  kernel.forEach((row, i) =>
+    row.forEach((weight, j) => {
+      if (weight === 0) return;
+      for (let y = 0; y < height; y++) {
+        const from = (y + i) * stride + j;
+        const to = y * width;
+        for (let x = 0; x < width; x++) data[to + x] = (data[to + x] ?? 0) + weight * (pixels[from + x] ?? 0);
       }
-      data[y * width + x] = sum;
+    }),
+  );
+  return { width, height, data };
+}
+
+/** The image with ⌊k/2⌋ pixels before and k − 1 − ⌊k/2⌋ after on each axis, repeated from the border or zero. */
+function padded(image: Plane, kh: number, kw: number, edge: 'extend' | 'zero'): Plane {
+  const [top, left] = [Math.floor(kh / 2), Math.floor(kw / 2)];
+  const width = image.width + kw - 1;
+  const height = image.height + kh - 1;
+  const data = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const sy = y - top;
+    if (edge === 'zero' && (sy < 0 || sy >= image.height)) continue;
+    const from = Math.min(Math.max(sy, 0), image.height - 1) * image.width;
+    const row = y * width;
+    data.set(image.data.subarray(from, from + image.width), row + left);
+    if (edge === 'extend') {
+      data.fill(image.data[from] ?? 0, row, row + left);
+      data.fill(image.data[from + image.width - 1] ?? 0, row + left + image.width, row + width);
     }
   }
   return { width, height, data };
@@ -81,9 +92,11 @@ export function pool(plane: Plane, size: number, stride: number, kind: 'max' | '
   return { width, height, data };
 }
 
-/** What an 8-bit image library keeps of a filtered image: negatives become 0, values over 255 become 255. */
+/** What an 8-bit image library keeps of a filtered image: negatives become 0, values over 255 become 255, the rest rounded half to even as OpenCV's saturate_cast does. */
 export function clipToBytes(plane: Plane): Uint8ClampedArray {
-  return Uint8ClampedArray.from(plane.data, (v) => Math.round(v));
+  const bytes = new Uint8ClampedArray(plane.data.length);
+  bytes.set(plane.data);
+  return bytes;
 }
 
 const transpose = (k: number[][]) => k[0]?.map((_, j) => k.map((row) => row[j] ?? 0)) ?? [];

@@ -8,6 +8,7 @@ import { random } from '../../core/random';
 import { augmentPixels } from '../../core/training/augmentation';
 import { h } from '../shared/dom';
 import { connectToHost } from '../shared/host';
+import { imagePixels } from '../shared/pixels';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 
@@ -208,19 +209,9 @@ function showAugmented(bytes: Uint8Array): void {
   preview.replaceChildren(...Array.from({ length: augmentationDraws }, (_, n) => h('figure', {}, imageCanvas(bytes, n * size, shape))));
 }
 
-/** An image folder's picture, decoded by the page: its pixels as C×H×W bytes, grey when every pixel is. */
+/** An image folder's picture, decoded by the page. */
 function inspectFile(index: number, picture: HTMLImageElement, label: number): void {
-  const [width, height] = [picture.naturalWidth, picture.naturalHeight];
-  const canvas = h('canvas', { width: String(width), height: String(height) });
-  const context = canvas.getContext('2d');
-  if (!context || !width || !height) return;
-  context.drawImage(picture, 0, 0);
-  const rgba = context.getImageData(0, 0, width, height).data;
-  const plane = width * height;
-  let grey = true;
-  for (let p = 0; p < plane && grey; p++) grey = rgba[4 * p] === rgba[4 * p + 1] && rgba[4 * p] === rgba[4 * p + 2];
-  const channels = grey ? 1 : 3;
-  const pixels = new Uint8Array(channels * plane);
-  for (let c = 0; c < channels; c++) for (let p = 0; p < plane; p++) pixels[c * plane + p] = rgba[4 * p + c] ?? 0;
-  inspect(index, pixels, label, [channels, height, width]);
+  if (!picture.naturalWidth || !picture.naturalHeight) return;
+  const { pixels, shape } = imagePixels(picture, picture.naturalWidth, picture.naturalHeight);
+  inspect(index, pixels, label, shape);
 }

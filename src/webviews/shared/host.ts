@@ -4,6 +4,7 @@ import { type Schema, safeParse } from '../../core/schema';
 interface VsCodeApi {
   postMessage(message: unknown): void;
   setState(state: unknown): void;
+  getState(): unknown;
 }
 
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -12,6 +13,8 @@ export interface HostConnection<ToHost> {
   post(message: ToHost): void;
   /** Kept by VS Code with the panel: what its serializer gets back after a reload. */
   setState(state: unknown): void;
+  /** What the page saved before the window reloaded, or undefined. */
+  readonly savedState: unknown;
 }
 
 /** Listens for the host's messages, dropping any that do not match `inbound`, then says `ready`. */
@@ -24,7 +27,7 @@ export function connectToHost<ToWebview, ToHost extends { type: string }>(
     const parsed = safeParse(inbound, event.data);
     if (parsed.ok) onMessage(parsed.value);
   });
-  const connection: HostConnection<ToHost> = { post: (message) => api.postMessage(message), setState: (state) => api.setState(state) };
+  const connection: HostConnection<ToHost> = { post: (message) => api.postMessage(message), setState: (state) => api.setState(state), savedState: api.getState() };
   api.postMessage({ type: 'ready' });
   return connection;
 }
