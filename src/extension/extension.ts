@@ -12,6 +12,8 @@ import { ModelHints } from './hints/modelHints';
 import { ModelView } from './hints/modelView';
 import { describeError, Log } from './log';
 import { Trainer } from './training/trainer';
+import { CheckpointsView } from './checkpointsView';
+import { InspectorPanel } from './inspectorPanel';
 import { PlaygroundPanel } from './playgroundPanel';
 import { PythonEnvironmentService } from './pythonEnvironmentService';
 import { WelcomePanel } from './welcomePanel';
@@ -34,6 +36,8 @@ export function activate(context: vscode.ExtensionContext): void {
     const playground = new PlaygroundPanel(context.extensionUri, log);
     const trainer = new Trainer(environment, (document) => hints.reports(document), vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer').fsPath, dashboards, comparison, log);
     const runsView = new RunsView(() => trainer.runs());
+    const checkpointsView = new CheckpointsView(() => trainer.runs());
+    const inspector = new InspectorPanel(context.extensionUri, (path) => checkpointsView.read(path), environment, trainerProgram('activations.py'), log);
     context.subscriptions.push(
       environment,
       welcome,
@@ -47,6 +51,8 @@ export function activate(context: vscode.ExtensionContext): void {
       playground,
       trainer,
       runsView,
+      checkpointsView,
+      inspector,
       // Its welcome content shows while the tree is empty; later issues fill the sidebar.
       vscode.window.registerTreeDataProvider('cnnLab.start', { getChildren: () => [], getTreeItem: (item: vscode.TreeItem) => item }),
       registerCommands({
@@ -58,6 +64,12 @@ export function activate(context: vscode.ExtensionContext): void {
         'cnnLab.compareRuns': (runDirs?: unknown) => trainer.compareRuns(Array.isArray(runDirs) && runDirs.every((d) => typeof d === 'string') ? (runDirs as string[]) : undefined),
         'cnnLab.browseDataset': (dataset?: unknown) => datasets.show(typeof dataset === 'string' ? dataset : undefined),
         'cnnLab.openFilterPlayground': (image?: unknown) => playground.show(image instanceof vscode.Uri ? image : undefined),
+        'cnnLab.inspectLayer': (checkpoint?: unknown, layer?: unknown) => {
+          const node = checkpoint as { path?: unknown; layer?: { name?: unknown } } | undefined;
+          // From the palette with arguments, or the view's inline button with its node.
+          const [path, name] = typeof checkpoint === 'string' ? [checkpoint, layer] : [node?.path, node?.layer?.name];
+          if (typeof path === 'string' && typeof name === 'string') inspector.show(path, name);
+        },
         'cnnLab.showDashboard': (run?: unknown) => trainer.showDashboard(runDirOf(run)),
         'cnnLab.revealRun': (run?: unknown) => {
           const runDir = runDirOf(run);

@@ -7,3 +7,4 @@ import './training.integration.test';
 import './dashboard.integration.test';
 import './dataset.integration.test';
 import './playground.integration.test';
+import './inspector.integration.test';

@@ -19,6 +19,10 @@ export class RunModel {
   private readonly epochs: Event<'epoch'>[] = [];
   private hello: Event<'hello'> | undefined;
   private dataset: Event<'dataset'> | undefined;
+  /** The data the run trained on, as the engine reported it (its normalization included), once it has. */
+  get datasetEvent(): Event<'dataset'> | undefined {
+    return this.dataset;
+  }
   private model: Event<'model'> | undefined;
   private progress: Event<'progress'> | undefined;
   private test: Event<'test'> | undefined;

@@ -1,0 +1,184 @@
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import * as vscode from 'vscode';
+import { type Checkpoint, CheckpointError } from '../core/checkpoints/checkpoint';
+import { RunModel } from '../core/dashboard/runModel';
+import { describeExit, JsonLinesProcess } from '../core/process/jsonLinesProcess';
+import { type ActivationsAnswer, activationsAnswer, type ActivationsRequest, type ActivationStage, type InspectorToHost, inspectorToHost, type InspectorToWebview } from '../core/protocol/inspector';
+import { isDatasetId } from '../core/protocol/trainer';
+import { readRunConfig } from '../core/training/settings';
+import { Disposable } from './disposable';
+import type { Log } from './log';
+import type { PythonEnvironmentService } from './pythonEnvironmentService';
+import { WebviewChannel } from './webviewChannel';
+import { renderWebviewHtml, stateField, webviewOptions } from './webviewHtml';
+import { readWorkspaceDataset } from './workspaceDatasets';
+
+/** A model that has not answered in this time is stopped: a first import of torch takes a few seconds. */
+const activationsTimeoutMs = 120_000;
+
+interface Target {
+  checkpoint: string;
+  layer: string;
+}
+
+/** The run folder a checkpoint belongs to: best.pt's folder, or best/model.json's parent's. */
+function runDirOf(checkpoint: string): string | null {
+  const candidates = [dirname(checkpoint), dirname(dirname(checkpoint))];
+  return candidates.find((dir) => existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'run.json'))) ?? null;
+}
+
+/**
+ * The layer inspector: a conv layer's filters as tiles, and its feature maps for an input image
+ * (conv, then ReLU, then the pooling after it), computed by the torch engine with the trained weights.
+ */
+export class InspectorPanel extends Disposable {
+  static readonly viewType = 'cnnLab.inspector';
+  private current: { panel: vscode.WebviewPanel; show(target: Target): void } | undefined;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly readCheckpoint: (path: string) => Checkpoint,
+    private readonly environment: PythonEnvironmentService,
+    private readonly helper: string,
+    private readonly log: Log,
+  ) {
+    super();
+    this._register(
+      vscode.window.registerWebviewPanelSerializer(InspectorPanel.viewType, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          const [checkpoint, layer] = [stateField(state, 'checkpoint'), stateField(state, 'layer')];
+          if (typeof checkpoint === 'string' && typeof layer === 'string' && existsSync(checkpoint)) this.attach(panel).show({ checkpoint, layer });
+          else panel.dispose();
+        },
+      }),
+    );
+    this._register({ dispose: () => this.current?.panel.dispose() });
+  }
+
+  show(checkpoint: string, layer: string): void {
+    if (!this.current) this.attach(vscode.window.createWebviewPanel(InspectorPanel.viewType, 'Layer Inspector', vscode.ViewColumn.Active, webviewOptions(this.extensionUri)));
+    this.current?.panel.reveal();
+    this.current?.show({ checkpoint, layer });
+  }
+
+  private attach(panel: vscode.WebviewPanel): { panel: vscode.WebviewPanel; show(target: Target): void } {
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'cnn-lab.svg');
+    panel.webview.options = webviewOptions(this.extensionUri);
+    panel.webview.html = renderWebviewHtml(panel.webview, this.extensionUri, 'inspector', 'Layer Inspector');
+    let target: Target | undefined;
+    let running: JsonLinesProcess<ActivationsAnswer, ActivationsRequest> | undefined;
+    const channel: WebviewChannel<InspectorToHost, InspectorToWebview> = new WebviewChannel(
+      panel.webview,
+      'inspector',
+      inspectorToHost,
+      async (message) => {
+        if (message.type === 'featureMaps' && target && !running) {
+          try {
+            await this.featureMaps(target, channel, (process) => (running = process));
+          } catch (error) {
+            channel.post({ type: 'problem', message: (error as Error).message });
+          } finally {
+            running = undefined;
+          }
+        }
+      },
+      this.log,
+    );
+    const current = {
+      panel,
+      show: (next: Target) => {
+        target = next;
+        panel.title = `Layer · ${next.layer}`;
+        try {
+          channel.post(this.layerView(next));
+        } catch (error) {
+          channel.post({ type: 'problem', message: (error as Error).message });
+        }
+      },
+    };
+    panel.onDidDispose(() => {
+      channel.dispose();
+      void running?.stop();
+      if (this.current === current) this.current = undefined;
+    });
+    this.current = current;
+    return current;
+  }
+
+  private layerView({ checkpoint: path, layer: name }: Target): InspectorToWebview {
+    const checkpoint = this.readCheckpoint(path);
+    const layer = checkpoint.layers.find((l) => l.name === name);
+    const weight = layer?.parameters.find((p) => p.shape.length === 4);
+    if (!layer || !weight) throw new CheckpointError(`${basename(path)} has no conv layer ${name}`);
+    let values = weight.values();
+    let shape = weight.shape;
+    if (checkpoint.kernelLayout === 'hwio') {
+      // TF.js keeps kernels as height × width × in × out; the view takes PyTorch's out × in × height × width.
+      const [kh = 0, kw = 0, cin = 0, cout = 0] = shape;
+      const oihw = new Float64Array(values.length);
+      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) oihw[((o * cin + i) * kh + y) * kw + x] = values[((y * kw + x) * cin + i) * cout + o] ?? 0;
+      values = oihw;
+      shape = [cout, cin, kh, kw];
+    }
+    return {
+      type: 'layer',
+      checkpoint: path,
+      format: checkpoint.format,
+      layer: name,
+      notes: checkpoint.notes,
+      shape,
+      weights: Buffer.from(Float32Array.from(values).buffer).toString('base64'),
+      featureMapsProblem: this.featureMapsProblem(path, checkpoint),
+    };
+  }
+
+  private featureMapsProblem(path: string, checkpoint: Checkpoint): string | null {
+    if (checkpoint.format === 'TF.js') return 'Feature maps come from the torch engine: TF.js checkpoints show their filters only.';
+    if (!runDirOf(path)) return 'Feature maps need the model\'s code and data: this checkpoint is not in a CNN Lab run folder. Train the model with CNN Lab: Train Model… to inspect its runs.';
+    if (!vscode.workspace.isTrusted) return 'Feature maps run your model\'s code: trust this workspace to see them (Manage Workspace Trust).';
+    return null;
+  }
+
+  /** A random test image of the run's dataset through the model, with the trained weights, to the layer and the two after it. */
+  private async featureMaps(target: Target, channel: WebviewChannel<InspectorToHost, InspectorToWebview>, started: (process: JsonLinesProcess<ActivationsAnswer, ActivationsRequest>) => void): Promise<void> {
+    const runDir = runDirOf(target.checkpoint);
+    if (!runDir || !vscode.workspace.isTrusted) return;
+    const config = readRunConfig(runDir);
+    const dataset = RunModel.fromFolder(runDir).datasetEvent;
+    if (!isDatasetId(config.dataset) || !dataset) throw new Error(`Feature maps take an image of a named dataset; this run trained on ${config.dataset}.`);
+    const { found, interpreter } = await this.environment.current();
+    if (!found?.torch || !interpreter) throw new Error('Feature maps need Python with PyTorch: CNN Lab: Check Python Environment says what was found.');
+    channel.post({ type: 'busy', message: `Running ${config.className} on a test image of ${config.dataset}…` });
+    const { images } = await readWorkspaceDataset(config.dataset);
+    const { test, classes } = images;
+    const index = Math.floor(Math.random() * test.count);
+    const size = test.shape[0] * test.shape[1] * test.shape[2];
+    const pixels = Buffer.from(test.pixels.subarray(index * size, (index + 1) * size)).toString('base64');
+    const stages = await new Promise<ActivationStage[]>((resolve, reject) => {
+      let answer: ActivationsAnswer | undefined;
+      const errors: string[] = [];
+      const process = new JsonLinesProcess<ActivationsAnswer, ActivationsRequest>({
+        command: interpreter,
+        args: [this.helper],
+        cwd: dirname(config.modelFile),
+        schema: activationsAnswer,
+        onMessage: (message) => (answer = message),
+        onProtocolError: (line, problem) => this.log.warn(`activations helper: ${problem}: ${line}`),
+        onStderr: (line) => {
+          errors.push(line);
+          this.log.info(`activations: ${line}`);
+        },
+      });
+      started(process);
+      const timer = setTimeout(() => void process.stop(), activationsTimeoutMs);
+      process.send({ modelFile: config.modelFile, className: config.className, checkpoint: target.checkpoint, layer: target.layer, image: { pixels, shape: [...test.shape] }, mean: dataset.mean, std: dataset.std });
+      void process.exited.then((reason) => {
+        clearTimeout(timer);
+        if (answer?.type === 'activations') resolve(answer.stages);
+        else reject(new Error(answer?.type === 'error' ? answer.message : `The activations helper ${describeExit(reason)}${errors.length ? `: ${errors.slice(-3).join(' ')}` : ''}.`));
+      });
+    });
+    channel.post({ type: 'featureMaps', image: { name: `${config.dataset} test #${index} (${classes[test.labels[index] ?? 0] ?? ''})`, pixels, shape: [...test.shape] }, stages });
+  }
+}

@@ -1,0 +1,163 @@
+// The layer inspector: a trained conv layer's filters as tiles (per input channel, or as colour for a
+// first layer over RGB), zoomable, with each weight under the pointer; and the layer's feature maps
+// for a test image, before and after its activation and after the pooling that follows, sizes shown.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import type { Plane } from '../../core/filters/convolve';
+import { type InspectorToHost, inspectorToWebview, type InspectorToWebview } from '../../core/protocol/inspector';
+import { h } from '../shared/dom';
+import { connectToHost } from '../shared/host';
+import { draw } from '../shared/planes';
+
+type LayerView = Extract<InspectorToWebview, { type: 'layer' }>;
+type FeatureMaps = Extract<InspectorToWebview, { type: 'featureMaps' }>;
+
+const root = document.getElementById('root') as HTMLElement;
+const host = connectToHost<InspectorToWebview, InspectorToHost>(inspectorToWebview, (message) => receive(message));
+/** Input channels drawn per filter; wider layers say how many more there are. */
+const maxChannelsShown = 16;
+
+const floats = (base64: string) => {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  return new Float32Array(bytes.buffer, 0, bytes.length / 4);
+};
+const number = (v: number) => v.toFixed(4).replace('-', '−');
+
+const title = h('h1', {});
+const lead = h('p', { class: 'lead', 'data-field': 'summary' });
+const problem = h('p', { class: 'problem', role: 'alert', 'data-field': 'problem', hidden: '' });
+const zoom = h('input', { type: 'range', min: '12', max: '128', value: '48', 'aria-label': 'Tile size', 'data-field': 'zoom' });
+const rgbBox = h('vscode-checkbox', { label: 'As colour (R, G, B)', 'data-field': 'rgb' });
+const filters = h('div', { class: 'filters', 'data-field': 'filters' });
+const filterNote = h('p', { class: 'hint' });
+const readout = h('p', { class: 'readout', 'data-field': 'readout' }, 'Point at a weight for its value.');
+const runButton = h('vscode-button', { 'data-field': 'run' }, 'Run a Test Image');
+const busy = h('p', { class: 'hint', 'data-field': 'busy' });
+const maps = h('div', { class: 'stages', 'data-field': 'maps' });
+const mapReadout = h('p', { class: 'readout', 'data-field': 'map-readout' });
+
+root.classList.add('dashboard', 'inspector-view');
+root.replaceChildren(
+  h('header', {}, h('div', { class: 'logo' }), h('div', {}, title, lead)),
+  problem,
+  h('section', { class: 'card' }, h('h2', {}, 'Filters', h('label', { class: 'control' }, 'Zoom ', zoom), rgbBox), filterNote, filters, readout),
+  h('section', { class: 'card layer' }, h('h2', {}, 'Feature maps', h('span', { class: 'control' }, runButton)), busy, maps, mapReadout),
+);
+root.setAttribute('aria-busy', 'false');
+
+let layer: LayerView | undefined;
+
+zoom.addEventListener('input', () => root.style.setProperty('--tile', `${zoom.value}px`));
+root.style.setProperty('--tile', `${zoom.value}px`);
+rgbBox.addEventListener('change', () => showFilters());
+runButton.addEventListener('click', () => {
+  runButton.disabled = true;
+  host.post({ type: 'featureMaps', from: 'dataset' });
+});
+
+function receive(message: InspectorToWebview): void {
+  switch (message.type) {
+    case 'layer':
+      layer = message;
+      host.setState({ checkpoint: message.checkpoint, layer: message.layer });
+      problem.hidden = true;
+      maps.replaceChildren();
+      busy.textContent = message.featureMapsProblem ?? 'A random test image through the trained model: the conv layer\'s output, after ReLU, and after the pooling that follows.';
+      runButton.disabled = message.featureMapsProblem !== null;
+      rgbBox.checked = message.shape[1] === 3;
+      rgbBox.disabled = message.shape[1] !== 3;
+      return showFilters();
+    case 'featureMaps':
+      runButton.disabled = false;
+      busy.textContent = '';
+      return showMaps(message);
+    case 'busy':
+      busy.textContent = message.message;
+      return;
+    case 'problem':
+      runButton.disabled = layer?.featureMapsProblem !== null;
+      busy.textContent = '';
+      problem.textContent = message.message;
+      problem.hidden = false;
+      return;
+  }
+}
+
+function showFilters(): void {
+  if (!layer) return;
+  const [out = 0, inputs = 0, kh = 0, kw = 0] = layer.shape;
+  const weights = floats(layer.weights);
+  title.textContent = `Layer ${layer.layer}`;
+  lead.textContent = [`Conv2d, ${out} filters of ${inputs}×${kh}×${kw}`, `${layer.format} checkpoint ${layer.checkpoint}`, ...layer.notes].join(' · ');
+  const kernel = (o: number, i: number): Plane => ({ width: kw, height: kh, data: weights.subarray((o * inputs + i) * kh * kw, (o * inputs + i + 1) * kh * kw) });
+  let scale = 0;
+  for (const w of weights) scale = Math.max(scale, Math.abs(w));
+  const colour = rgbBox.checked && inputs === 3;
+  const shown = colour ? 1 : Math.min(inputs, maxChannelsShown);
+  filterNote.textContent = colour
+    ? 'Each filter\'s three kernels as one colour tile, scaled from its lowest weight (black) to its highest (full colour), as the course draws first-layer filters.'
+    : `Rows are filters, columns input channels${inputs > shown ? ` (the first ${shown} of ${inputs})` : ''}; orange weights are positive, blue negative, one scale (±${number(scale)}) for the layer.`;
+  filters.replaceChildren(
+    ...Array.from({ length: out }, (_, o) => {
+      const tiles = Array.from({ length: shown }, (_, i) => {
+        const canvas = h('canvas', { 'data-filter': String(o), 'data-channel': String(i) });
+        if (colour) {
+          const planes = [0, 1, 2].map((c) => kernel(o, c));
+          let [low, high] = [Infinity, -Infinity];
+          for (const p of planes) for (const v of p.data) [low, high] = [Math.min(low, v), Math.max(high, v)];
+          const span = high - low || 1;
+          draw(canvas, planes.map((p) => ({ ...p, data: p.data.map((v) => (255 * (v - low)) / span) })), 'bytes');
+        } else {
+          draw(canvas, [kernel(o, i)], 'signed', scale);
+        }
+        canvas.addEventListener('mousemove', (event) => {
+          const rect = canvas.getBoundingClientRect();
+          const x = Math.min(kw - 1, Math.floor(((event.clientX - rect.left) / rect.width) * kw));
+          const y = Math.min(kh - 1, Math.floor(((event.clientY - rect.top) / rect.height) * kh));
+          const at = (c: number) => number(kernel(o, c).data[y * kw + x] ?? 0);
+          readout.textContent = colour ? `filter ${o} (row ${y}, column ${x}): R ${at(0)} · G ${at(1)} · B ${at(2)}` : `filter ${o}, channel ${i} (row ${y}, column ${x}): ${at(i)}`;
+        });
+        return canvas;
+      });
+      return h('figure', { class: 'filter' }, h('div', { class: 'kernels' }, ...tiles), h('figcaption', {}, String(o)));
+    }),
+  );
+}
+
+function showMaps(view: FeatureMaps): void {
+  const [channels = 1, height = 0, width = 0] = view.image.shape;
+  const bytes = Uint8Array.from(atob(view.image.pixels), (c) => c.charCodeAt(0));
+  const plane = height * width;
+  const input = h('canvas', { class: 'input-image' });
+  draw(input, Array.from({ length: channels }, (_, c) => ({ width, height, data: Float32Array.from(bytes.subarray(c * plane, (c + 1) * plane)) })), 'bytes');
+  maps.replaceChildren(
+    h('figure', { class: 'input' }, input, h('figcaption', {}, `${view.image.name} · ${channels}×${height}×${width}`)),
+    ...view.stages.map((stage) => {
+      const [count = 0, mh = 0, mw = 0] = stage.shape;
+      const data = floats(stage.data);
+      const planes = Array.from({ length: count }, (_, c): Plane => ({ width: mw, height: mh, data: data.subarray(c * mh * mw, (c + 1) * mh * mw) }));
+      let scale = 0;
+      for (const v of data) scale = Math.max(scale, Math.abs(v));
+      return h(
+        'section',
+        { class: 'stage', 'data-stage': stage.name },
+        h('h3', {}, `${stage.name} · ${stage.shape.join('×')}`),
+        h(
+          'div',
+          { class: 'maps' },
+          ...planes.map((p, c) => {
+            const canvas = h('canvas', { 'data-map': String(c) });
+            draw(canvas, [p], 'signed', scale);
+            canvas.addEventListener('mousemove', (event) => {
+              const rect = canvas.getBoundingClientRect();
+              const x = Math.min(mw - 1, Math.floor(((event.clientX - rect.left) / rect.width) * mw));
+              const y = Math.min(mh - 1, Math.floor(((event.clientY - rect.top) / rect.height) * mh));
+              mapReadout.textContent = `${stage.name}, map ${c} (${x}, ${y}): ${number(p.data[y * mw + x] ?? 0)}`;
+            });
+            return canvas;
+          }),
+        ),
+      );
+    }),
+  );
+}

@@ -1,0 +1,101 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { RunResult } from '../../src/core/training/trainingRun';
+import { workbench } from './workbench';
+
+const field = (name: string) => `document.querySelector('[data-field=${name}]')`;
+const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
+/** Four decimals, trailing zeros dropped, as the sidebar writes statistics. */
+const fixed = (v: number) => v.toFixed(4).replace(/\.?0+$/, '');
+
+/** The sidebar's rows until one holds every text, or the last rows seen. */
+async function rowsWith(...texts: string[]): Promise<string[]> {
+  let rows: string[] = [];
+  for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+    rows = await workbench.workbenchText('.monaco-list-row');
+    if (texts.every((text) => rows.some((row) => row.includes(text)))) return rows;
+  }
+  assert.fail(`the sidebar never showed ${texts.join(', ')}: ${rows.join(' | ')}`);
+}
+
+describe('Checkpoints and the layer inspector', () => {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+  let run: RunResult;
+
+  before(async function () {
+    this.timeout(180_000);
+    // The course's conv → ReLU → pool, small enough to train on the synthetic set in seconds.
+    writeFileSync(
+      join(folder, 'tiny_cnn.py'),
+      `import torch.nn as nn
+import torch.nn.functional as F
+
+
+class TinyCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.fc = nn.Linear(4 * 14 * 14, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        return self.fc(x.flatten(1))
+`,
+    );
+    run = await vscode.commands.executeCommand<RunResult>('cnnLab.trainModel', vscode.Uri.file(join(folder, 'tiny_cnn.py')), 'TinyCNN', { dataset: 'synthetic', epochs: 1 });
+    assert.equal(run.status, 'completed', JSON.stringify(run.error));
+  });
+
+  it('lists the run\'s checkpoints, opens best.pt into its layers, and conv1 into its weights with the statistics PyTorch gives', async () => {
+    await vscode.commands.executeCommand('workbench.view.extension.cnnLab');
+    await vscode.commands.executeCommand('cnnLab.checkpoints.focus');
+    await rowsWith('best.pt', 'last.pt');
+    await workbench.workbenchClick('.monaco-list-row', 'best.pt');
+    await rowsWith('conv1Conv2d · 40 parameters', 'fcLinear · 7,850 parameters');
+    // A click on a conv layer opens the inspector; the arrow key then opens the layer in the tree.
+    await workbench.workbenchClick('.monaco-list-row', 'conv1Conv2d');
+    await workbench.waitFor('inspector', `${field('filters')}?.querySelectorAll('canvas').length === 4`);
+    await vscode.commands.executeCommand('cnnLab.checkpoints.focus');
+    await vscode.commands.executeCommand('list.expand');
+    const script = `import json, torch; w = torch.load(${JSON.stringify(join(run.runDir, 'best.pt'))})["conv1.weight"]; print(json.dumps([w.mean().item(), w.std(unbiased=False).item(), w.min().item(), w.max().item(), w[0, 0, 0, 0].item()]))`;
+    const [mean = 0, std = 0, min = 0, max = 0, first = 0] = JSON.parse(spawnSync(python, ['-c', script], { encoding: 'utf8' }).stdout) as number[];
+    await rowsWith(`weight 4×1×3×3mean ${fixed(mean)} · std ${fixed(std)} · min ${fixed(min)} · max ${fixed(max)}`, 'bias 4');
+    await workbench.screenshot('checkpoints-view');
+
+    // The inspector's tiles hold the same weights: the first one's top-left under the pointer.
+    const readout = await workbench.evaluate<string>(
+      'inspector',
+      `(() => { const c = ${field('filters')}.querySelector('canvas'); const r = c.getBoundingClientRect(); c.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + 1, clientY: r.top + 1 })); return ${field('readout')}.textContent; })()`,
+    );
+    assert.equal(readout, `filter 0, channel 0 (row 0, column 0): ${first.toFixed(4).replace('-', '−')}`);
+  });
+
+  it('shows the feature maps of a test image: conv, ReLU, then pooling halving the size', async () => {
+    await workbench.click('inspector', '[data-field=run]');
+    const stages = await workbench.waitFor<string[]>('inspector', `(() => { const s = [...document.querySelectorAll('.stage h3')].map((h) => h.textContent); return s.length === 3 && s; })()`, 60_000);
+    assert.deepEqual(stages, ['conv1 (Conv2d) · 4×28×28', 'ReLU (F.relu in forward) · 4×28×28', 'pool (MaxPool2d) · 4×14×14']);
+    assert.equal(await workbench.evaluate('inspector', `document.querySelectorAll('.stage .maps canvas').length`), 12);
+    // After ReLU nothing is below zero: no blue pixel in its maps.
+    const blue = await workbench.evaluate<number>('inspector', `[...document.querySelectorAll('.stage')[1].querySelectorAll('canvas')].reduce((n, c) => n + [...c.getContext('2d').getImageData(0, 0, c.width, c.height).data].filter((v, i) => i % 4 === 2 && v > 60).length, 0)`);
+    assert.equal(blue, 0);
+    await workbench.screenshot('inspector-dark');
+    await vscode.workspace.getConfiguration('workbench').update('colorTheme', 'Default Light Modern', vscode.ConfigurationTarget.Global);
+    await workbench.waitFor('inspector', `document.body.classList.contains('vscode-light')`);
+    await workbench.screenshot('inspector-light');
+    await vscode.workspace.getConfiguration('workbench').update('colorTheme', 'Default Dark Modern', vscode.ConfigurationTarget.Global);
+  });
+
+  it('opens a legacy (pre-zip) checkpoint of the workspace into its layers', async () => {
+    const path = join(folder, 'old_model.pth');
+    const made = spawnSync(python, ['-c', `import torch; from torch import nn; torch.save(nn.Sequential(nn.Conv2d(3, 8, 5), nn.ReLU(), nn.Flatten(), nn.Linear(8, 2)).state_dict(), ${JSON.stringify(path)}, _use_new_zipfile_serialization=False)`], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    await vscode.commands.executeCommand('cnnLab.checkpoints.focus');
+    await rowsWith('old_model.pth');
+    await workbench.workbenchClick('.monaco-list-row', 'old_model.pth');
+    await rowsWith('0Conv2d · 608 parameters');
+  });
+});
