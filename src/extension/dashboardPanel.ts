@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
+import { readCheckpoint } from '../core/checkpoints/checkpoint';
 import { RunModel } from '../core/dashboard/runModel';
 import { type DashboardToHost, dashboardToHost, type DashboardToWebview } from '../core/protocol/dashboard';
 import type { TrainerEvent } from '../core/protocol/trainer';
@@ -26,6 +29,19 @@ interface Dashboard {
 const updateIntervalMs = 100;
 
 /** Training dashboards: one panel per run, live while it trains, restored after a window reload. */
+/** The best checkpoint's first conv layer in the inspector, or why there is none to show. */
+async function inspectBestCheckpoint(runDir: string): Promise<void> {
+  const path = [join(runDir, 'best.pt'), join(runDir, 'best', 'model.json')].find((p) => existsSync(p));
+  if (!path) return void vscode.window.showInformationMessage('CNN Lab: this run has no best checkpoint yet: one is saved after its first epoch.');
+  try {
+    const conv = readCheckpoint(path).layers.find((layer) => layer.kind === 'Conv2d');
+    if (!conv) return void vscode.window.showInformationMessage(`CNN Lab: ${basename(path)} has no conv layer to inspect; the Checkpoints view shows its weights.`);
+    await vscode.commands.executeCommand('cnnLab.inspectLayer', path, conv.name);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`CNN Lab: ${(error as Error).message}`);
+  }
+}
+
 export class Dashboards extends Disposable {
   static readonly viewType = 'cnnLab.dashboard';
   private readonly open = new Map<string, Dashboard>();
@@ -146,6 +162,8 @@ export class Dashboards extends Disposable {
       case 'revealFolder':
         await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(runDir));
         return;
+      case 'inspectFilters':
+        return inspectBestCheckpoint(runDir);
     }
   }
 }

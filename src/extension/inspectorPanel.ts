@@ -73,6 +73,8 @@ export class InspectorPanel extends Disposable {
       'inspector',
       inspectorToHost,
       async (message) => {
+        const runDir = target && runDirOf(target.checkpoint);
+        if (message.type === 'showDashboard' && runDir) await vscode.commands.executeCommand('cnnLab.showDashboard', runDir);
         if (message.type === 'featureMaps' && target && !running) {
           try {
             await this.featureMaps(target, channel, (process) => (running = process));
@@ -130,6 +132,7 @@ export class InspectorPanel extends Disposable {
       shape,
       weights: Buffer.from(Float32Array.from(values).buffer).toString('base64'),
       featureMapsProblem: this.featureMapsProblem(path, checkpoint),
+      runDir: runDirOf(path),
     };
   }
 

@@ -98,4 +98,16 @@ class TinyCNN(nn.Module):
     await workbench.workbenchClick('.monaco-list-row', 'old_model.pth');
     await rowsWith('0Conv2d · 608 parameters');
   });
+
+  it('goes from the run\'s dashboard to its best checkpoint\'s filters, and back', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('cnnLab.showDashboard', run.runDir);
+    await workbench.waitFor('dashboard', `${field('status')}?.textContent === 'completed'`);
+    await workbench.click('dashboard', '[data-field=inspect]');
+    await workbench.waitFor('inspector', `${field('summary')}?.textContent.includes(${JSON.stringify(join(run.runDir, 'best.pt'))})`);
+    assert.equal(await workbench.evaluate('inspector', `document.querySelector('h1').textContent`), 'Layer conv1');
+    await workbench.click('inspector', '[data-field=dashboard]');
+    for (const end = Date.now() + 10_000; Date.now() < end && !vscode.window.tabGroups.activeTabGroup.activeTab?.label.startsWith('TinyCNN'); ) await new Promise((r) => setTimeout(r, 100));
+    assert.match(vscode.window.tabGroups.activeTabGroup.activeTab?.label ?? '', /^TinyCNN/);
+  });
 });

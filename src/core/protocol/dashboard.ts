@@ -42,6 +42,8 @@ export const dashboardToHost = messages({
   stop: {},
   resume: {},
   revealFolder: {},
+  /** Opens the best checkpoint's first conv layer in the layer inspector. */
+  inspectFilters: {},
   setSmoothing: { weight: number({ min: 0, max: 0.999 }) },
 });
 

@@ -20,6 +20,8 @@ export const inspectorToWebview = messages({
     weights: floats,
     /** Why feature maps cannot be shown for this checkpoint, or null when they can. */
     featureMapsProblem: nullable(string({ maxLength: 1000 })),
+    /** The run the checkpoint belongs to, for the way back to its dashboard. */
+    runDir: nullable(string({ maxLength: 4096 })),
   },
   featureMaps: {
     image: object({ name, pixels: string({ maxLength: 4_000_000 }), shape: array(count, { maxLength: 3 }) }),
@@ -33,6 +35,7 @@ export const inspectorToHost = messages({
   ready: {},
   /** Runs an input image through the model to the layer: a random test image of the run's dataset. */
   featureMaps: { from: literal('dataset') },
+  showDashboard: {},
 });
 
 /** What activations.py prints: the stages, or why it could not. */

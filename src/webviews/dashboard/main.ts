@@ -48,6 +48,9 @@ stopButton.addEventListener('click', () => host.post({ type: 'stop' }));
 resumeButton.addEventListener('click', () => host.post({ type: 'resume' }));
 revealButton.addEventListener('click', () => host.post({ type: 'revealFolder' }));
 revealButton.secondary = true;
+const inspectButton = h('vscode-button', { 'data-field': 'inspect' }, 'Inspect Filters');
+inspectButton.addEventListener('click', () => host.post({ type: 'inspectFilters' }));
+inspectButton.secondary = true;
 
 const smoothingInput = h('input', { type: 'range', min: '0', max: '0.99', step: '0.01', 'aria-label': 'Smoothing', 'data-field': 'smoothing' });
 const smoothingValue = h('span', { class: 'value' });
@@ -96,7 +99,7 @@ root.replaceChildren(
   h('header', {}, h('div', { class: 'logo' }), h('div', {}, h('div', { class: 'title' }, title, status), progressLine)),
   facts,
   problem,
-  h('div', { class: 'actions' }, stopButton, resumeButton, revealButton),
+  h('div', { class: 'actions' }, stopButton, resumeButton, inspectButton, revealButton),
   h('div', { class: 'grid' }, stepCard.card, epochCard.card, accuracyCard.card, lrCard.card, rateCard.card),
   report,
 );
@@ -202,6 +205,8 @@ function render(message: DashboardToWebview): void {
   problem.hidden = !view.error;
   stopButton.hidden = !view.canStop;
   resumeButton.hidden = !view.canResume;
+  // A best checkpoint exists from the first epoch on.
+  inspectButton.hidden = view.status === 'starting';
   if (document.activeElement !== smoothingInput) {
     smoothingInput.value = String(view.smoothing);
     smoothingValue.textContent = view.smoothing.toFixed(2);

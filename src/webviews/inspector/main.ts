@@ -32,6 +32,9 @@ const filters = h('div', { class: 'filters', 'data-field': 'filters' });
 const filterNote = h('p', { class: 'hint' });
 const readout = h('p', { class: 'readout', 'data-field': 'readout' }, 'Point at a weight for its value.');
 const runButton = h('vscode-button', { 'data-field': 'run' }, 'Run a Test Image');
+const dashboardButton = h('vscode-button', { 'data-field': 'dashboard' }, 'Show Training Dashboard');
+dashboardButton.secondary = true;
+dashboardButton.addEventListener('click', () => host.post({ type: 'showDashboard' }));
 const busy = h('p', { class: 'hint', 'data-field': 'busy' });
 const maps = h('div', { class: 'stages', 'data-field': 'maps' });
 const mapReadout = h('p', { class: 'readout', 'data-field': 'map-readout' });
@@ -39,6 +42,7 @@ const mapReadout = h('p', { class: 'readout', 'data-field': 'map-readout' });
 root.classList.add('dashboard', 'inspector-view');
 root.replaceChildren(
   h('header', {}, h('div', { class: 'logo' }), h('div', {}, title, lead)),
+  h('div', { class: 'actions' }, dashboardButton),
   problem,
   h('section', { class: 'card' }, h('h2', {}, 'Filters', h('label', { class: 'control' }, 'Zoom ', zoom), rgbBox), filterNote, filters, readout),
   h('section', { class: 'card layer' }, h('h2', {}, 'Feature maps', h('span', { class: 'control' }, runButton)), busy, maps, mapReadout),
@@ -64,6 +68,7 @@ function receive(message: InspectorToWebview): void {
       maps.replaceChildren();
       busy.textContent = message.featureMapsProblem ?? 'A random test image through the trained model: the conv layer\'s output, after ReLU, and after the pooling that follows.';
       runButton.disabled = message.featureMapsProblem !== null;
+      dashboardButton.hidden = message.runDir === null;
       rgbBox.checked = message.shape[1] === 3;
       rgbBox.disabled = message.shape[1] !== 3;
       return showFilters();
