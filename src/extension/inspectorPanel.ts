@@ -4,18 +4,17 @@ import * as vscode from 'vscode';
 import { type Checkpoint, CheckpointError } from '../core/checkpoints/checkpoint';
 import { RunModel } from '../core/dashboard/runModel';
 import { describeExit, JsonLinesProcess } from '../core/process/jsonLinesProcess';
-import { type ActivationsAnswer, activationsAnswer, type ActivationsRequest, type ActivationStage, type InspectorToHost, inspectorToHost, type InspectorToWebview } from '../core/protocol/inspector';
-import { isDatasetId } from '../core/protocol/trainer';
+import { type ActivationsAnswer, activationsAnswer, type ActivationsRequest, type InspectorToHost, inspectorToHost, type InspectorToWebview } from '../core/protocol/inspector';
+import { imageExtensions } from '../core/datasets/imageFolder';
 import { readRunConfig } from '../core/training/settings';
 import { Disposable } from './disposable';
 import type { Log } from './log';
 import type { PythonEnvironmentService } from './pythonEnvironmentService';
 import { WebviewChannel } from './webviewChannel';
 import { renderWebviewHtml, stateField, webviewOptions } from './webviewHtml';
-import { readWorkspaceDataset } from './workspaceDatasets';
 
-/** A model that has not answered in this time is stopped: a first import of torch takes a few seconds. */
-const activationsTimeoutMs = 120_000;
+/** A helper that has not finished in this time is stopped: top patches over a large sample on a CPU take a while. */
+const activationsTimeoutMs = 600_000;
 
 interface Target {
   checkpoint: string;
@@ -75,9 +74,9 @@ export class InspectorPanel extends Disposable {
       async (message) => {
         const runDir = target && runDirOf(target.checkpoint);
         if (message.type === 'showDashboard' && runDir) await vscode.commands.executeCommand('cnnLab.showDashboard', runDir);
-        if (message.type === 'featureMaps' && target && !running) {
+        if ((message.type === 'featureMaps' || message.type === 'topPatches') && target && !running) {
           try {
-            await this.featureMaps(target, channel, (process) => (running = process));
+            await this.activations(target, message, channel, (process) => (running = process));
           } catch (error) {
             channel.post({ type: 'problem', message: (error as Error).message });
           } finally {
@@ -131,42 +130,50 @@ export class InspectorPanel extends Disposable {
       notes: checkpoint.notes,
       shape,
       weights: Buffer.from(Float32Array.from(values).buffer).toString('base64'),
-      featureMapsProblem: this.featureMapsProblem(path, checkpoint),
+      activationsProblem: this.activationsProblem(path, checkpoint),
       runDir: runDirOf(path),
     };
   }
 
-  private featureMapsProblem(path: string, checkpoint: Checkpoint): string | null {
-    if (checkpoint.format === 'TF.js') return 'Feature maps come from the torch engine: TF.js checkpoints show their filters only.';
+  private activationsProblem(path: string, checkpoint: Checkpoint): string | null {
+    if (checkpoint.format === 'TF.js') return 'Feature maps and top patches come from the torch engine: TF.js checkpoints show their filters only.';
     if (!runDirOf(path)) return 'Feature maps need the model\'s code and data: this checkpoint is not in a CNN Lab run folder. Train the model with CNN Lab: Train Model… to inspect its runs.';
     if (!vscode.workspace.isTrusted) return 'Feature maps run your model\'s code: trust this workspace to see them (Manage Workspace Trust).';
     return null;
   }
 
-  /** A random test image of the run's dataset through the model, with the trained weights, to the layer and the two after it. */
-  private async featureMaps(target: Target, channel: WebviewChannel<InspectorToHost, InspectorToWebview>, started: (process: JsonLinesProcess<ActivationsAnswer, ActivationsRequest>) => void): Promise<void> {
+  /** Answers a page's request for activations through activations.py, with the run's model, data and normalization. */
+  private async activations(target: Target, message: Extract<InspectorToHost, { type: 'featureMaps' | 'topPatches' }>, channel: WebviewChannel<InspectorToHost, InspectorToWebview>, started: (process: JsonLinesProcess<ActivationsAnswer, ActivationsRequest>) => void): Promise<void> {
     const runDir = runDirOf(target.checkpoint);
     if (!runDir || !vscode.workspace.isTrusted) return;
     const config = readRunConfig(runDir);
     const dataset = RunModel.fromFolder(runDir).datasetEvent;
-    if (!isDatasetId(config.dataset) || !dataset) throw new Error(`Feature maps take an image of a named dataset; this run trained on ${config.dataset}.`);
+    if (!dataset) throw new Error('This run never reported its dataset (it failed before training): there is no normalization to feed the model with.');
     const { found, interpreter } = await this.environment.current();
     if (!found?.torch || !interpreter) throw new Error('Feature maps need Python with PyTorch: CNN Lab: Check Python Environment says what was found.');
-    channel.post({ type: 'busy', message: `Running ${config.className} on a test image of ${config.dataset}…` });
-    const { images } = await readWorkspaceDataset(config.dataset);
-    const { test, classes } = images;
-    const index = Math.floor(Math.random() * test.count);
-    const size = test.shape[0] * test.shape[1] * test.shape[2];
-    const pixels = Buffer.from(test.pixels.subarray(index * size, (index + 1) * size)).toString('base64');
-    const stages = await new Promise<ActivationStage[]>((resolve, reject) => {
-      let answer: ActivationsAnswer | undefined;
+    const common = { config, checkpoint: target.checkpoint, layer: target.layer, mean: dataset.mean, std: dataset.std };
+    let request: ActivationsRequest;
+    if (message.type === 'topPatches') {
+      request = { ...common, kind: 'topPatches', sample: message.sample };
+      channel.post({ type: 'busy', message: `Finding each filter's strongest patches in ${Math.min(message.sample, dataset.test).toLocaleString('en-US')} test images…` });
+    } else {
+      const path = message.from === 'workspace' ? ((await this.pickImage()) ?? null) : null;
+      if (message.from === 'workspace' && !path) return channel.post({ type: 'busy', message: '' });
+      request = { ...common, kind: 'featureMaps', image: { path, index: null } };
+      channel.post({ type: 'busy', message: `Running ${config.className} on ${path ? basename(path) : `a test image of ${config.dataset}`}…` });
+    }
+    const answer = await new Promise<ActivationsAnswer>((resolve, reject) => {
+      let result: ActivationsAnswer | undefined;
       const errors: string[] = [];
       const process = new JsonLinesProcess<ActivationsAnswer, ActivationsRequest>({
         command: interpreter,
         args: [this.helper],
         cwd: dirname(config.modelFile),
         schema: activationsAnswer,
-        onMessage: (message) => (answer = message),
+        onMessage: (line) => {
+          if (line.type === 'progress') channel.post(line);
+          else result = line;
+        },
         onProtocolError: (line, problem) => this.log.warn(`activations helper: ${problem}: ${line}`),
         onStderr: (line) => {
           errors.push(line);
@@ -175,13 +182,24 @@ export class InspectorPanel extends Disposable {
       });
       started(process);
       const timer = setTimeout(() => void process.stop(), activationsTimeoutMs);
-      process.send({ modelFile: config.modelFile, className: config.className, checkpoint: target.checkpoint, layer: target.layer, image: { pixels, shape: [...test.shape] }, mean: dataset.mean, std: dataset.std });
+      process.send(request);
       void process.exited.then((reason) => {
         clearTimeout(timer);
-        if (answer?.type === 'activations') resolve(answer.stages);
-        else reject(new Error(answer?.type === 'error' ? answer.message : `The activations helper ${describeExit(reason)}${errors.length ? `: ${errors.slice(-3).join(' ')}` : ''}.`));
+        if (result && result.type !== 'error') resolve(result);
+        else reject(new Error(result?.type === 'error' ? result.message : `The activations helper ${describeExit(reason)}${errors.length ? `: ${errors.slice(-3).join(' ')}` : ''}.`));
       });
     });
-    channel.post({ type: 'featureMaps', image: { name: `${config.dataset} test #${index} (${classes[test.labels[index] ?? 0] ?? ''})`, pixels, shape: [...test.shape] }, stages });
+    if (answer.type === 'activations') channel.post({ ...answer, type: 'featureMaps' });
+    else if (answer.type === 'topPatches') channel.post(answer);
+  }
+
+  /** A workspace image for the feature maps; the helper resizes it to the model's input. */
+  private async pickImage(): Promise<string | undefined> {
+    const files = await vscode.workspace.findFiles(`**/*{${imageExtensions.join(',')}}`, '**/{node_modules,.git}/**', 500);
+    const item = await vscode.window.showQuickPick(
+      files.map((uri) => ({ label: basename(uri.fsPath), description: vscode.workspace.asRelativePath(uri), path: uri.fsPath })),
+      { title: 'Feature maps of which image? (resized to the model\'s input)', matchOnDescription: true },
+    );
+    return item?.path;
   }
 }

@@ -121,23 +121,26 @@ describe('Training dashboard', () => {
     assert.equal(doomed.status, 'completed', JSON.stringify(doomed.error));
     await vscode.commands.executeCommand('workbench.view.extension.cnnLab');
     await vscode.commands.executeCommand('cnnLab.runs.focus');
-    // A row's text is its label and its description run together: "Net on syntheticcompleted · 99.90 % · …".
-    const runRows = async () => (await workbench.workbenchText('.monaco-list-row')).filter((row) => / on \S+(completed|cancelled|failed|running)( ·|$)/.test(row)).length;
-    const waitForRows = async (count: number) => {
-      for (const end = Date.now() + 10_000; Date.now() < end && (await runRows()) !== count; ) await new Promise((r) => setTimeout(r, 250));
-      return runRows();
+    // A row's text is its label and its description run together: "Net on syntheticcompleted · 99.90 % · <start>".
+    // The list draws only the rows in view, so the test follows the newest run's row, which is first.
+    const { startedAt } = JSON.parse(readFileSync(join(doomed.runDir, 'run.json'), 'utf8')) as { startedAt: number };
+    const started = new Date(startedAt * 1000).toLocaleString();
+    const shown = async () => (await workbench.workbenchText('.monaco-list-row')).some((row) => row.startsWith('Net on synthetic') && row.endsWith(started));
+    const waitUntilShown = async (wanted: boolean) => {
+      for (const end = Date.now() + 10_000; Date.now() < end && (await shown()) !== wanted; ) await new Promise((r) => setTimeout(r, 250));
+      return shown();
     };
-    const runs = (await vscode.workspace.findFiles('runs/*/config.json')).length;
-    assert.equal(await waitForRows(runs), runs);
+    assert.ok(await waitUntilShown(true), 'the new run is listed');
     // Cancel first: nothing is deleted.
     const kept = vscode.commands.executeCommand('cnnLab.deleteRun', { runDir: doomed.runDir });
     await workbench.workbenchClick('.monaco-dialog-box .monaco-button', 'Cancel');
     await kept;
     assert.ok(existsSync(doomed.runDir));
+    assert.ok(await shown(), 'a cancelled deletion keeps the row');
     const deleted = vscode.commands.executeCommand('cnnLab.deleteRun', { runDir: doomed.runDir });
     await workbench.workbenchClick('.monaco-dialog-box .monaco-button', 'Delete');
     await deleted;
     assert.ok(!existsSync(doomed.runDir));
-    assert.equal(await waitForRows(runs - 1), runs - 1);
+    assert.equal(await waitUntilShown(false), false, 'the deleted run is no longer listed');
   });
 });

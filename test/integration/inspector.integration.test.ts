@@ -82,6 +82,14 @@ class TinyCNN(nn.Module):
     // After ReLU nothing is below zero: no blue pixel in its maps.
     const blue = await workbench.evaluate<number>('inspector', `[...document.querySelectorAll('.stage')[1].querySelectorAll('canvas')].reduce((n, c) => n + [...c.getContext('2d').getImageData(0, 0, c.width, c.height).data].filter((v, i) => i % 4 === 2 && v > 60).length, 0)`);
     assert.equal(blue, 0);
+    // Each filter's nine strongest patches in 1,000 test images: 3×3 windows, the first layer's receptive field.
+    await workbench.evaluate('inspector', `(() => { const s = ${field('sample')}; s.value = '1000'; return true; })()`);
+    await workbench.click('inspector', '[data-field=find-patches]');
+    await workbench.waitFor('inspector', `document.querySelectorAll('.patch-row').length === 4 && [...document.querySelectorAll('.patch-row')].every((r) => r.querySelectorAll('canvas').length === 10)`, 60_000);
+    assert.match(await workbench.evaluate<string>('inspector', `${field('patches-busy')}.textContent`), /in 1,000 test images, .* windows of 3×3 pixels/);
+    await workbench.evaluate('inspector', `(${field('patches')}.scrollIntoView(), true)`);
+    await workbench.screenshot('inspector-patches');
+    await workbench.evaluate('inspector', `(document.querySelector('h1').scrollIntoView(), true)`);
     await workbench.screenshot('inspector-dark');
     await vscode.workspace.getConfiguration('workbench').update('colorTheme', 'Default Light Modern', vscode.ConfigurationTarget.Global);
     await workbench.waitFor('inspector', `document.body.classList.contains('vscode-light')`);
@@ -93,10 +101,15 @@ class TinyCNN(nn.Module):
     const path = join(folder, 'old_model.pth');
     const made = spawnSync(python, ['-c', `import torch; from torch import nn; torch.save(nn.Sequential(nn.Conv2d(3, 8, 5), nn.ReLU(), nn.Flatten(), nn.Linear(8, 2)).state_dict(), ${JSON.stringify(path)}, _use_new_zipfile_serialization=False)`], { encoding: 'utf8' });
     assert.equal(made.status, 0, made.stderr);
+    // The workspace's own files come after the runs' checkpoints: the list draws only the rows in view.
     await vscode.commands.executeCommand('cnnLab.checkpoints.focus');
-    await rowsWith('old_model.pth');
+    for (const end = Date.now() + 10_000; Date.now() < end && !(await workbench.workbenchText('.monaco-list-row')).some((r) => r.startsWith('old_model.pth')); await new Promise((r) => setTimeout(r, 300))) {
+      await vscode.commands.executeCommand('list.focusLast');
+    }
     await workbench.workbenchClick('.monaco-list-row', 'old_model.pth');
     await rowsWith('0Conv2d · 608 parameters');
+    await vscode.commands.executeCommand('list.focusLast');
+    await rowsWith('3Linear · 18 parameters');
   });
 
   it('goes from the run\'s dashboard to its best checkpoint\'s filters, and back', async () => {

@@ -11,6 +11,7 @@ import { draw } from '../shared/planes';
 
 type LayerView = Extract<InspectorToWebview, { type: 'layer' }>;
 type FeatureMaps = Extract<InspectorToWebview, { type: 'featureMaps' }>;
+type TopPatches = Extract<InspectorToWebview, { type: 'topPatches' }>;
 
 const root = document.getElementById('root') as HTMLElement;
 const host = connectToHost<InspectorToWebview, InspectorToHost>(inspectorToWebview, (message) => receive(message));
@@ -31,7 +32,17 @@ const rgbBox = h('vscode-checkbox', { label: 'As colour (R, G, B)', 'data-field'
 const filters = h('div', { class: 'filters', 'data-field': 'filters' });
 const filterNote = h('p', { class: 'hint' });
 const readout = h('p', { class: 'readout', 'data-field': 'readout' }, 'Point at a weight for its value.');
-const runButton = h('vscode-button', { 'data-field': 'run' }, 'Run a Test Image');
+const runButton = h('vscode-button', { 'data-field': 'run' }, 'Test Image');
+const fileButton = h('vscode-button', { 'data-field': 'run-file' }, 'Workspace Image…');
+fileButton.secondary = true;
+const sampleSelect = h('select', { 'data-field': 'sample', 'aria-label': 'Test images searched' }, ...[1000, 5000, 1_000_000].map((n) => h('option', { value: String(n) }, n === 1_000_000 ? 'all test images' : `${n.toLocaleString('en-US')} test images`)));
+const patchesButton = h('vscode-button', { 'data-field': 'find-patches' }, 'Find Top Patches');
+const patchesBusy = h('p', { class: 'hint', 'data-field': 'patches-busy' });
+const patchesProgress = h('progress', { 'data-field': 'patches-progress', max: '1', value: '0', hidden: '' });
+const patches = h('div', { class: 'patches', 'data-field': 'patches' });
+const actionButtons = [runButton, fileButton, patchesButton];
+/** Which request the host is answering: busy and progress messages go to its card. */
+let pending: 'featureMaps' | 'topPatches' | undefined;
 const dashboardButton = h('vscode-button', { 'data-field': 'dashboard' }, 'Show Training Dashboard');
 dashboardButton.secondary = true;
 dashboardButton.addEventListener('click', () => host.post({ type: 'showDashboard' }));
@@ -45,7 +56,8 @@ root.replaceChildren(
   h('div', { class: 'actions' }, dashboardButton),
   problem,
   h('section', { class: 'card' }, h('h2', {}, 'Filters', h('label', { class: 'control' }, 'Zoom ', zoom), rgbBox), filterNote, filters, readout),
-  h('section', { class: 'card layer' }, h('h2', {}, 'Feature maps', h('span', { class: 'control' }, runButton)), busy, maps, mapReadout),
+  h('section', { class: 'card layer' }, h('h2', {}, 'Feature maps', h('span', { class: 'control' }, runButton, fileButton)), busy, maps, mapReadout),
+  h('section', { class: 'card layer' }, h('h2', {}, 'Top-activating patches', h('span', { class: 'control' }, sampleSelect, patchesButton)), patchesBusy, patchesProgress, patches),
 );
 root.setAttribute('aria-busy', 'false');
 
@@ -54,10 +66,19 @@ let layer: LayerView | undefined;
 zoom.addEventListener('input', () => root.style.setProperty('--tile', `${zoom.value}px`));
 root.style.setProperty('--tile', `${zoom.value}px`);
 rgbBox.addEventListener('change', () => showFilters());
-runButton.addEventListener('click', () => {
-  runButton.disabled = true;
-  host.post({ type: 'featureMaps', from: 'dataset' });
-});
+const request = (message: InspectorToHost & { type: 'featureMaps' | 'topPatches' }) => {
+  pending = message.type;
+  actionButtons.forEach((b) => (b.disabled = true));
+  host.post(message);
+};
+const settle = () => {
+  pending = undefined;
+  actionButtons.forEach((b) => (b.disabled = layer?.activationsProblem !== null));
+  patchesProgress.hidden = true;
+};
+runButton.addEventListener('click', () => request({ type: 'featureMaps', from: 'dataset' }));
+fileButton.addEventListener('click', () => request({ type: 'featureMaps', from: 'workspace' }));
+patchesButton.addEventListener('click', () => request({ type: 'topPatches', sample: Number(sampleSelect.value) }));
 
 function receive(message: InspectorToWebview): void {
   switch (message.type) {
@@ -66,21 +87,33 @@ function receive(message: InspectorToWebview): void {
       host.setState({ checkpoint: message.checkpoint, layer: message.layer });
       problem.hidden = true;
       maps.replaceChildren();
-      busy.textContent = message.featureMapsProblem ?? 'A random test image through the trained model: the conv layer\'s output, after ReLU, and after the pooling that follows.';
-      runButton.disabled = message.featureMapsProblem !== null;
+      patches.replaceChildren();
+      busy.textContent = message.activationsProblem ?? 'An image through the trained model: the conv layer\'s output, after ReLU, and after the pooling that follows.';
+      patchesBusy.textContent = message.activationsProblem ?? 'For each filter, the test-image patches it responds to most (its receptive field), strongest first.';
+      settle();
       dashboardButton.hidden = message.runDir === null;
       rgbBox.checked = message.shape[1] === 3;
       rgbBox.disabled = message.shape[1] !== 3;
       return showFilters();
     case 'featureMaps':
-      runButton.disabled = false;
+      settle();
       busy.textContent = '';
       return showMaps(message);
+    case 'topPatches':
+      settle();
+      patchesBusy.textContent = `Each filter's strongest responses in ${message.sample.toLocaleString('en-US')} test images, with the image they are from; windows of ${message.shape.slice(1).join('×')} pixels, the filter's receptive field.`;
+      return showPatches(message);
+    case 'progress':
+      patchesProgress.hidden = false;
+      patchesProgress.value = message.total ? message.done / message.total : 0;
+      patchesProgress.textContent = `${message.done} of ${message.total}`;
+      return;
     case 'busy':
-      busy.textContent = message.message;
+      (pending === 'topPatches' ? patchesBusy : busy).textContent = message.message;
+      if (!message.message) settle();
       return;
     case 'problem':
-      runButton.disabled = layer?.featureMapsProblem !== null;
+      settle();
       busy.textContent = '';
       problem.textContent = message.message;
       problem.hidden = false;
@@ -162,6 +195,30 @@ function showMaps(view: FeatureMaps): void {
             return canvas;
           }),
         ),
+      );
+    }),
+  );
+}
+
+function showPatches(view: TopPatches): void {
+  const [channels = 1, height = 0, width = 0] = view.shape;
+  const plane = height * width;
+  const weights = layer ? floats(layer.weights) : new Float32Array();
+  const [, inputs = 0, kh = 0, kw = 0] = layer?.shape ?? [];
+  patches.replaceChildren(
+    ...view.filters.map((found, o) => {
+      const filter = h('canvas', { class: 'kernel-tile' });
+      draw(filter, [{ width: kw, height: kh, data: weights.subarray(o * inputs * kh * kw, (o * inputs + 1) * kh * kw) }], 'signed');
+      return h(
+        'div',
+        { class: 'patch-row', 'data-filter': String(o) },
+        h('figure', {}, filter, h('figcaption', {}, `filter ${o}`)),
+        ...found.map((patch) => {
+          const bytes = Uint8Array.from(atob(patch.pixels), (c) => c.charCodeAt(0));
+          const canvas = h('canvas', { title: `test #${patch.index} (${patch.label}): ${patch.value.toFixed(3)}` });
+          draw(canvas, Array.from({ length: channels }, (_, c) => ({ width, height, data: Float32Array.from(bytes.subarray(c * plane, (c + 1) * plane)) })), 'bytes');
+          return h('figure', {}, canvas, h('figcaption', {}, patch.label));
+        }),
       );
     }),
   );
