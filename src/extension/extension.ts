@@ -37,7 +37,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const trainer = new Trainer(environment, (document) => hints.reports(document), vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer').fsPath, dashboards, comparison, log);
     const runsView = new RunsView(() => trainer.runs());
     const checkpointsView = new CheckpointsView(() => trainer.runs());
-    const inspector = new InspectorPanel(context.extensionUri, (path) => checkpointsView.read(path), environment, trainerProgram('activations.py'), log);
+    const inspector = new InspectorPanel(context.extensionUri, (path) => checkpointsView.read(path), environment, vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer').fsPath, log);
     context.subscriptions.push(
       environment,
       welcome,

@@ -7,6 +7,7 @@ import { describeExit, JsonLinesProcess } from '../core/process/jsonLinesProcess
 import { type ActivationsAnswer, activationsAnswer, type ActivationsRequest, type InspectorToHost, inspectorToHost, type InspectorToWebview } from '../core/protocol/inspector';
 import { imageExtensions } from '../core/datasets/imageFolder';
 import { readRunConfig } from '../core/training/settings';
+import { activationsCommand } from '../core/training/trainingRun';
 import { Disposable } from './disposable';
 import type { Log } from './log';
 import type { PythonEnvironmentService } from './pythonEnvironmentService';
@@ -39,7 +40,7 @@ export class InspectorPanel extends Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly readCheckpoint: (path: string) => Checkpoint,
     private readonly environment: PythonEnvironmentService,
-    private readonly helper: string,
+    private readonly trainerDir: string,
     private readonly log: Log,
   ) {
     super();
@@ -130,13 +131,12 @@ export class InspectorPanel extends Disposable {
       notes: checkpoint.notes,
       shape,
       weights: Buffer.from(Float32Array.from(values).buffer).toString('base64'),
-      activationsProblem: this.activationsProblem(path, checkpoint),
+      activationsProblem: this.activationsProblem(path),
       runDir: runDirOf(path),
     };
   }
 
-  private activationsProblem(path: string, checkpoint: Checkpoint): string | null {
-    if (checkpoint.format === 'TF.js') return 'Feature maps and top patches come from the torch engine: TF.js checkpoints show their filters only.';
+  private activationsProblem(path: string): string | null {
     if (!runDirOf(path)) return 'Feature maps need the model\'s code and data: this checkpoint is not in a CNN Lab run folder. Train the model with CNN Lab: Train Model… to inspect its runs.';
     if (!vscode.workspace.isTrusted) return 'Feature maps run your model\'s code: trust this workspace to see them (Manage Workspace Trust).';
     return null;
@@ -150,7 +150,7 @@ export class InspectorPanel extends Disposable {
     const dataset = RunModel.fromFolder(runDir).datasetEvent;
     if (!dataset) throw new Error('This run never reported its dataset (it failed before training): there is no normalization to feed the model with.');
     const { found, interpreter } = await this.environment.current();
-    if (!found?.torch || !interpreter) throw new Error('Feature maps need Python with PyTorch: CNN Lab: Check Python Environment says what was found.');
+    const helper = activationsCommand({ python: found?.torch ? interpreter : null, trainerDir: this.trainerDir }, target.checkpoint);
     const common = { config, checkpoint: target.checkpoint, layer: target.layer, mean: dataset.mean, std: dataset.std };
     let request: ActivationsRequest;
     if (message.type === 'topPatches') {
@@ -166,8 +166,7 @@ export class InspectorPanel extends Disposable {
       let result: ActivationsAnswer | undefined;
       const errors: string[] = [];
       const process = new JsonLinesProcess<ActivationsAnswer, ActivationsRequest>({
-        command: interpreter,
-        args: [this.helper],
+        ...helper,
         cwd: dirname(config.modelFile),
         schema: activationsAnswer,
         onMessage: (line) => {

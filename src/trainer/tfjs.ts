@@ -2,6 +2,7 @@
 // protocol, src/core/protocol/trainer.ts), writing the same run folder.
 //
 //   node tfjs.js RUN_DIR [--resume]
+//   node tfjs.js --activations        (one request on stdin, as activations.py takes it)
 //
 // The model file (.ts or .js) exports a function that builds a tf.LayersModel (named by the config's
 // className, else the only function exported), or the model itself. It is bundled with esbuild's
@@ -21,6 +22,7 @@ import { channelStatistics, type ImageSplit, readImageDataset, shuffled } from '
 import { random } from '../core/random';
 import { type Augmentation, sourcePixels } from '../core/training/augmentation';
 import { writeFileAtomically } from '../core/files';
+import type { ActivationsAnswer, ActivationsRequest } from '../core/protocol/inspector';
 import { isDatasetId, TRAINER_PROTOCOL, type TrainerEvent } from '../core/protocol/trainer';
 import { readRunConfig } from '../core/training/settings';
 
@@ -452,7 +454,145 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
   send({ type: 'done', status: cancelled ? 'cancelled' : 'completed', runDir, seconds: Date.now() / 1000 - started });
 }
 
+// ---------------------------------------------------------------- activations
+
+const answer = (message: ActivationsAnswer): void => void process.stdout.write(`${JSON.stringify(message)}\n`);
+const floatsOf = (values: Float32Array | Int32Array | Uint8Array) => Buffer.from(Float32Array.from(values).buffer).toString('base64');
+/** N×H×W×C → C×H×W of the first image, as the views draw maps. */
+const channelsFirst = (tf: Tf, tensor: TF.Tensor) => tf.tidy(() => tf.transpose(tensor.slice([0, 0, 0, 0], [1, -1, -1, -1]).squeeze([0]) as TF.Tensor3D, [2, 0, 1]));
+const poolClasses = ['MaxPooling2D', 'AveragePooling2D'];
+
+interface LayerConfig {
+  kernelSize?: number | number[];
+  poolSize?: number | number[];
+  strides?: number | number[];
+  padding?: string;
+  dilationRate?: number | number[];
+  activation?: string;
+}
+const first = (value: number | number[] | undefined, otherwise: number) => (Array.isArray(value) ? (value[0] ?? otherwise) : (value ?? otherwise));
+
+/**
+ * The layer inspector's questions about a TF.js checkpoint, answered as activations.py answers them
+ * for PyTorch: the model is rebuilt from model.json alone (no user code runs), images come from the
+ * run's dataset, normalized as it trained.
+ */
+async function activations(request: ActivationsRequest): Promise<void> {
+  const { tf } = await loadBackend(request.config.modelFile);
+  const folder = dirname(request.checkpoint);
+  const manifest = JSON.parse(readFileSync(request.checkpoint, 'utf8')) as { modelTopology: object; weightsManifest: { paths: string[]; weights: TF.io.WeightsManifestEntry[] }[] };
+  const weightData = arrayBufferOf(Buffer.concat(manifest.weightsManifest.flatMap((group) => group.paths.map((path) => readFileSync(join(folder, path))))));
+  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs: manifest.weightsManifest.flatMap((group) => group.weights), weightData }));
+  const at = model.layers.findIndex((layer) => layer.name === request.layer);
+  const layer = model.layers[at];
+  if (!layer) throw new TrainingError(`the model has no layer ${request.layer}`);
+  if (!isDatasetId(request.config.dataset)) throw new TrainingError(`${request.config.dataset}: the tfjs engine reads the named datasets only`);
+  const { test, classes } = readImageDataset(request.config.dataset, request.config.dataDir, request.config.seed);
+  const className = (label: number) => classes[label] ?? String(label);
+  const split: Split = { ...test, index: Int32Array.from({ length: test.count }, (_, i) => i) };
+  const config = layer.getConfig() as LayerConfig;
+  const after = model.layers.slice(at + 1);
+  const activationLayer = config.activation === 'linear' && (after[0]?.getClassName() === 'Activation' || after[0]?.getClassName() === 'ReLU') ? after[0] : undefined;
+  const poolLayer = after.slice(0, after.findIndex((l) => ['Conv2D', 'Dense', 'Flatten'].includes(l.getClassName())) >>> 0).find((l) => poolClasses.includes(l.getClassName()));
+  const outputs = [layer.input as TF.SymbolicTensor, layer.output as TF.SymbolicTensor, ...(activationLayer ? [activationLayer.output as TF.SymbolicTensor] : []), ...(poolLayer ? [poolLayer.output as TF.SymbolicTensor] : [])];
+  const probe = tf.model({ inputs: model.inputs, outputs });
+
+  if (request.kind === 'featureMaps') {
+    if (request.image.path) throw new TrainingError('TF.js models take images of their dataset here: decoding image files needs @tensorflow/tfjs-node.');
+    const index = request.image.index ?? Math.floor(Math.random() * test.count);
+    const { x } = batchOf(tf, split, Int32Array.of(index), request.mean, request.std);
+    const [input, output, ...rest] = probe.predict(x) as TF.Tensor[];
+    if (!input || !output) throw new TrainingError(`${request.layer} gave no output`);
+    // The layer's output is after its own activation; before it is the convolution alone.
+    const [kernel, bias] = layer.getWeights();
+    const conv = tf.tidy(() => {
+      const linear = tf.conv2d(input as TF.Tensor4D, kernel as TF.Tensor4D, first(config.strides, 1), config.padding === 'same' ? 'same' : 'valid', 'NHWC', first(config.dilationRate, 1));
+      return bias ? tf.add(linear, bias) : linear;
+    });
+    const activated = activationLayer ? rest.shift() : config.activation && config.activation !== 'linear' ? output : tf.relu(output);
+    const activationName = activationLayer ? `${activationLayer.name} (${activationLayer.getClassName()})` : config.activation && config.activation !== 'linear' ? `${config.activation} (the layer's activation)` : 'ReLU (applied here)';
+    const stage = async (name: string, tensor: TF.Tensor) => {
+      const maps = channelsFirst(tf, tensor);
+      return { name, shape: maps.shape, data: floatsOf(await maps.data()) };
+    };
+    const [channels, height, width] = test.shape;
+    const pixels = Buffer.from(test.pixels.subarray(index * channels * height * width, (index + 1) * channels * height * width)).toString('base64');
+    const stages = [await stage(`${request.layer} (Conv2D, before its activation)`, conv), ...(activated ? [await stage(activationName, activated)] : []), ...(poolLayer && rest[0] ? [await stage(`${poolLayer.name} (${poolLayer.getClassName()})`, rest[0])] : [])];
+    answer({ type: 'activations', image: { name: `test #${index} (${className(test.labels[index] ?? 0)})`, pixels, shape: [channels, height, width] }, stages });
+    return;
+  }
+
+  // Top patches: each image's strongest response per filter, the best nine kept per filter.
+  const total = Math.min(test.count, request.sample);
+  const best: { value: number; image: number; position: number }[][] = [];
+  let outWidth = 0;
+  for (let begin = 0; begin < total; begin += 256) {
+    const count = Math.min(256, total - begin);
+    const { x } = batchOf(tf, split, Int32Array.from({ length: count }, (_, i) => begin + i), request.mean, request.std);
+    const out = (probe.predict(x) as TF.Tensor[])[1] as TF.Tensor4D;
+    const [, h = 0, w = 0, filters = 0] = out.shape;
+    outWidth = w;
+    const values = await out.data();
+    tf.dispose([x, out]);
+    for (let n = 0; n < count; n++) {
+      for (let f = 0; f < filters; f++) {
+        let [top, where] = [-Infinity, 0];
+        for (let p = 0; p < h * w; p++) {
+          const v = values[(n * h * w + p) * filters + f] ?? -Infinity;
+          if (v > top) [top, where] = [v, p];
+        }
+        const list = (best[f] ??= []);
+        list.push({ value: top, image: begin + n, position: where });
+        list.sort((a, b) => b.value - a.value);
+        list.length = Math.min(list.length, 9);
+      }
+    }
+    answer({ type: 'progress', done: begin + count, total });
+  }
+  // The receptive field through the convs and pools up to the layer (the standard recurrence).
+  let [size, jump, start] = [1, 1, 0];
+  for (const l of model.layers.slice(0, at + 1)) {
+    const c = l.getConfig() as LayerConfig;
+    if (l.getClassName() !== 'Conv2D' && !poolClasses.includes(l.getClassName())) continue;
+    const k = (first(c.dilationRate, 1) * (first(c.kernelSize ?? c.poolSize, 1) - 1)) + 1;
+    const padding = c.padding === 'same' ? Math.floor((k - 1) / 2) : 0;
+    start += ((k - 1) / 2 - padding) * jump;
+    size += (k - 1) * jump;
+    jump *= first(c.strides ?? c.poolSize, 1);
+  }
+  const [channels, height, width] = test.shape;
+  const filters = best.map((list) =>
+    list.map(({ value, image, position }) => {
+      const [y, x] = [Math.floor(position / outWidth), position % outWidth];
+      const [top, left] = [Math.round(start + y * jump - (size - 1) / 2), Math.round(start + x * jump - (size - 1) / 2)];
+      const patch = new Uint8Array(channels * size * size);
+      for (let c = 0; c < channels; c++) {
+        for (let dy = 0; dy < size; dy++) {
+          for (let dx = 0; dx < size; dx++) {
+            const [sy, sx] = [top + dy, left + dx];
+            if (sy >= 0 && sy < height && sx >= 0 && sx < width) patch[(c * size + dy) * size + dx] = test.pixels[((image * channels + c) * height + sy) * width + sx] ?? 0;
+          }
+        }
+      }
+      return { pixels: Buffer.from(patch).toString('base64'), value, index: image, label: className(test.labels[image] ?? 0) };
+    }),
+  );
+  answer({ type: 'topPatches', shape: [channels, size, size], sample: total, filters });
+}
+
+async function answerActivations(): Promise<void> {
+  const lines = createInterface({ input: process.stdin });
+  const line = await new Promise<string>((resolve) => lines.once('line', resolve));
+  lines.close();
+  try {
+    await activations(JSON.parse(line) as ActivationsRequest);
+  } catch (error) {
+    answer({ type: 'error', message: error instanceof TrainingError || error instanceof DatasetError ? error.message : `${(error as Error).name}: ${(error as Error).message}` });
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--activations')) return answerActivations();
   const runDir = process.argv[2] ?? '';
   const commands = new Commands();
   try {

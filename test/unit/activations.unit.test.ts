@@ -5,10 +5,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readCheckpoint } from '../../src/core/checkpoints/checkpoint';
+import { RunModel } from '../../src/core/dashboard/runModel';
+import { prepareDataset } from '../../src/core/datasets/datasets';
 import { convolve, type Plane, pool, presetKernels, relu } from '../../src/core/filters/convolve';
 import { activationsAnswer, type ActivationsAnswer, type ActivationsRequest } from '../../src/core/protocol/inspector';
 import { trainingDefaults } from '../../src/core/protocol/trainer';
 import { safeParse } from '../../src/core/schema';
+import { activationsCommand, TrainingRun } from '../../src/core/training/trainingRun';
 import { png } from '../support/png';
 
 const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
@@ -44,8 +48,12 @@ class Fixed(nn.Module):
 );
 spawnSync(python, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(dir)}); import torch; from fixed import Fixed; torch.save(Fixed().state_dict(), ${JSON.stringify(join(dir, 'best.pt'))})`]);
 
+const trainerDir = resolve(__dirname, '../../dist/trainer');
+
+/** The helper of the engine that owns the checkpoint, as the inspector runs it. */
 function ask(request: ActivationsRequest): ActivationsAnswer[] {
-  const result = spawnSync(python, [helper], { input: `${JSON.stringify(request)}\n`, encoding: 'utf8', cwd: dir });
+  const { command, args, env } = request.checkpoint.endsWith('.json') ? activationsCommand({ python: null, trainerDir }, request.checkpoint) : { command: python, args: [helper], env: process.env };
+  const result = spawnSync(command, args, { input: `${JSON.stringify(request)}\n`, encoding: 'utf8', cwd: dir, env });
   assert.equal(result.status, 0, result.stderr);
   return result.stdout.trim().split('\n').map((line) => {
     const parsed = safeParse(activationsAnswer, JSON.parse(line));
@@ -117,5 +125,66 @@ describe('activations helper (the torch engine\'s view of a trained layer)', () 
     const [misfit] = ask({ ...common, config: { ...common.config, modelFile: join(dir, 'other.py') }, kind: 'featureMaps', layer: 'conv1', image: { path: null, index: 0 } });
     assert.equal(misfit?.type, 'error');
     assert.match(misfit?.type === 'error' ? misfit.message : '', /^the checkpoint does not fit Fixed as the file defines it now: Error\(s\) in loading state_dict for Fixed:/);
+  });
+});
+
+describe('activations of a TF.js checkpoint (the tfjs engine, plain TF.js)', function () {
+  this.timeout(180_000);
+  let request: Omit<ActivationsRequest, 'kind' | 'image' | 'sample'>;
+  let kernel: Float64Array;
+  let bias: Float64Array;
+
+  before(async () => {
+    writeFileSync(
+      join(dir, 'small_cnn.js'),
+      `import * as tf from '@tensorflow/tfjs';
+
+export function buildModel() {
+  const model = tf.sequential();
+  model.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }));
+  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  model.add(tf.layers.flatten());
+  model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+  return model;
+}
+`,
+    );
+    const config = await prepareDataset({ ...trainingDefaults, modelFile: join(dir, 'small_cnn.js'), className: 'buildModel', dataset: 'synthetic', epochs: 1 }, { download: false });
+    const run = TrainingRun.start({ python: null, trainerDir, config, runsDir: mkdtempSync(join(tmpdir(), 'cnn-lab-runs-')), onEvent: () => undefined, onLog: () => undefined });
+    const result = await run.result;
+    assert.equal(result.status, 'completed', JSON.stringify(result.error));
+    const checkpoint = join(result.runDir, 'best', 'model.json');
+    const conv = readCheckpoint(checkpoint).layers.find((layer) => layer.kind === 'Conv2d');
+    const dataset = RunModel.fromFolder(result.runDir).datasetEvent;
+    assert.ok(conv && dataset);
+    [kernel = new Float64Array(), bias = new Float64Array()] = conv.parameters.map((p) => p.values());
+    request = { config, checkpoint, layer: conv.name, mean: dataset.mean, std: dataset.std };
+  });
+
+  it('answers the convolution before the layer\'s ReLU, after it, and the pool, as the core computes them', () => {
+    const [answer] = ask({ ...request, kind: 'featureMaps', image: { path: null, index: 3 } });
+    assert.equal(answer?.type, 'activations', JSON.stringify(answer).slice(0, 300));
+    if (answer?.type !== 'activations') return;
+    assert.deepEqual(answer.stages.map((s) => [s.name, s.shape]), [[`${request.layer} (Conv2D, before its activation)`, [4, 28, 28]], ['relu (the layer\'s activation)', [4, 28, 28]], [answer.stages[2]?.name, [4, 14, 14]]]);
+    assert.match(answer.stages[2]?.name ?? '', /\(MaxPooling2D\)$/);
+    // Filter 1: its 3×3 kernel (height × width × in × out in the checkpoint) plus its bias, over the normalized image with zero padding.
+    const filter = 1;
+    const weights = Array.from({ length: 3 }, (_, y) => Array.from({ length: 3 }, (_, x) => kernel[(y * 3 + x) * 4 + filter] ?? 0));
+    const image: Plane = { width: 28, height: 28, data: Float32Array.from(bytes(answer.image.pixels), (v) => (v / 255 - (request.mean[0] ?? 0)) / (request.std[0] ?? 1)) };
+    const expected = convolve(image, weights, 'zero').data.map((v) => v + (bias[filter] ?? 0));
+    const before = floats(answer.stages[0]?.data ?? '').slice(filter * 784, (filter + 1) * 784);
+    before.forEach((v, i) => assert.ok(Math.abs(v - (expected[i] ?? NaN)) < 1e-4, `at ${i}: ${v} vs ${expected[i]}`));
+    const after = floats(answer.stages[1]?.data ?? '').slice(filter * 784, (filter + 1) * 784);
+    after.forEach((v, i) => assert.ok(Math.abs(v - Math.max(0, expected[i] ?? NaN)) < 1e-4));
+  });
+
+  it('finds each filter\'s strongest 3×3 patches in the test images, with progress', () => {
+    const answers = ask({ ...request, kind: 'topPatches', sample: 300 });
+    assert.deepEqual(answers.filter((a) => a.type === 'progress').length, 2);
+    const last = answers[answers.length - 1];
+    assert.equal(last?.type, 'topPatches', JSON.stringify(last).slice(0, 300));
+    if (last?.type !== 'topPatches') return;
+    assert.deepEqual([last.shape, last.filters.length, last.filters.map((f) => f.length)], [[1, 3, 3], 4, [9, 9, 9, 9]]);
+    last.filters.forEach((patches) => assert.deepEqual(patches.map((p) => p.value), [...patches.map((p) => p.value)].sort((a, b) => b - a)));
   });
 });

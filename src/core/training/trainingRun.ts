@@ -110,6 +110,13 @@ export function engineCommand(engine: Pick<EngineOptions, 'python' | 'trainerDir
   return { command: engine.python, args: ['-m', 'torch.distributed.run', '--nproc_per_node', String(config.devices), ...machines, ...streams, ...script], env: { ...env, OMP_NUM_THREADS: String(Math.max(1, Math.floor(cpus().length / config.devices))) } };
 }
 
+/** How to run the layer inspector's activations helper for a checkpoint: the engine that wrote it. */
+export function activationsCommand(engine: Pick<EngineOptions, 'python' | 'trainerDir'>, checkpoint: string): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  if (checkpoint.endsWith('.json')) return { command: process.execPath, args: [join(engine.trainerDir, 'tfjs.js'), '--activations'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } };
+  if (!engine.python) throw new Error('Feature maps of a PyTorch checkpoint need Python with PyTorch: CNN Lab: Check Python Environment says what was found.');
+  return { command: engine.python, args: [join(engine.trainerDir, 'activations.py')], env: { ...process.env, PYTHONUNBUFFERED: '1' } };
+}
+
 export class TrainingRun {
   readonly result: Promise<RunResult>;
   private readonly process: JsonLinesProcess<TrainerEvent, TrainerCommand>;
