@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { clipToBytes, convolve, outputSize, type Plane, pool, presetKernels, relu } from '../../src/core/filters/convolve';
 import { layerCode } from '../../src/core/filters/layerCode';
 import { spectrum } from '../../src/core/filters/spectrum';
-import type { PlaygroundLayer } from '../../src/core/protocol/playground';
+import { kernelSchema, type PlaygroundLayer, playgroundToHost } from '../../src/core/protocol/playground';
+import { safeParse } from '../../src/core/schema';
 import { png } from '../support/png';
 
 const plane = (rows: number[][]): Plane => ({ width: rows[0]?.length ?? 0, height: rows.length, data: Float32Array.from(rows.flat()) });
@@ -167,5 +168,25 @@ describe('the playground\'s layer as PyTorch code', () => {
       () => layerCode({ filters: [{ name: 'a', kernel: [[1]] }, { name: 'b', kernel: [[1, 2], [3, 4]] }], edge: 'zero', channels: 'grey', relu: false, pool: null }, { path: null, width: 4, height: 4 }),
       /different sizes: one nn.Conv2d needs them all 1×1/,
     );
+  });
+});
+
+describe('the playground\'s messages from its page', () => {
+  const layer = { filters: [{ name: 'Sobel x', kernel: presetKernels['Sobel x'] }], edge: 'zero', channels: 'grey', relu: true, pool: null };
+  const writeCode = (changes: object) => safeParse(playgroundToHost, { type: 'writeCode', layer: { ...layer, ...changes }, image: { path: null, width: 4, height: 4 } });
+
+  it('takes a well-formed layer, and refuses ragged, empty, huge or infinite kernels and unknown fields, naming the place', () => {
+    assert.equal(writeCode({}).ok, true);
+    const refused = (changes: object) => {
+      const result = writeCode(changes);
+      return result.ok ? 'accepted' : result.error;
+    };
+    assert.match(refused({ filters: [{ name: 'r', kernel: [[1, 2], [3]] }] }), /layer\.filters\[0\]\.kernel: a kernel needs rows of one length/);
+    assert.match(refused({ filters: [{ name: 'e', kernel: [] }] }), /at least 1×1/);
+    assert.match(refused({ filters: [{ name: 'h', kernel: Array.from({ length: 16 }, () => [1]) }] }), /array longer than 15 items/);
+    assert.match(refused({ filters: [{ name: 'i', kernel: [[Infinity]] }] }), /Infinity is outside/);
+    assert.match(refused({ edge: 'wrap' }), /layer\.edge: expected "extend" or "zero" or "crop"/);
+    assert.match(refused({ pool: { kind: 'max', size: 2, stride: 2, extra: 1 } }), /unexpected field "extra"/);
+    assert.equal(safeParse(kernelSchema, [[0.5, -1], [1 / 9, 2]]).ok, true);
   });
 });
