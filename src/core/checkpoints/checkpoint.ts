@@ -44,6 +44,7 @@ export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
 }
 
+const littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 const elementSize: Record<string, number> = { float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1 };
 
 export function readCheckpoint(path: string): Checkpoint {
@@ -172,7 +173,14 @@ function torchTensor(name: string, tensor: PickleTensor, storage: (key: string) 
     dtype: tensor.storage.dtype,
     count,
     values: () => {
-      const all = decode(storage(tensor.storage.key), tensor.storage.dtype);
+      const bytes = storage(tensor.storage.key);
+      const size = elementSize[tensor.storage.dtype] ?? 4;
+      // Most saved tensors are contiguous: their values are one run of the storage.
+      const rowMajor = tensor.shape.map((_, d) => tensor.shape.slice(d + 1).reduce((a, b) => a * b, 1));
+      if (rowMajor.every((stride, d) => stride === tensor.stride[d] || (tensor.shape[d] ?? 0) <= 1)) {
+        return decode(bytes.subarray(tensor.offset * size, (tensor.offset + count) * size), tensor.storage.dtype);
+      }
+      const all = decode(bytes, tensor.storage.dtype);
       const out = new Float64Array(count);
       // Row-major walk over the shape, reading through the tensor's strides (a view need not be contiguous).
       const index = new Array<number>(tensor.shape.length).fill(0);
@@ -197,6 +205,7 @@ export function decode(bytes: Uint8Array, dtype: string): Float64Array {
   const size = elementSize[dtype];
   if (!size) throw new CheckpointError(`tensors of type ${dtype} are not supported`);
   const count = Math.floor(bytes.byteLength / size);
+  if (dtype === 'float32' && littleEndian) return Float64Array.from(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + count * 4)));
   const out = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const at = i * size;
