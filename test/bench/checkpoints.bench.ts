@@ -21,7 +21,8 @@ if (made.status !== 0) throw new Error(made.stderr);
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 for (const format of ['zip', 'legacy']) {
-  const [layers, stats]: number[][] = [[], []];
+  const layers: number[] = [];
+  const stats: number[] = [];
   let parameters = 0;
   for (let run = 0; run < 5; run++) {
     const started = performance.now();
