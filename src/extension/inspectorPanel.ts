@@ -67,12 +67,15 @@ export class InspectorPanel extends Disposable {
     panel.webview.options = webviewOptions(this.extensionUri);
     panel.webview.html = renderWebviewHtml(panel.webview, this.extensionUri, 'inspector', 'Layer Inspector');
     let target: Target | undefined;
+    let loads = 0;
     let running: JsonLinesProcess<ActivationsAnswer, ActivationsRequest> | undefined;
     const channel: WebviewChannel<InspectorToHost, InspectorToWebview> = new WebviewChannel(
       panel.webview,
       'inspector',
       inspectorToHost,
       async (message) => {
+        // A page shown again after being hidden starts afresh: it gets the layer again.
+        if (message.type === 'ready' && loads++ > 0 && target) current.show(target);
         const runDir = target && runDirOf(target.checkpoint);
         if (message.type === 'showDashboard' && runDir) await vscode.commands.executeCommand('cnnLab.showDashboard', runDir);
         if ((message.type === 'featureMaps' || message.type === 'topPatches') && target && !running) {

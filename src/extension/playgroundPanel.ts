@@ -46,6 +46,8 @@ export class PlaygroundPanel extends Disposable {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'cnn-lab.svg');
     panel.webview.options = webviewOptions(this.extensionUri);
     panel.webview.html = renderWebviewHtml(panel.webview, this.extensionUri, 'playground', 'Filter Playground');
+    let image: PlaygroundImage | undefined;
+    let loads = 0;
     const channel: WebviewChannel<PlaygroundToHost, PlaygroundToWebview> = new WebviewChannel(
       panel.webview,
       'playground',
@@ -53,10 +55,12 @@ export class PlaygroundPanel extends Disposable {
       async (message) => {
         switch (message.type) {
           case 'ready':
-            return;
+            // A page shown again after being hidden starts afresh: it gets its image again.
+            return void (loads++ > 0 && image && channel.post(image));
           case 'openImage': {
-            const image = message.from === 'workspace' ? await this.pickFile() : await this.pickDatasetSample();
-            return image && channel.post(image);
+            const picked = message.from === 'workspace' ? await this.pickFile() : await this.pickDatasetSample();
+            if (picked) channel.post((image = picked));
+            return;
           }
           case 'writeCode': {
             let content: string;
@@ -77,7 +81,7 @@ export class PlaygroundPanel extends Disposable {
       panel,
       load: (path: string) => {
         try {
-          channel.post(fileImage(path));
+          channel.post((image = fileImage(path)));
         } catch (error) {
           channel.post({ type: 'problem', message: `Could not open the image: ${(error as Error).message}` });
         }
