@@ -16,6 +16,7 @@ import { CheckpointsView } from './checkpointsView';
 import { InspectorPanel } from './inspectorPanel';
 import { PlaygroundPanel } from './playgroundPanel';
 import { PythonEnvironmentService } from './pythonEnvironmentService';
+import { Walkthrough } from './walkthrough';
 import { WelcomePanel } from './welcomePanel';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -38,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const runsView = new RunsView(() => trainer.runs());
     const checkpointsView = new CheckpointsView(() => trainer.runs());
     const inspector = new InspectorPanel(context.extensionUri, (path) => checkpointsView.read(path), environment, vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer').fsPath, log);
+    const walkthrough = new Walkthrough(context.globalState, { hints, runFinished: trainer.onDidFinishRun, activationsShown: inspector.onDidShowActivations, presetApplied: playground.onDidApplyPreset }, log);
     context.subscriptions.push(
       environment,
       welcome,
@@ -53,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): void {
       runsView,
       checkpointsView,
       inspector,
+      walkthrough,
       // Its welcome content shows while the tree is empty; later issues fill the sidebar.
       vscode.window.registerTreeDataProvider('cnnLab.start', { getChildren: () => [], getTreeItem: (item: vscode.TreeItem) => item }),
       registerCommands({

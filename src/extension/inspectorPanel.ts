@@ -35,6 +35,9 @@ function runDirOf(checkpoint: string): string | null {
 export class InspectorPanel extends Disposable {
   static readonly viewType = 'cnnLab.inspector';
   private current: { panel: vscode.WebviewPanel; show(target: Target): void } | undefined;
+  private readonly activationsShown = this._register(new vscode.EventEmitter<void>());
+  /** Fires when feature maps have been shown. */
+  readonly onDidShowActivations = this.activationsShown.event;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -191,7 +194,10 @@ export class InspectorPanel extends Disposable {
         else reject(new Error(result?.type === 'error' ? result.message : `The activations helper ${describeExit(reason)}${errors.length ? `: ${errors.slice(-3).join(' ')}` : ''}.`));
       });
     });
-    if (answer.type === 'activations') channel.post({ ...answer, type: 'featureMaps' });
+    if (answer.type === 'activations') {
+      channel.post({ ...answer, type: 'featureMaps' });
+      this.activationsShown.fire();
+    }
     else if (answer.type === 'topPatches') channel.post(answer);
   }
 

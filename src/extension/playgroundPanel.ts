@@ -17,6 +17,9 @@ const maxImageBytes = 20_000_000;
 export class PlaygroundPanel extends Disposable {
   static readonly viewType = 'cnnLab.playground';
   private current: { panel: vscode.WebviewPanel; load(path: string): void } | undefined;
+  private readonly presetApplied = this._register(new vscode.EventEmitter<string>());
+  /** Fires with a preset's name when the user picks it. */
+  readonly onDidApplyPreset = this.presetApplied.event;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -57,6 +60,8 @@ export class PlaygroundPanel extends Disposable {
           case 'ready':
             // A page shown again after being hidden starts afresh: it gets its image again.
             return void (loads++ > 0 && image && channel.post(image));
+          case 'presetApplied':
+            return this.presetApplied.fire(message.name);
           case 'openImage': {
             const picked = message.from === 'workspace' ? await this.pickFile() : await this.pickDatasetSample();
             if (picked) channel.post((image = picked));

@@ -1,6 +1,7 @@
 // The integration suites, bundled into one file that runs inside the extension host. Listed
 // explicitly, in order: the first suite measures activation before anything else activates CNN Lab.
 import './activation.integration.test';
+import './walkthrough.integration.test';
 import './welcome.integration.test';
 import './hints.integration.test';
 import './training.integration.test';

@@ -37,6 +37,10 @@ export class Trainer extends Disposable {
   private readonly advised = new Set<string>();
   private readonly status = this._register(vscode.window.createStatusBarItem('cnnLab.training', vscode.StatusBarAlignment.Left, 40));
 
+  private readonly finished = this._register(new vscode.EventEmitter<RunResult>());
+  /** Fires as each run ends, however it ended. */
+  readonly onDidFinishRun = this.finished.event;
+
   constructor(
     private readonly environment: PythonEnvironmentService,
     private readonly reports: (document: vscode.TextDocument) => Promise<ModelReport[]>,
@@ -312,6 +316,7 @@ export class Trainer extends Disposable {
     this.status.text = `${result.status === 'completed' ? '$(check)' : result.status === 'cancelled' ? '$(circle-slash)' : '$(error)'} ${config.className}: ${result.status}${accuracy}`;
     this.status.command = { title: 'Reveal the run folder', command: 'revealFileInOS', arguments: [vscode.Uri.file(result.runDir)] };
     this.log.info(`training ${config.className}: ${result.status}${accuracy}`);
+    this.finished.fire(result);
     if (result.status === 'failed') {
       void vscode.window.showErrorMessage(`Training ${config.className} failed: ${result.error?.message ?? 'unknown error'}`, 'Show Log').then((choice) => choice && this.log.show());
     } else {

@@ -202,6 +202,7 @@ function showTabs(): void {
 presetSelect.addEventListener('change', () => {
   if (!presetSelect.value) return;
   layer.filters[focused] = preset(presetSelect.value);
+  host.post({ type: 'presetApplied', name: presetSelect.value });
   presetSelect.value = '';
   showTabs();
   showKernel();
