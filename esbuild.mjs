@@ -32,14 +32,16 @@ const targets = [
 ];
 
 /**
- * Files that ship as they are, beside the bundles: the trainer's Python programs, the parsers, and
- * esbuild's WebAssembly build, with which the tfjs engine compiles model files on any platform.
+ * Files that ship as they are, beside the bundles: the trainer's Python programs, the parsers,
+ * esbuild's WebAssembly build, with which the tfjs engine compiles model files on any platform, and
+ * the examples "Create Example Project" writes.
  */
 const grammarDir = 'node_modules/@vscode/tree-sitter-wasm/wasm';
 function copyRuntimeFiles() {
   mkdirSync('dist/trainer', { recursive: true });
   for (const file of readdirSync('src/trainer').filter((name) => name.endsWith('.py'))) cpSync(`src/trainer/${file}`, `dist/trainer/${file}`);
   for (const file of ['package.json', 'bin/esbuild', 'lib/main.js', 'esbuild.wasm', 'wasm_exec.js', 'wasm_exec_node.js']) cpSync(`node_modules/esbuild-wasm/${file}`, `dist/trainer/esbuild-wasm/${file}`);
+  cpSync('examples', 'dist/examples', { recursive: true });
   mkdirSync('dist/parsers', { recursive: true });
   for (const file of ['tree-sitter.wasm', 'tree-sitter-python.wasm', 'tree-sitter-typescript.wasm']) cpSync(`${grammarDir}/${file}`, `dist/parsers/${file}`);
 }

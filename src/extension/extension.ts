@@ -6,6 +6,7 @@ import { runDirOf, RunsView } from './runsView';
 import { ComparePanel } from './comparePanel';
 import { Dashboards } from './dashboardPanel';
 import { DatasetBrowser } from './datasetPanel';
+import { createExampleProject } from './exampleProject';
 import { ExactMode } from './hints/exactMode';
 import { ModelAnalysis } from './hints/modelAnalysis';
 import { ModelHints } from './hints/modelHints';
@@ -82,6 +83,7 @@ export function activate(context: vscode.ExtensionContext): void {
           const runDir = runDirOf(run);
           return runDir && runsView.delete(runDir);
         },
+        'cnnLab.createExampleProject': (target?: unknown) => createExampleProject(context.extensionUri, log, target instanceof vscode.Uri ? target : undefined),
         'cnnLab.showWelcome': () => welcome.show(),
         'cnnLab.checkEnvironment': () => checkEnvironment(environment, log),
         'cnnLab.showModelSummary': (uri?: unknown, name?: unknown) => hints.showSummary(uri instanceof vscode.Uri ? uri : undefined, typeof name === 'string' ? name : undefined),

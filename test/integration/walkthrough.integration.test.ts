@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { readCheckpoint } from '../../src/core/checkpoints/checkpoint';
 import type { RunResult } from '../../src/core/training/trainingRun';
 import { workbench } from './workbench';
 
@@ -50,5 +51,39 @@ describe('Get started walkthrough', () => {
     assert.deepEqual(steps, ['See the shapes of a model', 'Fix a wrong flatten size', 'Train on the synthetic set, then MNIST', 'Watch the training dashboard', "Open the best checkpoint's filters and feature maps", 'Play with Sobel in the filter playground']);
     await workbench.screenshot('walkthrough');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});
+
+describe('Create Example Project', () => {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+  const project = join(folder, 'course');
+
+  it('writes the course\'s four examples, each with the cnn-lab.json that trains it, and overwrites nothing', async () => {
+    const written = await vscode.commands.executeCommand<string[]>('cnnLab.createExampleProject', vscode.Uri.file(project));
+    assert.deepEqual(written, ['mnist_mlp', 'cifar_cnn', 'fixed_filters', 'tfjs_cnn'].map((name) => join(project, name)));
+    for (const [dir, file] of [['mnist_mlp', 'mnist_mlp.py'], ['cifar_cnn', 'cifar_cnn.py'], ['fixed_filters', 'fixed_filters.py'], ['tfjs_cnn', 'tfjs_mnist_cnn.js']]) {
+      assert.ok(existsSync(join(project, dir ?? '', file ?? '')), file);
+      assert.equal((JSON.parse(readFileSync(join(project, dir ?? '', 'cnn-lab.json'), 'utf8')) as { modelFile: string }).modelFile, file);
+    }
+    assert.deepEqual(JSON.parse(readFileSync(join(project, 'cifar_cnn', 'cnn-lab.json'), 'utf8')), { modelFile: 'cifar_cnn.py', className: 'Net', dataset: 'cifar10', epochs: 30, optimizer: 'sgd', lr: 0.01, momentum: 0, batchSize: 20, normalize: 0.5, augment: { flip: true, rotation: 10 } });
+    writeFileSync(join(project, 'mnist_mlp', 'mnist_mlp.py'), '# mine now\n');
+    assert.deepEqual(await vscode.commands.executeCommand<string[]>('cnnLab.createExampleProject', vscode.Uri.file(project)), []);
+    assert.equal(readFileSync(join(project, 'mnist_mlp', 'mnist_mlp.py'), 'utf8'), '# mine now\n');
+  });
+
+  it('trains an example with its own cnn-lab.json, and the course\'s hand-made filters stay as they are', async function () {
+    this.timeout(180_000);
+    const root = join(folder, 'cnn-lab.json');
+    const rootBefore = existsSync(root) ? readFileSync(root, 'utf8') : null;
+    const run = await vscode.commands.executeCommand<RunResult>('cnnLab.trainModel', vscode.Uri.file(join(project, 'fixed_filters', 'fixed_filters.py')), 'FixedFilterNet', { dataset: 'synthetic', epochs: 1 });
+    assert.equal(run.status, 'completed', JSON.stringify(run.error));
+    const settings = JSON.parse(readFileSync(join(project, 'fixed_filters', 'cnn-lab.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual([settings['modelFile'], settings['className'], settings['dataset'], settings['epochs']], ['fixed_filters.py', 'FixedFilterNet', 'synthetic', 1]);
+    assert.equal(existsSync(root) ? readFileSync(root, 'utf8') : null, rootBefore, 'the workspace\'s own cnn-lab.json is left alone');
+    const weight = readCheckpoint(join(run.runDir, 'best.pt')).layers.find((l) => l.name === 'conv')?.parameters[0];
+    const edge = [-1, -1, 1, 1];
+    const course = [edge, edge.map((v) => -v)].flatMap((row) => Array<number[]>(4).fill(row).flat());
+    const transposed = [0, 1, 2, 3].flatMap((y) => Array<number>(4).fill(edge[y] ?? 0));
+    assert.deepEqual(Array.from(weight?.values() ?? []), [...course, ...transposed, ...transposed.map((v) => -v)]);
   });
 });

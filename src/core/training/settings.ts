@@ -1,7 +1,7 @@
 // cnn-lab.json: a run's settings in a file the user edits and commits, written by the Train command
 // and read by `cnn-lab train --config`. Paths in it are relative to its folder.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { writeFileAtomically } from '../files';
 import { isDatasetId, settingsProblem, trainingConfig, type TrainingConfig, trainingDefaults, type TrainingSettings, trainingSettings } from '../protocol/trainer';
 import { SchemaError } from '../schema';
@@ -25,6 +25,19 @@ function mapPaths(settings: TrainingSettings, map: (path: string) => string): Tr
 }
 
 /** The file's settings with absolute paths; {} when it does not exist; a SettingsError naming the field when it is wrong. */
+/**
+ * The cnn-lab.json that trains a model file: the nearest one in its folder or above it, up to the
+ * workspace folder, whose own (existing or not) is the answer when none is nearer.
+ */
+export function settingsFileFor(modelFile: string, workspaceFolder: string): string {
+  const root = resolve(workspaceFolder);
+  for (let dir = dirname(resolve(modelFile)); dir === root || dir.startsWith(`${root}${sep}`); dir = dirname(dir)) {
+    if (existsSync(join(dir, settingsFileName))) return join(dir, settingsFileName);
+    if (dir === root) break;
+  }
+  return join(root, settingsFileName);
+}
+
 export function readSettings(path: string): TrainingSettings {
   if (!existsSync(path)) return {};
   let value: unknown;

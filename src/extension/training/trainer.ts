@@ -4,7 +4,7 @@ import type { ModelReport } from '../../core/analysis/report';
 import { downloadable } from '../../core/datasets/catalog';
 import { DatasetError, locateDataset, prepareDataset } from '../../core/datasets/datasets';
 import { type DatasetId, isDatasetId, type TrainerEvent, type TrainingConfig, trainingDefaults, type TrainingSettings } from '../../core/protocol/trainer';
-import { readRunConfig, readSettings, SettingsError, settingsFileName, writeSettings } from '../../core/training/settings';
+import { readRunConfig, readSettings, SettingsError, settingsFileFor, settingsFileName, writeSettings } from '../../core/training/settings';
 import { type EngineOptions, engineFor, listRuns, type RunInfo, type RunResult, TrainingRun } from '../../core/training/trainingRun';
 import { maxComparedRuns } from '../../core/protocol/compare';
 import type { ComparePanel } from '../comparePanel';
@@ -70,7 +70,7 @@ export class Trainer extends Disposable {
       return undefined;
     }
     const folder = vscode.workspace.getWorkspaceFolder(document.uri)?.uri ?? vscode.Uri.joinPath(document.uri, '..');
-    const settingsUri = vscode.Uri.joinPath(folder, settingsFileName);
+    const settingsUri = vscode.Uri.file(settingsFileFor(document.uri.fsPath, folder.fsPath));
     const settings = await this.readSettings(settingsUri);
     if (!settings) return undefined;
     const picked = choices ?? (await this.ask(settings, folder));
