@@ -92,4 +92,28 @@ describe('Filter playground', () => {
     await workbench.screenshot('playground-light');
     await vscode.workspace.getConfiguration('workbench').update('colorTheme', 'Default Dark Modern', vscode.ConfigurationTarget.Global);
   });
+
+  it('runs no script the page did not bring with its nonce, and reaches no network (its CSP)', async () => {
+    // The driver's loopback server answers any page that may connect: this one must not reach it.
+    await vscode.commands.executeCommand('cnnLab.openFilterPlayground');
+    await workbench.waitFor('playground', `${field('signed')} !== null`);
+    const outcome = await workbench.evaluate<{ inline: boolean; handler: boolean; fetched: string }>(
+      'playground',
+      `(async () => {
+        window.__inline = false;
+        window.__handler = false;
+        const script = document.createElement('script');
+        script.textContent = 'window.__inline = true';
+        document.body.append(script);
+        const img = document.createElement('img');
+        img.setAttribute('onerror', 'window.__handler = true');
+        img.src = 'data:,broken';
+        document.body.append(img);
+        const fetched = await fetch(${JSON.stringify(process.env['CNN_LAB_DRIVER_URL'] ?? '')}).then(() => 'reached', (error) => error.name);
+        await new Promise((r) => setTimeout(r, 300));
+        return { inline: window.__inline, handler: window.__handler, fetched };
+      })()`,
+    );
+    assert.deepEqual(outcome, { inline: false, handler: false, fetched: 'TypeError' });
+  });
 });
