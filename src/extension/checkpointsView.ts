@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
-import { type Checkpoint, type CheckpointLayer, type CheckpointTensor, readCheckpoint, weightStats } from '../core/checkpoints/checkpoint';
+import { type Checkpoint, type CheckpointLayer, type CheckpointTensor, readCheckpoint, runCheckpointFiles, weightStats } from '../core/checkpoints/checkpoint';
 import type { RunInfo } from '../core/training/trainingRun';
 import { Disposable } from './disposable';
 
@@ -11,8 +11,6 @@ export type CheckpointNode =
   | { type: 'parameter'; parameter: CheckpointTensor }
   | { type: 'problem'; message: string };
 
-/** Where each engine leaves its checkpoints in a run folder. */
-const runCheckpoints = ['best.pt', 'last.pt', join('best', 'model.json'), join('last', 'model.json')];
 
 const number = (v: number) => (Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4).replace(/\.?0+$/, '') : v.toExponential(2));
 
@@ -67,7 +65,7 @@ export class CheckpointsView extends Disposable implements vscode.TreeDataProvid
   private async files(): Promise<CheckpointNode[]> {
     const runs = this.runs();
     const fromRuns = runs.flatMap((run) =>
-      runCheckpoints.filter((name) => existsSync(join(run.runDir, name))).map((name): CheckpointNode => ({ type: 'file', path: join(run.runDir, name), description: `${run.className} on ${run.dataset} · ${basename(run.runDir)}` })),
+      runCheckpointFiles.filter((name) => existsSync(join(run.runDir, name))).map((name): CheckpointNode => ({ type: 'file', path: join(run.runDir, name), description: `${run.className} on ${run.dataset} · ${basename(run.runDir)}` })),
     );
     const seen = new Set(fromRuns.map((node) => (node.type === 'file' ? node.path : '')));
     const runDirs = runs.map((run) => run.runDir);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
-import { readCheckpoint } from '../core/checkpoints/checkpoint';
+import { readCheckpoint, runCheckpointFiles } from '../core/checkpoints/checkpoint';
 import { RunModel } from '../core/dashboard/runModel';
 import { type DashboardToHost, dashboardToHost, type DashboardToWebview } from '../core/protocol/dashboard';
 import type { TrainerEvent } from '../core/protocol/trainer';
@@ -31,7 +31,7 @@ const updateIntervalMs = 100;
 /** Training dashboards: one panel per run, live while it trains, restored after a window reload. */
 /** The best checkpoint's first conv layer in the inspector, or why there is none to show. */
 async function inspectBestCheckpoint(runDir: string): Promise<void> {
-  const path = [join(runDir, 'best.pt'), join(runDir, 'best', 'model.json')].find((p) => existsSync(p));
+  const path = runCheckpointFiles.slice(0, 2).map((name) => join(runDir, name)).find((p) => existsSync(p));
   if (!path) return void vscode.window.showInformationMessage('CNN Lab: this run has no best checkpoint yet: one is saved after its first epoch.');
   try {
     const conv = readCheckpoint(path).layers.find((layer) => layer.kind === 'Conv2d');

@@ -23,7 +23,7 @@ interface Target {
 }
 
 /** The run folder a checkpoint belongs to: best.pt's folder, or best/model.json's parent's. */
-function runDirOf(checkpoint: string): string | null {
+function runFolderOf(checkpoint: string): string | null {
   const candidates = [dirname(checkpoint), dirname(dirname(checkpoint))];
   return candidates.find((dir) => existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'run.json'))) ?? null;
 }
@@ -79,7 +79,7 @@ export class InspectorPanel extends Disposable {
       async (message) => {
         // A page shown again after being hidden starts afresh: it gets the layer again.
         if (message.type === 'ready' && loads++ > 0 && target) current.show(target);
-        const runDir = target && runDirOf(target.checkpoint);
+        const runDir = target && runFolderOf(target.checkpoint);
         if (message.type === 'showDashboard' && runDir) await vscode.commands.executeCommand('cnnLab.showDashboard', runDir);
         if ((message.type === 'featureMaps' || message.type === 'topPatches') && target && !running) {
           try {
@@ -138,19 +138,19 @@ export class InspectorPanel extends Disposable {
       shape,
       weights: Buffer.from(Float32Array.from(values).buffer).toString('base64'),
       activationsProblem: this.activationsProblem(path),
-      runDir: runDirOf(path),
+      runDir: runFolderOf(path),
     };
   }
 
   private activationsProblem(path: string): string | null {
-    if (!runDirOf(path)) return 'Feature maps need the model\'s code and data: this checkpoint is not in a CNN Lab run folder. Train the model with CNN Lab: Train Model… to inspect its runs.';
+    if (!runFolderOf(path)) return 'Feature maps need the model\'s code and data: this checkpoint is not in a CNN Lab run folder. Train the model with CNN Lab: Train Model… to inspect its runs.';
     if (!vscode.workspace.isTrusted) return 'Feature maps run your model\'s code: trust this workspace to see them (Manage Workspace Trust).';
     return null;
   }
 
   /** Answers a page's request for activations through activations.py, with the run's model, data and normalization. */
   private async activations(target: Target, message: Extract<InspectorToHost, { type: 'featureMaps' | 'topPatches' }>, channel: WebviewChannel<InspectorToHost, InspectorToWebview>, started: (process: JsonLinesProcess<ActivationsAnswer, ActivationsRequest>) => void): Promise<void> {
-    const runDir = runDirOf(target.checkpoint);
+    const runDir = runFolderOf(target.checkpoint);
     if (!runDir || !vscode.workspace.isTrusted) return;
     const config = readRunConfig(runDir);
     const dataset = RunModel.fromFolder(runDir).datasetEvent;

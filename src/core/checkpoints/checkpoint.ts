@@ -40,6 +40,9 @@ export interface Checkpoint {
   kernelLayout: 'oihw' | 'hwio';
 }
 
+/** Where each engine leaves a run's checkpoints, best first: the torch engine's files, the tfjs engine's folders. */
+export const runCheckpointFiles = ['best.pt', join('best', 'model.json'), 'last.pt', join('last', 'model.json')];
+
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
 }
