@@ -110,6 +110,7 @@ export function readIdx(bytes: Uint8Array, name = 'the file'): { shape: number[]
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== 8) throw new DatasetError(`${name} is not an IDX file of unsigned bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims = bytes[3] ?? 0;
+  if (bytes.length < 4 + 4 * dims) throw new DatasetError(`${name} is truncated or corrupt: its header names ${dims} dimensions but the file ends after ${bytes.length} bytes`);
   const shape = Array.from({ length: dims }, (_, i) => view.getUint32(4 + 4 * i));
   const start = 4 + 4 * dims;
   const expected = start + shape.reduce((a, b) => a * b, 1);

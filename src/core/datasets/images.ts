@@ -46,7 +46,9 @@ function readIdxSplit(folder: string, prefix: 'train' | 't10k'): ImageSplit {
   const images = readIdxFile(folder, `${prefix}-images-idx3-ubyte`);
   const labels = readIdxFile(folder, `${prefix}-labels-idx1-ubyte`);
   const [count = 0, height = 0, width = 0] = images.shape;
+  if (images.shape.length !== 3 || labels.shape.length !== 1) throw new DatasetError(`${folder}: ${prefix} images must be count × height × width and labels a list (their headers say ${images.shape.length} and ${labels.shape.length} dimensions)`);
   if (labels.shape[0] !== count) throw new DatasetError(`${folder}: ${count} ${prefix} images but ${labels.shape[0]} labels`);
+  checkLabels(labels.data, 10, `${folder}: ${prefix} labels`);
   return { pixels: images.data, labels: labels.data, count, shape: [1, height, width] };
 }
 
@@ -68,7 +70,14 @@ export function readCifar(folder: string, names: string[]): ImageSplit {
     labels[i] = records[i * 3073] ?? 0;
     pixels.set(records.subarray(i * 3073 + 1, (i + 1) * 3073), i * 3072);
   }
+  checkLabels(labels, 10, `cifar10: ${names.join(', ')}`);
   return { pixels, labels, count, shape: [3, 32, 32] };
+}
+
+/** A label past the last class is a corrupt file, said with its position, before it can index past the class names. */
+function checkLabels(labels: Uint8Array, classes: number, what: string): void {
+  const at = labels.findIndex((label) => label >= classes);
+  if (at >= 0) throw new DatasetError(`${what}: record ${at} has label ${labels[at]}, but the dataset has ${classes} classes: the file is corrupt`);
 }
 
 /** 0 … count − 1 in a seeded random order (Fisher–Yates). */
