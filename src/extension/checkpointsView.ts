@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
-import { type Checkpoint, type CheckpointLayer, type CheckpointTensor, readCheckpoint, runCheckpointFiles, weightStats } from '../core/checkpoints/checkpoint';
+import { type Checkpoint, type CheckpointLayer, type CheckpointTensor, readCheckpoint, runCheckpointFiles, type WeightStats, weightStats } from '../core/checkpoints/checkpoint';
 import type { RunInfo } from '../core/training/trainingRun';
 import { Disposable } from './disposable';
 
@@ -23,6 +23,8 @@ export class CheckpointsView extends Disposable implements vscode.TreeDataProvid
   private readonly changed = this._register(new vscode.EventEmitter<void>());
   readonly onDidChangeTreeData = this.changed.event;
   private readonly cache = new Map<string, { mtimeMs: number; checkpoint: Checkpoint }>();
+  /** A parameter's statistics, computed once per read of its checkpoint (the tree asks for its rows again on every refresh). */
+  private readonly stats = new WeakMap<CheckpointTensor, WeightStats | undefined>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly runs: () => RunInfo[]) {
@@ -103,7 +105,8 @@ export class CheckpointsView extends Disposable implements vscode.TreeDataProvid
       case 'parameter': {
         const { parameter } = node;
         const item = new vscode.TreeItem(`${parameter.name.split(/[./]/).pop() ?? parameter.name} ${parameter.shape.join('×') || 'scalar'}`);
-        const stats = parameter.count ? weightStats(parameter.values()) : undefined;
+        if (!this.stats.has(parameter)) this.stats.set(parameter, parameter.count ? weightStats(parameter.values()) : undefined);
+        const stats = this.stats.get(parameter);
         item.description = stats ? `mean ${number(stats.mean)} · std ${number(stats.std)} · min ${number(stats.min)} · max ${number(stats.max)}` : '';
         item.tooltip = `${parameter.name}: ${parameter.dtype}, ${parameter.count.toLocaleString('en-US')} values`;
         item.iconPath = new vscode.ThemeIcon('symbol-variable');

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { type DatasetId, datasetIds } from '../core/protocol/trainer';
 import type { EnvironmentView } from '../core/protocol/welcome';
@@ -25,7 +26,8 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(log);
   try {
     const version = String((context.extension.packageJSON as { version?: unknown }).version);
-    const trainerProgram = (program: string) => vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer', program).fsPath;
+    const trainerDir = vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer').fsPath;
+    const trainerProgram = (program: string) => join(trainerDir, program);
     const environment = new PythonEnvironmentService(trainerProgram('probe.py'), log);
     const welcome = new WelcomePanel(context.extensionUri, version, environment, log);
     const analysis = new ModelAnalysis(vscode.Uri.joinPath(context.extensionUri, 'dist', 'parsers').fsPath, log);
@@ -36,10 +38,10 @@ export function activate(context: vscode.ExtensionContext): void {
     const datasets = new DatasetBrowser(context.extensionUri, log);
     const comparison = new ComparePanel(context.extensionUri, log);
     const playground = new PlaygroundPanel(context.extensionUri, log);
-    const trainer = new Trainer(environment, (document) => hints.reports(document), vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer').fsPath, dashboards, comparison, log);
+    const trainer = new Trainer(environment, (document) => hints.reports(document), trainerDir, dashboards, comparison, log);
     const runsView = new RunsView(() => trainer.runs());
     const checkpointsView = new CheckpointsView(() => trainer.runs());
-    const inspector = new InspectorPanel(context.extensionUri, (path) => checkpointsView.read(path), environment, vscode.Uri.joinPath(context.extensionUri, 'dist', 'trainer').fsPath, log);
+    const inspector = new InspectorPanel(context.extensionUri, (path) => checkpointsView.read(path), environment, trainerDir, log);
     const walkthrough = new Walkthrough(context.globalState, { hints, runFinished: trainer.onDidFinishRun, activationsShown: inspector.onDidShowActivations, presetApplied: playground.onDidApplyPreset }, log);
     context.subscriptions.push(
       environment,

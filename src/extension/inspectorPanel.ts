@@ -5,11 +5,11 @@ import { type Checkpoint, CheckpointError } from '../core/checkpoints/checkpoint
 import { RunModel } from '../core/dashboard/runModel';
 import { describeExit, JsonLinesProcess } from '../core/process/jsonLinesProcess';
 import { type ActivationsAnswer, activationsAnswer, type ActivationsRequest, type InspectorToHost, inspectorToHost, type InspectorToWebview } from '../core/protocol/inspector';
-import { imageExtensions } from '../core/datasets/imageFolder';
 import { readRunConfig } from '../core/training/settings';
 import { activationsCommand } from '../core/training/trainingRun';
 import { Disposable } from './disposable';
 import type { Log } from './log';
+import { pickImage } from './pickImage';
 import type { PythonEnvironmentService } from './pythonEnvironmentService';
 import { WebviewChannel } from './webviewChannel';
 import { renderWebviewHtml, stateField, webviewOptions } from './webviewHtml';
@@ -163,7 +163,7 @@ export class InspectorPanel extends Disposable {
       request = { ...common, kind: 'topPatches', sample: message.sample };
       channel.post({ type: 'busy', message: `Finding each filter's strongest patches in ${Math.min(message.sample, dataset.test).toLocaleString('en-US')} test images…` });
     } else {
-      const path = message.from === 'workspace' ? ((await this.pickImage()) ?? null) : null;
+      const path = message.from === 'workspace' ? ((await pickImage('Feature maps of which image? (resized to the model\'s input)')) ?? null) : null;
       if (message.from === 'workspace' && !path) return channel.post({ type: 'busy', message: '' });
       request = { ...common, kind: 'featureMaps', image: { path, index: null } };
       channel.post({ type: 'busy', message: `Running ${config.className} on ${path ? basename(path) : `a test image of ${config.dataset}`}…` });
@@ -201,13 +201,4 @@ export class InspectorPanel extends Disposable {
     else if (answer.type === 'topPatches') channel.post(answer);
   }
 
-  /** A workspace image for the feature maps; the helper resizes it to the model's input. */
-  private async pickImage(): Promise<string | undefined> {
-    const files = await vscode.workspace.findFiles(`**/*{${imageExtensions.join(',')}}`, '**/{node_modules,.git}/**', 500);
-    const item = await vscode.window.showQuickPick(
-      files.map((uri) => ({ label: basename(uri.fsPath), description: vscode.workspace.asRelativePath(uri), path: uri.fsPath })),
-      { title: 'Feature maps of which image? (resized to the model\'s input)', matchOnDescription: true },
-    );
-    return item?.path;
-  }
 }

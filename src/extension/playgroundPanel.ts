@@ -1,11 +1,12 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { imageDataUrl, imageExtensions } from '../core/datasets/imageFolder';
+import { imageDataUrl } from '../core/datasets/imageFolder';
 import { layerCode } from '../core/filters/layerCode';
 import { type PlaygroundImage, type PlaygroundToHost, playgroundToHost, type PlaygroundToWebview } from '../core/protocol/playground';
 import { datasetIds, isDatasetId } from '../core/protocol/trainer';
 import { Disposable } from './disposable';
 import type { Log } from './log';
+import { pickImage } from './pickImage';
 import { WebviewChannel } from './webviewChannel';
 import { renderWebviewHtml, stateField, webviewOptions } from './webviewHtml';
 import { readWorkspaceDataset } from './workspaceDatasets';
@@ -102,15 +103,7 @@ export class PlaygroundPanel extends Disposable {
 
   /** An image of the workspace (the course's photos, say), or any file through the open dialog. */
   private async pickFile(): Promise<PlaygroundImage | undefined> {
-    const files = await vscode.workspace.findFiles(`**/*{${imageExtensions.join(',')}}`, '**/{node_modules,.git}/**', 500);
-    const browse = { label: '$(folder-opened) Browse…', path: '' };
-    const items = [...files.map((uri) => ({ label: basename(uri.fsPath), description: vscode.workspace.asRelativePath(uri), path: uri.fsPath })), browse];
-    const item = await vscode.window.showQuickPick(items, { title: 'Filter which image?', matchOnDescription: true });
-    let path = item?.path;
-    if (item === browse) {
-      const [uri] = (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: imageExtensions.map((e) => e.slice(1)) }, openLabel: 'Filter' })) ?? [];
-      path = uri?.fsPath;
-    }
+    const path = await pickImage('Filter which image?', 'Filter');
     if (!path) return undefined;
     try {
       return fileImage(path);

@@ -31,14 +31,17 @@ export class Walkthrough extends Disposable {
     private readonly log: Log,
   ) {
     super();
-    for (const step of walkthroughSteps) if (memento.get(key(step))) void vscode.commands.executeCommand('setContext', key(step), true);
+    for (const step of walkthroughSteps) if (this.isDone(step)) void vscode.commands.executeCommand('setContext', key(step), true);
     const subscriptions = [
+      // Both follow typing: once their step is done they stop at once.
       events.hints.onDidChangeReports((uri) => {
+        if (this.isDone('hints')) return;
         const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
         if (document && vscode.window.visibleTextEditors.some((e) => e.document === document)) void events.hints.reports(document).then((models) => models.length && this.done('hints'));
       }),
       // Fixed: a model file's CNN Lab errors gone after an edit (not because it closed).
       vscode.languages.onDidChangeDiagnostics(({ uris }) => {
+        if (this.isDone('fixed')) return;
         for (const uri of uris) {
           const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
           if (!document) continue;
@@ -58,8 +61,12 @@ export class Walkthrough extends Disposable {
     subscriptions.forEach((subscription) => this._register(subscription));
   }
 
+  private isDone(step: WalkthroughStep): boolean {
+    return this.memento.get<boolean>(key(step)) === true;
+  }
+
   done(step: WalkthroughStep): void {
-    if (this.memento.get(key(step))) return;
+    if (this.isDone(step)) return;
     void this.memento.update(key(step), true);
     this.log.info(`walkthrough: "${step}" done`);
     void vscode.commands.executeCommand('setContext', key(step), true);

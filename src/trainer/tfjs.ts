@@ -493,7 +493,9 @@ async function activations(request: ActivationsRequest): Promise<void> {
   const config = layer.getConfig() as LayerConfig;
   const after = model.layers.slice(at + 1);
   const activationLayer = config.activation === 'linear' && (after[0]?.getClassName() === 'Activation' || after[0]?.getClassName() === 'ReLU') ? after[0] : undefined;
-  const poolLayer = after.slice(0, after.findIndex((l) => ['Conv2D', 'Dense', 'Flatten'].includes(l.getClassName())) >>> 0).find((l) => poolClasses.includes(l.getClassName()));
+  // The pool that follows: the first pooling layer before the next conv, dense or flatten layer.
+  const nextStage = after.findIndex((l) => ['Conv2D', 'Dense', 'Flatten'].includes(l.getClassName()));
+  const poolLayer = after.slice(0, nextStage < 0 ? after.length : nextStage).find((l) => poolClasses.includes(l.getClassName()));
   const outputs = [layer.input as TF.SymbolicTensor, layer.output as TF.SymbolicTensor, ...(activationLayer ? [activationLayer.output as TF.SymbolicTensor] : []), ...(poolLayer ? [poolLayer.output as TF.SymbolicTensor] : [])];
   const probe = tf.model({ inputs: model.inputs, outputs });
 

@@ -2,19 +2,11 @@ import * as assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { idx } from '../support/idx';
 import { png } from '../support/png';
 import { workbench } from './workbench';
 
 const field = (name: string) => `document.querySelector('[data-field=${name}]')`;
-
-/** An IDX file of unsigned bytes, as MNIST's are. */
-function idx(shape: number[], data: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * shape.length);
-  header.writeUInt8(8, 2);
-  header.writeUInt8(shape.length, 3);
-  shape.forEach((size, i) => header.writeUInt32BE(size, 4 + 4 * i));
-  return Buffer.concat([header, data]);
-}
 
 describe('Dataset browser', () => {
   // A small MNIST in the original format: 100 training and 20 test images, image i a bar at row i % 28, label i % 10.

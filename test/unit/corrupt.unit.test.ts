@@ -8,14 +8,7 @@ import { join } from 'node:path';
 import { DatasetError, readIdx } from '../../src/core/datasets/datasets';
 import { readCifar, readImageDataset } from '../../src/core/datasets/images';
 import { random } from '../../src/core/random';
-
-function idx(shape: number[], data: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * shape.length);
-  header.writeUInt8(8, 2);
-  header.writeUInt8(shape.length, 3);
-  shape.forEach((size, i) => header.writeUInt32BE(size, 4 + 4 * i));
-  return Buffer.concat([header, data]);
-}
+import { idx } from '../support/idx';
 
 /** Runs `read`; a DatasetError with a message counts as refused, a success as read, anything else fails the test. */
 function outcome(read: () => unknown, what: string): 'read' | 'refused' {

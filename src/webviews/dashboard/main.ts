@@ -9,6 +9,7 @@ import { confusionCells, type FlatPoints } from '../../core/dashboard/series';
 import { type DashboardToHost, dashboardToWebview, type DashboardToWebview, type DashboardView } from '../../core/protocol/dashboard';
 import { h } from '../shared/dom';
 import { connectToHost } from '../shared/host';
+import { bytesOf } from '../shared/pixels';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, BarController, BarElement, Tooltip, Legend, zoomPlugin);
 
@@ -284,7 +285,7 @@ function sampleTiles(view: DashboardView, keep: (label: number, predicted: numbe
   const batch = view.samples;
   if (!batch) return [];
   const [count = 0, channels = 1, height = 0, width = 0] = batch.shape;
-  const bytes = Uint8Array.from(atob(batch.pixels), (c) => c.charCodeAt(0));
+  const bytes = bytesOf(batch.pixels);
   const tiles: HTMLElement[] = [];
   for (let n = 0; n < count; n++) {
     const label = batch.labels[n] ?? 0;

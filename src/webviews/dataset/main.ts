@@ -8,7 +8,7 @@ import { random } from '../../core/random';
 import { augmentPixels } from '../../core/training/augmentation';
 import { h } from '../shared/dom';
 import { connectToHost } from '../shared/host';
-import { imagePixels } from '../shared/pixels';
+import { bytesOf, imagePixels } from '../shared/pixels';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 
@@ -19,7 +19,6 @@ let summary: DatasetSummary | undefined;
 let page: Page | undefined;
 let selected: { index: number; pixels: Uint8Array; label: number; shape: readonly number[] } | undefined;
 
-const decode = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 
 /** One image (C×H×W bytes at `offset`) drawn on a canvas, grey or RGB, or one channel of it tinted. */
 function imageCanvas(bytes: Uint8Array, offset: number, shape: readonly number[], channel?: number): HTMLCanvasElement {
@@ -102,7 +101,7 @@ function receive(message: DatasetToWebview): void {
     case 'page':
       return showPage(message);
     case 'augmented':
-      return showAugmented(decode(message.pixels));
+      return showAugmented(bytesOf(message.pixels));
   }
 }
 
@@ -134,7 +133,7 @@ function showPage(view: Page): void {
   page = view;
   const shape = summary?.shape ?? [1, 28, 28];
   const size = shape.reduce((a, b) => a * b, 1);
-  const bytes = decode(view.pixels);
+  const bytes = bytesOf(view.pixels);
   position.textContent = view.total ? `${view.offset + 1}–${view.offset + view.indices.length} of ${view.total.toLocaleString('en-US')}` : 'no images';
   previousButton.disabled = view.offset === 0;
   nextButton.disabled = view.offset + view.indices.length >= view.total;

@@ -7,7 +7,8 @@ import type { Plane } from '../../core/filters/convolve';
 import { type InspectorToHost, inspectorToWebview, type InspectorToWebview } from '../../core/protocol/inspector';
 import { h } from '../shared/dom';
 import { connectToHost } from '../shared/host';
-import { draw } from '../shared/planes';
+import { bytesOf } from '../shared/pixels';
+import { draw, imagePlanes } from '../shared/planes';
 
 type LayerView = Extract<InspectorToWebview, { type: 'layer' }>;
 type FeatureMaps = Extract<InspectorToWebview, { type: 'featureMaps' }>;
@@ -19,7 +20,7 @@ const host = connectToHost<InspectorToWebview, InspectorToHost>(inspectorToWebvi
 const maxChannelsShown = 16;
 
 const floats = (base64: string) => {
-  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const bytes = bytesOf(base64);
   return new Float32Array(bytes.buffer, 0, bytes.length / 4);
 };
 const number = (v: number) => v.toFixed(4).replace('-', '−');
@@ -164,10 +165,8 @@ function showFilters(): void {
 
 function showMaps(view: FeatureMaps): void {
   const [channels = 1, height = 0, width = 0] = view.image.shape;
-  const bytes = Uint8Array.from(atob(view.image.pixels), (c) => c.charCodeAt(0));
-  const plane = height * width;
   const input = h('canvas', { class: 'input-image' });
-  draw(input, Array.from({ length: channels }, (_, c) => ({ width, height, data: Float32Array.from(bytes.subarray(c * plane, (c + 1) * plane)) })), 'bytes');
+  draw(input, imagePlanes(bytesOf(view.image.pixels), view.image.shape), 'bytes');
   maps.replaceChildren(
     h('figure', { class: 'input' }, input, h('figcaption', {}, `${view.image.name} · ${channels}×${height}×${width}`)),
     ...view.stages.map((stage) => {
@@ -201,8 +200,6 @@ function showMaps(view: FeatureMaps): void {
 }
 
 function showPatches(view: TopPatches): void {
-  const [channels = 1, height = 0, width = 0] = view.shape;
-  const plane = height * width;
   const weights = layer ? floats(layer.weights) : new Float32Array();
   const [, inputs = 0, kh = 0, kw = 0] = layer?.shape ?? [];
   patches.replaceChildren(
@@ -214,9 +211,8 @@ function showPatches(view: TopPatches): void {
         { class: 'patch-row', 'data-filter': String(o) },
         h('figure', {}, filter, h('figcaption', {}, `filter ${o}`)),
         ...found.map((patch) => {
-          const bytes = Uint8Array.from(atob(patch.pixels), (c) => c.charCodeAt(0));
           const canvas = h('canvas', { title: `test #${patch.index} (${patch.label}): ${patch.value.toFixed(3)}` });
-          draw(canvas, Array.from({ length: channels }, (_, c) => ({ width, height, data: Float32Array.from(bytes.subarray(c * plane, (c + 1) * plane)) })), 'bytes');
+          draw(canvas, imagePlanes(bytesOf(patch.pixels), view.shape), 'bytes');
           return h('figure', {}, canvas, h('figcaption', {}, patch.label));
         }),
       );

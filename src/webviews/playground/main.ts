@@ -10,8 +10,8 @@ import { maxFilters, maxKernelSize, type PlaygroundImage, playgroundLayer, type 
 import { safeParse } from '../../core/schema';
 import { h } from '../shared/dom';
 import { connectToHost } from '../shared/host';
-import { imagePixels } from '../shared/pixels';
-import { draw, signedScale } from '../shared/planes';
+import { bytesOf, imagePixels } from '../shared/pixels';
+import { draw, imagePlanes, signedScale } from '../shared/planes';
 
 const root = document.getElementById('root') as HTMLElement;
 const host = connectToHost<PlaygroundToWebview, PlaygroundToHost>(playgroundToWebview, (message) => receive(message));
@@ -287,9 +287,10 @@ function makePlanes(): void {
   if (!source) return;
   const [channels, height, width] = source.shape;
   const count = width * height;
-  const channel = (c: number) => ({ width, height, data: Float32Array.from(source?.pixels.subarray(c * count, (c + 1) * count) ?? []) });
-  if (channels === 1) planes = layer.channels === 'rgb' ? [channel(0), channel(0), channel(0)] : [channel(0)];
-  else if (layer.channels === 'rgb') planes = [channel(0), channel(1), channel(2)];
+  const own = imagePlanes(source.pixels, source.shape);
+  // A grey picture taken "R, G and B apart" is its one plane three times (the planes are only read).
+  if (channels === 1) planes = layer.channels === 'rgb' ? [own[0], own[0], own[0]].filter((p): p is Plane => p !== undefined) : own;
+  else if (layer.channels === 'rgb') planes = own;
   else {
     const data = new Float32Array(count);
     const { pixels } = source;
@@ -451,7 +452,7 @@ async function showImage(image: PlaygroundImage): Promise<void> {
     }
     setSource(image.name, image.path, imagePixels(picture, picture.naturalWidth, picture.naturalHeight));
   } else if (image.pixels) {
-    const pixels = Uint8Array.from(atob(image.pixels), (c) => c.charCodeAt(0));
+    const pixels = bytesOf(image.pixels);
     const [channels = 1, height = 0, width = 0] = image.shape;
     if (pixels.length !== channels * height * width || (channels !== 1 && channels !== 3)) return fail(`${image.name}: ${pixels.length} bytes do not make a ${image.shape.join('×')} image.`);
     setSource(image.name, null, { pixels, shape: [channels, height, width] });

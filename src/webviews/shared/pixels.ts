@@ -1,5 +1,8 @@
 // Decoded pictures as the views hold them: C×H×W bytes, the layout of the datasets' files.
 
+/** Bytes the host sent as base64 (pixels, float32 maps). */
+export const bytesOf = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+
 /** A decoded image's pixels: one channel when every pixel is grey, else R, G and B. */
 export function imagePixels(picture: CanvasImageSource, width: number, height: number): { pixels: Uint8Array; shape: [number, number, number] } {
   const canvas = document.createElement('canvas');

@@ -2,6 +2,12 @@
 // values in blue (below zero) and orange (above) through black.
 import { clipToBytes, type Plane } from '../../core/filters/convolve';
 
+/** C×H×W bytes as one plane of values per channel. */
+export function imagePlanes(bytes: Uint8Array, [channels = 1, height = 0, width = 0]: readonly number[]): Plane[] {
+  const plane = height * width;
+  return Array.from({ length: channels }, (_, c) => ({ width, height, data: Float32Array.from(bytes.subarray(c * plane, (c + 1) * plane)) }));
+}
+
 /** Draws planes on a canvas: one grey or three as RGB; `signed` maps ±scale to blue and orange through black. */
 export function draw(canvas: HTMLCanvasElement, values: Plane[], mode: 'bytes' | 'signed', scale = signedScale(values)): void {
   const [first] = values;
