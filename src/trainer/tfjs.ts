@@ -355,7 +355,16 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
     [firstEpoch, bestLoss, bestEpoch] = [saved.epoch + 1, saved.bestLoss ?? Number.POSITIVE_INFINITY, saved.bestEpoch];
   }
   const metricsPath = join(runDir, 'metrics.csv');
-  if (!existsSync(metricsPath)) writeFileSync(metricsPath, 'kind,epoch,step,train_loss,valid_loss,valid_accuracy,lr,images_per_second,seconds\n');
+  const metricsHeader = 'kind,epoch,step,train_loss,valid_loss,valid_accuracy,lr,images_per_second,seconds\n';
+  if (!existsSync(metricsPath)) writeFileSync(metricsPath, metricsHeader);
+  else if (resume) {
+    // A resumed run repeats the epochs after last/'s: what an interrupted run logged of them goes.
+    const kept = readFileSync(metricsPath, 'utf8').split(/(?<=\n)/).slice(1).filter((line) => {
+      const epoch = line.split(',')[1] ?? '';
+      return line.endsWith('\n') && /^\d+$/.test(epoch) && Number(epoch) < firstEpoch;
+    });
+    writeFileAtomically(metricsPath, metricsHeader + kept.join(''));
+  }
   const row = (...values: (string | number | null)[]) => writeFileSync(metricsPath, `${values.map((v) => (v === null ? '' : typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(6) : String(v))).join(',')}\n`, { flag: 'a' });
   const next = random(config.seed + 7);
 

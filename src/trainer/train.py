@@ -77,10 +77,21 @@ class Metrics:
 
     header = "kind,epoch,step,train_loss,valid_loss,valid_accuracy,lr,images_per_second,seconds\n"
 
-    def __init__(self, path):
+    def __init__(self, path, through_epoch=None):
+        if through_epoch is not None and os.path.isfile(path):
+            # A resumed run repeats the epochs after last.pt's: what an interrupted run logged of them goes.
+            with open(path) as handle:
+                kept = [line for line in handle.readlines()[1:] if Metrics.epoch_of(line) <= through_epoch]
+            write_atomically(path, lambda handle: handle.write((self.header + "".join(kept)).encode()))
         self.handle = open(path, "a", buffering=1)
         if self.handle.tell() == 0:
             self.handle.write(self.header)
+
+    @staticmethod
+    def epoch_of(line):
+        """The epoch a whole line names; a line without one ranks after every epoch, so it is dropped."""
+        fields = line.split(",")
+        return int(fields[1]) if line.endswith("\n") and len(fields) > 1 and fields[1].isdigit() else math.inf
 
     def row(self, *values):
         self.handle.write(",".join("" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v)) for v in values) + "\n")
@@ -181,6 +192,8 @@ def synthetic(seed):
 
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+SIXTEEN_BIT_GREY = ("I", "I;16", "I;16B", "I;16L")
+GREY_MODES = ("1", "L", "LA", *SIXTEEN_BIT_GREY)
 
 
 def image_folder(root, image_size, seed):
@@ -194,9 +207,12 @@ def image_folder(root, image_size, seed):
     except ImportError as error:
         raise TrainingError("reading PNG and JPEG images needs Pillow: pip install pillow") from error
 
+    if not os.path.isdir(root):
+        raise TrainingError(f"{root} is not a folder")
+
     def listing(folder):
         classes = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)) and not d.startswith("."))
-        return classes, [(os.path.join(folder, c, f), i) for i, c in enumerate(classes) for f in sorted(os.listdir(os.path.join(folder, c))) if f.lower().endswith(IMAGE_EXTENSIONS)]
+        return classes, [(os.path.join(folder, c, f), i) for i, c in enumerate(classes) for f in sorted(os.listdir(os.path.join(folder, c))) if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith(".")]
 
     test_name = next((n for n in ("test", "val", "valid") if os.path.isdir(os.path.join(root, n))), None)
     if os.path.isdir(os.path.join(root, "train")) and test_name:
@@ -209,28 +225,41 @@ def image_folder(root, image_size, seed):
         held_out = set(torch.randperm(len(files), generator=torch.Generator().manual_seed(seed))[: len(files) // 5].tolist())
         train_files = [f for i, f in enumerate(files) if i not in held_out]
         test_files = [f for i, f in enumerate(files) if i in held_out]
-    if len(classes) < 2 or not train_files or not test_files:
-        raise TrainingError(f"{root} needs at least two class folders of PNG or JPEG images (found {len(classes)} classes, {len(train_files) + len(test_files)} images)")
+    count = len(train_files) + len(test_files)
+    if len(classes) < 2:
+        found = f"found {len(classes)} class folder{'' if len(classes) == 1 else 's'} and {count} image{'' if count == 1 else 's'}"
+        raise TrainingError(f"{root} needs a sub-folder of PNG or JPEG images for each class, and at least two classes to tell apart ({found})")
+    present = {label for _, label in train_files + test_files}
+    empty = [c for i, c in enumerate(classes) if i not in present]
+    if empty:
+        raise TrainingError(f"{root}: the class folder{'s' if len(empty) > 1 else ''} {', '.join(empty)} hold{'' if len(empty) > 1 else 's'} no PNG or JPEG images; add some or remove {'them' if len(empty) > 1 else 'it'}")
+    if not train_files or not test_files:
+        raise TrainingError(f"{root}: {count} image{'' if count == 1 else 's'} cannot be split into training and test images; add more")
 
-    def open_image(path):
+    def opened(path, use):
+        """`use` of the image at path; whatever Pillow cannot decode (truncated, not an image, too large) becomes a message naming the file."""
         try:
-            return Image.open(path)
+            with Image.open(path) as image:
+                return use(image)
+        except TrainingError:
+            raise
         except Exception as error:
             raise TrainingError(f"{path} is not an image Pillow can read: {error}") from error
 
-    def header(path):
-        with open_image(path) as image:  # reads the header only
-            return image.size, image.mode
+    def eight_bit(image):
+        """The image in `mode`; 16-bit grey (PNG's I;16, opened as I) scaled to 8 bits, where Pillow's conversion clips it to white."""
+        if image.mode in SIXTEEN_BIT_GREY:
+            image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+        return image.convert(mode)
 
-    size = (image_size, image_size) if image_size else header(train_files[0][0])[0]
-    mode = "L" if all(header(p)[1] in ("L", "1", "I;16", "I") for p, _ in train_files + test_files) else "RGB"
+    size = (image_size, image_size) if image_size else opened(train_files[0][0], lambda image: image.size)  # the header only
+    mode = "L" if all(opened(p, lambda image: image.mode) in GREY_MODES for p, _ in train_files + test_files) else "RGB"
     channels = 1 if mode == "L" else 3
 
     def read(files):
         images = torch.empty(len(files), channels, size[1], size[0], dtype=torch.uint8)
         for i, (path, _) in enumerate(files):
-            with open_image(path) as image:
-                image = image.convert(mode).resize(size)
+            image = opened(path, lambda image: eight_bit(image).resize(size))
             images[i] = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8).reshape(size[1], size[0], channels).permute(2, 0, 1)
         return images, torch.tensor([label for _, label in files], dtype=torch.long)
 
@@ -692,7 +721,7 @@ def train(run_dir, commands, resume, ranks):
         "adamw": lambda params: torch.optim.AdamW(params, lr=config["lr"], weight_decay=config["weightDecay"]),
     }
     optimizer = optimizers[config["optimizer"]](model.parameters())
-    metrics = Metrics(os.path.join(run_dir, "metrics.csv")) if ranks.leader else None
+    metrics = Metrics(os.path.join(run_dir, "metrics.csv"), checkpoint["epoch"] if checkpoint is not None else None) if ranks.leader else None
     epochs = config["epochs"]
     # Every rank takes as many images per epoch, or the ranks' collectives would fall out of step.
     shard = len(train_split) // ranks.size

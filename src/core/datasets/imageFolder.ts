@@ -34,7 +34,8 @@ function classesIn(folder: string): string[] {
 function filesIn(folder: string, classes: string[]): ImageFile[] {
   return classes.flatMap((name, label) =>
     readdirSync(join(folder, name))
-      .filter((file) => imageExtensions.some((extension) => file.toLowerCase().endsWith(extension)))
+      // Hidden files are skipped: macOS leaves ._name.png metadata files beside copied images.
+      .filter((file) => !file.startsWith('.') && imageExtensions.some((extension) => file.toLowerCase().endsWith(extension)))
       .sort()
       .map((file) => ({ path: join(folder, name, file), label })),
   );
@@ -48,5 +49,7 @@ export function listImageFolder(root: string): ImageFolderListing {
     return { classes, train: filesIn(join(root, 'train'), classes), test: filesIn(join(root, testName), classes) };
   }
   const classes = classesIn(root);
-  return { classes, train: filesIn(root, classes), test: null };
+  const train = filesIn(root, classes);
+  if (train.length === 0) throw new Error(`${root} has no class folders of PNG or JPEG images: put each class's images in a sub-folder named after it`);
+  return { classes, train, test: null };
 }
