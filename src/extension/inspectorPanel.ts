@@ -22,6 +22,12 @@ interface Target {
   layer: string;
 }
 
+interface Shown {
+  panel: vscode.WebviewPanel;
+  show(target: Target): void;
+  refresh(): void;
+}
+
 /** The run folder a checkpoint belongs to: best.pt's folder, or best/model.json's parent's. */
 function runFolderOf(checkpoint: string): string | null {
   const candidates = [dirname(checkpoint), dirname(dirname(checkpoint))];
@@ -34,7 +40,7 @@ function runFolderOf(checkpoint: string): string | null {
  */
 export class InspectorPanel extends Disposable {
   static readonly viewType = 'cnnLab.inspector';
-  private current: { panel: vscode.WebviewPanel; show(target: Target): void } | undefined;
+  private current: Shown | undefined;
   private readonly activationsShown = this._register(new vscode.EventEmitter<void>());
   /** Fires when feature maps have been shown. */
   readonly onDidShowActivations = this.activationsShown.event;
@@ -57,6 +63,8 @@ export class InspectorPanel extends Disposable {
       }),
     );
     this._register({ dispose: () => this.current?.panel.dispose() });
+    // Trusting the workspace lifts the problem: the open layer is sent again with its buttons on.
+    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.current?.refresh()));
   }
 
   show(checkpoint: string, layer: string): void {
@@ -65,7 +73,7 @@ export class InspectorPanel extends Disposable {
     this.current?.show({ checkpoint, layer });
   }
 
-  private attach(panel: vscode.WebviewPanel): { panel: vscode.WebviewPanel; show(target: Target): void } {
+  private attach(panel: vscode.WebviewPanel): Shown {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'cnn-lab.svg');
     panel.webview.options = webviewOptions(this.extensionUri);
     panel.webview.html = renderWebviewHtml(panel.webview, this.extensionUri, 'inspector', 'Layer Inspector');
@@ -81,6 +89,7 @@ export class InspectorPanel extends Disposable {
         if (message.type === 'ready' && loads++ > 0 && target) current.show(target);
         const runDir = target && runFolderOf(target.checkpoint);
         if (message.type === 'showDashboard' && runDir) await vscode.commands.executeCommand('cnnLab.showDashboard', runDir);
+        if (message.type === 'manageTrust') await vscode.commands.executeCommand('workbench.trust.manage');
         if ((message.type === 'featureMaps' || message.type === 'topPatches') && target && !running) {
           try {
             await this.activations(target, message, channel, (process) => (running = process));
@@ -93,7 +102,7 @@ export class InspectorPanel extends Disposable {
       },
       this.log,
     );
-    const current = {
+    const current: Shown = {
       panel,
       show: (next: Target) => {
         target = next;
@@ -104,6 +113,7 @@ export class InspectorPanel extends Disposable {
           channel.post({ type: 'problem', message: (error as Error).message });
         }
       },
+      refresh: () => target && current.show(target),
     };
     panel.onDidDispose(() => {
       channel.dispose();
@@ -138,13 +148,14 @@ export class InspectorPanel extends Disposable {
       shape,
       weights: Buffer.from(Float32Array.from(values).buffer).toString('base64'),
       activationsProblem: this.activationsProblem(path),
+      trustNeeded: runFolderOf(path) !== null && !vscode.workspace.isTrusted,
       runDir: runFolderOf(path),
     };
   }
 
   private activationsProblem(path: string): string | null {
     if (!runFolderOf(path)) return 'Feature maps need the model\'s code and data: this checkpoint is not in a CNN Lab run folder. Train the model with CNN Lab: Train Model… to inspect its runs.';
-    if (!vscode.workspace.isTrusted) return 'Feature maps run your model\'s code: trust this workspace to see them (Manage Workspace Trust).';
+    if (!vscode.workspace.isTrusted) return 'Feature maps run your model\'s code: trust this workspace to see them.';
     return null;
   }
 

@@ -30,10 +30,10 @@ const node24 = join(cache, 'node24/node_modules/node/bin/node');
 const codeServerEntry = join(cache, 'code-server/node_modules/code-server/out/node/entry.js');
 const log = (text) => process.stdout.write(`${text}\n`);
 
-async function bundleSuites() {
-  const suite = join(output, 'integration', 'suite.js');
+async function bundleSuites(entry, name) {
+  const suite = join(output, 'integration', `${name}.js`);
   await esbuild.build({
-    entryPoints: [join(root, 'test/integration/index.ts')],
+    entryPoints: [join(root, entry)],
     outfile: suite,
     bundle: true,
     platform: 'node',
@@ -108,15 +108,16 @@ function recordConsole(page) {
   return messages;
 }
 
-function workspaceTrustArgs() {
-  return process.env.CNN_LAB_WORKSPACE_TRUST === 'on' ? [] : ['--disable-workspace-trust'];
+/** Workspace trust is off but for the session that tests it (or CNN_LAB_WORKSPACE_TRUST=on). */
+function workspaceTrustArgs(trust) {
+  return trust || process.env.CNN_LAB_WORKSPACE_TRUST === 'on' ? [] : ['--disable-workspace-trust'];
 }
 
 /**
  * Each launcher gives a running workbench: its name, its page (Playwright), what its console said,
  * why it died if it did (`failure()`), and `close()`.
  */
-async function launchCodeServer(profile, env, { port, headless }) {
+async function launchCodeServer(profile, env, { port, headless, trust = false }) {
   for (const path of [node24, codeServerEntry]) {
     if (!existsSync(path)) throw new Error(`code-server is not installed (${path} is missing): run \`npm run setup\``);
   }
@@ -129,7 +130,7 @@ async function launchCodeServer(profile, env, { port, headless }) {
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-getting-started-override',
-    ...workspaceTrustArgs(),
+    ...workspaceTrustArgs(trust),
     profile.workspace,
   ];
   const child = spawn(node24, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -186,7 +187,7 @@ async function launchCodeServer(profile, env, { port, headless }) {
   }
 }
 
-async function launchElectron(profile, env, executablePath) {
+async function launchElectron(profile, env, executablePath, { trust = false }) {
   const app = await electron.launch({
     executablePath,
     args: [
@@ -198,7 +199,7 @@ async function launchElectron(profile, env, executablePath) {
       '--disable-telemetry',
       '--disable-updates',
       '--no-sandbox',
-      ...workspaceTrustArgs(),
+      ...workspaceTrustArgs(trust),
     ],
     env: { ...process.env, ...env },
   });
@@ -219,12 +220,12 @@ async function launchElectron(profile, env, executablePath) {
 /** VS Code desktop where it can be downloaded and shown, else code-server. */
 async function chooseLauncher() {
   const wanted = process.env.CNN_LAB_HOST ?? 'auto';
-  const codeServer = async (profile, env) => launchCodeServer(profile, env, { port: await freePort(), headless: true });
+  const codeServer = async (profile, env, options) => launchCodeServer(profile, env, { ...options, port: await freePort(), headless: true });
   if (wanted === 'code-server') return codeServer;
   try {
     if (process.platform === 'linux' && !process.env.DISPLAY) throw new Error('no display ($DISPLAY is unset)');
     const executable = await downloadAndUnzipVSCode({ version: vscodeVersion, cachePath: join(cache, 'vscode-desktop'), timeout: 15_000 });
-    return (profile, env) => launchElectron(profile, env, executable);
+    return (profile, env, options) => launchElectron(profile, env, executable, options);
   } catch (error) {
     if (wanted === 'electron') throw error;
     log(`VS Code desktop is not available here (${error.message.split('\n')[0]}); using code-server.`);
@@ -357,32 +358,47 @@ async function checkAfterReload(page, stats) {
   }
 }
 
+/**
+ * The suites run in two hosts, each with a fresh profile and a copy of examples/: the main one with
+ * workspace trust off, then one with trust on where the folder is not trusted. With CNN_LAB_GREP,
+ * a session none of whose tests match passes.
+ */
 async function runSuites() {
-  const suite = await bundleSuites();
-  const resultFile = join(output, 'integration', 'results.jsonl');
+  const launch = await chooseLauncher();
+  const main = await runSession(launch, { name: 'suite', entry: 'test/integration/index.ts', trust: false });
+  const untrusted = await runSession(launch, { name: 'untrusted', entry: 'test/integration/untrusted.integration.test.ts', trust: true });
+  return main && untrusted;
+}
+
+async function runSession(launch, { name, entry, trust }) {
+  const suite = await bundleSuites(entry, name);
+  const resultFile = join(output, 'integration', `${name}-results.jsonl`);
   rmSync(resultFile, { force: true });
-  const profile = prepareProfile(join(output, 'host'), join(root, 'examples'), 'Default Dark Modern');
+  const profile = prepareProfile(join(output, `host-${name}`), join(root, 'examples'), 'Default Dark Modern');
   const figures = [];
   let host;
   const bridge = await startBridge(() => host, figures);
   const started = Date.now();
   try {
-    const launch = await chooseLauncher();
-    host = await launch(profile, {
-      CNN_LAB_TEST_SUITE: suite,
-      CNN_LAB_TEST_RESULT: resultFile,
-      CNN_LAB_MOCHA: createRequire(import.meta.url).resolve('mocha'),
-      CNN_LAB_DRIVER_URL: bridge.url,
-      CNN_LAB_REPO: root,
-    });
-    log(`${host.name} is up in ${Date.now() - started} ms; running the suites in its extension host`);
+    host = await launch(
+      profile,
+      {
+        CNN_LAB_TEST_SUITE: suite,
+        CNN_LAB_TEST_RESULT: resultFile,
+        CNN_LAB_MOCHA: createRequire(import.meta.url).resolve('mocha'),
+        CNN_LAB_DRIVER_URL: bridge.url,
+        CNN_LAB_REPO: root,
+      },
+      { trust },
+    );
+    log(`\n${host.name} is up in ${Date.now() - started} ms, workspace trust ${trust ? 'on' : 'off'}; running ${entry} in its extension host`);
     const stats = await followResults(resultFile, host);
-    // The reload check needs the pages the whole run opens.
-    if (!process.env.CNN_LAB_GREP) await checkAfterReload(host.page, stats);
+    // The reload check needs the pages the whole main run opens.
+    if (!process.env.CNN_LAB_GREP && !trust) await checkAfterReload(host.page, stats);
     log(`\n  ${stats.passes} passing, ${stats.failures} failing (${((Date.now() - started) / 1000).toFixed(1)} s in the real extension host)`);
     if (figures.length) log(`  figures: ${figures.join('; ')}`);
     log(`  screenshots: ${join(output, 'screenshots')}`);
-    return stats.failures === 0 && stats.passes > 0;
+    return stats.failures === 0 && (stats.passes > 0 || Boolean(process.env.CNN_LAB_GREP));
   } catch (error) {
     const exthostLog = spawnSync('bash', ['-c', `tail -n 40 $(ls -t $(find '${profile.userData}/logs' -name 'exthost*.log' -o -name 'remoteexthost.log') 2>/dev/null | head -1) 2>/dev/null`], { encoding: 'utf8' }).stdout;
     log(`\n${error.message}\n--- extension host log (tail) ---\n${exthostLog}`);

@@ -1,5 +1,5 @@
 // Messages between the host and the layer inspector, and between the host and activations.py.
-import { array, type Infer, literal, messages, nullable, number, object, string } from '../schema';
+import { array, boolean, type Infer, literal, messages, nullable, number, object, string } from '../schema';
 import type { TrainingConfig } from './trainer';
 
 const count = number({ integer: true, min: 0 });
@@ -31,6 +31,8 @@ export const inspectorToWebview = messages({
     weights: floats,
     /** Why activations cannot be shown for this checkpoint, or null when they can. */
     activationsProblem: nullable(string({ maxLength: 1000 })),
+    /** The problem goes once the workspace is trusted: the page offers Manage Workspace Trust. */
+    trustNeeded: boolean,
     /** The run the checkpoint belongs to, for the way back to its dashboard. */
     runDir: nullable(string({ maxLength: 4096 })),
   },
@@ -48,6 +50,7 @@ export const inspectorToHost = messages({
   /** Finds each filter's strongest patches over the first `sample` test images. */
   topPatches: { sample: number({ integer: true, min: 1, max: 1_000_000 }) },
   showDashboard: {},
+  manageTrust: {},
 });
 
 /** What activations.py prints. */

@@ -21,6 +21,7 @@ export class ExactMode extends Disposable {
   private helper: { python: string; shapes: ExactShapes } | undefined;
   private readonly results = new Map<string, Result>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private explained = false;
   private readonly changed = this._register(new vscode.EventEmitter<vscode.Uri>());
   readonly onDidChange = this.changed.event;
 
@@ -39,7 +40,7 @@ export class ExactMode extends Disposable {
   }
 
   private get enabled(): boolean {
-    return vscode.workspace.isTrusted && vscode.workspace.getConfiguration('cnnLab').get<boolean>('exactShapes', true);
+    return vscode.workspace.getConfiguration('cnnLab').get<boolean>('exactShapes', true);
   }
 
   /** The reports with PyTorch's numbers where a run of this very version of the document gave them. */
@@ -54,6 +55,7 @@ export class ExactMode extends Disposable {
 
   private schedule(document: vscode.TextDocument): void {
     if (document.languageId !== 'python' || !this.enabled) return;
+    if (!vscode.workspace.isTrusted) return void this.explainRestricted(document);
     const key = document.uri.toString();
     clearTimeout(this.timers.get(key));
     this.timers.set(
@@ -85,6 +87,14 @@ export class ExactMode extends Disposable {
     } catch (error) {
       this.log.warn(`exact shapes for ${vscode.workspace.asRelativePath(document.uri)}: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /** Once a window: a model saved in an untrusted workspace keeps its static shapes, and the user is told why. */
+  private async explainRestricted(document: vscode.TextDocument): Promise<void> {
+    if (this.explained || !(await this.analysis.reports(document)).some((m) => m.kind === 'class') || this.explained) return;
+    this.explained = true;
+    const choice = await vscode.window.showInformationMessage("Exact shapes run your model in PyTorch, which needs a trusted workspace: the hints show CNN Lab's static analysis until you trust this folder.", 'Manage Workspace Trust');
+    if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
   }
 
   private async stopHelper(): Promise<void> {

@@ -177,8 +177,8 @@ export class Trainer extends Disposable {
 
   private async canStart(): Promise<boolean> {
     if (!vscode.workspace.isTrusted) {
-      const choice = await vscode.window.showWarningMessage('CNN Lab trains by running your model code, which needs a trusted workspace.', 'Manage Workspace Trust');
-      if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
+      // Not awaited: the command ends now, refused, whether or not the user answers.
+      void vscode.window.showWarningMessage('CNN Lab trains by running your model code, which needs a trusted workspace.', 'Manage Workspace Trust').then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
       return false;
     }
     if (this.active) {

@@ -47,6 +47,8 @@ let pending: 'featureMaps' | 'topPatches' | undefined;
 const dashboardButton = h('vscode-button', { 'data-field': 'dashboard' }, 'Show Training Dashboard');
 dashboardButton.secondary = true;
 dashboardButton.addEventListener('click', () => host.post({ type: 'showDashboard' }));
+const trustButton = h('vscode-button', { 'data-field': 'manage-trust', hidden: '' }, 'Manage Workspace Trust…');
+trustButton.addEventListener('click', () => host.post({ type: 'manageTrust' }));
 const busy = h('p', { class: 'hint', 'data-field': 'busy' });
 const maps = h('div', { class: 'stages', 'data-field': 'maps' });
 const mapReadout = h('p', { class: 'readout', 'data-field': 'map-readout' });
@@ -54,7 +56,7 @@ const mapReadout = h('p', { class: 'readout', 'data-field': 'map-readout' });
 root.classList.add('dashboard', 'inspector-view');
 root.replaceChildren(
   h('header', {}, h('div', { class: 'logo' }), h('div', {}, title, lead)),
-  h('div', { class: 'actions' }, dashboardButton),
+  h('div', { class: 'actions' }, dashboardButton, trustButton),
   problem,
   h('section', { class: 'card' }, h('h2', {}, 'Filters', h('label', { class: 'control' }, 'Zoom ', zoom), rgbBox), filterNote, filters, readout),
   h('section', { class: 'card layer' }, h('h2', {}, 'Feature maps', h('span', { class: 'control' }, runButton, fileButton)), busy, maps, mapReadout),
@@ -93,6 +95,7 @@ function receive(message: InspectorToWebview): void {
       patchesBusy.textContent = message.activationsProblem ?? 'For each filter, the test-image patches it responds to most (its receptive field), strongest first.';
       settle();
       dashboardButton.hidden = message.runDir === null;
+      trustButton.hidden = !message.trustNeeded;
       rgbBox.checked = message.shape[1] === 3;
       rgbBox.disabled = message.shape[1] !== 3;
       return showFilters();
