@@ -365,7 +365,9 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
     });
     writeFileAtomically(metricsPath, metricsHeader + kept.join(''));
   }
-  const row = (...values: (string | number | null)[]) => writeFileSync(metricsPath, `${values.map((v) => (v === null ? '' : typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(6) : String(v))).join(',')}\n`, { flag: 'a' });
+  // One append per report, of whole lines: a kill between appends leaves no torn line.
+  const rows = (values: (string | number | null)[][]) => writeFileSync(metricsPath, values.map((line) => `${line.map((v) => (v === null ? '' : typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(6) : String(v))).join(',')}\n`).join(''), { flag: 'a' });
+  const row = (...values: (string | number | null)[]) => rows([values]);
   const next = random(config.seed + 7);
 
   const evaluate = async (split: Split, confusion?: number[][]) => {
@@ -395,6 +397,7 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
     let seen = 0;
     let runningLoss = 0;
     let lastReport = 0;
+    const unreported: number[] = [];
     const permutation = shuffled(trainSplit.count, config.seed * 1000 + epoch);
     for (let step = 1; step <= steps; step++) {
       await commands.running();
@@ -414,13 +417,15 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
       if (!Number.isFinite(value)) throw new TrainingError(`the loss became ${value} at epoch ${epoch}, step ${step}: lower the learning rate (${config.lr})`);
       runningLoss += value * (Math.min(step * batch, trainSplit.count) - (step - 1) * batch);
       seen = Math.min(step * batch, trainSplit.count);
+      unreported.push(value);
       const now = Date.now();
       if (now - lastReport >= 500 || step === steps) {
         lastReport = now;
         const imagesPerSecond = seen / Math.max((now - epochStarted) / 1000, 1e-9);
         const remaining = (steps - step) * batch + (epochs - epoch) * trainSplit.count;
-        send({ type: 'progress', epoch, epochs, step, steps, loss: value, imagesPerSecond, lr: rate, etaSeconds: remaining / Math.max(imagesPerSecond, 1e-9) });
-        row('step', epoch, step, value, null, null, rate, imagesPerSecond, now / 1000 - started);
+        const losses = unreported.splice(0);
+        send({ type: 'progress', epoch, epochs, step, steps, loss: value, losses, imagesPerSecond, lr: rate, etaSeconds: remaining / Math.max(imagesPerSecond, 1e-9) });
+        rows(losses.map((loss, i) => ['step', epoch, step - losses.length + 1 + i, loss, null, null, rate, imagesPerSecond, now / 1000 - started]));
       }
     }
     if (cancelled) break;

@@ -83,9 +83,10 @@ class Metrics:
             with open(path) as handle:
                 kept = [line for line in handle.readlines()[1:] if Metrics.epoch_of(line) <= through_epoch]
             write_atomically(path, lambda handle: handle.write((self.header + "".join(kept)).encode()))
-        self.handle = open(path, "a", buffering=1)
+        # Unbuffered: each report's rows go in one write() of whole lines, so a kill leaves no torn line.
+        self.handle = open(path, "ab", buffering=0)
         if self.handle.tell() == 0:
-            self.handle.write(self.header)
+            self.handle.write(self.header.encode())
 
     @staticmethod
     def epoch_of(line):
@@ -94,7 +95,11 @@ class Metrics:
         return int(fields[1]) if line.endswith("\n") and len(fields) > 1 and fields[1].isdigit() else math.inf
 
     def row(self, *values):
-        self.handle.write(",".join("" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v)) for v in values) + "\n")
+        self.rows([values])
+
+    def rows(self, rows):
+        """One write for many rows: the rows of one report land together."""
+        self.handle.write("".join(",".join("" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v)) for v in values) + "\n" for values in rows).encode())
 
 
 # ---------------------------------------------------------------- datasets
@@ -754,6 +759,7 @@ def train(run_dir, commands, resume, ranks):
         model.train()
         epoch_started, seen, last_report = time.time(), 0, 0.0
         running_loss = torch.zeros((), device=device)  # summed on the device: reading it every step would stall a GPU
+        unreported = []
         # Seeded per epoch, so that a resumed run shuffles as the uninterrupted one would.
         permutation = torch.randperm(len(train_split), generator=torch.Generator().manual_seed(config["seed"] * 1000 + epoch))
         order = permutation[: shard * ranks.size][ranks.rank :: ranks.size]
@@ -777,17 +783,22 @@ def train(run_dir, commands, resume, ranks):
                 scheduler.step()
             running_loss += loss.detach() * len(x)  # averaged over samples, not batches
             seen += len(x)
+            if ranks.leader:
+                unreported.append(loss.detach())  # read at the next report, not here: reading every step would stall a GPU
             now = time.time()
             if ranks.leader and (now - last_report >= 0.5 or step == steps):
                 last_report = now
-                current = loss.item()
-                if not math.isfinite(current):
-                    raise TrainingError(f"the loss became {current} at epoch {epoch}, step {step}: lower the learning rate ({config['lr']})")
+                losses = torch.stack(unreported).float().tolist()
+                unreported.clear()
+                first = step - len(losses) + 1
+                bad = next((i for i, value in enumerate(losses) if not math.isfinite(value)), None)
+                if bad is not None:
+                    raise TrainingError(f"the loss became {losses[bad]} at epoch {epoch}, step {first + bad}: lower the learning rate ({config['lr']})")
                 rate = seen * ranks.size / max(now - epoch_started, 1e-9)
                 remaining = (steps - step) * batch * ranks.size + (epochs - epoch) * shard * ranks.size
                 lr = optimizer.param_groups[0]["lr"]
-                send("progress", epoch=epoch, epochs=epochs, step=step, steps=steps, loss=current, imagesPerSecond=rate, lr=lr, etaSeconds=remaining / max(rate, 1e-9))
-                metrics.row("step", epoch, step, current, None, None, lr, rate, now - started)
+                send("progress", epoch=epoch, epochs=epochs, step=step, steps=steps, loss=losses[-1], losses=losses, imagesPerSecond=rate, lr=lr, etaSeconds=remaining / max(rate, 1e-9))
+                metrics.rows([("step", epoch, first + i, value, None, None, lr, rate, now - started) for i, value in enumerate(losses)])
         if cancelled:
             break
         if scheduler is not None and not per_step:

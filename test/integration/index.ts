@@ -8,4 +8,5 @@ import './training.integration.test';
 import './dashboard.integration.test';
 import './dataset.integration.test';
 import './playground.integration.test';
+import './load.integration.test';
 import './inspector.integration.test';

@@ -91,6 +91,10 @@ describe('Filter playground', () => {
     await workbench.waitFor('playground', `document.body.classList.contains('vscode-light')`);
     await workbench.screenshot('playground-light');
     await vscode.workspace.getConfiguration('workbench').update('colorTheme', 'Default Dark Modern', vscode.ConfigurationTarget.Global);
+    // The README's picture: the built-in test pattern, not a course photo.
+    await workbench.click('playground', '[data-field=pattern]');
+    await workbench.waitFor('playground', `${field('image-name')}?.textContent.startsWith('test pattern') && document.body.classList.contains('vscode-dark')`);
+    await workbench.screenshot('playground-pattern');
   });
 
   it('runs no script the page did not bring with its nonce, and reaches no network (its CSP)', async () => {

@@ -79,6 +79,14 @@ describe('training runs (torch engine)', function () {
     assert.equal(rows[0], 'kind,epoch,step,train_loss,valid_loss,valid_accuracy,lr,images_per_second,seconds');
     assert.ok(rows.slice(1).every((row) => row.split(',').length === 9));
     assert.equal(rows.filter((row) => row.startsWith('epoch,')).length, 2);
+    // Every step's loss, though reports come twice a second: in the events and in metrics.csv, in order.
+    const steps = Math.ceil(4800 / 128);
+    const reported = of(events, 'progress').flatMap((p) => (p.losses ?? []).map((loss, i, all) => ({ x: (p.epoch - 1) * steps + p.step - all.length + 1 + i, loss })));
+    assert.deepEqual(reported.map((r) => r.x), Array.from({ length: 2 * steps }, (_, i) => i + 1));
+    assert.ok(of(events, 'progress').every((p) => p.losses?.at(-1) === p.loss));
+    const stepRows = rows.filter((row) => row.startsWith('step,')).map((row) => row.split(','));
+    assert.deepEqual(stepRows.map(([, epoch, step]) => (Number(epoch) - 1) * steps + Number(step)), reported.map((r) => r.x));
+    assert.ok(stepRows.every(([, , , loss], i) => Math.abs(Number(loss) - (reported[i]?.loss ?? 0)) < 1e-4 * Math.max(1, Math.abs(Number(loss)))));
   });
 
   it('trains the course\'s MLP one epoch on the real MNIST (Adam, 1e-3, batch 64) to at least 95 %', async () => {

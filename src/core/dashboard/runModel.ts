@@ -87,7 +87,11 @@ export class RunModel {
         return;
       case 'progress':
         this.progress = event;
-        this.addStep((event.epoch - 1) * event.steps + event.step, event.loss, event.lr, event.imagesPerSecond);
+        {
+          const last = (event.epoch - 1) * event.steps + event.step;
+          const losses = event.losses?.length ? event.losses : [event.loss];
+          losses.forEach((loss, i) => this.addStep(last - losses.length + 1 + i, loss, event.lr, event.imagesPerSecond));
+        }
         return;
       case 'epoch':
         this.epochs.push(event);
