@@ -6,13 +6,15 @@
 //   node test/host/run.mjs          run the integration suites in the extension host, print results
 //   CNN_LAB_GREP=Playground node test/host/run.mjs   only the tests whose titles match (no reload check)
 //   node test/host/run.mjs --open   open examples/ with the welcome page and the CIFAR model, and keep serving
+//   node test/host/run.mjs --vsix cnn-lab.vsix   install the package into a fresh VS Code and check it works there
 //
 // In-host tests reach this driver over a loopback HTTP "bridge" (CNN_LAB_DRIVER_URL) to take
 // screenshots, read webview DOM through Playwright and use the command palette like a user.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -23,6 +25,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const cache = process.env.CNN_LAB_CACHE ?? join(root, '.cache');
 const output = join(root, '.test-output');
 const open = process.argv.includes('--open');
+const vsix = process.argv.includes('--vsix') ? resolve(process.argv[process.argv.indexOf('--vsix') + 1] ?? '') : null;
 const vscodeVersion = '1.139.1'; // the VS Code inside code-server 4.139.1 (scripts/setup-host.sh)
 const suiteTimeoutMs = Number(process.env.CNN_LAB_SUITE_TIMEOUT_MS ?? 15 * 60_000);
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -50,7 +53,7 @@ async function bundleSuites(entry, name) {
  * The host's profile under `base`. The suites get a fresh profile and a copy of the workspace every
  * run; `npm start` keeps its profile and opens examples/ itself, so what the user edits is kept.
  */
-function prepareProfile(base, workspaceSource, theme) {
+function prepareProfile(base, workspaceSource, theme, { linkRepo = true } = {}) {
   const extensions = join(base, 'extensions');
   const userData = join(base, 'user-data');
   const workspace = open ? workspaceSource : join(base, 'workspace');
@@ -63,8 +66,8 @@ function prepareProfile(base, workspaceSource, theme) {
   rmSync(extensions, { recursive: true, force: true });
   mkdirSync(extensions, { recursive: true });
   mkdirSync(join(userData, 'User'), { recursive: true });
-  symlinkSync(root, join(extensions, `${manifest.publisher}.${manifest.name}-${manifest.version}`));
-  if (!open) symlinkSync(join(root, 'test/host/runner'), join(extensions, 'cnn-lab.cnn-lab-test-runner-0.0.1'));
+  if (linkRepo) symlinkSync(root, join(extensions, `${manifest.publisher}.${manifest.name}-${manifest.version}`));
+  if (!open && linkRepo) symlinkSync(join(root, 'test/host/runner'), join(extensions, 'cnn-lab.cnn-lab-test-runner-0.0.1'));
   const settings = join(userData, 'User', 'settings.json');
   if (open && existsSync(settings)) return { extensions, userData, workspace };
   writeFileSync(
@@ -417,11 +420,7 @@ async function openForUser() {
   const frame = await waitFor(() => webviewFrame(host.page, 'welcome'));
   await frame.waitForSelector('#root[aria-busy="false"]', { timeout: 60_000 });
   // Then the CIFAR example, so the first thing in view is a model with its shapes.
-  await host.page.keyboard.press('Control+P');
-  await host.page.locator('.quick-input-widget input').fill('cifar_cnn.py');
-  await host.page.locator('.quick-input-list .monaco-list-row', { hasText: 'cifar_cnn.py' }).first().waitFor();
-  await host.page.keyboard.press('Enter');
-  await host.page.locator('.codelens-decoration', { hasText: 'params' }).first().waitFor({ timeout: 60_000 });
+  await openWithShapes(host.page, 'cifar_cnn.py');
   mkdirSync(join(output, 'screenshots'), { recursive: true });
   const shot = join(output, 'screenshots', 'start.png');
   await host.page.screenshot({ path: shot });
@@ -433,6 +432,67 @@ async function openForUser() {
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   if (process.env.CNN_LAB_OPEN_SECONDS) setTimeout(shutdown, Number(process.env.CNN_LAB_OPEN_SECONDS) * 1000);
+}
+
+/** Opens a workspace file by Quick Open, as a user does, and waits for CNN Lab's shapes above it. */
+async function openWithShapes(page, name) {
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.codelens-decoration', { hasText: 'params' }).first().waitFor({ timeout: 60_000 });
+  return page.locator('.codelens-decoration').allInnerTexts();
+}
+
+/**
+ * The package as a user gets it: cnn-lab.vsix installed by VS Code's own installer into a fresh
+ * profile (no link to this repository), a copy of the examples in a temporary folder, and there the
+ * shapes of a model, the welcome page with the Python it found, and a training run on the synthetic set.
+ */
+async function checkPackage(file) {
+  const started = Date.now();
+  const base = mkdtempSync(join(tmpdir(), 'cnn-lab-vsix-'));
+  const profile = prepareProfile(join(base, 'profile'), join(root, 'examples'), 'Default Dark Modern', { linkRepo: false });
+  const copy = join(base, 'cnn-lab.vsix');
+  cpSync(file, copy);
+  const install = spawnSync(node24, [codeServerEntry, '--extensions-dir', profile.extensions, '--user-data-dir', profile.userData, '--install-extension', copy], { encoding: 'utf8' });
+  if (install.status !== 0) throw new Error(`installing ${file} failed:\n${install.stdout}${install.stderr}`);
+  const installed = join(profile.extensions, `${manifest.publisher}.${manifest.name}-${manifest.version}`);
+  if (!existsSync(join(installed, 'dist', 'extension.js')) || lstatSync(installed).isSymbolicLink()) throw new Error(`the package did not install into ${installed}`);
+  const host = await launchCodeServer(profile, {}, { port: await freePort(), headless: true });
+  try {
+    const lenses = await openWithShapes(host.page, 'cifar_cnn.py');
+    if (!lenses.some((text) => text.includes('541,094 params'))) throw new Error(`the CIFAR example's shapes are wrong: ${lenses.join(' | ')}`);
+    await runFromPalette(host.page, 'CNN Lab: Show Welcome');
+    const welcome = await waitFor(() => webviewFrame(host.page, 'welcome'));
+    await welcome.waitForSelector('#root[aria-busy="false"] [data-field=python]', { timeout: 60_000 });
+    const python = await welcome.locator('[data-field=python]').innerText();
+    // Training from the command palette, as a user would: the model's file, the dataset, the epochs.
+    await openWithShapes(host.page, 'mnist_mlp.py');
+    await runFromPalette(host.page, 'CNN Lab: Train Model…');
+    await host.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Synthetic strokes' }).first().click({ timeout: 30_000 });
+    await host.page.locator('.quick-input-widget', { hasText: 'How many epochs?' }).waitFor({ timeout: 10_000 });
+    await host.page.locator('.quick-input-widget input').fill('2');
+    await host.page.keyboard.press('Enter');
+    const dashboard = await waitFor(() => webviewFrame(host.page, 'dashboard'), 60_000);
+    await dashboard.waitForFunction(() => document.querySelector('[data-field=status]')?.textContent === 'completed', undefined, { timeout: 240_000 });
+    const report = await dashboard.locator('[data-field=test]').innerText();
+    mkdirSync(join(output, 'screenshots'), { recursive: true });
+    await host.page.screenshot({ path: join(output, 'screenshots', 'vsix.png') });
+    log(`${file} (${(statSync(file).size / 1e6).toFixed(1)} MB) installed into a fresh ${host.name} and opened ${profile.workspace}:`);
+    log(`  ✔ cifar_cnn.py shows its shapes (${lenses[0]})`);
+    log(`  ✔ the welcome page found ${python.replace(/\s+/g, ' ')}`);
+    log(`  ✔ mnist_mlp.py trained on the synthetic set from the command palette: ${report.split('\n')[0]}`);
+    log(`  in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshot ${join(output, 'screenshots', 'vsix.png')}`);
+    return true;
+  } catch (error) {
+    await host.page.screenshot({ path: join(output, 'screenshots', 'vsix-failure.png') }).catch(() => undefined);
+    log(`✘ the package in a fresh VS Code: ${error.message}`);
+    return false;
+  } finally {
+    await host.close();
+    rmSync(base, { recursive: true, force: true });
+  }
 }
 
 async function waitFor(attempt, timeoutMs = 30_000) {
@@ -449,6 +509,8 @@ async function waitFor(attempt, timeoutMs = 30_000) {
 
 if (open) {
   await openForUser();
+} else if (vsix) {
+  process.exitCode = (await checkPackage(vsix)) ? 0 : 1;
 } else {
   process.exitCode = (await runSuites()) ? 0 : 1;
 }

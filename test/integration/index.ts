@@ -10,3 +10,4 @@ import './dataset.integration.test';
 import './playground.integration.test';
 import './load.integration.test';
 import './inspector.integration.test';
+import './readme.integration.test';

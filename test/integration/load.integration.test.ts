@@ -40,7 +40,7 @@ describe('Load: a run logging ~1,000 steps a second for a minute, its dashboard 
     const cpu = process.cpuUsage(cpuStart);
     const elapsed = (Date.now() - started) / 1000;
     const page = await workbench.evaluate<{ gaps: number[]; draws: number; points: string; heap: number }>('dashboard', `({ gaps: window.load_.gaps.slice(1), draws: window.load_.draws, points: document.querySelector('[data-chart=loss]').dataset.points, heap: performance.memory ? performance.memory.usedJSHeapSize : 0 })`);
-    await workbench.screenshot('dashboard-under-load');
+    await workbench.screenshot('readme-training'); // the progress notification in view: a run as it trains
     await vscode.commands.executeCommand('cnnLab.stopTraining');
     const run = await training;
     assert.equal(run.status, 'cancelled', JSON.stringify(run.error));

@@ -115,7 +115,7 @@ class Sneaky(nn.Module):
       `({ busy: document.querySelector('[data-field=busy]').textContent, buttons: ['run', 'run-file', 'find-patches'].map((f) => document.querySelector('[data-field=' + f + ']').disabled), trust: !document.querySelector('[data-field=manage-trust]').hidden })`,
     );
     assert.deepEqual(state, { busy: 'Feature maps run your model\'s code: trust this workspace to see them.', buttons: [true, true, true], trust: true });
-    await workbench.screenshot('untrusted-inspector');
+    await workbench.screenshot('readme-restricted-mode');
     assert.equal(existsSync(mark), false);
   });
 });

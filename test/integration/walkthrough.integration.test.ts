@@ -49,7 +49,8 @@ describe('Get started walkthrough', () => {
     let steps: string[] = [];
     for (const end = Date.now() + 20_000; Date.now() < end && steps.length < 6; await new Promise((r) => setTimeout(r, 250))) steps = await ticked();
     assert.deepEqual(steps, ['See the shapes of a model', 'Fix a wrong flatten size', 'Train on the synthetic set, then MNIST', 'Watch the training dashboard', "Open the best checkpoint's filters and feature maps", 'Play with Sobel in the filter playground']);
-    await workbench.screenshot('walkthrough');
+    await vscode.commands.executeCommand('notifications.clearAll');
+    await workbench.screenshot('readme-walkthrough');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });

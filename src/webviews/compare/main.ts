@@ -2,6 +2,7 @@
 // a run, and their settings in a table where the rows that differ are marked.
 import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
 import { type CompareToHost, compareToWebview, type CompareToWebview } from '../../core/protocol/compare';
+import { axisTicks } from '../shared/axes';
 import { h } from '../shared/dom';
 import { connectToHost } from '../shared/host';
 
@@ -26,7 +27,7 @@ const charts = cards.map(
     new Chart<'line', { x: number; y: number }[]>(canvas, {
       type: 'line',
       data: { datasets: [] },
-      options: { animation: false, parsing: false, responsive: true, maintainAspectRatio: false, interaction: { mode: 'nearest', axis: 'x', intersect: false }, scales: { x: { type: 'linear', title: { display: true, text: i === 0 ? 'step' : 'epoch' } }, y: { type: 'linear' } } },
+      options: { animation: false, parsing: false, responsive: true, maintainAspectRatio: false, interaction: { mode: 'nearest', axis: 'x', intersect: false }, scales: { x: { type: 'linear', title: { display: true, text: i === 0 ? 'step' : 'epoch' }, ticks: axisTicks(i === 0 ? 'step' : 'epoch') }, y: { type: 'linear' } } },
     }),
 );
 

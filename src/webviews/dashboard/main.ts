@@ -7,6 +7,7 @@ import { BarController, BarElement, CategoryScale, Chart, type ChartDataset, Leg
 import zoomPlugin from 'chartjs-plugin-zoom';
 import { confusionCells, type FlatPoints } from '../../core/dashboard/series';
 import { type DashboardToHost, dashboardToWebview, type DashboardToWebview, type DashboardView } from '../../core/protocol/dashboard';
+import { axisTicks } from '../shared/axes';
 import { h } from '../shared/dom';
 import { connectToHost } from '../shared/host';
 import { bytesOf } from '../shared/pixels';
@@ -134,7 +135,7 @@ function lineChart(canvas: HTMLCanvasElement, datasets: ChartDataset<'line'>[], 
         },
       },
       scales: {
-        x: { type: 'linear', title: { display: true, text: xTitle } },
+        x: { type: 'linear', title: { display: true, text: xTitle }, ticks: axisTicks(xTitle) },
         y: { type: 'linear', title: { display: true, text: y.title }, ...(y.max === undefined ? {} : { max: y.max }) },
       },
     },
@@ -171,11 +172,11 @@ function applyTheme(): void {
   const paint = (chart: Chart, palette: string[]) => {
     chart.data.datasets.forEach((dataset, i) => {
       const colour = palette[i % palette.length] ?? c.blue;
-      dataset.borderColor = i === 0 && chart === stepChart ? `${colour}66` : colour;
-      dataset.backgroundColor = colour;
+      // The raw loss faint under its smoothed line, in the legend too.
+      dataset.borderColor = dataset.backgroundColor = i === 0 && chart === stepChart ? `${colour}66` : colour;
     });
     for (const scale of Object.values(chart.options.scales ?? {})) {
-      if (scale) Object.assign(scale, { grid: { color: c.grid }, ticks: { color: c.text } });
+      if (scale) Object.assign(scale, { grid: { color: c.grid }, ticks: { ...scale.ticks, color: c.text } });
     }
     // A full update: the quick one ('none') keeps the element options it resolved before.
     chart.update();

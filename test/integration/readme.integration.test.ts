@@ -1,0 +1,136 @@
+// The README's pictures, composed as a user would see each view: one view at a time, notifications
+// cleared, on the synthetic set and generated images only (never the course's photos or datasets).
+// Saved as .test-output/screenshots/readme-*.png; `npm run screenshots` copies the ones the README
+// shows into docs/screenshots/. Runs last: it leaves a completed run's dashboard open beside its
+// model, as the reload check after the suites expects.
+import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { RunResult } from '../../src/core/training/trainingRun';
+import { workbench } from './workbench';
+
+const theme = (name: 'Default Dark Modern' | 'Default Light Modern') => vscode.workspace.getConfiguration('workbench').update('colorTheme', name, vscode.ConfigurationTarget.Global);
+const settle = () => new Promise((r) => setTimeout(r, 600));
+
+/** The picture, once the view has drawn: no notifications over it. */
+async function picture(name: string): Promise<void> {
+  await vscode.commands.executeCommand('notifications.clearAll');
+  await settle();
+  await workbench.screenshot(`readme-${name}`);
+}
+
+describe('Pictures for the README', function () {
+  this.timeout(240_000);
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+  const model = vscode.Uri.file(join(folder, 'fixed_filters.py'));
+  let run: RunResult;
+  let other: RunResult;
+
+  before(async () => {
+    await theme('Default Dark Modern');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    // The course's four hand-made edge filters under a classifier, and a second run to compare it with.
+    run = await vscode.commands.executeCommand<RunResult>('cnnLab.trainModel', model, 'FixedFilterNet', { dataset: 'synthetic', epochs: 4 });
+    assert.equal(run.status, 'completed', JSON.stringify(run.error));
+    other = await vscode.commands.executeCommand<RunResult>('cnnLab.trainModel', model, 'FixedFilterNet', { dataset: 'synthetic', epochs: 4, lr: 0.0003 });
+    assert.equal(other.status, 'completed', JSON.stringify(other.error));
+  });
+
+  after(async () => {
+    await theme('Default Dark Modern');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.window.showTextDocument(model);
+    await vscode.commands.executeCommand('workbench.action.newGroupRight');
+    await vscode.commands.executeCommand('cnnLab.showDashboard', run.runDir);
+    await vscode.commands.executeCommand('workbench.action.focusFirstEditorGroup');
+  });
+
+  beforeEach(() => vscode.commands.executeCommand('workbench.action.closeAllEditors'));
+
+  it('shape hints, with the Model view in the sidebar', async () => {
+    const [uri] = await vscode.workspace.findFiles('cifar_cnn.py');
+    assert.ok(uri);
+    const editor = await vscode.window.showTextDocument(uri);
+    for (const end = Date.now() + 20_000; Date.now() < end; await settle()) {
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+      if (lenses.some((l) => l.command?.title.includes('541,094'))) break;
+    }
+    await vscode.commands.executeCommand('cnnLab.model.focus');
+    await vscode.window.showTextDocument(editor.document, { selection: new vscode.Selection(10, 8, 10, 8) });
+    for (const end = Date.now() + 20_000; Date.now() < end && !(await workbench.workbenchText('.codelens-decoration')).some((t) => t.includes('541,094')); ) await settle();
+    await picture('hints');
+  });
+
+  it('a wrong flatten size, flagged with both numbers', async () => {
+    const [uri] = await vscode.workspace.findFiles('cifar_cnn.py');
+    assert.ok(uri);
+    const editor = await vscode.window.showTextDocument(uri);
+    const at = editor.document.getText().indexOf('64 * 4 * 4, 500');
+    await editor.edit((edit) => edit.replace(new vscode.Range(editor.document.positionAt(at), editor.document.positionAt(at + 10)), '64 * 8 * 8'));
+    for (const end = Date.now() + 20_000; Date.now() < end && !vscode.languages.getDiagnostics(uri).some((d) => d.source === 'CNN Lab'); ) await settle();
+    const diagnostic = vscode.languages.getDiagnostics(uri).find((d) => d.source === 'CNN Lab');
+    assert.ok(diagnostic);
+    editor.selection = new vscode.Selection(diagnostic.range.start, diagnostic.range.start);
+    await vscode.commands.executeCommand('editor.action.showHover');
+    await picture('diagnostic');
+    await vscode.commands.executeCommand('editor.action.hideHover');
+    // Put back as it was, and saved: the workbench may have saved the edit already.
+    await editor.edit((edit) => edit.replace(new vscode.Range(editor.document.positionAt(at), editor.document.positionAt(at + 10)), '64 * 4 * 4'));
+    await editor.document.save();
+    for (const end = Date.now() + 20_000; Date.now() < end && vscode.languages.getDiagnostics(uri).length > 0; ) await settle();
+    assert.deepEqual(vscode.languages.getDiagnostics(uri).map((d) => d.message), [], 'putting it back clears the diagnostics');
+  });
+
+  it('the training dashboard, dark and light', async () => {
+    await vscode.commands.executeCommand('cnnLab.showDashboard', run.runDir);
+    await workbench.waitFor('dashboard', `document.querySelector('[data-field=status]')?.textContent === 'completed'`);
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await picture('dashboard');
+    await theme('Default Light Modern');
+    await workbench.waitFor('dashboard', `document.body.classList.contains('vscode-light')`);
+    await picture('dashboard-light');
+    await theme('Default Dark Modern');
+    await workbench.evaluate('dashboard', `(document.querySelector('[data-field=confusion]').scrollIntoView(), true)`);
+    await picture('test-report');
+    await vscode.commands.executeCommand('workbench.view.extension.cnnLab');
+  });
+
+  it('runs compared, with the Runs and Checkpoints views', async () => {
+    await vscode.commands.executeCommand('cnnLab.compareRuns', [run.runDir, other.runDir]);
+    await workbench.waitFor('compare', `document.querySelector('[data-chart=validLoss]')?.dataset.points === '4,4'`);
+    await vscode.commands.executeCommand('cnnLab.runs.focus');
+    await picture('compare');
+  });
+
+  it('the layer inspector: the course\'s edge filters and their feature maps', async () => {
+    await vscode.commands.executeCommand('cnnLab.inspectLayer', join(run.runDir, 'best.pt'), 'conv');
+    await workbench.waitFor('inspector', `document.querySelector('[data-field=filters]')?.querySelectorAll('canvas').length === 4`);
+    await workbench.click('inspector', '[data-field=run]');
+    await workbench.waitFor('inspector', `document.querySelectorAll('.stage').length >= 3`, 60_000);
+    await vscode.commands.executeCommand('cnnLab.checkpoints.focus');
+    await picture('inspector');
+  });
+
+  it('the filter playground: Sobel on the test pattern', async () => {
+    await vscode.commands.executeCommand('cnnLab.openFilterPlayground');
+    await workbench.waitFor('playground', `document.querySelector('[data-field=preset]') !== null`);
+    await workbench.click('playground', '[data-field=pattern]');
+    await workbench.evaluate('playground', `(() => { const s = document.querySelector('[data-field=preset]'); s.value = 'Sobel x'; s.dispatchEvent(new Event('change')); return true; })()`);
+    await workbench.waitFor('playground', `document.querySelector('[data-field=image-name]')?.textContent.startsWith('test pattern')`);
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await picture('playground');
+    await vscode.commands.executeCommand('workbench.view.extension.cnnLab');
+  });
+
+  it('the dataset browser on the synthetic set', async () => {
+    await vscode.commands.executeCommand('cnnLab.browseDataset', 'synthetic');
+    await workbench.waitFor('dataset', `document.querySelectorAll('[data-field=grid] figure').length === 64`);
+    await picture('dataset');
+  });
+
+  it('the welcome page', async () => {
+    await vscode.commands.executeCommand('cnnLab.showWelcome');
+    await workbench.waitFor('welcome', `document.querySelector('#root[aria-busy="false"] [data-field=python]') !== null`);
+    await picture('welcome');
+  });
+});
