@@ -467,6 +467,7 @@ async function checkPackage(file) {
     const welcome = await waitFor(() => webviewFrame(host.page, 'welcome'));
     await welcome.waitForSelector('#root[aria-busy="false"] [data-field=python]', { timeout: 60_000 });
     const python = await welcome.locator('[data-field=python]').innerText();
+    await welcome.waitForFunction(() => document.querySelector('[data-field=status]')?.textContent === 'ready to train', undefined, { timeout: 30_000 });
     // Training from the command palette, as a user would: the model's file, the dataset, the epochs.
     await openWithShapes(host.page, 'mnist_mlp.py');
     await runFromPalette(host.page, 'CNN Lab: Train Model…');
@@ -480,8 +481,8 @@ async function checkPackage(file) {
     mkdirSync(join(output, 'screenshots'), { recursive: true });
     await host.page.screenshot({ path: join(output, 'screenshots', 'vsix.png') });
     log(`${file} (${(statSync(file).size / 1e6).toFixed(1)} MB) installed into a fresh ${host.name} and opened ${profile.workspace}:`);
-    log(`  ✔ cifar_cnn.py shows its shapes (${lenses[0]})`);
-    log(`  ✔ the welcome page found ${python.replace(/\s+/g, ' ')}`);
+    log(`  ✔ cifar_cnn.py shows its shapes (${lenses[0]?.split('\n')[0]})`);
+    log(`  ✔ the welcome page found Python ${python.trim()} and PyTorch`);
     log(`  ✔ mnist_mlp.py trained on the synthetic set from the command palette: ${report.split('\n')[0]}`);
     log(`  in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshot ${join(output, 'screenshots', 'vsix.png')}`);
     return true;
