@@ -11,7 +11,7 @@
 // from the model's folder first. Checkpoints are in TF.js's own format: best/ and last/ each hold
 // model.json and weights.bin; last/ adds training.json and the optimizer's weights to resume from.
 // It imports the user's code: the extension runs it only in a trusted workspace.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -175,6 +175,23 @@ async function saveModel(tf: Tf, model: TF.LayersModel, folder: string): Promise
   );
 }
 
+/**
+ * Writes a checkpoint folder whole or not at all: into NAME.partial/, then swapped in by renames.
+ * A kill between the two renames leaves only NAME.old/, which `resumableCheckpoint` falls back to.
+ */
+async function saveFolderAtomically(folder: string, write: (into: string) => Promise<void>): Promise<void> {
+  const [next, old] = [`${folder}.partial`, `${folder}.old`];
+  rmSync(next, { recursive: true, force: true });
+  await write(next);
+  rmSync(old, { recursive: true, force: true });
+  if (existsSync(folder)) renameSync(folder, old);
+  renameSync(next, folder);
+  rmSync(old, { recursive: true, force: true });
+}
+
+/** The whole last/ checkpoint to resume from: last/, or last.old/ when a kill came between the renames. */
+const resumableCheckpoint = (last: string) => [last, `${last}.old`].find((folder) => existsSync(join(folder, 'training.json')));
+
 /** A file's bytes as the ArrayBuffer TF.js decodes (a Buffer may be a view into a larger pool). */
 const arrayBufferOf = (data: Buffer<ArrayBuffer>) => data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
 
@@ -255,7 +272,8 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
   const started = Date.now() / 1000;
   const config = readRunConfig(runDir);
   const last = join(runDir, 'last');
-  if (resume && !existsSync(join(last, 'training.json'))) throw new TrainingError(`nothing to resume: ${runDir} has no last/training.json (the run ended before its first epoch did)`);
+  const resumeFrom = resume ? resumableCheckpoint(last) : undefined;
+  if (resume && !resumeFrom) throw new TrainingError(`nothing to resume: ${runDir} has no last/training.json (the run ended before its first epoch did)`);
   const backend = await loadBackend(config.modelFile);
   const { tf } = backend;
   const versions = { python: null, torch: null, torchvision: null, node: process.versions.node, tfjs: backend.version };
@@ -346,10 +364,10 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
   let bestLoss = Number.POSITIVE_INFINITY;
   let bestEpoch: number | null = null;
   let firstEpoch = 1;
-  if (resume) {
-    const saved = JSON.parse(readFileSync(join(last, 'training.json'), 'utf8')) as TrainingState;
-    loadWeights(tf, model, last);
-    const data = readFileSync(join(last, 'optimizer.bin'));
+  if (resumeFrom) {
+    const saved = JSON.parse(readFileSync(join(resumeFrom, 'training.json'), 'utf8')) as TrainingState;
+    loadWeights(tf, model, resumeFrom);
+    const data = readFileSync(join(resumeFrom, 'optimizer.bin'));
     const named = tf.io.decodeWeights(arrayBufferOf(data), saved.optimizer);
     await optimizer.setWeights(saved.optimizer.map((spec) => ({ name: spec.name, tensor: named[spec.name] as TF.Tensor })));
     [firstEpoch, bestLoss, bestEpoch] = [saved.epoch + 1, saved.bestLoss ?? Number.POSITIVE_INFINITY, saved.bestEpoch];
@@ -442,11 +460,12 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
       await saveModel(tf, model, join(runDir, 'best'));
       send({ type: 'checkpoint', path: join(runDir, 'best', 'model.json'), best: true, message });
     }
-    await saveModel(tf, model, last);
-    const optimizerWeights = await tf.io.encodeWeights(await optimizer.getWeights());
-    writeFileAtomically(join(last, 'optimizer.bin'), new Uint8Array(optimizerWeights.data as ArrayBuffer));
-    // Written last: it says which epoch the folder holds.
-    saveJson(join(last, 'training.json'), { epoch, bestLoss: Number.isFinite(bestLoss) ? bestLoss : null, bestEpoch, optimizer: optimizerWeights.specs } satisfies TrainingState);
+    await saveFolderAtomically(last, async (into) => {
+      await saveModel(tf, model, into);
+      const optimizerWeights = await tf.io.encodeWeights(await optimizer.getWeights());
+      writeFileSync(join(into, 'optimizer.bin'), new Uint8Array(optimizerWeights.data as ArrayBuffer));
+      saveJson(join(into, 'training.json'), { epoch, bestLoss: Number.isFinite(bestLoss) ? bestLoss : null, bestEpoch, optimizer: optimizerWeights.specs } satisfies TrainingState);
+    });
     send({ type: 'checkpoint', path: join(last, 'model.json'), best: false, message: null });
   }
 

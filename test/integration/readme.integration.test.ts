@@ -61,6 +61,17 @@ describe('Pictures for the README', function () {
     await picture('hints');
   });
 
+  it('the model summary beside the model', async () => {
+    const [uri] = await vscode.workspace.findFiles('cifar_cnn.py');
+    assert.ok(uri);
+    await vscode.window.showTextDocument(uri);
+    await vscode.commands.executeCommand('cnnLab.showModelSummary', uri, 'Net');
+    for (const end = Date.now() + 20_000; Date.now() < end && !vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === 'cnnlab-summary'); ) await settle();
+    const summary = vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'cnnlab-summary');
+    assert.match(summary?.document.getText() ?? '', /Total params: 541,094/);
+    await picture('summary');
+  });
+
   it('a wrong flatten size, flagged with both numbers', async () => {
     const [uri] = await vscode.workspace.findFiles('cifar_cnn.py');
     assert.ok(uri);

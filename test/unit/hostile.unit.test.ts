@@ -27,7 +27,7 @@ const views: [string, Schema<unknown>, Record<string, unknown>[]][] = [
       { type: 'writeCode', layer: { filters: [{ name: 'Sobel x', kernel: [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]] }], edge: 'zero', channels: 'grey', relu: true, pool: { kind: 'max', size: 2, stride: 2 } }, image: { path: null, width: 8, height: 8 } },
     ],
   ],
-  ['inspector', inspectorToHost, [{ type: 'ready' }, { type: 'featureMaps', from: 'dataset' }, { type: 'topPatches', sample: 1000 }, { type: 'showDashboard' }]],
+  ['inspector', inspectorToHost, [{ type: 'ready' }, { type: 'featureMaps', from: 'dataset' }, { type: 'topPatches', sample: 1000 }, { type: 'showDashboard' }, { type: 'manageTrust' }]],
 ];
 
 const wrongValues: unknown[] = [null, undefined, 7, -1e308, 'text', true, [], {}, [1, 2], { nested: { deeper: 1 } }, Number.NaN];

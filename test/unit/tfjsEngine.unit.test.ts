@@ -1,7 +1,7 @@
 // The tfjs engine (dist/trainer/tfjs.js, built by npm run build) in real child processes, on plain
 // @tensorflow/tfjs (the native backends do not install here), and the core pieces it stands on.
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -120,7 +120,7 @@ module.exports.model = tf.sequential({ layers: [
     assert.ok((of(events, 'test')[0]?.accuracy ?? 0) >= 0.9, `test accuracy ${of(events, 'test')[0]?.accuracy}`);
   });
 
-  it('stops when asked, and resumes in the same folder from the next epoch with the optimizer\'s state', async () => {
+  it('stops when asked, and resumes in the same folder from the next epoch with the optimizer\'s state, even from a checkpoint a kill left half swapped in', async () => {
     const { run, events } = await start({ epochs: 5 }, (event, self) => {
       if (event.type === 'epoch' && event.epoch === 1) void self.stop();
     });
@@ -130,6 +130,10 @@ module.exports.model = tf.sequential({ layers: [
     const training = JSON.parse(readFileSync(join(result.runDir, 'last', 'training.json'), 'utf8')) as { epoch: number; optimizer: { name: string }[] };
     assert.equal(training.epoch, stoppedAt);
     assert.ok(training.optimizer.some((w) => w.name === 'iter'), 'Adam\'s step count is saved');
+    // As a kill between last/'s two renames leaves it: the whole checkpoint in last.old/, the next one half written.
+    renameSync(join(result.runDir, 'last'), join(result.runDir, 'last.old'));
+    mkdirSync(join(result.runDir, 'last.partial'));
+    writeFileSync(join(result.runDir, 'last.partial', 'weights.bin'), 'torn');
     const resumed: TrainerEvent[] = [];
     const again = await TrainingRun.resume(result.runDir, { python: null, trainerDir, onEvent: (e) => resumed.push(e), onLog: () => undefined }, 3).result;
     assert.equal(again.status, 'completed', JSON.stringify(again.error));
@@ -138,6 +142,7 @@ module.exports.model = tf.sequential({ layers: [
     assert.ok((of(resumed, 'epoch')[0]?.trainLoss ?? 9) < (of(events, 'epoch')[0]?.trainLoss ?? 0));
     const rows = readFileSync(join(result.runDir, 'metrics.csv'), 'utf8').trim().split('\n');
     assert.deepEqual(rows.filter((row) => row.startsWith('epoch,')).map((row) => row.split(',')[1]), ['1', '2', '3']);
+    assert.deepEqual(readdirSync(result.runDir).filter((name) => name.startsWith('last')), ['last']);
   });
 
   const failures: [string, Partial<TrainingConfig>, RegExp][] = [

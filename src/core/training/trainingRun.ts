@@ -82,8 +82,8 @@ export function listRuns(runsDir: string): RunInfo[] {
       status,
       startedAt: typeof state['startedAt'] === 'number' ? state['startedAt'] : null,
       testAccuracy: typeof summary?.testAccuracy === 'number' ? summary.testAccuracy : null,
-      // last.pt from the torch engine, last/training.json from the tfjs engine.
-      resumable: (status === 'cancelled' || status === 'failed') && (existsSync(join(runDir, 'last.pt')) || existsSync(join(runDir, 'last', 'training.json'))),
+      // last.pt from the torch engine, last/training.json from the tfjs engine (last.old/ when killed while swapping it in).
+      resumable: (status === 'cancelled' || status === 'failed') && ['last.pt', 'last/training.json', 'last.old/training.json'].some((path) => existsSync(join(runDir, path))),
     });
   }
   return runs.sort((a, b) => b.runDir.localeCompare(a.runDir));
@@ -200,8 +200,8 @@ export class TrainingRun {
   }
 
   private recordEnd(status: RunResult['status'], exit: ExitReason, error: RunResult['error']): void {
-    // A trainer killed while writing a checkpoint leaves its half-written temporary file behind.
-    for (const name of readdirSync(this.runDir)) if (name.endsWith('.partial')) rmSync(join(this.runDir, name), { force: true });
+    // A trainer killed while writing a checkpoint leaves its half-written temporary file (or TF.js folder) behind.
+    for (const name of readdirSync(this.runDir)) if (name.endsWith('.partial')) rmSync(join(this.runDir, name), { recursive: true, force: true });
     const path = join(this.runDir, 'run.json');
     let state: Record<string, unknown> = {};
     try {
