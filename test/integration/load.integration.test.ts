@@ -1,8 +1,9 @@
 // The load test: a real torch run logging every step's loss at about 1,000 steps a second (a linear
 // model, batch 1) for a minute, with its dashboard open. Measured in the extension host itself (this
 // test runs there): its CPU time and heap while the run goes; in the dashboard page: the gaps between
-// animation frames, the updates it drew and its heap. Reported as figures; asserted: both heaps and
-// the page's curves stay bounded while the steps grow, and the page keeps drawing updates.
+// animation frames, the updates it drew and its heap. Reported as figures; asserted: the host's heap
+// and the page's curves stay bounded while the steps grow, and the page keeps drawing updates. The
+// page's heap is reported only: performance.memory counts the renderer the other webviews share.
 import * as assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,7 +66,6 @@ describe('Load: a run logging ~1,000 steps a second for a minute, its dashboard 
     const [raw = 0, smoothed = 0] = page.points.split(',').map(Number);
     assert.ok(raw <= 2000 && smoothed <= 2000, page.points);
     assert.ok(late - early < 50e6, `the host's heap low-water mark grew from ${mb(early)} to ${mb(late)} MB`);
-    assert.ok(pageLate - pageEarly < 50e6, `the page's heap low-water mark grew from ${mb(pageEarly)} to ${mb(pageLate)} MB`);
     // Drawing: the page redrew the curve through the minute (the host posts at most 10 views a second).
     assert.ok(page.draws >= elapsed, `${page.draws} updates in ${elapsed} s`);
   });
