@@ -28,7 +28,6 @@ interface Dashboard {
 /** Updates a live dashboard at most this often: the chart stays smooth, the host stays idle. */
 const updateIntervalMs = 100;
 
-/** Training dashboards: one panel per run, live while it trains, restored after a window reload. */
 /** The best checkpoint's first conv layer in the inspector, or why there is none to show. */
 async function inspectBestCheckpoint(runDir: string): Promise<void> {
   const path = runCheckpointFiles.slice(0, 2).map((name) => join(runDir, name)).find((p) => existsSync(p));
@@ -42,6 +41,7 @@ async function inspectBestCheckpoint(runDir: string): Promise<void> {
   }
 }
 
+/** Training dashboards: one panel per run, live while it trains, restored after a window reload. */
 export class Dashboards extends Disposable {
   static readonly viewType = 'cnnLab.dashboard';
   private readonly open = new Map<string, Dashboard>();

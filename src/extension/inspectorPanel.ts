@@ -126,6 +126,7 @@ export class InspectorPanel extends Disposable {
 
   private layerView({ checkpoint: path, layer: name }: Target): InspectorToWebview {
     const checkpoint = this.readCheckpoint(path);
+    const runDir = runFolderOf(path);
     const layer = checkpoint.layers.find((l) => l.name === name);
     const weight = layer?.parameters.find((p) => p.shape.length === 4);
     if (!layer || !weight) throw new CheckpointError(`${basename(path)} has no conv layer ${name}`);
@@ -147,14 +148,15 @@ export class InspectorPanel extends Disposable {
       notes: checkpoint.notes,
       shape,
       weights: Buffer.from(Float32Array.from(values).buffer).toString('base64'),
-      activationsProblem: this.activationsProblem(path),
-      trustNeeded: runFolderOf(path) !== null && !vscode.workspace.isTrusted,
-      runDir: runFolderOf(path),
+      activationsProblem: this.activationsProblem(runDir),
+      trustNeeded: runDir !== null && !vscode.workspace.isTrusted,
+      runDir,
     };
   }
 
-  private activationsProblem(path: string): string | null {
-    if (!runFolderOf(path)) return 'Feature maps need the model\'s code and data: this checkpoint is not in a CNN Lab run folder. Train the model with CNN Lab: Train Model… to inspect its runs.';
+  /** Why feature maps cannot be shown for a checkpoint in `runDir` (null: in no run folder), or null when they can. */
+  private activationsProblem(runDir: string | null): string | null {
+    if (!runDir) return 'Feature maps need the model\'s code and data: this checkpoint is not in a CNN Lab run folder. Train the model with CNN Lab: Train Model… to inspect its runs.';
     if (!vscode.workspace.isTrusted) return 'Feature maps run your model\'s code: trust this workspace to see them.';
     return null;
   }

@@ -246,8 +246,6 @@ def image_folder(root, image_size, seed):
         try:
             with Image.open(path) as image:
                 return use(image)
-        except TrainingError:
-            raise
         except Exception as error:
             raise TrainingError(f"{path} is not an image Pillow can read: {error}") from error
 

@@ -1,16 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { workbench } from './workbench';
-
-async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { lensTitles, until, workbench } from './workbench';
 
 describe('Shape hints in a model file', () => {
   let document: vscode.TextDocument;
@@ -149,11 +139,7 @@ describe('Shape hints in a TF.js model file', () => {
     assert.ok(uri);
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(document);
-    const titles = await until(async () => {
-      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri);
-      const found = lenses.map((l) => l.command?.title ?? '');
-      return found.some((t) => t.includes('params')) ? found : undefined;
-    }, 'the TF.js lenses');
+    const titles = await lensTitles(document.uri, 'params');
     assert.ok(titles.includes('[1, 28, 28, 1] → [1, 10] · 206,922 params · 0.83 MB'), titles.join('\n'));
     assert.ok(titles.includes('conv2d_1 → [1, 28, 28, 16] · 160 params'));
     assert.ok(titles.includes('flatten_1 → [1, 1568]'));

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunResult } from '../../src/core/training/trainingRun';
-import { workbench } from './workbench';
+import { lensTitles, until, workbench } from './workbench';
 
 const theme = (name: 'Default Dark Modern' | 'Default Light Modern') => vscode.workspace.getConfiguration('workbench').update('colorTheme', name, vscode.ConfigurationTarget.Global);
 const settle = () => new Promise((r) => setTimeout(r, 600));
@@ -51,13 +51,10 @@ describe('Pictures for the README', function () {
     const [uri] = await vscode.workspace.findFiles('cifar_cnn.py');
     assert.ok(uri);
     const editor = await vscode.window.showTextDocument(uri);
-    for (const end = Date.now() + 20_000; Date.now() < end; await settle()) {
-      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
-      if (lenses.some((l) => l.command?.title.includes('541,094'))) break;
-    }
+    await lensTitles(uri, '541,094', 20_000);
     await vscode.commands.executeCommand('cnnLab.model.focus');
     await vscode.window.showTextDocument(editor.document, { selection: new vscode.Selection(10, 8, 10, 8) });
-    for (const end = Date.now() + 20_000; Date.now() < end && !(await workbench.workbenchText('.codelens-decoration')).some((t) => t.includes('541,094')); ) await settle();
+    await until(() => workbench.workbenchText('.codelens-decoration').then((texts) => texts.some((t) => t.includes('541,094'))), 'the lenses drawn in the editor', 20_000);
     await picture('hints');
   });
 
@@ -66,9 +63,8 @@ describe('Pictures for the README', function () {
     assert.ok(uri);
     await vscode.window.showTextDocument(uri);
     await vscode.commands.executeCommand('cnnLab.showModelSummary', uri, 'Net');
-    for (const end = Date.now() + 20_000; Date.now() < end && !vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === 'cnnlab-summary'); ) await settle();
-    const summary = vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'cnnlab-summary');
-    assert.match(summary?.document.getText() ?? '', /Total params: 541,094/);
+    const summary = await until(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'cnnlab-summary'), 'the summary', 20_000);
+    assert.match(summary.document.getText(), /Total params: 541,094/);
     await picture('summary');
   });
 
@@ -78,9 +74,7 @@ describe('Pictures for the README', function () {
     const editor = await vscode.window.showTextDocument(uri);
     const at = editor.document.getText().indexOf('64 * 4 * 4, 500');
     await editor.edit((edit) => edit.replace(new vscode.Range(editor.document.positionAt(at), editor.document.positionAt(at + 10)), '64 * 8 * 8'));
-    for (const end = Date.now() + 20_000; Date.now() < end && !vscode.languages.getDiagnostics(uri).some((d) => d.source === 'CNN Lab'); ) await settle();
-    const diagnostic = vscode.languages.getDiagnostics(uri).find((d) => d.source === 'CNN Lab');
-    assert.ok(diagnostic);
+    const diagnostic = await until(() => vscode.languages.getDiagnostics(uri).find((d) => d.source === 'CNN Lab'), 'the diagnostic', 20_000);
     editor.selection = new vscode.Selection(diagnostic.range.start, diagnostic.range.start);
     await vscode.commands.executeCommand('editor.action.showHover');
     await picture('diagnostic');
@@ -88,7 +82,8 @@ describe('Pictures for the README', function () {
     // Put back as it was, and saved: the workbench may have saved the edit already.
     await editor.edit((edit) => edit.replace(new vscode.Range(editor.document.positionAt(at), editor.document.positionAt(at + 10)), '64 * 4 * 4'));
     await editor.document.save();
-    for (const end = Date.now() + 20_000; Date.now() < end && vscode.languages.getDiagnostics(uri).length > 0; ) await settle();
+    // Waited for, then asserted: a failure lists the diagnostics that stayed.
+    await until(() => vscode.languages.getDiagnostics(uri).length === 0, 'putting it back to clear the diagnostics', 20_000).catch(() => undefined);
     assert.deepEqual(vscode.languages.getDiagnostics(uri).map((d) => d.message), [], 'putting it back clears the diagnostics');
   });
 

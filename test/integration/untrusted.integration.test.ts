@@ -6,20 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { workbench } from './workbench';
+import { lensTitles, until, workbench } from './workbench';
 
 const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
 
-async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
+/** These tests are the first in a host just started (activation, the grammars loading): they wait up to 20 s. */
+const patience = 20_000;
 const toasts = () => workbench.workbenchText('.notifications-toasts .notification-list-item');
 
 describe('An untrusted workspace (workspace trust on, the folder not trusted)', () => {
@@ -61,32 +53,28 @@ class Sneaky(nn.Module):
 
   it('is open in Restricted Mode', async () => {
     assert.equal(vscode.workspace.isTrusted, false);
-    const banner = await until(() => workbench.workbenchText('.monaco-workbench .banner').then((texts) => texts[0]), 'the Restricted Mode banner');
+    const banner = await until(() => workbench.workbenchText('.monaco-workbench .banner').then((texts) => texts[0]), 'the Restricted Mode banner', patience);
     assert.match(banner, /^Restricted Mode is intended for safe code browsing/);
   });
 
   it('shows the static shape hints and diagnostics: CNN Lab runs there', async () => {
     const document = await vscode.workspace.openTextDocument(model);
     await vscode.window.showTextDocument(document);
-    const titles = await until(async () => {
-      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri);
-      const found = lenses.map((l) => l.command?.title ?? '');
-      return found.some((t) => t.includes('params')) ? found : undefined;
-    }, 'CNN Lab\'s CodeLenses');
+    const titles = await lensTitles(document.uri, 'params', patience);
     assert.ok(titles.includes('conv1 → [1, 4, 26, 26] · 40 params'), titles.join('\n'));
     assert.equal(vscode.extensions.getExtension('cnn-lab.cnn-lab')?.isActive, true);
-    await until(() => workbench.workbenchText('.codelens-decoration').then((texts) => texts.some((t) => t.includes('40 params'))), 'the lenses drawn in the editor');
+    await until(() => workbench.workbenchText('.codelens-decoration').then((texts) => texts.some((t) => t.includes('40 params'))), 'the lenses drawn in the editor', patience);
     const editor = await vscode.window.showTextDocument(document);
     const at = document.getText().indexOf('4 * 26 * 26');
     await editor.edit((edit) => edit.replace(new vscode.Range(document.positionAt(at), document.positionAt(at + '4 * 26 * 26'.length)), '4 * 28 * 28'));
-    const diagnostic = await until(() => vscode.languages.getDiagnostics(document.uri).find((d) => d.source === 'CNN Lab'), 'the diagnostic');
+    const diagnostic = await until(() => vscode.languages.getDiagnostics(document.uri).find((d) => d.source === 'CNN Lab'), 'the diagnostic', patience);
     assert.equal(diagnostic.message, 'fc: Linear expects 3136 input features but receives 2704');
   });
 
   it('does not run exact mode on save, and says once why, with a way to trust', async () => {
     const document = await vscode.workspace.openTextDocument(model);
     await document.save();
-    const said = await until(() => toasts().then((texts) => texts.find((t) => t.includes('Exact shapes run your model in PyTorch, which needs a trusted workspace'))), 'the exact-mode notice');
+    const said = await until(() => toasts().then((texts) => texts.find((t) => t.includes('Exact shapes run your model in PyTorch, which needs a trusted workspace'))), 'the exact-mode notice', patience);
     assert.match(said, /Manage Workspace Trust/);
     await workbench.screenshot('untrusted-exact-mode');
     await new Promise((r) => setTimeout(r, 2000)); // as long as exact mode takes to answer when it runs
@@ -99,7 +87,7 @@ class Sneaky(nn.Module):
   it('refuses to train, at once, saying why and offering to trust; no run is made', async () => {
     const result = await vscode.commands.executeCommand('cnnLab.trainModel', vscode.Uri.file(model), 'Sneaky', { dataset: 'synthetic', epochs: 1 });
     assert.equal(result, undefined);
-    const said = await until(() => toasts().then((texts) => texts.find((t) => t.includes('CNN Lab trains by running your model code, which needs a trusted workspace.'))), 'the refusal');
+    const said = await until(() => toasts().then((texts) => texts.find((t) => t.includes('CNN Lab trains by running your model code, which needs a trusted workspace.'))), 'the refusal', patience);
     assert.match(said, /Manage Workspace Trust/);
     await workbench.screenshot('untrusted-train');
     assert.equal(existsSync(join(folder, 'runs', 'Sneaky')), false);

@@ -1,5 +1,6 @@
 // In-host tests reach the driver (test/host/run.mjs) over loopback HTTP: screenshots, the webview
 // DOM through Playwright, and the command palette as a user types it.
+import * as vscode from 'vscode';
 const driverUrl = process.env['CNN_LAB_DRIVER_URL'];
 
 async function call<T>(action: string, body: object = {}): Promise<T> {
@@ -39,3 +40,25 @@ export const workbench = {
     }
   },
 };
+
+/** Polls `probe` until it gives a truthy value, and returns that; fails naming `what` after `timeoutMs`. */
+export async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The titles of the CodeLenses on a file, once one of them holds `text`. */
+export const lensTitles = (uri: vscode.Uri, text: string, timeoutMs?: number) =>
+  until(
+    async () => {
+      const titles = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)).map((lens) => lens.command?.title ?? '');
+      return titles.some((title) => title.includes(text)) ? titles : undefined;
+    },
+    `CodeLenses holding "${text}" on ${vscode.workspace.asRelativePath(uri)}`,
+    timeoutMs,
+  );

@@ -48,9 +48,9 @@ export const playgroundToHost = messages({
   ready: {},
   /** Asks the host for an image: a workspace file or a dataset sample (files dropped on the page are decoded there). */
   openImage: { from: literal('workspace', 'dataset') },
-  /** Writes the layer as PyTorch code into a new editor. */
   /** The user picked a preset kernel (the walkthrough's playground step waits for Sobel). */
   presetApplied: { name: string({ maxLength: 100 }) },
+  /** Writes the layer as PyTorch code into a new editor. */
   writeCode: { layer: playgroundLayer, image: object({ path: nullable(string({ maxLength: 4096 })), width: count, height: count }) },
 });
 

@@ -24,7 +24,6 @@ function mapPaths(settings: TrainingSettings, map: (path: string) => string): Tr
   return result;
 }
 
-/** The file's settings with absolute paths; {} when it does not exist; a SettingsError naming the field when it is wrong. */
 /**
  * The cnn-lab.json that trains a model file: the nearest one in its folder or above it, up to the
  * workspace folder, whose own (existing or not) is the answer when none is nearer.
@@ -38,6 +37,7 @@ export function settingsFileFor(modelFile: string, workspaceFolder: string): str
   return join(root, settingsFileName);
 }
 
+/** The file's settings with absolute paths; {} when it does not exist; a SettingsError naming the field when it is wrong. */
 export function readSettings(path: string): TrainingSettings {
   if (!existsSync(path)) return {};
   let value: unknown;
