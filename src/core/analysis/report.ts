@@ -44,12 +44,23 @@ export interface LayerReport {
   note?: string;
   /** What is wrong with what the layer receives (also a diagnostic). */
   error?: string;
+  /** Multiply-accumulates of one forward pass at the model's input (bias left out); null when a shape it needs is unknown. */
+  macs?: number | null;
+  /** Bytes of the layer's output in float32, the activation memory it adds to the forward pass. */
+  outputBytes?: number | null;
+  /** For convolutions and pools: the input pixels one output unit sees, and the input-pixel step between neighbouring units, per spatial axis. */
+  receptiveField?: { size: number[]; jump: number[] };
 }
 
 export interface ModelReport {
   name: string;
-  /** A PyTorch nn.Module subclass, a top-level `name = nn.Sequential(...)`, or a TF.js model. */
-  kind: 'class' | 'sequential' | 'tfjs';
+  /**
+   * A PyTorch nn.Module subclass, a top-level `name = nn.Sequential(...)`, a module-level function
+   * that returns a model (a factory), a module-level `model = Net(...)` (an instance), or a TF.js model.
+   */
+  kind: 'class' | 'sequential' | 'factory' | 'instance' | 'tfjs';
+  /** For PyTorch: the Python expression that builds the model in the file's namespace (`Net()`, `resnet18()`, `model`). */
+  build?: string;
   /** The class name, or the variable a top-level nn.Sequential is assigned to. */
   range: SourceRange;
   /** The whole class, or the whole assignment. */
@@ -60,6 +71,10 @@ export interface ModelReport {
   outputNote?: string;
   totalParams: number;
   trainableParams: number;
+  /** The sum of the layers' multiply-accumulates, null when one of them is unknown. */
+  totalMacs?: number | null;
+  /** Bytes of every layer's output in float32: the forward pass's activation memory. */
+  activationBytes?: number | null;
   /** The shapes come from PyTorch running the model (exact mode), not from the static analysis. */
   exact?: boolean;
   layers: LayerReport[];
