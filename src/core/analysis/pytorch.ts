@@ -26,23 +26,46 @@ class Tensor {
   constructor(
     readonly shape: Shape | null,
     readonly reason?: string,
+    /** An nn.Parameter, counted with the module it is assigned to. */
+    readonly parameter = false,
   ) {}
 }
 
 class ClassInfo {
   /** Class-level assignments (`expansion = 4`), evaluated when first read. */
   readonly attributes = new Map<string, Node>();
+  /** Python's method resolution order over the file's classes, this class first. */
+  mro: ClassInfo[] = [this];
+  /** The torch.nn base the class derives from, when it is a container: its children are then run or kept as the container would. */
+  container: 'sequential' | 'list' | 'dict' | undefined;
 
   constructor(
     readonly name: string,
     readonly node: Node,
     readonly methods: Map<string, Node>,
   ) {}
+
+  /** The method `name` as Python finds it on an instance, looking only past `after` for super(). */
+  findMethod(name: string, after?: ClassInfo): { node: Node; owner: ClassInfo } | undefined {
+    const start = after ? this.mro.indexOf(after) + 1 : 0;
+    for (const cls of this.mro.slice(start)) {
+      const node = cls.methods.get(name);
+      if (node) return { node, owner: cls };
+    }
+    return undefined;
+  }
+
+  findAttribute(name: string): ClassInfo | undefined {
+    return this.mro.find((cls) => cls.attributes.has(name));
+  }
 }
 
 class Module {
   readonly children = new Map<string, Module>();
-  readonly attributes = new Map<string, Value>();
+  /** Elements of the nn.Parameters assigned to it (`self.cls_token = nn.Parameter(...)`), by name. */
+  readonly parameters = new Map<string, number | null>();
+  // Shapes are those of inference, as exact mode's model.eval() gives them.
+  readonly attributes = new Map<string, Value>([['training', false]]);
   path: string | undefined;
 
   constructor(
@@ -68,20 +91,54 @@ class Callable {
   ) {}
 }
 
-type Value = number | string | boolean | null | Value[] | Unknown | Tensor | Module | Dict | Path | Callable | ClassInfo | FunctionDef;
+type Value = number | string | boolean | null | Value[] | Unknown | Tensor | Module | Dict | Path | Callable | ClassInfo | FunctionDef | Super;
 
 class FunctionDef {
   constructor(
     readonly node: Node,
     readonly self: Module | undefined,
+    /** The class that defines the method, which super() inside it starts after. */
+    readonly owner?: ClassInfo,
+  ) {}
+}
+
+/** What `super()` or `super(Cls, self)` evaluates to inside a method. */
+class Super {
+  constructor(
+    readonly self: Module,
+    readonly after: ClassInfo,
   ) {}
 }
 
 class BudgetExceeded extends Error {}
 
+/** A slice `start:stop:step` with Python's rules for None and negative bounds. */
+class Slice {
+  constructor(
+    readonly start: number | null,
+    readonly stop: number | null,
+    readonly step: number | null,
+  ) {}
+
+  /** The indices it picks from a sequence of `length`, as `range(*slice.indices(length))`. */
+  indices(length: number): number[] {
+    const step = this.step ?? 1;
+    const clamp = (v: number | null, fallback: number, low: number, high: number) => (v === null ? fallback : v < 0 ? Math.max(v + length, low) : Math.min(v, high));
+    const start = step > 0 ? clamp(this.start, 0, 0, length) : clamp(this.start, length - 1, -1, length - 1);
+    const stop = step > 0 ? clamp(this.stop, length, 0, length) : clamp(this.stop, -1, -1, length - 1);
+    const result: number[] = [];
+    for (let i = start; step > 0 ? i < stop : i > stop; i += step) result.push(i);
+    return result;
+  }
+}
+
+type Index = Value | Slice | 'ellipsis';
+
 interface Scope {
   vars: Map<string, Value>;
   self?: Module;
+  /** The class whose method is running, for a bare super(). */
+  cls?: ClassInfo;
 }
 
 interface LayerCall {
@@ -91,6 +148,8 @@ interface LayerCall {
   error?: string;
   note?: string;
 }
+
+const containerKinds = { Sequential: 'sequential', ModuleList: 'list', ModuleDict: 'dict' } as const;
 
 const conventionalImports: [string, string][] = [
   ['nn', 'torch.nn'],
@@ -120,38 +179,74 @@ function isConstantExpression(node: Node): boolean {
  * statements outside classes (imports, constants, helper functions), or a class it used.
  */
 export class AnalysisCache {
-  readonly entries = new Map<string, { key: string; uses: Map<string, string>; report: ModelReport }>();
+  /** By `kind:name`; a function that turned out not to build a model is remembered as such. */
+  readonly entries = new Map<string, { key: string; uses: Map<string, string>; report: ModelReport | undefined }>();
 }
 
-/** Analyses every nn.Module subclass and top-level nn.Sequential in a parsed Python file. */
+/**
+ * Analyses every nn.Module subclass, top-level nn.Sequential, model factory (a module-level
+ * function that returns a model) and module-level instance built with arguments in a parsed file.
+ */
 export function analyzePython(root: Node, options: AnalysisOptions, cache = new AnalysisCache()): ModelReport[] {
   const file = new PythonFile(root);
   const lines = root.text.split('\n');
-  const signature = (cls: ClassInfo) => {
-    const { row, column } = cls.node.startPosition;
-    return `${row}:${column}\n${lines.slice(Math.max(0, row - 3), row).join('\n')}\n${cls.node.text}`;
+  const signature = (node: Node) => {
+    const { row, column } = node.startPosition;
+    return `${row}:${column}\n${lines.slice(Math.max(0, row - 3), row).join('\n')}\n${node.text}`;
   };
   const context = [JSON.stringify(options), ...root.namedChildren.filter((n) => n !== null && n.type !== 'class_definition').map((n) => `${n?.startPosition.row}|${n?.text}`)].join('\n');
   const reports: ModelReport[] = [];
   const present = new Set<string>();
-  for (const cls of file.moduleClasses()) {
-    present.add(cls.name);
-    const key = `${context}\u0000${signature(cls)}`;
-    const cached = cache.entries.get(cls.name);
-    if (cached && cached.key === key && [...cached.uses].every(([name, used]) => file.classes.has(name) && signature(file.classes.get(name) as ClassInfo) === used)) {
-      reports.push(cached.report);
-      continue;
+  const analyzeCached = (id: string, node: Node, run: () => { report: ModelReport; used: Set<ClassInfo> } | undefined): void => {
+    present.add(id);
+    const key = `${context}\u0000${signature(node)}`;
+    const cached = cache.entries.get(id);
+    if (cached && cached.key === key && [...cached.uses].every(([name, used]) => file.classes.has(name) && signature((file.classes.get(name) as ClassInfo).node) === used)) {
+      if (cached.report) reports.push(cached.report);
+      return;
     }
-    const { report, used } = file.analyze(options, 'class', cls.name, cls.node.childForFieldName('name') ?? cls.node, cls.node, (analysis) => analysis.instantiate(cls, [], new Map(), cls.node));
-    cache.entries.set(cls.name, { key, uses: new Map([...used].filter((c) => c !== cls).map((c) => [c.name, signature(c)])), report });
-    reports.push(report);
+    const result = run();
+    cache.entries.set(id, { key, uses: new Map([...(result?.used ?? [])].map((c) => [c.name, signature(c.node)])), report: result?.report });
+    if (result) reports.push(result.report);
+  };
+  const instances = file.topLevelAssignments();
+  const argumentsUsed = new Set<Node>();
+  for (const cls of file.moduleClasses()) {
+    // A class whose __init__ needs arguments is built as the file builds it: the annotation, else its first module-level instance.
+    const annotated = file.annotations.argsFor(cls.node);
+    const instance = annotated || !file.needsArguments(cls) ? undefined : instances.find((i) => i.callee === cls.name && i.value.childForFieldName('arguments')?.namedChildren.length);
+    const call = annotated ?? instance?.value;
+    if (instance) argumentsUsed.add(instance.value);
+    analyzeCached(`class:${cls.name}`, cls.node, () =>
+      file.analyze(options, 'class', cls.name, cls.node.childForFieldName('name') ?? cls.node, cls.node, call ? `${cls.name}${argumentText(call)}` : `${cls.name}()`, (analysis) =>
+        call ? analysis.evaluateCallArguments(call, (args, keywords) => analysis.instantiate(cls, args, keywords, cls.node)) : analysis.instantiate(cls, [], new Map(), cls.node),
+      ),
+    );
   }
-  for (const name of cache.entries.keys()) if (!present.has(name)) cache.entries.delete(name);
-  for (const { name, nameNode, value } of file.topLevelAssignments()) {
-    if (!/^(nn\.|torch\.nn\.)?Sequential$/.test(value.childForFieldName('function')?.text ?? '')) continue;
-    reports.push(file.analyze(options, 'sequential', name, nameNode, value, (analysis) => analysis.evaluate(value, analysis.globals)).report);
+  for (const fn of file.factories()) {
+    const name = fn.childForFieldName('name');
+    if (!name) continue;
+    analyzeCached(`factory:${name.text}`, fn, () => {
+      const result = file.analyze(options, 'factory', name.text, name, fn, `${name.text}()`, (analysis) => analysis.callFactory(fn));
+      // Only a function that returns a model is a factory.
+      return result.report.output !== null || result.report.layers.length > 0 ? result : undefined;
+    });
   }
+  for (const { name, nameNode, value, callee } of instances) {
+    const extent = nameNode.parent ?? value;
+    if (/^(nn\.|torch\.nn\.)?Sequential$/.test(callee)) {
+      analyzeCached(`sequential:${name}`, extent, () => file.analyze(options, 'sequential', name, nameNode, value, name, (analysis) => analysis.evaluate(value, analysis.globals)));
+    } else if ((file.classes.has(callee) || file.functions.has(callee)) && !argumentsUsed.has(value) && value.childForFieldName('arguments')?.namedChildren.length) {
+      analyzeCached(`instance:${name}`, extent, () => file.analyze(options, 'instance', name, nameNode, value, name, (analysis) => analysis.evaluate(value, analysis.globals)));
+    }
+  }
+  for (const id of cache.entries.keys()) if (!present.has(id)) cache.entries.delete(id);
   return reports;
+}
+
+/** The argument list of a call as written, for the expression that builds the model: `(BasicBlock, [2, 2, 2, 2])`. */
+function argumentText(call: Node): string {
+  return call.childForFieldName('arguments')?.text ?? '()';
 }
 
 class PythonFile {
@@ -181,49 +276,105 @@ class PythonFile {
           if (target?.type === 'identifier' && value) cls.attributes.set(target.text, value);
         }
         if (name) this.classes.set(name, cls);
+        this.bases.set(cls, (definition.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => b !== null && b.type !== 'keyword_argument').map((b) => b.text));
       } else if (definition && definitionType === 'function_definition') {
         const name = definition.childForFieldName('name')?.text;
         if (name) this.functions.set(name, definition);
       }
     }
     this.annotations = new InputAnnotations(root);
+    for (const cls of this.classes.values()) {
+      cls.mro = this.linearize(cls, new Set());
+      const base = cls.mro.map((c) => this.torchBase(c)).find((b) => b !== undefined && b in containerKinds);
+      cls.container = base ? containerKinds[base as keyof typeof containerKinds] : undefined;
+    }
   }
 
-  /** Classes deriving from nn.Module, directly or through another class of the file. */
+  /** The bases' texts, as written: `nn.Module`, `ResNet`. */
+  private readonly bases = new Map<ClassInfo, string[]>();
+
+  /** C3 linearization, as Python orders a class's bases; bases outside the file drop out of it. */
+  private linearize(cls: ClassInfo, visiting: Set<ClassInfo>): ClassInfo[] {
+    if (visiting.has(cls)) return [cls]; // a cycle, which Python itself would refuse
+    const parents = (this.bases.get(cls) ?? []).map((b) => this.classes.get(b)).filter((c): c is ClassInfo => c !== undefined && c !== cls);
+    const lists = [...parents.map((p) => this.linearize(p, new Set([...visiting, cls]))), parents];
+    const result = [cls];
+    while (lists.some((l) => l.length > 0)) {
+      const head = lists.find((l) => l.length > 0 && !lists.some((other) => other.indexOf(l[0] as ClassInfo) > 0))?.[0];
+      // An inconsistent order (a TypeError in Python): keep the depth-first order instead of failing.
+      const next = head ?? lists.find((l) => l.length > 0)?.[0];
+      if (!next) break;
+      result.push(next);
+      for (const l of lists) while (l.includes(next)) l.splice(l.indexOf(next), 1);
+    }
+    return result.filter((c, i) => result.indexOf(c) === i);
+  }
+
+  /** The torch.nn class a class of the file derives from directly (`Module`, `Sequential`, `Conv2d`), if any. */
+  torchBase(cls: ClassInfo): string | undefined {
+    for (const text of this.bases.get(cls) ?? []) {
+      const name = text.replace(/^(torch\.)?nn\./, '');
+      if (name !== text || name in containerKinds || name === 'Module' || torchLayers.has(name)) {
+        if (!this.classes.has(text)) return name;
+      }
+    }
+    return undefined;
+  }
+
+  /** Classes deriving from an nn.Module class, directly or through other classes of the file. */
   moduleClasses(): ClassInfo[] {
-    const isModule = (cls: ClassInfo, seen: Set<string>): boolean =>
-      (cls.node.childForFieldName('superclasses')?.namedChildren ?? []).some((base) => {
-        const text = base?.text ?? '';
-        if (/^((torch\.)?nn\.)?Module$/.test(text)) return true;
-        const parent = this.classes.get(text);
-        return parent !== undefined && !seen.has(text) && isModule(parent, new Set([...seen, text]));
-      });
-    return [...this.classes.values()].filter((cls) => isModule(cls, new Set([cls.name])));
+    return [...this.classes.values()].filter((cls) => cls.mro.some((c) => this.torchBase(c) !== undefined));
   }
 
-  topLevelAssignments(): { name: string; nameNode: Node; value: Node }[] {
-    const result: { name: string; nameNode: Node; value: Node }[] = [];
+  /** `name = Callee(...)` at module level, with the callee as written. */
+  topLevelAssignments(): { name: string; nameNode: Node; value: Node; callee: string }[] {
+    const result: { name: string; nameNode: Node; value: Node; callee: string }[] = [];
     for (const statement of this.root.namedChildren) {
       const assignment = statement?.type === 'expression_statement' ? statement.namedChildren[0] : null;
       const left = assignment?.childForFieldName('left');
       const right = assignment?.childForFieldName('right');
-      if (assignment?.type === 'assignment' && left?.type === 'identifier' && right?.type === 'call') result.push({ name: left.text, nameNode: left, value: right });
+      if (assignment?.type === 'assignment' && left?.type === 'identifier' && right?.type === 'call') {
+        result.push({ name: left.text, nameNode: left, value: right, callee: right.childForFieldName('function')?.text ?? '' });
+      }
     }
     return result;
   }
 
-  analyze(options: AnalysisOptions, kind: ModelReport['kind'], name: string, nameNode: Node, extent: Node, build: (analysis: Analysis) => Value): { report: ModelReport; used: Set<ClassInfo> } {
+  /** Whether the class's __init__ has a parameter without a default, so that `Cls()` would fail. */
+  needsArguments(cls: ClassInfo): boolean {
+    const init = cls.findMethod('__init__');
+    return (init?.node.childForFieldName('parameters')?.namedChildren ?? []).slice(1).some((p) => p?.type === 'identifier' || p?.type === 'typed_parameter');
+  }
+
+  /** Module-level functions callable with no arguments that return something: candidates for model factories. */
+  factories(): Node[] {
+    return [...this.functions.values()].filter((fn) => {
+      const required = (fn.childForFieldName('parameters')?.namedChildren ?? []).some((p) => p?.type === 'identifier' || p?.type === 'typed_parameter');
+      return !required && returnsValue(fn.childForFieldName('body'));
+    });
+  }
+
+  analyze(
+    options: AnalysisOptions,
+    kind: ModelReport['kind'],
+    name: string,
+    nameNode: Node,
+    extent: Node,
+    build: string,
+    construct: (analysis: Analysis) => Value,
+  ): { report: ModelReport; used: Set<ClassInfo> } {
     const analysis = new Analysis(this, options.stepBudget ?? 200_000);
     const diagnostics: AnalysisDiagnostic[] = [];
     let model: Value;
     try {
-      model = build(analysis);
+      model = construct(analysis);
     } catch (error) {
       model = new Unknown(error instanceof BudgetExceeded ? 'the model is too large to follow' : `the analysis failed: ${error instanceof Error ? error.message : String(error)}`);
     }
     const report: ModelReport = {
       name,
       kind,
+      build,
       range: rangeOf(nameNode),
       extent: rangeOf(extent),
       input: [],
@@ -246,7 +397,8 @@ class PythonFile {
     report.totalParams = report.trainableParams = totalParams(model);
     let output: Value;
     try {
-      output = analysis.apply(model, new Tensor(report.input), model.node);
+      analysis.root = model;
+      output = analysis.apply(model, [new Tensor(report.input)], model.node);
     } catch (error) {
       output = new Unknown(error instanceof BudgetExceeded ? 'the forward pass is too long to follow' : `the analysis failed: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -260,6 +412,22 @@ class PythonFile {
     diagnostics.push(...analysis.diagnostics.values(), ...layerDiagnostics(analysis.calls));
     return { report, used: analysis.used };
   }
+}
+
+/** Whether a function body has a `return value` of its own (not one of a nested function's). */
+function returnsValue(block: Node | null): boolean {
+  for (const statement of block?.namedChildren ?? []) {
+    const type = statement?.type;
+    if (!statement || type === 'function_definition' || type === 'class_definition' || type === 'decorated_definition') continue;
+    if (type === 'return_statement' && statement.namedChildren.length > 0) return true;
+    if (type !== 'expression_statement' && statement.namedChildren.some((child) => child !== null && child.type === 'block' && returnsValue(child))) return true;
+    for (const field of ['consequence', 'alternative', 'body']) {
+      for (const child of statement.childrenForFieldName(field)) {
+        if (child && (child.type === 'block' ? returnsValue(child) : returnsValue(child.childForFieldName('body') ?? child.childForFieldName('consequence')))) return true;
+      }
+    }
+  }
+  return false;
 }
 
 function assignPaths(module: Module, prefix: string): void {
@@ -281,13 +449,21 @@ function uniqueModules(root: Module): Module[] {
   return [...seen];
 }
 
-function totalParams(root: Module): number {
-  return uniqueModules(root).reduce((sum, m) => sum + (m.options.spec ? paramCount(m.options.spec) : 0), 0);
+/** A module's own parameters (not its children's), as `parameters(recurse=False)` counts them. */
+function ownParams(module: Module): number {
+  let count = module.options.spec ? paramCount(module.options.spec) : 0;
+  for (const elements of module.parameters.values()) count += elements ?? 0;
+  return count;
 }
 
-/** A leaf as named_modules() sees it: no children. An empty nn.Sequential() (an identity shortcut) is one. */
+/** Each module once, as model.parameters() counts a shared layer once. */
+function totalParams(root: Module): number {
+  return uniqueModules(root).reduce((sum, m) => sum + ownParams(m), 0);
+}
+
+/** A leaf as named_modules() sees it: no children. An empty nn.Sequential() (an identity shortcut) is one, and so is a module of the file without submodules. */
 function isLeaf(module: Module): boolean {
-  return module.options.cls === undefined && module.children.size === 0;
+  return module.children.size === 0;
 }
 
 /** The course's conventions: Conv2d(1, …) reads MNIST, Conv2d(3, …) CIFAR-10, Linear(n, …) n features. */
@@ -307,7 +483,7 @@ function layerReports(root: Module, calls: Map<Module, LayerCall>): LayerReport[
     range: rangeOf(module.node),
     in: call?.in ?? null,
     out: call?.out ?? null,
-    params: module.options.spec ? paramCount(module.options.spec) : 0,
+    params: ownParams(module),
     ...(module.options.spec ? { spec: module.options.spec } : {}),
     ...(call?.note ? { note: call.note } : call ? {} : { note: module.options.unknown ?? 'not called in forward' }),
     ...(call?.error ? { error: call.error } : {}),
@@ -364,6 +540,90 @@ function truthy(value: Value): boolean | undefined {
   return true;
 }
 
+/** What a for loop would go through, or undefined when that is not known. */
+function iterate(value: Value): Value[] | undefined {
+  if (Array.isArray(value)) return value;
+  if (value instanceof Module && value.options.container) return value.options.container === 'dict' ? [...value.children.keys()] : [...value.children.values()];
+  if (value instanceof Dict) return [...value.entries.keys()];
+  if (typeof value === 'string') return [...value];
+  return undefined;
+}
+
+/** Basic indexing of a tensor: ints drop a dimension, slices keep it, None adds one, `...` stands for the rest. */
+function indexTensor(tensor: Tensor, indices: Index[]): Value {
+  const shape = tensor.shape;
+  if (!shape) return tensor;
+  const flat = indices.length === 1 && Array.isArray(indices[0]) ? (indices[0] as Index[]) : indices;
+  const consumed = flat.filter((i) => i !== null && i !== 'ellipsis').length;
+  if (consumed > shape.length) return new Tensor(null, `too many indices for a tensor of ${shape.length} dimensions`);
+  const result: Dim[] = [];
+  let dim = 0;
+  for (const index of flat) {
+    if (index === null) result.push(1);
+    else if (index === 'ellipsis') {
+      const rest = shape.length - consumed;
+      result.push(...shape.slice(dim, dim + rest));
+      dim += rest;
+    } else if (index instanceof Slice) {
+      const length = shape[dim++] ?? null;
+      result.push(length === null ? null : index.indices(length).length);
+    } else if (typeof index === 'number' || typeof index === 'boolean') dim++;
+    else if (index instanceof Tensor) return new Tensor(null, 'indexing with a tensor is not analysed');
+    else return new Tensor(null, 'an index that is not known');
+  }
+  return new Tensor([...result, ...shape.slice(dim)], tensor.reason);
+}
+
+/** chunk, split, tensor_split and unbind: the pieces along one dimension. */
+function splitTensor(name: string, tensor: Tensor, shape: Shape, how: Value, dimValue: Value): Value {
+  if (typeof dimValue !== 'number') return new Unknown(`${name} along a dimension that is not known`);
+  const dim = normalizeDim(dimValue, shape.length);
+  const length = shape[dim];
+  if (length === undefined) return new Unknown(`${name} along dimension ${dimValue} of ${formatShape(shape)}`);
+  const piece = (size: Dim) => new Tensor(shape.map((d, i) => (i === dim ? size : d)), tensor.reason);
+  if (name === 'unbind') return length === null ? new Unknown('unbind of a dimension that is not known') : Array.from({ length }, () => new Tensor(shape.filter((_, i) => i !== dim), tensor.reason));
+  if (Array.isArray(how)) {
+    if (!how.every((n) => typeof n === 'number')) return new Unknown(`${name} into sizes that are not known`);
+    // split takes the sizes; tensor_split the indices to cut at.
+    if (name === 'split') return (how as number[]).map((size) => piece(size));
+    if (length === null) return new Unknown(`${name} of a dimension that is not known`);
+    const cuts = [0, ...(how as number[]).map((i) => Math.min(Math.max(i < 0 ? i + length : i, 0), length)), length];
+    return cuts.slice(1).map((end, i) => piece(Math.max(0, end - (cuts[i] as number))));
+  }
+  if (typeof how !== 'number' || how <= 0 || length === null) return new Unknown(`${name} into pieces that are not known`);
+  if (name === 'split') return Array.from({ length: Math.ceil(length / how) }, (_, i) => piece(Math.min(how, length - i * how)));
+  if (name === 'chunk') {
+    const size = Math.ceil(length / how);
+    return Array.from({ length: Math.ceil(length / size) }, (_, i) => piece(Math.min(size, length - i * size)));
+  }
+  return Array.from({ length: how }, (_, i) => piece(Math.floor(length / how) + (i < length % how ? 1 : 0)));
+}
+
+function asTensor(value: Value): Tensor {
+  return value instanceof Tensor ? value : new Tensor(null, value instanceof Unknown ? value.reason : 'the input is not a tensor');
+}
+
+function reasonOf(value: Value): string {
+  return value instanceof Unknown ? value.reason : value instanceof Tensor ? (value.reason ?? 'its output is only partly known') : 'its output is not a tensor';
+}
+
+/** An input of unknown shape as a layer sees it: its rank, when the layer fixes it, with every size unknown. */
+function unknownInputOf(spec: LayerSpec): Shape | null {
+  switch (spec.kind) {
+    case 'conv':
+    case 'pool':
+    case 'adaptivePool':
+      return Array.from({ length: spec.rank + 2 }, () => null);
+    case 'batchNorm':
+      return Array.from({ length: spec.rank === 1 ? 2 : spec.rank + 2 }, () => null);
+    // Flatten then Linear is by far the usual order.
+    case 'linear':
+      return [null, null];
+    default:
+      return null;
+  }
+}
+
 function broadcast(a: Shape, b: Shape): Shape | string {
   const rank = Math.max(a.length, b.length);
   const result: Dim[] = [];
@@ -388,10 +648,23 @@ class Analysis {
   private depth = 0;
 
   constructor(
-    file: PythonFile,
+    private readonly file: PythonFile,
     private readonly budget: number,
   ) {
     for (const [alias, path] of conventionalImports) this.globals.vars.set(alias, new Path(path));
+    this.globals.vars.set('getattr', new Callable('getattr', ([owner, name, fallback], _keywords, node) => {
+      if (typeof name !== 'string' || owner === undefined) return new Unknown('getattr() of a name that is not known');
+      const found = this.attribute(owner, name, node);
+      return found instanceof Unknown && fallback !== undefined ? fallback : found;
+    }));
+    this.globals.vars.set('hasattr', new Callable('hasattr', ([owner, name], _keywords, node) => {
+      if (typeof name !== 'string' || owner === undefined) return new Unknown('hasattr() of a name that is not known');
+      return owner instanceof Module || owner instanceof ClassInfo ? !(this.attribute(owner, name, node) instanceof Unknown) : new Unknown(`hasattr(${node.text}) is not known`);
+    }));
+    this.globals.vars.set('setattr', new Callable('setattr', ([owner, name, value]) => {
+      if (owner instanceof Module && typeof name === 'string') this.setAttribute(owner, name, value ?? null);
+      return null;
+    }));
     for (const statement of file.preamble) {
       const type = statement.type;
       if (type === 'import_statement' || type === 'import_from_statement') this.importNames(statement, type);
@@ -467,7 +740,7 @@ class Analysis {
         return this.executeBlock(statement.childForFieldName('body'), scope);
       case 'function_definition': {
         const name = statement.childForFieldName('name')?.text;
-        if (name) scope.vars.set(name, new FunctionDef(statement, scope.self));
+        if (name) scope.vars.set(name, new FunctionDef(statement, scope.self, scope.cls));
         return undefined;
       }
       default:
@@ -489,7 +762,7 @@ class Analysis {
   }
 
   private executeFor(statement: Node, scope: Scope): { value: Value } | undefined {
-    const items = this.iterate(this.evaluate(statement.childForFieldName('right') as Node, scope));
+    const items = iterate(this.evaluate(statement.childForFieldName('right') as Node, scope));
     const target = statement.childForFieldName('left');
     if (!items || !target) return undefined;
     for (const item of items) {
@@ -500,12 +773,6 @@ class Analysis {
     return undefined;
   }
 
-  private iterate(value: Value): Value[] | undefined {
-    if (Array.isArray(value)) return value;
-    if (value instanceof Module && value.options.container) return value.options.container === 'dict' ? [...value.children.keys()] : [...value.children.values()];
-    if (value instanceof Dict) return [...value.entries.keys()];
-    return undefined;
-  }
 
   private assign(assignment: Node, scope: Scope): void {
     const right = assignment.childForFieldName('right');
@@ -540,10 +807,12 @@ class Analysis {
 
   /** `self.name = value`: a module registers as a child (keeping its first position), anything else is an attribute. */
   private setAttribute(owner: Module, name: string, value: Value): void {
+    owner.parameters.delete(name);
     if (value instanceof Module) {
       owner.children.set(name, value);
       owner.attributes.delete(name);
     } else {
+      if (value instanceof Tensor && value.parameter) owner.parameters.set(name, value.shape ? product(value.shape) : null);
       owner.children.delete(name);
       owner.attributes.set(name, value);
     }
@@ -566,10 +835,8 @@ class Analysis {
         return false;
       case 'none':
         return null;
-      case 'string': {
-        if (node.namedChildren.some((c) => c?.type === 'interpolation')) return new Unknown('an f-string');
-        return node.namedChildren.filter((c) => c?.type === 'string_content').map((c) => c?.text ?? '').join('');
-      }
+      case 'string':
+        return this.string(node, scope);
       case 'concatenated_string':
         return node.namedChildren.map((c) => (c ? this.evaluate(c, scope) : '')).join('');
       case 'identifier':
@@ -630,12 +897,29 @@ class Analysis {
     }
   }
 
+  /** A string, an f-string's fields filled in when they are known: `f"layer{i + 1}"`. */
+  private string(node: Node, scope: Scope): Value {
+    let text = '';
+    for (const part of node.namedChildren) {
+      if (part?.type === 'string_content') text += part.text;
+      else if (part?.type === 'interpolation') {
+        const expression = part.childForFieldName('expression');
+        if (!expression || part.childForFieldName('format_specifier') || part.childForFieldName('type_conversion')) return new Unknown(`the f-string field ${part.text} is not analysed`);
+        const value = this.evaluate(expression, scope);
+        if (typeof value === 'string' || typeof value === 'number') text += String(value);
+        else if (typeof value === 'boolean' || value === null) text += value === null ? 'None' : value ? 'True' : 'False';
+        else return new Unknown(`the f-string field ${part.text} is not known`);
+      }
+    }
+    return text;
+  }
+
   private sequence(node: Node, scope: Scope): Value {
     const items: Value[] = [];
     for (const child of node.namedChildren) {
       if (!child) continue;
       if (child.type === 'list_splat') {
-        const spread = this.iterate(this.evaluate(child.namedChildren[0] as Node, scope));
+        const spread = iterate(this.evaluate(child.namedChildren[0] as Node, scope));
         if (!spread) return new Unknown(`cannot unpack ${child.text}`);
         items.push(...spread);
       } else {
@@ -662,7 +946,7 @@ class Analysis {
         if (test === undefined) return false;
         return test ? run(index + 1) : true;
       }
-      const items = this.iterate(this.evaluate(clause.childForFieldName('right') as Node, local));
+      const items = iterate(this.evaluate(clause.childForFieldName('right') as Node, local));
       const target = clause.childForFieldName('left');
       if (!items || !target) return false;
       for (const item of items) {
@@ -683,13 +967,17 @@ class Analysis {
   }
 
   private attribute(owner: Value, name: string, node: Node): Value {
-    if (owner instanceof Path) return new Path(`${owner.path}.${name}`);
+    if (owner instanceof Path) return owner.path === 'math' && mathConstants.has(name) ? (mathConstants.get(name) as number) : new Path(`${owner.path}.${name}`);
     if (owner instanceof Module) {
       if (owner.children.has(name)) return owner.children.get(name) as Module;
       if (owner.attributes.has(name)) return owner.attributes.get(name) as Value;
-      const method = owner.options.cls?.methods.get(name);
-      if (method) return new FunctionDef(method, owner);
-      if (owner.options.cls?.attributes.has(name)) return this.classAttribute(owner.options.cls, name);
+      const method = owner.options.cls?.findMethod(name);
+      if (method) return new FunctionDef(method.node, owner, method.owner);
+      const holder = owner.options.cls?.findAttribute(name);
+      if (holder) return this.classAttribute(holder, name);
+      if (owner.options.container === 'dict' && (name === 'items' || name === 'keys' || name === 'values')) {
+        return new Callable(name, () => [...owner.children].map(([k, v]) => (name === 'items' ? [k, v] : name === 'keys' ? k : v)));
+      }
       if (name === 'add_module' || name === 'register_module') {
         return new Callable('add_module', ([childName, child]) => {
           if (typeof childName === 'string' && child instanceof Module) this.setAttribute(owner, childName, child);
@@ -700,13 +988,19 @@ class Analysis {
       if (owner.options.cls) return new Unknown(`self.${name} is not set in __init__`);
       return new Unknown(`${owner.type}.${name} is not analysed`);
     }
-    if (owner instanceof ClassInfo && owner.attributes.has(name)) return this.classAttribute(owner, name);
+    if (owner instanceof Super) return this.superAttribute(owner, name);
+    if (owner instanceof ClassInfo) {
+      const holder = owner.findAttribute(name);
+      if (holder) return this.classAttribute(holder, name);
+      const method = owner.findMethod(name);
+      if (method) return new FunctionDef(method.node, undefined, method.owner);
+    }
     if (owner instanceof Tensor) return this.tensorAttribute(owner, name, node);
     if (Array.isArray(owner) && (name === 'append' || name === 'extend' || name === 'insert')) {
       return new Callable(name, ([first, second]) => {
         if (name === 'append') owner.push(first ?? null);
         else if (name === 'insert' && typeof first === 'number') owner.splice(first, 0, second ?? null);
-        else owner.push(...(this.iterate(first ?? null) ?? []));
+        else owner.push(...(iterate(first ?? null) ?? []));
         return null;
       });
     }
@@ -730,10 +1024,24 @@ class Analysis {
 
   private subscript(node: Node, scope: Scope): Value {
     const value = this.evaluate(node.childForFieldName('value') as Node, scope);
-    const indexNode = node.childForFieldName('subscript');
-    if (!indexNode || indexNode.type === 'slice') return new Unknown(`the slice \`${node.text.slice(0, 40)}\` is not analysed`);
-    const index = this.evaluate(indexNode, scope);
+    const indexNodes = node.childrenForFieldName('subscript').filter((n): n is Node => n !== null);
+    const indices: Index[] = indexNodes.map((n) => (n.type === 'slice' ? this.slice(n, scope) : n.type === 'ellipsis' ? 'ellipsis' : this.evaluate(n, scope)));
+    if (value instanceof Tensor) return indexTensor(value, indices);
+    const [index] = indices;
+    if (indices.length !== 1 || index === undefined) return new Unknown(`\`${node.text.slice(0, 40)}\` is not analysed`);
+    if (index instanceof Slice) {
+      const items = Array.isArray(value) ? value : value instanceof Module && value.options.container !== 'dict' ? [...value.children.values()] : undefined;
+      const range = items && index.indices(items.length);
+      if (!items || !range) return new Unknown(`the slice \`${node.text.slice(0, 40)}\` is not analysed`);
+      const picked = range.map((i) => items[i] as Value);
+      if (!(value instanceof Module)) return picked;
+      // Slicing an nn.Sequential gives an nn.Sequential of those children, under their own names.
+      const sliced = new Module(value.type, value.node, { container: 'sequential' });
+      for (const [key, child] of [...value.children].filter((_, i) => range.includes(i))) sliced.children.set(key, child);
+      return sliced;
+    }
     if (Array.isArray(value) && typeof index === 'number') return value[normalizeDim(index, value.length)] ?? new Unknown(`index ${index} is out of range`);
+    if (typeof value === 'string' && typeof index === 'number') return value[normalizeDim(index, value.length)] ?? new Unknown(`index ${index} is out of range`);
     if (value instanceof Module && value.options.container) {
       const child = value.options.container === 'dict' ? value.children.get(String(index)) : typeof index === 'number' ? [...value.children.values()][normalizeDim(index, value.children.size)] : undefined;
       return child ?? new Unknown(`${value.type}[${String(index)}] is not there`);
@@ -741,6 +1049,22 @@ class Analysis {
     if (value instanceof Dict) return value.entries.get(String(index)) ?? new Unknown(`no key ${String(index)}`);
     return value instanceof Unknown ? value : new Unknown(`\`${node.text.slice(0, 40)}\` is not analysed`);
   }
+
+  /** `a:b:c`, each part optional: the parts are told apart by the colons between them. */
+  private slice(node: Node, scope: Scope): Slice | Unknown {
+    const parts: Value[] = [null, null, null];
+    let part = 0;
+    for (const child of node.children) {
+      if (!child) continue;
+      if (!child.isNamed && child.text === ':') part++;
+      else if (child.isNamed && child.type !== 'comment') parts[part] = this.evaluate(child, scope);
+    }
+    const bound = (v: Value | undefined) => (v === null || v === undefined ? null : typeof v === 'number' && Number.isInteger(v) ? v : undefined);
+    const [start, stop, step] = parts.map(bound);
+    if (start === undefined || stop === undefined || step === undefined || step === 0) return new Unknown(`the slice \`${node.text}\` has bounds that are not known`);
+    return new Slice(start, stop, step);
+  }
+
 
   private compare(node: Node, scope: Scope): Value {
     const operands = node.namedChildren.filter((c): c is Node => c !== null);
@@ -810,13 +1134,28 @@ class Analysis {
   private tensorArithmetic(operator: string, a: Value, b: Value, node: Node): Value {
     if (!(a instanceof Tensor) || !(b instanceof Tensor)) return a instanceof Tensor ? a : b;
     if (!a.shape || !b.shape) return a.shape ? b : a;
-    if (operator === '@') return new Tensor(null, 'matrix products are not analysed');
+    if (operator === '@') return this.matmul(a.shape, b.shape, node);
     const shape = broadcast(a.shape, b.shape);
     if (typeof shape === 'string') {
       this.report(node, `cannot combine ${formatShape(a.shape)} and ${formatShape(b.shape)} with ${operator}: ${shape}`);
       return new Tensor(null, `${operator} of mismatched shapes`);
     }
     return new Tensor(shape);
+  }
+
+  /** torch.matmul's rule: vectors gain and lose a dimension, batch dimensions broadcast. */
+  private matmul(a: Shape, b: Shape, node: Node): Value {
+    if (a.length === 0 || b.length === 0) return new Tensor(null, 'a matrix product of a scalar');
+    const left = a.length === 1 ? [1, ...a] : a;
+    const right = b.length === 1 ? [...b, 1] : b;
+    const inner = [left[left.length - 1] ?? null, right[right.length - 2] ?? null];
+    if (inner[0] !== null && inner[1] !== null && inner[0] !== inner[1]) {
+      this.report(node, `cannot multiply ${formatShape(a)} by ${formatShape(b)}: ${inner[0]} columns against ${inner[1]} rows`);
+      return new Tensor(null, 'a matrix product of mismatched shapes');
+    }
+    const batch = broadcast(left.slice(0, -2), right.slice(0, -2));
+    if (typeof batch === 'string') return new Tensor(null, `a matrix product whose batch dimensions differ: ${batch}`);
+    return new Tensor([...batch, ...(a.length === 1 ? [] : [left[left.length - 2] ?? null]), ...(b.length === 1 ? [] : [right[right.length - 1] ?? null])]);
   }
 
   private report(node: Node, message: string, severity: AnalysisDiagnostic['severity'] = 'error'): void {
@@ -828,30 +1167,79 @@ class Analysis {
   private call(node: Node, scope: Scope): Value {
     const functionNode = node.childForFieldName('function');
     if (!functionNode) return new Unknown('a call');
-    if (functionNode.text === 'super' || functionNode.type === 'attribute' && functionNode.childForFieldName('object')?.text.startsWith('super(')) return null;
-    const callee = this.evaluate(functionNode, scope);
+    const isSuper = functionNode.type === 'identifier' && functionNode.text === 'super' && !scope.vars.has('super');
+    const callee = isSuper ? null : this.evaluate(functionNode, scope);
+    const { positional, keywords } = this.callArguments(node.childForFieldName('arguments'), scope);
+    if (positional instanceof Unknown) return positional;
+    return isSuper ? this.superOf(positional, scope) : this.invoke(callee, positional, keywords, node);
+  }
+
+  private callArguments(argumentsNode: Node | null, scope: Scope): { positional: Value[] | Unknown; keywords: Map<string, Value> } {
     const positional: Value[] = [];
     const keywords = new Map<string, Value>();
-    const argumentsNode = node.childForFieldName('arguments');
-    if (argumentsNode && argumentsNode.type === 'generator_expression') {
-      positional.push(this.comprehension(argumentsNode, scope));
-    } else {
-      for (const arg of argumentsNode?.namedChildren ?? []) {
-        const type = arg?.type;
-        if (!arg || type === 'comment') continue;
-        if (type === 'keyword_argument') keywords.set(arg.childForFieldName('name')?.text ?? '', this.evaluate(arg.childForFieldName('value') as Node, scope));
-        else if (type === 'list_splat') {
-          const spread = this.iterate(this.evaluate(arg.namedChildren[0] as Node, scope));
-          if (!spread) return new Unknown(`cannot unpack ${arg.text}`);
-          positional.push(...spread);
-        } else if (type === 'dictionary_splat') {
-          const dict = this.evaluate(arg.namedChildren[0] as Node, scope);
-          if (!(dict instanceof Dict)) return new Unknown(`cannot unpack ${arg.text}`);
-          for (const [k, v] of dict.entries) keywords.set(k, v);
-        } else positional.push(this.evaluate(arg, scope));
-      }
+    if (argumentsNode && argumentsNode.type === 'generator_expression') return { positional: [this.comprehension(argumentsNode, scope)], keywords };
+    for (const arg of argumentsNode?.namedChildren ?? []) {
+      const type = arg?.type;
+      if (!arg || type === 'comment') continue;
+      if (type === 'keyword_argument') keywords.set(arg.childForFieldName('name')?.text ?? '', this.evaluate(arg.childForFieldName('value') as Node, scope));
+      else if (type === 'list_splat') {
+        const spread = iterate(this.evaluate(arg.namedChildren[0] as Node, scope));
+        if (!spread) return { positional: new Unknown(`cannot unpack ${arg.text}`), keywords };
+        positional.push(...spread);
+      } else if (type === 'dictionary_splat') {
+        const dict = this.evaluate(arg.namedChildren[0] as Node, scope);
+        if (!(dict instanceof Dict)) return { positional: new Unknown(`cannot unpack ${arg.text}`), keywords };
+        for (const [k, v] of dict.entries) keywords.set(k, v);
+      } else positional.push(this.evaluate(arg, scope));
     }
-    return this.invoke(callee, positional, keywords, node);
+    return { positional, keywords };
+  }
+
+  /** Evaluates a call's arguments (an instance's, or an annotation's) and hands them on. */
+  evaluateCallArguments(call: Node, then: (positional: Value[], keywords: Map<string, Value>) => Value): Value {
+    const { positional, keywords } = this.callArguments(call.childForFieldName('arguments'), this.globals);
+    return positional instanceof Unknown ? positional : then(positional, keywords);
+  }
+
+  callFactory(fn: Node): Value {
+    return this.invoke(new FunctionDef(fn, undefined), [], new Map(), fn);
+  }
+
+  /** super() in a method of `scope.cls`, or super(Cls, self). */
+  private superOf(positional: Value[], scope: Scope): Value {
+    const [cls, self] = positional.length === 2 ? positional : [scope.cls, scope.self];
+    if (cls instanceof ClassInfo && self instanceof Module) return new Super(self, cls);
+    return new Unknown('super() outside a method of a class of this file');
+  }
+
+  /** What super().name finds: the next class's method in the MRO, else the torch.nn base's own behaviour. */
+  private superAttribute(proxy: Super, name: string): Value {
+    const method = proxy.self.options.cls?.findMethod(name, proxy.after);
+    if (method) return new FunctionDef(method.node, proxy.self, method.owner);
+    if (name === '__init__') return new Callable('__init__', (args, keywords, node) => (this.initTorchBase(proxy.self, args, keywords, node), null));
+    if (name === 'forward') return new Callable('forward', (args, _keywords, node) => this.applyTorchBase(proxy.self, args, node));
+    return new Unknown(`super().${name} is not analysed`);
+  }
+
+  /** nn.Module.__init__ and its subclasses': a container takes its children, a layer its arguments. */
+  private initTorchBase(module: Module, positional: Value[], keywords: Map<string, Value>, node: Node): void {
+    const cls = module.options.cls;
+    const base = cls?.mro.map((c) => this.file.torchBase(c)).find((b) => b !== undefined);
+    if (!base || base === 'Module') return;
+    const built = this.construct(base, positional, keywords, node);
+    if (!(built instanceof Module)) return;
+    for (const [key, child] of built.children) module.children.set(key, child);
+    if (built.options.spec) module.options.spec = built.options.spec;
+    else if (built.options.unknown) module.options.unknown = built.options.unknown;
+  }
+
+  /** The forward of the torch.nn class a class of the file derives from. */
+  private applyTorchBase(module: Module, args: Value[], node: Node): Value {
+    const { spec, container, unknown } = module.options;
+    const input = args[0] ?? new Unknown('no input');
+    if (container === 'sequential') return this.runSequential(module, input, node);
+    if (spec || unknown) return this.applyLayer(module, input);
+    return new Unknown(`${module.type} has no forward method`);
   }
 
   private invoke(callee: Value, positional: Value[], keywords: Map<string, Value>, node: Node): Value {
@@ -861,7 +1249,7 @@ class Analysis {
     }
     try {
       if (callee instanceof Path) return this.callPath(callee.path, positional, keywords, node);
-      if (callee instanceof Module) return this.apply(callee, positional[0] ?? new Unknown('no input'), node);
+      if (callee instanceof Module) return this.apply(callee, positional, node, keywords);
       if (callee instanceof FunctionDef) return this.callFunction(callee, positional, keywords);
       if (callee instanceof Callable) return callee.call(positional, keywords, node);
       if (callee instanceof ClassInfo) return this.instantiate(callee, positional, keywords, node);
@@ -874,7 +1262,23 @@ class Analysis {
   private callPath(path: string, positional: Value[], keywords: Map<string, Value>, node: Node): Value {
     const name = path.slice(path.lastIndexOf('.') + 1);
     const namespace = path.slice(0, path.lastIndexOf('.'));
+    if (path === 'torch.nn.Parameter' || path === 'torch.nn.parameter.Parameter') {
+      const [data] = positional;
+      return data instanceof Tensor ? new Tensor(data.shape, data.reason, truthy(keywords.get('requires_grad') ?? positional[1] ?? true) !== false) : new Unknown('nn.Parameter of something that is not a tensor');
+    }
     if (namespace === 'torch.nn') return this.construct(name, positional, keywords, node);
+    if (path === 'functools.partial') {
+      const [fn, ...bound] = positional;
+      return new Callable('partial', (args, more, callNode) => this.invoke(fn ?? null, [...bound, ...args], new Map([...keywords, ...more]), callNode));
+    }
+    if (namespace === 'math' && mathFunctions.has(name)) return numbersOf(positional, mathFunctions.get(name) as (n: number[]) => number);
+    if (namespace === 'torch.jit' && (name === 'is_scripting' || name === 'is_tracing')) return false;
+    if (path === 'torch.jit.annotate') return positional[1] ?? null;
+    if (path === 'torch._assert' || namespace === 'torch.nn.init' || namespace === 'warnings') return null;
+    if (namespace === 'torch' && tensorConstructors.has(name)) {
+      const sizes = positional.length === 1 && Array.isArray(positional[0]) ? positional[0] : name === 'full' ? [positional[0] ?? null].flat() : positional;
+      return sizes.every((d) => typeof d === 'number') ? new Tensor(sizes as number[]) : new Tensor(null, `torch.${name} of sizes that are not known`);
+    }
     if (path === 'collections.OrderedDict') {
       const pairs = positional[0];
       return new Dict(new Map(Array.isArray(pairs) ? pairs.filter(Array.isArray).map(([k, v]) => [String(k), v ?? null] as [string, Value]) : []));
@@ -908,37 +1312,46 @@ class Analysis {
   }
 
   instantiate(cls: ClassInfo, positional: Value[], keywords: Map<string, Value>, node: Node): Value {
-    this.used.add(cls);
-    const module = new Module(cls.name, node, { cls });
-    const init = cls.methods.get('__init__');
+    for (const c of cls.mro) this.used.add(c);
+    const module = new Module(cls.name, node, { cls, ...(cls.container ? { container: cls.container } : {}) });
+    const init = cls.findMethod('__init__');
     if (init) {
-      const result = this.callFunction(new FunctionDef(init, module), positional, keywords);
+      const result = this.callFunction(new FunctionDef(init.node, module, init.owner), positional, keywords);
       if (result instanceof Unknown && result.reason.startsWith('recursion')) return result;
+    } else {
+      this.initTorchBase(module, positional, keywords, node);
     }
     return module;
   }
 
   private callFunction(fn: FunctionDef, positional: Value[], keywords: Map<string, Value>): Value {
-    const scope: Scope = { vars: new Map(), ...(fn.self ? { self: fn.self } : {}) };
+    const scope: Scope = { vars: new Map(), ...(fn.self ? { self: fn.self } : {}), ...(fn.owner ? { cls: fn.owner } : {}) };
     const parameters = (fn.node.childForFieldName('parameters')?.namedChildren ?? []).filter((p): p is Node => p !== null);
     const args = [...positional];
+    const unbound = new Map(keywords);
+    let keywordOnly = false;
     parameters.forEach((parameter, index) => {
       if (index === 0 && fn.self) return; // self
-      const nameNode = parameter.type === 'identifier' ? parameter : (parameter.childForFieldName('name') ?? parameter.namedChildren[0]);
+      const type = parameter.type;
+      if (type === 'keyword_separator') keywordOnly = true;
+      if (type === 'keyword_separator' || type === 'positional_separator' || type === 'comment') return;
+      const nameNode = type === 'identifier' ? parameter : (parameter.childForFieldName('name') ?? parameter.namedChildren[0]);
       const name = nameNode?.text ?? '';
-      if (parameter.type === 'list_splat_pattern') {
+      if (type === 'list_splat_pattern') {
         scope.vars.set(name, args.splice(0));
+        keywordOnly = true;
         return;
       }
-      if (parameter.type === 'dictionary_splat_pattern') {
-        scope.vars.set(name, new Dict(new Map(keywords)));
+      if (type === 'dictionary_splat_pattern') {
+        scope.vars.set(name, new Dict(unbound));
         return;
       }
       const defaultNode = parameter.childForFieldName('value');
-      if (args.length > 0) scope.vars.set(name, args.shift() as Value);
-      else if (keywords.has(name)) scope.vars.set(name, keywords.get(name) as Value);
+      if (args.length > 0 && !keywordOnly) scope.vars.set(name, args.shift() as Value);
+      else if (unbound.has(name)) scope.vars.set(name, unbound.get(name) as Value);
       else if (defaultNode) scope.vars.set(name, this.evaluate(defaultNode, this.globals));
       else scope.vars.set(name, new Unknown(`the argument \`${name}\` has no default value`));
+      unbound.delete(name);
     });
     return this.executeBlock(fn.node.childForFieldName('body'), scope)?.value ?? null;
   }
@@ -946,37 +1359,60 @@ class Analysis {
   // ---- tensors ----
 
   /** Runs a module on its input: a layer through the shape engine, a container in order, a user module through its forward. */
-  apply(module: Module, input: Value, node: Node): Value {
+  apply(module: Module, args: Value[], node: Node, keywords: Map<string, Value> = new Map()): Value {
     this.tick();
-    if (!(input instanceof Tensor)) input = new Tensor(null, input instanceof Unknown ? input.reason : 'the input is not a tensor');
-    const { spec, cls, container, unknown } = module.options;
-    if (container === 'sequential' && module.children.size === 0) {
-      this.record(module, { module, in: input.shape, out: input.shape, ...(input.shape ? {} : { note: input.reason ?? 'its input is unknown' }) });
-      return input;
+    const { cls, container } = module.options;
+    const forward = cls?.findMethod('forward');
+    if (forward) {
+      const input = args[0];
+      const output = this.callFunction(new FunctionDef(forward.node, module, forward.owner), args, keywords);
+      // A module of the file with no children is a leaf to PyTorch (an activation written by hand).
+      if (module.children.size === 0 && !module.options.spec && module !== this.root) {
+        const shapeOf = (v: Value | undefined) => (v instanceof Tensor ? v.shape : null);
+        this.record(module, { module, in: shapeOf(input), out: shapeOf(output), ...(output instanceof Tensor && output.shape ? {} : { note: reasonOf(output) }) });
+      }
+      return output;
     }
-    if (container === 'sequential') {
-      let x: Value = input;
-      for (const child of module.children.values()) x = this.apply(child, x, node);
-      return x;
-    }
+    const input = args[0] ?? new Unknown('no input');
+    if (container === 'sequential') return this.runSequential(module, input, node);
     if (container) return new Unknown(`a ${module.type} is not callable`);
-    if (cls) {
-      const forward = cls.methods.get('forward');
-      if (!forward) return new Unknown(`${cls.name} has no forward method`);
-      return this.callFunction(new FunctionDef(forward, module), [input], new Map());
+    if (cls && !module.options.spec && !module.options.unknown) return new Unknown(`${cls.name} has no forward method`);
+    return this.applyLayer(module, input);
+  }
+
+  /** The model being analysed, which is never a leaf of itself. */
+  root: Module | undefined;
+
+  private runSequential(module: Module, input: Value, node: Node): Value {
+    if (module.children.size === 0) {
+      const tensor = asTensor(input);
+      this.record(module, { module, in: tensor.shape, out: tensor.shape, ...(tensor.shape ? {} : { note: tensor.reason ?? 'its input is unknown' }) });
+      return tensor;
     }
+    let x: Value = input;
+    for (const child of module.children.values()) x = this.apply(child, [x], node);
+    return x;
+  }
+
+  /** A torch.nn layer through the shape engine; an unknown input keeps what the layer alone fixes (its channels or features). */
+  private applyLayer(module: Module, value: Value): Value {
+    const input = asTensor(value);
+    const { spec, unknown } = module.options;
     if (!spec) {
       const reason = unknown ?? `nn.${module.type} is not analysed`;
       this.record(module, { module, in: input.shape, out: null, note: reason });
       return new Tensor(null, `${module.path ?? module.type}: ${reason}`);
     }
-    if (!input.shape) {
+    const shape = input.shape ?? unknownInputOf(spec);
+    if (!shape) {
       this.record(module, { module, in: null, out: null, note: input.reason ?? 'its input is unknown' });
       return input;
     }
-    const result = computeOutputShape(spec, module.type, input.shape);
-    this.record(module, { module, in: input.shape, out: result.shape, ...(result.error ? { error: result.error } : {}) });
-    return new Tensor(result.shape, result.shape ? undefined : result.error);
+    const result = computeOutputShape(spec, module.type, shape);
+    const partial = result.shape?.includes(null) ?? false;
+    const note = partial ? (input.reason ?? 'its input is only partly known') : undefined;
+    this.record(module, { module, in: input.shape, out: result.shape, ...(result.error ? { error: result.error } : {}), ...(note ? { note } : {}) });
+    return new Tensor(result.shape, result.shape ? note : result.error);
   }
 
   /** The last call is the one reported, as torchinfo does for a layer used twice; the order is that of the last calls. */
@@ -1072,7 +1508,50 @@ class Analysis {
       case 'add':
       case 'mul':
       case 'sub':
-        return this.tensorArithmetic(name === 'add' ? '+' : name === 'mul' ? '*' : '-', first, args[1] ?? null, node);
+      case 'div':
+        return this.tensorArithmetic(name === 'add' ? '+' : name === 'mul' ? '*' : name === 'div' ? '/' : '-', first, args[1] ?? null, node);
+      case 'matmul':
+      case 'bmm':
+      case 'mm':
+        return this.tensorArithmetic('@', first, args[1] ?? null, node);
+      case 't':
+        return new Tensor(shape.length < 2 ? shape : [shape[1] ?? null, shape[0] ?? null], first.reason);
+      case 'chunk':
+      case 'split':
+      case 'tensor_split':
+      case 'unbind':
+        return splitTensor(name, first, shape, arg(1, name === 'chunk' ? 'chunks' : name === 'split' ? 'split_size_or_sections' : 'indices_or_sections', 1), arg(name === 'unbind' ? 1 : 2, 'dim', name === 'unbind' ? (args[1] ?? 0) : 0));
+      case 'expand': {
+        const sizes = args.length === 2 && Array.isArray(args[1]) ? args[1] : args.slice(1);
+        if (!sizes.every((d) => typeof d === 'number')) return new Tensor(null, 'expand to sizes that are not known');
+        const lead = sizes.length - shape.length;
+        if (lead < 0) return new Tensor(null, `expand to fewer dimensions than ${formatShape(shape)}`);
+        return new Tensor((sizes as number[]).map((d, i) => (d === -1 ? (shape[i - lead] ?? null) : d)), first.reason);
+      }
+      case 'expand_as':
+      case 'view_as':
+      case 'reshape_as':
+      case 'type_as': {
+        const other = args[1];
+        if (!(other instanceof Tensor)) return new Tensor(null, `${name} of something that is not a tensor`);
+        return name === 'type_as' ? first : other;
+      }
+      case 'max':
+      case 'min':
+      case 'argmax':
+      case 'argmin':
+      case 'median':
+      case 'mode': {
+        if (args[1] instanceof Tensor) return this.tensorArithmetic('+', first, args[1], node);
+        const dim = arg(1, 'dim', null);
+        const keepdim = truthy(arg(2, 'keepdim', false)) ?? false;
+        if (dim === null) return new Tensor(name.startsWith('arg') && keepdim ? shape.map(() => 1) : []);
+        if (typeof dim !== 'number') return new Tensor(null, `${name} over a dimension that is not known`);
+        const at = normalizeDim(dim, shape.length);
+        const reduced = new Tensor(keepdim ? shape.map((d, i) => (i === at ? 1 : d)) : shape.filter((_, i) => i !== at), first.reason);
+        // With a dimension, max and min give (values, indices).
+        return name.startsWith('arg') ? reduced : [reduced, reduced];
+      }
       default:
         return new Tensor(null, `\`${name}\` is not analysed`);
     }
@@ -1155,11 +1634,76 @@ const builtins = new Map<string, Value>([
   ['round', new Callable('round', ([v]) => (typeof v === 'number' ? Math.round(v) : new Unknown('round() of something unknown')))],
   ['list', new Callable('list', ([v]) => (Array.isArray(v) ? [...v] : v === undefined ? [] : new Unknown('list() of something unknown')))],
   ['tuple', new Callable('tuple', ([v]) => (Array.isArray(v) ? [...v] : v === undefined ? [] : new Unknown('tuple() of something unknown')))],
-  ['enumerate', new Callable('enumerate', ([v]) => (Array.isArray(v) ? v.map((item, i) => [i, item]) : new Unknown('enumerate() of something unknown')))],
-  ['zip', new Callable('zip', (args) => (args.every(Array.isArray) ? Array.from({ length: Math.min(...(args as Value[][]).map((a) => a.length)) }, (_, i) => (args as Value[][]).map((a) => a[i] ?? null)) : new Unknown('zip() of something unknown')))],
-  ['reversed', new Callable('reversed', ([v]) => (Array.isArray(v) ? [...v].reverse() : new Unknown('reversed() of something unknown')))],
-  ['isinstance', new Callable('isinstance', () => new Unknown('isinstance() is not analysed'))],
+  ['enumerate', new Callable('enumerate', ([v, start]) => iterate(v ?? null)?.map((item, i) => [i + (typeof start === 'number' ? start : 0), item]) ?? new Unknown('enumerate() of something unknown'))],
+  [
+    'zip',
+    new Callable('zip', (args) => {
+      const lists = args.map(iterate);
+      if (!lists.every((l): l is Value[] => l !== undefined)) return new Unknown('zip() of something unknown');
+      return Array.from({ length: Math.min(...lists.map((a) => a.length)) }, (_, i) => lists.map((a) => a[i] ?? null));
+    }),
+  ],
+  ['reversed', new Callable('reversed', ([v]) => iterate(v ?? null)?.reverse() ?? new Unknown('reversed() of something unknown'))],
+  ['sorted', new Callable('sorted', ([v]) => { const items = iterate(v ?? null); return items?.every((i) => typeof i === 'number') ? [...(items as number[])].sort((a, b) => a - b) : new Unknown('sorted() of something unknown'); })],
+  ['isinstance', new Callable('isinstance', ([value, types]) => isInstance(value ?? null, types ?? null))],
+  ['str', new Callable('str', ([v]) => (typeof v === 'string' || typeof v === 'number' ? String(v) : new Unknown('str() of something unknown')))],
+  ['bool', new Callable('bool', ([v]) => truthy(v ?? false) ?? new Unknown('bool() of something unknown'))],
+  ['dict', new Callable('dict', (_args, keywords) => new Dict(new Map(keywords)))],
+  ['print', new Callable('print', () => null)],
 ]);
+
+/** isinstance() where the value's kind is known: numbers, strings, sequences, tensors, modules. */
+function isInstance(value: Value, types: Value): Value {
+  if (value instanceof Unknown) return value;
+  const candidates = Array.isArray(types) ? types : [types];
+  let unknown = false;
+  for (const type of candidates) {
+    const name = type instanceof Callable ? type.describe : type instanceof Path ? type.path : undefined;
+    if (type instanceof ClassInfo) {
+      if (value instanceof Module && value.options.cls?.mro.includes(type)) return true;
+    } else if (name === 'int') {
+      if (typeof value === 'number' && Number.isInteger(value)) return true;
+      if (typeof value === 'boolean') return true;
+    } else if (name === 'float') {
+      if (typeof value === 'number' && !Number.isInteger(value)) return true;
+    } else if (name === 'bool' || name === 'str' || name === 'dict') {
+      if ((name === 'bool' && typeof value === 'boolean') || (name === 'str' && typeof value === 'string') || (name === 'dict' && value instanceof Dict)) return true;
+    } else if (name === 'list' || name === 'tuple') {
+      if (Array.isArray(value)) return true;
+    } else if (name?.endsWith('.Tensor') || name === 'torch.nn.Parameter') {
+      if (value instanceof Tensor) return true;
+    } else if (name?.startsWith('torch.nn.') && !name.startsWith('torch.nn.functional')) {
+      const torchType = name.slice('torch.nn.'.length);
+      if (value instanceof Module && (torchType === 'Module' || value.type === torchType || (torchType in containerKinds && value.options.container === containerKinds[torchType as keyof typeof containerKinds]))) return true;
+    } else {
+      unknown = true;
+    }
+  }
+  return unknown ? new Unknown('isinstance() of a type that is not known') : false;
+}
+
+const mathFunctions = new Map<string, (numbers: number[]) => number>([
+  ['ceil', ([n = NaN]) => Math.ceil(n)],
+  ['floor', ([n = NaN]) => Math.floor(n)],
+  ['sqrt', ([n = NaN]) => Math.sqrt(n)],
+  ['log', ([n = NaN, base]) => (base === undefined ? Math.log(n) : Math.log(n) / Math.log(base))],
+  ['log2', ([n = NaN]) => Math.log2(n)],
+  ['prod', (n) => n.reduce((a, b) => a * b, 1)],
+  ['gcd', ([a = 0, b = 0]) => gcd(a, b)],
+]);
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? Math.abs(a) : gcd(b, a % b);
+}
+
+const mathConstants = new Map([
+  ['pi', Math.PI],
+  ['e', Math.E],
+  ['inf', Infinity],
+]);
+
+/** torch functions that make a tensor of the sizes they are given. */
+const tensorConstructors = new Set(['zeros', 'ones', 'randn', 'rand', 'empty', 'full', 'Tensor', 'FloatTensor']);
 
 function numbersOf(args: Value[], combine: (numbers: number[]) => number): Value {
   const list = args.length === 1 && Array.isArray(args[0]) ? args[0] : args;
