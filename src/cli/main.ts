@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeTree, languageOfPath } from '../core/analysis/analyze';
-import { ExactShapes, withExactShapes } from '../core/analysis/exactShapes';
+import { ExactShapes, exactRequests, withExactShapes } from '../core/analysis/exactShapes';
 import { formatSummaryTable, toJsonDocument } from '../core/analysis/format';
 import { loadGrammars } from '../core/analysis/syntax';
 import { describeDevice } from '../core/pythonEnvironment';
@@ -98,10 +98,14 @@ async function shapes(argv: string[]): Promise<number> {
     let models = tree ? analyzeTree(tree, { defaultInput: [3, 32, 32], ...(input ? { input } : {}) }, undefined, language).filter((m) => !classOption.value || m.name === classOption.value) : [];
     const ms = performance.now() - started;
     tree?.delete();
-    if (exact) {
+    const requests = exactRequests(models);
+    if (exact && requests.length > 0) {
       try {
-        const results = new Map((await exact.shapes(file, models.filter((m) => m.kind === 'class').map((m) => ({ name: m.name, input: m.input })))).map((r) => [r.name, r]));
-        models = models.map((m) => (results.has(m.name) ? withExactShapes(m, results.get(m.name) as NonNullable<ReturnType<typeof results.get>>) : m));
+        const results = new Map((await exact.shapes(file, requests)).map((r) => [r.name, r]));
+        models = models.map((m) => {
+          const result = results.get(m.name);
+          return result ? withExactShapes(m, result, text) : m;
+        });
       } catch (error) {
         process.stderr.write(`cnn-lab shapes: PyTorch could not run ${file}: ${(error as Error).message}\n`);
         status = 1;

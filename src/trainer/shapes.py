@@ -3,33 +3,73 @@ them with forward hooks, as torchinfo does.
 
 A long-lived helper: one JSON request per line on stdin, one JSON reply per line on stdout,
 stderr is a log. It exits when stdin closes. It imports the user's file, so the extension starts
-it only in a trusted workspace.
+it only in a trusted workspace. Each model's `build` is a Python expression (`Net()`,
+`resnet18()`, `model`) evaluated in the imported file's namespace; nothing else of the request
+is ever executed.
 
-    {"type": "shapes", "id": 1, "file": "/path/model.py", "models": [{"name": "Net", "input": [1, 3, 32, 32]}]}
+    {"type": "shapes", "id": 1, "file": "/path/model.py",
+     "models": [{"name": "Net", "build": "Net()", "input": [1, 3, 32, 32]}]}
+
+Every leaf module (one with no children) is reported, in the order the forward pass first called
+them, then those it never called:
+
+    {"name": "lstm", "type": "LSTM", "calls": 1, "in": [1, 5, 10], "out": [1, 5, 20],
+     "outputs": [[1, 5, 20], [[1, 1, 20], [1, 1, 20]]], "params": 2560, "macs": null, "line": 7}
+
+`in` is the first tensor among the positional arguments of its last call, `out` the first tensor
+of what that call returned; `outputs` appears only when that call returned a tuple, list or dict:
+the same structure with each tensor as its shape (a list of integers), each other value as null.
+`calls` is 0 for a module forward never called. `params` counts each parameter once, in the first
+module (in named_modules() order) that holds it, so tied weights are not counted twice; parameters
+held by a module with children belong to no leaf. `line` is the 1-based line of the requested file
+that constructed the module, null when a module of another file (torchvision's, say) built it.
+
+`macs` are the multiply-accumulates of the last call by the static analysis' rules
+(src/core/analysis/cost.ts), so that the two agree wherever the static shapes are right: bias left
+out, a convolution counts output elements × in_channels/groups × kernel elements, a transposed
+convolution input elements × out_channels/groups × kernel elements, a Linear output elements ×
+in_features, a normalisation or PReLU one per output element, an Embedding 0; any other layer 0
+when it holds no parameters of its own, else null (no rule: unknown). A module never called counts
+0. The model's `output` and `outputs` follow the layers' rules; its `totalMacs` is the sum of its
+layers', null when one of them is.
 """
 import contextlib
 import importlib.util
 import io
 import itertools
 import json
+import math
 import os
 import sys
 import traceback
 
-PROTOCOL = 1
+PROTOCOL = 2
 _serial = itertools.count()
+_NOT_CALLED = {"calls": 0, "macs": 0, "in": None, "out": None, "outputs": None}
 
 
-def describe(model, input_shape):
-    """Output shape, parameter counts and each leaf module's last output shape for one input."""
+def describe(model, input_shape, lines=None):
+    """Output shape, parameter and MAC counts, and every leaf module's numbers for one input.
+
+    `lines` maps id(module) to the line that constructed it, as _recording_lines records it."""
     import torch
     from torch import nn
 
-    shapes = {}
+    leaves = [(name, module) for name, module in model.named_modules() if not list(module.children())]
+    # keyed by id(): a user's module may define __eq__ and lose its hash; a tensor's == is elementwise
+    seen = {}  # id(module) → what its calls gave, in the order of first call
     hooks = []
-    for name, module in model.named_modules():
-        if name and not list(module.children()):
-            hooks.append(module.register_forward_hook(lambda m, i, o, name=name: shapes.__setitem__(name, _shape(o))))
+
+    def record(module, inputs, output):
+        calls = seen.setdefault(id(module), {"calls": 0})
+        calls["calls"] += 1
+        calls["in"] = _shape(_first_tensor(inputs))
+        calls["out"] = _shape(_first_tensor(output))
+        calls["outputs"] = None if torch.is_tensor(output) else _shapes(output)
+        calls["macs"] = _macs(module, _first_tensor(inputs), _first_tensor(output))
+
+    for _, module in leaves:
+        hooks.append(module.register_forward_hook(record))
     model.eval()
     # token models take integer indices
     dtype = torch.long if any(isinstance(m, nn.Embedding) for m in model.modules()) else torch.float32
@@ -39,21 +79,130 @@ def describe(model, input_shape):
     finally:
         for hook in hooks:
             hook.remove()
-    return {
+
+    params = {}  # id(module) → its parameters that no module before it holds
+    counted = set()
+    for module in model.modules():
+        for parameter in module.parameters(recurse=False):
+            if id(parameter) not in counted:
+                counted.add(id(parameter))
+                params[id(module)] = params.get(id(module), 0) + parameter.numel()
+
+    order = {key: index for index, key in enumerate(seen)}
+    layers = []
+    for name, module in sorted(leaves, key=lambda leaf: order.get(id(leaf[1]), len(order))):
+        calls = seen.get(id(module), _NOT_CALLED)
+        layer = {"name": name, "type": type(module).__name__, "calls": calls["calls"], "in": calls["in"], "out": calls["out"]}
+        if calls["outputs"] is not None:
+            layer["outputs"] = calls["outputs"]
+        layer.update(params=params.get(id(module), 0), macs=calls["macs"], line=(lines or {}).get(id(module)))
+        layers.append(layer)
+    described = {
         "input": list(input_shape),
-        "output": _shape(output),
+        "output": _shape(_first_tensor(output)),
         "totalParams": sum(p.numel() for p in model.parameters()),
         "trainableParams": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        "layers": [
-            {"name": name, "type": type(module).__name__, "out": shapes.get(name), "params": sum(p.numel() for p in module.parameters(recurse=False))}
-            for name, module in model.named_modules()
-            if name and not list(module.children())
-        ],
+        "totalMacs": None if any(layer["macs"] is None for layer in layers) else sum(layer["macs"] for layer in layers),
+        "layers": layers,
     }
+    if not torch.is_tensor(output):
+        described["outputs"] = _shapes(output)
+    return described
 
 
-def _shape(value):
-    return list(value.shape) if hasattr(value, "shape") else None
+def _macs(module, first_input, first_output):
+    from torch import nn
+
+    # _ConvNd (Conv and ConvTranspose 1d-3d) and _NormBase (BatchNorm, SyncBatchNorm, InstanceNorm)
+    # are private but present from torch 1.x to 2.x; RMSNorm came in 2.4.
+    norms = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm, nn.PReLU, *([nn.RMSNorm] if hasattr(nn, "RMSNorm") else []))
+    if isinstance(module, nn.modules.conv._ConvNd):
+        kernel = math.prod(module.kernel_size)
+        if module.transposed:
+            return None if first_input is None else first_input.numel() * module.out_channels // module.groups * kernel
+        return None if first_output is None else first_output.numel() * module.in_channels // module.groups * kernel
+    if isinstance(module, nn.Linear):
+        return None if first_output is None else first_output.numel() * module.in_features
+    if isinstance(module, norms):
+        return None if first_output is None else first_output.numel()
+    if isinstance(module, nn.Embedding) or not any(True for _ in module.parameters(recurse=False)):
+        return 0
+    return None
+
+
+def _tensors(value):
+    """The tensors in a layer's arguments or output, depth first."""
+    import torch
+
+    if torch.is_tensor(value):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _tensors(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _tensors(item)
+
+
+def _first_tensor(value):
+    return next(_tensors(value), None)
+
+
+def _shape(tensor):
+    return None if tensor is None else list(tensor.shape)
+
+
+def _shapes(value):
+    """A tuple, list or dict output as nested lists, each tensor as its shape, anything else None."""
+    import torch
+
+    if torch.is_tensor(value):
+        return list(value.shape)
+    if isinstance(value, (tuple, list)):
+        return [_shapes(item) for item in value]
+    if isinstance(value, dict):
+        return [_shapes(item) for item in value.values()]
+    return None
+
+
+@contextlib.contextmanager
+def _recording_lines(path):
+    """Records, for each nn.Module constructed meanwhile, the line of `path` that constructed it.
+
+    nn.Module.__init__ is wrapped for the duration (every module's constructor reaches it through
+    super()), and put back even when the user's code raises."""
+    from torch import nn
+
+    wanted = os.path.normcase(os.path.abspath(path))
+    lines = {}
+    alive = []  # keeps every recorded module alive, so that no id() is reused while lines holds it
+    original = nn.Module.__init__
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if id(self) not in lines:
+            alive.append(self)
+            lines[id(self)] = _constructing_line(self, sys._getframe(1), wanted)
+
+    nn.Module.__init__ = __init__
+    try:
+        yield lines
+    finally:
+        nn.Module.__init__ = original
+
+
+def _constructing_line(module, frame, wanted):
+    from torch import nn
+
+    while frame is not None:
+        owner = frame.f_locals.get("self")
+        if owner is not module:  # past the module's own constructors
+            if os.path.normcase(os.path.abspath(frame.f_code.co_filename)) == wanted:
+                return frame.f_lineno
+            if isinstance(owner, nn.Module):
+                return None  # built by another file's module (torchvision's ResNet, say)
+        frame = frame.f_back
+    return None
 
 
 def _load(path):
@@ -79,19 +228,41 @@ def _error_text(error):
     return f"{type(error).__name__}: {error}"
 
 
-def shapes(request):
-    try:
-        module = _load(request["file"])
-    except BaseException as error:  # the user's file may raise anything, SystemExit included
-        return {"type": "shapes", "id": request["id"], "error": _error_text(error), "detail": traceback.format_exc(limit=5), "models": []}
-    models = []
+def _check_request(request):
+    """The request as the extension declares it (src/core/protocol/shapes.ts), or ValueError."""
+    def fail(problem):
+        raise ValueError(f"bad shapes request: {problem}")
+
+    if not isinstance(request.get("id"), int) or not isinstance(request.get("file"), str) or not isinstance(request.get("models"), list):
+        fail("needs an integer id, a file and a list of models")
     for wanted in request["models"]:
+        if not isinstance(wanted, dict) or not isinstance(wanted.get("name"), str) or not isinstance(wanted.get("build"), str):
+            fail("each model needs a name and a build expression")
+        if not isinstance(wanted.get("input"), list) or not all(isinstance(d, int) and d >= 0 for d in wanted["input"]):
+            fail(f"{wanted['name']}: input must be a list of sizes")
+
+
+def shapes(request):
+    from torch import nn
+
+    _check_request(request)
+    with _recording_lines(request["file"]) as lines:
         try:
-            cls = getattr(module, wanted["name"])
-            with contextlib.redirect_stdout(io.StringIO()):
-                models.append({"name": wanted["name"], "error": None, **describe(cls(), wanted["input"])})
-        except BaseException as error:
-            models.append({"name": wanted["name"], "error": _error_text(error)})
+            namespace = vars(_load(request["file"]))  # module-level instances are built here
+        except BaseException as error:  # the user's file may raise anything, SystemExit included
+            return {"type": "shapes", "id": request["id"], "error": _error_text(error), "detail": traceback.format_exc(limit=5), "models": []}
+        models = []
+        for wanted in request["models"]:
+            try:
+                # an expression only: eval() of compile(..., "eval") cannot run a statement
+                build = compile(wanted["build"], "<cnn-lab build>", "eval")
+                with contextlib.redirect_stdout(io.StringIO()):
+                    model = eval(build, namespace)
+                    if not isinstance(model, nn.Module):
+                        raise TypeError(f"{wanted['build']} gives a {type(model).__name__}, not an nn.Module")
+                    models.append({"name": wanted["name"], "error": None, **describe(model, wanted["input"], lines)})
+            except BaseException as error:
+                models.append({"name": wanted["name"], "error": _error_text(error)})
     return {"type": "shapes", "id": request["id"], "error": None, "models": models}
 
 
@@ -106,13 +277,16 @@ def main():
 
     send({"type": "hello", "protocol": PROTOCOL, "torch": torch.__version__})
     for line in sys.stdin:
+        request = None
         try:
             request = json.loads(line)
             if request.get("type") != "shapes":
                 raise ValueError(f"unknown request type {request.get('type')!r}")
             send(shapes(request))
         except Exception as error:
-            send({"type": "error", "id": None, "message": _error_text(error)})
+            # the id, when there is one, fails that request at once rather than at its timeout
+            request_id = request.get("id") if isinstance(request, dict) and isinstance(request.get("id"), int) else None
+            send({"type": "error", "id": request_id, "message": _error_text(error)})
 
 
 if __name__ == "__main__":

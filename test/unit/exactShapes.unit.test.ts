@@ -1,13 +1,17 @@
 // Exact mode with the real helper (src/trainer/shapes.py) and the real PyTorch of /usr/bin/python3.
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ExactShapes, withExactShapes } from '../../src/core/analysis/exactShapes';
+import { buildExpression, type ExactModel, ExactShapes, exactRequests, withExactShapes } from '../../src/core/analysis/exactShapes';
+import type { ModelReport } from '../../src/core/analysis/report';
 import { analyzePythonSource } from './support/analysis';
 
 const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
 const repo = resolve(__dirname, '../..');
+const zooFile = resolve(repo, 'test/fixtures/exact/zoo.py');
+const zoo = readFileSync(zooFile, 'utf8');
 
 function modelFile(source: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'cnnlab-exact-')), 'model.py');
@@ -15,7 +19,82 @@ function modelFile(source: string): string {
   return file;
 }
 
+/** The 1-based line of zoo.py holding `text`: its only one, or with `after`, the first below the line holding that. */
+function lineOf(text: string, after?: string): number {
+  const lines = zoo.split('\n');
+  const start = after === undefined ? 0 : lines.findIndex((line) => line.includes(after));
+  const found = lines.flatMap((line, index) => (index >= start && line.includes(text) ? [index + 1] : []));
+  assert.ok(after === undefined ? found.length === 1 : found.length > 0, `"${text}" is in zoo.py once`);
+  return found[0] as number;
+}
+
 const tiny = (body: string) => `import torch\nimport torch.nn as nn\n\nclass Tiny(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n${body}`;
+const tinyModel = { name: 'Tiny', build: 'Tiny()' };
+
+interface Row {
+  name: string;
+  type: string;
+  /** Only where it is not 1. */
+  calls?: number;
+  in: number[];
+  out: number[];
+  params: number;
+  macs: number | null;
+  line: number | null;
+}
+
+/**
+ * torchvision's BasicBlock ResNet-18 on 3×32×32 as zoo.py writes it, layer by layer in call order,
+ * from the architecture alone: conv params K·K·C_in·C_out (no bias), BatchNorm 2·C; MACs of a conv
+ * output elements × C_in × K·K, of a BatchNorm one per output element, of the Linear 10 × 512.
+ */
+function resnet18Rows(): Row[] {
+  const conv = (name: string, cin: number, cout: number, k: number, inSide: number, side: number, line: number): Row => ({
+    name, type: 'Conv2d', in: [1, cin, inSide, inSide], out: [1, cout, side, side], params: k * k * cin * cout, macs: cout * side * side * cin * k * k, line,
+  });
+  const other = (name: string, type: string, c: number, side: number, params: number, line: number, calls = 1): Row => ({
+    name, type, ...(calls === 1 ? {} : { calls }), in: [1, c, side, side], out: [1, c, side, side], params, macs: type === 'BatchNorm2d' ? c * side * side : 0, line,
+  });
+  const rows: Row[] = [
+    conv('conv1', 3, 64, 3, 32, 32, lineOf('self.conv1 = nn.Conv2d(3, 64')),
+    other('bn1', 'BatchNorm2d', 64, 32, 128, lineOf('self.bn1 = nn.BatchNorm2d(64)')),
+    other('relu', 'ReLU', 64, 32, 0, lineOf('self.relu', 'class ResNet(')),
+  ];
+  let inplanes = 64;
+  for (let stage = 1; stage <= 4; stage++) {
+    const planes = 64 * 2 ** (stage - 1);
+    const side = 32 / 2 ** (stage - 1);
+    for (const block of [0, 1]) {
+      const prefix = `layer${stage}.${block}`;
+      const down = block === 0 && stage > 1;
+      const inSide = down ? side * 2 : side;
+      rows.push(
+        conv(`${prefix}.conv1`, inplanes, planes, 3, inSide, side, lineOf('self.conv1 = nn.Conv2d(inplanes')),
+        other(`${prefix}.bn1`, 'BatchNorm2d', planes, side, 2 * planes, lineOf('self.bn1 = nn.BatchNorm2d(planes)')),
+        other(`${prefix}.relu`, 'ReLU', planes, side, 0, lineOf('self.relu', 'class BasicBlock'), 2),
+        conv(`${prefix}.conv2`, planes, planes, 3, side, side, lineOf('self.conv2 = nn.Conv2d(planes')),
+        other(`${prefix}.bn2`, 'BatchNorm2d', planes, side, 2 * planes, lineOf('self.bn2 = nn.BatchNorm2d(planes)')),
+      );
+      if (down) {
+        rows.push(
+          conv(`${prefix}.downsample.0`, inplanes, planes, 1, inSide, side, lineOf('nn.Conv2d(self.inplanes, planes * block.expansion, 1')),
+          other(`${prefix}.downsample.1`, 'BatchNorm2d', planes, side, 2 * planes, lineOf('nn.BatchNorm2d(planes * block.expansion)')),
+        );
+      }
+      inplanes = planes;
+    }
+  }
+  rows.push(
+    { name: 'avgpool', type: 'AdaptiveAvgPool2d', in: [1, 512, 4, 4], out: [1, 512, 1, 1], params: 0, macs: 0, line: lineOf('self.avgpool =') },
+    { name: 'fc', type: 'Linear', in: [1, 512], out: [1, 10], params: 512 * 10 + 10, macs: 512 * 10, line: lineOf('self.fc = nn.Linear') },
+  );
+  return rows;
+}
+
+/** The fields a Row names, from PyTorch's answer. */
+function rowsOf(model: ExactModel | undefined, withCalls = false): Row[] {
+  return (model?.layers ?? []).map((l) => ({ name: l.name, type: l.type, ...(withCalls && l.calls !== 1 ? { calls: l.calls } : {}), in: l.in ?? [], out: l.out ?? [], params: l.params, macs: l.macs, line: l.line }));
+}
 
 describe('exact shapes (PyTorch runs the model)', function () {
   this.timeout(120_000);
@@ -28,34 +107,185 @@ describe('exact shapes (PyTorch runs the model)', function () {
 
   after(() => exact.dispose());
 
-  it('gives PyTorch\'s shapes and counts for the CIFAR example, and they agree with the static analysis', async () => {
+  it("gives PyTorch's shapes and counts for the CIFAR example, and they agree with the static analysis", async () => {
     const file = resolve(repo, 'examples/cifar_cnn.py');
-    const [model] = await exact.shapes(file, [{ name: 'Net', input: [1, 3, 32, 32] }]);
+    const [model] = await exact.shapes(file, [{ name: 'Net', build: 'Net()', input: [1, 3, 32, 32] }]);
     assert.ok(model);
     assert.equal(model.error, null);
     assert.deepEqual(model.output, [1, 10]);
     assert.equal(model.totalParams, 541_094);
     assert.equal(model.trainableParams, 541_094);
-    assert.deepEqual(model.layers?.find((l) => l.name === 'conv1'), { name: 'conv1', type: 'Conv2d', out: [1, 16, 32, 32], params: 448 });
-    const [report] = await analyzePythonSource((await import('node:fs')).readFileSync(file, 'utf8'));
+    // MACs: 16·32·32 outputs × 3·3·3
+    assert.deepEqual(model.layers?.find((l) => l.name === 'conv1'), { name: 'conv1', type: 'Conv2d', calls: 1, in: [1, 3, 32, 32], out: [1, 16, 32, 32], params: 448, macs: 442_368, line: 9 });
+    // called three times: its last call's shapes
+    assert.deepEqual(model.layers?.find((l) => l.name === 'pool'), { name: 'pool', type: 'MaxPool2d', calls: 3, in: [1, 64, 8, 8], out: [1, 64, 4, 4], params: 0, macs: 0, line: 12 });
+    assert.deepEqual(model.layers?.map((l) => l.name), ['conv1', 'pool', 'conv2', 'conv3', 'fc1', 'dropout', 'fc2']);
+    const [report] = await analyzePythonSource(readFileSync(file, 'utf8'));
     assert.ok(report);
     const merged = withExactShapes(report, model);
     assert.equal(merged.exact, true);
-    assert.deepEqual(merged.layers.map((l) => [l.name, l.out, l.params]), report.layers.map((l) => [l.name, l.out, l.params]));
+    const byName = (layers: ModelReport['layers']) => Object.fromEntries(layers.map((l) => [l.name, [l.range, l.spec, l.out, l.params]]));
+    assert.deepEqual(byName(merged.layers), byName(report.layers));
+  });
+
+  it('builds each kind of model by its expression and lists every leaf module with its shapes, parameters, MACs and line', async () => {
+    const models = await exact.shapes(zooFile, [
+      { name: 'ResNet18', build: 'ResNet18()', input: [1, 3, 32, 32] },
+      { name: 'small_cnn', build: 'small_cnn()', input: [1, 3, 32, 32] },
+      { name: 'model', build: 'model', input: [1, 1, 28, 28] },
+      { name: 'Tagger', build: 'Tagger()', input: [1, 12] },
+      { name: 'TiedLM', build: 'TiedLM()', input: [1, 12] },
+    ]);
+    const [resnet, factory, instance, tagger, tied] = models;
+    assert.deepEqual(models.map((m) => m.error), [null, null, null, null, null]);
+
+    // a subclass passing its block and layer counts up: all 51 leaves, in call order
+    assert.deepEqual(rowsOf(resnet, true), resnet18Rows());
+    assert.equal(resnet?.totalParams, 11_173_962); // kuangliu/pytorch-cifar's ResNet18, the same architecture
+    // by hand: convolutions and fc 555,422,720, BatchNorms 614,400 (their output elements)
+    assert.equal(resnet?.totalMacs, 556_037_120);
+
+    // a factory: the Stem's layers are built in blocks.py, so they have no line in zoo.py
+    assert.deepEqual(rowsOf(factory), [
+      { name: '0.conv', type: 'Conv2d', in: [1, 3, 32, 32], out: [1, 8, 32, 32], params: 3 * 8 * 9 + 8, macs: 8 * 32 * 32 * 3 * 9, line: null },
+      { name: '0.act', type: 'ReLU', in: [1, 8, 32, 32], out: [1, 8, 32, 32], params: 0, macs: 0, line: null },
+      { name: '1', type: 'MaxPool2d', in: [1, 8, 32, 32], out: [1, 8, 16, 16], params: 0, macs: 0, line: lineOf('nn.MaxPool2d(2),') },
+      // transposed: input elements × C_out × K·K
+      { name: '2', type: 'ConvTranspose2d', in: [1, 8, 16, 16], out: [1, 4, 32, 32], params: 8 * 4 * 4 + 4, macs: 8 * 16 * 16 * 4 * 4, line: lineOf('nn.ConvTranspose2d(8, 4, 2') },
+      { name: '3', type: 'Flatten', in: [1, 4, 32, 32], out: [1, 4096], params: 0, macs: 0, line: lineOf('nn.Flatten(),') },
+      { name: '4', type: 'Linear', in: [1, 4096], out: [1, 10], params: 4096 * 10 + 10, macs: 4096 * 10, line: lineOf('nn.Linear(4 * 32 * 32, classes)') },
+    ]);
+
+    // a module-level instance with arguments, built while the file was imported; the layer forward never calls comes last
+    assert.deepEqual(rowsOf(instance, true), [
+      { name: 'fc1', type: 'Linear', in: [1, 784], out: [1, 32], params: 784 * 32 + 32, macs: 784 * 32, line: lineOf('self.fc1 = nn.Linear(28 * 28, hidden)') },
+      { name: 'fc2', type: 'Linear', in: [1, 32], out: [1, 10], params: 32 * 10 + 10, macs: 32 * 10, line: lineOf('self.fc2 = nn.Linear(hidden, classes)') },
+      { name: 'spare', type: 'Linear', calls: 0, in: [], out: [], params: 32 * 32 + 32, macs: 0, line: lineOf('self.spare') },
+    ]);
+
+    // an LSTM's (output, (h, c)), and a model returning a tuple; MACs have no rule for an LSTM, as in the static analysis
+    assert.deepEqual(tagger?.layers?.find((l) => l.name === 'lstm'), {
+      name: 'lstm', type: 'LSTM', calls: 1, in: [1, 12, 32], out: [1, 12, 48], outputs: [[1, 12, 48], [[1, 1, 48], [1, 1, 48]]],
+      params: 4 * 48 * (32 + 48) + 2 * 4 * 48, macs: null, line: lineOf('nn.LSTM('),
+    });
+    assert.deepEqual([tagger?.output, tagger?.outputs, tagger?.totalMacs], [[1, 12, 5], [[1, 12, 5], [1, 1, 48]], null]);
+
+    // tied weights: the embedding holds the shared matrix, the decoder only its bias
+    assert.deepEqual(rowsOf(tied), [
+      { name: 'embed', type: 'Embedding', in: [1, 12], out: [1, 12, 32], params: 1000 * 32, macs: 0, line: lineOf('self.embed', 'class TiedLM') },
+      { name: 'decoder', type: 'Linear', in: [1, 12, 32], out: [1, 12, 1000], params: 1000, macs: 12 * 32 * 1000, line: lineOf('self.decoder = nn.Linear') },
+    ]);
+    assert.equal(tied?.totalParams, 1000 * 32 + 1000);
+    assert.equal(tied?.layers?.reduce((sum, l) => sum + l.params, 0), tied?.totalParams);
+  });
+
+  it('lays PyTorch\'s layers onto the static report: static ranges by name, else the constructing line, else the model; its diagnostics stay', async () => {
+    const statics = await analyzePythonSource(zoo);
+    const resnetReport = statics.find((r) => r.name === 'ResNet18');
+    const classifier = statics.find((r) => r.name === 'Classifier');
+    const tiedReport = statics.find((r) => r.name === 'TiedLM');
+    assert.ok(resnetReport && classifier && tiedReport);
+    // what the static analysis gives a factory or an instance it cannot follow: the model, no layers
+    const factoryReport: ModelReport = { ...classifier, name: 'small_cnn', kind: 'factory', build: 'small_cnn()', input: [1, 3, 32, 32], layers: [], diagnostics: [{ range: classifier.range, message: 'a static warning', severity: 'warning' }] };
+    const instanceReport: ModelReport = { ...classifier, name: 'model', kind: 'instance', build: 'model', input: [1, 1, 28, 28] };
+    const [resnet, factory, instance, tied] = await exact.shapes(zooFile, exactRequests([resnetReport, factoryReport, instanceReport, tiedReport]));
+    assert.ok(resnet && factory && instance && tied);
+
+    const mergedResnet = withExactShapes(resnetReport, resnet, zoo);
+    const staticRanges = new Map(resnetReport.layers.map((l) => [l.name, l.range]));
+    assert.equal(mergedResnet.layers.length, 51);
+    assert.deepEqual(mergedResnet.layers.map((l) => l.name), resnet18Rows().map((r) => r.name));
+    for (const layer of mergedResnet.layers) assert.deepEqual(layer.range, staticRanges.get(layer.name), layer.name);
+    assert.deepEqual([mergedResnet.totalMacs, mergedResnet.layers.find((l) => l.name === 'fc')?.macs], [556_037_120, 5120]);
+    // float32 outputs, each layer's last call, as the static analysis counts them
+    assert.equal(mergedResnet.activationBytes, 4 * resnet18Rows().reduce((sum, r) => sum + r.out.reduce((a, b) => a * b, 1), 0));
+    assert.ok(mergedResnet.layers.every((l) => l.note === undefined));
+
+    const mergedFactory = withExactShapes(factoryReport, factory, zoo);
+    const maxPool = lineOf('nn.MaxPool2d(2),') - 1;
+    assert.deepEqual(mergedFactory.layers.map((l) => [l.name, l.range]), [
+      ['0.conv', factoryReport.range],
+      ['0.act', factoryReport.range],
+      ['1', { start: { line: maxPool, character: 8 }, end: { line: maxPool, character: 24 } }],
+      ...['2', '3', '4'].map((name, i) => [name, { start: { line: maxPool + 1 + i, character: 8 }, end: { line: maxPool + 1 + i, character: (zoo.split('\n')[maxPool + 1 + i] ?? '').length } }]),
+    ]);
+    assert.deepEqual(mergedFactory.diagnostics, factoryReport.diagnostics);
+    assert.equal(mergedFactory.totalMacs, 8 * 32 * 32 * 27 + 8 * 16 * 16 * 16 + 40_960);
+
+    const mergedInstance = withExactShapes(instanceReport, instance, zoo);
+    assert.deepEqual(mergedInstance.layers.map((l) => [l.name, l.note, l.range === classifier.layers.find((s) => s.name === l.name)?.range]), [
+      ['fc1', undefined, true],
+      ['fc2', undefined, true], // the static "its arguments are not constants" no longer applies
+      ['spare', 'not called in forward', true],
+    ]);
+    assert.equal(mergedInstance.layers[1]?.spec?.kind, 'linear');
+
+    const mergedTied = withExactShapes(tiedReport, tied, zoo);
+    assert.deepEqual([tiedReport.totalParams > 33_000, mergedTied.totalParams, mergedTied.layers.map((l) => l.params)], [true, 33_000, [32_000, 1000]]);
+  });
+
+  it('notes tuple outputs in Python\'s words, on the layer and the model', async () => {
+    const [tagger] = await exact.shapes(zooFile, [{ name: 'Tagger', build: 'Tagger()', input: [1, 12] }]);
+    const report = (await analyzePythonSource(zoo)).find((r) => r.name === 'Tagger');
+    assert.ok(tagger && report);
+    const merged = withExactShapes(report, tagger, zoo);
+    assert.deepEqual(merged.layers.map((l) => [l.name, l.out, l.note]), [
+      ['embed', [1, 12, 32], undefined],
+      ['lstm', [1, 12, 48], 'returns ([1, 12, 48], ([1, 1, 48], [1, 1, 48]))'],
+      ['out', [1, 12, 5], undefined],
+    ]);
+    assert.deepEqual([merged.output, merged.outputNote], [[1, 12, 5], 'returns ([1, 12, 5], [1, 1, 48])']);
+  });
+
+  it('asks for every PyTorch model by its build expression, falling back to the name where the analysis gave none', async () => {
+    const [report] = await analyzePythonSource(readFileSync(resolve(repo, 'examples/cifar_cnn.py'), 'utf8'));
+    assert.ok(report);
+    const unbuilt: ModelReport = { ...report };
+    delete unbuilt.build;
+    assert.deepEqual(
+      (['class', 'sequential', 'instance', 'factory', 'tfjs'] as const).map((kind) => buildExpression({ ...unbuilt, kind })),
+      ['Net()', 'Net', 'Net', 'Net()', undefined],
+    );
+    assert.deepEqual(exactRequests([{ ...report, kind: 'factory', build: 'resnet(num_classes=10)' }, { ...unbuilt, kind: 'tfjs' }]), [{ name: 'Net', build: 'resnet(num_classes=10)', input: [1, 3, 32, 32] }]);
+  });
+
+  it('evaluates only an expression, and says when it does not give a module', async () => {
+    const file = modelFile(tiny('\n    def forward(self, x):\n        return self.fc(x)\n\n\nfactory = Tiny\n'));
+    const [statement, notModule, ok] = await exact.shapes(file, [
+      { name: 'a', build: 'import os', input: [1, 4] },
+      { name: 'b', build: 'factory', input: [1, 4] },
+      { name: 'c', build: 'factory()', input: [1, 4] },
+    ]);
+    assert.match(statement?.error ?? '', /^SyntaxError: invalid syntax \(<cnn-lab build>, line 1\)/);
+    assert.equal(notModule?.error, 'TypeError: factory gives a type, not an nn.Module');
+    assert.deepEqual(ok?.output, [1, 2]);
+  });
+
+  it('puts nn.Module.__init__ back after a build that raises', () => {
+    const file = modelFile(tiny('        raise RuntimeError("half-built")\n'));
+    const check = [
+      'import sys; sys.path.insert(0, sys.argv[1])',
+      'import torch, shapes',
+      'original = torch.nn.Module.__init__',
+      `reply = shapes.shapes({"id": 1, "file": sys.argv[2], "models": [{"name": "Tiny", "build": "Tiny()", "input": [1, 4]}]})`,
+      'print(reply["models"][0]["error"], torch.nn.Module.__init__ is original)',
+    ].join('\n');
+    const run = spawnSync(python, ['-c', check, resolve(repo, 'src/trainer'), file], { encoding: 'utf8' });
+    assert.equal(run.stdout.trim(), 'RuntimeError: half-built True', run.stderr);
   });
 
   it('counts frozen parameters as not trainable', async () => {
     const file = modelFile(tiny('        self.fc.weight.requires_grad_(False)\n\n    def forward(self, x):\n        return self.fc(x)\n'));
-    const [model] = await exact.shapes(file, [{ name: 'Tiny', input: [1, 4] }]);
+    const [model] = await exact.shapes(file, [{ ...tinyModel, input: [1, 4] }]);
     assert.equal(model?.totalParams, 10);
     assert.equal(model?.trainableParams, 2);
   });
 
   it('reports the error PyTorch raises in forward, per model, and keeps serving', async () => {
     const file = modelFile(tiny('\n    def forward(self, x):\n        return self.fc(x.view(-1, 3))\n'));
-    const [model] = await exact.shapes(file, [{ name: 'Tiny', input: [1, 6] }]);
+    const [model] = await exact.shapes(file, [{ ...tinyModel, input: [1, 6] }]);
     assert.match(model?.error ?? '', /^RuntimeError: .*mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x2\)/);
-    const [report] = await analyzePythonSource((await import('node:fs')).readFileSync(file, 'utf8'));
+    const [report] = await analyzePythonSource(readFileSync(file, 'utf8'));
     assert.ok(report && model);
     const merged = withExactShapes(report, model);
     assert.equal(merged.exact, undefined);
@@ -63,23 +293,23 @@ describe('exact shapes (PyTorch runs the model)', function () {
   });
 
   it('reports a file that fails to import, and one that prints, without losing the protocol', async () => {
-    await assert.rejects(exact.shapes(modelFile('import torch\nraise ValueError("half-written")\n'), [{ name: 'Net', input: [1, 4] }]), /ValueError: half-written/);
+    await assert.rejects(exact.shapes(modelFile('import torch\nraise ValueError("half-written")\n'), [{ name: 'Net', build: 'Net()', input: [1, 4] }]), /ValueError: half-written/);
     const printing = modelFile(`print("hello from the user's file")\n${tiny('\n    def forward(self, x):\n        print("in forward")\n        return self.fc(x)\n')}`);
-    const [model] = await exact.shapes(printing, [{ name: 'Tiny', input: [1, 4] }]);
+    const [model] = await exact.shapes(printing, [{ ...tinyModel, input: [1, 4] }]);
     assert.deepEqual(model?.output, [1, 2]);
   });
 
   it('gives up on a model that hangs, kills the helper, and answers the next request with a fresh one', async () => {
     const hanging = modelFile(tiny('        import time\n        time.sleep(600)\n\n    def forward(self, x):\n        return self.fc(x)\n'));
-    await assert.rejects(exact.shapes(hanging, [{ name: 'Tiny', input: [1, 4] }], 3000), /did not finish building the models within 3 s/);
-    const [model] = await exact.shapes(modelFile(tiny('\n    def forward(self, x):\n        return self.fc(x)\n')), [{ name: 'Tiny', input: [1, 4] }]);
+    await assert.rejects(exact.shapes(hanging, [{ ...tinyModel, input: [1, 4] }], 3000), /did not finish building the models within 3 s/);
+    const [model] = await exact.shapes(modelFile(tiny('\n    def forward(self, x):\n        return self.fc(x)\n')), [{ ...tinyModel, input: [1, 4] }]);
     assert.deepEqual(model?.output, [1, 2]);
     assert.ok(log.some((line) => line === 'exact shapes: helper killed by SIGKILL'), log.join('\n'));
   });
 
   it('stops by closing stdin, and records that it was stopped', async () => {
     const own = new ExactShapes({ python, script: resolve(repo, 'src/trainer/shapes.py'), onLog: (line) => log.push(line) });
-    await own.shapes(resolve(repo, 'examples/mnist_mlp.py'), [{ name: 'Net', input: [1, 784] }]);
+    await own.shapes(resolve(repo, 'examples/mnist_mlp.py'), [{ name: 'Net', build: 'Net()', input: [1, 784] }]);
     await own.dispose();
     assert.equal(log.at(-1), 'exact shapes: helper stopped');
   });

@@ -2,10 +2,10 @@
 // requests with ids that time out, and a helper stuck in user code killed and started afresh.
 import { dirname, resolve as resolvePath } from 'node:path';
 import { describeExit, type ExitReason, JsonLinesProcess } from '../process/jsonLinesProcess';
-import { type ExactModel, shapesHelperMessage, type ShapesHelperMessage, type ShapesRequest } from '../protocol/shapes';
-import type { LayerReport, ModelReport } from './report';
+import { type ExactLayer, type ExactModel, type ExactModelRequest, type OutputShapes, SHAPES_PROTOCOL, shapesHelperMessage, type ShapesHelperMessage, type ShapesRequest } from '../protocol/shapes';
+import type { LayerReport, ModelReport, SourceRange } from './report';
 
-export type { ExactModel };
+export type { ExactModel, ExactModelRequest };
 
 export class ExactShapesError extends Error {
   override readonly name = 'ExactShapesError';
@@ -39,8 +39,8 @@ export class ExactShapes {
 
   constructor(private readonly options: ExactShapesOptions) {}
 
-  /** Builds the named models of `file` in PyTorch and runs each on its input. */
-  async shapes(file: string, models: { name: string; input: readonly number[] }[], timeoutMs = 30_000): Promise<ExactModel[]> {
+  /** Builds the models of `file` in PyTorch, each by its build expression, and runs each on its input. */
+  async shapes(file: string, models: ExactModelRequest[], timeoutMs = 30_000): Promise<ExactModel[]> {
     const helper = this.start();
     await helper.ready;
     const id = this.nextId++;
@@ -79,6 +79,12 @@ export class ExactShapes {
       onMessage: (message) => {
         if (message.type === 'hello') {
           clearTimeout(startTimer);
+          // A helper from another version of CNN Lab would answer in fields this one rejects.
+          if (message.protocol !== SHAPES_PROTOCOL) {
+            failed?.(new ExactShapesError(`the PyTorch helper speaks protocol ${message.protocol}, not ${SHAPES_PROTOCOL}`));
+            child.kill();
+            return;
+          }
           this.options.onLog(`exact shapes: helper ready (torch ${message.torch})`);
           hello?.();
         } else if (message.type === 'shapes') {
@@ -119,29 +125,96 @@ function settle(helper: Helper, id: number, result: ExactModel[] | Error): void 
   else request.resolve(result);
 }
 
+
 /**
- * The static report with PyTorch's own numbers in place of the inferred ones. What PyTorch could
- * not run becomes a warning on the model, in its own words.
+ * The Python expression that builds a PyTorch report's model in its file's namespace; undefined for
+ * TF.js. Reports from before the static analysis gave every model its `build` fall back to calling
+ * a class or factory with no arguments, and to the variable itself.
  */
-export function withExactShapes(report: ModelReport, exact: ExactModel): ModelReport {
+export function buildExpression(report: ModelReport): string | undefined {
+  if (report.build !== undefined) return report.build;
+  switch (report.kind) {
+    case 'class':
+    case 'factory':
+      return `${report.name}()`;
+    case 'sequential':
+    case 'instance':
+      return report.name;
+    case 'tfjs':
+      return undefined;
+  }
+}
+
+/** What exact mode asks PyTorch to build: every PyTorch model of a file, each on its input. */
+export function exactRequests(reports: readonly ModelReport[]): ExactModelRequest[] {
+  return reports.flatMap((report) => {
+    const build = buildExpression(report);
+    return build === undefined ? [] : [{ name: report.name, build, input: report.input }];
+  });
+}
+
+/** float32, as the static analysis counts activation memory. */
+const BYTES_PER_ELEMENT = 4;
+
+/**
+ * The static report with PyTorch's own numbers: every leaf module PyTorch has, in the order the
+ * forward pass called them (those it never called last), each keeping the static layer's spec and
+ * range when the names match, else placed on the line that constructed it, else on the model. The
+ * static diagnostics stay. What PyTorch could not run becomes a warning on the model, in its own
+ * words. `source`, the file's text, lets a layer placed by its line span that line's code.
+ */
+export function withExactShapes(report: ModelReport, exact: ExactModel, source?: string): ModelReport {
   if (exact.error !== null || !exact.layers) {
     const message = `PyTorch could not run ${report.name} on ${report.input.join('×')}: ${exact.error ?? 'no result'}`;
     return { ...report, diagnostics: [...report.diagnostics, { range: report.range, message, severity: 'warning' }] };
   }
-  const layers = new Map(exact.layers.map((l) => [l.name, l]));
-  return {
+  const known = new Map(report.layers.map((l) => [l.name, l]));
+  let lines: string[] | undefined;
+  const place = (line: number | null): SourceRange => {
+    if (line === null) return report.range;
+    lines ??= source?.split(/\r\n|\r|\n/);
+    const text = lines?.[line - 1] ?? '';
+    return { start: { line: line - 1, character: text.length - text.trimStart().length }, end: { line: line - 1, character: text.trimEnd().length } };
+  };
+  const layers = exact.layers.map((truth) => exactLayer(truth, known.get(truth.name) ?? { range: place(truth.line) }));
+  const merged: ModelReport = {
     ...report,
     exact: true,
+    input: exact.input ?? report.input,
     output: exact.output ?? null,
     totalParams: exact.totalParams ?? report.totalParams,
     trainableParams: exact.trainableParams ?? report.trainableParams,
-    layers: report.layers.map((layer) => {
-      const truth = layers.get(layer.name);
-      if (!truth) return layer;
-      const exactLayer: LayerReport = { ...layer, out: truth.out, params: truth.params };
-      delete exactLayer.note; // the static analysis' reasons for not knowing no longer apply
-      if (truth.out === null) exactLayer.note = 'not called in forward';
-      return exactLayer;
-    }),
+    totalMacs: exact.totalMacs ?? null,
+    activationBytes: layers.some((l) => l.outputBytes === null) ? null : layers.reduce((sum, l) => sum + (l.outputBytes ?? 0), 0),
+    layers,
   };
+  delete merged.outputNote; // the static analysis' reasons for not knowing no longer apply
+  if (exact.outputs) merged.outputNote = `returns ${formatOutputs(exact.outputs)}`;
+  else if (merged.output === null) merged.outputNote = 'forward returns no tensor';
+  return merged;
+}
+
+/** PyTorch's numbers over what the static analysis knew of the layer (its spec, range, receptive field, error). */
+function exactLayer(truth: ExactLayer, known: Partial<LayerReport> & Pick<LayerReport, 'range'>): LayerReport {
+  const layer: LayerReport = {
+    ...known,
+    name: truth.name,
+    type: truth.type,
+    in: truth.in,
+    out: truth.out,
+    params: truth.params,
+    macs: truth.macs,
+    // as the static analysis counts it: the first output tensor of the last call, nothing for a layer never called
+    outputBytes: truth.calls === 0 ? 0 : truth.out && truth.out.reduce((a, b) => a * b, BYTES_PER_ELEMENT),
+  };
+  delete layer.note;
+  if (truth.calls === 0) layer.note = 'not called in forward';
+  else if (truth.outputs) layer.note = `returns ${formatOutputs(truth.outputs)}`;
+  return layer;
+}
+
+/** `([1, 5, 20], ([1, 1, 20], [1, 1, 20]))`, as Python would print the tuple of shapes. */
+function formatOutputs(outputs: OutputShapes): string {
+  const item = (value: number[] | null | OutputShapes): string => (value === null ? 'None' : value.every((d) => typeof d === 'number') ? `[${value.join(', ')}]` : formatOutputs(value));
+  return `(${outputs.map(item).join(', ')})`;
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { ExactShapes, withExactShapes, type ExactModel } from '../../core/analysis/exactShapes';
+import { ExactShapes, exactRequests, withExactShapes, type ExactModel } from '../../core/analysis/exactShapes';
 import type { ModelReport } from '../../core/analysis/report';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
@@ -47,9 +47,10 @@ export class ExactMode extends Disposable {
   apply(document: vscode.TextDocument, reports: ModelReport[]): ModelReport[] {
     const result = this.results.get(document.uri.toString());
     if (!result || result.version !== document.version) return reports;
+    const source = document.getText();
     return reports.map((report) => {
       const exact = result.models.get(report.name);
-      return exact ? withExactShapes(report, exact) : report;
+      return exact ? withExactShapes(report, exact, source) : report;
     });
   }
 
@@ -69,7 +70,7 @@ export class ExactMode extends Disposable {
 
   private async run(document: vscode.TextDocument): Promise<void> {
     const version = document.version;
-    const models = (await this.analysis.reports(document)).filter((m) => m.kind === 'class');
+    const models = exactRequests(await this.analysis.reports(document));
     if (models.length === 0) return;
     const { found, interpreter } = await this.environment.current();
     if (!found?.torch || interpreter === null) return; // no PyTorch: the static hints are all there is
@@ -79,7 +80,7 @@ export class ExactMode extends Disposable {
     }
     const started = Date.now();
     try {
-      const exact = await this.helper.shapes.shapes(document.uri.fsPath, models.map((m) => ({ name: m.name, input: m.input })));
+      const exact = await this.helper.shapes.shapes(document.uri.fsPath, models);
       if (document.isClosed || document.version !== version) return;
       this.results.set(document.uri.toString(), { version, models: new Map(exact.map((m) => [m.name, m])) });
       this.log.info(`exact shapes for ${vscode.workspace.asRelativePath(document.uri)} in ${Date.now() - started} ms`);
@@ -91,7 +92,7 @@ export class ExactMode extends Disposable {
 
   /** Once a window: a model saved in an untrusted workspace keeps its static shapes, and the user is told why. */
   private async explainRestricted(document: vscode.TextDocument): Promise<void> {
-    if (this.explained || !(await this.analysis.reports(document)).some((m) => m.kind === 'class') || this.explained) return;
+    if (this.explained || exactRequests(await this.analysis.reports(document)).length === 0 || this.explained) return;
     this.explained = true;
     const choice = await vscode.window.showInformationMessage("Exact shapes run your model in PyTorch, which needs a trusted workspace: the hints show CNN Lab's static analysis until you trust this folder.", 'Manage Workspace Trust');
     if (choice) await vscode.commands.executeCommand('workbench.trust.manage');
