@@ -2,14 +2,24 @@
 // loops, comprehensions and user-defined blocks) to build the module tree, then runs `forward`
 // over abstract tensors whose shapes come from the shape engine. What it cannot follow becomes an
 // unknown with its reason; it never guesses, never throws on user text, and stops at a step budget.
-import { computeOutputShape, flattenShape, type LayerSpec, paramCount } from './layers';
+import { computeOutputShape, flattenShape, type LayerSpec, type OutputTree, paramCount } from './layers';
 import type { AnalysisDiagnostic, LayerReport, ModelReport } from './report';
 import { type Dim, formatShape, normalizeDim, product, type Shape } from './shape';
 import { InputAnnotations } from './annotations';
 import { type Node, rangeOf } from './syntax';
-import { ArgumentError, type ArgValue, buildLayer, parameterName, torchLayers } from './torchLayers';
+import { ArgumentError, type ArgValue, buildLayer, ModuleArg, parameterName, torchLayers } from './torchLayers';
+
+/** How `from module import name` finds another Python file of the program (see imports.ts). */
+export interface PythonImports {
+  /** The file `module` names with `level` leading dots, seen from the file at `from` (undefined: the file analysed). */
+  resolve(module: string, level: number, from: string | undefined): { path: string; root: Node; version: string } | undefined;
+  /** The version of a file read before (a modification time, an editor's version), to tell whether a cached report still holds. */
+  version(path: string): string | undefined;
+}
 
 export interface AnalysisOptions {
+  /** Other files of the program, for classes and functions the file imports; without it, imports stay unknown. */
+  imports?: PythonImports;
   /** One sample's shape (no batch) when neither an annotation nor the first layer tells. */
   defaultInput: number[];
   /** The whole input shape, batch included, overriding annotations and inference. */
@@ -34,16 +44,31 @@ class Tensor {
 class ClassInfo {
   /** Class-level assignments (`expansion = 4`), evaluated when first read. */
   readonly attributes = new Map<string, Node>();
-  /** Python's method resolution order over the file's classes, this class first. */
-  mro: ClassInfo[] = [this];
-  /** The torch.nn base the class derives from, when it is a container: its children are then run or kept as the container would. */
-  container: 'sequential' | 'list' | 'dict' | undefined;
+  /** Methods decorated @staticmethod or @classmethod, which take no instance. */
+  readonly staticMethods = new Set<string>();
+  readonly classMethods = new Set<string>();
+  private order: ClassInfo[] | undefined;
 
   constructor(
     readonly name: string,
     readonly node: Node,
     readonly methods: Map<string, Node>,
+    readonly file: PythonFile,
+    /** The bases as written: `nn.Module`, `ResNet`. */
+    readonly bases: string[],
   ) {}
+
+  /** Python's method resolution order over the program's classes, this class first; worked out when first needed, as it may read imported files. */
+  get mro(): ClassInfo[] {
+    this.order ??= this.file.linearize(this, new Set());
+    return this.order;
+  }
+
+  /** The torch.nn container the class derives from: its children are then run or kept as the container would. */
+  get container(): 'sequential' | 'list' | 'dict' | undefined {
+    const base = this.mro.map((c) => c.file.torchBase(c)).find((b) => b !== undefined && b in containerKinds);
+    return base ? containerKinds[base as keyof typeof containerKinds] : undefined;
+  }
 
   /** The method `name` as Python finds it on an instance, looking only past `after` for super(). */
   findMethod(name: string, after?: ClassInfo): { node: Node; owner: ClassInfo } | undefined {
@@ -61,6 +86,8 @@ class ClassInfo {
 }
 
 class Module {
+  /** Where the report places it: the constructing call in the file analysed, else the call that led into the imported file. */
+  site: Node;
   readonly children = new Map<string, Module>();
   /** Elements of the nn.Parameters assigned to it (`self.cls_token = nn.Parameter(...)`), by name. */
   readonly parameters = new Map<string, number | null>();
@@ -69,10 +96,13 @@ class Module {
   path: string | undefined;
 
   constructor(
-    readonly type: string,
+    /** Its class name; a lazy layer takes its eager name once materialized. */
+    public type: string,
     readonly node: Node,
     readonly options: { spec?: LayerSpec; cls?: ClassInfo; container?: 'sequential' | 'list' | 'dict'; unknown?: string } = {},
-  ) {}
+  ) {
+    this.site = node;
+  }
 }
 
 class Dict {
@@ -98,7 +128,9 @@ class FunctionDef {
     readonly node: Node,
     readonly self: Module | undefined,
     /** The class that defines the method, which super() inside it starts after. */
-    readonly owner?: ClassInfo,
+    readonly owner: ClassInfo | undefined,
+    /** The file whose module-level names the body sees. */
+    readonly file: PythonFile,
   ) {}
 }
 
@@ -139,6 +171,10 @@ interface Scope {
   self?: Module;
   /** The class whose method is running, for a bare super(). */
   cls?: ClassInfo;
+  /** The module-level names of the file the code belongs to. */
+  globals?: Scope;
+  /** An imported file's module-level names not evaluated yet: each is evaluated when first read. */
+  lazy?: Map<string, () => Value>;
 }
 
 interface LayerCall {
@@ -180,7 +216,7 @@ function isConstantExpression(node: Node): boolean {
  */
 export class AnalysisCache {
   /** By `kind:name`; a function that turned out not to build a model is remembered as such. */
-  readonly entries = new Map<string, { key: string; uses: Map<string, string>; report: ModelReport | undefined }>();
+  readonly entries = new Map<string, { key: string; uses: Map<string, string>; files: Map<string, string>; report: ModelReport | undefined }>();
 }
 
 /**
@@ -188,25 +224,30 @@ export class AnalysisCache {
  * function that returns a model) and module-level instance built with arguments in a parsed file.
  */
 export function analyzePython(root: Node, options: AnalysisOptions, cache = new AnalysisCache()): ModelReport[] {
-  const file = new PythonFile(root);
+  const program = new Program(options.imports);
+  const file = new PythonFile(root, undefined, program);
   const lines = root.text.split('\n');
   const signature = (node: Node) => {
     const { row, column } = node.startPosition;
     return `${row}:${column}\n${lines.slice(Math.max(0, row - 3), row).join('\n')}\n${node.text}`;
   };
-  const context = [JSON.stringify(options), ...root.namedChildren.filter((n) => n !== null && n.type !== 'class_definition').map((n) => `${n?.startPosition.row}|${n?.text}`)].join('\n');
+  const context = [JSON.stringify({ ...options, imports: undefined }), ...root.namedChildren.filter((n) => n !== null && n.type !== 'class_definition').map((n) => `${n?.startPosition.row}|${n?.text}`)].join('\n');
   const reports: ModelReport[] = [];
   const present = new Set<string>();
   const analyzeCached = (id: string, node: Node, run: () => { report: ModelReport; used: Set<ClassInfo> } | undefined): void => {
     present.add(id);
     const key = `${context}\u0000${signature(node)}`;
     const cached = cache.entries.get(id);
-    if (cached && cached.key === key && [...cached.uses].every(([name, used]) => file.classes.has(name) && signature((file.classes.get(name) as ClassInfo).node) === used)) {
+    const fresh = (entry: NonNullable<typeof cached>) =>
+      [...entry.uses].every(([name, used]) => file.classes.has(name) && signature((file.classes.get(name) as ClassInfo).node) === used) &&
+      [...entry.files].every(([path, version]) => options.imports?.version(path) === version);
+    if (cached && cached.key === key && fresh(cached)) {
       if (cached.report) reports.push(cached.report);
       return;
     }
     const result = run();
-    cache.entries.set(id, { key, uses: new Map([...(result?.used ?? [])].map((c) => [c.name, signature(c.node)])), report: result?.report });
+    const uses = [...(result?.used ?? [])].filter((c) => c.file === file);
+    cache.entries.set(id, { key, uses: new Map(uses.map((c) => [c.name, signature(c.node)])), files: new Map(program.read), report: result?.report });
     if (result) reports.push(result.report);
   };
   const instances = file.topLevelAssignments();
@@ -249,55 +290,107 @@ function argumentText(call: Node): string {
   return call.childForFieldName('arguments')?.text ?? '()';
 }
 
+/** The files of one analysis: the one analysed and those its `from … import …` statements name. */
+class Program {
+  private readonly files = new Map<string, { version: string; file: PythonFile }>();
+  /** Every imported file read, with its version, which cached reports depend on. */
+  readonly read = new Map<string, string>();
+
+  constructor(readonly imports: PythonImports | undefined) {}
+
+  file(module: string, level: number, from: PythonFile): PythonFile | undefined {
+    const found = this.imports?.resolve(module, level, from.path);
+    if (!found) return undefined;
+    this.read.set(found.path, found.version);
+    const known = this.files.get(found.path);
+    if (known?.version === found.version) return known.file;
+    const file = new PythonFile(found.root, found.path, this);
+    this.files.set(found.path, { version: found.version, file });
+    return file;
+  }
+}
+
 class PythonFile {
   readonly classes = new Map<string, ClassInfo>();
   readonly functions = new Map<string, Node>();
   readonly annotations: InputAnnotations;
   /** Imports and module-level statements, which every model's evaluation starts from. */
   readonly preamble: Node[] = [];
+  /** `from module import name as alias`, by alias, with the module's leading dots counted. */
+  readonly fromImports = new Map<string, { module: string; level: number; name: string }>();
 
-  constructor(readonly root: Node) {
+  constructor(
+    readonly root: Node,
+    /** Undefined for the file analysed when it has no path (an unsaved editor). */
+    readonly path: string | undefined,
+    readonly program: Program,
+  ) {
     for (const child of root.namedChildren) {
       if (!child) continue;
       const type = child.type;
       if (type === 'import_statement' || type === 'import_from_statement' || type === 'expression_statement') this.preamble.push(child);
+      if (type === 'import_from_statement') this.noteImport(child);
       const definition = type === 'decorated_definition' ? child.childForFieldName('definition') : child;
       const definitionType = definition?.type;
       if (definition && definitionType === 'class_definition') {
         const name = definition.childForFieldName('name')?.text;
-        const cls = new ClassInfo(name ?? '', definition, new Map());
+        const bases = (definition.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => b !== null && b.type !== 'keyword_argument').map((b) => b.text);
+        const cls = new ClassInfo(name ?? '', definition, new Map(), this, bases);
         for (const item of definition.childForFieldName('body')?.namedChildren ?? []) {
           const fn = item?.type === 'decorated_definition' ? item.childForFieldName('definition') : item;
           const fnName = fn?.type === 'function_definition' ? fn.childForFieldName('name')?.text : undefined;
-          if (fn && fnName) cls.methods.set(fnName, fn);
+          if (fn && fnName) {
+            cls.methods.set(fnName, fn);
+            const decorators = item?.type === 'decorated_definition' ? item.namedChildren.filter((d) => d?.type === 'decorator').map((d) => d?.text) : [];
+            if (decorators.includes('@staticmethod')) cls.staticMethods.add(fnName);
+            if (decorators.includes('@classmethod')) cls.classMethods.add(fnName);
+          }
           const assignment = item?.type === 'expression_statement' ? item.namedChildren[0] : null;
           const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
           const value = assignment?.childForFieldName('right');
           if (target?.type === 'identifier' && value) cls.attributes.set(target.text, value);
         }
         if (name) this.classes.set(name, cls);
-        this.bases.set(cls, (definition.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => b !== null && b.type !== 'keyword_argument').map((b) => b.text));
       } else if (definition && definitionType === 'function_definition') {
         const name = definition.childForFieldName('name')?.text;
         if (name) this.functions.set(name, definition);
       }
     }
     this.annotations = new InputAnnotations(root);
-    for (const cls of this.classes.values()) {
-      cls.mro = this.linearize(cls, new Set());
-      const base = cls.mro.map((c) => this.torchBase(c)).find((b) => b !== undefined && b in containerKinds);
-      cls.container = base ? containerKinds[base as keyof typeof containerKinds] : undefined;
+  }
+
+  private noteImport(statement: Node): void {
+    const source = statement.childForFieldName('module_name');
+    const prefix = source?.type === 'relative_import' ? source.namedChildren.find((c) => c?.type === 'import_prefix') : undefined;
+    const module = source?.type === 'relative_import' ? (source.namedChildren.find((c) => c?.type === 'dotted_name')?.text ?? '') : (source?.text ?? '');
+    const level = prefix?.text.length ?? 0;
+    for (const item of statement.childrenForFieldName('name')) {
+      const name = item?.type === 'aliased_import' ? item.childForFieldName('name')?.text : item?.text;
+      const alias = item?.type === 'aliased_import' ? item.childForFieldName('alias')?.text : item?.text;
+      if (name && alias) this.fromImports.set(alias, { module, level, name });
     }
   }
 
-  /** The bases' texts, as written: `nn.Module`, `ResNet`. */
-  private readonly bases = new Map<ClassInfo, string[]>();
+  /** The file a name was imported from, and its name there. */
+  importedFile(alias: string): { file: PythonFile; name: string } | undefined {
+    const imported = this.fromImports.get(alias);
+    const file = imported ? this.program.file(imported.module, imported.level, this) : undefined;
+    return file && imported ? { file, name: imported.name } : undefined;
+  }
 
-  /** C3 linearization, as Python orders a class's bases; bases outside the file drop out of it. */
-  private linearize(cls: ClassInfo, visiting: Set<ClassInfo>): ClassInfo[] {
+  /** A class by the name this file knows it by: its own, or one imported (through re-exports too). */
+  resolveClass(name: string, depth = 0): ClassInfo | undefined {
+    const own = this.classes.get(name);
+    if (own || depth > 8) return own;
+    const imported = this.importedFile(name);
+    return imported?.file.resolveClass(imported.name, depth + 1);
+  }
+
+  /** C3 linearization, as Python orders a class's bases; bases outside the program drop out of it. */
+  linearize(cls: ClassInfo, visiting: Set<ClassInfo>): ClassInfo[] {
     if (visiting.has(cls)) return [cls]; // a cycle, which Python itself would refuse
-    const parents = (this.bases.get(cls) ?? []).map((b) => this.classes.get(b)).filter((c): c is ClassInfo => c !== undefined && c !== cls);
-    const lists = [...parents.map((p) => this.linearize(p, new Set([...visiting, cls]))), parents];
+    const parents = cls.bases.map((b) => cls.file.resolveClass(b)).filter((c): c is ClassInfo => c !== undefined && c !== cls);
+    const lists = [...parents.map((p) => p.file.linearize(p, new Set([...visiting, cls]))), parents];
     const result = [cls];
     while (lists.some((l) => l.length > 0)) {
       const head = lists.find((l) => l.length > 0 && !lists.some((other) => other.indexOf(l[0] as ClassInfo) > 0))?.[0];
@@ -310,13 +403,12 @@ class PythonFile {
     return result.filter((c, i) => result.indexOf(c) === i);
   }
 
-  /** The torch.nn class a class of the file derives from directly (`Module`, `Sequential`, `Conv2d`), if any. */
+  /** The torch.nn class a class of this file derives from directly (`Module`, `Sequential`, `Conv2d`), if any. */
   torchBase(cls: ClassInfo): string | undefined {
-    for (const text of this.bases.get(cls) ?? []) {
+    for (const text of cls.bases) {
+      if (this.resolveClass(text)) continue;
       const name = text.replace(/^(torch\.)?nn\./, '');
-      if (name !== text || name in containerKinds || name === 'Module' || torchLayers.has(name)) {
-        if (!this.classes.has(text)) return name;
-      }
+      if (name !== text || name in containerKinds || name === 'Module' || torchLayers.has(name)) return name;
     }
     return undefined;
   }
@@ -343,13 +435,13 @@ class PythonFile {
   /** Whether the class's __init__ has a parameter without a default, so that `Cls()` would fail. */
   needsArguments(cls: ClassInfo): boolean {
     const init = cls.findMethod('__init__');
-    return (init?.node.childForFieldName('parameters')?.namedChildren ?? []).slice(1).some((p) => p?.type === 'identifier' || p?.type === 'typed_parameter');
+    return (init?.node.childForFieldName('parameters')?.namedChildren ?? []).slice(1).some((p) => p !== null && parameterKind(p) === 'required');
   }
 
   /** Module-level functions callable with no arguments that return something: candidates for model factories. */
   factories(): Node[] {
     return [...this.functions.values()].filter((fn) => {
-      const required = (fn.childForFieldName('parameters')?.namedChildren ?? []).some((p) => p?.type === 'identifier' || p?.type === 'typed_parameter');
+      const required = (fn.childForFieldName('parameters')?.namedChildren ?? []).some((p) => p !== null && parameterKind(p) === 'required');
       return !required && returnsValue(fn.childForFieldName('body'));
     });
   }
@@ -394,7 +486,6 @@ class PythonFile {
     const inferred = options.input || annotated ? undefined : firstLayerInput(model);
     report.inputSource = options.input ? 'given' : annotated ? 'annotation' : inferred ? 'first layer' : 'default';
     report.input = options.input ?? [1, ...(annotated ?? inferred ?? options.defaultInput)];
-    report.totalParams = report.trainableParams = totalParams(model);
     let output: Value;
     try {
       analysis.root = model;
@@ -408,10 +499,22 @@ class PythonFile {
     } else {
       report.outputNote = output instanceof Unknown ? output.reason : 'forward does not return one tensor';
     }
+    // After the forward pass: lazy layers know their parameters only then.
+    report.totalParams = report.trainableParams = totalParams(model);
     report.layers = layerReports(model, analysis.calls);
     diagnostics.push(...analysis.diagnostics.values(), ...layerDiagnostics(analysis.calls));
     return { report, used: analysis.used };
   }
+}
+
+/** How a parameter binds: `x` and `x: int` are required, `*args: Any` is a splat despite its annotation. */
+function parameterKind(parameter: Node): 'required' | 'default' | 'args' | 'kwargs' | 'separator' {
+  const type = parameter.type === 'typed_parameter' ? (parameter.namedChildren[0]?.type ?? '') : parameter.type;
+  if (type === 'list_splat_pattern') return 'args';
+  if (type === 'dictionary_splat_pattern') return 'kwargs';
+  if (type === 'identifier') return 'required';
+  if (type === 'default_parameter' || type === 'typed_default_parameter') return 'default';
+  return 'separator';
 }
 
 /** Whether a function body has a `return value` of its own (not one of a nested function's). */
@@ -480,7 +583,7 @@ function layerReports(root: Module, calls: Map<Module, LayerCall>): LayerReport[
   const report = (module: Module, call: LayerCall | undefined): LayerReport => ({
     name: module.path ?? module.type,
     type: module.type,
-    range: rangeOf(module.node),
+    range: rangeOf(module.site),
     in: call?.in ?? null,
     out: call?.out ?? null,
     params: ownParams(module),
@@ -501,8 +604,9 @@ function layerDiagnostics(calls: Map<Module, LayerCall>): AnalysisDiagnostic[] {
   for (const call of calls.values()) {
     if (!call.error) continue;
     const { module } = call;
-    const diagnostic: AnalysisDiagnostic = { range: rangeOf(module.node), message: `${module.path ?? module.type}: ${call.error}`, severity: 'error' };
-    const argument = module.options.spec ? fixableArgument[module.options.spec.kind] : undefined;
+    const diagnostic: AnalysisDiagnostic = { range: rangeOf(module.site), message: `${module.path ?? module.type}: ${call.error}`, severity: 'error' };
+    // A layer built in an imported file is fixed there, not at the call that led to it.
+    const argument = module.options.spec && module.site === module.node ? fixableArgument[module.options.spec.kind] : undefined;
     const received = argument && call.in ? (argument === 'in_features' ? call.in[call.in.length - 1] : call.in[1]) : null;
     const node = argument ? argumentNode(module, argument) : undefined;
     if (node && isConstantExpression(node) && typeof received === 'number') {
@@ -530,6 +634,8 @@ function argumentNode(module: Module, name: string): Node | undefined {
 function toArg(value: Value, what: string): ArgValue {
   if (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
   if (Array.isArray(value)) return value.map((v) => toArg(v, what));
+  // A layer given to another (a TransformerEncoder's layer) is passed as its spec.
+  if (value instanceof Module && value.options.spec) return new ModuleArg(value.type, value.options.spec);
   throw new Unknown(value instanceof Unknown ? value.reason : `${what} is not a constant`);
 }
 
@@ -599,6 +705,14 @@ function splitTensor(name: string, tensor: Tensor, shape: Shape, how: Value, dim
   return Array.from({ length: how }, (_, i) => piece(Math.floor(length / how) + (i < length % how ? 1 : 0)));
 }
 
+/** A layer's tuple output as values: shapes become tensors, None stays None. */
+function tupleOf(tree: OutputTree, reason: string | undefined): Value {
+  if (tree === null) return null;
+  const isShape = tree.length > 0 && tree.every((d) => d === null || typeof d === 'number');
+  if (isShape) return new Tensor(tree as Shape, reason);
+  return (tree as OutputTree[]).map((t) => tupleOf(t, reason));
+}
+
 function asTensor(value: Value): Tensor {
   return value instanceof Tensor ? value : new Tensor(null, value instanceof Unknown ? value.reason : 'the input is not a tensor');
 }
@@ -639,56 +753,135 @@ function broadcast(a: Shape, b: Shape): Shape | string {
 }
 
 class Analysis {
-  readonly globals: Scope = { vars: new Map() };
+  readonly globals: Scope;
   readonly calls = new Map<Module, LayerCall>();
   readonly diagnostics = new Map<number, AnalysisDiagnostic>();
   /** The file's classes this analysis instantiated or read, which its cached report depends on. */
   readonly used = new Set<ClassInfo>();
   private steps = 0;
   private depth = 0;
+  /** Each file's module-level names, made when the file is first needed. */
+  private readonly moduleGlobals = new Map<PythonFile, Scope>();
+  /** Builtins that need the analysis itself. */
+  private readonly reflection: Map<string, Value>;
+  /** While code of an imported file runs: the call in the file analysed that led there, where its layers are shown. */
+  private site: Node | undefined;
 
   constructor(
     private readonly file: PythonFile,
     private readonly budget: number,
   ) {
-    for (const [alias, path] of conventionalImports) this.globals.vars.set(alias, new Path(path));
-    this.globals.vars.set('getattr', new Callable('getattr', ([owner, name, fallback], _keywords, node) => {
-      if (typeof name !== 'string' || owner === undefined) return new Unknown('getattr() of a name that is not known');
-      const found = this.attribute(owner, name, node);
-      return found instanceof Unknown && fallback !== undefined ? fallback : found;
-    }));
-    this.globals.vars.set('hasattr', new Callable('hasattr', ([owner, name], _keywords, node) => {
-      if (typeof name !== 'string' || owner === undefined) return new Unknown('hasattr() of a name that is not known');
-      return owner instanceof Module || owner instanceof ClassInfo ? !(this.attribute(owner, name, node) instanceof Unknown) : new Unknown(`hasattr(${node.text}) is not known`);
-    }));
-    this.globals.vars.set('setattr', new Callable('setattr', ([owner, name, value]) => {
-      if (owner instanceof Module && typeof name === 'string') this.setAttribute(owner, name, value ?? null);
-      return null;
-    }));
-    for (const statement of file.preamble) {
-      const type = statement.type;
-      if (type === 'import_statement' || type === 'import_from_statement') this.importNames(statement, type);
-      else this.tryStatement(statement, this.globals);
-    }
-    for (const cls of file.classes.values()) this.globals.vars.set(cls.name, cls);
-    for (const [name, fn] of file.functions) this.globals.vars.set(name, new FunctionDef(fn, undefined));
+    this.reflection = new Map<string, Value>([
+      [
+        'getattr',
+        new Callable('getattr', ([owner, name, fallback], _keywords, node) => {
+          if (typeof name !== 'string' || owner === undefined) return new Unknown('getattr() of a name that is not known');
+          const found = this.attribute(owner, name, node);
+          return found instanceof Unknown && fallback !== undefined ? fallback : found;
+        }),
+      ],
+      [
+        'hasattr',
+        new Callable('hasattr', ([owner, name], _keywords, node) => {
+          if (typeof name !== 'string' || owner === undefined) return new Unknown('hasattr() of a name that is not known');
+          return owner instanceof Module || owner instanceof ClassInfo ? !(this.attribute(owner, name, node) instanceof Unknown) : new Unknown(`hasattr(${node.text}) is not known`);
+        }),
+      ],
+      [
+        'setattr',
+        new Callable('setattr', ([owner, name, value]) => {
+          if (owner instanceof Module && typeof name === 'string') this.setAttribute(owner, name, value ?? null);
+          return null;
+        }),
+      ],
+    ]);
+    this.globals = this.globalsOf(file);
   }
 
-  private importNames(statement: Node, type: string): void {
+  /**
+   * A file's module-level scope: its imports, then its statements, then its classes and functions.
+   * An imported file's names are evaluated only when read: its other statements (a thousand class
+   * names, a weights table) are none of the model's business.
+   */
+  private globalsOf(file: PythonFile): Scope {
+    let scope = this.moduleGlobals.get(file);
+    if (scope) return scope;
+    scope = { vars: new Map() };
+    scope.globals = scope;
+    this.moduleGlobals.set(file, scope);
+    for (const [alias, path] of conventionalImports) scope.vars.set(alias, new Path(path));
+    const lazy = file === this.file ? undefined : new Map<string, () => Value>();
+    if (lazy) scope.lazy = lazy;
+    const module = scope;
+    for (const statement of file.preamble) {
+      const type = statement.type;
+      if (type === 'import_statement' || type === 'import_from_statement') this.importNames(statement, type, file, scope);
+      else if (!lazy) this.tryStatement(statement, scope);
+      else {
+        const assignment = statement.namedChildren[0];
+        const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
+        if (target?.type === 'identifier') lazy.set(target.text, () => (this.tryStatement(statement, module), module.vars.get(target.text) ?? null));
+      }
+    }
+    for (const cls of file.classes.values()) scope.vars.set(cls.name, cls);
+    for (const [name, fn] of file.functions) scope.vars.set(name, new FunctionDef(fn, undefined, undefined, file));
+    return scope;
+  }
+
+  /** A module-level name, evaluating it first if its file is read lazily. */
+  private globalValue(scope: Scope, name: string): Value | undefined {
+    const pending = scope.lazy?.get(name);
+    if (pending) {
+      scope.lazy?.delete(name);
+      scope.vars.set(name, new Unknown(`\`${name}\` refers to itself`));
+      scope.vars.set(name, pending());
+    }
+    return scope.vars.get(name);
+  }
+
+  private fileOf(scope: Scope): PythonFile {
+    for (const [file, globals] of this.moduleGlobals) if (globals === scope.globals) return file;
+    return this.file;
+  }
+
+  /** A method found on a class, bound as Python binds it: to the instance, to the class (@classmethod) or to nothing (@staticmethod). */
+  private method(found: { node: Node; owner: ClassInfo }, self: Module | undefined): Value {
+    const name = found.node.childForFieldName('name')?.text ?? '';
+    const fn = new FunctionDef(found.node, found.owner.staticMethods.has(name) ? undefined : self, found.owner, found.owner.file);
+    if (found.owner.classMethods.has(name)) return new Callable(name, (args, keywords) => this.callFunction(new FunctionDef(found.node, undefined, found.owner, found.owner.file), [found.owner, ...args], keywords));
+    return fn;
+  }
+
+  private importNames(statement: Node, type: string, file: PythonFile, scope: Scope): void {
     if (type === 'import_statement') {
       for (const item of statement.namedChildren) {
-        if (item?.type === 'aliased_import') this.globals.vars.set(item.childForFieldName('alias')?.text ?? '', new Path(item.childForFieldName('name')?.text ?? ''));
-        else if (item?.type === 'dotted_name') this.globals.vars.set(item.text.split('.')[0] ?? '', new Path(item.text.split('.')[0] ?? ''));
+        if (item?.type === 'aliased_import') scope.vars.set(item.childForFieldName('alias')?.text ?? '', new Path(item.childForFieldName('name')?.text ?? ''));
+        else if (item?.type === 'dotted_name') scope.vars.set(item.text.split('.')[0] ?? '', new Path(item.text.split('.')[0] ?? ''));
       }
       return;
     }
     const from = statement.childForFieldName('module_name')?.text ?? '';
     for (const item of statement.childrenForFieldName('name')) {
       if (!item) continue;
-      const name = item.type === 'aliased_import' ? item.childForFieldName('name')?.text : item.text;
       const alias = item.type === 'aliased_import' ? item.childForFieldName('alias')?.text : item.text;
-      if (name && alias) this.globals.vars.set(alias, new Path(`${from}.${name}`));
+      const name = item.type === 'aliased_import' ? item.childForFieldName('name')?.text : item.text;
+      if (!alias || !name) continue;
+      const bind = () => this.imported(file, alias) ?? new Path(`${from}.${name}`);
+      if (scope.lazy) scope.lazy.set(alias, bind);
+      else scope.vars.set(alias, bind());
     }
+  }
+
+  /** A name imported from another file of the program, as that file defines it. */
+  private imported(file: PythonFile, alias: string): Value | undefined {
+    const source = file.importedFile(alias);
+    if (!source) return undefined;
+    return this.globalValue(this.globalsOf(source.file), source.name);
+  }
+
+  /** Where to show something made at `node`: there when it is in the file analysed, else at the call that led out of it. */
+  private siteOf(node: Node): Node {
+    return node.tree === this.file.root.tree ? node : (this.site ?? node);
   }
 
   private tick(): void {
@@ -740,7 +933,7 @@ class Analysis {
         return this.executeBlock(statement.childForFieldName('body'), scope);
       case 'function_definition': {
         const name = statement.childForFieldName('name')?.text;
-        if (name) scope.vars.set(name, new FunctionDef(statement, scope.self, scope.cls));
+        if (name) scope.vars.set(name, new FunctionDef(statement, scope.self, scope.cls, this.fileOf(scope)));
         return undefined;
       }
       default:
@@ -798,6 +991,13 @@ class Analysis {
       const owner = this.evaluate(target.childForFieldName('object') as Node, scope);
       const name = target.childForFieldName('attribute')?.text ?? '';
       if (owner instanceof Module) this.setAttribute(owner, name, value);
+    } else if (type === 'subscript') {
+      const owner = this.evaluate(target.childForFieldName('value') as Node, scope);
+      const indexNode = target.childForFieldName('subscript');
+      const index = indexNode ? this.evaluate(indexNode, scope) : null;
+      if (owner instanceof Dict && (typeof index === 'string' || typeof index === 'number')) owner.entries.set(String(index), value);
+      else if (Array.isArray(owner) && typeof index === 'number' && owner.length > 0) owner[normalizeDim(index, owner.length)] = value;
+      else if (owner instanceof Module && owner.options.container === 'dict' && typeof index === 'string' && value instanceof Module) owner.children.set(index, value);
     } else if (type === 'pattern_list' || type === 'tuple_pattern' || type === 'list_pattern') {
       const targets = target.namedChildren.filter((n): n is Node => n !== null);
       const values = Array.isArray(value) ? value : targets.map(() => (value instanceof Unknown ? value : new Unknown('cannot unpack this value')));
@@ -933,7 +1133,7 @@ class Analysis {
     const body = node.childForFieldName('body');
     const clauses = node.namedChildren.filter((c): c is Node => c !== null && (c.type === 'for_in_clause' || c.type === 'if_clause'));
     if (!body) return [];
-    const local: Scope = { vars: new Map(scope.vars), ...(scope.self ? { self: scope.self } : {}) };
+    const local: Scope = { ...scope, vars: new Map(scope.vars) };
     const results: Value[] = [];
     const run = (index: number): boolean => {
       const clause = clauses[index];
@@ -961,8 +1161,9 @@ class Analysis {
   private lookup(name: string, scope: Scope): Value {
     if (scope.vars.has(name)) return scope.vars.get(name) as Value;
     if (name === 'self' && scope.self) return scope.self;
-    if (this.globals.vars.has(name)) return this.globals.vars.get(name) as Value;
-    const builtin = builtins.get(name);
+    const found = this.globalValue(scope.globals ?? this.globals, name);
+    if (found !== undefined) return found;
+    const builtin = this.reflection.get(name) ?? builtins.get(name);
     return builtin ?? new Unknown(`\`${name}\` is not defined here`);
   }
 
@@ -972,7 +1173,7 @@ class Analysis {
       if (owner.children.has(name)) return owner.children.get(name) as Module;
       if (owner.attributes.has(name)) return owner.attributes.get(name) as Value;
       const method = owner.options.cls?.findMethod(name);
-      if (method) return new FunctionDef(method.node, owner, method.owner);
+      if (method) return this.method(method, owner);
       const holder = owner.options.cls?.findAttribute(name);
       if (holder) return this.classAttribute(holder, name);
       if (owner.options.container === 'dict' && (name === 'items' || name === 'keys' || name === 'values')) {
@@ -993,7 +1194,7 @@ class Analysis {
       const holder = owner.findAttribute(name);
       if (holder) return this.classAttribute(holder, name);
       const method = owner.findMethod(name);
-      if (method) return new FunctionDef(method.node, undefined, method.owner);
+      if (method) return this.method(method, undefined);
     }
     if (owner instanceof Tensor) return this.tensorAttribute(owner, name, node);
     if (Array.isArray(owner) && (name === 'append' || name === 'extend' || name === 'insert')) {
@@ -1012,7 +1213,7 @@ class Analysis {
 
   private classAttribute(cls: ClassInfo, name: string): Value {
     this.used.add(cls);
-    return this.evaluate(cls.attributes.get(name) as Node, this.globals);
+    return this.evaluate(cls.attributes.get(name) as Node, this.globalsOf(cls.file));
   }
 
   private appendTo(list: Module): Callable {
@@ -1073,6 +1274,13 @@ class Analysis {
     const a = this.evaluate(operands[0] as Node, scope);
     const b = this.evaluate(operands[1] as Node, scope);
     const op = operators.join(' ');
+    if (op === 'in' || op === 'not in') {
+      const items = b instanceof Dict ? [...b.entries.keys()] : b instanceof Module && b.options.container === 'dict' ? [...b.children.keys()] : Array.isArray(b) ? b : undefined;
+      const primitive = a === null || typeof a === 'number' || typeof a === 'string' || typeof a === 'boolean';
+      if (typeof b === 'string' && typeof a === 'string') return b.includes(a) === (op === 'in');
+      if (!items || !primitive) return new Unknown(`${node.text} is not known`);
+      return items.includes(a) === (op === 'in');
+    }
     if (op === 'is' || op === 'is not') {
       if (a instanceof Unknown || b instanceof Unknown) return new Unknown(`${node.text} is not known`);
       return (a === b) === (op === 'is');
@@ -1159,7 +1367,8 @@ class Analysis {
   }
 
   private report(node: Node, message: string, severity: AnalysisDiagnostic['severity'] = 'error'): void {
-    this.diagnostics.set(node.startIndex, { range: rangeOf(node), message, severity });
+    const site = this.siteOf(node);
+    this.diagnostics.set(site.startIndex, { range: rangeOf(site), message, severity });
   }
 
   // ---- calls ----
@@ -1202,7 +1411,7 @@ class Analysis {
   }
 
   callFactory(fn: Node): Value {
-    return this.invoke(new FunctionDef(fn, undefined), [], new Map(), fn);
+    return this.invoke(new FunctionDef(fn, undefined, undefined, this.file), [], new Map(), fn);
   }
 
   /** super() in a method of `scope.cls`, or super(Cls, self). */
@@ -1215,7 +1424,7 @@ class Analysis {
   /** What super().name finds: the next class's method in the MRO, else the torch.nn base's own behaviour. */
   private superAttribute(proxy: Super, name: string): Value {
     const method = proxy.self.options.cls?.findMethod(name, proxy.after);
-    if (method) return new FunctionDef(method.node, proxy.self, method.owner);
+    if (method) return this.method(method, proxy.self);
     if (name === '__init__') return new Callable('__init__', (args, keywords, node) => (this.initTorchBase(proxy.self, args, keywords, node), null));
     if (name === 'forward') return new Callable('forward', (args, _keywords, node) => this.applyTorchBase(proxy.self, args, node));
     return new Unknown(`super().${name} is not analysed`);
@@ -1224,7 +1433,7 @@ class Analysis {
   /** nn.Module.__init__ and its subclasses': a container takes its children, a layer its arguments. */
   private initTorchBase(module: Module, positional: Value[], keywords: Map<string, Value>, node: Node): void {
     const cls = module.options.cls;
-    const base = cls?.mro.map((c) => this.file.torchBase(c)).find((b) => b !== undefined);
+    const base = cls?.mro.map((c) => c.file.torchBase(c)).find((b) => b !== undefined);
     if (!base || base === 'Module') return;
     const built = this.construct(base, positional, keywords, node);
     if (!(built instanceof Module)) return;
@@ -1238,7 +1447,7 @@ class Analysis {
     const { spec, container, unknown } = module.options;
     const input = args[0] ?? new Unknown('no input');
     if (container === 'sequential') return this.runSequential(module, input, node);
-    if (spec || unknown) return this.applyLayer(module, input);
+    if (spec || unknown) return this.applyLayer(module, args, new Map());
     return new Unknown(`${module.type} has no forward method`);
   }
 
@@ -1247,6 +1456,9 @@ class Analysis {
       this.depth--;
       return new Unknown('calls nest too deeply to follow');
     }
+    const file = callee instanceof FunctionDef || callee instanceof ClassInfo ? callee.file : callee instanceof Module ? callee.options.cls?.file : undefined;
+    const leaving = this.site === undefined && file !== undefined && file !== this.file && node.tree === this.file.root.tree;
+    if (leaving) this.site = node;
     try {
       if (callee instanceof Path) return this.callPath(callee.path, positional, keywords, node);
       if (callee instanceof Module) return this.apply(callee, positional, node, keywords);
@@ -1256,6 +1468,7 @@ class Analysis {
       return callee instanceof Unknown ? callee : new Unknown(`\`${node.text.slice(0, 40)}\` is not analysed`);
     } finally {
       this.depth--;
+      if (leaving) this.site = undefined;
     }
   }
 
@@ -1274,6 +1487,7 @@ class Analysis {
     if (namespace === 'math' && mathFunctions.has(name)) return numbersOf(positional, mathFunctions.get(name) as (n: number[]) => number);
     if (namespace === 'torch.jit' && (name === 'is_scripting' || name === 'is_tracing')) return false;
     if (path === 'torch.jit.annotate') return positional[1] ?? null;
+    if (path === 'typing.cast') return positional[1] ?? null;
     if (path === 'torch._assert' || namespace === 'torch.nn.init' || namespace === 'warnings') return null;
     if (namespace === 'torch' && tensorConstructors.has(name)) {
       const sizes = positional.length === 1 && Array.isArray(positional[0]) ? positional[0] : name === 'full' ? [positional[0] ?? null].flat() : positional;
@@ -1288,6 +1502,12 @@ class Analysis {
   }
 
   private construct(type: string, positional: Value[], keywords: Map<string, Value>, node: Node): Value {
+    const built = this.constructLayer(type, positional, keywords, node);
+    if (built instanceof Module) built.site = this.siteOf(node);
+    return built;
+  }
+
+  private constructLayer(type: string, positional: Value[], keywords: Map<string, Value>, node: Node): Value {
     if (type === 'Sequential' || type === 'ModuleList' || type === 'ModuleDict') {
       const container = type === 'Sequential' ? 'sequential' : type === 'ModuleList' ? 'list' : 'dict';
       const module = new Module(type, node, { container });
@@ -1314,9 +1534,10 @@ class Analysis {
   instantiate(cls: ClassInfo, positional: Value[], keywords: Map<string, Value>, node: Node): Value {
     for (const c of cls.mro) this.used.add(c);
     const module = new Module(cls.name, node, { cls, ...(cls.container ? { container: cls.container } : {}) });
+    module.site = this.siteOf(node);
     const init = cls.findMethod('__init__');
     if (init) {
-      const result = this.callFunction(new FunctionDef(init.node, module, init.owner), positional, keywords);
+      const result = this.callFunction(new FunctionDef(init.node, module, init.owner, init.owner.file), positional, keywords);
       if (result instanceof Unknown && result.reason.startsWith('recursion')) return result;
     } else {
       this.initTorchBase(module, positional, keywords, node);
@@ -1325,31 +1546,32 @@ class Analysis {
   }
 
   private callFunction(fn: FunctionDef, positional: Value[], keywords: Map<string, Value>): Value {
-    const scope: Scope = { vars: new Map(), ...(fn.self ? { self: fn.self } : {}), ...(fn.owner ? { cls: fn.owner } : {}) };
+    const globals = this.globalsOf(fn.file);
+    const scope: Scope = { vars: new Map(), globals, ...(fn.self ? { self: fn.self } : {}), ...(fn.owner ? { cls: fn.owner } : {}) };
     const parameters = (fn.node.childForFieldName('parameters')?.namedChildren ?? []).filter((p): p is Node => p !== null);
     const args = [...positional];
     const unbound = new Map(keywords);
     let keywordOnly = false;
     parameters.forEach((parameter, index) => {
       if (index === 0 && fn.self) return; // self
-      const type = parameter.type;
-      if (type === 'keyword_separator') keywordOnly = true;
-      if (type === 'keyword_separator' || type === 'positional_separator' || type === 'comment') return;
-      const nameNode = type === 'identifier' ? parameter : (parameter.childForFieldName('name') ?? parameter.namedChildren[0]);
-      const name = nameNode?.text ?? '';
-      if (type === 'list_splat_pattern') {
+      const kind = parameterKind(parameter);
+      if (parameter.type === 'keyword_separator') keywordOnly = true;
+      if (kind === 'separator') return;
+      const nameNode = parameter.type === 'identifier' ? parameter : (parameter.childForFieldName('name') ?? parameter.namedChildren[0]);
+      const name = nameNode?.type === 'identifier' ? nameNode.text : (nameNode?.namedChildren[0]?.text ?? '');
+      if (kind === 'args') {
         scope.vars.set(name, args.splice(0));
         keywordOnly = true;
         return;
       }
-      if (type === 'dictionary_splat_pattern') {
+      if (kind === 'kwargs') {
         scope.vars.set(name, new Dict(unbound));
         return;
       }
       const defaultNode = parameter.childForFieldName('value');
       if (args.length > 0 && !keywordOnly) scope.vars.set(name, args.shift() as Value);
       else if (unbound.has(name)) scope.vars.set(name, unbound.get(name) as Value);
-      else if (defaultNode) scope.vars.set(name, this.evaluate(defaultNode, this.globals));
+      else if (defaultNode) scope.vars.set(name, this.evaluate(defaultNode, globals));
       else scope.vars.set(name, new Unknown(`the argument \`${name}\` has no default value`));
       unbound.delete(name);
     });
@@ -1365,7 +1587,7 @@ class Analysis {
     const forward = cls?.findMethod('forward');
     if (forward) {
       const input = args[0];
-      const output = this.callFunction(new FunctionDef(forward.node, module, forward.owner), args, keywords);
+      const output = this.callFunction(new FunctionDef(forward.node, module, forward.owner, forward.owner.file), args, keywords);
       // A module of the file with no children is a leaf to PyTorch (an activation written by hand).
       if (module.children.size === 0 && !module.options.spec && module !== this.root) {
         const shapeOf = (v: Value | undefined) => (v instanceof Tensor ? v.shape : null);
@@ -1377,7 +1599,7 @@ class Analysis {
     if (container === 'sequential') return this.runSequential(module, input, node);
     if (container) return new Unknown(`a ${module.type} is not callable`);
     if (cls && !module.options.spec && !module.options.unknown) return new Unknown(`${cls.name} has no forward method`);
-    return this.applyLayer(module, input);
+    return this.applyLayer(module, args, keywords);
   }
 
   /** The model being analysed, which is never a leaf of itself. */
@@ -1395,8 +1617,8 @@ class Analysis {
   }
 
   /** A torch.nn layer through the shape engine; an unknown input keeps what the layer alone fixes (its channels or features). */
-  private applyLayer(module: Module, value: Value): Value {
-    const input = asTensor(value);
+  private applyLayer(module: Module, args: Value[], keywords: Map<string, Value>): Value {
+    const input = asTensor(args[0] ?? new Unknown('no input'));
     const { spec, unknown } = module.options;
     if (!spec) {
       const reason = unknown ?? `nn.${module.type} is not analysed`;
@@ -1408,12 +1630,22 @@ class Analysis {
       this.record(module, { module, in: null, out: null, note: input.reason ?? 'its input is unknown' });
       return input;
     }
-    const result = computeOutputShape(spec, module.type, shape);
+    // Further tensors (Bilinear's x2, attention's key and value, MaxUnpool's indices and output_size).
+    const outputSize = keywords.get('output_size');
+    const extra = [...args.slice(1), ...(outputSize === undefined ? [] : [outputSize])].map((v) => (v instanceof Tensor ? (v.shape ?? []) : Array.isArray(v) && v.every((d) => typeof d === 'number') ? (v as number[]) : []));
+    const result = computeOutputShape(spec, module.type, shape, extra);
+    if (result.materialized) {
+      // A lazy layer becomes the layer it stands for at its first call, as PyTorch's do.
+      module.options.spec = result.materialized;
+      module.type = module.type.replace(/^Lazy/, '');
+    }
     const partial = result.shape?.includes(null) ?? false;
-    const note = partial ? (input.reason ?? 'its input is only partly known') : undefined;
+    const note = partial ? (input.reason ?? 'its input is only partly known') : (result.unknown ?? undefined);
     this.record(module, { module, in: input.shape, out: result.shape, ...(result.error ? { error: result.error } : {}), ...(note ? { note } : {}) });
-    return new Tensor(result.shape, result.shape ? note : result.error);
+    if (result.outputs !== undefined) return tupleOf(result.outputs, note);
+    return new Tensor(result.shape, result.shape ? note : (result.error ?? result.unknown));
   }
+
 
   /** The last call is the one reported, as torchinfo does for a layer used twice; the order is that of the last calls. */
   private record(module: Module, call: LayerCall): void {

@@ -1,0 +1,105 @@
+// The other files of a Python program, for `from .blocks import BasicBlock` and
+// `from models.resnet import ResNet`: found as Python finds them from the file analysed (relative
+// imports from the importing file's package, absolute ones from the script's folder and the
+// folders above it), each parsed once per version. Packages outside the project (torch itself,
+// site-packages) are not read.
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Parser, Tree } from '@vscode/tree-sitter-wasm';
+import type { PythonImports } from './pytorch';
+import type { Node } from './syntax';
+
+/** Where the text of a file comes from: the disk, or an editor's unsaved buffer. */
+export interface SourceReader {
+  read(path: string): { text: string; version: string } | undefined;
+  /** Cheap: asked for every imported file each time a cached report is reused. */
+  version(path: string): string | undefined;
+}
+
+/** A model file is small; a larger one is generated data, not worth parsing for its classes. */
+const largestFile = 2_000_000;
+/** Folders above the script's that absolute imports are tried from (a project's root, usually). */
+const ancestors = 3;
+/** Where installed packages live: their neighbours are other packages, not the project's files. */
+const installedPackages = /^(site|dist)-packages$/;
+
+export const diskReader: SourceReader = {
+  read(path) {
+    const version = diskReader.version(path);
+    if (version === undefined) return undefined;
+    try {
+      return { text: readFileSync(path, 'utf8'), version };
+    } catch {
+      return undefined;
+    }
+  },
+  version(path) {
+    try {
+      const stat = statSync(path);
+      return stat.isFile() && stat.size <= largestFile ? `${stat.mtimeMs}:${stat.size}` : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+export class FileImports implements PythonImports {
+  private readonly trees = new Map<string, { version: string; tree: Tree }>();
+
+  constructor(
+    private readonly parser: Parser,
+    /** The file analysed; imports are found from its folder. */
+    private readonly mainFile: string,
+    private readonly reader: SourceReader = diskReader,
+    /** How many files one program may read, so that a huge package cannot stall the analysis. */
+    private readonly limit = 64,
+  ) {}
+
+  resolve(module: string, level: number, from: string | undefined): { path: string; root: Node; version: string } | undefined {
+    const parts = module === '' ? [] : module.split('.');
+    // The analysis knows torch.nn's layers itself; torch's own source is not a model.
+    if (level === 0 && parts[0] === 'torch') return undefined;
+    for (const folder of this.folders(level, from ?? this.mainFile)) {
+      for (const path of [join(folder, ...parts.slice(0, -1), `${parts.at(-1) ?? '__init__'}.py`), join(folder, ...parts, '__init__.py')]) {
+        const root = this.parse(path);
+        if (root) return { path, ...root };
+      }
+    }
+    return undefined;
+  }
+
+  version(path: string): string | undefined {
+    return this.reader.version(path);
+  }
+
+  dispose(): void {
+    for (const { tree } of this.trees.values()) tree.delete();
+    this.trees.clear();
+  }
+
+  /** `from .x` looks in the importing file's folder, `from ..x` one above; `from x` from the script's folder and those above it. */
+  private folders(level: number, from: string): string[] {
+    if (level > 0) {
+      let folder = dirname(from);
+      for (let i = 1; i < level; i++) folder = dirname(folder);
+      return [folder];
+    }
+    const result = [dirname(this.mainFile)];
+    for (let folder = dirname(result[0] as string); result.length <= ancestors && folder !== result.at(-1) && !installedPackages.test(basename(folder)); folder = dirname(folder)) result.push(folder);
+    return result;
+  }
+
+  private parse(path: string): { root: Node; version: string } | undefined {
+    const version = this.reader.version(path);
+    if (version === undefined) return undefined;
+    const known = this.trees.get(path);
+    if (known?.version === version) return { root: known.tree.rootNode, version };
+    if (!known && this.trees.size >= this.limit) return undefined;
+    const source = this.reader.read(path);
+    const tree = source ? this.parser.parse(source.text) : null;
+    if (!source || !tree) return undefined;
+    known?.tree.delete();
+    this.trees.set(path, { version: source.version, tree });
+    return { root: tree.rootNode, version: source.version };
+  }
+}
