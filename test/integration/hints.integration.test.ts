@@ -26,9 +26,9 @@ describe('Shape hints in a model file', () => {
       return found.some((l) => l.command?.title.includes('params')) ? found : undefined;
     }, 'CNN Lab\'s CodeLenses');
     const titles = lenses.map((l) => l.command?.title ?? '');
-    assert.ok(titles.includes('[1, 3, 32, 32] → [1, 10] · 541,094 params · 2.16 MB'), titles.join('\n'));
-    assert.ok(titles.includes('conv1 → [1, 16, 32, 32] · 448 params'));
-    assert.ok(titles.includes('fc1 → [1, 500] · 512,500 params'));
+    assert.ok(titles.includes('[1, 3, 32, 32] → [1, 10] · 541,094 params · 2.16 MB · 3.32 M MACs'), titles.join('\n'));
+    assert.ok(titles.includes('conv1 → [1, 16, 32, 32] · 448 params · 442 K MACs'));
+    assert.ok(titles.includes('fc1 → [1, 500] · 512,500 params · 512 K MACs'));
     const modelLens = lenses.find((l) => l.command?.command === 'cnnLab.showModelSummary');
     assert.equal(modelLens?.range.start.line, document.getText().split('\n').findIndex((line) => line.startsWith('class Net')));
     await until(() => workbench.workbenchText('.contentwidget .codelens-decoration, .codelens-decoration').then((t) => t.some((s) => s.includes('541,094'))), 'the lenses drawn in the editor');
@@ -41,6 +41,8 @@ describe('Shape hints in a model file', () => {
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.match(text, /\(W − F \+ 2P\)\/S \+ 1 = \(32 − 3 \+ 2·1\)\/1 \+ 1 = 32/);
     assert.match(text, /params: K·F·F·D_in \+ K = 16·3·3·3 \+ 16 = 448/);
+    assert.match(text, /MACs: out elements · C_in\/groups · F·F = 16·32·32 · 3 · 3·3 = 442,368/);
+    assert.match(text, /receptive field: 3×3 input pixels \(jump 1\)/);
   });
 
   it('flags a wrong flatten size and fixes it with the quick fix', async () => {
@@ -53,7 +55,7 @@ describe('Shape hints in a model file', () => {
     assert.equal(diagnostic.message, 'fc1: Linear expects 4096 input features but receives 1024');
     assert.equal(diagnostic.severity, vscode.DiagnosticSeverity.Error);
     const lensTitles = async () => (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri)).map((l) => l.command?.title);
-    assert.ok((await lensTitles()).includes('⚠ fc1 → [1, 500] · 2,048,500 params'));
+    assert.ok((await lensTitles()).includes('⚠ fc1 → [1, 500] · 2,048,500 params · 2.05 M MACs'));
     await workbench.screenshot('editor-diagnostic');
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', document.uri, diagnostic.range);
     const fix = actions.find((a) => a.title === 'Change in_features to 1024');
@@ -61,7 +63,7 @@ describe('Shape hints in a model file', () => {
     await vscode.workspace.applyEdit(fix.edit);
     assert.ok(document.getText().includes('self.fc1 = nn.Linear(1024, 500)'));
     await until(() => !vscode.languages.getDiagnostics(document.uri).some((d) => d.source === 'CNN Lab'), 'the diagnostic to clear');
-    assert.ok((await lensTitles()).includes('fc1 → [1, 500] · 512,500 params'));
+    assert.ok((await lensTitles()).includes('fc1 → [1, 500] · 512,500 params · 512 K MACs'));
   });
 
   it('writes the input annotation with the quick fix on the model\'s name', async () => {
@@ -83,6 +85,7 @@ describe('Shape hints in a model file', () => {
     assert.match(text, /^Net: input \[1, 3, 32, 32\] \(first layer\) → output \[1, 10\]/);
     assert.match(text, /conv3 \(Conv2d\)\s+\[1, 64, 8, 8\]\s+18,496/);
     assert.match(text, /Total params: 541,094/);
+    assert.match(text, /Total mult-adds \(M\): 3\.32/);
     await workbench.screenshot('model-summary');
   });
 });
@@ -116,13 +119,13 @@ describe('Exact shapes after a save', () => {
   }
 
   it('replaces the static hints with PyTorch\'s once the file is saved, until the next edit', async () => {
-    assert.equal(await modelLens(), '[1, 784] → [1, 10] · 669,706 params · 2.68 MB');
+    assert.equal(await modelLens(), '[1, 784] → [1, 10] · 669,706 params · 2.68 MB · 669 K MACs');
     await editAndSave((text) => `${text}# saved by the test\n`);
     const exact = await until(async () => ((await modelLens()).endsWith('· exact') ? modelLens() : undefined), 'the exact lens', 60_000);
-    assert.equal(exact, '[1, 784] → [1, 10] · 669,706 params · 2.68 MB · exact');
+    assert.equal(exact, '[1, 784] → [1, 10] · 669,706 params · 2.68 MB · 669 K MACs · exact');
     const editor = await vscode.window.showTextDocument(document);
     await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), '#'));
-    assert.equal(await modelLens(), '[1, 784] → [1, 10] · 669,706 params · 2.68 MB');
+    assert.equal(await modelLens(), '[1, 784] → [1, 10] · 669,706 params · 2.68 MB · 669 K MACs');
   });
 
   it('shows the error PyTorch raises when the saved model cannot run', async () => {
@@ -140,8 +143,8 @@ describe('Shape hints in a TF.js model file', () => {
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(document);
     const titles = await lensTitles(document.uri, 'params');
-    assert.ok(titles.includes('[1, 28, 28, 1] → [1, 10] · 206,922 params · 0.83 MB'), titles.join('\n'));
-    assert.ok(titles.includes('conv2d_1 → [1, 28, 28, 16] · 160 params'));
+    assert.ok(titles.includes('[1, 28, 28, 1] → [1, 10] · 206,922 params · 0.83 MB · 1.22 M MACs'), titles.join('\n'));
+    assert.ok(titles.includes('conv2d_1 → [1, 28, 28, 16] · 160 params · 113 K MACs'));
     assert.ok(titles.includes('flatten_1 → [1, 1568]'));
     await until(() => workbench.workbenchText('.codelens-decoration').then((t) => t.some((s) => s.includes('206,922'))), 'the lenses drawn in the editor');
     await workbench.screenshot('editor-tfjs');
@@ -156,7 +159,7 @@ describe('The Model view', () => {
     const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
     assert.ok(editor.document.getText().includes('nn.Linear(64 * 4 * 4, 500)'), 'the example is as the repository has it');
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri);
-    assert.ok(lenses.some((l) => l.command?.title === 'fc1 → [1, 500] · 512,500 params'), 'the lenses agree with the view');
+    assert.ok(lenses.some((l) => l.command?.title === 'fc1 → [1, 500] · 512,500 params · 512 K MACs'), 'the lenses agree with the view');
     // VS Code redraws lenses only while the editor has focus (it cancels the refresh on blur).
     await until(async () => (await workbench.workbenchText('.codelens-decoration')).some((t) => t.includes('fc1 → [1, 500] · 512,500 params')), 'the drawn lenses to show the current numbers', 10_000);
     await vscode.commands.executeCommand('cnnLab.model.focus');
@@ -166,8 +169,8 @@ describe('The Model view', () => {
     }, 'the Model view\'s rows');
     // Label and description render as two spans, with no space between them in innerText.
     const flat = rows.map((r) => r.replace(/\s+/g, ' ').trim());
-    assert.ok(flat.some((r) => /^Net ?\[1, 3, 32, 32\] → \[1, 10\] · 541,094 params( · exact)?$/.test(r)), flat.join('\n'));
-    assert.ok(flat.some((r) => /^conv1 ?Conv2d · \[1, 16, 32, 32\] · 448$/.test(r)), flat.join('\n'));
+    assert.ok(flat.some((r) => /^Net ?\[1, 3, 32, 32\] → \[1, 10\] · 541,094 params · 3\.32 M MACs( · exact)?$/.test(r)), flat.join('\n'));
+    assert.ok(flat.some((r) => /^conv1 ?Conv2d · \[1, 16, 32, 32\] · 448 · 442 K MACs$/.test(r)), flat.join('\n'));
     const line = editor.document.getText().split('\n').findIndex((l) => l.includes('self.fc1 ='));
     editor.selection = new vscode.Selection(line, 12, line, 12);
     const selected = await until(async () => (await workbench.workbenchText('.sidebar .monaco-list-row.selected')).find((t) => t.includes('fc1')), 'fc1 selected');

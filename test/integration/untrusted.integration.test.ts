@@ -61,7 +61,7 @@ class Sneaky(nn.Module):
     const document = await vscode.workspace.openTextDocument(model);
     await vscode.window.showTextDocument(document);
     const titles = await lensTitles(document.uri, 'params', patience);
-    assert.ok(titles.includes('conv1 → [1, 4, 26, 26] · 40 params'), titles.join('\n'));
+    assert.ok(titles.includes('conv1 → [1, 4, 26, 26] · 40 params · 24.3 K MACs'), titles.join('\n'));
     assert.equal(vscode.extensions.getExtension('cnn-lab.cnn-lab')?.isActive, true);
     await until(() => workbench.workbenchText('.codelens-decoration').then((texts) => texts.some((t) => t.includes('40 params'))), 'the lenses drawn in the editor', patience);
     const editor = await vscode.window.showTextDocument(document);

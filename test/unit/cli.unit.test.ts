@@ -14,7 +14,7 @@ describe('cnn-lab shapes', function () {
   it('prints the documented JSON for a model file, with 1-based lines', () => {
     const run = cli('shapes', 'examples/cifar_cnn.py', '--json');
     assert.equal(run.status, 0, run.stderr);
-    const document = JSON.parse(run.stdout) as { file: string; models: { name: string; line: number; input: number[]; output: number[]; totalParams: number; trainableParams: number; exact: boolean; layers: { name: string; line: number; in: number[]; out: number[]; params: number }[]; diagnostics: unknown[] }[] };
+    const document = JSON.parse(run.stdout) as { file: string; models: { name: string; line: number; input: number[]; output: number[]; totalParams: number; trainableParams: number; exact: boolean; totalMacs: number; activationBytes: number; layers: { name: string; line: number; in: number[]; out: number[]; params: number; macs: number }[]; diagnostics: unknown[] }[] };
     assert.equal(document.file, 'examples/cifar_cnn.py');
     const [model] = document.models;
     assert.ok(model);
@@ -22,7 +22,19 @@ describe('cnn-lab shapes', function () {
     assert.equal(lines[model.line - 1], 'class Net(nn.Module):');
     assert.deepEqual([model.name, model.input, model.output, model.totalParams, model.trainableParams, model.exact], ['Net', [1, 3, 32, 32], [1, 10], 541_094, 541_094, false]);
     const conv1 = model.layers.find((l) => l.name === 'conv1');
-    assert.deepEqual(conv1 && { ...conv1, source: lines[conv1.line - 1]?.trim().slice(0, 26) }, { name: 'conv1', type: 'Conv2d', line: 9, in: [1, 3, 32, 32], out: [1, 16, 32, 32], params: 448, source: 'self.conv1 = nn.Conv2d(3, ' });
+    assert.deepEqual(conv1 && { ...conv1, source: lines[conv1.line - 1]?.trim().slice(0, 26) }, {
+      name: 'conv1',
+      type: 'Conv2d',
+      line: 9,
+      in: [1, 3, 32, 32],
+      out: [1, 16, 32, 32],
+      params: 448,
+      macs: 16 * 32 * 32 * 3 * 3 * 3,
+      outputBytes: 16 * 32 * 32 * 4,
+      receptiveField: { size: [3, 3], jump: [1, 1] },
+      source: 'self.conv1 = nn.Conv2d(3, ',
+    });
+    assert.deepEqual([model.totalMacs, model.activationBytes], [3_318_664, 122_824]);
     assert.deepEqual(model.diagnostics, []);
   });
 

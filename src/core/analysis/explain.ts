@@ -2,9 +2,8 @@
 // way the course teaches it: (W − F + 2P)/S + 1 = (32 − 3 + 2·1)/1 + 1 = 32.
 import { formatCount } from './format';
 import type { LayerReport } from './report';
-import { formatShape } from './shape';
+import { formatShape, type Shape } from './shape';
 import type { TfjsLayerSpec } from './tfjsLayers';
-
 
 export function explainLayer(layer: LayerReport): string[] {
   const lines = [`**${layer.name}** (${layer.type}): ${formatShape(layer.in)} → ${formatShape(layer.out)}${layer.note ? ` (${layer.note})` : ''}`];
@@ -55,7 +54,46 @@ export function explainLayer(layer: LayerReport): string[] {
   } else if (layer.params > 0) {
     lines.push(`params: ${formatCount(layer.params)}`);
   }
+  return [...lines, ...costLines(layer)];
+}
+
+/** The dimensions as the course multiplies them: 16·32·32, leaving out a batch of 1. */
+function dims(shape: Shape): string {
+  return (shape.length > 1 && shape[0] === 1 ? shape.slice(1) : shape).map((d) => (d === null ? '?' : String(d))).join('·');
+}
+
+const perGroup = (channels: number, groups: number) => (groups === 1 ? `${channels}` : `${channels}/${groups}`);
+
+/** The multiply-accumulates (by cost.ts's rules) and the receptive field, with the numbers filled in. */
+function costLines(layer: LayerReport): string[] {
+  const lines: string[] = [];
+  if (typeof layer.macs === 'number' && layer.macs > 0) {
+    const formula = macsFormula(layer);
+    lines.push(`MACs: ${formula ? `${formula} = ` : ''}${formatCount(layer.macs)}`);
+  }
+  const field = layer.receptiveField;
+  if (field) {
+    const jump = field.jump.every((j) => j === field.jump[0]) ? `${field.jump[0]}` : field.jump.join('×');
+    lines.push(`receptive field: ${field.size.join('×')} input pixels (jump ${jump})`);
+  }
   return lines;
+}
+
+function macsFormula({ spec, tfjs, in: input, out }: LayerReport): string | undefined {
+  if (!input || !out) return undefined;
+  if (spec?.kind === 'conv') {
+    const f = `${spec.kernel.map(() => 'F').join('·')} = `;
+    const kernel = spec.kernel.join('·');
+    return spec.transposed
+      ? `in elements · C_out/groups · ${f}${dims(input)} · ${perGroup(spec.outChannels, spec.groups)} · ${kernel}`
+      : `out elements · C_in/groups · ${f}${dims(out)} · ${perGroup(spec.inChannels, spec.groups)} · ${kernel}`;
+  }
+  if (spec?.kind === 'linear') return `out elements · in = ${dims(out)} · ${formatCount(spec.inFeatures)}`;
+  const channels = input[input.length - 1];
+  if (tfjs?.kind === 'conv2d' && typeof channels === 'number') return `out elements · C_in · F·F = ${dims(out)} · ${channels} · ${tfjs.kernel.join('·')}`;
+  if (tfjs?.kind === 'dense' && typeof channels === 'number') return `out elements · in = ${dims(out)} · ${formatCount(channels)}`;
+  const perElement = ['batchNorm', 'groupNorm', 'layerNorm', 'prelu', 'batchNormalization'];
+  return perElement.includes(spec?.kind ?? tfjs?.kind ?? '') ? 'one per output element' : undefined;
 }
 
 /** TF.js in NHWC, with TF's padding rule: 'same' gives ⌈W/S⌉, 'valid' ⌈(W − F + 1)/S⌉. */

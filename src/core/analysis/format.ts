@@ -20,7 +20,20 @@ export function toJsonDocument(file: string, models: ModelReport[], ms?: number)
       totalParams: m.totalParams,
       trainableParams: m.trainableParams,
       exact: m.exact === true,
-      layers: m.layers.map((l) => ({ name: l.name, type: l.type, line: l.range.start.line + 1, in: l.in, out: l.out, params: l.params, ...(l.note ? { note: l.note } : {}) })),
+      totalMacs: m.totalMacs ?? null,
+      activationBytes: m.activationBytes ?? null,
+      layers: m.layers.map((l) => ({
+        name: l.name,
+        type: l.type,
+        line: l.range.start.line + 1,
+        in: l.in,
+        out: l.out,
+        params: l.params,
+        macs: l.macs ?? null,
+        outputBytes: l.outputBytes ?? null,
+        ...(l.receptiveField ? { receptiveField: l.receptiveField } : {}),
+        ...(l.note ? { note: l.note } : {}),
+      })),
       diagnostics: m.diagnostics.map((d) => ({ line: d.range.start.line + 1, message: d.message, severity: d.severity })),
     })),
     ...(ms === undefined ? {} : { ms: Number(ms.toFixed(3)) }),
@@ -32,11 +45,42 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+const magnitudes: [string, number][] = [
+  ['K', 1e3],
+  ['M', 1e6],
+  ['G', 1e9],
+  ['T', 1e12],
+];
+
+/** 3318664 → "3.32 M": three significant digits in the largest unit that keeps them under 1000, for lenses and the Model view. */
+export function formatCompact(n: number): string {
+  if (Math.abs(n) < 1000) return String(n);
+  let shown = '';
+  // Rounding decides the unit: 999,999 is "1 M", not "1000 K".
+  for (const [unit, size] of magnitudes) {
+    shown = `${Number((n / size).toPrecision(3))} ${unit}`;
+    if (Math.abs(n / size) < 999.5) break;
+  }
+  return shown;
+}
+
+/** torchinfo's "Total mult-adds (M): 3.32": the total in the largest unit it reaches. */
+function multAddsLine(total: number | null | undefined): string {
+  if (total === null || total === undefined) return "Total mult-adds: ? (a layer's cost is unknown)";
+  const [unit, size] = [...magnitudes].reverse().find(([, s]) => total >= s) ?? ['', 1];
+  return unit ? `Total mult-adds (${unit}): ${(total / size).toFixed(2)}` : `Total mult-adds: ${total}`;
+}
+
+function cell(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '?';
+  return n ? formatCount(n) : '--';
+}
+
 export function formatSummaryTable(model: ModelReport): string {
-  const rows = model.layers.map((l) => [`${l.name} (${l.type})`, l.out ? formatShape(l.out) : `? ${l.note ?? ''}`.trim(), l.params ? formatCount(l.params) : '--']);
-  const header = ['Layer (type)', 'Output shape', 'Param #'];
+  const rows = model.layers.map((l) => [`${l.name} (${l.type})`, l.out ? formatShape(l.out) : `? ${l.note ?? ''}`.trim(), l.params ? formatCount(l.params) : '--', cell(l.macs)]);
+  const header = ['Layer (type)', 'Output shape', 'Param #', 'Mult-Adds'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('   ');
+  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('   ');
   const rule = '─'.repeat(line(header).length);
   return [
     `${model.name}: input ${formatShape(model.input)} (${model.inputSource}) → output ${formatShape(model.output)}${model.outputNote ? ` (${model.outputNote})` : ''}${model.exact ? ' [exact: run by PyTorch]' : ''}`,
@@ -47,6 +91,10 @@ export function formatSummaryTable(model: ModelReport): string {
     rule,
     `Total params: ${formatCount(model.totalParams)}`,
     `Trainable params: ${formatCount(model.trainableParams)}`,
+    multAddsLine(model.totalMacs),
+    rule,
+    // The layers' outputs in float32, torchinfo's forward half (it doubles it for the gradients).
+    `Forward pass size (MB): ${model.activationBytes === null || model.activationBytes === undefined ? '?' : (model.activationBytes / 1e6).toFixed(2)}`,
     `Params size (MB): ${paramsMegabytes(model.totalParams).toFixed(2)}`,
     ...model.diagnostics.map((d) => `${d.severity}: line ${d.range.start.line + 1}: ${d.message}`),
   ].join('\n');

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { explainLayer } from '../../core/analysis/explain';
-import { formatCount, formatSummaryTable, paramsMegabytes } from '../../core/analysis/format';
+import { formatCompact, formatCount, formatSummaryTable, paramsMegabytes } from '../../core/analysis/format';
 import type { AnalysisDiagnostic, ModelReport, SourceRange } from '../../core/analysis/report';
 import { formatShape } from '../../core/analysis/shape';
 import { Disposable } from '../disposable';
@@ -97,7 +97,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     for (const model of models) {
       if (config.get<boolean>('modelLens', true)) {
         const shapes = `${formatShape(model.input)} → ${model.output ? formatShape(model.output) : `? ${model.outputNote ?? ''}`.trim()}`;
-        const title = `${shapes} · ${formatCount(model.totalParams)} params · ${paramsMegabytes(model.totalParams).toFixed(2)} MB${model.exact ? ' · exact' : ''}`;
+        const title = `${shapes} · ${formatCount(model.totalParams)} params · ${paramsMegabytes(model.totalParams).toFixed(2)} MB${macsSuffix(model.totalMacs)}${model.exact ? ' · exact' : ''}`;
         const source = model.exact ? 'PyTorch ran the saved file' : 'the static analysis';
         lenses.push(new vscode.CodeLens(toRange(model.range), { title, command: 'cnnLab.showModelSummary', arguments: [document.uri, model.name], tooltip: `Input from ${model.inputSource}; shapes from ${source}. Click for the summary.` }));
         if (model.kind === 'class' || model.kind === 'tfjs') {
@@ -107,7 +107,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
       if (config.get<boolean>('layerLens', true)) {
         for (const layer of model.layers) {
           const shape = layer.out ? formatShape(layer.out) : `? ${layer.note ?? ''}`.trim();
-          const title = `${layer.error ? '⚠ ' : ''}${layer.name} → ${shape}${layer.params ? ` · ${formatCount(layer.params)} params` : ''}`;
+          const title = `${layer.error ? '⚠ ' : ''}${layer.name} → ${shape}${layer.params ? ` · ${formatCount(layer.params)} params` : ''}${macsSuffix(layer.macs)}`;
           lenses.push(new vscode.CodeLens(toRange(layer.range), { title, command: '', ...(layer.error ? { tooltip: layer.error } : {}) }));
         }
       }
@@ -174,6 +174,11 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     await vscode.window.showTextDocument(summaryUri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
     return model;
   }
+}
+
+/** " · 3.32 M MACs", or nothing for a layer that multiplies no weights or a count that is unknown. */
+export function macsSuffix(macs: number | null | undefined): string {
+  return macs ? ` · ${formatCompact(macs)} MACs` : '';
 }
 
 function toDiagnostic(diagnostic: AnalysisDiagnostic): vscode.Diagnostic {

@@ -5,7 +5,7 @@ import { formatCount } from '../../core/analysis/format';
 import { formatShape } from '../../core/analysis/shape';
 import { Disposable } from '../disposable';
 import { ModelAnalysis } from './modelAnalysis';
-import { toRange } from './modelHints';
+import { macsSuffix, toRange } from './modelHints';
 
 type Item = { model: ModelReport } | { model: ModelReport; layer: LayerReport };
 
@@ -84,20 +84,28 @@ export class ModelView extends Disposable implements vscode.TreeDataProvider<Ite
       this.document ? { title: 'Go to', command: 'vscode.open', arguments: [this.document.uri, { selection: toRange(range) }] } : undefined;
     if (!('layer' in element)) {
       const item = new vscode.TreeItem(model.name, vscode.TreeItemCollapsibleState.Expanded);
-      item.description = `${formatShape(model.input)} → ${formatShape(model.output)} · ${formatCount(model.totalParams)} params${model.exact ? ' · exact' : ''}`;
+      item.description = `${formatShape(model.input)} → ${formatShape(model.output)} · ${formatCount(model.totalParams)} params${macsSuffix(model.totalMacs)}${model.exact ? ' · exact' : ''}`;
       item.iconPath = new vscode.ThemeIcon(model.diagnostics.some((d) => d.severity === 'error') ? 'error' : 'symbol-class');
-      item.tooltip = model.diagnostics.map((d) => d.message).join('\n') || `Input from ${model.inputSource}`;
+      item.tooltip = model.diagnostics.map((d) => d.message).join('\n') || [`Input from ${model.inputSource}`, ...costs(model)].join('\n');
       const command = open(model.range);
       if (command) item.command = command;
       return item;
     }
     const { layer } = element;
     const item = new vscode.TreeItem(layer.name, vscode.TreeItemCollapsibleState.None);
-    item.description = `${layer.type} · ${layer.out ? formatShape(layer.out) : '?'}${layer.params ? ` · ${formatCount(layer.params)}` : ''}`;
+    item.description = `${layer.type} · ${layer.out ? formatShape(layer.out) : '?'}${layer.params ? ` · ${formatCount(layer.params)}` : ''}${macsSuffix(layer.macs)}`;
     item.iconPath = new vscode.ThemeIcon(layer.error ? 'error' : layer.out ? 'symbol-field' : 'question');
     item.tooltip = new vscode.MarkdownString([...explainLayer(layer), ...(layer.error ? [`⚠ ${layer.error}`] : [])].join('  \n'));
     const command = open(layer.range);
     if (command) item.command = command;
     return item;
   }
+}
+
+/** The exact totals, for the model's tooltip: the description has the rounded MACs. */
+function costs(model: ModelReport): string[] {
+  return [
+    ...(typeof model.totalMacs === 'number' ? [`${formatCount(model.totalMacs)} multiply-accumulates per forward pass`] : []),
+    ...(typeof model.activationBytes === 'number' ? [`${(model.activationBytes / 1e6).toFixed(2)} MB of layer outputs (float32)`] : []),
+  ];
 }
