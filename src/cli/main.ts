@@ -1,9 +1,10 @@
 // `cnn-lab`: CNN Lab from a terminal, for scripts, CI and checks.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { analyzeTree, languageOfPath } from '../core/analysis/analyze';
 import { ExactShapes, exactRequests, withExactShapes } from '../core/analysis/exactShapes';
 import { formatSummaryTable, toJsonDocument } from '../core/analysis/format';
+import { FileImports } from '../core/analysis/imports';
 import { loadGrammars } from '../core/analysis/syntax';
 import { describeDevice } from '../core/pythonEnvironment';
 import { searchPython } from './python';
@@ -95,8 +96,10 @@ async function shapes(argv: string[]): Promise<number> {
     }
     const started = performance.now();
     const tree = grammars.parser(language).parse(text);
-    let models = tree ? analyzeTree(tree, { defaultInput: [3, 32, 32], ...(input ? { input } : {}) }, undefined, language).filter((m) => !classOption.value || m.name === classOption.value) : [];
+    const imports = language === 'python' ? new FileImports(grammars.parser(language), resolvePath(file)) : undefined;
+    let models = tree ? analyzeTree(tree, { defaultInput: [3, 32, 32], ...(input ? { input } : {}), ...(imports ? { imports } : {}) }, undefined, language).filter((m) => !classOption.value || m.name === classOption.value) : [];
     const ms = performance.now() - started;
+    imports?.dispose();
     tree?.delete();
     const requests = exactRequests(models);
     if (exact && requests.length > 0) {

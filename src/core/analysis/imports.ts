@@ -72,6 +72,11 @@ export class FileImports implements PythonImports {
     return this.reader.version(path);
   }
 
+  /** Whether an analysis read this file, so that an edit of it may change the reports. */
+  reads(path: string): boolean {
+    return this.trees.has(path);
+  }
+
   dispose(): void {
     for (const { tree } of this.trees.values()) tree.delete();
     this.trees.clear();

@@ -47,6 +47,8 @@ class ClassInfo {
   /** Methods decorated @staticmethod or @classmethod, which take no instance. */
   readonly staticMethods = new Set<string>();
   readonly classMethods = new Set<string>();
+  /** For a @dataclass: its fields in order, which its generated __init__ takes. */
+  dataclassFields: { name: string; value: Node | null }[] | undefined;
   private order: ClassInfo[] | undefined;
 
   constructor(
@@ -99,7 +101,14 @@ class Module {
     /** Its class name; a lazy layer takes its eager name once materialized. */
     public type: string,
     readonly node: Node,
-    readonly options: { spec?: LayerSpec; cls?: ClassInfo; container?: 'sequential' | 'list' | 'dict'; unknown?: string } = {},
+    readonly options: {
+      spec?: LayerSpec;
+      cls?: ClassInfo;
+      container?: 'sequential' | 'list' | 'dict';
+      unknown?: string;
+      /** An instance of a class that is not an nn.Module (a config object): never a submodule. */
+      plain?: boolean;
+    } = {},
   ) {
     this.site = node;
   }
@@ -200,6 +209,8 @@ const shapePreserving = new Set([
   'log_softmax', 'softmin', 'softplus', 'softsign', 'hardtanh', 'hardswish', 'hardsigmoid', 'logsigmoid', 'dropout', 'dropout1d', 'dropout2d',
   'dropout3d', 'alpha_dropout', 'feature_alpha_dropout', 'normalize', 'contiguous', 'float', 'double', 'half', 'bfloat16', 'to', 'clone',
   'detach', 'cpu', 'cuda', 'abs', 'exp', 'log', 'sqrt', 'clamp', 'clip', 'neg', 'square', 'tanh_', 'sigmoid_', 'local_response_norm',
+  'layer_norm', 'group_norm', 'batch_norm', 'instance_norm', 'hardtanh_', 'elu_', 'relu6_', 'silu_', 'gelu_', 'hardswish_', 'mul_', 'add_', 'div_',
+  'clamp_', 'masked_fill', 'dropout_', 'sign', 'floor', 'ceil', 'round', 'reciprocal', 'rsqrt', 'sin', 'cos', 'erf', 'pow', 'requires_grad_', 'rms_norm',
 ]);
 
 
@@ -336,6 +347,7 @@ class PythonFile {
         const name = definition.childForFieldName('name')?.text;
         const bases = (definition.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => b !== null && b.type !== 'keyword_argument').map((b) => b.text);
         const cls = new ClassInfo(name ?? '', definition, new Map(), this, bases);
+        const fields: { name: string; value: Node | null }[] = [];
         for (const item of definition.childForFieldName('body')?.namedChildren ?? []) {
           const fn = item?.type === 'decorated_definition' ? item.childForFieldName('definition') : item;
           const fnName = fn?.type === 'function_definition' ? fn.childForFieldName('name')?.text : undefined;
@@ -349,7 +361,9 @@ class PythonFile {
           const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
           const value = assignment?.childForFieldName('right');
           if (target?.type === 'identifier' && value) cls.attributes.set(target.text, value);
+          if (target?.type === 'identifier' && assignment?.childForFieldName('type')) fields.push({ name: target.text, value: value ?? null });
         }
+        if (type === 'decorated_definition' && child.namedChildren.some((d) => d?.type === 'decorator' && /^@(dataclasses\.)?dataclass\b/.test(d.text))) cls.dataclassFields = fields;
         if (name) this.classes.set(name, cls);
       } else if (definition && definitionType === 'function_definition') {
         const name = definition.childForFieldName('name')?.text;
@@ -705,6 +719,19 @@ function splitTensor(name: string, tensor: Tensor, shape: Shape, how: Value, dim
   return Array.from({ length: how }, (_, i) => piece(Math.floor(length / how) + (i < length % how ? 1 : 0)));
 }
 
+/** copy.copy and copy.deepcopy: a module keeps its layers' specs (never changed in place), its children are copied too when deep. */
+function copyValue(value: Value, deep: boolean): Value {
+  if (Array.isArray(value)) return deep ? value.map((v) => copyValue(v, true)) : [...value];
+  if (value instanceof Dict) return new Dict(new Map([...value.entries].map(([k, v]) => [k, deep ? copyValue(v, true) : v])));
+  if (!(value instanceof Module)) return value;
+  const copy = new Module(value.type, value.node, { ...value.options });
+  copy.site = value.site;
+  for (const [name, child] of value.children) copy.children.set(name, deep ? (copyValue(child, true) as Module) : child);
+  for (const [name, attribute] of value.attributes) copy.attributes.set(name, deep ? copyValue(attribute, true) : attribute);
+  for (const [name, elements] of value.parameters) copy.parameters.set(name, elements);
+  return copy;
+}
+
 /** A layer's tuple output as values: shapes become tensors, None stays None. */
 function tupleOf(tree: OutputTree, reason: string | undefined): Value {
   if (tree === null) return null;
@@ -1001,14 +1028,14 @@ class Analysis {
     } else if (type === 'pattern_list' || type === 'tuple_pattern' || type === 'list_pattern') {
       const targets = target.namedChildren.filter((n): n is Node => n !== null);
       const values = Array.isArray(value) ? value : targets.map(() => (value instanceof Unknown ? value : new Unknown('cannot unpack this value')));
-      targets.forEach((t, i) => this.bind(t, values[i] ?? new Unknown('too few values to unpack'), scope));
+      targets.forEach((t, i) => this.bind(t, i < values.length ? (values[i] as Value) : new Unknown('too few values to unpack'), scope));
     }
   }
 
   /** `self.name = value`: a module registers as a child (keeping its first position), anything else is an attribute. */
   private setAttribute(owner: Module, name: string, value: Value): void {
     owner.parameters.delete(name);
-    if (value instanceof Module) {
+    if (value instanceof Module && !value.options.plain) {
       owner.children.set(name, value);
       owner.attributes.delete(name);
     } else {
@@ -1117,7 +1144,7 @@ class Analysis {
   private sequence(node: Node, scope: Scope): Value {
     const items: Value[] = [];
     for (const child of node.namedChildren) {
-      if (!child) continue;
+      if (!child || child.type === 'comment') continue;
       if (child.type === 'list_splat') {
         const spread = iterate(this.evaluate(child.namedChildren[0] as Node, scope));
         if (!spread) return new Unknown(`cannot unpack ${child.text}`);
@@ -1205,9 +1232,8 @@ class Analysis {
         return null;
       });
     }
-    if (owner instanceof Dict && (name === 'items' || name === 'keys' || name === 'values')) {
-      return new Callable(name, () => [...owner.entries].map(([k, v]) => (name === 'items' ? [k, v] : name === 'keys' ? k : v)));
-    }
+    if (owner instanceof Dict && dictMethods.has(name)) return new Callable(name, (args) => (dictMethods.get(name) as DictMethod)(owner, args));
+    if (typeof owner === 'string' && stringMethods.has(name)) return new Callable(name, (args) => (stringMethods.get(name) as StringMethod)(owner, args));
     return owner instanceof Unknown ? owner : new Unknown(`\`${node.text.slice(0, 40)}\` is not analysed`);
   }
 
@@ -1241,7 +1267,11 @@ class Analysis {
       for (const [key, child] of [...value.children].filter((_, i) => range.includes(i))) sliced.children.set(key, child);
       return sliced;
     }
-    if (Array.isArray(value) && typeof index === 'number') return value[normalizeDim(index, value.length)] ?? new Unknown(`index ${index} is out of range`);
+    if (Array.isArray(value) && typeof index === 'number') {
+      const at = normalizeDim(index, value.length);
+      // None is an element like any other.
+      return at >= 0 && at < value.length ? (value[at] as Value) : new Unknown(`index ${index} is out of range`);
+    }
     if (typeof value === 'string' && typeof index === 'number') return value[normalizeDim(index, value.length)] ?? new Unknown(`index ${index} is out of range`);
     if (value instanceof Module && value.options.container) {
       const child = value.options.container === 'dict' ? value.children.get(String(index)) : typeof index === 'number' ? [...value.children.values()][normalizeDim(index, value.children.size)] : undefined;
@@ -1425,7 +1455,12 @@ class Analysis {
   private superAttribute(proxy: Super, name: string): Value {
     const method = proxy.self.options.cls?.findMethod(name, proxy.after);
     if (method) return this.method(method, proxy.self);
-    if (name === '__init__') return new Callable('__init__', (args, keywords, node) => (this.initTorchBase(proxy.self, args, keywords, node), null));
+    if (name === '__init__') {
+      return new Callable('__init__', (args, keywords, node) => {
+        if (!this.initDataclass(proxy.self, proxy.after, args, keywords)) this.initTorchBase(proxy.self, args, keywords, node);
+        return null;
+      });
+    }
     if (name === 'forward') return new Callable('forward', (args, _keywords, node) => this.applyTorchBase(proxy.self, args, node));
     return new Unknown(`super().${name} is not analysed`);
   }
@@ -1488,6 +1523,7 @@ class Analysis {
     if (namespace === 'torch.jit' && (name === 'is_scripting' || name === 'is_tracing')) return false;
     if (path === 'torch.jit.annotate') return positional[1] ?? null;
     if (path === 'typing.cast') return positional[1] ?? null;
+    if (path === 'copy.copy' || path === 'copy.deepcopy') return copyValue(positional[0] ?? null, path === 'copy.deepcopy');
     if (path === 'torch._assert' || namespace === 'torch.nn.init' || namespace === 'warnings') return null;
     if (namespace === 'torch' && tensorConstructors.has(name)) {
       const sizes = positional.length === 1 && Array.isArray(positional[0]) ? positional[0] : name === 'full' ? [positional[0] ?? null].flat() : positional;
@@ -1533,16 +1569,30 @@ class Analysis {
 
   instantiate(cls: ClassInfo, positional: Value[], keywords: Map<string, Value>, node: Node): Value {
     for (const c of cls.mro) this.used.add(c);
-    const module = new Module(cls.name, node, { cls, ...(cls.container ? { container: cls.container } : {}) });
+    const plain = !cls.mro.some((c) => c.file.torchBase(c) !== undefined);
+    const module = new Module(cls.name, node, { cls, ...(cls.container ? { container: cls.container } : {}), ...(plain ? { plain } : {}) });
     module.site = this.siteOf(node);
     const init = cls.findMethod('__init__');
     if (init) {
       const result = this.callFunction(new FunctionDef(init.node, module, init.owner, init.owner.file), positional, keywords);
       if (result instanceof Unknown && result.reason.startsWith('recursion')) return result;
-    } else {
+    } else if (!this.initDataclass(module, undefined, positional, keywords)) {
       this.initTorchBase(module, positional, keywords, node);
     }
     return module;
+  }
+
+  /** The __init__ @dataclass writes: each field from the arguments, else its default. False when no dataclass is in the MRO. */
+  private initDataclass(module: Module, after: ClassInfo | undefined, positional: Value[], keywords: Map<string, Value>): boolean {
+    const mro = module.options.cls?.mro ?? [];
+    const dataclass = mro.slice(after ? mro.indexOf(after) + 1 : 0).find((c) => c.dataclassFields);
+    if (!dataclass?.dataclassFields) return false;
+    const args = [...positional];
+    for (const field of dataclass.dataclassFields) {
+      const value = args.length > 0 ? (args.shift() as Value) : keywords.has(field.name) ? (keywords.get(field.name) as Value) : field.value ? this.evaluate(field.value, this.globalsOf(dataclass.file)) : new Unknown(`the field \`${field.name}\` has no value`);
+      this.setAttribute(module, field.name, value);
+    }
+    return true;
   }
 
   private callFunction(fn: FunctionDef, positional: Value[], keywords: Map<string, Value>): Value {
@@ -1913,6 +1963,51 @@ function isInstance(value: Value, types: Value): Value {
   }
   return unknown ? new Unknown('isinstance() of a type that is not known') : false;
 }
+
+type DictMethod = (dict: Dict, args: Value[]) => Value;
+
+const dictMethods = new Map<string, DictMethod>([
+  ['items', (dict) => [...dict.entries].map(([k, v]) => [k, v])],
+  ['keys', (dict) => [...dict.entries.keys()]],
+  ['values', (dict) => [...dict.entries.values()]],
+  ['get', (dict, [key, fallback]) => dict.entries.get(String(key)) ?? fallback ?? null],
+  [
+    'pop',
+    (dict, [key, fallback]) => {
+      const value = dict.entries.get(String(key));
+      dict.entries.delete(String(key));
+      return value ?? fallback ?? new Unknown(`no key ${String(key)}`);
+    },
+  ],
+  [
+    'setdefault',
+    (dict, [key, fallback]) => {
+      if (!dict.entries.has(String(key))) dict.entries.set(String(key), fallback ?? null);
+      return dict.entries.get(String(key)) as Value;
+    },
+  ],
+  [
+    'update',
+    (dict, [other]) => {
+      if (other instanceof Dict) for (const [k, v] of other.entries) dict.entries.set(k, v);
+      return null;
+    },
+  ],
+  ['copy', (dict) => new Dict(new Map(dict.entries))],
+]);
+
+type StringMethod = (text: string, args: Value[]) => Value;
+
+const stringMethods = new Map<string, StringMethod>([
+  ['startswith', (text, [prefix]) => (typeof prefix === 'string' ? text.startsWith(prefix) : Array.isArray(prefix) ? prefix.some((p) => typeof p === 'string' && text.startsWith(p)) : new Unknown('startswith() of something unknown'))],
+  ['endswith', (text, [suffix]) => (typeof suffix === 'string' ? text.endsWith(suffix) : new Unknown('endswith() of something unknown'))],
+  ['lower', (text) => text.toLowerCase()],
+  ['upper', (text) => text.toUpperCase()],
+  ['strip', (text) => text.trim()],
+  ['replace', (text, [a, b]) => (typeof a === 'string' && typeof b === 'string' ? text.split(a).join(b) : new Unknown('replace() of something unknown'))],
+  ['split', (text, [separator]) => (typeof separator === 'string' ? text.split(separator) : text.trim().split(/\s+/))],
+  ['join', (text, [items]) => (Array.isArray(items) && items.every((i) => typeof i === 'string') ? items.join(text) : new Unknown('join() of something unknown'))],
+]);
 
 const mathFunctions = new Map<string, (numbers: number[]) => number>([
   ['ceil', ([n = NaN]) => Math.ceil(n)],

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { AnalysisCache, analyzeTree } from '../../core/analysis/analyze';
+import { diskReader, FileImports, type SourceReader } from '../../core/analysis/imports';
 import type { ModelReport } from '../../core/analysis/report';
 import { DocumentTree, type Grammars, type LanguageId, loadGrammars, type TextChange } from '../../core/analysis/syntax';
 import { Disposable } from '../disposable';
@@ -8,9 +9,13 @@ import type { Log } from '../log';
 interface Tracked {
   tree: DocumentTree;
   cache: AnalysisCache;
+  /** The files its `from … import …` statements name, for a document saved on disk. */
+  imports: FileImports | undefined;
   /** Changes since the tree last saw the text, applied incrementally on the next analysis. */
   pending: TextChange[];
   version: number;
+  /** A file it imports changed since its reports were made. */
+  stale: boolean;
   reports: ModelReport[];
 }
 
@@ -32,8 +37,14 @@ export class ModelAnalysis extends Disposable {
     super();
     this._register(
       vscode.workspace.onDidChangeTextDocument(({ document, contentChanges }) => {
+        if (contentChanges.length === 0) return;
+        for (const [uri, other] of this.documents) {
+          if (document.uri.scheme !== 'file' || !other.imports?.reads(document.uri.fsPath)) continue;
+          other.stale = true;
+          this.changed.fire(vscode.Uri.parse(uri));
+        }
         const tracked = this.documents.get(document.uri.toString());
-        if (!tracked || contentChanges.length === 0) return;
+        if (!tracked) return;
         tracked.pending.push(...contentChanges.map(({ rangeOffset, rangeLength, text }) => ({ rangeOffset, rangeLength, text })));
         this.changed.fire(document.uri);
       }),
@@ -41,6 +52,7 @@ export class ModelAnalysis extends Disposable {
     this._register(
       vscode.workspace.onDidCloseTextDocument((document) => {
         this.documents.get(document.uri.toString())?.tree.dispose();
+        this.documents.get(document.uri.toString())?.imports?.dispose();
         this.documents.delete(document.uri.toString());
       }),
     );
@@ -51,7 +63,13 @@ export class ModelAnalysis extends Disposable {
         for (const uri of this.documents.keys()) this.changed.fire(vscode.Uri.parse(uri));
       }),
     );
-    this._register({ dispose: () => this.documents.forEach((t) => t.tree.dispose()) });
+    this._register({
+      dispose: () =>
+        this.documents.forEach((t) => {
+          t.tree.dispose();
+          t.imports?.dispose();
+        }),
+    });
   }
 
   /** The documents with models: PyTorch in Python, TF.js in TypeScript and JavaScript. */
@@ -71,17 +89,35 @@ export class ModelAnalysis extends Disposable {
     const grammars = await this.grammars;
     const key = document.uri.toString();
     let tracked = this.documents.get(key);
-    if (tracked && tracked.version === document.version) return tracked.reports;
+    if (tracked && tracked.version === document.version && !tracked.stale) return tracked.reports;
     if (!tracked) {
-      tracked = { tree: new DocumentTree(grammars.parser(language)), cache: new AnalysisCache(), pending: [], version: -1, reports: [] };
+      const imports = language === 'python' && document.uri.scheme === 'file' ? new FileImports(grammars.parser(language), document.uri.fsPath, editorReader) : undefined;
+      tracked = { tree: new DocumentTree(grammars.parser(language)), cache: new AnalysisCache(), imports, pending: [], version: -1, stale: false, reports: [] };
       this.documents.set(key, tracked);
     }
     const changes = tracked.version === -1 && tracked.pending.length === 0 ? undefined : tracked.pending.splice(0);
     const tree = tracked.tree.update(document.getText(), changes);
-    tracked.reports = analyzeTree(tree, { defaultInput: defaultInputShape() }, tracked.cache, language);
+    tracked.reports = analyzeTree(tree, { defaultInput: defaultInputShape(), ...(tracked.imports ? { imports: tracked.imports } : {}) }, tracked.cache, language);
     tracked.version = document.version;
+    tracked.stale = false;
     return tracked.reports;
   }
+}
+
+/** An imported file as the editor has it, unsaved changes included, else as saved. */
+const editorReader: SourceReader = {
+  read(path) {
+    const open = openDocument(path);
+    return open ? { text: open.getText(), version: `editor:${open.version}` } : diskReader.read(path);
+  },
+  version(path) {
+    const open = openDocument(path);
+    return open ? `editor:${open.version}` : diskReader.version(path);
+  },
+};
+
+function openDocument(path: string): vscode.TextDocument | undefined {
+  return vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === path);
 }
 
 /** cnnLab.defaultInputShape, "3x32x32": one sample's shape when a model does not say. */
