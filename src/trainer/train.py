@@ -434,11 +434,14 @@ def load_model(path, class_name):
         raise TrainingError(f"{os.path.basename(path)} line {error.lineno}: {error.msg}") from error
     except BaseException as error:
         raise TrainingError(f"importing {os.path.basename(path)} failed: {type(error).__name__}: {error}") from error
-    cls = getattr(module, class_name, None)
-    if cls is None:
+    found = getattr(module, class_name, None)
+    if found is None:
         raise TrainingError(f"{os.path.basename(path)} has no class {class_name}")
+    import torch
+    if isinstance(found, torch.nn.Module):  # a module-level `model = Net(...)`
+        return found
     try:
-        return cls()
+        return found()  # a class, or a factory such as resnet18()
     except BaseException as error:
         raise TrainingError(f"{class_name}() failed: {type(error).__name__}: {error}") from error
 

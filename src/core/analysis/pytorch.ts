@@ -38,6 +38,8 @@ class Tensor {
     readonly reason?: string,
     /** An nn.Parameter, counted with the module it is assigned to. */
     readonly parameter = false,
+    /** For a layer's own parameter (`self.embed.weight`): whose it is, so that tying it to another layer counts it once. */
+    readonly owner?: { module: Module; name: string },
   ) {}
 }
 
@@ -93,6 +95,8 @@ class Module {
   readonly children = new Map<string, Module>();
   /** Elements of the nn.Parameters assigned to it (`self.cls_token = nn.Parameter(...)`), by name. */
   readonly parameters = new Map<string, number | null>();
+  /** Its layer's parameters replaced by another module's (`self.out.weight = self.embed.weight`), counted there. */
+  readonly tied = new Set<string>();
   // Shapes are those of inference, as exact mode's model.eval() gives them.
   readonly attributes = new Map<string, Value>([['training', false]]);
   path: string | undefined;
@@ -108,6 +112,8 @@ class Module {
       unknown?: string;
       /** An instance of a class that is not an nn.Module (a config object): never a submodule. */
       plain?: boolean;
+      /** An instance of a class the analysis cannot read: a layer only if forward calls it. */
+      opaque?: boolean;
     } = {},
   ) {
     this.site = node;
@@ -503,6 +509,7 @@ class PythonFile {
     let output: Value;
     try {
       analysis.root = model;
+      analysis.batch = report.input[0] ?? null;
       output = analysis.apply(model, [new Tensor(report.input)], model.node);
     } catch (error) {
       output = new Unknown(error instanceof BudgetExceeded ? 'the forward pass is too long to follow' : `the analysis failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -568,9 +575,19 @@ function uniqueModules(root: Module): Module[] {
 
 /** A module's own parameters (not its children's), as `parameters(recurse=False)` counts them. */
 function ownParams(module: Module): number {
-  let count = module.options.spec ? paramCount(module.options.spec) : 0;
+  const spec = module.options.spec;
+  let count = spec ? paramCount(spec) : 0;
   for (const elements of module.parameters.values()) count += elements ?? 0;
+  for (const name of module.tied) count -= spec ? (layerParameterSize(spec, name) ?? 0) : 0;
   return count;
+}
+
+/** The elements of a layer's `weight` or `bias`, for the layers whose parameters are tied in practice. */
+function layerParameterSize(spec: LayerSpec, name: string): number | undefined {
+  if (spec.kind === 'linear') return name === 'weight' ? spec.inFeatures * spec.outFeatures : name === 'bias' && spec.bias ? spec.outFeatures : undefined;
+  if (spec.kind === 'conv') return name === 'bias' ? (spec.bias ? spec.outChannels : undefined) : name === 'weight' ? paramCount(spec) - (spec.bias ? spec.outChannels : 0) : undefined;
+  if (spec.kind === 'embedding') return name === 'weight' ? spec.count * spec.dim : undefined;
+  return undefined;
 }
 
 /** Each module once, as model.parameters() counts a shared layer once. */
@@ -606,7 +623,7 @@ function layerReports(root: Module, calls: Map<Module, LayerCall>): LayerReport[
     ...(call?.error ? { error: call.error } : {}),
   });
   for (const [module, call] of calls) reports.push(report(module, call));
-  for (const module of uniqueModules(root)) if (module !== root && isLeaf(module) && !calls.has(module)) reports.push(report(module, undefined));
+  for (const module of uniqueModules(root)) if (module !== root && isLeaf(module) && !calls.has(module) && !module.options.opaque) reports.push(report(module, undefined));
   return reports;
 }
 
@@ -1035,6 +1052,11 @@ class Analysis {
   /** `self.name = value`: a module registers as a child (keeping its first position), anything else is an attribute. */
   private setAttribute(owner: Module, name: string, value: Value): void {
     owner.parameters.delete(name);
+    owner.tied.delete(name);
+    if (value instanceof Tensor && value.owner && value.owner.module !== owner && owner.options.spec && layerParameterSize(owner.options.spec, name) !== undefined) {
+      owner.tied.add(name);
+      return;
+    }
     if (value instanceof Module && !value.options.plain) {
       owner.children.set(name, value);
       owner.attributes.delete(name);
@@ -1198,6 +1220,7 @@ class Analysis {
     if (owner instanceof Path) return owner.path === 'math' && mathConstants.has(name) ? (mathConstants.get(name) as number) : new Path(`${owner.path}.${name}`);
     if (owner instanceof Module) {
       if (owner.children.has(name)) return owner.children.get(name) as Module;
+      if (owner.options.spec && layerParameterSize(owner.options.spec, name) !== undefined) return new Tensor(null, `${owner.type}.${name}`, true, { module: owner, name });
       if (owner.attributes.has(name)) return owner.attributes.get(name) as Value;
       const method = owner.options.cls?.findMethod(name);
       if (method) return this.method(method, owner);
@@ -1534,6 +1557,8 @@ class Analysis {
       return new Dict(new Map(Array.isArray(pairs) ? pairs.filter(Array.isArray).map(([k, v]) => [String(k), v ?? null] as [string, Value]) : []));
     }
     if (namespace === 'torch.nn.functional' || namespace === 'torch') return this.tensorFunction(name, positional, keywords, node);
+    // A class from a package the analysis cannot read is likely a layer: it is shown where it is called, with the reason.
+    if (/^[A-Z]/.test(name) && !namespace.startsWith('torch')) return new Module(name, node, { unknown: `${path}() is not analysed`, opaque: true });
     return new Unknown(`${path}() is not analysed`);
   }
 
@@ -1654,6 +1679,8 @@ class Analysis {
 
   /** The model being analysed, which is never a leaf of itself. */
   root: Module | undefined;
+  /** The batch of the model's input. */
+  batch: Dim = null;
 
   private runSequential(module: Module, input: Value, node: Node): Value {
     if (module.children.size === 0) {
@@ -1675,7 +1702,9 @@ class Analysis {
       this.record(module, { module, in: input.shape, out: null, note: reason });
       return new Tensor(null, `${module.path ?? module.type}: ${reason}`);
     }
-    const shape = input.shape ?? unknownInputOf(spec);
+    // The batch is the model's: layers keep it, whatever else is unknown.
+    const guess = unknownInputOf(spec);
+    const shape = input.shape ?? (guess ? [this.batch, ...guess.slice(1)] : null);
     if (!shape) {
       this.record(module, { module, in: null, out: null, note: input.reason ?? 'its input is unknown' });
       return input;

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { explainLayer } from '../../core/analysis/explain';
 import { formatCompact, formatCount, formatSummaryTable, paramsMegabytes } from '../../core/analysis/format';
-import type { AnalysisDiagnostic, ModelReport, SourceRange } from '../../core/analysis/report';
+import type { AnalysisDiagnostic, LayerReport, ModelReport, SourceRange } from '../../core/analysis/report';
 import { formatShape } from '../../core/analysis/shape';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
@@ -100,18 +100,13 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
         const title = `${shapes} · ${formatCount(model.totalParams)} params · ${paramsMegabytes(model.totalParams).toFixed(2)} MB${macsSuffix(model.totalMacs)}${model.exact ? ' · exact' : ''}`;
         const source = model.exact ? 'PyTorch ran the saved file' : 'the static analysis';
         lenses.push(new vscode.CodeLens(toRange(model.range), { title, command: 'cnnLab.showModelSummary', arguments: [document.uri, model.name], tooltip: `Input from ${model.inputSource}; shapes from ${source}. Click for the summary.` }));
-        if (model.kind === 'class' || model.kind === 'tfjs') {
+        // The trainer builds a model by its name: a class that needs no arguments, a factory, a module-level instance.
+        if (model.kind === 'tfjs' || model.kind === 'factory' || model.kind === 'instance' || (model.kind === 'class' && model.build === `${model.name}()`)) {
           lenses.push(new vscode.CodeLens(toRange(model.range), { title: '$(play) Train…', command: 'cnnLab.trainModel', arguments: [document.uri, model.name], tooltip: `Train ${model.name} (CNN Lab: Train Model…)` }));
         }
       }
-      if (config.get<boolean>('layerLens', true)) {
-        for (const layer of model.layers) {
-          const shape = layer.out ? formatShape(layer.out) : `? ${layer.note ?? ''}`.trim();
-          const title = `${layer.error ? '⚠ ' : ''}${layer.name} → ${shape}${layer.params ? ` · ${formatCount(layer.params)} params` : ''}${macsSuffix(layer.macs)}`;
-          lenses.push(new vscode.CodeLens(toRange(layer.range), { title, command: '', ...(layer.error ? { tooltip: layer.error } : {}) }));
-        }
-      }
     }
+    if (config.get<boolean>('layerLens', true)) lenses.push(...layerLenses(models));
     return lenses;
   }
 
@@ -185,4 +180,38 @@ function toDiagnostic(diagnostic: AnalysisDiagnostic): vscode.Diagnostic {
   const result = new vscode.Diagnostic(toRange(diagnostic.range), diagnostic.message, severities[diagnostic.severity]);
   result.source = 'CNN Lab';
   return result;
+}
+
+/**
+ * One lens per line. A line that builds several layers (a block's conv built once per block, or
+ * a call into an imported file) gets one lens naming the first and the last with the count; the
+ * layers come from the model whose class holds the line, else from the first model that has any.
+ */
+function layerLenses(models: ModelReport[]): vscode.CodeLens[] {
+  const byLine = new Map<number, { model: ModelReport; layers: LayerReport[] }>();
+  const owner = (line: number) => models.find((m) => m.extent.start.line <= line && line <= m.extent.end.line && m.layers.some((l) => l.range.start.line === line));
+  for (const model of models) {
+    for (const layer of model.layers) {
+      const line = layer.range.start.line;
+      const entry = byLine.get(line);
+      if (!entry) byLine.set(line, { model: owner(line) ?? model, layers: [] });
+      const chosen = byLine.get(line);
+      if (chosen?.model === model) chosen.layers.push(layer);
+    }
+  }
+  const lenses: vscode.CodeLens[] = [];
+  for (const { layers } of byLine.values()) {
+    const [first] = layers;
+    const last = layers.at(-1);
+    if (!first || !last) continue;
+    const error = layers.find((l) => l.error)?.error;
+    const shape = (layer: LayerReport) => (layer.out ? formatShape(layer.out) : `? ${layer.note ?? ''}`.trim());
+    const params = layers.reduce((sum, l) => sum + l.params, 0);
+    const macs = layers.some((l) => l.macs === null || l.macs === undefined) ? null : layers.reduce((sum, l) => sum + (l.macs ?? 0), 0);
+    const what = layers.length === 1 ? `${first.name} → ${shape(first)}` : `${first.name} … ${last.name} (${layers.length} layers) → ${shape(first)} … ${shape(last)}`;
+    const title = `${error ? '⚠ ' : ''}${what}${params ? ` · ${formatCount(params)} params` : ''}${macsSuffix(macs)}`;
+    const tooltip = layers.length === 1 ? error : layers.slice(0, 40).map((l) => `${l.name}: ${shape(l)}`).join('\n') + (layers.length > 40 ? `\n… ${layers.length - 40} more` : '');
+    lenses.push(new vscode.CodeLens(toRange(first.range), { title, command: '', ...(tooltip ? { tooltip } : {}) }));
+  }
+  return lenses;
 }
