@@ -68,9 +68,17 @@ class ClassInfo {
     return this.order;
   }
 
+  /** The torch.nn classes it derives from (`Module`, `Sequential`, `Conv2d`), in MRO order; none for a plain class. */
+  get torchBases(): string[] {
+    this.torchAncestry ??= this.mro.map((c) => c.file.torchBase(c)).filter((b): b is string => b !== undefined);
+    return this.torchAncestry;
+  }
+
+  private torchAncestry: string[] | undefined;
+
   /** The torch.nn container the class derives from: its children are then run or kept as the container would. */
   get container(): 'sequential' | 'list' | 'dict' | undefined {
-    const base = this.mro.map((c) => c.file.torchBase(c)).find((b) => b !== undefined && b in containerKinds);
+    const base = this.torchBases.find((b) => b in containerKinds);
     return base ? containerKinds[base as keyof typeof containerKinds] : undefined;
   }
 
@@ -435,7 +443,7 @@ class PythonFile {
 
   /** Classes deriving from an nn.Module class, directly or through other classes of the file. */
   moduleClasses(): ClassInfo[] {
-    return [...this.classes.values()].filter((cls) => cls.mro.some((c) => this.torchBase(c) !== undefined));
+    return [...this.classes.values()].filter((cls) => cls.torchBases.length > 0);
   }
 
   /** `name = Callee(...)` at module level, with the callee as written. */
@@ -1491,7 +1499,7 @@ class Analysis {
   /** nn.Module.__init__ and its subclasses': a container takes its children, a layer its arguments. */
   private initTorchBase(module: Module, positional: Value[], keywords: Map<string, Value>, node: Node): void {
     const cls = module.options.cls;
-    const base = cls?.mro.map((c) => c.file.torchBase(c)).find((b) => b !== undefined);
+    const base = cls?.torchBases[0];
     if (!base || base === 'Module') return;
     const built = this.construct(base, positional, keywords, node);
     if (!(built instanceof Module)) return;
@@ -1594,7 +1602,7 @@ class Analysis {
 
   instantiate(cls: ClassInfo, positional: Value[], keywords: Map<string, Value>, node: Node): Value {
     for (const c of cls.mro) this.used.add(c);
-    const plain = !cls.mro.some((c) => c.file.torchBase(c) !== undefined);
+    const plain = cls.torchBases.length === 0;
     const module = new Module(cls.name, node, { cls, ...(cls.container ? { container: cls.container } : {}), ...(plain ? { plain } : {}) });
     module.site = this.siteOf(node);
     const init = cls.findMethod('__init__');
@@ -1703,7 +1711,7 @@ class Analysis {
       return new Tensor(null, `${module.path ?? module.type}: ${reason}`);
     }
     // The batch is the model's: layers keep it, whatever else is unknown.
-    const guess = unknownInputOf(spec);
+    const guess = input.shape ? undefined : unknownInputOf(spec);
     const shape = input.shape ?? (guess ? [this.batch, ...guess.slice(1)] : null);
     if (!shape) {
       this.record(module, { module, in: null, out: null, note: input.reason ?? 'its input is unknown' });
