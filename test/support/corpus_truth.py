@@ -103,8 +103,11 @@ def enumerate_file(module, requested):
             model = vars(module)[name] if constructor is None else quietly(constructor)
         except Exception:  # noqa: BLE001  a model that needs arguments, or a function that is no factory
             continue
-        if isinstance(model, nn.Module) and any(True for _ in model.parameters()):  # not an activation or a loss
-            found.append(build)
+        if not isinstance(model, nn.Module) or not any(True for _ in model.parameters()):
+            continue  # not a model: an activation, a loss
+        if constructor is None and any(r == f"{type(model).__name__}()" or r.startswith(f"{type(model).__name__}(") for r in requested):
+            continue  # `model = Net(...).to(device)`: the analysis shows it on its class, built with these arguments
+        found.append(build)
     return found
 
 

@@ -59,7 +59,7 @@ export class FileImports implements PythonImports {
     const parts = module === '' ? [] : module.split('.');
     // The analysis knows torch.nn's layers itself; torch's own source is not a model.
     if (level === 0 && parts[0] === 'torch') return undefined;
-    for (const folder of this.folders(level, from ?? this.mainFile)) {
+    for (const folder of this.folders(level, from ?? this.mainFile, parts[0])) {
       for (const path of [join(folder, ...parts.slice(0, -1), `${parts.at(-1) ?? '__init__'}.py`), join(folder, ...parts, '__init__.py')]) {
         const root = this.parse(path);
         if (root) return { path, ...root };
@@ -82,8 +82,12 @@ export class FileImports implements PythonImports {
     this.trees.clear();
   }
 
-  /** `from .x` looks in the importing file's folder, `from ..x` one above; `from x` from the script's folder and those above it. */
-  private folders(level: number, from: string): string[] {
+  /**
+   * `from .x` looks in the importing file's folder, `from ..x` one above; `from x` in the script's
+   * folder and those above it, and `from pkg.x` also beside the package `pkg` the script is in
+   * (torchvision's own `from torchvision.ops import …`, even where it is installed).
+   */
+  private folders(level: number, from: string, top: string | undefined): string[] {
     if (level > 0) {
       let folder = dirname(from);
       for (let i = 1; i < level; i++) folder = dirname(folder);
@@ -91,6 +95,12 @@ export class FileImports implements PythonImports {
     }
     const result = [dirname(this.mainFile)];
     for (let folder = dirname(result[0] as string); result.length <= ancestors && folder !== result.at(-1) && !installedPackages.test(basename(folder)); folder = dirname(folder)) result.push(folder);
+    for (let folder = dirname(this.mainFile); folder !== dirname(folder); folder = dirname(folder)) {
+      if (basename(folder) === top) {
+        result.push(dirname(folder));
+        break;
+      }
+    }
     return result;
   }
 

@@ -144,7 +144,7 @@ class Callable {
   ) {}
 }
 
-type Value = number | string | boolean | null | Value[] | Unknown | Tensor | Module | Dict | Path | Callable | ClassInfo | FunctionDef | Super;
+type Value = number | string | boolean | null | Value[] | Unknown | Tensor | Module | Dict | Path | Callable | ClassInfo | FunctionDef | Super | Namespace;
 
 class FunctionDef {
   constructor(
@@ -154,7 +154,14 @@ class FunctionDef {
     readonly owner: ClassInfo | undefined,
     /** The file whose module-level names the body sees. */
     readonly file: PythonFile,
+    /** The enclosing function's names, for a nested def or a lambda. */
+    readonly closure?: Scope,
   ) {}
+}
+
+/** A file's module namespace, as `sys.modules[__name__]` and `globals()` give it: setattr on it defines names. */
+class Namespace {
+  constructor(readonly scope: Scope) {}
 }
 
 /** What `super()` or `super(Cls, self)` evaluates to inside a method. */
@@ -198,6 +205,8 @@ interface Scope {
   globals?: Scope;
   /** An imported file's module-level names not evaluated yet: each is evaluated when first read. */
   lazy?: Map<string, () => Value>;
+  /** The enclosing function's scope, for a nested def or a lambda. */
+  outer?: Scope;
 }
 
 interface LayerCall {
@@ -207,6 +216,8 @@ interface LayerCall {
   error?: string;
   note?: string;
 }
+
+const returnsSelf = new Set(['to', 'cuda', 'cpu', 'eval', 'train', 'float', 'double', 'half', 'bfloat16', 'requires_grad_', 'apply', 'share_memory', 'zero_grad']);
 
 const containerKinds = { Sequential: 'sequential', ModuleList: 'list', ModuleDict: 'dict' } as const;
 
@@ -280,8 +291,8 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
   for (const cls of file.moduleClasses()) {
     // A class whose __init__ needs arguments is built as the file builds it: the annotation, else its first module-level instance.
     const annotated = file.annotations.argsFor(cls.node);
-    const instance = annotated || !file.needsArguments(cls) ? undefined : instances.find((i) => i.callee === cls.name && i.value.childForFieldName('arguments')?.namedChildren.length);
-    const call = annotated ?? instance?.value;
+    const instance = annotated || !file.needsArguments(cls) ? undefined : instances.find((i) => i.callee === cls.name && i.built.childForFieldName('arguments')?.namedChildren.length);
+    const call = annotated ?? instance?.built;
     if (instance) argumentsUsed.add(instance.value);
     analyzeCached(`class:${cls.name}`, cls.node, () =>
       file.analyze(options, 'class', cls.name, cls.node.childForFieldName('name') ?? cls.node, cls.node, call ? `${cls.name}${argumentText(call)}` : `${cls.name}()`, (analysis) =>
@@ -298,11 +309,17 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
       return result.report.output !== null || result.report.layers.length > 0 ? result : undefined;
     });
   }
-  for (const { name, nameNode, value, callee } of instances) {
+  for (const { name, nameNode, value, built, callee } of instances) {
     const extent = nameNode.parent ?? value;
-    if (/^(nn\.|torch\.nn\.)?Sequential$/.test(callee)) {
+    if (callee === 'partial' || callee === 'functools.partial') {
+      // `resnet_big = partial(_resnet, width=256)` is a factory too.
+      analyzeCached(`factory:${name}`, extent, () => {
+        const result = file.analyze(options, 'factory', name, nameNode, value, `${name}()`, (analysis) => analysis.callFactoryValue(value));
+        return result.report.output !== null || result.report.layers.length > 0 ? result : undefined;
+      });
+    } else if (/^(nn\.|torch\.nn\.)?Sequential$/.test(callee)) {
       analyzeCached(`sequential:${name}`, extent, () => file.analyze(options, 'sequential', name, nameNode, value, name, (analysis) => analysis.evaluate(value, analysis.globals)));
-    } else if ((file.classes.has(callee) || file.functions.has(callee)) && !argumentsUsed.has(value) && value.childForFieldName('arguments')?.namedChildren.length) {
+    } else if ((file.classes.has(callee) || file.functions.has(callee)) && !argumentsUsed.has(value) && built.childForFieldName('arguments')?.namedChildren.length) {
       analyzeCached(`instance:${name}`, extent, () => file.analyze(options, 'instance', name, nameNode, value, name, (analysis) => analysis.evaluate(value, analysis.globals)));
     }
   }
@@ -354,6 +371,8 @@ class PythonFile {
       if (!child) continue;
       const type = child.type;
       if (type === 'import_statement' || type === 'import_from_statement' || type === 'expression_statement') this.preamble.push(child);
+      // A module-level loop that defines names (`setattr(sys.modules[__name__], name, partial(...))`); never a training loop.
+      if (type === 'for_statement' && callsSetattr(child)) this.preamble.push(child);
       if (type === 'import_from_statement') this.noteImport(child);
       const definition = type === 'decorated_definition' ? child.childForFieldName('definition') : child;
       const definitionType = definition?.type;
@@ -446,15 +465,20 @@ class PythonFile {
     return [...this.classes.values()].filter((cls) => cls.torchBases.length > 0);
   }
 
-  /** `name = Callee(...)` at module level, with the callee as written. */
-  topLevelAssignments(): { name: string; nameNode: Node; value: Node; callee: string }[] {
-    const result: { name: string; nameNode: Node; value: Node; callee: string }[] = [];
+  /** `name = Callee(...)` at module level, with the call that builds the value and its callee as written. */
+  topLevelAssignments(): { name: string; nameNode: Node; value: Node; built: Node; callee: string }[] {
+    const result: { name: string; nameNode: Node; value: Node; built: Node; callee: string }[] = [];
     for (const statement of this.root.namedChildren) {
       const assignment = statement?.type === 'expression_statement' ? statement.namedChildren[0] : null;
       const left = assignment?.childForFieldName('left');
       const right = assignment?.childForFieldName('right');
       if (assignment?.type === 'assignment' && left?.type === 'identifier' && right?.type === 'call') {
-        result.push({ name: left.text, nameNode: left, value: right, callee: right.childForFieldName('function')?.text ?? '' });
+        // `Net(...).to(device)` is built by its first call.
+        let built = right;
+        for (let fn = built.childForFieldName('function'); fn?.type === 'attribute' && returnsSelf.has(fn.childForFieldName('attribute')?.text ?? '') && fn.childForFieldName('object')?.type === 'call'; fn = built.childForFieldName('function')) {
+          built = fn.childForFieldName('object') as Node;
+        }
+        result.push({ name: left.text, nameNode: left, value: right, built, callee: built.childForFieldName('function')?.text ?? '' });
       }
     }
     return result;
@@ -470,7 +494,7 @@ class PythonFile {
   factories(): Node[] {
     return [...this.functions.values()].filter((fn) => {
       const required = (fn.childForFieldName('parameters')?.namedChildren ?? []).some((p) => p !== null && parameterKind(p) === 'required');
-      return !required && returnsValue(fn.childForFieldName('body'));
+      return !required && (returnsValue(fn.childForFieldName('body')) || isDeclaration(fn.childForFieldName('body')));
     });
   }
 
@@ -522,7 +546,12 @@ class PythonFile {
     } catch (error) {
       output = new Unknown(error instanceof BudgetExceeded ? 'the forward pass is too long to follow' : `the analysis failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if (output instanceof Tensor) {
+    // A forward that returns a tuple (a VAE's reconstruction, mean and log-variance) is shown by its first tensor, as torchinfo does.
+    const first = Array.isArray(output) ? output.find((v) => v instanceof Tensor) : undefined;
+    if (first instanceof Tensor && Array.isArray(output)) {
+      report.output = first.shape;
+      report.outputNote = `forward returns ${output.length} values; the first tensor is shown`;
+    } else if (output instanceof Tensor) {
       report.output = output.shape;
       if (output.reason) report.outputNote = output.reason;
     } else {
@@ -544,6 +573,20 @@ function parameterKind(parameter: Node): 'required' | 'default' | 'args' | 'kwar
   if (type === 'identifier') return 'required';
   if (type === 'default_parameter' || type === 'typed_default_parameter') return 'default';
   return 'separator';
+}
+
+/** A body of only `pass` or `...` (and a docstring): a declaration whose function is defined elsewhere, by setattr. */
+function isDeclaration(block: Node | null): boolean {
+  const statements = block?.namedChildren.filter((s) => s !== null && s.type !== 'comment') ?? [];
+  return statements.length > 0 && statements.every((s) => s?.type === 'pass_statement' || (s?.type === 'expression_statement' && (s.namedChildren[0]?.type === 'ellipsis' || s.namedChildren[0]?.type === 'string')));
+}
+
+function callsSetattr(node: Node): boolean {
+  return node.descendantsOfType('call').some((call) => call?.childForFieldName('function')?.text === 'setattr');
+}
+
+function containsCall(node: Node | null): boolean {
+  return node !== null && (node.type === 'call' || node.descendantsOfType('call').length > 0);
 }
 
 /** Whether a function body has a `return value` of its own (not one of a nested function's). */
@@ -744,6 +787,21 @@ function splitTensor(name: string, tensor: Tensor, shape: Shape, how: Value, dim
   return Array.from({ length: how }, (_, i) => piece(Math.floor(length / how) + (i < length % how ? 1 : 0)));
 }
 
+/** printf-style `'layer%d' % (i + 1)`, for the conversions names are made with. */
+function percentFormat(format: string, args: Value[]): Value {
+  let next = 0;
+  let failed = false;
+  const text = format.replace(/%(\d*)([disr%])/g, (_, width: string, conversion: string) => {
+    if (conversion === '%') return '%';
+    const value = args[next++];
+    if (typeof value === 'number' && (conversion === 'd' || conversion === 'i')) return String(Math.trunc(value)).padStart(Number(width || 0), '0');
+    if (typeof value === 'number' || typeof value === 'string') return String(value);
+    failed = true;
+    return '';
+  });
+  return failed || next !== args.length ? new Unknown(`the formatted string \`${format}\` is not known`) : text;
+}
+
 /** copy.copy and copy.deepcopy: a module keeps its layers' specs (never changed in place), its children are copied too when deep. */
 function copyValue(value: Value, deep: boolean): Value {
   if (Array.isArray(value)) return deep ? value.map((v) => copyValue(v, true)) : [...value];
@@ -832,6 +890,7 @@ class Analysis {
           return found instanceof Unknown && fallback !== undefined ? fallback : found;
         }),
       ],
+      ['globals', new Callable('globals', () => new Namespace(this.globals))],
       [
         'hasattr',
         new Callable('hasattr', ([owner, name], _keywords, node) => {
@@ -843,41 +902,57 @@ class Analysis {
         'setattr',
         new Callable('setattr', ([owner, name, value]) => {
           if (owner instanceof Module && typeof name === 'string') this.setAttribute(owner, name, value ?? null);
+          if (owner instanceof Namespace && typeof name === 'string') this.bindGlobal(owner.scope, name, value ?? null);
           return null;
         }),
       ],
     ]);
-    this.globals = this.globalsOf(file);
+    try {
+      this.globals = this.globalsOf(file);
+    } catch (error) {
+      // Out of steps at module level: the model's own evaluation then stops at its first step, and says so.
+      if (!(error instanceof BudgetExceeded)) throw error;
+      this.globals = this.moduleGlobals.get(file) ?? { vars: new Map() };
+    }
   }
 
   /**
-   * A file's module-level scope: its imports, then its statements, then its classes and functions.
-   * An imported file's names are evaluated only when read: its other statements (a thousand class
-   * names, a weights table) are none of the model's business.
+   * A file's module-level scope: its classes and functions, then its statements in order. A name
+   * assigned from a call (`model = Net()`, a weights table) is evaluated only when read, as are all
+   * of an imported file's names: none of that is the analysed model's business until it is.
    */
   private globalsOf(file: PythonFile): Scope {
     let scope = this.moduleGlobals.get(file);
     if (scope) return scope;
-    scope = { vars: new Map() };
+    scope = { vars: new Map(), lazy: new Map() };
     scope.globals = scope;
     this.moduleGlobals.set(file, scope);
+    const imported = file !== this.file;
     for (const [alias, path] of conventionalImports) scope.vars.set(alias, new Path(path));
-    const lazy = file === this.file ? undefined : new Map<string, () => Value>();
-    if (lazy) scope.lazy = lazy;
+    for (const cls of file.classes.values()) scope.vars.set(cls.name, cls);
+    for (const [name, fn] of file.functions) scope.vars.set(name, new FunctionDef(fn, undefined, undefined, file));
     const module = scope;
     for (const statement of file.preamble) {
       const type = statement.type;
-      if (type === 'import_statement' || type === 'import_from_statement') this.importNames(statement, type, file, scope);
-      else if (!lazy) this.tryStatement(statement, scope);
-      else {
-        const assignment = statement.namedChildren[0];
-        const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
-        if (target?.type === 'identifier') lazy.set(target.text, () => (this.tryStatement(statement, module), module.vars.get(target.text) ?? null));
+      if (type === 'import_statement' || type === 'import_from_statement') {
+        this.importNames(statement, type, file, scope, imported);
+        continue;
+      }
+      const assignment = statement.namedChildren[0];
+      const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
+      const value = assignment?.childForFieldName('right');
+      if (target?.type === 'identifier' && (imported || containsCall(value ?? null))) {
+        module.lazy?.set(target.text, () => (this.tryStatement(statement, module), module.vars.get(target.text) ?? null));
+      } else if (!imported || type === 'for_statement') {
+        this.tryStatement(statement, scope);
       }
     }
-    for (const cls of file.classes.values()) scope.vars.set(cls.name, cls);
-    for (const [name, fn] of file.functions) scope.vars.set(name, new FunctionDef(fn, undefined, undefined, file));
     return scope;
+  }
+
+  private bindGlobal(scope: Scope, name: string, value: Value): void {
+    scope.vars.set(name, value);
+    scope.lazy?.delete(name);
   }
 
   /** A module-level name, evaluating it first if its file is read lazily. */
@@ -904,7 +979,7 @@ class Analysis {
     return fn;
   }
 
-  private importNames(statement: Node, type: string, file: PythonFile, scope: Scope): void {
+  private importNames(statement: Node, type: string, file: PythonFile, scope: Scope, lazily: boolean): void {
     if (type === 'import_statement') {
       for (const item of statement.namedChildren) {
         if (item?.type === 'aliased_import') scope.vars.set(item.childForFieldName('alias')?.text ?? '', new Path(item.childForFieldName('name')?.text ?? ''));
@@ -919,7 +994,7 @@ class Analysis {
       const name = item.type === 'aliased_import' ? item.childForFieldName('name')?.text : item.text;
       if (!alias || !name) continue;
       const bind = () => this.imported(file, alias) ?? new Path(`${from}.${name}`);
-      if (scope.lazy) scope.lazy.set(alias, bind);
+      if (lazily) scope.lazy?.set(alias, bind);
       else scope.vars.set(alias, bind());
     }
   }
@@ -985,7 +1060,7 @@ class Analysis {
         return this.executeBlock(statement.childForFieldName('body'), scope);
       case 'function_definition': {
         const name = statement.childForFieldName('name')?.text;
-        if (name) scope.vars.set(name, new FunctionDef(statement, scope.self, scope.cls, this.fileOf(scope)));
+        if (name) scope.vars.set(name, new FunctionDef(statement, undefined, scope.cls, this.fileOf(scope), scope.globals === scope ? undefined : scope));
         return undefined;
       }
       default:
@@ -1039,6 +1114,7 @@ class Analysis {
     const type = target.type;
     if (type === 'identifier') {
       scope.vars.set(target.text, value);
+      scope.lazy?.delete(target.text);
     } else if (type === 'attribute') {
       const owner = this.evaluate(target.childForFieldName('object') as Node, scope);
       const name = target.childForFieldName('attribute')?.text ?? '';
@@ -1047,7 +1123,8 @@ class Analysis {
       const owner = this.evaluate(target.childForFieldName('value') as Node, scope);
       const indexNode = target.childForFieldName('subscript');
       const index = indexNode ? this.evaluate(indexNode, scope) : null;
-      if (owner instanceof Dict && (typeof index === 'string' || typeof index === 'number')) owner.entries.set(String(index), value);
+      if (owner instanceof Namespace && typeof index === 'string') this.bindGlobal(owner.scope, index, value);
+      else if (owner instanceof Dict && (typeof index === 'string' || typeof index === 'number')) owner.entries.set(String(index), value);
       else if (Array.isArray(owner) && typeof index === 'number' && owner.length > 0) owner[normalizeDim(index, owner.length)] = value;
       else if (owner instanceof Module && owner.options.container === 'dict' && typeof index === 'string' && value instanceof Module) owner.children.set(index, value);
     } else if (type === 'pattern_list' || type === 'tuple_pattern' || type === 'list_pattern') {
@@ -1138,6 +1215,8 @@ class Analysis {
       }
       case 'comparison_operator':
         return this.compare(node, scope);
+      case 'lambda':
+        return new FunctionDef(node, undefined, scope.cls, this.fileOf(scope), scope.globals === scope ? undefined : scope);
       case 'conditional_expression': {
         const [whenTrue, condition, whenFalse] = node.namedChildren;
         const test = condition ? truthy(this.evaluate(condition, scope)) : undefined;
@@ -1216,6 +1295,7 @@ class Analysis {
   }
 
   private lookup(name: string, scope: Scope): Value {
+    for (let frame: Scope | undefined = scope; frame && frame !== frame.globals; frame = frame.outer) if (frame.vars.has(name)) return frame.vars.get(name) as Value;
     if (scope.vars.has(name)) return scope.vars.get(name) as Value;
     if (name === 'self' && scope.self) return scope.self;
     const found = this.globalValue(scope.globals ?? this.globals, name);
@@ -1244,6 +1324,8 @@ class Analysis {
         });
       }
       if (name === 'append' && owner.options.container === 'list') return this.appendTo(owner);
+      // model.to(device), model.eval(), model.apply(init): the same module back.
+      if (returnsSelf.has(name)) return new Callable(name, () => owner);
       if (owner.options.cls) return new Unknown(`self.${name} is not set in __init__`);
       return new Unknown(`${owner.type}.${name} is not analysed`);
     }
@@ -1253,6 +1335,11 @@ class Analysis {
       if (holder) return this.classAttribute(holder, name);
       const method = owner.findMethod(name);
       if (method) return this.method(method, undefined);
+      // A torch.autograd.Function: apply runs its static forward, with no context.
+      const forward = owner.findMethod('forward');
+      if (name === 'apply' && forward && owner.mro.some((c) => c.bases.some((b) => /(^|\.)Function$/.test(b)))) {
+        return new Callable('apply', (args, keywords) => this.callFunction(new FunctionDef(forward.node, undefined, forward.owner, forward.owner.file), [null, ...args], keywords));
+      }
     }
     if (owner instanceof Tensor) return this.tensorAttribute(owner, name, node);
     if (Array.isArray(owner) && (name === 'append' || name === 'extend' || name === 'insert')) {
@@ -1282,6 +1369,7 @@ class Analysis {
 
   private subscript(node: Node, scope: Scope): Value {
     const value = this.evaluate(node.childForFieldName('value') as Node, scope);
+    if (value instanceof Path && value.path === 'sys.modules') return new Namespace(scope.globals ?? this.globals);
     const indexNodes = node.childrenForFieldName('subscript').filter((n): n is Node => n !== null);
     const indices: Index[] = indexNodes.map((n) => (n.type === 'slice' ? this.slice(n, scope) : n.type === 'ellipsis' ? 'ellipsis' : this.evaluate(n, scope)));
     if (value instanceof Tensor) return indexTensor(value, indices);
@@ -1392,6 +1480,7 @@ class Analysis {
     }
     if (operator === '+' && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
     if (operator === '+' && typeof a === 'string' && typeof b === 'string') return a + b;
+    if (operator === '%' && typeof a === 'string') return percentFormat(a, Array.isArray(b) ? b : [b]);
     if (operator === '*' && Array.isArray(a) && typeof b === 'number') return Array.from({ length: b }, () => a).flat();
     if (a instanceof Tensor || b instanceof Tensor) return this.tensorArithmetic(operator, a, b, node);
     if (a instanceof Unknown) return a;
@@ -1471,8 +1560,16 @@ class Analysis {
     return positional instanceof Unknown ? positional : then(positional, keywords);
   }
 
+  /** A module-level callable (a functools.partial) called with no arguments. */
+  callFactoryValue(node: Node): Value {
+    return this.invoke(this.evaluate(node, this.globals), [], new Map(), node);
+  }
+
+  /** A factory by the name the module binds it to, which setattr may have replaced since its def. */
   callFactory(fn: Node): Value {
-    return this.invoke(new FunctionDef(fn, undefined, undefined, this.file), [], new Map(), fn);
+    const name = fn.childForFieldName('name')?.text ?? '';
+    const bound = this.globalValue(this.globals, name);
+    return this.invoke(bound ?? new FunctionDef(fn, undefined, undefined, this.file), [], new Map(), fn);
   }
 
   /** super() in a method of `scope.cls`, or super(Cls, self). */
@@ -1630,7 +1727,9 @@ class Analysis {
 
   private callFunction(fn: FunctionDef, positional: Value[], keywords: Map<string, Value>): Value {
     const globals = this.globalsOf(fn.file);
-    const scope: Scope = { vars: new Map(), globals, ...(fn.self ? { self: fn.self } : {}), ...(fn.owner ? { cls: fn.owner } : {}) };
+    // A nested def or a lambda sees the enclosing method's self through its closure; only a bound method takes it as its first parameter.
+    const self = fn.self ?? fn.closure?.self;
+    const scope: Scope = { vars: new Map(), globals, ...(self ? { self } : {}), ...(fn.owner ? { cls: fn.owner } : {}), ...(fn.closure ? { outer: fn.closure } : {}) };
     const parameters = (fn.node.childForFieldName('parameters')?.namedChildren ?? []).filter((p): p is Node => p !== null);
     const args = [...positional];
     const unbound = new Map(keywords);
@@ -1658,7 +1757,9 @@ class Analysis {
       else scope.vars.set(name, new Unknown(`the argument \`${name}\` has no default value`));
       unbound.delete(name);
     });
-    return this.executeBlock(fn.node.childForFieldName('body'), scope)?.value ?? null;
+    const body = fn.node.childForFieldName('body');
+    if (fn.node.type === 'lambda') return body ? this.evaluate(body, scope) : null;
+    return this.executeBlock(body, scope)?.value ?? null;
   }
 
   // ---- tensors ----
@@ -1667,12 +1768,12 @@ class Analysis {
   apply(module: Module, args: Value[], node: Node, keywords: Map<string, Value> = new Map()): Value {
     this.tick();
     const { cls, container } = module.options;
-    const forward = cls?.findMethod('forward');
+    const forward = cls?.findMethod(module.options.plain ? '__call__' : 'forward');
     if (forward) {
       const input = args[0];
       const output = this.callFunction(new FunctionDef(forward.node, module, forward.owner, forward.owner.file), args, keywords);
       // A module of the file with no children is a leaf to PyTorch (an activation written by hand).
-      if (module.children.size === 0 && !module.options.spec && module !== this.root) {
+      if (module.children.size === 0 && !module.options.plain && module !== this.root) {
         const shapeOf = (v: Value | undefined) => (v instanceof Tensor ? v.shape : null);
         this.record(module, { module, in: shapeOf(input), out: shapeOf(output), ...(output instanceof Tensor && output.shape ? {} : { note: reasonOf(output) }) });
       }
@@ -1817,6 +1918,21 @@ class Analysis {
         const [i, j] = [normalizeDim(a, shape.length), normalizeDim(b, shape.length)];
         [result[i], result[j]] = [shape[j] ?? null, shape[i] ?? null];
         return new Tensor(result);
+      }
+      case 'pad': {
+        // Pairs from the last dimension backwards: (left, right, top, bottom, …).
+        const pad = arg(1, 'pad', null);
+        if (!Array.isArray(pad) || pad.length % 2 !== 0 || !pad.every((p) => typeof p === 'number') || pad.length / 2 > shape.length) return new Tensor(null, 'F.pad with padding that is not known');
+        const widths = pad as number[];
+        return new Tensor(shape.map((d, i) => {
+          const pair = shape.length - 1 - i;
+          return d === null || pair * 2 >= widths.length ? d : d + (widths[pair * 2] ?? 0) + (widths[pair * 2 + 1] ?? 0);
+        }), first.reason);
+      }
+      case 'linear': {
+        const weight = arg(1, 'weight', null);
+        const features = weight instanceof Tensor ? (weight.shape?.[0] ?? null) : null;
+        return new Tensor([...shape.slice(0, -1), features], first.reason ?? (features === null ? 'F.linear with a weight of unknown shape' : undefined));
       }
       case 'interpolate':
       case 'upsample': {
@@ -2036,6 +2152,20 @@ const dictMethods = new Map<string, DictMethod>([
 type StringMethod = (text: string, args: Value[]) => Value;
 
 const stringMethods = new Map<string, StringMethod>([
+  [
+    'format',
+    (text, args) => {
+      let next = 0;
+      let failed = false;
+      const result = text.replace(/\{(\d*)\}/g, (_, index: string) => {
+        const value = args[index === '' ? next++ : Number(index)];
+        if (typeof value === 'number' || typeof value === 'string') return String(value);
+        failed = true;
+        return '';
+      });
+      return failed ? new Unknown(`the formatted string \`${text}\` is not known`) : result;
+    },
+  ],
   ['startswith', (text, [prefix]) => (typeof prefix === 'string' ? text.startsWith(prefix) : Array.isArray(prefix) ? prefix.some((p) => typeof p === 'string' && text.startsWith(p)) : new Unknown('startswith() of something unknown'))],
   ['endswith', (text, [suffix]) => (typeof suffix === 'string' ? text.endsWith(suffix) : new Unknown('endswith() of something unknown'))],
   ['lower', (text) => text.toLowerCase()],
