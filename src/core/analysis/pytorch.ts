@@ -533,6 +533,8 @@ class PythonFile {
       report.outputNote = model instanceof Unknown ? model.reason : 'not a module';
       return { report, used: analysis.used };
     }
+    // named_modules() calls the model itself ''; it is a leaf only when it has no children (a Swish, a Conv2d subclass).
+    model.path = '';
     assignPaths(model, '');
     const annotated = options.input ? undefined : this.annotations.for(extent);
     const inferred = options.input || annotated ? undefined : firstLayerInput(model);
@@ -540,7 +542,6 @@ class PythonFile {
     report.input = options.input ?? [1, ...(annotated ?? inferred ?? options.defaultInput)];
     let output: Value;
     try {
-      analysis.root = model;
       analysis.batch = report.input[0] ?? null;
       output = analysis.apply(model, [new Tensor(report.input)], model.node);
     } catch (error) {
@@ -1773,7 +1774,7 @@ class Analysis {
       const input = args[0];
       const output = this.callFunction(new FunctionDef(forward.node, module, forward.owner, forward.owner.file), args, keywords);
       // A module of the file with no children is a leaf to PyTorch (an activation written by hand).
-      if (module.children.size === 0 && !module.options.plain && module !== this.root) {
+      if (module.children.size === 0 && !module.options.plain) {
         const shapeOf = (v: Value | undefined) => (v instanceof Tensor ? v.shape : null);
         this.record(module, { module, in: shapeOf(input), out: shapeOf(output), ...(output instanceof Tensor && output.shape ? {} : { note: reasonOf(output) }) });
       }
@@ -1786,8 +1787,6 @@ class Analysis {
     return this.applyLayer(module, args, keywords);
   }
 
-  /** The model being analysed, which is never a leaf of itself. */
-  root: Module | undefined;
   /** The batch of the model's input. */
   batch: Dim = null;
 

@@ -192,6 +192,8 @@ function layerLenses(models: ModelReport[]): vscode.CodeLens[] {
   const owner = (line: number) => models.find((m) => m.extent.start.line <= line && line <= m.extent.end.line && m.layers.some((l) => l.range.start.line === line));
   for (const model of models) {
     for (const layer of model.layers) {
+      // A model that is itself its only layer (a Conv2d subclass) has its lens already.
+      if (layer.name === '') continue;
       const line = layer.range.start.line;
       const entry = byLine.get(line);
       if (!entry) byLine.set(line, { model: owner(line) ?? model, layers: [] });
