@@ -40,7 +40,13 @@ class Tensor {
     readonly parameter = false,
     /** For a layer's own parameter (`self.embed.weight`): whose it is, so that tying it to another layer counts it once. */
     readonly owner?: { module: Module; name: string },
+    /** A small 1-d tensor of known values (torch.arange(depth) * w_a + w_0: RegNet's widths), in float32 when `float`. */
+    readonly values?: { data: number[]; float: boolean },
   ) {}
+
+  static of(data: number[], float: boolean): Tensor {
+    return new Tensor([data.length], undefined, false, undefined, { data: float ? data.map(Math.fround) : data, float });
+  }
 }
 
 class ClassInfo {
@@ -762,6 +768,78 @@ function indexTensor(tensor: Tensor, indices: Index[]): Value {
   }
   return new Tensor([...result, ...shape.slice(dim)], tensor.reason);
 }
+
+/** Element-wise arithmetic of tensors of known values with each other or with numbers, as torch's types promote: ints stay ints, except under `/`. */
+function valueArithmetic(operator: string, a: Value, b: Value): Tensor | undefined {
+  const side = (v: Value) => (v instanceof Tensor && v.values ? v.values : typeof v === 'number' ? { data: [v], float: !Number.isInteger(v), scalar: true } : undefined);
+  const x = side(a);
+  const y = side(b);
+  if (!x || !y || (!(a instanceof Tensor) && !(b instanceof Tensor))) return undefined;
+  const length = Math.max(x.data.length, y.data.length);
+  if ((x.data.length !== length && x.data.length !== 1) || (y.data.length !== length && y.data.length !== 1)) return undefined;
+  // A Python number does not make an int tensor float unless it is a float itself.
+  const float = x.float || y.float || operator === '/';
+  const apply = (p: number, q: number): number => {
+    switch (operator) {
+      case '+':
+        return p + q;
+      case '-':
+        return p - q;
+      case '*':
+        return p * q;
+      case '/':
+        return p / q;
+      case '//':
+        return Math.floor(p / q);
+      case '**':
+        return p ** q;
+      default:
+        return NaN;
+    }
+  };
+  // In float32, as torch computes it: the operands rounded to float32 first.
+  const operand = (v: number) => (float ? Math.fround(v) : v);
+  const data = Array.from({ length }, (_, i) => apply(operand(x.data[x.data.length === 1 ? 0 : i] as number), operand(y.data[y.data.length === 1 ? 0 : i] as number)));
+  return data.some(Number.isNaN) ? undefined : Tensor.of(data, float);
+}
+
+/** torch.arange(...) and torch.tensor([...]) of numbers: a tensor of known values (10,000 at most). */
+function valuesTensor(name: string, args: Value[]): Value {
+  if (name === 'tensor') {
+    const [data] = args;
+    if (Array.isArray(data) && data.length <= 10_000 && data.every((d) => typeof d === 'number')) return Tensor.of(data as number[], !(data as number[]).every(Number.isInteger));
+    return Array.isArray(data) && data.every((d) => typeof d === 'number' || Array.isArray(d)) ? new Tensor(tensorShapeOf(data)) : new Tensor(null, 'torch.tensor of values that are not known');
+  }
+  const numbers = args.filter((a): a is number => typeof a === 'number');
+  if (numbers.length !== args.length || numbers.length === 0 || numbers.length > 3) return new Tensor(null, 'torch.arange of bounds that are not known');
+  const [start, end, step = 1] = numbers.length === 1 ? [0, numbers[0] as number] : numbers;
+  const length = Math.max(0, Math.ceil(((end as number) - (start as number)) / step));
+  if (step === 0 || length > 10_000) return new Tensor([length]);
+  return Tensor.of(Array.from({ length }, (_, i) => (start as number) + i * step), !numbers.every(Number.isInteger));
+}
+
+/** The shape of nested lists: [[1, 2], [3, 4]] is [2, 2]. */
+function tensorShapeOf(data: Value): Dim[] {
+  return Array.isArray(data) ? [data.length, ...(data.length > 0 ? tensorShapeOf(data[0] as Value) : [])] : [];
+}
+
+/** torch.round: halves to the even neighbour. */
+function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const rest = x - floor;
+  return rest > 0.5 || (rest === 0.5 && floor % 2 !== 0) ? floor + 1 : floor;
+}
+
+/** Functions of tensors of known values, element by element, in float32. */
+const valueFunctions = new Map<string, (x: number) => number>([
+  ['log', Math.log],
+  ['exp', Math.exp],
+  ['sqrt', Math.sqrt],
+  ['round', roundHalfEven],
+  ['floor', Math.floor],
+  ['ceil', Math.ceil],
+  ['abs', Math.abs],
+]);
 
 /** chunk, split, tensor_split and unbind: the pieces along one dimension. */
 function splitTensor(name: string, tensor: Tensor, shape: Shape, how: Value, dimValue: Value): Value {
@@ -1491,6 +1569,8 @@ class Analysis {
 
   /** Element-wise arithmetic broadcasts; a mismatch is the residual-connection bug, reported here. */
   private tensorArithmetic(operator: string, a: Value, b: Value, node: Node): Value {
+    const known = valueArithmetic(operator, a, b);
+    if (known) return known;
     if (!(a instanceof Tensor) || !(b instanceof Tensor)) return a instanceof Tensor ? a : b;
     if (!a.shape || !b.shape) return a.shape ? b : a;
     if (operator === '@') return this.matmul(a.shape, b.shape, node);
@@ -1654,6 +1734,7 @@ class Analysis {
     if (path === 'typing.cast') return positional[1] ?? null;
     if (path === 'copy.copy' || path === 'copy.deepcopy') return copyValue(positional[0] ?? null, path === 'copy.deepcopy');
     if (path === 'torch._assert' || namespace === 'torch.nn.init' || namespace === 'warnings') return null;
+    if (path === 'torch.arange' || path === 'torch.tensor') return valuesTensor(name, positional);
     if (namespace === 'torch' && tensorConstructors.has(name)) {
       const sizes = positional.length === 1 && Array.isArray(positional[0]) ? positional[0] : name === 'full' ? [positional[0] ?? null].flat() : positional;
       return sizes.every((d) => typeof d === 'number') ? new Tensor(sizes as number[]) : new Tensor(null, `torch.${name} of sizes that are not known`);
@@ -1848,6 +1929,8 @@ class Analysis {
   private tensorFunction(name: string, args: Value[], keywords: Map<string, Value>, node: Node): Value {
     const [first] = args;
     if (name === 'cat' || name === 'concat' || name === 'stack') return this.concatenate(name, args[0] ?? null, keywords.get('dim') ?? args[1] ?? 0, node);
+    const known = this.valueFunction(name, args);
+    if (known !== undefined) return known;
     if (!(first instanceof Tensor)) return first instanceof Unknown ? first : new Unknown(`${name}() of something that is not a tensor`);
     const shape = first.shape;
     if (!shape) return first;
@@ -1991,6 +2074,34 @@ class Analysis {
     }
   }
 
+  /** What torch computes on tensors of known values: RegNet works its widths out this way. */
+  private valueFunction(name: string, args: Value[]): Value | undefined {
+    const [first, second] = args;
+    const values = first instanceof Tensor ? first.values : undefined;
+    if (name === 'pow' && typeof first === 'number' && second instanceof Tensor && second.values) return Tensor.of(second.values.data.map((e) => Math.fround(first) ** e), true);
+    if ((name === 'divide' || name === 'div' || name === 'true_divide') && values) return valueArithmetic('/', first ?? null, second ?? null);
+    if (!values) return undefined;
+    const fn = valueFunctions.get(name);
+    if (fn) return Tensor.of(values.data.map(fn), values.float || name === 'log' || name === 'exp' || name === 'sqrt');
+    switch (name) {
+      case 'int':
+      case 'long':
+        return Tensor.of(values.data.map(Math.trunc), false);
+      case 'float':
+        return Tensor.of(values.data, true);
+      case 'tolist':
+        return [...values.data];
+      case 'item':
+        return values.data.length === 1 ? (values.data[0] as number) : new Unknown('item() of a tensor of more than one value');
+      case 'diff':
+        return Tensor.of(values.data.slice(1).map((x, i) => x - (values.data[i] as number)), values.float);
+      case 'pow':
+        return typeof second === 'number' ? Tensor.of(values.data.map((x) => x ** second), values.float || !Number.isInteger(second)) : undefined;
+      default:
+        return undefined;
+    }
+  }
+
   /** view/reshape, with -1 resolved, and the silent batch change of `view(-1, N)` caught. */
   private reshape(name: string, shape: Shape, requested: Value[], node: Node): Value {
     const total = product(shape);
@@ -2084,6 +2195,13 @@ const builtins = new Map<string, Value>([
   ['bool', new Callable('bool', ([v]) => truthy(v ?? false) ?? new Unknown('bool() of something unknown'))],
   ['dict', new Callable('dict', (_args, keywords) => new Dict(new Map(keywords)))],
   ['print', new Callable('print', () => null)],
+  [
+    'set',
+    new Callable('set', ([v]) => {
+      const items = v === undefined ? [] : iterate(v);
+      return items ? items.filter((item, i) => !items.slice(0, i).some((other) => other === item)) : new Unknown('set() of something unknown');
+    }),
+  ],
 ]);
 
 /** isinstance() where the value's kind is known: numbers, strings, sequences, tensors, modules. */
