@@ -9,7 +9,8 @@ import { random } from '../../src/core/random';
 import { wasmDir } from './support/analysis';
 
 const repo = resolve(__dirname, '../..');
-const sources = ['test/fixtures/models', 'examples'].flatMap((dir) =>
+// The real-world corpus and the semantics fixtures exercise inheritance, imports' absence, factories and the rest.
+const sources = ['test/fixtures/models', 'examples', 'test/fixtures/realworld', 'test/fixtures/semantics'].flatMap((dir) =>
   readdirSync(join(repo, dir))
     .filter((f) => f.endsWith('.py') && f !== 'ground_truth.py')
     .map((f) => readFileSync(join(repo, dir, f), 'utf8')),

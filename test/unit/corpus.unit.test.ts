@@ -8,7 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { analyzeTree } from '../../src/core/analysis/analyze';
+import { withExactShapes } from '../../src/core/analysis/exactShapes';
 import { FileImports } from '../../src/core/analysis/imports';
+import { exactModelSchema } from '../../src/core/protocol/shapes';
+import { safeParse } from '../../src/core/schema';
 import type { LayerReport, ModelReport } from '../../src/core/analysis/report';
 import { loadGrammars } from '../../src/core/analysis/syntax';
 import { wasmDir } from './support/analysis';
@@ -100,6 +103,8 @@ interface Tally {
   misses: { set: Comparison['set']; file: string; build: string }[];
   /** Models the analysis reports that PyTorch cannot build or run (not counted). */
   unbuildable: { file: string; build: string; error: string }[];
+  /** The compared models again, in exact mode: the static report with PyTorch's answer laid on it. */
+  exactMode: Comparison[];
 }
 
 const shape = (s: readonly (number | null)[] | null | undefined) => (s ? `[${s.map((d) => d ?? '?').join(', ')}]` : 'none');
@@ -238,7 +243,7 @@ describe('the analysis on real-world model files, against PyTorch', function () 
       corpus,
     );
     torch = reply.torch;
-    tally = { compared: [], misses: [], unbuildable: [] };
+    tally = { compared: [], misses: [], unbuildable: [], exactMode: [] };
     // The analysis once per file and input, with the input PyTorch got.
     const analysed = new Map<string, ModelReport[]>();
     const reportFor = (file: string, input: number[], build: string) => {
@@ -253,7 +258,14 @@ describe('the analysis on real-world model files, against PyTorch', function () 
         return;
       }
       const report = reportFor(truth.file, truth.input, truth.build);
-      if (report) tally.compared.push(compare(set, truth.file, report, truth.described));
+      if (report) {
+        tally.compared.push(compare(set, truth.file, report, truth.described));
+        // Exact mode lays the helper's answer onto the static report: every layer must come out as PyTorch's.
+        const parsed = safeParse(exactModelSchema, { name: report.name, error: null, ...truth.described });
+        assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
+        const merged = withExactShapes(report, parsed.value, readFileSync(truth.file, 'utf8'));
+        tally.exactMode.push(compare(set, truth.file, merged, truth.described));
+      }
       else tally.misses.push({ set, file: truth.file, build: truth.build });
     });
     for (const [file, builds] of Object.entries(reply.found)) {
@@ -274,4 +286,11 @@ describe('the analysis on real-world model files, against PyTorch', function () 
       assert.ok(f.modelPercent >= floors[set].models, `${f.modelPercent.toFixed(1)} % of models exact, floor ${floors[set].models} %`);
     });
   }
+
+  it('in exact mode, gives PyTorch\'s name, type, shape, parameters and MACs for every layer of every model', () => {
+    const wrong = tally.exactMode.filter((c) => !c.exact);
+    assert.ok(tally.exactMode.length > 0);
+    assert.deepEqual(wrong.map((c) => `${basename(c.file)} ${c.build}: ${c.firstMismatch ?? ''}`), []);
+    process.stdout.write(`      exact mode: ${tally.exactMode.length} models, ${tally.exactMode.reduce((n, c) => n + c.layers, 0)} leaf modules, all as PyTorch gives them\n`);
+  });
 });
