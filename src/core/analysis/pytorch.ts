@@ -50,23 +50,47 @@ class Tensor {
 }
 
 class ClassInfo {
-  /** Class-level assignments (`expansion = 4`), evaluated when first read. */
-  readonly attributes = new Map<string, Node>();
-  /** Methods decorated @staticmethod or @classmethod, which take no instance. */
-  readonly staticMethods = new Set<string>();
-  readonly classMethods = new Set<string>();
-  /** For a @dataclass: its fields in order, which its generated __init__ takes. */
-  dataclassFields: { name: string; value: Node | null }[] | undefined;
   private order: ClassInfo[] | undefined;
+  private body: ClassBody | undefined;
 
   constructor(
     readonly name: string,
     readonly node: Node,
-    readonly methods: Map<string, Node>,
     readonly file: PythonFile,
     /** The bases as written: `nn.Module`, `ResNet`. */
     readonly bases: string[],
+    /** Whether it is decorated @dataclass. */
+    private readonly dataclass: boolean,
   ) {}
+
+  /** Its methods, class attributes and fields, read from its body when first needed: an edit elsewhere in a large file reads no other class. */
+  private get members(): ClassBody {
+    this.body ??= readClassBody(this.node, this.dataclass);
+    return this.body;
+  }
+
+  get methods(): Map<string, Node> {
+    return this.members.methods;
+  }
+
+  /** Class-level assignments (`expansion = 4`), evaluated when first read. */
+  get attributes(): Map<string, Node> {
+    return this.members.attributes;
+  }
+
+  /** Methods decorated @staticmethod or @classmethod, which take no instance. */
+  get staticMethods(): Set<string> {
+    return this.members.staticMethods;
+  }
+
+  get classMethods(): Set<string> {
+    return this.members.classMethods;
+  }
+
+  /** For a @dataclass: its fields in order, which its generated __init__ takes. */
+  get dataclassFields(): { name: string; value: Node | null }[] | undefined {
+    return this.members.fields;
+  }
 
   /** Python's method resolution order over the program's classes, this class first; worked out when first needed, as it may read imported files. */
   get mro(): ClassInfo[] {
@@ -295,17 +319,19 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
   const instances = file.topLevelAssignments();
   const argumentsUsed = new Set<Node>();
   for (const cls of file.moduleClasses()) {
-    // A class whose __init__ needs arguments is built as the file builds it: the annotation, else its first module-level instance.
-    const annotated = file.annotations.argsFor(cls.node);
-    const instance = annotated || !file.needsArguments(cls) ? undefined : instances.find((i) => i.callee === cls.name && i.built.childForFieldName('arguments')?.namedChildren.length);
-    const call = annotated ?? instance?.built;
-    if (instance) argumentsUsed.add(instance.value);
-    analyzeCached(`class:${cls.name}`, cls.node, () =>
-      file.analyze(options, 'class', cls.name, cls.node.childForFieldName('name') ?? cls.node, cls.node, call ? `${cls.name}${argumentText(call)}` : `${cls.name}()`, (analysis) =>
+    analyzeCached(`class:${cls.name}`, cls.node, () => {
+      // A class whose __init__ needs arguments is built as the file builds it: the annotation, else its first module-level instance.
+      const annotated = file.annotations.argsFor(cls.node);
+      const instance = annotated || !file.needsArguments(cls) ? undefined : instances.find((i) => i.callee === cls.name && i.built.childForFieldName('arguments')?.namedChildren.length);
+      const call = annotated ?? instance?.built;
+      return file.analyze(options, 'class', cls.name, cls.node.childForFieldName('name') ?? cls.node, cls.node, call ? `${cls.name}${argumentText(call)}` : `${cls.name}()`, (analysis) =>
         call ? analysis.evaluateCallArguments(call, (args, keywords) => analysis.instantiate(cls, args, keywords, cls.node)) : analysis.instantiate(cls, [], new Map(), cls.node),
-      ),
-    );
+      );
+    });
   }
+  // An instance whose arguments built its class's report is shown there, not again.
+  const classBuilds = new Set(reports.filter((r) => r.kind === 'class').map((r) => r.build));
+  for (const instance of instances) if (classBuilds.has(`${instance.callee}${argumentText(instance.built)}`)) argumentsUsed.add(instance.value);
   for (const fn of file.factories()) {
     const name = fn.childForFieldName('name');
     if (!name) continue;
@@ -385,24 +411,8 @@ class PythonFile {
       if (definition && definitionType === 'class_definition') {
         const name = definition.childForFieldName('name')?.text;
         const bases = (definition.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => b !== null && b.type !== 'keyword_argument').map((b) => b.text);
-        const cls = new ClassInfo(name ?? '', definition, new Map(), this, bases);
-        const fields: { name: string; value: Node | null }[] = [];
-        for (const item of definition.childForFieldName('body')?.namedChildren ?? []) {
-          const fn = item?.type === 'decorated_definition' ? item.childForFieldName('definition') : item;
-          const fnName = fn?.type === 'function_definition' ? fn.childForFieldName('name')?.text : undefined;
-          if (fn && fnName) {
-            cls.methods.set(fnName, fn);
-            const decorators = item?.type === 'decorated_definition' ? item.namedChildren.filter((d) => d?.type === 'decorator').map((d) => d?.text) : [];
-            if (decorators.includes('@staticmethod')) cls.staticMethods.add(fnName);
-            if (decorators.includes('@classmethod')) cls.classMethods.add(fnName);
-          }
-          const assignment = item?.type === 'expression_statement' ? item.namedChildren[0] : null;
-          const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
-          const value = assignment?.childForFieldName('right');
-          if (target?.type === 'identifier' && value) cls.attributes.set(target.text, value);
-          if (target?.type === 'identifier' && assignment?.childForFieldName('type')) fields.push({ name: target.text, value: value ?? null });
-        }
-        if (type === 'decorated_definition' && child.namedChildren.some((d) => d?.type === 'decorator' && /^@(dataclasses\.)?dataclass\b/.test(d.text))) cls.dataclassFields = fields;
+        const dataclass = type === 'decorated_definition' && child.namedChildren.some((d) => d?.type === 'decorator' && /^@(dataclasses\.)?dataclass\b/.test(d.text));
+        const cls = new ClassInfo(name ?? '', definition, this, bases, dataclass);
         if (name) this.classes.set(name, cls);
       } else if (definition && definitionType === 'function_definition') {
         const name = definition.childForFieldName('name')?.text;
@@ -580,6 +590,36 @@ function parameterKind(parameter: Node): 'required' | 'default' | 'args' | 'kwar
   if (type === 'identifier') return 'required';
   if (type === 'default_parameter' || type === 'typed_default_parameter') return 'default';
   return 'separator';
+}
+
+interface ClassBody {
+  methods: Map<string, Node>;
+  attributes: Map<string, Node>;
+  staticMethods: Set<string>;
+  classMethods: Set<string>;
+  fields: { name: string; value: Node | null }[] | undefined;
+}
+
+function readClassBody(definition: Node, dataclass: boolean): ClassBody {
+  const body: ClassBody = { methods: new Map(), attributes: new Map(), staticMethods: new Set(), classMethods: new Set(), fields: undefined };
+  const fields: { name: string; value: Node | null }[] = [];
+  for (const item of definition.childForFieldName('body')?.namedChildren ?? []) {
+    const fn = item?.type === 'decorated_definition' ? item.childForFieldName('definition') : item;
+    const fnName = fn?.type === 'function_definition' ? fn.childForFieldName('name')?.text : undefined;
+    if (fn && fnName) {
+      body.methods.set(fnName, fn);
+      const decorators = item?.type === 'decorated_definition' ? item.namedChildren.filter((d) => d?.type === 'decorator').map((d) => d?.text) : [];
+      if (decorators.includes('@staticmethod')) body.staticMethods.add(fnName);
+      if (decorators.includes('@classmethod')) body.classMethods.add(fnName);
+    }
+    const assignment = item?.type === 'expression_statement' ? item.namedChildren[0] : null;
+    const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
+    const value = assignment?.childForFieldName('right');
+    if (target?.type === 'identifier' && value) body.attributes.set(target.text, value);
+    if (target?.type === 'identifier' && assignment?.childForFieldName('type')) fields.push({ name: target.text, value: value ?? null });
+  }
+  if (dataclass) body.fields = fields;
+  return body;
 }
 
 /** A body of only `pass` or `...` (and a docstring): a declaration whose function is defined elsewhere, by setattr. */
