@@ -171,6 +171,20 @@ describe('training runs (torch engine)', function () {
     assert.ok(rows.every((row) => row.split(',').length === 9), 'no torn line in metrics.csv');
   });
 
+  it('trains a model a factory builds, and a module-level instance, by the name the Train lens gives', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cnnlab-model-'));
+    writeFileSync(
+      join(dir, 'zoo.py'),
+      'import torch.nn as nn\n\nclass Net(nn.Module):\n    def __init__(self, hidden):\n        super().__init__()\n        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))\n\n    def forward(self, x):\n        return self.net(x)\n\n\ndef small():\n    return Net(16)\n\n\nwide = Net(64)\n',
+    );
+    for (const [className, params] of [['small', 784 * 16 + 16 + 16 * 10 + 10], ['wide', 784 * 64 + 64 + 64 * 10 + 10]] as const) {
+      const { run, events } = await start({ modelFile: join(dir, 'zoo.py'), className, dataset: 'synthetic', epochs: 1 });
+      const result = await run.result;
+      assert.equal(result.status, 'completed', JSON.stringify(result.error));
+      assert.equal(of(events, 'model')[0]?.totalParams, params, className);
+    }
+  });
+
   it('leaves valid checkpoints and no half-written file when killed with SIGKILL in the middle of writing one', async () => {
     // A quick model with 32 MB of checkpoint (a buffer it keeps), so that writing takes long enough to be caught.
     const dir = mkdtempSync(join(tmpdir(), 'cnnlab-model-'));
