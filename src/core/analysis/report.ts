@@ -80,3 +80,8 @@ export interface ModelReport {
   layers: LayerReport[];
   diagnostics: AnalysisDiagnostic[];
 }
+
+/** Whether the trainer can build the model by its name: a class needing no arguments, a factory, a module-level instance, a TF.js model. */
+export function trainableByName(model: ModelReport): boolean {
+  return model.kind === 'tfjs' || model.kind === 'factory' || model.kind === 'instance' || (model.kind === 'class' && model.build === `${model.name}()`);
+}

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { explainLayer } from '../../core/analysis/explain';
 import { formatCompact, formatCount, formatSummaryTable, paramsMegabytes } from '../../core/analysis/format';
-import type { AnalysisDiagnostic, LayerReport, ModelReport, SourceRange } from '../../core/analysis/report';
+import { type AnalysisDiagnostic, type LayerReport, type ModelReport, type SourceRange, trainableByName } from '../../core/analysis/report';
 import { formatShape } from '../../core/analysis/shape';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
@@ -100,8 +100,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
         const title = `${shapes} · ${formatCount(model.totalParams)} params · ${paramsMegabytes(model.totalParams).toFixed(2)} MB${macsSuffix(model.totalMacs)}${model.exact ? ' · exact' : ''}`;
         const source = model.exact ? 'PyTorch ran the saved file' : 'the static analysis';
         lenses.push(new vscode.CodeLens(toRange(model.range), { title, command: 'cnnLab.showModelSummary', arguments: [document.uri, model.name], tooltip: `Input from ${model.inputSource}; shapes from ${source}. Click for the summary.` }));
-        // The trainer builds a model by its name: a class that needs no arguments, a factory, a module-level instance.
-        if (model.kind === 'tfjs' || model.kind === 'factory' || model.kind === 'instance' || (model.kind === 'class' && model.build === `${model.name}()`)) {
+        if (trainableByName(model)) {
           lenses.push(new vscode.CodeLens(toRange(model.range), { title: '$(play) Train…', command: 'cnnLab.trainModel', arguments: [document.uri, model.name], tooltip: `Train ${model.name} (CNN Lab: Train Model…)` }));
         }
       }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { ModelReport } from '../../core/analysis/report';
+import { type ModelReport, trainableByName } from '../../core/analysis/report';
 import { downloadable } from '../../core/datasets/catalog';
 import { DatasetError, locateDataset, prepareDataset } from '../../core/datasets/datasets';
 import { type DatasetId, isDatasetId, type TrainerEvent, type TrainingConfig, trainingDefaults, type TrainingSettings } from '../../core/protocol/trainer';
@@ -63,7 +63,7 @@ export class Trainer extends Disposable {
       return undefined;
     }
     const engine = engineFor(document.uri.fsPath);
-    const models = (await this.reports(document)).filter((m) => m.kind === (engine === 'torch' ? 'class' : 'tfjs'));
+    const models = (await this.reports(document)).filter((m) => trainableByName(m) && (m.kind === 'tfjs') === (engine === 'tfjs'));
     const model = className ?? (models.length === 1 ? models[0]?.name : (await vscode.window.showQuickPick(models.map((m) => m.name), { title: 'Train which model?' })));
     if (!model) {
       if (models.length === 0) void vscode.window.showInformationMessage(`CNN Lab: no ${engine === 'torch' ? 'nn.Module class' : 'TF.js model'} in ${vscode.workspace.asRelativePath(document.uri)}.`);
