@@ -13,6 +13,8 @@ export function toJsonDocument(file: string, models: ModelReport[], ms?: number)
     file,
     models: models.map((m) => ({
       name: m.name,
+      kind: m.kind,
+      ...(m.build ? { build: m.build } : {}),
       line: m.range.start.line + 1,
       input: m.input,
       output: m.output,
