@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildExpression, type ExactModel, ExactShapes, exactRequests, withExactShapes } from '../../src/core/analysis/exactShapes';
+import { type ExactModel, ExactShapes, exactRequests, withExactShapes } from '../../src/core/analysis/exactShapes';
 import type { ModelReport } from '../../src/core/analysis/report';
 import { analyzePythonSource } from './support/analysis';
 
@@ -238,16 +238,17 @@ describe('exact shapes (PyTorch runs the model)', function () {
     assert.deepEqual([merged.output, merged.outputNote], [[1, 12, 5], 'returns ([1, 12, 5], [1, 1, 48])']);
   });
 
-  it('asks for every PyTorch model by its build expression, falling back to the name where the analysis gave none', async () => {
-    const [report] = await analyzePythonSource(readFileSync(resolve(repo, 'examples/cifar_cnn.py'), 'utf8'));
-    assert.ok(report);
-    const unbuilt: ModelReport = { ...report };
-    delete unbuilt.build;
+  it('asks for every PyTorch model the analysis can build, by its build expression, and not for a block that needs arguments', async () => {
+    const reports = await analyzePythonSource(readFileSync(resolve(repo, 'test/fixtures/models/resnet.py'), 'utf8'));
+    const block = reports.find((r) => r.name === 'BasicBlock');
+    assert.ok(block);
+    assert.equal(block.build, undefined);
+    assert.match(block.outputNote ?? '', /^BasicBlock needs arguments the file does not give/);
     assert.deepEqual(
-      (['class', 'sequential', 'instance', 'factory', 'tfjs'] as const).map((kind) => buildExpression({ ...unbuilt, kind })),
-      ['Net()', 'Net', 'Net', 'Net()', undefined],
+      exactRequests(reports).map((r) => r.build),
+      reports.filter((r) => r.name !== 'BasicBlock').map((r) => r.build),
     );
-    assert.deepEqual(exactRequests([{ ...report, kind: 'factory', build: 'resnet(num_classes=10)' }, { ...unbuilt, kind: 'tfjs' }]), [{ name: 'Net', build: 'resnet(num_classes=10)', input: [1, 3, 32, 32] }]);
+    assert.deepEqual(exactRequests([{ ...block, kind: 'factory', build: 'resnet(num_classes=10)' }]), [{ name: 'BasicBlock', build: 'resnet(num_classes=10)', input: block.input }]);
   });
 
   it('evaluates only an expression, and says when it does not give a module', async () => {

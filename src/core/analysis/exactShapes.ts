@@ -125,32 +125,9 @@ function settle(helper: Helper, id: number, result: ExactModel[] | Error): void 
   else request.resolve(result);
 }
 
-
-/**
- * The Python expression that builds a PyTorch report's model in its file's namespace; undefined for
- * TF.js. Reports from before the static analysis gave every model its `build` fall back to calling
- * a class or factory with no arguments, and to the variable itself.
- */
-export function buildExpression(report: ModelReport): string | undefined {
-  if (report.build !== undefined) return report.build;
-  switch (report.kind) {
-    case 'class':
-    case 'factory':
-      return `${report.name}()`;
-    case 'sequential':
-    case 'instance':
-      return report.name;
-    case 'tfjs':
-      return undefined;
-  }
-}
-
-/** What exact mode asks PyTorch to build: every PyTorch model of a file, each on its input. */
+/** What PyTorch is asked to build: every report the static analysis knows how to build (not a block that needs arguments, not TF.js). */
 export function exactRequests(reports: readonly ModelReport[]): ExactModelRequest[] {
-  return reports.flatMap((report) => {
-    const build = buildExpression(report);
-    return build === undefined ? [] : [{ name: report.name, build, input: report.input }];
-  });
+  return reports.flatMap((report) => (report.build === undefined || report.kind === 'tfjs' ? [] : [{ name: report.name, build: report.build, input: report.input }]));
 }
 
 /** float32, as the static analysis counts activation memory. */

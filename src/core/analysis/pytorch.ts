@@ -324,9 +324,15 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
       const annotated = file.annotations.argsFor(cls.node);
       const instance = annotated || !file.needsArguments(cls) ? undefined : instances.find((i) => i.callee === cls.name && i.built.childForFieldName('arguments')?.namedChildren.length);
       const call = annotated ?? instance?.built;
-      return file.analyze(options, 'class', cls.name, cls.node.childForFieldName('name') ?? cls.node, cls.node, call ? `${cls.name}${argumentText(call)}` : `${cls.name}()`, (analysis) =>
+      // A block that needs arguments nothing in the file gives (a ResNet's BasicBlock) has no build: PyTorch could not make one either.
+      const unbuildable = !call && file.needsArguments(cls);
+      const result = file.analyze(options, 'class', cls.name, cls.node.childForFieldName('name') ?? cls.node, cls.node, unbuildable ? undefined : call ? `${cls.name}${argumentText(call)}` : `${cls.name}()`, (analysis) =>
         call ? analysis.evaluateCallArguments(call, (args, keywords) => analysis.instantiate(cls, args, keywords, cls.node)) : analysis.instantiate(cls, [], new Map(), cls.node),
       );
+      if (unbuildable && result.report.output === null) {
+        result.report.outputNote = `${cls.name} needs arguments the file does not give: build it at module level (model = ${cls.name}(…)) or write them above the class (# cnnlab: args …)`;
+      }
+      return result;
     });
   }
   // An instance whose arguments built its class's report is shown there, not again.
@@ -520,7 +526,7 @@ class PythonFile {
     name: string,
     nameNode: Node,
     extent: Node,
-    build: string,
+    build: string | undefined,
     construct: (analysis: Analysis) => Value,
   ): { report: ModelReport; used: Set<ClassInfo> } {
     const analysis = new Analysis(this, options.stepBudget ?? 200_000);
@@ -534,7 +540,7 @@ class PythonFile {
     const report: ModelReport = {
       name,
       kind,
-      build,
+      ...(build === undefined ? {} : { build }),
       range: rangeOf(nameNode),
       extent: rangeOf(extent),
       input: [],

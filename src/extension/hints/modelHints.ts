@@ -184,11 +184,16 @@ function toDiagnostic(diagnostic: AnalysisDiagnostic): vscode.Diagnostic {
 /**
  * One lens per line. A line that builds several layers (a block's conv built once per block, or
  * a call into an imported file) gets one lens naming the first and the last with the count; the
- * layers come from the model whose class holds the line, else from the first model that has any.
+ * layers come from the model whose class holds the line when it knows their shapes, else from the
+ * first model that does (a BasicBlock's lines show the ResNet's numbers), else from any.
  */
 function layerLenses(models: ModelReport[]): vscode.CodeLens[] {
   const byLine = new Map<number, { model: ModelReport; layers: LayerReport[] }>();
-  const owner = (line: number) => models.find((m) => m.extent.start.line <= line && line <= m.extent.end.line && m.layers.some((l) => l.range.start.line === line));
+  const on = (model: ModelReport, line: number) => model.layers.filter((l) => l.range.start.line === line && l.name !== '');
+  const holds = (model: ModelReport, line: number) => model.extent.start.line <= line && line <= model.extent.end.line;
+  const knows = (model: ModelReport, line: number) => on(model, line).some((l) => l.out !== null);
+  const owner = (line: number) =>
+    models.find((m) => holds(m, line) && knows(m, line)) ?? models.find((m) => knows(m, line)) ?? models.find((m) => on(m, line).length > 0);
   for (const model of models) {
     for (const layer of model.layers) {
       // A model that is itself its only layer (a Conv2d subclass) has its lens already.
