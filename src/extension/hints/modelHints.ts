@@ -110,11 +110,10 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
   }
 
   async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
-    for (const model of await this.reports(document)) {
-      const layer = model.layers.find((l) => toRange(l.range).contains(position));
-      if (layer) return new vscode.Hover(new vscode.MarkdownString(explainLayer(layer).join('  \n')), toRange(layer.range));
-    }
-    return undefined;
+    // A layer with a known shape first: a block's conv as the ResNet that uses it builds it.
+    const layers = (await this.reports(document)).flatMap((m) => m.layers).filter((l) => toRange(l.range).contains(position));
+    const layer = layers.find((l) => l.out !== null) ?? layers[0];
+    return layer ? new vscode.Hover(new vscode.MarkdownString(explainLayer(layer).join('  \n')), toRange(layer.range)) : undefined;
   }
 
   async provideCodeActions(document: vscode.TextDocument, range: vscode.Range): Promise<vscode.CodeAction[]> {
@@ -185,9 +184,11 @@ function toDiagnostic(diagnostic: AnalysisDiagnostic): vscode.Diagnostic {
  * One lens per line. A line that builds several layers (a block's conv built once per block, or
  * a call into an imported file) gets one lens naming the first and the last with the count; the
  * layers come from the model whose class holds the line when it knows their shapes, else from the
- * first model that does (a BasicBlock's lines show the ResNet's numbers), else from any.
+ * first model that does (a BasicBlock's lines show the ResNet's numbers), else from any that can be built.
  */
-function layerLenses(models: ModelReport[]): vscode.CodeLens[] {
+function layerLenses(reports: ModelReport[]): vscode.CodeLens[] {
+  // A class built with arguments nothing gives has layers of guesswork (a loop over an unknown list ran no times): its own lens says what it needs.
+  const models = reports.filter((m) => !(m.kind === 'class' && m.build === undefined));
   const byLine = new Map<number, { model: ModelReport; layers: LayerReport[] }>();
   const on = (model: ModelReport, line: number) => model.layers.filter((l) => l.range.start.line === line && l.name !== '');
   const holds = (model: ModelReport, line: number) => model.extent.start.line <= line && line <= model.extent.end.line;
