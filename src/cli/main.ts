@@ -5,6 +5,8 @@ import { analyzeTree, languageOfPath } from '../core/analysis/analyze';
 import { ExactShapes, exactRequests, withExactShapes } from '../core/analysis/exactShapes';
 import { formatSummaryTable, toJsonDocument } from '../core/analysis/format';
 import { FileImports } from '../core/analysis/imports';
+import { analyzeNotebook, isNotebookPath, NotebookError } from '../core/analysis/notebook';
+import type { ModelReport } from '../core/analysis/report';
 import { loadGrammars } from '../core/analysis/syntax';
 import { describeDevice } from '../core/pythonEnvironment';
 import { searchPython } from './python';
@@ -19,8 +21,9 @@ ${trainUsage}
 ${dataUsage}
   shapes FILE... [--input 1,3,32,32] [--class NAME] [--exact] [--json] [--timing]
                                     Tensor shapes and parameter counts of the models in PyTorch
-                                    (.py) and TF.js (.ts, .js) files;
-                                    --exact lets PyTorch run them (imports the files: trusted code only)
+                                    (.py), Jupyter notebooks (.ipynb) and TF.js (.ts, .js) files;
+                                    --exact lets PyTorch run them (imports the files: trusted code only;
+                                    not for notebooks yet)
   doctor [--python PATH] [--json]   Find the Python that trains PyTorch models and report what it can do
   help                              Show this help
   version                           Print the version
@@ -75,14 +78,19 @@ async function shapes(argv: string[]): Promise<number> {
     process.stderr.write(`cnn-lab shapes: ${unknownFlag ? `unknown option ${unknownFlag}` : files.length === 0 ? 'name at least one file' : '--input takes sizes like 1,3,32,32'}\n`);
     return 2;
   }
+  if (flags.has('--exact') && files.some(isNotebookPath)) {
+    process.stderr.write('cnn-lab shapes: --exact does not run notebooks yet; leave it out for the static analysis\n');
+    return 2;
+  }
   const grammars = await loadGrammars(join(__dirname, 'parsers'));
   const exact = flags.has('--exact') ? await startExactShapes() : undefined;
   if (exact === null) return 1;
   let status = 0;
   for (const file of files) {
-    const language = languageOfPath(file);
+    const notebook = isNotebookPath(file);
+    const language = notebook ? 'python' : languageOfPath(file);
     if (!language) {
-      process.stderr.write(`cnn-lab shapes: ${file} is neither a Python nor a TF.js (.ts, .js) file\n`);
+      process.stderr.write(`cnn-lab shapes: ${file} is not a Python (.py), notebook (.ipynb) or TF.js (.ts, .js) file\n`);
       status = 2;
       continue;
     }
@@ -95,12 +103,27 @@ async function shapes(argv: string[]): Promise<number> {
       continue;
     }
     const started = performance.now();
-    const tree = grammars.parser(language).parse(text);
     const imports = language === 'python' ? new FileImports(grammars.parser(language), resolvePath(file)) : undefined;
-    let models = tree ? analyzeTree(tree, { defaultInput: [3, 32, 32], ...(input ? { input } : {}), ...(imports ? { imports } : {}) }, undefined, language).filter((m) => !classOption.value || m.name === classOption.value) : [];
+    const options = { defaultInput: [3, 32, 32], ...(input ? { input } : {}), ...(imports ? { imports } : {}) };
+    let models: ModelReport[];
+    if (notebook) {
+      const result = analyzeNotebook(text, grammars.parser(language), options);
+      if (result instanceof NotebookError) {
+        process.stderr.write(`cnn-lab shapes: ${file}: ${result.message}\n`);
+        imports?.dispose();
+        status = 2;
+        continue;
+      }
+      for (const problem of result.problems) process.stderr.write(`cnn-lab shapes: ${file}: ${problem}\n`);
+      models = result.reports;
+    } else {
+      const tree = grammars.parser(language).parse(text);
+      models = tree ? analyzeTree(tree, options, undefined, language) : [];
+      tree?.delete();
+    }
+    models = models.filter((m) => !classOption.value || m.name === classOption.value);
     const ms = performance.now() - started;
     imports?.dispose();
-    tree?.delete();
     const requests = exactRequests(models);
     if (exact && requests.length > 0) {
       try {
@@ -118,7 +141,9 @@ async function shapes(argv: string[]): Promise<number> {
     if (flags.has('--json')) out(JSON.stringify(toJsonDocument(file, models, flags.has('--timing') ? ms : undefined)));
     else {
       out(`${file}${flags.has('--timing') ? ` (${ms.toFixed(2)} ms)` : ''}`);
-      out(models.length ? models.map(formatSummaryTable).join('\n\n') : '  no nn.Module classes or nn.Sequential models found');
+      // A notebook's lines count within each cell, so the table says which cell it starts from.
+      const where = (m: ModelReport) => ('cell' in m.range ? `cell ${m.range.cell}, line ${m.range.start.line + 1}: ` : '');
+      out(models.length ? models.map((m) => where(m) + formatSummaryTable(m)).join('\n\n') : '  no nn.Module classes or nn.Sequential models found');
     }
   }
   await exact?.dispose();

@@ -1,5 +1,5 @@
 // The two ways a model report leaves the core: the CLI's JSON document and a torchinfo-like table.
-import type { ModelReport } from './report';
+import type { ModelReport, SourceRange } from './report';
 import { formatShape } from './shape';
 
 /** fp32 weights, in MB of 10^6 bytes as torchinfo counts them. */
@@ -7,7 +7,12 @@ export function paramsMegabytes(params: number): number {
   return (params * 4) / 1e6;
 }
 
-/** `cnn-lab shapes --json`: lines are 1-based, as editors and compilers print them. */
+/** A 1-based line, as editors and compilers print them; in a notebook, within the cell `cell` (its index in `cells`, 0-based). */
+function lineOf(range: SourceRange): { cell?: number; line: number } {
+  return { ...('cell' in range && typeof range.cell === 'number' ? { cell: range.cell } : {}), line: range.start.line + 1 };
+}
+
+/** `cnn-lab shapes --json`. */
 export function toJsonDocument(file: string, models: ModelReport[], ms?: number): object {
   return {
     file,
@@ -15,7 +20,7 @@ export function toJsonDocument(file: string, models: ModelReport[], ms?: number)
       name: m.name,
       kind: m.kind,
       ...(m.build ? { build: m.build } : {}),
-      line: m.range.start.line + 1,
+      ...lineOf(m.range),
       input: m.input,
       output: m.output,
       ...(m.outputNote ? { outputNote: m.outputNote } : {}),
@@ -27,7 +32,7 @@ export function toJsonDocument(file: string, models: ModelReport[], ms?: number)
       layers: m.layers.map((l) => ({
         name: l.name,
         type: l.type,
-        line: l.range.start.line + 1,
+        ...lineOf(l.range),
         in: l.in,
         out: l.out,
         params: l.params,
@@ -36,7 +41,7 @@ export function toJsonDocument(file: string, models: ModelReport[], ms?: number)
         ...(l.receptiveField ? { receptiveField: l.receptiveField } : {}),
         ...(l.note ? { note: l.note } : {}),
       })),
-      diagnostics: m.diagnostics.map((d) => ({ line: d.range.start.line + 1, message: d.message, severity: d.severity })),
+      diagnostics: m.diagnostics.map((d) => ({ ...lineOf(d.range), message: d.message, severity: d.severity })),
     })),
     ...(ms === undefined ? {} : { ms: Number(ms.toFixed(3)) }),
   };
