@@ -3,12 +3,15 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { analyzeTree } from '../core/analysis/analyze';
+import { isNotebookPath, NotebookAnalysis, NotebookError, readNotebook } from '../core/analysis/notebook';
+import { trainingModule } from '../core/analysis/notebookModule';
+import { trainableByName } from '../core/analysis/report';
 import { loadGrammars } from '../core/analysis/syntax';
 import { DatasetError, prepareDataset } from '../core/datasets/datasets';
 import { isDatasetId, settingsProblem, type TrainerEvent, type TrainingConfig, trainingDefaults, trainingSettings, type TrainingSettings } from '../core/protocol/trainer';
 import { safeParse } from '../core/schema';
 import { readRunConfig, readSettings, SettingsError } from '../core/training/settings';
-import { engineFor, TrainingRun } from '../core/training/trainingRun';
+import { engineFor, type ModelModule, TrainingRun } from '../core/training/trainingRun';
 import { downloadReporter } from './data';
 import { searchPython } from './python';
 
@@ -19,7 +22,9 @@ export const trainUsage = `  train [FILE] [--class NAME] [--dataset mnist|fashio
         [--augment flip,rotate=DEG,crop=PAD] [--normalize dataset|none|VALUE] [--valid-split F] [--seed N]
         [--config cnn-lab.json] [--runs-dir DIR] [--data-dir DIR] [--mirror URL] [--device auto|cpu|cuda]
         [--python PATH] [--json]
-                                    Train a PyTorch (.py) or TF.js (.ts, .js) model; prints the run folder at the end. Options
+                                    Train a PyTorch (.py, or a notebook's .ipynb: its model and what
+                                    it needs, not its training cells) or TF.js (.ts, .js) model;
+                                    prints the run folder at the end. Options
                                     override the --config file's settings; missing datasets are
                                     downloaded to the data directory (default: data). With
                                     --devices or --nnodes above 1 the run goes under torchrun
@@ -89,6 +94,27 @@ async function tfjsModelNames(file: string): Promise<string[]> {
   return names;
 }
 
+/** A notebook's model as a module for the run folder, the model chosen as `train FILE.py` chooses it; a string says why there is none. */
+async function notebookTraining(file: string, className: string | undefined): Promise<{ module: ModelModule; className: string } | string> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    return `cannot read ${file}: ${(error as Error).message}`;
+  }
+  const notebook = readNotebook(text);
+  if (notebook instanceof NotebookError) return `${file}: ${notebook.message}`;
+  const parser = (await loadGrammars(join(__dirname, 'parsers'))).parser('python');
+  const analysis = new NotebookAnalysis(parser);
+  const trainable = analysis.update(notebook.cells, { defaultInput: [3, 32, 32] }).filter(trainableByName).map((m) => m.name);
+  analysis.dispose();
+  const chosen = className ?? (trainable.length === 1 ? trainable[0] : trainingDefaults.className);
+  if (!chosen) return `${file} defines no model to train`;
+  const module = trainingModule(resolve(file), notebook.cells, chosen, parser);
+  if (module instanceof NotebookError) return `${file}: ${module.message}${trainable.length > 0 && !trainable.includes(chosen) ? ` (its models: ${trainable.join(', ')}; name one with --class)` : ''}`;
+  return { module, className: chosen };
+}
+
 function fail(message: string): number {
   process.stderr.write(`cnn-lab train: ${message}\n`);
   return 2;
@@ -144,6 +170,13 @@ export async function train(argv: string[]): Promise<number> {
   if (!resumeDir && engineKind === 'tfjs' && !settings.className && !given.className) {
     const [only, ...others] = await tfjsModelNames(config.modelFile);
     if (only && others.length === 0) config = { ...config, className: only };
+  }
+  let module: ModelModule | undefined;
+  if (!resumeDir && isNotebookPath(config.modelFile)) {
+    const chosen = await notebookTraining(config.modelFile, given.className ?? settings.className);
+    if (typeof chosen === 'string') return fail(chosen);
+    ({ module } = chosen);
+    config = { ...config, className: chosen.className };
   }
   let interpreter: string | null = null;
   if (engineKind === 'torch') {
@@ -202,7 +235,7 @@ export async function train(argv: string[]): Promise<number> {
   };
 
   const engine = { python: interpreter, trainerDir: join(__dirname, 'trainer'), onEvent: show, onLog: (line: string) => process.stderr.write(`${line}\n`) };
-  const run = resumeDir ? TrainingRun.resume(resumeDir, engine, given.epochs) : TrainingRun.start({ ...engine, config, runsDir });
+  const run = resumeDir ? TrainingRun.resume(resumeDir, engine, given.epochs) : TrainingRun.start({ ...engine, config, runsDir, ...(module ? { module } : {}) });
   const interrupt = () => void run.stop();
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);

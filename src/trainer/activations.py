@@ -54,7 +54,7 @@ def state_dict_of(saved):
 
 def trained_model(request):
     config = request["config"]
-    model = load_model(config["modelFile"], config["className"])
+    model = load_model(config["modelFile"], config["className"], config.get("notebook"))
     try:
         saved = torch.load(request["checkpoint"], map_location="cpu")
     except Exception as error:

@@ -421,10 +421,11 @@ def channel_statistics(images):
 
 # ---------------------------------------------------------------- the user's model
 
-def load_model(path, class_name):
-    folder = os.path.dirname(os.path.abspath(path))
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
+def load_model(path, class_name, notebook=None):
+    # A notebook's model lives in the run folder; its own imports are of the notebook's neighbours.
+    for folder in [os.path.dirname(os.path.abspath(p)) for p in ([notebook["path"]] if notebook else []) + [path]]:
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location("cnnlab_user_model", path)
     module = importlib.util.module_from_spec(spec)
     try:
@@ -679,7 +680,7 @@ def train(run_dir, commands, resume, ranks):
         fast = False
     batch = pick_batch_size(config, fast, device)
     precision = pick_precision(config.get("mixedPrecision"), fast, device)
-    model = load_model(config["modelFile"], config["className"]).to(device)
+    model = load_model(config["modelFile"], config["className"], config.get("notebook")).to(device)
     probe_images = train_x[train_index[:2]].float().div(255).sub(mean[None, :, None, None]).div(std[None, :, None, None]).to(device)
     # channels_last speeds convolutions on CUDA, but a model that flattens with .view() cannot take it.
     channels_last = fast and device.type == "cuda" and probe_images.dim() == 4

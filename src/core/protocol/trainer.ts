@@ -136,8 +136,16 @@ const settingsShape = {
   imageSize: nullable(whole(4, 1024)),
 };
 
+/** Where a run's model came from when it was defined in a notebook: the notebook, the cells written into the run's module, and their text's hash. */
+export const notebookSource = object({
+  path: string({ minLength: 1, maxLength: 4096 }),
+  cells: array(whole(0, 10_000_000), { maxLength: 100_000 }),
+  sha256: string({ minLength: 64, maxLength: 64 }),
+});
+export type NotebookSource = Infer<typeof notebookSource>;
+
 /** What a run trains, and how: written to the run folder as config.json, and read by the engine. */
-export const trainingConfig = object({ modelFile: string({ minLength: 1, maxLength: 4096 }), ...settingsShape });
+export const trainingConfig = object({ modelFile: string({ minLength: 1, maxLength: 4096 }), ...settingsShape, notebook: optional(notebookSource) });
 export type TrainingConfig = Infer<typeof trainingConfig>;
 
 /** A settings file: any of the fields, the model file relative to the file's folder. */

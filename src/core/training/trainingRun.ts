@@ -4,9 +4,10 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSyn
 import { cpus } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { languageOfPath } from '../analysis/analyze';
+import { isNotebookPath } from '../analysis/notebook';
 import { writeFileAtomically } from '../files';
 import { describeExit, type ExitReason, JsonLinesProcess } from '../process/jsonLinesProcess';
-import { type TrainerCommand, trainerEvent, type TrainerEvent, type TrainingConfig } from '../protocol/trainer';
+import { type NotebookSource, type TrainerCommand, trainerEvent, type TrainerEvent, type TrainingConfig } from '../protocol/trainer';
 import { readRunConfig } from './settings';
 
 export interface RunResult {
@@ -29,18 +30,35 @@ export interface EngineOptions {
 export interface StartOptions extends EngineOptions {
   config: TrainingConfig;
   runsDir: string;
+  /** A notebook's model: written into the run folder, which trains it instead of `config.modelFile`. */
+  module?: ModelModule;
 }
 
 /** Which engine trains a model file: Python files are PyTorch models, TypeScript and JavaScript ones TF.js models. */
-export const engineFor = (modelFile: string): 'torch' | 'tfjs' => (languageOfPath(modelFile) === 'python' ? 'torch' : 'tfjs');
+export const engineFor = (modelFile: string): 'torch' | 'tfjs' => (languageOfPath(modelFile) === 'python' || isNotebookPath(modelFile) ? 'torch' : 'tfjs');
 
-/** runs/2026-11-24T23-10-05-Net-mnist: sortable, and says what it holds. */
-export function createRunDir(runsDir: string, config: TrainingConfig, now = new Date()): string {
+/** The module a notebook's model is trained from, and where it came from (notebookModule.ts writes it). */
+export interface ModelModule {
+  text: string;
+  source: NotebookSource;
+}
+
+/** The file a run folder keeps a notebook's model in: a name no import of the user's can mean. */
+export const notebookModuleFile = 'cnnlab_notebook_model.py';
+
+/** runs/2026-11-24T23-10-05-Net-mnist: sortable, and says what it holds. With `module`, the run trains its own copy of a notebook's model. */
+export function createRunDir(runsDir: string, config: TrainingConfig, now = new Date(), module?: ModelModule): string {
   const stamp = now.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-');
   let runDir = join(resolve(runsDir), `${stamp}-${config.className}-${config.dataset}`);
   for (let n = 2; existsSync(runDir); n++) runDir = join(resolve(runsDir), `${stamp}-${config.className}-${config.dataset}-${n}`);
   mkdirSync(runDir, { recursive: true });
-  writeFileAtomically(join(runDir, 'config.json'), `${JSON.stringify({ ...config, modelFile: resolve(config.modelFile) }, null, 2)}\n`);
+  let recorded: TrainingConfig = { ...config, modelFile: resolve(config.modelFile) };
+  if (module) {
+    const modelFile = join(runDir, notebookModuleFile);
+    writeFileAtomically(modelFile, module.text);
+    recorded = { ...recorded, modelFile, notebook: { ...module.source, path: resolve(module.source.path) } };
+  }
+  writeFileAtomically(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
   return runDir;
 }
 
@@ -165,7 +183,7 @@ export class TrainingRun {
   }
 
   static start(options: StartOptions): TrainingRun {
-    return new TrainingRun(createRunDir(options.runsDir, options.config), options);
+    return new TrainingRun(createRunDir(options.runsDir, options.config, new Date(), options.module), options);
   }
 
   /** Continues a cancelled or crashed run from its last.pt, in its own folder, up to `epochs` when given. */

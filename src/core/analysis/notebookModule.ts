@@ -1,0 +1,281 @@
+// A notebook's model as a Python module: the top-level statements a model needs (its class, the
+// helpers and constants it names, the imports those use), in notebook order, and nothing else. The
+// training loop, the plotting, `model.load_state_dict(...)` and an image read from disk are left
+// out, so importing the module builds the model without running what the user did not ask to run.
+// Statements are kept verbatim; each module line knows the cell line it came from.
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import type { Node, Parser } from '@vscode/tree-sitter-wasm';
+import type { NotebookSource } from '../protocol/trainer';
+import { NotebookError, type NotebookCell, pythonOfCell } from './notebook';
+
+export interface NotebookModule {
+  text: string;
+  /** The cells the module holds statements of (indices in the notebook's `cells` list), in order. */
+  cells: number[];
+  /** For each line of `text` (0-based), the cell and the line in it that it copies; null for the lines CNN Lab wrote. */
+  origins: ({ cell: number; line: number } | null)[];
+}
+
+interface Statement {
+  cell: number;
+  /** The statement's lines in its cell: first and last, 0-based. */
+  first: number;
+  last: number;
+  text: string;
+  binds: Set<string>;
+  /** Names an in-place call in it may change; those that name imported modules are dropped once all imports are known. */
+  changes: Set<string>;
+  uses: Set<string>;
+  isImport: boolean;
+  /** `from __future__ import …`: Python wants it first in a module. */
+  future: boolean;
+  /** `from x import *`: binds what cannot be known, so it is always kept. */
+  star: boolean;
+  unfinished: boolean;
+}
+
+/**
+ * The module that defines `targets` (class, factory or instance names) as the notebook's code cells
+ * define them, top to bottom. A NotebookError when a statement it needs is unfinished.
+ */
+export function notebookModule(cells: readonly NotebookCell[], targets: readonly string[], parser: Parser): NotebookModule | NotebookError {
+  const statements = cells.flatMap((cell, index) => (cell.kind === 'code' ? statementsOf(index, pythonOfCell(cell.source), parser) : []));
+  const modules = new Set(statements.filter((s) => s.isImport).flatMap((s) => [...s.binds]));
+  for (const statement of statements) for (const name of statement.changes) if (!modules.has(name)) statement.binds.add(name);
+  const needed = new Set(targets);
+  const kept = new Set<Statement>();
+  // Late binding makes order irrelevant to what is needed: grow the set until nothing new is named.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const statement of statements) {
+      if (kept.has(statement) || !(statement.future || statement.star || [...statement.binds].some((name) => needed.has(name)))) continue;
+      kept.add(statement);
+      grew = true;
+      for (const name of statement.uses) needed.add(name);
+    }
+  }
+  const unfinishedIn = (statement: Statement | undefined) => (statement ? `cell ${statement.cell} line ${statement.first + 1} is unfinished` : undefined);
+  const missing = targets.filter((name) => !statements.some((s) => kept.has(s) && s.binds.has(name)));
+  if (missing.length > 0) {
+    // What is being typed may be the definition: say where.
+    const typing = unfinishedIn(statements.find((s) => s.unfinished));
+    return new NotebookError(`no code cell defines ${missing.join(', ')}${typing ? ` (${typing})` : ''}`);
+  }
+  const unfinished = unfinishedIn(statements.find((s) => kept.has(s) && s.unfinished));
+  if (unfinished) return new NotebookError(`${unfinished}: finish it (or comment it out) and try again`);
+  const ordered = [...statements.filter((s) => kept.has(s) && s.future), ...statements.filter((s) => kept.has(s) && !s.future)];
+  const lines: string[] = [];
+  const origins: NotebookModule['origins'] = [];
+  let previousCell = -1;
+  for (const statement of ordered) {
+    if (statement.cell !== previousCell) {
+      if (lines.length > 0) {
+        lines.push('');
+        origins.push(null);
+      }
+      lines.push(`# cell ${statement.cell}`);
+      origins.push(null);
+      previousCell = statement.cell;
+    }
+    // `a = 1; b = 2` are two statements on one line: the line is written once.
+    statement.text.split('\n').forEach((line, offset) => {
+      const origin = { cell: statement.cell, line: statement.first + offset };
+      const last = origins.at(-1);
+      if (last?.cell === origin.cell && last.line >= origin.line) return;
+      lines.push(line);
+      origins.push(origin);
+    });
+  }
+  return { text: `${lines.join('\n')}\n`, cells: [...new Set(ordered.map((s) => s.cell))], origins: [...origins, null] };
+}
+
+function bindsOf(node: Node): { binds: Set<string>; changes: Set<string> } {
+  const { names, changed } = bindings(node);
+  return { binds: names, changes: changed };
+}
+
+function statementsOf(cell: number, code: string, parser: Parser): Statement[] {
+  const tree = parser.parse(code);
+  if (!tree) return [];
+  try {
+    const lines = code.split('\n');
+    return tree.rootNode.namedChildren
+      .filter((node): node is Node => node !== null && node.type !== 'comment')
+      .map((node) => {
+        const first = node.startPosition.row;
+        const last = node.endPosition.row;
+        const isImport = node.type === 'import_statement' || node.type === 'import_from_statement';
+        return {
+          cell,
+          isImport,
+          first,
+          last,
+          // Whole lines, so that a statement keeps its indentation and the comments on its lines.
+          text: lines.slice(first, last + 1).join('\n'),
+          ...bindsOf(node),
+          uses: isImport || node.type === 'future_import_statement' ? new Set<string>() : namesUsed(node),
+          future: node.type === 'future_import_statement',
+          star: node.type === 'import_from_statement' && node.namedChildren.some((c) => c?.type === 'wildcard_import'),
+          unfinished: node.hasError || node.type === 'ERROR',
+        };
+      });
+  } finally {
+    tree.delete();
+  }
+}
+
+/**
+ * The top-level names a statement sets (imports, definitions, assignment targets, the object an
+ * attribute assignment changes: `model.fc = …` changes `model`), and the names an in-place call may
+ * change (`model.apply(init)`, `nn.init.zeros_(model.fc.bias)`, whose `nn` is a module, not changed).
+ */
+function bindings(node: Node): { names: Set<string>; changed: Set<string> } {
+  const names = new Set<string>();
+  const changed = new Set<string>();
+  const target = (left: Node | null) => {
+    if (!left) return;
+    if (left.type === 'identifier') names.add(left.text);
+    else if (left.type === 'attribute' || left.type === 'subscript') {
+      const root = rootName(left);
+      if (root) names.add(root);
+    } else for (const child of left.namedChildren) target(child);
+  };
+  const visit = (current: Node) => {
+    switch (current.type) {
+      case 'import_statement':
+        for (const child of current.namedChildren) {
+          if (child?.type === 'aliased_import') names.add(child.childForFieldName('alias')?.text ?? '');
+          else if (child?.type === 'dotted_name') names.add(child.namedChildren[0]?.text ?? '');
+        }
+        return;
+      case 'import_from_statement':
+        for (const child of current.childrenForFieldName('name')) {
+          if (child?.type === 'aliased_import') names.add(child.childForFieldName('alias')?.text ?? '');
+          else if (child) names.add(child.namedChildren.at(-1)?.text ?? child.text);
+        }
+        return;
+      case 'class_definition':
+      case 'function_definition':
+        names.add(current.childForFieldName('name')?.text ?? '');
+        return;
+      case 'assignment':
+      case 'augmented_assignment':
+        target(current.childForFieldName('left'));
+        visit(current.childForFieldName('right') ?? current);
+        return;
+      case 'for_statement': {
+        // `for p in model.features.parameters(): p.requires_grad = False` changes `model`.
+        const variables = new Set<string>();
+        const left = current.childForFieldName('left');
+        for (const name of left ? identifiersIn(left) : []) variables.add(name);
+        target(left);
+        const iterated = current.childForFieldName('right');
+        const root = iterated ? rootName(iterated) : undefined;
+        for (const child of current.childForFieldName('body')?.namedChildren ?? []) {
+          if (!child) continue;
+          const inner = bindings(child);
+          inner.names.forEach((name) => names.add(name));
+          inner.changed.forEach((name) => changed.add(name));
+          if (root && [...inner.names, ...inner.changed].some((name) => variables.has(name))) changed.add(root);
+        }
+        return;
+      }
+      case 'call': {
+        // `nn.init.zeros_(model.fc.bias)`, `model.apply(init)`: in place, so part of building `model`.
+        const callee = current.childForFieldName('function');
+        const method = callee?.type === 'attribute' ? (callee.childForFieldName('attribute')?.text ?? '') : '';
+        const receiver = callee?.childForFieldName('object');
+        const root = receiver ? rootName(receiver) : undefined;
+        if (root && (method === 'apply' || method.endsWith('_'))) changed.add(root);
+        if (method.endsWith('_')) {
+          for (const argument of current.childForFieldName('arguments')?.namedChildren ?? []) {
+            const argumentRoot = argument ? rootName(argument) : undefined;
+            if (argumentRoot) changed.add(argumentRoot);
+          }
+        }
+        return;
+      }
+      case 'lambda':
+        return;
+    }
+    for (const child of current.namedChildren) if (child && child.type !== 'function_definition' && child.type !== 'class_definition') visit(child);
+  };
+  if (node.type === 'decorated_definition') names.add(node.childForFieldName('definition')?.childForFieldName('name')?.text ?? '');
+  else visit(node);
+  names.delete('');
+  return { names, changed };
+}
+
+/** `model` of `model.features[0].weight` and of `model.layer1.parameters()`. */
+function rootName(node: Node): string | undefined {
+  let current: Node | null = node;
+  while (current && (current.type === 'attribute' || current.type === 'subscript' || current.type === 'call')) {
+    current = current.childForFieldName(current.type === 'attribute' ? 'object' : current.type === 'call' ? 'function' : 'value');
+  }
+  return current?.type === 'identifier' ? current.text : undefined;
+}
+
+function identifiersIn(node: Node): string[] {
+  return node.type === 'identifier' ? [node.text] : node.namedChildren.flatMap((child) => (child ? identifiersIn(child) : []));
+}
+
+/** Every name a statement reads, less attribute names, keyword names and the parameters of its functions (an over-estimate keeps a needed line). */
+function namesUsed(node: Node): Set<string> {
+  const names = new Set<string>();
+  const visit = (current: Node, local: ReadonlySet<string>) => {
+    switch (current.type) {
+      case 'identifier':
+        if (!local.has(current.text)) names.add(current.text);
+        return;
+      case 'attribute':
+        visit(current.childForFieldName('object') ?? current, local);
+        return;
+      case 'keyword_argument':
+        visit(current.childForFieldName('value') ?? current, local);
+        return;
+      case 'function_definition':
+      case 'lambda': {
+        const parameters = current.childForFieldName('parameters');
+        const inner = new Set([...local, ...parameterNames(parameters)]);
+        for (const child of current.namedChildren) if (child && child !== parameters && child !== current.childForFieldName('name')) visit(child, inner);
+        for (const parameter of parameters?.namedChildren ?? []) {
+          const value = parameter?.childForFieldName('value');
+          if (value) visit(value, local); // defaults are read where the function is defined
+        }
+        return;
+      }
+      case 'class_definition':
+        for (const child of current.namedChildren) if (child && child !== current.childForFieldName('name')) visit(child, local);
+        return;
+    }
+    for (const child of current.namedChildren) if (child) visit(child, local);
+  };
+  visit(node, new Set());
+  return names;
+}
+
+function parameterNames(parameters: Node | null): string[] {
+  return (parameters?.namedChildren ?? []).flatMap((parameter) => {
+    if (!parameter) return [];
+    if (parameter.type === 'identifier') return [parameter.text];
+    const name = parameter.childForFieldName('name') ?? parameter.namedChildren.find((c) => c?.type === 'identifier');
+    return name ? [name.text] : [];
+  });
+}
+
+/**
+ * What a run trains for a notebook's model `target`: the module, headed by where it came from, and
+ * the notebook's version (a hash of its cells as they were read, saved or not).
+ */
+export function trainingModule(notebookPath: string, cells: readonly NotebookCell[], target: string, parser: Parser): { text: string; source: NotebookSource } | NotebookError {
+  const module = notebookModule(cells, [target], parser);
+  if (module instanceof NotebookError) return module;
+  const sha256 = createHash('sha256').update(JSON.stringify(cells.map((c) => [c.kind, c.source]))).digest('hex');
+  const header = [
+    `# Written by CNN Lab to train ${target} from ${basename(notebookPath)}: what it needs of cells ${module.cells.join(', ')}`,
+    `# (counted from 0, as the notebook lists its cells; notebook version sha256 ${sha256.slice(0, 12)}).`,
+    '# The notebook stays the source: each Train… writes this file afresh.',
+  ];
+  return { text: `${header.join('\n')}\n\n${module.text}`, source: { path: notebookPath, cells: module.cells, sha256 } };
+}

@@ -1,0 +1,143 @@
+// A notebook's model as a module: the statements it needs and nothing else, checked by importing
+// the module with real PyTorch (this machine has neither cv2 nor matplotlib, which the course's
+// notebooks import); and a run trained from a notebook, as `cnn-lab train lesson.ipynb` runs it.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Parser } from '@vscode/tree-sitter-wasm';
+import { type NotebookCell, NotebookError, readNotebook } from '../../src/core/analysis/notebook';
+import { type NotebookModule, notebookModule, trainingModule } from '../../src/core/analysis/notebookModule';
+import { loadGrammars } from '../../src/core/analysis/syntax';
+import { wasmDir } from './support/analysis';
+
+const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
+const repo = resolve(__dirname, '../..');
+let parser: Parser;
+
+before(async () => {
+  parser = (await loadGrammars(wasmDir)).parser('python');
+});
+
+function cellsOf(name: string): NotebookCell[] {
+  const notebook = readNotebook(readFileSync(join(repo, 'test/fixtures/notebooks', name), 'utf8'));
+  if (notebook instanceof NotebookError) throw notebook;
+  return notebook.cells;
+}
+
+function moduleOf(cells: readonly NotebookCell[], ...targets: string[]): NotebookModule {
+  const module = notebookModule(cells, targets, parser);
+  if (module instanceof NotebookError) throw module;
+  return module;
+}
+
+/** Imports the module in a fresh Python and runs `code` with it as `m`; prints what the code prints. */
+function withModule(module: NotebookModule, code: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cnnlab-nbmodule-'));
+  writeFileSync(join(dir, 'lesson_model.py'), module.text);
+  const run = spawnSync(python, ['-c', `import sys; sys.path.insert(0, sys.argv[1]); import torch; import lesson_model as m\n${code}`, dir], { encoding: 'utf8' });
+  assert.equal(run.status, 0, `${run.stderr}\n--- module:\n${module.text}`);
+  return run.stdout.trim();
+}
+
+const count = 'print(sum(p.numel() for p in model.parameters()), list(model(torch.zeros(1, *shape)).shape) if shape else "")';
+const code = (source: string): NotebookCell => ({ kind: 'code', source });
+
+describe('notebooks as modules: what a model needs of the cells, and nothing else', () => {
+  it('the MLP notebook: its imports of nn and F and its class, not the pip line, the data loading or the training loop', () => {
+    const module = moduleOf(cellsOf('mnist_mlp.ipynb'), 'Net');
+    assert.deepEqual(module.cells, [2, 7]);
+    assert.doesNotMatch(module.text, /pip|matplotlib|DataLoader|optimizer|train_loader|print\(/);
+    assert.equal(withModule(module, `model = m.Net(); shape = (1, 28, 28); ${count}`), '669706 [1, 10]');
+  });
+
+  it('the CIFAR notebook: 541,094 parameters and [1, 10], without the cell that checks for CUDA or the raw cell', () => {
+    const module = moduleOf(cellsOf('cifar_cnn.ipynb'), 'Net');
+    assert.deepEqual(module.cells, [1, 6]);
+    assert.doesNotMatch(module.text, /train_on_gpu|NotCode|nn\.Conv2d\?/);
+    assert.equal(withModule(module, `model = m.Net(); shape = (3, 32, 32); ${count}`), '541094 [1, 10]');
+  });
+
+  it('the visualization notebook: the filters built with numpy in earlier cells, not the image read with cv2', () => {
+    const module = moduleOf(cellsOf('visualization.ipynb'), 'model');
+    assert.deepEqual(module.cells, [2, 3, 5, 6]);
+    assert.doesNotMatch(module.text, /cv2|plt|gray_img/);
+    // The four filters are the conv's weights: the second is the first negated, the third its transpose.
+    const weights = withModule(module, 'w = m.model.conv.weight.detach()\nprint(list(w.shape), bool((w[1] == -w[0]).all()), bool((w[2][0] == w[0][0].T).all()), w[0][0][0].tolist())');
+    assert.equal(weights, '[4, 1, 4, 4] True True [-1.0, -1.0, 1.0, 1.0]');
+  });
+
+  it('keeps what changes the model after it is built, and leaves out what uses it', () => {
+    const module = moduleOf(
+      [
+        code('from __future__ import annotations\nimport torch\nimport torch.nn as nn\nfrom torchvision.models import resnet18'),
+        code('%matplotlib inline\nimport matplotlib.pyplot as plt\nclasses = 10; hidden = 256'),
+        code('model = resnet18(weights=None)\nmodel.fc = nn.Linear(512, classes)\nnn.init.zeros_(model.fc.bias)\nfor p in model.layer1.parameters():\n    p.requires_grad = False'),
+        code('model.load_state_dict(torch.load("model_cifar.pt"))\nmodel.cuda()\nplt.plot([1, 2])\nfor epoch in range(3):\n    loss = model(torch.zeros(1))'),
+      ],
+      'model',
+    );
+    assert.deepEqual(module.cells, [0, 1, 2]);
+    assert.match(module.text, /^# cell 0\nfrom __future__ import annotations\n/, 'the __future__ import comes first, as Python requires');
+    assert.match(module.text, /for p in model\.layer1\.parameters\(\):\n {4}p\.requires_grad = False/, 'freezing layers is part of the model');
+    assert.doesNotMatch(module.text, /load_state_dict|cuda|plt|epoch/);
+    // `classes = 10; hidden = 256` is one line holding two statements: written once.
+    assert.equal(module.text.split('\n').filter((l) => l.includes('classes = 10')).length, 1);
+    assert.equal(withModule(module, 'model = m.model; shape = (3, 64, 64)\n' + count + '\nprint(float(model.fc.bias.abs().sum()), sum(p.numel() for p in model.parameters() if p.requires_grad))'), '11181642 [1, 10]\n0.0 11033674');
+  });
+
+  it('maps each line it copies to its cell and line, and says which statement it needs is unfinished', () => {
+    const cells = [code('import torch.nn as nn\n'), { kind: 'markdown', source: '# Net' }, code('# a model\nnet = nn.Sequential(\n    nn.Linear(4, 2),\n)\n'), code('other = nn.Linear(256,')];
+    const module = moduleOf(cells, 'net');
+    const lines = module.text.split('\n');
+    lines.forEach((line, index) => {
+      const origin = module.origins[index];
+      if (origin) assert.equal(cells[origin.cell]?.source.split('\n')[origin.line], line);
+    });
+    assert.deepEqual(module.origins.filter(Boolean), [{ cell: 0, line: 0 }, { cell: 2, line: 1 }, { cell: 2, line: 2 }, { cell: 2, line: 3 }]);
+    const unfinished = notebookModule(cells, ['other'], parser);
+    assert.ok(unfinished instanceof NotebookError);
+    assert.equal(unfinished.message, 'no code cell defines other (cell 3 line 1 is unfinished)');
+    const missing = notebookModule(cells.slice(0, 3), ['Net'], parser);
+    assert.ok(missing instanceof NotebookError);
+    assert.equal(missing.message, 'no code cell defines Net');
+  });
+
+  it('heads a training module with the cells and the notebook version it came from', () => {
+    const cells = cellsOf('mnist_mlp.ipynb');
+    const module = trainingModule('/lessons/mnist_mlp.ipynb', cells, 'Net', parser);
+    assert.ok(!(module instanceof NotebookError));
+    assert.deepEqual(module.source.cells, [2, 7]);
+    assert.match(module.source.sha256, /^[0-9a-f]{64}$/);
+    assert.match(module.text, /^# Written by CNN Lab to train Net from mnist_mlp\.ipynb: what it needs of cells 2, 7\n/);
+    const edited = trainingModule('/lessons/mnist_mlp.ipynb', cells.map((c, i) => (i === 4 ? { ...c, source: `${c.source}\n` } : c)), 'Net', parser);
+    assert.ok(!(edited instanceof NotebookError));
+    assert.notEqual(edited.source.sha256, module.source.sha256, 'another version of the notebook, though the module is the same');
+    assert.equal(edited.text.split('\n').slice(3).join('\n'), module.text.split('\n').slice(3).join('\n'));
+  });
+});
+
+describe('training a notebook’s model (cnn-lab train lesson.ipynb)', function () {
+  this.timeout(180_000);
+
+  it('trains the MLP notebook on the synthetic set, its run folder holding the module and where it came from', () => {
+    const runsDir = mkdtempSync(join(tmpdir(), 'cnnlab-runs-'));
+    const run = spawnSync(process.execPath, [join(repo, 'dist/cli.js'), 'train', join(repo, 'test/fixtures/notebooks/mnist_mlp.ipynb'), '--dataset', 'synthetic', '--epochs', '1', '--device', 'cpu', '--python', python, '--runs-dir', runsDir, '--json'], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr + run.stdout);
+    const events = run.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; totalParams?: number; className?: string; runDir?: string; accuracy?: number });
+    assert.deepEqual(events.filter((e) => e.type === 'model').map((e) => [e.className, e.totalParams]), [['Net', 669_706]]);
+    const runDir = events.at(-1)?.runDir ?? '';
+    const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { modelFile: string; notebook: { path: string; cells: number[]; sha256: string } };
+    assert.equal(config.modelFile, join(runDir, 'cnnlab_notebook_model.py'));
+    assert.deepEqual([config.notebook.path, config.notebook.cells], [join(repo, 'test/fixtures/notebooks/mnist_mlp.ipynb'), [2, 7]]);
+    assert.match(readFileSync(config.modelFile, 'utf8'), /^# Written by CNN Lab to train Net from mnist_mlp\.ipynb/);
+    assert.ok((events.find((e) => e.type === 'test')?.accuracy ?? 0) > 0.5, 'it learned');
+  });
+
+  it('says which model a notebook lacks, and names the ones it has', () => {
+    const run = spawnSync(process.execPath, [join(repo, 'dist/cli.js'), 'train', join(repo, 'test/fixtures/notebooks/exercise.ipynb'), '--class', 'Missing', '--dataset', 'synthetic', '--python', python], { encoding: 'utf8' });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /exercise\.ipynb: no code cell defines Missing \(its models: .*Ready/);
+  });
+});
