@@ -33,12 +33,12 @@ export function activate(context: vscode.ExtensionContext): void {
     const analysis = new ModelAnalysis(vscode.Uri.joinPath(context.extensionUri, 'dist', 'parsers').fsPath, log);
     const exact = new ExactMode(analysis, environment, trainerProgram('shapes.py'), log);
     const hints = new ModelHints(analysis, exact, log);
-    const modelView = new ModelView((document) => hints.reports(document), hints.onDidChangeReports);
+    const modelView = new ModelView((document) => hints.reports(document), (document) => analysis.notebookOfCell(document), hints.onDidChangeReports);
     const dashboards = new Dashboards(context.extensionUri, log);
     const datasets = new DatasetBrowser(context.extensionUri, log);
     const comparison = new ComparePanel(context.extensionUri, log);
     const playground = new PlaygroundPanel(context.extensionUri, log);
-    const trainer = new Trainer(environment, (document) => hints.reports(document), trainerDir, dashboards, comparison, log);
+    const trainer = new Trainer(environment, (document) => hints.reports(document), analysis, trainerDir, dashboards, comparison, log);
     const runsView = new RunsView(() => trainer.runs());
     const checkpointsView = new CheckpointsView(() => trainer.runs());
     const inspector = new InspectorPanel(context.extensionUri, (path) => checkpointsView.read(path), environment, trainerDir, log);

@@ -4,6 +4,7 @@ import './activation.integration.test';
 import './walkthrough.integration.test';
 import './welcome.integration.test';
 import './hints.integration.test';
+import './notebook.integration.test';
 import './training.integration.test';
 import './dashboard.integration.test';
 import './dataset.integration.test';

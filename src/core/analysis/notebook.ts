@@ -228,10 +228,13 @@ function toNotebookReport(report: ModelReport, program: NotebookProgram): Notebo
 /** A model's view from one cell: its ranges relative to the cell, its layers and diagnostics only those in it. */
 function inCell(report: NotebookModelReport, cell: number): ModelReport {
   const local = ({ start, end }: CellRange): SourceRange => ({ start, end });
+  const cellStart: SourceRange = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  const here = report.range.cell === cell;
   return {
     ...report,
-    range: local(report.range),
-    extent: local(report.extent),
+    range: here ? local(report.range) : cellStart,
+    extent: here ? local(report.extent) : cellStart,
+    ...(here ? {} : { definedElsewhere: true as const }),
     layers: report.layers.filter((l) => l.range.cell === cell).map((layer) => ({ ...layer, range: local(layer.range) })),
     diagnostics: report.diagnostics
       .filter((d) => d.range.cell === cell)

@@ -65,6 +65,8 @@ export interface ModelReport {
   range: SourceRange;
   /** The whole class, or the whole assignment. */
   extent: SourceRange;
+  /** In a notebook cell's view of a model another cell defines: `range` and `extent` are not in this cell, its layers and diagnostics are. */
+  definedElsewhere?: true;
   input: readonly number[];
   inputSource: 'given' | 'annotation' | 'first layer' | 'default';
   output: Shape | null;

@@ -55,7 +55,8 @@ export class ExactMode extends Disposable {
   }
 
   private schedule(document: vscode.TextDocument): void {
-    if (document.languageId !== 'python' || !this.enabled) return;
+    // A notebook cell's uri names the notebook file, which is not a module PyTorch can import.
+    if (document.languageId !== 'python' || document.uri.scheme !== 'file' || !this.enabled) return;
     if (!vscode.workspace.isTrusted) return void this.explainRestricted(document);
     const key = document.uri.toString();
     clearTimeout(this.timers.get(key));

@@ -2,9 +2,23 @@ import * as vscode from 'vscode';
 import { AnalysisCache, analyzeTree } from '../../core/analysis/analyze';
 import { diskReader, FileImports, type SourceReader } from '../../core/analysis/imports';
 import type { ModelReport } from '../../core/analysis/report';
+import { NotebookAnalysis, type NotebookCell, type NotebookError, type NotebookModelReport } from '../../core/analysis/notebook';
+import { trainingModule } from '../../core/analysis/notebookModule';
 import { DocumentTree, type Grammars, type LanguageId, loadGrammars, type TextChange } from '../../core/analysis/syntax';
+import type { ModelModule } from '../../core/training/trainingRun';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
+
+/** A notebook open in the editor: its cells analysed as one program (notebook.ts), each cell shown its part. */
+interface TrackedNotebook {
+  analysis: NotebookAnalysis;
+  imports: FileImports | undefined;
+  /** The cells' documents and versions when last analysed: the analysis is current while this holds. */
+  key: string;
+  /** Each cell's document, by index in the notebook (markdown cells too). */
+  cells: vscode.Uri[];
+  stale: boolean;
+}
 
 interface Tracked {
   tree: DocumentTree;
@@ -26,6 +40,7 @@ interface Tracked {
 export class ModelAnalysis extends Disposable {
   private grammars: Promise<Grammars> | undefined;
   private readonly documents = new Map<string, Tracked>();
+  private readonly notebooks = new Map<string, TrackedNotebook>();
   private readonly changed = this._register(new vscode.EventEmitter<vscode.Uri>());
   /** Fires when a document's models may have changed. */
   readonly onDidChange = this.changed.event;
@@ -43,10 +58,28 @@ export class ModelAnalysis extends Disposable {
           other.stale = true;
           this.changed.fire(vscode.Uri.parse(uri));
         }
+        for (const [uri, notebook] of this.notebooks) {
+          if (document.uri.scheme === 'file' && notebook.imports?.reads(document.uri.fsPath)) this.notebookChanged(vscode.workspace.notebookDocuments.find((n) => n.uri.toString() === uri));
+        }
+        if (document.uri.scheme === cellScheme) return this.notebookChanged(notebookOf(document));
         const tracked = this.documents.get(document.uri.toString());
         if (!tracked) return;
         tracked.pending.push(...contentChanges.map(({ rangeOffset, rangeLength, text }) => ({ rangeOffset, rangeLength, text })));
         this.changed.fire(document.uri);
+      }),
+    );
+    this._register(
+      vscode.workspace.onDidChangeNotebookDocument(({ notebook, contentChanges }) => {
+        // Cells added, removed or moved: every cell may show other numbers (its text changes come as text document changes).
+        if (contentChanges.length > 0) this.notebookChanged(notebook);
+      }),
+    );
+    this._register(
+      vscode.workspace.onDidCloseNotebookDocument((notebook) => {
+        const tracked = this.notebooks.get(notebook.uri.toString());
+        tracked?.analysis.dispose();
+        tracked?.imports?.dispose();
+        this.notebooks.delete(notebook.uri.toString());
       }),
     );
     this._register(
@@ -61,15 +94,26 @@ export class ModelAnalysis extends Disposable {
         if (!event.affectsConfiguration('cnnLab.defaultInputShape')) return;
         for (const tracked of this.documents.values()) tracked.version = -1;
         for (const uri of this.documents.keys()) this.changed.fire(vscode.Uri.parse(uri));
+        for (const notebook of vscode.workspace.notebookDocuments) this.notebookChanged(notebook);
       }),
     );
     this._register({
-      dispose: () =>
-        this.documents.forEach((t) => {
-          t.tree.dispose();
-          t.imports?.dispose();
-        }),
+      dispose: () => {
+        for (const tracked of [...this.documents.values(), ...this.notebooks.values()]) {
+          if ('tree' in tracked) tracked.tree.dispose();
+          else tracked.analysis.dispose();
+          tracked.imports?.dispose();
+        }
+      },
     });
+  }
+
+  /** Every cell of the notebook may show other numbers now. */
+  private notebookChanged(notebook: vscode.NotebookDocument | undefined): void {
+    if (!notebook) return;
+    const tracked = this.notebooks.get(notebook.uri.toString());
+    if (tracked) tracked.stale = true;
+    for (const cell of notebook.getCells()) if (cell.kind === vscode.NotebookCellKind.Code) this.changed.fire(cell.document.uri);
   }
 
   /** The documents with models: PyTorch in Python, TF.js in TypeScript and JavaScript. */
@@ -79,14 +123,24 @@ export class ModelAnalysis extends Disposable {
     return Object.hasOwn(ModelAnalysis.languages, document.languageId);
   }
 
-  async reports(document: vscode.TextDocument): Promise<ModelReport[]> {
-    const language = ModelAnalysis.languages[document.languageId];
-    if (!language) return [];
+  private loadGrammars(): Promise<Grammars> {
     this.grammars ??= loadGrammars(this.parsersDir).catch((error: unknown) => {
       this.log.error('loading the Python grammar failed', error);
       throw error;
     });
-    const grammars = await this.grammars;
+    return this.grammars;
+  }
+
+  /** A file's models; a notebook cell's, those of the notebook's program the cell defines or holds layers of. */
+  async reports(document: vscode.TextDocument): Promise<ModelReport[]> {
+    const language = ModelAnalysis.languages[document.languageId];
+    if (!language) return [];
+    if (document.uri.scheme === cellScheme) {
+      const notebook = notebookOf(document);
+      const cell = notebook?.getCells().find((c) => c.document === document);
+      return notebook && cell && language === 'python' ? (await this.notebookReports(notebook)).analysis.modelsInCell(cell.index) : [];
+    }
+    const grammars = await this.loadGrammars();
     const key = document.uri.toString();
     let tracked = this.documents.get(key);
     if (tracked && tracked.version === document.version && !tracked.stale) return tracked.reports;
@@ -102,6 +156,56 @@ export class ModelAnalysis extends Disposable {
     tracked.stale = false;
     return tracked.reports;
   }
+
+  /**
+   * The models of a notebook's Python cells read as one program, every range naming its cell, and
+   * each cell's document; for the cell of `document`, or undefined when it is not a notebook's cell.
+   */
+  async notebookOfCell(document: vscode.TextDocument): Promise<{ reports: readonly NotebookModelReport[]; cells: vscode.Uri[]; notebook: vscode.NotebookDocument } | undefined> {
+    const notebook = document.uri.scheme === cellScheme ? notebookOf(document) : undefined;
+    if (!notebook) return undefined;
+    const { analysis, cells } = await this.notebookReports(notebook);
+    return { reports: analysis.reports, cells, notebook };
+  }
+
+  /** The module a run trains for `target` of the notebook, from its cells as the editor has them (saved or not). */
+  async trainingModule(notebook: vscode.NotebookDocument, target: string): Promise<ModelModule | NotebookError> {
+    const parser = (await this.loadGrammars()).parser('python');
+    return trainingModule(notebook.uri.fsPath, notebook.getCells().map(cellOf), target, parser);
+  }
+
+  private async notebookReports(notebook: vscode.NotebookDocument): Promise<TrackedNotebook> {
+    const grammars = await this.loadGrammars();
+    const cells = notebook.getCells();
+    const key = cells.map((c) => `${c.document.uri.toString()}@${c.document.version}:${c.kind}:${c.document.languageId}`).join('\n');
+    let tracked = this.notebooks.get(notebook.uri.toString());
+    if (tracked && tracked.key === key && !tracked.stale) return tracked;
+    if (!tracked) {
+      const parser = grammars.parser('python');
+      // A saved notebook's `from helpers import …` names the files beside it.
+      const imports = notebook.uri.scheme === 'file' ? new FileImports(parser, notebook.uri.fsPath, editorReader) : undefined;
+      tracked = { analysis: new NotebookAnalysis(parser), imports, key: '', cells: [], stale: false };
+      this.notebooks.set(notebook.uri.toString(), tracked);
+    }
+    tracked.analysis.update(cells.map(cellOf), { defaultInput: defaultInputShape(), ...(tracked.imports ? { imports: tracked.imports } : {}) });
+    tracked.key = key;
+    tracked.cells = cells.map((c) => c.document.uri);
+    tracked.stale = false;
+    return tracked;
+  }
+}
+
+/** VS Code's scheme for the text document of a notebook cell. */
+const cellScheme = 'vscode-notebook-cell';
+
+function notebookOf(document: vscode.TextDocument): vscode.NotebookDocument | undefined {
+  return vscode.workspace.notebookDocuments.find((notebook) => notebook.getCells().some((cell) => cell.document === document));
+}
+
+/** A cell as the analysis reads it: Python code cells are code; markdown and other languages' cells are not. */
+function cellOf(cell: vscode.NotebookCell): NotebookCell {
+  const code = cell.kind === vscode.NotebookCellKind.Code && cell.document.languageId === 'python';
+  return { kind: code ? 'code' : cell.kind === vscode.NotebookCellKind.Markup ? 'markdown' : 'other', source: cell.document.getText() };
 }
 
 /** An imported file as the editor has it, unsaved changes included, else as saved. */

@@ -95,7 +95,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     const models = await this.reports(document);
     const lenses: vscode.CodeLens[] = [];
     for (const model of models) {
-      if (config.get<boolean>('modelLens', true)) {
+      if (config.get<boolean>('modelLens', true) && !model.definedElsewhere) {
         const shapes = `${formatShape(model.input)} → ${model.output ? formatShape(model.output) : `? ${model.outputNote ?? ''}`.trim()}`;
         const title = `${shapes} · ${formatCount(model.totalParams)} params · ${paramsMegabytes(model.totalParams).toFixed(2)} MB${macsSuffix(model.totalMacs)}${model.exact ? ' · exact' : ''}`;
         const source = model.exact ? 'PyTorch ran the saved file' : 'the static analysis';
@@ -128,7 +128,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
         action.isPreferred = true;
         actions.push(action);
       }
-      if (model.inputSource !== 'annotation' && toRange(model.range).intersection(range)) {
+      if (model.inputSource !== 'annotation' && !model.definedElsewhere && toRange(model.range).intersection(range)) {
         const line = model.extent.start.line;
         const indent = document.lineAt(line).text.match(/^\s*/)?.[0] ?? '';
         const annotation = `${document.languageId === 'python' ? '#' : '//'} cnnlab: input ${model.input.slice(1).join('x')}`;
@@ -154,9 +154,13 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
       void vscode.window.showInformationMessage('CNN Lab: open a PyTorch or TF.js model file to see its summary.');
       return undefined;
     }
-    const models = await this.reports(document);
+    // In a notebook, the whole model, whichever cells its layers are in.
+    const notebook = await this.analysis.notebookOfCell(document);
+    const cell = notebook?.cells.findIndex((uri) => uri.toString() === document.uri.toString());
+    const models: readonly ModelReport[] = notebook ? notebook.reports : await this.reports(document);
     const cursor = editor?.document === document ? editor.selection.active : undefined;
-    const model = models.find((m) => m.name === name) ?? models.find((m) => cursor && toRange(m.extent).contains(cursor)) ?? models[0];
+    const here = (m: ModelReport) => cursor !== undefined && toRange(m.extent).contains(cursor) && (!('cell' in m.extent) || m.extent.cell === cell);
+    const model = models.find((m) => m.name === name) ?? models.find(here) ?? models[0];
     if (!model) {
       void vscode.window.showInformationMessage(`CNN Lab: no model found in ${vscode.workspace.asRelativePath(document.uri)}.`);
       return undefined;
@@ -191,7 +195,7 @@ function layerLenses(reports: ModelReport[]): vscode.CodeLens[] {
   const models = reports.filter((m) => !(m.kind === 'class' && m.build === undefined));
   const byLine = new Map<number, { model: ModelReport; layers: LayerReport[] }>();
   const on = (model: ModelReport, line: number) => model.layers.filter((l) => l.range.start.line === line && l.name !== '');
-  const holds = (model: ModelReport, line: number) => model.extent.start.line <= line && line <= model.extent.end.line;
+  const holds = (model: ModelReport, line: number) => !model.definedElsewhere && model.extent.start.line <= line && line <= model.extent.end.line;
   const knows = (model: ModelReport, line: number) => on(model, line).some((l) => l.out !== null);
   const owner = (line: number) =>
     models.find((m) => holds(m, line) && knows(m, line)) ?? models.find((m) => knows(m, line)) ?? models.find((m) => on(m, line).length > 0);

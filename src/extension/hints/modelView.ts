@@ -20,10 +20,13 @@ export class ModelView extends Disposable implements vscode.TreeDataProvider<Ite
   readonly onDidChangeTreeData = this.changed.event;
   private readonly view: vscode.TreeView<Item>;
   private document: vscode.TextDocument | undefined;
+  /** When the document is a notebook's cell: every cell's document, by index, for the layers' cells. */
+  private cells: vscode.Uri[] | undefined;
   private items: { model: ModelReport; layers: Item[]; item: Item }[] = [];
 
   constructor(
     private readonly reports: (document: vscode.TextDocument) => Promise<ModelReport[]>,
+    private readonly notebookOf: (document: vscode.TextDocument) => Promise<{ reports: readonly ModelReport[]; cells: vscode.Uri[] } | undefined>,
     onDidChange: vscode.Event<vscode.Uri>,
   ) {
     super();
@@ -31,7 +34,7 @@ export class ModelView extends Disposable implements vscode.TreeDataProvider<Ite
     this._register(vscode.window.onDidChangeActiveTextEditor(() => void this.refresh()));
     this._register(
       onDidChange((uri) => {
-        if (uri.toString() === this.document?.uri.toString()) void this.refresh();
+        if (uri.toString() === this.document?.uri.toString() || this.cells?.some((cell) => cell.toString() === uri.toString())) void this.refresh();
       }),
     );
     this._register(vscode.window.onDidChangeTextEditorSelection(({ textEditor }) => this.follow(textEditor)));
@@ -44,7 +47,10 @@ export class ModelView extends Disposable implements vscode.TreeDataProvider<Ite
     const editor = vscode.window.activeTextEditor;
     // Keep showing the last model file while another kind of editor (a summary, the log) has focus.
     if (editor && ModelAnalysis.handles(editor.document)) this.document = editor.document;
-    const models = this.document && !this.document.isClosed ? await this.reports(this.document) : [];
+    // A notebook's models whole, whichever cell has focus: the view follows the active cell within them.
+    const notebook = this.document && !this.document.isClosed ? await this.notebookOf(this.document) : undefined;
+    this.cells = notebook?.cells;
+    const models = notebook ? notebook.reports : this.document && !this.document.isClosed ? await this.reports(this.document) : [];
     this.items = models.map((model) => {
       const item: Item = { model };
       return { model, item, layers: model.layers.map((layer) => ({ model, layer })) };
@@ -56,11 +62,13 @@ export class ModelView extends Disposable implements vscode.TreeDataProvider<Ite
   }
 
   private follow(editor: vscode.TextEditor): void {
-    if (!this.view.visible || editor.document !== this.document) return;
+    const cell = this.cells?.findIndex((uri) => uri.toString() === editor.document.uri.toString()) ?? -1;
+    if (!this.view.visible || (editor.document !== this.document && cell === -1)) return;
     // The line is what counts: on `self.fc1 = nn.Linear(...)` the cursor is on fc1 wherever it sits.
     const { line } = editor.selection.active;
+    const inCell = (range: SourceRange) => !('cell' in range) || range.cell === cell;
     for (const { layers } of this.items) {
-      const item = layers.find((i) => 'layer' in i && i.layer.range.start.line <= line && line <= i.layer.range.end.line);
+      const item = layers.find((i) => 'layer' in i && inCell(i.layer.range) && i.layer.range.start.line <= line && line <= i.layer.range.end.line);
       if (item) {
         void this.view.reveal(item, { select: true, focus: false });
         return;
@@ -80,8 +88,11 @@ export class ModelView extends Disposable implements vscode.TreeDataProvider<Ite
 
   getTreeItem(element: Item): vscode.TreeItem {
     const { model } = element;
-    const open = (range: SourceRange): vscode.Command | undefined =>
-      this.document ? { title: 'Go to', command: 'vscode.open', arguments: [this.document.uri, { selection: toRange(range) }] } : undefined;
+    const uriOf = (range: SourceRange) => ('cell' in range && typeof range.cell === 'number' ? this.cells?.[range.cell] : undefined) ?? this.document?.uri;
+    const open = (range: SourceRange): vscode.Command | undefined => {
+      const uri = uriOf(range);
+      return uri ? { title: 'Go to', command: 'vscode.open', arguments: [uri, { selection: toRange(range) }] } : undefined;
+    };
     if (!('layer' in element)) {
       const item = new vscode.TreeItem(model.name, vscode.TreeItemCollapsibleState.Expanded);
       item.description = `${formatShape(model.input)} → ${formatShape(model.output)} · ${formatCount(model.totalParams)} params${macsSuffix(model.totalMacs)}${model.exact ? ' · exact' : ''}`;

@@ -10,6 +10,7 @@ import { maxComparedRuns } from '../../core/protocol/compare';
 import type { ComparePanel } from '../comparePanel';
 import { type Dashboards, type RunWatcher } from '../dashboardPanel';
 import { Disposable } from '../disposable';
+import type { ModelAnalysis } from '../hints/modelAnalysis';
 import type { Log } from '../log';
 import type { PythonEnvironmentService } from '../pythonEnvironmentService';
 
@@ -44,6 +45,7 @@ export class Trainer extends Disposable {
   constructor(
     private readonly environment: PythonEnvironmentService,
     private readonly reports: (document: vscode.TextDocument) => Promise<ModelReport[]>,
+    private readonly models: Pick<ModelAnalysis, 'notebookOfCell' | 'trainingModule'>,
     private readonly trainerDir: string,
     private readonly dashboards: Dashboards,
     private readonly comparison: ComparePanel,
@@ -59,33 +61,45 @@ export class Trainer extends Disposable {
     if (!(await this.canStart())) return undefined;
     const document = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
     if (!document || !['python', 'typescript', 'javascript'].includes(document.languageId)) {
-      void vscode.window.showInformationMessage('CNN Lab: open the file of the model to train (PyTorch in Python, or TF.js in TypeScript or JavaScript).');
+      void vscode.window.showInformationMessage('CNN Lab: open the file of the model to train (PyTorch in Python or a notebook, or TF.js in TypeScript or JavaScript).');
       return undefined;
     }
-    const engine = engineFor(document.uri.fsPath);
-    const models = (await this.reports(document)).filter((m) => trainableByName(m) && (m.kind === 'tfjs') === (engine === 'tfjs'));
+    // A notebook's cell: the notebook's models, trained from a module of the cells they need.
+    const notebook = await this.models.notebookOfCell(document);
+    if (notebook?.notebook.isUntitled) {
+      void vscode.window.showInformationMessage('CNN Lab: save the notebook first: its runs go in the runs folder beside it.');
+      return undefined;
+    }
+    const source = notebook?.notebook.uri ?? document.uri;
+    const engine = engineFor(source.fsPath);
+    const models = (notebook ? notebook.reports : await this.reports(document)).filter((m) => trainableByName(m) && (m.kind === 'tfjs') === (engine === 'tfjs'));
     const model = className ?? (models.length === 1 ? models[0]?.name : (await vscode.window.showQuickPick(models.map((m) => m.name), { title: 'Train which model?' })));
     if (!model) {
-      if (models.length === 0) void vscode.window.showInformationMessage(`CNN Lab: no ${engine === 'torch' ? 'nn.Module class' : 'TF.js model'} in ${vscode.workspace.asRelativePath(document.uri)}.`);
+      if (models.length === 0) void vscode.window.showInformationMessage(`CNN Lab: no ${engine === 'torch' ? 'nn.Module class' : 'TF.js model'} in ${vscode.workspace.asRelativePath(source)}.`);
       return undefined;
     }
-    const folder = vscode.workspace.getWorkspaceFolder(document.uri)?.uri ?? vscode.Uri.joinPath(document.uri, '..');
-    const settingsUri = vscode.Uri.file(settingsFileFor(document.uri.fsPath, folder.fsPath));
+    const module = notebook ? await this.models.trainingModule(notebook.notebook, model) : undefined;
+    if (module instanceof Error) {
+      void vscode.window.showErrorMessage(`CNN Lab cannot train ${model} from ${vscode.workspace.asRelativePath(source)}: ${module.message}`);
+      return undefined;
+    }
+    const folder = vscode.workspace.getWorkspaceFolder(source)?.uri ?? vscode.Uri.joinPath(source, '..');
+    const settingsUri = vscode.Uri.file(settingsFileFor(source.fsPath, folder.fsPath));
     const settings = await this.readSettings(settingsUri);
     if (!settings) return undefined;
     const picked = choices ?? (await this.ask(settings, folder));
     if (!picked) return undefined;
     const python = engine === 'torch' ? await this.python() : null;
     if (python === undefined) return undefined;
-    if (document.isDirty) await document.save(); // the trainer imports the file from disk
-    const chosen: TrainingConfig = { ...trainingDefaults, ...settings, modelFile: document.uri.fsPath, className: model, ...picked };
+    if (!notebook && document.isDirty) await document.save(); // the trainer imports the file from disk
+    const chosen: TrainingConfig = { ...trainingDefaults, ...settings, modelFile: source.fsPath, className: model, ...picked };
     writeSettings(settingsUri.fsPath, chosen);
     this.log.info(`training settings saved in ${settingsUri.fsPath}`);
     const setting = vscode.workspace.getConfiguration('cnnLab');
     const config = await this.prepare({ ...chosen, dataDir: chosen.dataDir ?? vscode.Uri.joinPath(folder, setting.get<string>('dataDirectory', 'data')).fsPath });
     if (!config) return undefined;
     const runsDir = vscode.Uri.joinPath(folder, setting.get<string>('runsDirectory', 'runs')).fsPath;
-    return this.run(config, python, (options) => TrainingRun.start({ ...options, config, runsDir }));
+    return this.run(config, python, (options) => TrainingRun.start({ ...options, config, runsDir, ...(module ? { module } : {}) }));
   }
 
   /** The workspace's runs, newest first. */
