@@ -5,7 +5,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AnalysisCache, analyzeTree } from '../../src/core/analysis/analyze';
 import { DocumentTree, loadGrammars } from '../../src/core/analysis/syntax';
+import { NotebookAnalysis } from '../../src/core/analysis/notebook';
 import { wasmDir } from '../unit/support/analysis';
+import { lessonCells } from '../unit/support/notebooks';
 
 const repo = resolve(__dirname, '../..');
 const options = { defaultInput: [3, 32, 32] };
@@ -102,6 +104,23 @@ async function main(): Promise<void> {
     document.dispose();
     rows.push([name, String(text.split('\n').length), String(models), parse.median.toFixed(3), full.median.toFixed(3), full.p95.toFixed(3), edit.median.toFixed(3), edit.p95.toFixed(3)]);
   }
+  // A 100-cell notebook (20 models): the cells joined and analysed; a digit typed in one class's cell.
+  const cells = lessonCells(100);
+  const classCell = cells.findIndex((c) => c.source.includes('class Net7('));
+  const typed = (digit: boolean) => cells.map((c, i) => (i === classCell ? { ...c, source: c.source.replace('padding=1', digit ? 'padding=12' : 'padding=1') } : c));
+  const notebookParse = time(() => parser.parse(cells.map((c) => c.source).join('\n'))?.delete(), 100);
+  const notebookFull = time(() => {
+    const fresh = new NotebookAnalysis(parser);
+    fresh.update(cells, options);
+    fresh.dispose();
+  }, 100);
+  const notebook = new NotebookAnalysis(parser);
+  notebook.update(cells, options);
+  let digit = false;
+  const notebookEdit = time(() => notebook.update(typed((digit = !digit)), options), 400);
+  notebook.dispose();
+  const text = cells.map((c) => c.source).join('\n');
+  rows.push(['notebook (100 cells)', String(text.split('\n').length), '20', notebookParse.median.toFixed(3), notebookFull.median.toFixed(3), notebookFull.p95.toFixed(3), notebookEdit.median.toFixed(3), notebookEdit.p95.toFixed(3)]);
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const row of rows) process.stdout.write(`${row.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')}\n`);
   process.stdout.write(`\nnode ${process.version}, ${process.platform}/${process.arch}\n`);

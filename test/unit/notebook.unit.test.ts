@@ -10,6 +10,7 @@ import { analyzeNotebook, NotebookAnalysis, type NotebookCell, NotebookError, ty
 import { random } from '../../src/core/random';
 import { loadGrammars } from '../../src/core/analysis/syntax';
 import { analyzePythonSource, wasmDir } from './support/analysis';
+import { code, lessonCells, markdown } from './support/notebooks';
 
 const repo = resolve(__dirname, '../..');
 const fixture = (name: string) => readFileSync(join(repo, 'test/fixtures/notebooks', name), 'utf8');
@@ -34,8 +35,6 @@ function numbers(report: NotebookModelReport | undefined | Awaited<ReturnType<ty
   return { input: report.input, output: report.output, totalParams: report.totalParams, totalMacs: report.totalMacs, layers: report.layers.map((l) => [l.name, l.type, l.in, l.out, l.params, l.note]) };
 }
 
-const code = (source: string): NotebookCell => ({ kind: 'code', source });
-const markdown = (source: string): NotebookCell => ({ kind: 'markdown', source });
 
 before(async () => {
   parser = (await loadGrammars(wasmDir)).parser('python');
@@ -245,21 +244,8 @@ describe('notebooks: malformed files', () => {
 });
 
 describe('notebooks: editing', () => {
-  /** 100 cells as a long lesson has them: markdown, hyper-parameters, 20 model classes, instances, training loops. */
-  function lesson(): NotebookCell[] {
-    const cells: NotebookCell[] = [code('%matplotlib inline\nimport torch\nimport torch.nn as nn\nimport torch.nn.functional as F')];
-    for (let i = 0; cells.length < 100; i++) {
-      cells.push(markdown(`## Model ${i}\n\nA convolution, a pool and a classifier.`));
-      cells.push(code(`channels_${i} = ${8 + i}\nbatch_size = 20`));
-      cells.push(code(`class Net${i}(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.conv1 = nn.Conv2d(3, channels_${i}, 3, padding=1)\n        self.pool = nn.MaxPool2d(2, 2)\n        self.fc1 = nn.Linear(channels_${i} * 16 * 16, 10)\n\n    def forward(self, x):\n        x = self.pool(F.relu(self.conv1(x)))\n        return self.fc1(x.flatten(1))`));
-      cells.push(code(`model = Net${i}()\nprint(model)`));
-      cells.push(code(`%%time\nfor epoch in range(3):\n    for data, target in train_loader:\n        loss = criterion(model(data), target)\n        loss.backward()`));
-    }
-    return cells.slice(0, 100);
-  }
-
   it('re-analyses a 100-cell notebook after a one-character edit in one cell as a fresh analysis would, and fast', () => {
-    const cells = lesson();
+    const cells = lessonCells(100);
     const analysis = new NotebookAnalysis(parser);
     let started = performance.now();
     const first = analysis.update(cells, options);
