@@ -1,11 +1,14 @@
 // `cnn-lab`: CNN Lab from a terminal, for scripts, CI and checks.
-import { readFileSync } from 'node:fs';
-import { join, resolve as resolvePath } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import type { Parser } from '@vscode/tree-sitter-wasm';
 import { analyzeTree, languageOfPath } from '../core/analysis/analyze';
-import { ExactShapes, exactRequests, withExactShapes } from '../core/analysis/exactShapes';
+import { ExactShapes, type ExactModelRequest, exactRequests, withExactShapes } from '../core/analysis/exactShapes';
 import { formatSummaryTable, toJsonDocument } from '../core/analysis/format';
 import { FileImports } from '../core/analysis/imports';
-import { analyzeNotebook, isNotebookPath, NotebookError } from '../core/analysis/notebook';
+import { analyzeNotebook, type CellRange, isNotebookPath, NotebookError, readNotebook } from '../core/analysis/notebook';
+import { cellPlacer, exactModule } from '../core/analysis/notebookModule';
 import type { ModelReport } from '../core/analysis/report';
 import { loadGrammars } from '../core/analysis/syntax';
 import { describeDevice } from '../core/pythonEnvironment';
@@ -23,7 +26,7 @@ ${dataUsage}
                                     Tensor shapes and parameter counts of the models in PyTorch
                                     (.py), Jupyter notebooks (.ipynb) and TF.js (.ts, .js) files;
                                     --exact lets PyTorch run them (imports the files: trusted code only;
-                                    not for notebooks yet)
+                                    of a notebook, only what its models need, never its other cells)
   doctor [--python PATH] [--json]   Find the Python that trains PyTorch models and report what it can do
   help                              Show this help
   version                           Print the version
@@ -78,10 +81,6 @@ async function shapes(argv: string[]): Promise<number> {
     process.stderr.write(`cnn-lab shapes: ${unknownFlag ? `unknown option ${unknownFlag}` : files.length === 0 ? 'name at least one file' : '--input takes sizes like 1,3,32,32'}\n`);
     return 2;
   }
-  if (flags.has('--exact') && files.some(isNotebookPath)) {
-    process.stderr.write('cnn-lab shapes: --exact does not run notebooks yet; leave it out for the static analysis\n');
-    return 2;
-  }
   const grammars = await loadGrammars(join(__dirname, 'parsers'));
   const exact = flags.has('--exact') ? await startExactShapes() : undefined;
   if (exact === null) return 1;
@@ -126,15 +125,20 @@ async function shapes(argv: string[]): Promise<number> {
     imports?.dispose();
     const requests = exactRequests(models);
     if (exact && requests.length > 0) {
+      // A notebook runs as a module of what its models need, never its other cells (notebookModule.ts).
+      const run = notebook ? notebookExactModule(text, requests, grammars.parser('python'), file) : { path: file, place: text };
       try {
-        const results = new Map((await exact.shapes(file, requests)).map((r) => [r.name, r]));
+        if (run instanceof Error) throw run;
+        const results = new Map((await exact.shapes(run.path, requests)).map((r) => [r.name, r]));
         models = models.map((m) => {
           const result = results.get(m.name);
-          return result ? withExactShapes(m, result, text) : m;
+          return result ? withExactShapes(m, result, run.place) : m;
         });
       } catch (error) {
         process.stderr.write(`cnn-lab shapes: PyTorch could not run ${file}: ${(error as Error).message}\n`);
         status = 1;
+      } finally {
+        if (notebook && !(run instanceof Error)) rmSync(dirname(run.path), { recursive: true, force: true });
       }
     }
     if (models.some((m) => m.diagnostics.some((d) => d.severity === 'error')) && status === 0) status = 1;
@@ -148,6 +152,17 @@ async function shapes(argv: string[]): Promise<number> {
   }
   await exact?.dispose();
   return status;
+}
+
+/** The module --exact runs for a notebook, in a folder of its own, and how its lines map to the cells. */
+function notebookExactModule(json: string, requests: ExactModelRequest[], parser: Parser, file: string): { path: string; place: (line: number) => CellRange | undefined } | Error {
+  const notebook = readNotebook(json);
+  if (notebook instanceof NotebookError) return notebook;
+  const module = exactModule(notebook.cells, requests.map((r) => r.build), parser, dirname(resolvePath(file)));
+  if (module instanceof NotebookError) return module;
+  const path = join(mkdtempSync(join(tmpdir(), 'cnnlab-exact-')), 'notebook_model.py');
+  writeFileSync(path, module.text);
+  return { path, place: cellPlacer(module, notebook.cells) };
 }
 
 /** The PyTorch helper for --exact, or null (having said why) when no Python has torch. */

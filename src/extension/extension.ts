@@ -33,7 +33,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const analysis = new ModelAnalysis(vscode.Uri.joinPath(context.extensionUri, 'dist', 'parsers').fsPath, log);
     const exact = new ExactMode(analysis, environment, trainerProgram('shapes.py'), log);
     const hints = new ModelHints(analysis, exact, log);
-    const modelView = new ModelView((document) => hints.reports(document), (document) => analysis.notebookOfCell(document), hints.onDidChangeReports);
+    const modelView = new ModelView((document) => hints.reports(document), (document) => hints.notebookOf(document), hints.onDidChangeReports);
     const dashboards = new Dashboards(context.extensionUri, log);
     const datasets = new DatasetBrowser(context.extensionUri, log);
     const comparison = new ComparePanel(context.extensionUri, log);

@@ -143,6 +143,22 @@ describe('Shape hints, quick fixes and training in a notebook', () => {
     await until(() => !vscode.languages.getDiagnostics(model.uri).some((d) => d.source === 'CNN Lab'), 'the diagnostic to clear');
   });
 
+  it('replaces the static hints with PyTorch’s once the notebook is saved, running only what the model needs', async () => {
+    // Cell 6 is a training loop over a train_loader no cell defines: it would fail if it ran.
+    await lesson.save();
+    const titles = await lensTitles(cell(4).uri, '· exact', 60_000);
+    assert.ok(titles.includes('[1, 3, 32, 32] → [1, 10] · 288,554 params · 1.15 MB · 3.07 M MACs · exact'), titles.join('\n'));
+    assert.ok(titles.includes('fc1 → [1, 256] · 262,400 params · 262 K MACs'), titles.join('\n'));
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(cell(2).uri, new vscode.Position(0, 0), '# ');
+    await vscode.workspace.applyEdit(edit);
+    // Any edit makes PyTorch's numbers stale: the static ones are back until the next save.
+    await until(async () => !(await lensTitles(cell(4).uri, 'params')).some((t) => t.endsWith('· exact')), 'the static lenses back');
+    const back = new vscode.WorkspaceEdit();
+    back.delete(cell(2).uri, new vscode.Range(0, 0, 0, 2));
+    await vscode.workspace.applyEdit(back);
+  });
+
   it('shows the whole model’s summary from the cell that builds it', async () => {
     const summary = await vscode.commands.executeCommand<ModelReport | undefined>('cnnLab.showModelSummary', cell(5).uri, 'Net');
     assert.deepEqual([summary?.name, summary?.totalParams, summary?.layers.map((l) => l.name)], ['Net', 23_584 + 262_400 + 2_570, ['conv1', 'conv2', 'conv3', 'pool', 'fc1', 'dropout', 'fc2']]);

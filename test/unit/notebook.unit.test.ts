@@ -305,14 +305,20 @@ describe('cnn-lab shapes NOTEBOOK.ipynb', function () {
     assert.match(run.stdout, /Total params: 340\b/);
   });
 
-  it('answers a malformed notebook and --exact with exit code 2 and a message', () => {
+  it('answers a malformed notebook with exit code 2 and a message', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'cnnlab-notebook-')), 'broken.ipynb');
     writeFileSync(file, fixture('mnist_mlp.ipynb').slice(0, 500));
     const broken = cli('shapes', file);
     assert.equal(broken.status, 2);
     assert.match(broken.stderr, /broken\.ipynb: not valid JSON/);
-    const exact = cli('shapes', 'test/fixtures/notebooks/mnist_mlp.ipynb', '--exact');
-    assert.equal(exact.status, 2);
-    assert.match(exact.stderr, /--exact does not run notebooks yet/);
+  });
+
+  it('--exact runs what the models need in PyTorch, not the cells that download, plot or train, and places every layer in its cell', () => {
+    const run = cli('shapes', 'test/fixtures/notebooks/mnist_mlp.ipynb', '--exact', '--json');
+    assert.equal(run.status, 0, run.stderr);
+    const [model] = (JSON.parse(run.stdout) as { models: { name: string; exact: boolean; totalParams: number; output: number[]; layers: { name: string; cell: number; line: number }[] }[] }).models;
+    assert.deepEqual([model?.name, model?.exact, model?.totalParams, model?.output], ['Net', true, 669_706, [1, 10]]);
+    const cells = cellsOf(fixture('mnist_mlp.ipynb'));
+    for (const layer of model?.layers ?? []) assert.match(cells[layer.cell]?.source.split('\n')[layer.line - 1] ?? '', new RegExp(`self\\.${layer.name} = nn\\.`));
   });
 });

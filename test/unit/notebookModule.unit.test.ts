@@ -7,8 +7,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Parser } from '@vscode/tree-sitter-wasm';
-import { type NotebookCell, NotebookError, readNotebook } from '../../src/core/analysis/notebook';
-import { type NotebookModule, notebookModule, trainingModule } from '../../src/core/analysis/notebookModule';
+import { ExactShapes, exactRequests, withExactShapes } from '../../src/core/analysis/exactShapes';
+import { NotebookAnalysis, type NotebookCell, NotebookError, readNotebook } from '../../src/core/analysis/notebook';
+import { cellPlacer, exactModule, type NotebookModule, notebookModule, trainingModule } from '../../src/core/analysis/notebookModule';
 import { loadGrammars } from '../../src/core/analysis/syntax';
 import { wasmDir } from './support/analysis';
 
@@ -115,6 +116,62 @@ describe('notebooks as modules: what a model needs of the cells, and nothing els
     assert.ok(!(edited instanceof NotebookError));
     assert.notEqual(edited.source.sha256, module.source.sha256, 'another version of the notebook, though the module is the same');
     assert.equal(edited.text.split('\n').slice(3).join('\n'), module.text.split('\n').slice(3).join('\n'));
+  });
+});
+
+describe('exact mode for a notebook: its definitions run in PyTorch, its layers placed in their cells', function () {
+  this.timeout(120_000);
+
+  it('builds the visualization notebook’s Net(weight) from the numpy filters, without the cv2 cell, and places the conv in cell 5', async () => {
+    const cells = cellsOf('visualization.ipynb');
+    const analysis = new NotebookAnalysis(parser);
+    const reports = analysis.update(cells, { defaultInput: [3, 32, 32] });
+    analysis.dispose();
+    const requests = exactRequests(reports);
+    assert.deepEqual(requests.map((r) => [r.name, r.build, r.input]), [['Net', 'Net(weight)', [1, 1, 213, 320]]]);
+    const folder = mkdtempSync(join(tmpdir(), 'cnnlab-nbexact-'));
+    const module = exactModule(cells, requests.map((r) => r.build), parser, folder);
+    assert.ok(!(module instanceof NotebookError));
+    assert.match(module.text, /^import sys as _cnnlab_sys\n_cnnlab_sys\.path\.insert\(0, "[^"]+"\)\n/);
+    assert.doesNotMatch(module.text, /cv2/);
+    const path = join(folder, 'visualization_model.py');
+    writeFileSync(path, module.text);
+    const helper = new ExactShapes({ python, script: join(repo, 'src/trainer/shapes.py'), onLog: () => undefined });
+    try {
+      const [exact] = await helper.shapes(path, requests);
+      assert.ok(exact && reports[0]);
+      const merged = withExactShapes(reports[0], exact, cellPlacer(module, cells));
+      assert.equal(merged.exact, true);
+      assert.deepEqual(merged.layers.map((l) => [l.name, l.type, l.out, l.params]), [['conv', 'Conv2d', [1, 4, 210, 317], 64]]);
+      const conv = merged.layers[0]?.range;
+      assert.ok(conv && 'cell' in conv);
+      assert.deepEqual([conv.cell, cells[5]?.source.split('\n')[conv.start.line]?.trim()], [5, 'self.conv = nn.Conv2d(1, 4, kernel_size=(k_height, k_width), bias=False)']);
+    } finally {
+      await helper.dispose();
+    }
+  });
+
+  it('places a layer only PyTorch knows at the cell line that builds it', async () => {
+    const cells = [code('import torch.nn as nn'), { kind: 'markdown', source: '# A layer built by eval' }, code('# cnnlab: input 4\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = eval("nn.Linear")(4, 2)\n\n    def forward(self, x):\n        return self.fc(x)')];
+    const analysis = new NotebookAnalysis(parser);
+    const [report] = analysis.update(cells, { defaultInput: [3, 32, 32] });
+    analysis.dispose();
+    assert.ok(report);
+    assert.deepEqual(report.layers.map((l) => l.name), [''], 'the static analysis cannot read eval');
+    const folder = mkdtempSync(join(tmpdir(), 'cnnlab-nbexact-'));
+    const module = exactModule(cells, ['M()'], parser, folder);
+    assert.ok(!(module instanceof NotebookError));
+    writeFileSync(join(folder, 'm.py'), module.text);
+    const helper = new ExactShapes({ python, script: join(repo, 'src/trainer/shapes.py'), onLog: () => undefined });
+    try {
+      const [exact] = await helper.shapes(join(folder, 'm.py'), exactRequests([report]));
+      assert.ok(exact);
+      const merged = withExactShapes(report, exact, cellPlacer(module, cells));
+      // The whole of `self.fc = eval("nn.Linear")(4, 2)`, line 5 of cell 2, as a layer's range spans its line's code.
+      assert.deepEqual(merged.layers.map((l) => [l.name, l.out, l.params, l.range]), [['fc', [1, 2], 10, { cell: 2, start: { line: 4, character: 8 }, end: { line: 4, character: 41 } }]]);
+    } finally {
+      await helper.dispose();
+    }
   });
 });
 

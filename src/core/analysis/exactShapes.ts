@@ -138,9 +138,10 @@ const BYTES_PER_ELEMENT = 4;
  * forward pass called them (those it never called last), each keeping the static layer's spec and
  * range when the names match, else placed on the line that constructed it, else on the model. The
  * static diagnostics stay. What PyTorch could not run becomes a warning on the model, in its own
- * words. `source`, the file's text, lets a layer placed by its line span that line's code.
+ * words. `source`, the file's text, lets a layer placed by its line span that line's code; for a
+ * module written from a notebook, it is what places a module line in its cell.
  */
-export function withExactShapes(report: ModelReport, exact: ExactModel, source?: string): ModelReport {
+export function withExactShapes(report: ModelReport, exact: ExactModel, source?: string | ((line: number) => SourceRange | undefined)): ModelReport {
   if (exact.error !== null || !exact.layers) {
     const message = `PyTorch could not run ${report.name} on ${report.input.join('×')}: ${exact.error ?? 'no result'}`;
     return { ...report, diagnostics: [...report.diagnostics, { range: report.range, message, severity: 'warning' }] };
@@ -149,6 +150,7 @@ export function withExactShapes(report: ModelReport, exact: ExactModel, source?:
   let lines: string[] | undefined;
   const place = (line: number | null): SourceRange => {
     if (line === null) return report.range;
+    if (typeof source === 'function') return source(line) ?? report.range;
     lines ??= source?.split(/\r\n|\r|\n/);
     const text = lines?.[line - 1] ?? '';
     return { start: { line: line - 1, character: text.length - text.trimStart().length }, end: { line: line - 1, character: text.trimEnd().length } };

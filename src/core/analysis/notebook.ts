@@ -225,6 +225,14 @@ function toNotebookReport(report: ModelReport, program: NotebookProgram): Notebo
   };
 }
 
+/**
+ * What a cell's own text document shows: the models defined in the cell (their name in it) and
+ * the layers and diagnostics of any model that lie in it, with ranges relative to the cell.
+ */
+export function cellView(reports: readonly NotebookModelReport[], cell: number): ModelReport[] {
+  return reports.filter((r) => r.range.cell === cell || r.layers.some((l) => l.range.cell === cell) || r.diagnostics.some((d) => d.range.cell === cell)).map((r) => inCell(r, cell));
+}
+
 /** A model's view from one cell: its ranges relative to the cell, its layers and diagnostics only those in it. */
 function inCell(report: NotebookModelReport, cell: number): ModelReport {
   const local = ({ start, end }: CellRange): SourceRange => ({ start, end });
@@ -277,12 +285,9 @@ export class NotebookAnalysis {
     return this.current;
   }
 
-  /**
-   * What a cell's own text document shows: the models defined in the cell (their name in it) and
-   * the layers and diagnostics of any model that lie in it, with ranges relative to the cell.
-   */
+  /** What a cell's own text document shows (cellView). */
   modelsInCell(cell: number): ModelReport[] {
-    return this.current.filter((r) => r.range.cell === cell || r.layers.some((l) => l.range.cell === cell) || r.diagnostics.some((d) => d.range.cell === cell)).map((r) => inCell(r, cell));
+    return cellView(this.current, cell);
   }
 
   dispose(): void {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Node, Parser } from '@vscode/tree-sitter-wasm';
 import type { NotebookSource } from '../protocol/trainer';
-import { NotebookError, type NotebookCell, pythonOfCell } from './notebook';
+import { type CellRange, NotebookError, type NotebookCell, pythonOfCell } from './notebook';
 
 export interface NotebookModule {
   text: string;
@@ -39,7 +39,7 @@ interface Statement {
  * The module that defines `targets` (class, factory or instance names) as the notebook's code cells
  * define them, top to bottom. A NotebookError when a statement it needs is unfinished.
  */
-export function notebookModule(cells: readonly NotebookCell[], targets: readonly string[], parser: Parser): NotebookModule | NotebookError {
+export function notebookModule(cells: readonly NotebookCell[], targets: readonly string[], parser: Parser, { requireTargets = true } = {}): NotebookModule | NotebookError {
   const statements = cells.flatMap((cell, index) => (cell.kind === 'code' ? statementsOf(index, pythonOfCell(cell.source), parser) : []));
   const modules = new Set(statements.filter((s) => s.isImport).flatMap((s) => [...s.binds]));
   for (const statement of statements) for (const name of statement.changes) if (!modules.has(name)) statement.binds.add(name);
@@ -57,7 +57,7 @@ export function notebookModule(cells: readonly NotebookCell[], targets: readonly
   }
   const unfinishedIn = (statement: Statement | undefined) => (statement ? `cell ${statement.cell} line ${statement.first + 1} is unfinished` : undefined);
   const missing = targets.filter((name) => !statements.some((s) => kept.has(s) && s.binds.has(name)));
-  if (missing.length > 0) {
+  if (missing.length > 0 && requireTargets) {
     // What is being typed may be the definition: say where.
     const typing = unfinishedIn(statements.find((s) => s.unfinished));
     return new NotebookError(`no code cell defines ${missing.join(', ')}${typing ? ` (${typing})` : ''}`);
@@ -278,4 +278,33 @@ export function trainingModule(notebookPath: string, cells: readonly NotebookCel
     '# The notebook stays the source: each Train… writes this file afresh.',
   ];
   return { text: `${header.join('\n')}\n\n${module.text}`, source: { path: notebookPath, cells: module.cells, sha256 } };
+}
+
+/**
+ * The module exact mode runs for a notebook: what the models' build expressions (`Net()`,
+ * `Net(weight)`, `model`) name, with the notebook's folder first on sys.path so that its imports of
+ * the files beside it resolve as in Jupyter. Names no cell defines are Python's own (`dict`).
+ */
+export function exactModule(cells: readonly NotebookCell[], builds: readonly string[], parser: Parser, folder: string): NotebookModule | NotebookError {
+  const targets = new Set<string>();
+  for (const build of builds) {
+    const tree = parser.parse(build);
+    if (!tree) continue;
+    for (const name of namesUsed(tree.rootNode)) targets.add(name);
+    tree.delete();
+  }
+  const module = notebookModule(cells, [...targets], parser, { requireTargets: false });
+  if (module instanceof NotebookError) return module;
+  const header = ['import sys as _cnnlab_sys', `_cnnlab_sys.path.insert(0, ${JSON.stringify(folder)})`, ''];
+  return { ...module, text: `${header.join('\n')}\n${module.text}`, origins: [...header.map(() => null), ...module.origins] };
+}
+
+/** Where a line of the module (1-based, as PyTorch reports it) lies in the notebook: its cell, and the code on that line of the cell. */
+export function cellPlacer(module: NotebookModule, cells: readonly NotebookCell[]): (line: number) => CellRange | undefined {
+  return (line) => {
+    const origin = module.origins[line - 1];
+    if (!origin) return undefined;
+    const text = cells[origin.cell]?.source.split('\n')[origin.line] ?? '';
+    return { cell: origin.cell, start: { line: origin.line, character: text.length - text.trimStart().length }, end: { line: origin.line, character: text.trimEnd().length } };
+  };
 }

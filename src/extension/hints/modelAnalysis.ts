@@ -1,9 +1,10 @@
+import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { AnalysisCache, analyzeTree } from '../../core/analysis/analyze';
 import { diskReader, FileImports, type SourceReader } from '../../core/analysis/imports';
 import type { ModelReport } from '../../core/analysis/report';
 import { NotebookAnalysis, type NotebookCell, type NotebookError, type NotebookModelReport } from '../../core/analysis/notebook';
-import { trainingModule } from '../../core/analysis/notebookModule';
+import { exactModule, type NotebookModule, trainingModule } from '../../core/analysis/notebookModule';
 import { DocumentTree, type Grammars, type LanguageId, loadGrammars, type TextChange } from '../../core/analysis/syntax';
 import type { ModelModule } from '../../core/training/trainingRun';
 import { Disposable } from '../disposable';
@@ -161,11 +162,21 @@ export class ModelAnalysis extends Disposable {
    * The models of a notebook's Python cells read as one program, every range naming its cell, and
    * each cell's document; for the cell of `document`, or undefined when it is not a notebook's cell.
    */
-  async notebookOfCell(document: vscode.TextDocument): Promise<{ reports: readonly NotebookModelReport[]; cells: vscode.Uri[]; notebook: vscode.NotebookDocument } | undefined> {
+  async notebookOfCell(document: vscode.TextDocument): Promise<NotebookModels | undefined> {
     const notebook = document.uri.scheme === cellScheme ? notebookOf(document) : undefined;
-    if (!notebook) return undefined;
-    const { analysis, cells } = await this.notebookReports(notebook);
-    return { reports: analysis.reports, cells, notebook };
+    return notebook ? this.notebookModels(notebook) : undefined;
+  }
+
+  async notebookModels(notebook: vscode.NotebookDocument): Promise<NotebookModels> {
+    const { analysis, cells, key } = await this.notebookReports(notebook);
+    return { reports: analysis.reports, cells, notebook, stamp: key };
+  }
+
+  /** The module exact mode runs for the notebook's models with these build expressions. */
+  async exactModule(notebook: vscode.NotebookDocument, builds: readonly string[]): Promise<{ module: NotebookModule | NotebookError; cells: NotebookCell[] }> {
+    const parser = (await this.loadGrammars()).parser('python');
+    const cells = notebook.getCells().map(cellOf);
+    return { module: exactModule(cells, builds, parser, dirname(notebook.uri.fsPath)), cells };
   }
 
   /** The module a run trains for `target` of the notebook, from its cells as the editor has them (saved or not). */
@@ -193,6 +204,14 @@ export class ModelAnalysis extends Disposable {
     tracked.stale = false;
     return tracked;
   }
+}
+
+/** A notebook's models (every range naming its cell), each cell's document by index, and a stamp that changes with any cell. */
+export interface NotebookModels {
+  reports: readonly NotebookModelReport[];
+  cells: vscode.Uri[];
+  notebook: vscode.NotebookDocument;
+  stamp: string;
 }
 
 /** VS Code's scheme for the text document of a notebook cell. */

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { explainLayer } from '../../core/analysis/explain';
 import { formatCompact, formatCount, formatSummaryTable, paramsMegabytes } from '../../core/analysis/format';
 import { type AnalysisDiagnostic, type LayerReport, type ModelReport, type SourceRange, trainableByName } from '../../core/analysis/report';
+import { cellView, type NotebookModelReport } from '../../core/analysis/notebook';
 import { formatShape } from '../../core/analysis/shape';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
@@ -141,9 +142,17 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     return actions;
   }
 
-  /** The static reports with exact mode's results applied where they are current. */
+  /** The static reports with exact mode's results applied where they are current; for a notebook's cell, what the cell shows of them. */
   async reports(document: vscode.TextDocument): Promise<ModelReport[]> {
+    const notebook = await this.notebookOf(document);
+    if (notebook) return cellView(notebook.reports, notebook.cells.findIndex((uri) => uri.toString() === document.uri.toString()));
     return this.exact.apply(document, await this.analysis.reports(document));
+  }
+
+  /** For a notebook's cell: the notebook's models whole, exact where PyTorch ran them, and each cell's document. */
+  async notebookOf(document: vscode.TextDocument): Promise<{ reports: NotebookModelReport[]; cells: vscode.Uri[] } | undefined> {
+    const notebook = await this.analysis.notebookOfCell(document);
+    return notebook && { reports: this.exact.applyNotebook(notebook), cells: notebook.cells };
   }
 
   /** The summary of the model named `name` (or the one under the cursor), as a read-only document. */
@@ -155,7 +164,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
       return undefined;
     }
     // In a notebook, the whole model, whichever cells its layers are in.
-    const notebook = await this.analysis.notebookOfCell(document);
+    const notebook = await this.notebookOf(document);
     const cell = notebook?.cells.findIndex((uri) => uri.toString() === document.uri.toString());
     const models: readonly ModelReport[] = notebook ? notebook.reports : await this.reports(document);
     const cursor = editor?.document === document ? editor.selection.active : undefined;
