@@ -256,6 +256,7 @@ const conventionalImports: [string, string][] = [
   ['F', 'torch.nn.functional'],
   ['torch', 'torch'],
   ['OrderedDict', 'collections.OrderedDict'],
+  ['np', 'numpy'],
 ];
 
 /** Functions and tensor methods that keep the shape of their first argument. */
@@ -266,6 +267,7 @@ const shapePreserving = new Set([
   'detach', 'cpu', 'cuda', 'abs', 'exp', 'log', 'sqrt', 'clamp', 'clip', 'neg', 'square', 'tanh_', 'sigmoid_', 'local_response_norm',
   'layer_norm', 'group_norm', 'batch_norm', 'instance_norm', 'hardtanh_', 'elu_', 'relu6_', 'silu_', 'gelu_', 'hardswish_', 'mul_', 'add_', 'div_',
   'clamp_', 'masked_fill', 'dropout_', 'sign', 'floor', 'ceil', 'round', 'reciprocal', 'rsqrt', 'sin', 'cos', 'erf', 'pow', 'requires_grad_', 'rms_norm',
+  'type', 'astype', 'numpy', 'long', 'int',
 ]);
 
 
@@ -628,6 +630,20 @@ function readClassBody(definition: Node, dataclass: boolean): ClassBody {
   return body;
 }
 
+
+/** The names `x = …` or `a, (b, c) = …` sets; undefined when it sets anything else (`model.fc = …`, `x[0] = …`). */
+function assignedNames(target: Node): string[] | undefined {
+  if (target.type === 'identifier') return [target.text];
+  if (target.type !== 'pattern_list' && target.type !== 'tuple_pattern' && target.type !== 'list_pattern') return undefined;
+  const names: string[] = [];
+  for (const item of target.namedChildren) {
+    const inner = item ? assignedNames(item) : undefined;
+    if (!inner) return undefined;
+    names.push(...inner);
+  }
+  return names;
+}
+
 /** A body of only `pass` or `...` (and a docstring): a declaration whose function is defined elsewhere, by setattr. */
 function isDeclaration(block: Node | null): boolean {
   const statements = block?.namedChildren.filter((s) => s !== null && s.type !== 'comment') ?? [];
@@ -864,6 +880,24 @@ function valuesTensor(name: string, args: Value[]): Value {
   return Tensor.of(Array.from({ length }, (_, i) => (start as number) + i * step), !numbers.every(Number.isInteger));
 }
 
+/** An array or tensor made of nested lists of numbers or of arrays (`np.array([filter_1, filter_2])`), or of an array: its shape. */
+function arrayTensor(data: Value, path: string): Tensor {
+  if (data instanceof Tensor) return new Tensor(data.shape, data.reason);
+  const shape = Array.isArray(data) ? nestedShape(data) : undefined;
+  return shape ? new Tensor(shape) : new Tensor(null, `${path} of values that are not known`);
+}
+
+/** [[1, 2], [3, 4]] and [array of [2], array of [2]] are [2, 2]; undefined when the items differ or are not known. */
+function nestedShape(data: Value): Dim[] | undefined {
+  if (typeof data === 'number' || typeof data === 'boolean') return [];
+  if (data instanceof Tensor) return data.shape ? [...data.shape] : undefined;
+  if (!Array.isArray(data)) return undefined;
+  const items = data.map(nestedShape);
+  const [first] = items;
+  if (data.length > 0 && (!first || items.some((shape) => !shape || shape.length !== first.length || shape.some((d, i) => d !== first[i])))) return undefined;
+  return [data.length, ...(first ?? [])];
+}
+
 /** The shape of nested lists: [[1, 2], [3, 4]] is [2, 2]. */
 function tensorShapeOf(data: Value): Dim[] {
   return Array.isArray(data) ? [data.length, ...(data.length > 0 ? tensorShapeOf(data[0] as Value) : [])] : [];
@@ -1066,8 +1100,15 @@ class Analysis {
       const assignment = statement.namedChildren[0];
       const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
       const value = assignment?.childForFieldName('right');
-      if (target?.type === 'identifier' && (imported || containsCall(value ?? null))) {
-        module.lazy?.set(target.text, () => (this.tryStatement(statement, module), module.vars.get(target.text) ?? null));
+      const names = target ? assignedNames(target) : undefined;
+      if (names && (imported || containsCall(value ?? null))) {
+        // `a, b = model(image)` in a notebook's last cell is run only if a name it sets is read, and once.
+        let ran = false;
+        const run = () => {
+          if (!ran) this.tryStatement(statement, module);
+          ran = true;
+        };
+        for (const name of names) module.lazy?.set(name, () => (run(), module.vars.get(name) ?? null));
       } else if (!imported || type === 'for_statement') {
         this.tryStatement(statement, scope);
       }
@@ -1271,6 +1312,8 @@ class Analysis {
       owner.children.set(name, value);
       owner.attributes.delete(name);
     } else {
+      // `self.conv.weight = nn.Parameter(filters)` replaces the layer's own weight: the new one counts instead.
+      if (value instanceof Tensor && value.parameter && owner.options.spec && layerParameterSize(owner.options.spec, name) !== undefined) owner.tied.add(name);
       if (value instanceof Tensor && value.parameter) owner.parameters.set(name, value.shape ? product(value.shape) : null);
       owner.children.delete(name);
       owner.attributes.set(name, value);
@@ -1781,6 +1824,8 @@ class Analysis {
     if (path === 'copy.copy' || path === 'copy.deepcopy') return copyValue(positional[0] ?? null, path === 'copy.deepcopy');
     if (path === 'torch._assert' || namespace === 'torch.nn.init' || namespace === 'warnings') return null;
     if (path === 'torch.arange' || path === 'torch.tensor') return valuesTensor(name, positional);
+    // NumPy arrays are followed by their shapes only: the course builds filter weights with them.
+    if (path === 'numpy.array' || path === 'numpy.asarray' || path === 'torch.from_numpy' || path === 'torch.as_tensor') return arrayTensor(positional[0] ?? null, path);
     if (namespace === 'torch' && tensorConstructors.has(name)) {
       const sizes = positional.length === 1 && Array.isArray(positional[0]) ? positional[0] : name === 'full' ? [positional[0] ?? null].flat() : positional;
       return sizes.every((d) => typeof d === 'number') ? new Tensor(sizes as number[]) : new Tensor(null, `torch.${name} of sizes that are not known`);
@@ -1969,6 +2014,9 @@ class Analysis {
 
   private tensorAttribute(tensor: Tensor, name: string, node: Node): Value {
     if (name === 'shape') return tensor.shape ? tensor.shape.map((d) => d ?? new Unknown('an unknown dimension')) : new Unknown(tensor.reason ?? 'unknown shape');
+    // NumPy's and PyTorch's transpose of every axis (the course's `filter_vals.T`).
+    if (name === 'T') return new Tensor(tensor.shape && [...tensor.shape].reverse(), tensor.reason);
+    if (name === 'ndim') return tensor.shape ? tensor.shape.length : new Unknown(tensor.reason ?? 'unknown shape');
     return new Callable(`Tensor.${name}`, (args, keywords, callNode) => this.tensorFunction(name, [tensor, ...args], keywords, callNode ?? node));
   }
 
