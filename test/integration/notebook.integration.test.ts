@@ -162,6 +162,25 @@ describe('Shape hints, quick fixes and training in a notebook', () => {
   it('shows the whole model’s summary from the cell that builds it', async () => {
     const summary = await vscode.commands.executeCommand<ModelReport | undefined>('cnnLab.showModelSummary', cell(5).uri, 'Net');
     assert.deepEqual([summary?.name, summary?.totalParams, summary?.layers.map((l) => l.name)], ['Net', 23_584 + 262_400 + 2_570, ['conv1', 'conv2', 'conv3', 'pool', 'fc1', 'dropout', 'fc2']]);
+    assert.match(vscode.window.activeTextEditor?.document.getText() ?? '', /Total params: 288,554/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('lists the notebook’s model in the Model view and follows the cursor in the active cell', async () => {
+    await vscode.window.showNotebookDocument(lesson, { selections: [new vscode.NotebookRange(4, 5)] });
+    await vscode.commands.executeCommand('notebook.cell.edit');
+    const editor = await until(() => (vscode.window.activeTextEditor?.document === cell(4) ? vscode.window.activeTextEditor : undefined), 'the model cell’s editor to be active');
+    await vscode.commands.executeCommand('cnnLab.model.focus');
+    const rows = await until(async () => {
+      const texts = await workbench.workbenchText('.sidebar .monaco-list-row');
+      return texts.some((t) => t.includes('conv3')) ? texts.map((r) => r.replace(/\s+/g, ' ').trim()) : undefined;
+    }, 'the Model view’s rows');
+    assert.ok(rows.some((r) => /^Net ?\[1, 3, 32, 32\] → \[1, 10\] · 288,554 params/.test(r)), rows.join('\n'));
+    editor.selection = new vscode.Selection(line(cell(4), 'self.fc1 ='), 12, line(cell(4), 'self.fc1 ='), 12);
+    const selected = await until(async () => (await workbench.workbenchText('.sidebar .monaco-list-row.selected')).find((t) => t.includes('fc1')), 'fc1 selected');
+    assert.match(selected.replace(/\s+/g, ' '), /fc1 ?Linear · \[1, 256\] · 262,400/);
+    await workbench.screenshot('notebook-model-view');
+    await vscode.commands.executeCommand('workbench.view.explorer');
   });
 
   it('trains a notebook’s model from its cells, leaving out the cells that use it', async () => {

@@ -56,7 +56,8 @@ export class ModelView extends Disposable implements vscode.TreeDataProvider<Ite
       return { model, item, layers: model.layers.map((layer) => ({ model, layer })) };
     });
     // With no models the view's welcome content (package.json) says what to open.
-    this.view.description = this.document && models.length ? vscode.workspace.asRelativePath(this.document.uri) : '';
+    // A cell's uri names its notebook's path (with the cell in its fragment): the view names the notebook.
+    this.view.description = this.document && models.length ? vscode.workspace.asRelativePath(this.document.uri.fsPath) : '';
     this.changed.fire();
     if (editor) this.follow(editor);
   }
