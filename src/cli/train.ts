@@ -11,11 +11,12 @@ import { DatasetError, prepareDataset } from '../core/datasets/datasets';
 import { isDatasetId, settingsProblem, type TrainerEvent, type TrainingConfig, trainingDefaults, trainingSettings, type TrainingSettings } from '../core/protocol/trainer';
 import { safeParse } from '../core/schema';
 import { readRunConfig, readSettings, SettingsError } from '../core/training/settings';
+import { type PresetContext, presetLayer } from '../core/training/presets';
 import { engineFor, type ModelModule, TrainingRun } from '../core/training/trainingRun';
 import { downloadReporter } from './data';
 import { searchPython } from './python';
 
-export const trainUsage = `  train [FILE] [--class NAME] [--dataset mnist|fashion-mnist|cifar10|synthetic|DIR] [--epochs N]
+export const trainUsage = `  train [FILE] [--preset course|fast] [--class NAME] [--dataset mnist|fashion-mnist|cifar10|synthetic|DIR] [--epochs N]
         [--batch-size B|auto] [--lr X] [--optimizer sgd|adam|adamw] [--momentum M] [--weight-decay W]
         [--schedule none|step|cosine|onecycle] [--mixed-precision auto|on|off] [--fast-path on|off]
         [--compile on|off] [--devices N] [--nnodes N --rdzv-endpoint HOST:PORT]
@@ -42,6 +43,7 @@ const numeric = (text: string) => (text.trim() === '' ? undefined : Number(text)
 const onOff = (text: string) => (text === 'on' ? true : text === 'off' ? false : undefined);
 
 const flags: Record<string, Flag> = {
+  '--preset': { key: 'preset', read: (v) => (v === 'none' ? null : v) },
   '--class': { key: 'className', read: (v) => (/^[A-Za-z_]\w*$/.test(v) ? v : undefined) },
   '--dataset': { key: 'dataset', read: (v) => (isDatasetId(v) ? v : resolve(v)) },
   '--epochs': { key: 'epochs', read: numeric },
@@ -179,6 +181,7 @@ export async function train(argv: string[]): Promise<number> {
     config = { ...config, className: chosen.className };
   }
   let interpreter: string | null = null;
+  let device: PresetContext['device'] = 'cpu';
   if (engineKind === 'torch') {
     const search = await searchPython(python);
     if (!search.found?.torch || search.interpreter === null) {
@@ -186,6 +189,11 @@ export async function train(argv: string[]): Promise<number> {
       return 1;
     }
     interpreter = search.interpreter;
+    device = config.device !== 'auto' ? config.device : search.found.torch.cudaDevices.length > 0 ? 'cuda' : search.found.torch.mps ? 'mps' : 'cpu';
+  }
+  if (!resumeDir) {
+    // A preset's settings go under the file's and the options' own, which win.
+    config = { ...trainingDefaults, dataDir: resolve('data'), ...presetLayer([settings, given], device, trainingDefaults.dataset), ...settings, ...given, modelFile: config.modelFile, className: config.className };
   }
 
   if (!resumeDir) {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { type DatasetId, datasetIds } from '../core/protocol/trainer';
+import { type DatasetId, datasetIds, type PresetId, presetIds } from '../core/protocol/trainer';
 import type { EnvironmentView } from '../core/protocol/welcome';
 import { registerCommands } from './commands';
 import { runDirOf, RunsView } from './runsView';
@@ -99,11 +99,12 @@ export function activate(context: vscode.ExtensionContext): void {
   }
 }
 
-/** Choices passed by a caller (a test, another command) instead of asking: only the known datasets, sane epochs. */
-function isChoices(value: unknown): value is { dataset: DatasetId; epochs: number } {
+/** Choices passed by a caller (a test, another command) instead of asking: only the known datasets, sane epochs, a preset or none. */
+function isChoices(value: unknown): value is { dataset: DatasetId; epochs: number; preset?: PresetId | null } {
   if (typeof value !== 'object' || value === null) return false;
-  const { dataset, epochs } = value as Record<string, unknown>;
-  return (datasetIds as readonly unknown[]).includes(dataset) && typeof epochs === 'number' && Number.isInteger(epochs) && epochs > 0 && epochs < 10_000;
+  const { dataset, epochs, preset } = value as Record<string, unknown>;
+  const presetOk = preset === undefined || preset === null || (presetIds as readonly unknown[]).includes(preset);
+  return (datasetIds as readonly unknown[]).includes(dataset) && typeof epochs === 'number' && Number.isInteger(epochs) && epochs > 0 && epochs < 10_000 && presetOk;
 }
 
 /** Searches again, tells the user what was found, and returns it (the integration tests read it). */

@@ -589,6 +589,27 @@ def pick_batch_size(config, fast, device):
     return 512 if device.type == "cuda" else 128
 
 
+COURSE_BATCH = 20
+
+
+def learning_rate(config, batch):
+    """The rate the optimizer is given, whether it warms up to it, and what to tell the user.
+
+    SGD's rates in the course are set for its batches of 20. When CNN Lab chooses the batch (none was
+    given), SGD's rate grows with it (Goyal et al.'s linear scaling) and warms up over the first
+    epoch, or the larger batch would take as many times fewer steps at the same rate. Adam's and
+    AdamW's rates are used as given: they size each parameter's step themselves.
+    """
+    lr = config["lr"]
+    if config["batchSize"] or batch == COURSE_BATCH:
+        return lr, False, None
+    if config["optimizer"] == "sgd":
+        scaled = lr * batch / COURSE_BATCH
+        return scaled, True, (f"batch {batch} chosen by CNN Lab (none was given): SGD's learning rate {lr:g}, set for the course's batches "
+                              f"of {COURSE_BATCH}, is scaled to {scaled:g} and warmed up over the first epoch; give a batch size to keep {lr:g}")
+    return lr, False, f"batch {batch} chosen by CNN Lab (none was given): {config['optimizer']}'s learning rate {lr:g} is used as given, as it sizes each step itself"
+
+
 def fits_on(device, *tensors):
     """Whether the fast path may keep these uint8 tensors on the device: at most a third of a GPU's memory."""
     import torch
@@ -723,10 +744,13 @@ def train(run_dir, commands, resume, ranks):
          precision=precision, channelsLast=channels_last, compiled=compiled)
 
     optimizers = {
-        "sgd": lambda params: torch.optim.SGD(params, lr=config["lr"], momentum=config["momentum"], weight_decay=config["weightDecay"]),
-        "adam": lambda params: torch.optim.Adam(params, lr=config["lr"], weight_decay=config["weightDecay"]),
-        "adamw": lambda params: torch.optim.AdamW(params, lr=config["lr"], weight_decay=config["weightDecay"]),
+        "sgd": lambda params: torch.optim.SGD(params, lr=base_lr, momentum=config["momentum"], weight_decay=config["weightDecay"]),
+        "adam": lambda params: torch.optim.Adam(params, lr=base_lr, weight_decay=config["weightDecay"]),
+        "adamw": lambda params: torch.optim.AdamW(params, lr=base_lr, weight_decay=config["weightDecay"]),
     }
+    base_lr, warm_up, lr_note = learning_rate(config, batch)
+    if lr_note:
+        log(lr_note)
     optimizer = optimizers[config["optimizer"]](model.parameters())
     metrics = Metrics(os.path.join(run_dir, "metrics.csv"), checkpoint["epoch"] if checkpoint is not None else None) if ranks.leader else None
     epochs = config["epochs"]
@@ -739,9 +763,11 @@ def train(run_dir, commands, resume, ranks):
         "none": lambda: None,
         "step": lambda: torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1),
         "cosine": lambda: torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps),
-        "onecycle": lambda: torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config["lr"], total_steps=epochs * steps),
+        "onecycle": lambda: torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=base_lr, total_steps=epochs * steps),
     }[schedule]()
     per_step = schedule in ("cosine", "onecycle")
+    # One-cycle warms up by itself; cosine starts at its peak by design.
+    warm_up_steps = steps if warm_up and schedule in ("none", "step") else 0
     autocast = (lambda: torch.autocast(device_type=device.type, dtype=getattr(torch, precision))) if precision != "float32" else contextlib.nullcontext
     scaler = None
     if precision == "float16":
@@ -772,6 +798,9 @@ def train(run_dir, commands, resume, ranks):
                 cancelled = True
                 break
             optimizer.zero_grad(set_to_none=True)
+            if epoch == 1 and step <= warm_up_steps:
+                for group in optimizer.param_groups:
+                    group["lr"] = base_lr * step / warm_up_steps
             with autocast():
                 loss = criterion(stepper(x).float(), y)
             if scaler is None:

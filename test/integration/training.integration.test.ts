@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -46,6 +46,26 @@ describe('Training from VS Code', () => {
     // The choices are kept in the workspace's cnn-lab.json, with the rest of the settings, for the next run and for the CLI.
     const settings = JSON.parse(readFileSync(join(folder.uri.fsPath, 'cnn-lab.json'), 'utf8')) as Record<string, unknown>;
     assert.deepEqual([settings['modelFile'], settings['className'], settings['dataset'], settings['epochs'], settings['optimizer'], settings['batchSize']], ['mnist_mlp.py', 'Net', 'synthetic', 2, 'adam', null]);
+  });
+
+  it('trains with the preset picked in the Train command, over what cnn-lab.json kept from the last run', async () => {
+    const [uri] = await vscode.workspace.findFiles('mnist_mlp.py');
+    const folder = uri && vscode.workspace.getWorkspaceFolder(uri);
+    assert.ok(uri && folder);
+    const settingsPath = join(folder.uri.fsPath, 'cnn-lab.json');
+    const before = existsSync(settingsPath) ? readFileSync(settingsPath, 'utf8') : undefined;
+    try {
+      const result = await vscode.commands.executeCommand<RunResult>('cnnLab.trainModel', uri, 'Net', { dataset: 'synthetic', epochs: 1, preset: 'fast' });
+      assert.equal(result.status, 'completed', JSON.stringify(result.error));
+      const config = JSON.parse(readFileSync(join(result.runDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+      // An earlier run leaves Adam at 0.001 in cnn-lab.json: the preset picked now wins over it, and the epochs answered over the preset's.
+      assert.deepEqual([config['preset'], config['optimizer'], config['lr'], config['batchSize'], config['schedule'], config['epochs']], ['fast', 'sgd', 0.025, 128, 'onecycle', 1]);
+      const settings = JSON.parse(readFileSync(settingsPath, 'utf8')) as Record<string, unknown>;
+      assert.deepEqual([settings['preset'], settings['optimizer']], ['fast', 'sgd']);
+    } finally {
+      if (before === undefined) rmSync(settingsPath);
+      else writeFileSync(settingsPath, before);
+    }
   });
 
   it('trains a TF.js model in TypeScript with the tfjs engine, saying once that plain TF.js will be slow', async () => {

@@ -10,6 +10,7 @@ import { dashboardToWebview, maxChartPoints } from '../../src/core/protocol/dash
 import { type TrainerEvent, trainingDefaults } from '../../src/core/protocol/trainer';
 import { safeParse } from '../../src/core/schema';
 import { readRunConfig } from '../../src/core/training/settings';
+import { presetSettings } from '../../src/core/training/presets';
 import { TrainingRun } from '../../src/core/training/trainingRun';
 
 const repo = resolve(__dirname, '../..');
@@ -42,6 +43,17 @@ describe('dashboard data', () => {
 
   it('lays out the confusion matrix with each cell\'s share of its true class', () => {
     assert.deepEqual(confusionCells([[3, 1], [0, 0]]), [[{ count: 3, share: 0.75 }, { count: 1, share: 0.25 }], [{ count: 0, share: 0 }, { count: 0, share: 0 }]]);
+  });
+
+  it('says which preset a run took, its augmentation and epochs, beside the optimizer it chose', () => {
+    const config = { ...trainingDefaults, modelFile: '/w/model.py', dataset: 'cifar10', ...presetSettings('fast', { dataset: 'cifar10', device: 'cpu' }), preset: 'fast' as const };
+    const facts = new RunModel('/w/runs/2026-12-01T01-00-00-Net-cifar10', config).view(0.6, { canStop: false, canResume: false }).facts;
+    assert.deepEqual(facts.filter((f) => f.label === 'Optimizer' || f.label === 'Preset'), [
+      { label: 'Optimizer', value: 'sgd · lr 0.025 · onecycle · weight decay 0.0005' },
+      { label: 'Preset', value: 'fast · flips, 4-pixel crops · 15 epochs' },
+    ]);
+    const plain = new RunModel('/w/runs/2026-12-01T01-00-00-Net-mnist', { ...trainingDefaults, modelFile: '/w/model.py' }).view(0.6, { canStop: false, canResume: false }).facts;
+    assert.equal(plain.find((f) => f.label === 'Preset'), undefined);
   });
 
   it('compares runs setting by setting, marking the ones that differ', () => {

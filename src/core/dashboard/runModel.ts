@@ -132,7 +132,8 @@ export class RunModel {
     }
     if (dataset) facts.push({ label: 'Batch', value: `${dataset.batchSize}${dataset.fastPath ? ', fast path' : ''}` });
     if (this.model) facts.push({ label: 'Precision', value: this.model.precision });
-    facts.push({ label: 'Optimizer', value: `${this.config.optimizer} · lr ${this.config.lr}${this.config.schedule === 'none' ? '' : ` · ${this.config.schedule}`}` });
+    facts.push({ label: 'Optimizer', value: `${this.config.optimizer} · lr ${this.config.lr}${this.config.schedule === 'none' ? '' : ` · ${this.config.schedule}`}${this.config.weightDecay ? ` · weight decay ${this.config.weightDecay}` : ''}` });
+    if (this.config.preset) facts.push({ label: 'Preset', value: `${this.config.preset}${this.config.augment ? ` · ${describeAugment(this.config.augment)}` : ''} · ${this.config.epochs} epochs` });
     const running = this.status === 'running' || this.status === 'starting';
     return {
       type: 'view',
@@ -195,4 +196,9 @@ export function compareRuns(models: readonly RunModel[], smoothing = 0.6): Compa
   // Named by what tells them apart: the folder's time stamp, which every run has.
   const runs = models.map((m) => m.comparison(basename(m.runDir), smoothing));
   return { type: 'comparison', runs, settings };
+}
+
+/** "flips, 4-pixel crops": a run's augmentation in words. */
+function describeAugment(augment: NonNullable<TrainingConfig['augment']>): string {
+  return [augment.flip ? 'flips' : '', augment.rotation ? `rotations within ${augment.rotation}°` : '', augment.cropPadding ? `${augment.cropPadding}-pixel crops` : ''].filter(Boolean).join(', ') || 'no augmentation';
 }

@@ -97,8 +97,14 @@ export const isDatasetId = (value: string): value is DatasetId => (datasetIds as
 
 const whole = (min: number, max: number) => number({ integer: true, min, max });
 
+/** Whole sets of settings (presets.ts): the lesson's own recipe, or the one that reaches its accuracy soonest. */
+export const presetIds = ['course', 'fast'] as const;
+export type PresetId = (typeof presetIds)[number];
+
 /** Everything about a run but the model file: what a settings file (cnn-lab.json) may give. */
 const settingsShape = {
+  /** Settings taken from a preset, under the ones given explicitly; null: none. */
+  preset: nullable(literal(...presetIds)),
   className: string({ minLength: 1, maxLength: 200 }),
   /** A name from datasetIds, or the path of an image folder with one sub-folder per class. */
   dataset: string({ minLength: 1, maxLength: 4096 }),
@@ -160,6 +166,7 @@ export function settingsProblem(settings: TrainingSettings): string | undefined 
 
 /** What a run uses unless the user says otherwise: the course's MNIST settings with Adam, on the synthetic set. */
 export const trainingDefaults: Omit<TrainingConfig, 'modelFile'> = {
+  preset: null,
   className: 'Net',
   dataset: 'synthetic',
   dataDir: null,

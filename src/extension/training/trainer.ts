@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { type ModelReport, trainableByName } from '../../core/analysis/report';
 import { downloadable } from '../../core/datasets/catalog';
 import { DatasetError, locateDataset, prepareDataset } from '../../core/datasets/datasets';
-import { type DatasetId, isDatasetId, type TrainerEvent, type TrainingConfig, trainingDefaults, type TrainingSettings } from '../../core/protocol/trainer';
+import { type DatasetId, isDatasetId, type PresetId, type TrainerEvent, type TrainingConfig, trainingDefaults, type TrainingSettings } from '../../core/protocol/trainer';
+import { presetLayer, presetSettings, withoutKeysOf } from '../../core/training/presets';
 import { readRunConfig, readSettings, SettingsError, settingsFileFor, settingsFileName, writeSettings } from '../../core/training/settings';
 import { type EngineOptions, engineFor, listRuns, type RunInfo, type RunResult, TrainingRun } from '../../core/training/trainingRun';
 import { maxComparedRuns } from '../../core/protocol/compare';
@@ -14,7 +15,13 @@ import type { ModelAnalysis } from '../hints/modelAnalysis';
 import type { Log } from '../log';
 import type { PythonEnvironmentService } from '../pythonEnvironmentService';
 
-type Choices = Pick<TrainingConfig, 'dataset' | 'epochs'>;
+type Choices = Pick<TrainingConfig, 'dataset' | 'epochs'> & { preset?: PresetId | null };
+
+const presetItems: (vscode.QuickPickItem & { preset: PresetId | null })[] = [
+  { preset: 'fast', label: 'Fast', description: 'reach the course’s accuracy soonest', detail: 'SGD with momentum on a one-cycle schedule, the batch your device keeps busy, flips and crops for photos' },
+  { preset: 'course', label: 'Course', description: 'the lesson’s own recipe', detail: 'SGD 0.01 on batches of 20, the lesson’s augmentation and epochs: to reproduce its results' },
+  { preset: null, label: 'My settings', description: 'cnn-lab.json as it is', detail: 'The defaults, under what cnn-lab.json gives' },
+];
 
 const datasets: (vscode.QuickPickItem & { id: DatasetId })[] = [
   { id: 'synthetic', label: 'Synthetic strokes', description: '28×28 grey, 10 classes', detail: 'Made on the spot: works offline, learns in a minute' },
@@ -92,7 +99,14 @@ export class Trainer extends Disposable {
     const python = engine === 'torch' ? await this.python() : null;
     if (python === undefined) return undefined;
     if (!notebook && document.isDirty) await document.save(); // the trainer imports the file from disk
-    const chosen: TrainingConfig = { ...trainingDefaults, ...settings, modelFile: source.fsPath, className: model, ...picked };
+    // A preset's settings go under the file's own and the choices just made, which win.
+    const { found } = await this.environment.current();
+    const device = settings.device === 'cpu' ? 'cpu' : found?.torch?.cudaDevices.length ? 'cuda' : found?.torch?.mps ? 'mps' : 'cpu';
+    const { epochs, ...answers } = picked;
+    const preset = presetLayer([settings, answers], device, trainingDefaults.dataset);
+    // A preset picked now wins over the values an earlier run left in cnn-lab.json; the epochs answered win over both.
+    const kept = answers.preset ? withoutKeysOf(settings, preset) : settings;
+    const chosen: TrainingConfig = { ...trainingDefaults, ...preset, ...kept, modelFile: source.fsPath, className: model, ...answers, epochs };
     writeSettings(settingsUri.fsPath, chosen);
     this.log.info(`training settings saved in ${settingsUri.fsPath}`);
     const setting = vscode.workspace.getConfiguration('cnnLab');
@@ -268,13 +282,22 @@ export class Trainer extends Disposable {
       dataset = (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, defaultUri: folder, openLabel: 'Train on These Images' }))?.[0]?.fsPath;
     }
     if (!dataset) return undefined;
+    // Last time's preset first; a preset picked now wins over the values the last run left in cnn-lab.json.
+    const presetItem = await vscode.window.showQuickPick(
+      [...presetItems].sort((a, b) => Number(b.preset === (settings.preset ?? null)) - Number(a.preset === (settings.preset ?? null))),
+      { title: 'Train with which settings?' },
+    );
+    if (!presetItem) return undefined;
+    const { found } = await this.environment.current();
+    const device = settings.device === 'cpu' ? 'cpu' : found?.torch?.cudaDevices.length ? 'cuda' : 'cpu';
+    const suggested = presetItem.preset ? presetSettings(presetItem.preset, { dataset, device }).epochs : settings.epochs;
     const epochs = await vscode.window.showInputBox({
       title: 'How many epochs?',
-      value: String(settings.epochs ?? trainingDefaults.epochs),
+      value: String(suggested ?? trainingDefaults.epochs),
       validateInput: (value) => (/^[1-9]\d{0,3}$/.test(value.trim()) ? undefined : 'A whole number from 1 to 9999'),
     });
     if (!epochs) return undefined;
-    return { dataset, epochs: Number(epochs) };
+    return { dataset, epochs: Number(epochs), preset: presetItem.preset };
   }
 
   private async run(config: TrainingConfig, python: string | null, begin: (options: EngineOptions) => TrainingRun): Promise<RunResult> {
