@@ -32,6 +32,9 @@ export class ModelView extends Disposable implements vscode.TreeDataProvider<Ite
     super();
     this.view = this._register(vscode.window.createTreeView('cnnLab.model', { treeDataProvider: this, showCollapseAll: true }));
     this._register(vscode.window.onDidChangeActiveTextEditor(() => void this.refresh()));
+    // A notebook's selected cell counts as the active document even when no cell editor has focus.
+    this._register(vscode.window.onDidChangeActiveNotebookEditor(() => void this.refresh()));
+    this._register(vscode.window.onDidChangeNotebookEditorSelection(() => void this.refresh()));
     this._register(
       onDidChange((uri) => {
         if (uri.toString() === this.document?.uri.toString() || this.cells?.some((cell) => cell.toString() === uri.toString())) void this.refresh();
@@ -43,10 +46,12 @@ export class ModelView extends Disposable implements vscode.TreeDataProvider<Ite
   }
 
   private async refresh(): Promise<void> {
-    if (!this.view.visible) return;
     const editor = vscode.window.activeTextEditor;
+    // The document to show is followed even while the view is hidden, so that it is right when shown.
     // Keep showing the last model file while another kind of editor (a summary, the log) has focus.
-    if (editor && ModelAnalysis.handles(editor.document)) this.document = editor.document;
+    const active = editor?.document ?? selectedCell();
+    if (active && ModelAnalysis.handles(active)) this.document = active;
+    if (!this.view.visible) return;
     // A notebook's models whole, whichever cell has focus: the view follows the active cell within them.
     const notebook = this.document && !this.document.isClosed ? await this.notebookOf(this.document) : undefined;
     this.cells = notebook?.cells;
@@ -112,6 +117,14 @@ export class ModelView extends Disposable implements vscode.TreeDataProvider<Ite
     if (command) item.command = command;
     return item;
   }
+}
+
+/** The code cell selected in the active notebook editor: the active document when no cell is being edited. */
+function selectedCell(): vscode.TextDocument | undefined {
+  const editor = vscode.window.activeNotebookEditor;
+  if (!editor || editor.selection.isEmpty) return undefined;
+  const cell = editor.notebook.cellAt(editor.selection.start);
+  return cell.kind === vscode.NotebookCellKind.Code ? cell.document : undefined;
 }
 
 /** The exact totals, for the model's tooltip: the description has the rounded MACs. */
