@@ -51,18 +51,21 @@ export class ModelView extends Disposable implements vscode.TreeDataProvider<Ite
     // Keep showing the last model file while another kind of editor (a summary, the log) has focus.
     const active = editor?.document ?? selectedCell();
     if (active && ModelAnalysis.handles(active)) this.document = active;
+    const document = this.document;
     if (!this.view.visible) return;
     // A notebook's models whole, whichever cell has focus: the view follows the active cell within them.
-    const notebook = this.document && !this.document.isClosed ? await this.notebookOf(this.document) : undefined;
+    const notebook = document && !document.isClosed ? await this.notebookOf(document) : undefined;
+    const models = notebook ? notebook.reports : document && !document.isClosed ? await this.reports(document) : [];
+    // A later refresh, for another document, has begun meanwhile: what it finds is what the view shows.
+    if (document !== this.document) return;
     this.cells = notebook?.cells;
-    const models = notebook ? notebook.reports : this.document && !this.document.isClosed ? await this.reports(this.document) : [];
     this.items = models.map((model) => {
       const item: Item = { model };
       return { model, item, layers: model.layers.map((layer) => ({ model, layer })) };
     });
     // With no models the view's welcome content (package.json) says what to open.
     // A cell's uri names its notebook's path (with the cell in its fragment): the view names the notebook.
-    this.view.description = this.document && models.length ? vscode.workspace.asRelativePath(this.document.uri.fsPath) : '';
+    this.view.description = document && models.length ? vscode.workspace.asRelativePath(document.uri.fsPath) : '';
     this.changed.fire();
     if (editor) this.follow(editor);
   }
