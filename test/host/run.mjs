@@ -468,10 +468,12 @@ async function checkPackage(file) {
     await welcome.waitForSelector('#root[aria-busy="false"] [data-field=python]', { timeout: 60_000 });
     const python = await welcome.locator('[data-field=python]').innerText();
     await welcome.waitForFunction(() => document.querySelector('[data-field=status]')?.textContent === 'ready to train', undefined, { timeout: 30_000 });
-    // Training from the command palette, as a user would: the model's file, the dataset, the epochs.
+    // Training from the command palette, as a user would: the model's file, the dataset, the preset, the epochs.
     await openWithShapes(host.page, 'mnist_mlp.py');
     await runFromPalette(host.page, 'CNN Lab: Train Model…');
     await host.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Synthetic strokes' }).first().click({ timeout: 30_000 });
+    await host.page.locator('.quick-input-widget', { hasText: 'Train with which settings?' }).waitFor({ timeout: 10_000 });
+    await host.page.locator('.quick-input-list .monaco-list-row', { hasText: 'reach the course’s accuracy soonest' }).first().click({ timeout: 10_000 });
     await host.page.locator('.quick-input-widget', { hasText: 'How many epochs?' }).waitFor({ timeout: 10_000 });
     await host.page.locator('.quick-input-widget input').fill('2');
     await host.page.keyboard.press('Enter');
@@ -483,7 +485,7 @@ async function checkPackage(file) {
     log(`${file} (${(statSync(file).size / 1e6).toFixed(1)} MB) installed into a fresh ${host.name} and opened ${profile.workspace}:`);
     log(`  ✔ cifar_cnn.py shows its shapes (${lenses[0]?.split('\n')[0]})`);
     log(`  ✔ the welcome page found Python ${python.trim()} and PyTorch`);
-    log(`  ✔ mnist_mlp.py trained on the synthetic set from the command palette: ${report.split('\n')[0]}`);
+    log(`  ✔ mnist_mlp.py trained on the synthetic set from the command palette with the fast preset: ${report.split('\n')[0]}`);
     log(`  in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshot ${join(output, 'screenshots', 'vsix.png')}`);
     return true;
   } catch (error) {
