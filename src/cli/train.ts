@@ -11,7 +11,7 @@ import { DatasetError, prepareDataset } from '../core/datasets/datasets';
 import { isDatasetId, settingsProblem, type TrainerEvent, type TrainingConfig, trainingDefaults, trainingSettings, type TrainingSettings } from '../core/protocol/trainer';
 import { safeParse } from '../core/schema';
 import { readRunConfig, readSettings, SettingsError } from '../core/training/settings';
-import { type PresetContext, presetLayer } from '../core/training/presets';
+import { type PresetContext, presetLayer, trainingDevice } from '../core/training/presets';
 import { engineFor, type ModelModule, TrainingRun } from '../core/training/trainingRun';
 import { downloadReporter } from './data';
 import { searchPython } from './python';
@@ -189,7 +189,7 @@ export async function train(argv: string[]): Promise<number> {
       return 1;
     }
     interpreter = search.interpreter;
-    device = config.device !== 'auto' ? config.device : search.found.torch.cudaDevices.length > 0 ? 'cuda' : search.found.torch.mps ? 'mps' : 'cpu';
+    device = trainingDevice(config.device, search.found.torch);
   }
   if (!resumeDir) {
     // A preset's settings go under the file's and the options' own, which win.

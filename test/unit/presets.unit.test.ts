@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { trainingDefaults } from '../../src/core/protocol/trainer';
-import { presetLayer, presetSettings } from '../../src/core/training/presets';
+import { presetLayer, presetSettings, trainingDevice } from '../../src/core/training/presets';
 
 const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
 const repo = resolve(__dirname, '../..');
@@ -26,6 +26,10 @@ describe('presets: the rules', () => {
     assert.deepEqual([cpu.batchSize, cpu.lr, gpu.batchSize, gpu.lr], [128, 0.025, 512, 0.1]);
     assert.deepEqual([gpu.optimizer, gpu.momentum, gpu.weightDecay, gpu.schedule, gpu.augment], ['sgd', 0.9, 5e-4, 'onecycle', { flip: true, cropPadding: 4 }]);
     assert.equal(presetSettings('fast', { dataset: 'mnist', device: 'cpu' }).augment, null, 'digits are not flipped');
+  });
+
+  it('trains where the settings say, else on the GPU or MPS PyTorch sees, else the CPU', () => {
+    assert.deepEqual([trainingDevice('cpu', { cudaDevices: ['H200'], mps: false }), trainingDevice('auto', { cudaDevices: ['H200'], mps: false }), trainingDevice(undefined, { cudaDevices: [], mps: true }), trainingDevice('auto', null)], ['cpu', 'cuda', 'mps', 'cpu']);
   });
 
   it('goes under what the settings file and the options give explicitly', () => {

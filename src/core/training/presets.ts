@@ -11,6 +11,12 @@ export interface PresetContext {
   device: 'cpu' | 'cuda' | 'mps';
 }
 
+/** Where a run trains: the device the settings name, else what PyTorch sees (a GPU, Apple's MPS, the CPU). */
+export function trainingDevice(setting: TrainingSettings['device'], torch: { cudaDevices: readonly string[]; mps: boolean } | null | undefined): PresetContext['device'] {
+  if (setting && setting !== 'auto') return setting;
+  return torch?.cudaDevices.length ? 'cuda' : torch?.mps ? 'mps' : 'cpu';
+}
+
 /** The course's greyscale digit sets (28×28, one channel); everything else is read as colour photos, as CIFAR-10 is. */
 const greyscale = new Set(['mnist', 'fashion-mnist', 'synthetic']);
 

@@ -4,7 +4,7 @@ import { type ModelReport, trainableByName } from '../../core/analysis/report';
 import { downloadable } from '../../core/datasets/catalog';
 import { DatasetError, locateDataset, prepareDataset } from '../../core/datasets/datasets';
 import { type DatasetId, isDatasetId, type PresetId, type TrainerEvent, type TrainingConfig, trainingDefaults, type TrainingSettings } from '../../core/protocol/trainer';
-import { presetLayer, presetSettings, withoutKeysOf } from '../../core/training/presets';
+import { presetLayer, presetSettings, trainingDevice, withoutKeysOf } from '../../core/training/presets';
 import { readRunConfig, readSettings, SettingsError, settingsFileFor, settingsFileName, writeSettings } from '../../core/training/settings';
 import { type EngineOptions, engineFor, listRuns, type RunInfo, type RunResult, TrainingRun } from '../../core/training/trainingRun';
 import { maxComparedRuns } from '../../core/protocol/compare';
@@ -101,7 +101,7 @@ export class Trainer extends Disposable {
     if (!notebook && document.isDirty) await document.save(); // the trainer imports the file from disk
     // A preset's settings go under the file's own and the choices just made, which win.
     const { found } = await this.environment.current();
-    const device = settings.device === 'cpu' ? 'cpu' : found?.torch?.cudaDevices.length ? 'cuda' : found?.torch?.mps ? 'mps' : 'cpu';
+    const device = trainingDevice(settings.device, found?.torch);
     const { epochs, ...answers } = picked;
     const preset = presetLayer([settings, answers], device, trainingDefaults.dataset);
     // A preset picked now wins over the values an earlier run left in cnn-lab.json; the epochs answered win over both.
@@ -289,7 +289,7 @@ export class Trainer extends Disposable {
     );
     if (!presetItem) return undefined;
     const { found } = await this.environment.current();
-    const device = settings.device === 'cpu' ? 'cpu' : found?.torch?.cudaDevices.length ? 'cuda' : 'cpu';
+    const device = trainingDevice(settings.device, found?.torch);
     const suggested = presetItem.preset ? presetSettings(presetItem.preset, { dataset, device }).epochs : settings.epochs;
     const epochs = await vscode.window.showInputBox({
       title: 'How many epochs?',
