@@ -183,7 +183,7 @@ export async function train(argv: string[]): Promise<number> {
   let interpreter: string | null = null;
   let device: PresetContext['device'] = 'cpu';
   if (engineKind === 'torch') {
-    const search = await searchPython(python);
+    const search = await searchPython(python, true);
     if (!search.found?.torch || search.interpreter === null) {
       process.stderr.write(`cnn-lab train: no Python with PyTorch was found (tried ${search.tried.map((t) => t.interpreter).join(', ')}).\n  Install it (pip install torch torchvision, or apt-get install python3-torch), or name an interpreter with --python.\n`);
       return 1;
@@ -224,6 +224,10 @@ export async function train(argv: string[]): Promise<number> {
         return say(`${event.name}: ${event.train} training, ${event.validation} validation, ${event.test} test images of ${event.shape.join('×')}; batches of ${event.batchSize}${event.fastPath ? ' on the fast path' : ''}`);
       case 'model':
         return say(`${event.className}: ${event.totalParams.toLocaleString('en-US')} parameters, ${event.loss === 'nll' ? 'NLL' : 'cross-entropy'} loss, ${[event.precision, event.channelsLast ? 'channels_last' : '', event.compiled ? 'torch.compile' : ''].filter(Boolean).join(', ')}`);
+      case 'startUp':
+        return say(`start-up ${event.seconds.toFixed(1)} s (${event.phases.map((p) => `${p.name} ${p.seconds.toFixed(1)} s`).join(', ')})`);
+      case 'tuned':
+        return say(`measured in the first steps: ${event.chosen} (${event.tried.map((t) => `${t.label} ${Math.round(t.imagesPerSecond).toLocaleString('en-US')}`).join(', ')} images/s)`);
       case 'progress':
         if (!bar) return;
         if (event.step === 1 || !bar.isActive) bar.start(event.steps, event.step, { epoch: event.epoch, epochs: event.epochs });

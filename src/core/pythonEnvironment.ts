@@ -18,6 +18,8 @@ export interface ProbeOptions {
   probeScript: string;
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Read torch's build and the GPUs from files instead of importing torch (probe.py --quick): for a run about to import it. */
+  quick?: boolean;
 }
 
 /** Where to look when the user has not named an interpreter. */
@@ -27,12 +29,12 @@ export function defaultPythonCandidates(platform: NodeJS.Platform = process.plat
 
 /** Runs the probe with `interpreter`; rejects with a PythonProbeError saying what went wrong. */
 export function probePython(interpreter: string, options: ProbeOptions): Promise<PythonEnvironment> {
-  const { probeScript, timeoutMs = 30_000, env = process.env } = options;
+  const { probeScript, timeoutMs = 30_000, env = process.env, quick = false } = options;
   return new Promise((resolve, reject) => {
     // cwd is the probe's own folder so that nothing in the user's workspace shadows a module.
     execFile(
       interpreter,
-      [probeScript],
+      quick ? [probeScript, '--quick'] : [probeScript],
       { cwd: dirname(probeScript), env, timeout: timeoutMs, maxBuffer: 1 << 20, windowsHide: true },
       (error, stdout, stderr) => {
         const fail = (message: string) => reject(new PythonProbeError(interpreter, message));

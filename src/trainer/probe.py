@@ -1,13 +1,57 @@
 """Reports the Python environment CNN Lab would train with, as one JSON line on stdout.
 
 Runs with only the standard library; torch, torchvision and numpy are reported when importable.
+With --quick, nothing is imported: torch's build and the GPUs are read from files (torch/version.py,
+/proc/driver/nvidia), which takes milliseconds where importing torch takes a second or more before a
+run that imports it again; a machine where that cannot be read is probed in full.
 """
+import importlib.metadata
+import importlib.util
 import json
+import os
 import platform
 import sys
 
 
+def quick_torch():
+    """torch's version, CUDA build and GPUs without importing it; None where only an import can tell."""
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    build = {}
+    with open(os.path.join(spec.submodule_search_locations[0], "version.py")) as handle:
+        exec(compile(handle.read(), "torch/version.py", "exec"), build)  # plain assignments, written by torch's build
+    mps = sys.platform == "darwin" and platform.machine() == "arm64"
+    gpus = []
+    if build.get("cuda"):
+        if sys.platform != "linux":
+            return None
+        folder = "/proc/driver/nvidia/gpus"
+        for bus in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+            with open(os.path.join(folder, bus, "information")) as handle:
+                model = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("Model:")), "NVIDIA GPU")
+            gpus.append(model)
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        if visible is not None:
+            gpus = gpus[: len([d for d in visible.split(",") if d.strip() and not d.strip().startswith("-")])]
+    return {"version": build["__version__"], "cudaVersion": build.get("cuda"), "cudaDevices": gpus, "mps": mps, "threads": os.cpu_count() or 1}
+
+
 def main():
+    if "--quick" in sys.argv[1:]:
+        try:
+            torch = quick_torch()
+        except Exception:  # anything unexpected in those files: ask torch itself
+            torch = None
+        if torch is not None:
+            info = {"executable": sys.executable, "python": platform.python_version(), "torch": torch, "torchError": None}
+            for name in ("torchvision", "numpy"):
+                try:
+                    info[name] = importlib.metadata.version(name)
+                except importlib.metadata.PackageNotFoundError:
+                    info[name] = None
+            print(json.dumps(info))
+            return
     info = {
         "executable": sys.executable,
         "python": platform.python_version(),

@@ -268,14 +268,32 @@ class Commands {
 
 const saveJson = (path: string, value: unknown) => writeFileAtomically(path, `${JSON.stringify(value, null, 2)}\n`);
 
+/** What happens before the first step, phase by phase, from the process's start (performance.timeOrigin). */
+class StartUp {
+  private readonly phases: { name: string; seconds: number }[] = [];
+  private last = 0;
+
+  lap(name: string): void {
+    const now = performance.now();
+    this.phases.push({ name, seconds: (now - this.last) / 1000 });
+    this.last = now;
+  }
+
+  report(): void {
+    send({ type: 'startUp', seconds: this.last / 1000, phases: this.phases });
+  }
+}
+
 async function train(runDir: string, commands: Commands, resume: boolean): Promise<void> {
   const started = Date.now() / 1000;
+  let startUp: StartUp | undefined = new StartUp();
   const config = readRunConfig(runDir);
   const last = join(runDir, 'last');
   const resumeFrom = resume ? resumableCheckpoint(last) : undefined;
   if (resume && !resumeFrom) throw new TrainingError(`nothing to resume: ${runDir} has no last/training.json (the run ended before its first epoch did)`);
   const backend = await loadBackend(config.modelFile);
   const { tf } = backend;
+  startUp.lap(backend.name);
   const versions = { python: null, torch: null, torchvision: null, node: process.versions.node, tfjs: backend.version };
   const slow = backend.name === '@tensorflow/tfjs'
     ? `Training with plain TF.js, which computes in JavaScript on one core: expect it to be tens to hundreds of times slower than native. ${backend.passedOver.length ? `${backend.passedOver.join('; ')}.` : 'npm install @tensorflow/tfjs-node (or tfjs-node-gpu with CUDA) in the project to train with TensorFlow itself.'}`
@@ -300,6 +318,7 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
     if (error instanceof DatasetError) throw new TrainingError(error.message);
     throw error;
   }
+  startUp.lap('dataset read');
   const order = shuffled(dataset.train.count, config.seed);
   const validationCount = Math.floor(dataset.train.count * config.validSplit);
   const trainSplit = subset(dataset.train, order.slice(validationCount));
@@ -328,6 +347,7 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
     throw new TrainingError(`${config.className} failed on a batch of shape [2, ${height}, ${width}, ${channels}] (NHWC): ${(error as Error).message}`);
   }
   tf.dispose([probe.x, probe.y]);
+  startUp.lap('model');
   const classes = dataset.classes.length;
   const lossOf = (output: TF.Tensor, labels: TF.Tensor1D): TF.Scalar => {
     const target = tf.oneHot(labels, classes);
@@ -432,6 +452,11 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
       }, true) as TF.Scalar;
       const value = (await loss.data())[0] ?? Number.NaN;
       tf.dispose([x, y, loss]);
+      if (startUp) {
+        startUp.lap('first step');
+        startUp.report();
+        startUp = undefined;
+      }
       if (!Number.isFinite(value)) throw new TrainingError(`the loss became ${value} at epoch ${epoch}, step ${step}: lower the learning rate (${config.lr})`);
       runningLoss += value * (Math.min(step * batch, trainSplit.count) - (step - 1) * batch);
       seen = Math.min(step * batch, trainSplit.count);

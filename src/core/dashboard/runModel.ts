@@ -24,6 +24,8 @@ export class RunModel {
     return this.dataset;
   }
   private model: Event<'model'> | undefined;
+  private startUp: Event<'startUp'> | undefined;
+  private tuned: Event<'tuned'> | undefined;
   private progress: Event<'progress'> | undefined;
   private test: Event<'test'> | undefined;
   private samples: Event<'samples'> | undefined;
@@ -85,6 +87,12 @@ export class RunModel {
       case 'model':
         this.model = event;
         return;
+      case 'startUp':
+        this.startUp = event;
+        return;
+      case 'tuned':
+        this.tuned = event;
+        return;
       case 'progress':
         this.progress = event;
         {
@@ -131,7 +139,15 @@ export class RunModel {
       facts.push({ label: 'Device', value: `${this.hello.device.name}${this.hello.worldSize > 1 ? ` × ${this.hello.worldSize} processes` : ''}` }, { label: 'Engine', value: engine });
     }
     if (dataset) facts.push({ label: 'Batch', value: `${dataset.batchSize}${dataset.fastPath ? ', fast path' : ''}` });
-    if (this.model) facts.push({ label: 'Precision', value: this.model.precision });
+    if (this.model) facts.push({ label: 'Precision', value: this.tuned?.precision ?? this.model.precision });
+    if (this.tuned) {
+      const rates = this.tuned.tried.map((t) => `${t.label} ${Math.round(t.imagesPerSecond).toLocaleString('en-US')}`).join(', ');
+      facts.push({ label: 'Measured', value: `${this.tuned.chosen}, fastest in the first steps (${rates} images/s)` });
+    }
+    if (this.startUp) {
+      const phases = this.startUp.phases.filter((p) => p.seconds >= 0.05).map((p) => `${p.name} ${p.seconds.toFixed(1)}`).join(' · ');
+      facts.push({ label: 'Start-up', value: `${this.startUp.seconds.toFixed(1)} s to the first step${phases ? ` (${phases} s)` : ''}` });
+    }
     facts.push({ label: 'Optimizer', value: `${this.config.optimizer} · lr ${this.config.lr}${this.config.schedule === 'none' ? '' : ` · ${this.config.schedule}`}${this.config.weightDecay ? ` · weight decay ${this.config.weightDecay}` : ''}` });
     if (this.config.preset) facts.push({ label: 'Preset', value: `${this.config.preset}${this.config.augment ? ` · ${describeAugment(this.config.augment)}` : ''} · ${this.config.epochs} epochs` });
     const running = this.status === 'running' || this.status === 'starting';

@@ -65,6 +65,20 @@ export const trainerEvent = messages({
     channelsLast: boolean,
     compiled: boolean,
   },
+  /** What happened before the first step (imports, device, dataset, model, the first step itself): most of a short run. */
+  startUp: {
+    /** From the engine's start to the end of its first step. */
+    seconds: real,
+    phases: array(object({ name: string({ maxLength: 100 }), seconds: real }), { maxLength: 20 }),
+  },
+  /** Choices measured in the first steps (CPU threads, mixed precision, torch.compile): what each candidate ran at, and the winner. */
+  tuned: {
+    chosen: string({ maxLength: 300 }),
+    tried: array(object({ label: string({ maxLength: 300 }), imagesPerSecond: real }), { maxLength: 16 }),
+    /** The precision and compile in effect from now on. */
+    precision: literal('float32', 'float16', 'bfloat16'),
+    compiled: boolean,
+  },
   progress: {
     epoch: count,
     epochs: count,
