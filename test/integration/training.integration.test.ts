@@ -59,7 +59,7 @@ describe('Training from VS Code', () => {
       assert.equal(result.status, 'completed', JSON.stringify(result.error));
       const config = JSON.parse(readFileSync(join(result.runDir, 'config.json'), 'utf8')) as Record<string, unknown>;
       // An earlier run leaves Adam at 0.001 in cnn-lab.json: the preset picked now wins over it, and the epochs answered over the preset's.
-      assert.deepEqual([config['preset'], config['optimizer'], config['lr'], config['batchSize'], config['schedule'], config['epochs']], ['fast', 'sgd', 0.025, 128, 'onecycle', 1]);
+      assert.deepEqual([config['preset'], config['optimizer'], config['lr'], config['batchSize'], config['schedule'], config['epochs']], ['fast', 'sgd', 0.1, 256, 'onecycle', 1]);
       const settings = JSON.parse(readFileSync(settingsPath, 'utf8')) as Record<string, unknown>;
       assert.deepEqual([settings['preset'], settings['optimizer']], ['fast', 'sgd']);
     } finally {

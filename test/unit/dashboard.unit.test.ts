@@ -49,8 +49,8 @@ describe('dashboard data', () => {
     const config = { ...trainingDefaults, modelFile: '/w/model.py', dataset: 'cifar10', ...presetSettings('fast', { dataset: 'cifar10', device: 'cpu' }), preset: 'fast' as const };
     const facts = new RunModel('/w/runs/2026-12-01T01-00-00-Net-cifar10', config).view(0.6, { canStop: false, canResume: false }).facts;
     assert.deepEqual(facts.filter((f) => f.label === 'Optimizer' || f.label === 'Preset'), [
-      { label: 'Optimizer', value: 'sgd · lr 0.025 · onecycle · weight decay 0.0005' },
-      { label: 'Preset', value: 'fast · flips, 4-pixel crops · 15 epochs' },
+      { label: 'Optimizer', value: 'sgd · lr 0.05 · onecycle · weight decay 0.0005' },
+      { label: 'Preset', value: 'fast · flips · 7 epochs' },
     ]);
     const plain = new RunModel('/w/runs/2026-12-01T01-00-00-Net-mnist', { ...trainingDefaults, modelFile: '/w/model.py' }).view(0.6, { canStop: false, canResume: false }).facts;
     assert.equal(plain.find((f) => f.label === 'Preset'), undefined);

@@ -20,12 +20,13 @@ describe('presets: the rules', () => {
     assert.deepEqual(presetSettings('course', { dataset: '/photos/cats-and-dogs', device: 'cpu' }).augment, { flip: true, rotation: 10 }, 'an image folder is read as colour photos');
   });
 
-  it('fast: the batch the device keeps busy, a one-cycle peak that grows with it, flips and crops for photos only', () => {
-    const cpu = presetSettings('fast', { dataset: 'cifar10', device: 'cpu' });
-    const gpu = presetSettings('fast', { dataset: 'cifar10', device: 'cuda' });
-    assert.deepEqual([cpu.batchSize, cpu.lr, gpu.batchSize, gpu.lr], [128, 0.025, 512, 0.1]);
-    assert.deepEqual([gpu.optimizer, gpu.momentum, gpu.weightDecay, gpu.schedule, gpu.augment], ['sgd', 0.9, 5e-4, 'onecycle', { flip: true, cropPadding: 4 }]);
-    assert.equal(presetSettings('fast', { dataset: 'mnist', device: 'cpu' }).augment, null, 'digits are not flipped');
+  it('fast: the batch the device keeps busy, one-cycle peaking at 0.05 per 128 images, flips for photos only, the epochs that reach the course’s accuracy', () => {
+    const fast = (dataset: string, device: 'cpu' | 'cuda') => presetSettings('fast', { dataset, device });
+    assert.deepEqual(['cifar10', 'mnist'].flatMap((dataset) => (['cpu', 'cuda'] as const).map((device) => [fast(dataset, device).batchSize, fast(dataset, device).epochs])), [[128, 7], [512, 20], [256, 4], [512, 4]]);
+    const gpu = fast('cifar10', 'cuda');
+    assert.deepEqual([fast('cifar10', 'cpu').lr, fast('mnist', 'cpu').lr, gpu.lr], [0.05, 0.1, 0.2]);
+    assert.deepEqual([gpu.optimizer, gpu.momentum, gpu.weightDecay, gpu.schedule, gpu.augment], ['sgd', 0.9, 5e-4, 'onecycle', { flip: true }]);
+    assert.equal(fast('mnist', 'cpu').augment, null, 'digits are not flipped');
   });
 
   it('trains where the settings say, else on the GPU or MPS PyTorch sees, else the CPU', () => {
@@ -34,9 +35,9 @@ describe('presets: the rules', () => {
 
   it('goes under what the settings file and the options give explicitly', () => {
     assert.deepEqual(presetLayer([{ dataset: 'mnist' }], 'cpu', trainingDefaults.dataset), {}, 'no preset, nothing');
-    const layer = presetLayer([{ preset: 'fast', dataset: 'cifar10' }, { lr: 0.05 }], 'cpu', trainingDefaults.dataset);
-    const run = { ...trainingDefaults, ...layer, ...{ preset: 'fast' as const, dataset: 'cifar10' }, ...{ lr: 0.05 } };
-    assert.deepEqual([run.preset, run.lr, run.batchSize, run.schedule], ['fast', 0.05, 128, 'onecycle']);
+    const layer = presetLayer([{ preset: 'fast', dataset: 'cifar10' }, { lr: 0.02 }], 'cpu', trainingDefaults.dataset);
+    const run = { ...trainingDefaults, ...layer, ...{ preset: 'fast' as const, dataset: 'cifar10' }, ...{ lr: 0.02 } };
+    assert.deepEqual([run.preset, run.lr, run.batchSize, run.schedule], ['fast', 0.02, 128, 'onecycle']);
     assert.deepEqual(presetLayer([{ preset: 'course' }, { preset: null }], 'cpu', 'mnist'), {}, 'an option can turn a preset off');
   });
 });
@@ -56,7 +57,7 @@ describe('presets and learning rates in a run (cnn-lab train)', function () {
 
   it('records the fast preset’s choices in config.json, with an option given beside it winning', () => {
     const { config } = train('--preset', 'fast', '--weight-decay', '0');
-    assert.deepEqual([config['preset'], config['optimizer'], config['batchSize'], config['lr'], config['schedule'], config['weightDecay'], config['epochs']], ['fast', 'sgd', 128, 0.025, 'onecycle', 0, 1]);
+    assert.deepEqual([config['preset'], config['optimizer'], config['batchSize'], config['lr'], config['schedule'], config['weightDecay'], config['epochs']], ['fast', 'sgd', 256, 0.1, 'onecycle', 0, 1]);
   });
 
   it('scales SGD’s rate with a batch the engine chooses, warming up over the first epoch, and says so', () => {

@@ -38,22 +38,28 @@ export function presetSettings(preset: PresetId, { dataset, device }: PresetCont
       ...(grey ? { normalize: 'none', augment: null, epochs: 50 } : { normalize: 0.5, augment: { flip: true, rotation: 10 }, epochs: 30 }),
     };
   }
-  // Fast: the largest batch that keeps the device busy (128 on a CPU, 512 on a GPU), SGD with
-  // momentum on a one-cycle schedule (its own warm-up) whose peak grows with the batch (linear
-  // scaling: 0.1 at 512), weight decay 5e-4, the data's own normalization; colour photos get flips
-  // and 4-pixel crops (digits are not flipped), and fewer epochs suffice where more steps fit in one.
-  const batchSize = device === 'cuda' ? 512 : 128;
+  // Fast, measured on the real MNIST and CIFAR-10 (npm run bench:accuracy): SGD with momentum 0.9 on a
+  // one-cycle schedule (its own warm-up) peaking at 0.05 per 128 images of batch (linear scaling; the
+  // CIFAR CNN reached 77.2 % in 7 epochs at 0.05 and 76.6 % at 0.1, the MLP 98.2 % at 0.1 with 256),
+  // weight decay 5e-4, the data's own normalization. The batch keeps the device busy: 512 on a GPU; on a CPU 256 for digits (an MLP's
+  // matrix products run 17,000 images/s there against 15,000 at 128) and 128 for photos (a CNN's
+  // convolutions run no faster in larger batches, and more steps learn more per epoch). Photos are
+  // flipped, never cropped: crops pay over long runs only (the CIFAR CNN on a CPU reached 71.9 % in 6
+  // epochs with them, 75.8 % without). Digits are neither. Epochs: what reaches the course's accuracy
+  // (98 %, 76 %) on that device.
+  const gpu = device === 'cuda';
+  const batchSize = gpu ? 512 : grey ? 256 : 128;
   return {
     optimizer: 'sgd',
     momentum: 0.9,
     weightDecay: 5e-4,
     batchSize,
-    lr: (0.1 * batchSize) / 512,
+    lr: (0.05 * batchSize) / 128,
     schedule: 'onecycle',
     mixedPrecision: null,
     normalize: 'dataset',
     validSplit: 0.1,
-    ...(grey ? { augment: null, epochs: 4 } : { augment: { flip: true, cropPadding: 4 }, epochs: 15 }),
+    ...(grey ? { augment: null, epochs: 4 } : { augment: { flip: true }, epochs: gpu ? 20 : 7 }),
   };
 }
 
