@@ -17,6 +17,7 @@ It imports the user's code: the extension runs it only in a trusted workspace.
 """
 import contextlib
 import gzip
+import importlib.metadata
 import importlib.util
 import io
 import json
@@ -801,8 +802,8 @@ def train(run_dir, commands, resume, ranks):
     ranks.join(device)
     start_up.lap("device")
     versions = {"python": platform.python_version(), "torch": torch.__version__, "torchvision": None}
-    with contextlib.suppress(Exception):
-        versions["torchvision"] = __import__("torchvision").__version__
+    with contextlib.suppress(Exception):  # read, not imported: importing torchvision takes a few tenths of a second
+        versions["torchvision"] = importlib.metadata.version("torchvision")
     send("hello", protocol=PROTOCOL, engine="torch", versions=versions, device={"type": device.type, "name": device_name}, worldSize=ranks.size,
          backend=device.type, advice=None)
     state = {"config": config, "versions": versions, "device": device_name, "status": "running", "startedAt": started, "summary": None}
