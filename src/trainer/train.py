@@ -508,6 +508,11 @@ class Ranks:
     def leader(self):
         return self.rank == 0
 
+    @property
+    def speaks(self):
+        """Rank 0, and the first process on each other machine: that machine's host hears the run begin and end there."""
+        return self.rank == 0 or self.local_rank == 0
+
     def join(self, device):
         if self.size == 1:
             return
@@ -959,14 +964,14 @@ def train(run_dir, commands, resume, ranks):
                 loss = criterion(current["stepper"](x).float(), y)
             precision.backward_and_step(loss, optimizer)
             measured = first_steps.after_step(len(x))
-            if measured is not None and ranks.leader:
+            if measured is not None and ranks.speaks:
                 chosen, tried = measured
                 send("tuned", chosen=chosen, tried=tried, precision=precision.name, compiled=current["stepper"] is compiled)
             if start_up is not None:
                 if device.type == "cuda":
                     torch.cuda.synchronize(device)
                 start_up.lap("first step")
-                if ranks.leader:
+                if ranks.speaks:
                     start_up.report()
                 start_up = None
             if scheduler is not None and per_step:
@@ -1016,6 +1021,9 @@ def train(run_dir, commands, resume, ranks):
 
     agree = ranks.weights_agree(model)
     if not ranks.leader:
+        if ranks.speaks:
+            log(f"this machine trained ranks {ranks.rank}–{ranks.rank + ranks.local_size - 1} of {ranks.size}; the checkpoints and the report are in rank 0's run folder, on its machine")
+            send("done", status="cancelled" if cancelled else "completed", runDir=run_dir, seconds=time.time() - started)
         return
     if ranks.size > 1:
         state["distributed"]["weightsAgree"] = agree
@@ -1034,27 +1042,40 @@ def train(run_dir, commands, resume, ranks):
     send("done", status=state["status"], runDir=run_dir, seconds=time.time() - started)
 
 
+LOST_PEER = ("Connection closed by peer", "Connection reset by peer", "Broken pipe", "NCCL communicator was aborted", "socket has timed out")
+
+
+def lost_peer(error, ranks):
+    """A collective that failed because another process or machine of the run went away, said plainly."""
+    if ranks.size == 1 or not any(sign in str(error) for sign in LOST_PEER):
+        return None
+    return (f"another machine or process of this {ranks.size}-process run went away, so the run stopped ({str(error).strip()}); "
+            "the run folder keeps the checkpoints of the last finished epoch")
+
+
 def main():
     run_dir = sys.argv[1]
     ranks = Ranks()
-    if not ranks.leader:
+    if not ranks.speaks:
         global _out
         _out = None
-    commands = Commands(listen=ranks.leader)
+    commands = Commands(listen=ranks.speaks)
     try:
         train(run_dir, commands, resume="--resume" in sys.argv[2:], ranks=ranks)
         ranks.leave()
     except BaseException as error:
-        detail = None if isinstance(error, TrainingError) else traceback.format_exc(limit=8)
-        message = str(error) if isinstance(error, TrainingError) else f"{type(error).__name__}: {error}"
-        if not ranks.leader:
+        lost = lost_peer(error, ranks)
+        detail = None if isinstance(error, TrainingError) or lost else traceback.format_exc(limit=8)
+        message = str(error) if isinstance(error, TrainingError) else lost or f"{type(error).__name__}: {error}"
+        if not ranks.speaks:
             log(f"rank {ranks.rank}: {message}")
             sys.exit(1)
-        with contextlib.suppress(Exception):
-            path = os.path.join(run_dir, "run.json")
-            state = json.load(open(path)) if os.path.exists(path) else {}
-            state.update(status="failed", finishedAt=time.time(), error=message)
-            save_json(path, state)
+        if ranks.leader:
+            with contextlib.suppress(Exception):
+                path = os.path.join(run_dir, "run.json")
+                state = json.load(open(path)) if os.path.exists(path) else {}
+                state.update(status="failed", finishedAt=time.time(), error=message)
+                save_json(path, state)
         send("error", message=message, detail=detail)
         sys.exit(1)
 

@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { type TrainerEvent, type TrainingConfig, trainingDefaults } from '../../src/core/protocol/trainer';
@@ -374,6 +375,54 @@ print(ok)`,
     assert.equal(runJson(result.runDir).status, 'cancelled');
     const left = spawnSync('pgrep', ['-f', result.runDir], { encoding: 'utf8' }).stdout.trim();
     assert.equal(left, '', 'no rank outlives the run');
+  });
+
+  /** Two machines, simulated on this one: two launches with --nnodes 2 meeting at a rendezvous on 127.0.0.1 (gloo), each with its own runs folder, as each machine has its own disk. */
+  async function twoMachines(config: Partial<TrainingConfig>, onEvent?: (event: TrainerEvent, run: TrainingRun) => void) {
+    const port = await new Promise<number>((found) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = server.address() as AddressInfo;
+        server.close(() => found(free));
+      });
+    });
+    return Promise.all([0, 1].map(() => start({ ...config, nodes: 2, devices: 1, rendezvous: `127.0.0.1:${port}` }, onEvent)));
+  }
+
+  it('trains on two machines: both complete, rank 0 alone writes its folder, the weights agree, the accuracy is one machine\'s with the whole batch', async () => {
+    const recipe = { epochs: 2, optimizer: 'sgd', lr: 0.05, momentum: 0.9 } as const;
+    const machines = await twoMachines({ ...recipe, batchSize: 64 });
+    const results = await Promise.all(machines.map((m) => m.run.result));
+    assert.deepEqual(results.map((r) => r.status), ['completed', 'completed'], JSON.stringify(results.map((r) => r.error)));
+    const leader = machines.findIndex((m) => of(m.events, 'test').length === 1);
+    const [first, second] = leader === 0 ? [0, 1] : [1, 0];
+    assert.deepEqual(readdirSync(results[first]?.runDir ?? '').sort(), ['best.pt', 'config.json', 'last.pt', 'metrics.csv', 'run.json', 'samples.json', 'train.log']);
+    assert.deepEqual(runJson(results[first]?.runDir ?? '').status, 'completed');
+    assert.deepEqual((JSON.parse(readFileSync(join(results[first]?.runDir ?? '', 'run.json'), 'utf8')) as { distributed?: unknown }).distributed, { worldSize: 2, backend: 'gloo', weightsAgree: true });
+    // The other machine's host hears the run begin and end there, and keeps nothing but its own record.
+    assert.deepEqual(readdirSync(results[second]?.runDir ?? '').sort(), ['config.json', 'run.json', 'train.log']);
+    assert.deepEqual(machines[second]?.events.map((e) => e.type), ['hello', 'dataset', 'model', 'startUp', 'done']);
+    assert.ok(machines[second]?.log.some((line) => line.includes('this machine trained ranks 1–1 of 2; the checkpoints and the report are in rank 0\'s run folder')));
+    const single = await start({ ...recipe, batchSize: 128 });
+    assert.equal((await single.run.result).status, 'completed');
+    const accuracies = [of(machines[first]?.events ?? [], 'test')[0]?.accuracy ?? 0, of(single.events, 'test')[0]?.accuracy ?? 1];
+    assert.ok(Math.abs((accuracies[0] ?? 0) - (accuracies[1] ?? 1)) <= 0.03 && (accuracies[0] ?? 0) >= 0.9, `two machines ${accuracies[0]}, one ${accuracies[1]}`);
+  });
+
+  it('ends a run whose other machine is killed with a clear message, keeping the last epoch\'s checkpoints', async () => {
+    let victim: string | undefined;
+    const machines = await twoMachines({ epochs: 30 }, (event, run) => {
+      // After rank 0's first epoch, the machine that is not rank 0's dies (SIGKILL: its launcher and its rank).
+      if (event.type === 'epoch' && event.epoch === 1 && !victim) {
+        victim = machines.find((m) => m.run !== run)?.run.runDir;
+        spawnSync('pkill', ['-KILL', '-f', victim ?? '']);
+      }
+    });
+    const results = await Promise.all(machines.map((m) => m.run.result));
+    const survivor = results.find((r) => r.runDir !== victim);
+    assert.equal(survivor?.status, 'failed');
+    assert.match(survivor?.error?.message ?? '', /^another machine or process of this 2-process run went away, so the run stopped \(.*Connection (closed|reset) by peer.*\); the run folder keeps the checkpoints of the last finished epoch$/);
+    assert.equal(runJson(survivor?.runDir ?? '').status, 'failed');
+    assert.match(torchLoad(join(survivor?.runDir ?? '', 'last.pt')), /'epoch'/);
   });
 
   const broken = (source: string) => {

@@ -135,6 +135,9 @@ export function activationsCommand(engine: Pick<EngineOptions, 'python' | 'train
   return { command: engine.python, args: [join(engine.trainerDir, 'activations.py')], env: { ...process.env, PYTHONUNBUFFERED: '1' } };
 }
 
+/** How long torchrun may take to exit once the engine has said how the run ended. */
+const launcherGraceMs = 10_000;
+
 export class TrainingRun {
   readonly result: Promise<RunResult>;
   private readonly process: JsonLinesProcess<TrainerEvent, TrainerCommand>;
@@ -165,6 +168,12 @@ export class TrainingRun {
         if (event.type === 'samples') writeFileAtomically(join(runDir, 'samples.json'), JSON.stringify(event));
         if (event.type === 'done') finished = event;
         if (event.type === 'error') failure = { message: event.message, detail: event.detail };
+        // Under torchrun the run is over once the engine says so, but the launcher can wait minutes more
+        // (at its exit barrier, or for a rendezvous store on a machine that is gone): it gets a grace period.
+        if ((event.type === 'done' || event.type === 'error') && (config.devices > 1 || config.nodes > 1)) {
+          const launcher = setTimeout(() => void this.process.stop(), launcherGraceMs);
+          void this.process.exited.then(() => clearTimeout(launcher));
+        }
         options.onEvent(event);
       },
       onProtocolError: (line, problem) => options.onLog(`trainer: ignored a line outside the protocol (${problem}): ${line}`),
