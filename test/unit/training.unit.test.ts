@@ -120,6 +120,11 @@ describe('training runs (torch engine)', function () {
     assert.deepEqual(samples?.labels, [...readFileSync(join(mnist, 't10k-labels-idx1-ubyte')).subarray(8, 8 + 32)]);
     const right = samples?.predicted.filter((p, i) => p === samples.labels[i]).length ?? 0;
     assert.ok(right >= 28, `${right} of 32 samples predicted right`);
+    // The normalization is the training split's own mean and std, as PyTorch computes them over a float copy.
+    const oracle = `import sys, torch\nsys.path.insert(0, sys.argv[1])\nimport train\n(x, _), _, _ = train.idx_dataset("mnist", sys.argv[2], [])\norder = torch.randperm(len(x), generator=torch.Generator().manual_seed(${base.seed}))\nimages = x[order[int(len(x) * ${base.validSplit}):]].double() / 255\nprint(images.mean().item(), images.std().item())`;
+    const [mean, std] = execFileSync(python, ['-c', oracle, trainerDir, mnist], { encoding: 'utf8' }).trim().split(' ').map(Number);
+    const [dataset] = of(events, 'dataset');
+    assert.ok(Math.abs((dataset?.mean[0] ?? 0) - (mean ?? 1)) < 1e-6 && Math.abs((dataset?.std[0] ?? 0) - (std ?? 1)) < 1e-6, `${JSON.stringify(dataset)} against ${mean}, ${std}`);
   });
 
   it('lands within 1.5 points of the course\'s loop (89.7 %) with the course\'s settings: SGD 0.01, batch 20, no normalization', async () => {

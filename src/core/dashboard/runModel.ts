@@ -141,8 +141,11 @@ export class RunModel {
     if (dataset) facts.push({ label: 'Batch', value: `${dataset.batchSize}${dataset.fastPath ? ', fast path' : ''}` });
     if (this.model) facts.push({ label: 'Precision', value: this.tuned?.precision ?? this.model.precision });
     if (this.tuned) {
-      const rates = this.tuned.tried.map((t) => `${t.label} ${Math.round(t.imagesPerSecond).toLocaleString('en-US')}`).join(', ');
-      facts.push({ label: 'Measured', value: `${this.tuned.chosen}, fastest in the first steps (${rates} images/s)` });
+      const { chosen, tried } = this.tuned;
+      const rate = (t: { imagesPerSecond: number }) => Math.round(t.imagesPerSecond).toLocaleString('en-US');
+      const winner = tried.find((t) => t.label === chosen);
+      const others = tried.filter((t) => t !== winner).map((t) => `${rate(t)} for ${t.label}`).join(', ');
+      facts.push({ label: 'Measured', value: `${chosen}${winner ? ` · ${rate(winner)} images/s` : ''} in the first steps${others ? `, against ${others}` : ''}` });
     }
     if (this.startUp) {
       const phases = this.startUp.phases.filter((p) => p.seconds >= 0.05).map((p) => `${p.name} ${p.seconds.toFixed(1)}`).join(' · ');
