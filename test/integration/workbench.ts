@@ -62,3 +62,12 @@ export const lensTitles = (uri: vscode.Uri, text: string, timeoutMs?: number) =>
     `CodeLenses holding "${text}" on ${vscode.workspace.asRelativePath(uri)}`,
     timeoutMs,
   );
+
+/** The real CIFAR-10 that the runner fetched into .cache/ (test/support/realCifar10.ts), or why it could not be had. */
+export function realCifar10(): { dataDir: string } | { unavailable: string } {
+  try {
+    return JSON.parse(process.env['CNN_LAB_CIFAR10'] ?? '') as { dataDir: string } | { unavailable: string };
+  } catch {
+    return { unavailable: 'the runner did not say where it is (CNN_LAB_CIFAR10)' };
+  }
+}
