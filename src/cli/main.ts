@@ -6,6 +6,7 @@ import type { Parser } from '@vscode/tree-sitter-wasm';
 import { analyzeTree, languageOfPath } from '../core/analysis/analyze';
 import { ExactShapes, type ExactModelRequest, exactRequests, withExactShapes } from '../core/analysis/exactShapes';
 import { formatSummaryTable, toJsonDocument } from '../core/analysis/format';
+import { diffModels, formatModelDiff, modelDiffJson } from '../core/analysis/modelDiff';
 import { FileImports } from '../core/analysis/imports';
 import { analyzeNotebook, type CellRange, isNotebookPath, NotebookError, readNotebook } from '../core/analysis/notebook';
 import { cellPlacer, exactModule } from '../core/analysis/notebookModule';
@@ -27,6 +28,8 @@ ${dataUsage}
                                     (.py), Jupyter notebooks (.ipynb) and TF.js (.ts, .js) files;
                                     --exact lets PyTorch run them (imports the files: trusted code only;
                                     of a notebook, only what its models need, never its other cells)
+  diff A[:MODEL] B[:MODEL] [--json]  Two models side by side: layers aligned by name, then by order and
+                                    kind, with shapes, parameters, mult-adds and what differs
   doctor [--python PATH] [--json]   Find the Python that trains PyTorch models and report what it can do
   help                              Show this help
   version                           Print the version
@@ -70,6 +73,35 @@ function takeOption(args: string[], name: string): { value: string | undefined; 
   return { value: args[index + 1], rest: [...args.slice(0, index), ...args.slice(index + 2)] };
 }
 
+/** A file's models as the static analysis reads them (a notebook's cells as one program), or why the file cannot be read. */
+function analyzeFile(file: string, grammars: Awaited<ReturnType<typeof loadGrammars>>, input?: number[]): { models: ModelReport[]; text: string; notebook: boolean } | { problem: string } {
+  const notebook = isNotebookPath(file);
+  const language = notebook ? 'python' : languageOfPath(file);
+  if (!language) return { problem: `${file} is not a Python (.py), notebook (.ipynb) or TF.js (.ts, .js) file` };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    return { problem: `cannot read ${file}: ${(error as Error).message}` };
+  }
+  const imports = language === 'python' ? new FileImports(grammars.parser(language), resolvePath(file)) : undefined;
+  const options = { defaultInput: [3, 32, 32], ...(input ? { input } : {}), ...(imports ? { imports } : {}) };
+  try {
+    if (notebook) {
+      const result = analyzeNotebook(text, grammars.parser(language), options);
+      if (result instanceof NotebookError) return { problem: `${file}: ${result.message}` };
+      for (const problem of result.problems) process.stderr.write(`cnn-lab: ${file}: ${problem}\n`);
+      return { models: result.reports, text, notebook };
+    }
+    const tree = grammars.parser(language).parse(text);
+    const models = tree ? analyzeTree(tree, options, undefined, language) : [];
+    tree?.delete();
+    return { models, text, notebook };
+  } finally {
+    imports?.dispose();
+  }
+}
+
 async function shapes(argv: string[]): Promise<number> {
   const inputOption = takeOption(argv, '--input');
   const classOption = takeOption(inputOption.rest, '--class');
@@ -86,43 +118,17 @@ async function shapes(argv: string[]): Promise<number> {
   if (exact === null) return 1;
   let status = 0;
   for (const file of files) {
-    const notebook = isNotebookPath(file);
-    const language = notebook ? 'python' : languageOfPath(file);
-    if (!language) {
-      process.stderr.write(`cnn-lab shapes: ${file} is not a Python (.py), notebook (.ipynb) or TF.js (.ts, .js) file\n`);
-      status = 2;
-      continue;
-    }
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      process.stderr.write(`cnn-lab shapes: cannot read ${file}: ${(error as Error).message}\n`);
-      status = 2;
-      continue;
-    }
     const started = performance.now();
-    const imports = language === 'python' ? new FileImports(grammars.parser(language), resolvePath(file)) : undefined;
-    const options = { defaultInput: [3, 32, 32], ...(input ? { input } : {}), ...(imports ? { imports } : {}) };
-    let models: ModelReport[];
-    if (notebook) {
-      const result = analyzeNotebook(text, grammars.parser(language), options);
-      if (result instanceof NotebookError) {
-        process.stderr.write(`cnn-lab shapes: ${file}: ${result.message}\n`);
-        imports?.dispose();
-        status = 2;
-        continue;
-      }
-      for (const problem of result.problems) process.stderr.write(`cnn-lab shapes: ${file}: ${problem}\n`);
-      models = result.reports;
-    } else {
-      const tree = grammars.parser(language).parse(text);
-      models = tree ? analyzeTree(tree, options, undefined, language) : [];
-      tree?.delete();
+    const analysed = analyzeFile(file, grammars, input);
+    if ('problem' in analysed) {
+      process.stderr.write(`cnn-lab shapes: ${analysed.problem}\n`);
+      status = 2;
+      continue;
     }
+    const { text, notebook } = analysed;
+    let { models } = analysed;
     models = models.filter((m) => !classOption.value || m.name === classOption.value);
     const ms = performance.now() - started;
-    imports?.dispose();
     const requests = exactRequests(models);
     if (exact && requests.length > 0) {
       // A notebook runs as a module of what its models need, never its other cells (notebookModule.ts).
@@ -152,6 +158,41 @@ async function shapes(argv: string[]): Promise<number> {
   }
   await exact?.dispose();
   return status;
+}
+
+/** A model named as FILE, or FILE:NAME (a class, a factory, a top-level model). */
+function modelSpec(spec: string): { file: string; name?: string } {
+  const named = /^(.+\.(?:py|ipynb|ts|js)):([A-Za-z_]\w*)$/.exec(spec);
+  return named ? { file: named[1] ?? spec, name: named[2] ?? '' } : { file: spec };
+}
+
+async function diff(argv: string[]): Promise<number> {
+  const specs = argv.filter((a) => a !== '--json');
+  if (specs.length !== 2 || specs.some((a) => a.startsWith('--'))) {
+    process.stderr.write(`cnn-lab diff: ${specs.find((a) => a.startsWith('--')) ? `unknown option ${specs.find((a) => a.startsWith('--'))}` : 'name two models, e.g. cnn-lab diff mnist_mlp.py cifar_cnn.py:Net'}\n`);
+    return 2;
+  }
+  const grammars = await loadGrammars(join(__dirname, 'parsers'));
+  const sides: { file: string; model: ModelReport }[] = [];
+  for (const { file, name } of specs.map(modelSpec)) {
+    const analysed = analyzeFile(file, grammars);
+    if ('problem' in analysed) {
+      process.stderr.write(`cnn-lab diff: ${analysed.problem}\n`);
+      return 2;
+    }
+    const models = analysed.models.filter((m) => !m.definedElsewhere);
+    const model = name ? models.find((m) => m.name === name) : models.length === 1 ? models[0] : undefined;
+    if (!model) {
+      const names = models.map((m) => m.name);
+      process.stderr.write(`cnn-lab diff: ${name ? `${file} has no model ${name}${names.length ? ` (it has ${names.join(', ')})` : ''}` : names.length ? `${file} has ${names.length} models (${names.join(', ')}): name one, as ${file}:${names[0] ?? ''}` : `${file} has no models`}\n`);
+      return 2;
+    }
+    sides.push({ file, model });
+  }
+  const [a, b] = sides as [(typeof sides)[number], (typeof sides)[number]];
+  const result = diffModels(a.model, b.model);
+  out(argv.includes('--json') ? JSON.stringify(modelDiffJson(result, a.file, b.file)) : formatModelDiff(result, `${a.model.name} in ${a.file}`, `${b.model.name} in ${b.file}`));
+  return 0;
 }
 
 /** The module --exact runs for a notebook, in a folder of its own, and how its lines map to the cells. */
@@ -184,6 +225,8 @@ async function main(argv: string[]): Promise<number> {
       return shapes(rest);
     case 'data':
       return data(rest);
+    case 'diff':
+      return diff(rest);
     case 'doctor':
       return doctor(rest);
     case 'version':
