@@ -19,18 +19,18 @@ export interface ModelDiff {
   rows: DiffRow[];
 }
 
-/** Index pairs of the longest common subsequence of a and b under `same`. */
-function longestCommon<T>(a: readonly T[], b: readonly T[], same: (x: T, y: T) => boolean): [number, number][] {
-  const lengths = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
-  for (let i = a.length - 1; i >= 0; i--) {
-    for (let j = b.length - 1; j >= 0; j--) {
-      lengths[i]![j] = same(a[i]!, b[j]!) ? lengths[i + 1]![j + 1]! + 1 : Math.max(lengths[i + 1]![j]!, lengths[i]![j + 1]!);
-    }
+/** Index pairs of the longest common subsequence of two sequences of lengths n and m, `same(i, j)` comparing their items. */
+function longestCommon(n: number, m: number, same: (i: number, j: number) => boolean): [number, number][] {
+  const width = m + 1;
+  const lengths = new Int32Array((n + 1) * width);
+  const at = (i: number, j: number) => lengths[i * width + j] ?? 0;
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) lengths[i * width + j] = same(i, j) ? at(i + 1, j + 1) + 1 : Math.max(at(i + 1, j), at(i, j + 1));
   }
   const pairs: [number, number][] = [];
-  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
-    if (same(a[i]!, b[j]!)) pairs.push([i++, j++]);
-    else if (lengths[i + 1]![j]! >= lengths[i]![j + 1]!) i++;
+  for (let i = 0, j = 0; i < n && j < m; ) {
+    if (same(i, j)) pairs.push([i++, j++]);
+    else if (at(i + 1, j) >= at(i, j + 1)) i++;
     else j++;
   }
   return pairs;
@@ -59,27 +59,32 @@ export function diffModels(left: ModelReport, right: ModelReport): ModelDiff {
   const pairedRight = new Set(pairOf.values());
   const restLeft = left.layers.map((_, i) => i).filter((i) => !pairOf.has(i));
   const restRight = right.layers.map((_, j) => j).filter((j) => !pairedRight.has(j));
-  for (const [a, b] of longestCommon(restLeft, restRight, (i, j) => left.layers[i]!.type === right.layers[j]!.type)) pairOf.set(restLeft[a]!, restRight[b]!);
+  const typeOf = (layers: LayerReport[], index: number | undefined) => (index === undefined ? undefined : layers[index]?.type);
+  for (const [a, b] of longestCommon(restLeft.length, restRight.length, (a, b) => typeOf(left.layers, restLeft[a]) === typeOf(right.layers, restRight[b]))) {
+    const [i, j] = [restLeft[a], restRight[b]];
+    if (i !== undefined && j !== undefined) pairOf.set(i, j);
+  }
 
   // Rows in A's order, B's unpaired layers placed before the next pair that follows them in B.
   const rows: DiffRow[] = [];
   const emitted = new Set(pairOf.values());
   const addUpTo = (end: number) => {
-    for (let j = 0; j < end; j++) {
-      if (emitted.has(j)) continue;
+    right.layers.slice(0, end).forEach((layer, j) => {
+      if (emitted.has(j)) return;
       emitted.add(j);
-      rows.push({ status: 'added', left: null, right: right.layers[j]!, differences: [] });
-    }
+      rows.push({ status: 'added', left: null, right: layer, differences: [] });
+    });
   };
   left.layers.forEach((layer, i) => {
     const j = pairOf.get(i);
-    if (j === undefined) {
+    const paired = j === undefined ? undefined : right.layers[j];
+    if (j === undefined || !paired) {
       rows.push({ status: 'removed', left: layer, right: null, differences: [] });
       return;
     }
     addUpTo(j);
-    const found = differences(layer, right.layers[j]!);
-    rows.push({ status: found.length ? 'changed' : 'same', left: layer, right: right.layers[j]!, differences: found });
+    const found = differences(layer, paired);
+    rows.push({ status: found.length ? 'changed' : 'same', left: layer, right: paired, differences: found });
   });
   addUpTo(right.layers.length);
   return { left, right, rows };
