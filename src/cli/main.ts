@@ -7,6 +7,8 @@ import { analyzeTree, languageOfPath } from '../core/analysis/analyze';
 import { ExactShapes, type ExactModelRequest, exactRequests, withExactShapes } from '../core/analysis/exactShapes';
 import { formatSummaryTable, toJsonDocument } from '../core/analysis/format';
 import { diffModels, formatModelDiff, modelDiffJson } from '../core/analysis/modelDiff';
+import { readCheckpoint } from '../core/checkpoints/checkpoint';
+import { diffCheckpoints, formatCheckpointDiff } from '../core/checkpoints/checkpointDiff';
 import { FileImports } from '../core/analysis/imports';
 import { analyzeNotebook, type CellRange, isNotebookPath, NotebookError, readNotebook } from '../core/analysis/notebook';
 import { cellPlacer, exactModule } from '../core/analysis/notebookModule';
@@ -29,7 +31,8 @@ ${dataUsage}
                                     --exact lets PyTorch run them (imports the files: trusted code only;
                                     of a notebook, only what its models need, never its other cells)
   diff A[:MODEL] B[:MODEL] [--json]  Two models side by side: layers aligned by name, then by order and
-                                    kind, with shapes, parameters, mult-adds and what differs
+                                    kind, with shapes, parameters, mult-adds and what differs; of two
+                                    checkpoints (.pt, model.json), each parameter's change
   doctor [--python PATH] [--json]   Find the Python that trains PyTorch models and report what it can do
   help                              Show this help
   version                           Print the version
@@ -172,6 +175,7 @@ async function diff(argv: string[]): Promise<number> {
     process.stderr.write(`cnn-lab diff: ${specs.find((a) => a.startsWith('--')) ? `unknown option ${specs.find((a) => a.startsWith('--'))}` : 'name two models, e.g. cnn-lab diff mnist_mlp.py cifar_cnn.py:Net'}\n`);
     return 2;
   }
+  if (specs.every((spec) => /\.(pt|pth|json)$/.test(spec))) return diffCheckpointFiles(specs[0] ?? '', specs[1] ?? '', argv.includes('--json'));
   const grammars = await loadGrammars(join(__dirname, 'parsers'));
   const sides: { file: string; model: ModelReport }[] = [];
   for (const { file, name } of specs.map(modelSpec)) {
@@ -192,6 +196,23 @@ async function diff(argv: string[]): Promise<number> {
   const [a, b] = sides as [(typeof sides)[number], (typeof sides)[number]];
   const result = diffModels(a.model, b.model);
   out(argv.includes('--json') ? JSON.stringify(modelDiffJson(result, a.file, b.file)) : formatModelDiff(result, `${a.model.name} in ${a.file}`, `${b.model.name} in ${b.file}`));
+  return 0;
+}
+
+/** Two checkpoints of a model (.pt, or a TF.js model.json), parameter by parameter, read without Python. */
+function diffCheckpointFiles(a: string, b: string, json: boolean): number {
+  const read = (path: string) => {
+    try {
+      return readCheckpoint(path);
+    } catch (error) {
+      process.stderr.write(`cnn-lab diff: ${(error as Error).message}\n`);
+      return undefined;
+    }
+  };
+  const [left, right] = [read(a), read(b)];
+  if (!left || !right) return 2;
+  const changes = diffCheckpoints(left, right);
+  out(json ? JSON.stringify({ a, b, parameters: changes }) : formatCheckpointDiff(changes, a, b));
   return 0;
 }
 

@@ -112,6 +112,8 @@ export function unpickle(bytes: Uint8Array, offset = 0): { value: PickleValue; e
       case 0x95: raw(8); break; // FRAME
       case 0x2e: return { value: pop(), end: at }; // STOP
       case 0x28: marks.push(stack.length); break; // MARK
+      case 0x30: pop(); break; // POP: a tuple memoized while its items were written, pushed again by BINGET
+      case 0x31: popMark(); break; // POP_MARK
       case 0x4e: stack.push(null); break; // NONE
       case 0x88: stack.push(true); break; // NEWTRUE
       case 0x89: stack.push(false); break; // NEWFALSE
