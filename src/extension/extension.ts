@@ -89,6 +89,8 @@ export function activate(context: vscode.ExtensionContext): void {
         'cnnLab.showWelcome': () => welcome.show(),
         'cnnLab.checkEnvironment': () => checkEnvironment(environment, log),
         'cnnLab.showModelSummary': (uri?: unknown, name?: unknown) => hints.showSummary(uri instanceof vscode.Uri ? uri : undefined, typeof name === 'string' ? name : undefined),
+        'cnnLab.compareModels': (leftUri?: unknown, leftName?: unknown, rightUri?: unknown, rightName?: unknown) =>
+          hints.compareModels(leftUri instanceof vscode.Uri ? leftUri : undefined, typeof leftName === 'string' ? leftName : undefined, rightUri instanceof vscode.Uri ? rightUri : undefined, typeof rightName === 'string' ? rightName : undefined),
         'cnnLab.showLog': () => log.show(),
       }),
     );

@@ -88,6 +88,19 @@ describe('Shape hints in a model file', () => {
     assert.match(text, /Total mult-adds \(M\): 3\.32/);
     await workbench.screenshot('model-summary');
   });
+
+  it('compares the course\'s MLP with this CNN side by side (Compare Models…)', async () => {
+    const [mlp] = await vscode.workspace.findFiles('mnist_mlp.py');
+    assert.ok(mlp);
+    const diff = await vscode.commands.executeCommand<{ rows: { status: string }[] }>('cnnLab.compareModels', mlp, 'Net', document.uri, 'Net');
+    assert.deepEqual(diff.rows.map((r) => r.status), ['added', 'added', 'added', 'added', 'changed', 'changed', 'changed', 'removed']);
+    const shown = await until(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.path === '/Net vs Net'), 'the comparison');
+    const text = shown.document.getText();
+    assert.match(text, /^A: Net in mnist_mlp\.py\nB: Net in cifar_cnn\.py\n/);
+    assert.match(text, /^\+ +│ {2}conv1 \(Conv2d\) +\[1, 16, 32, 32\] +448$/m);
+    assert.match(text, /^Total params: 669,706 → 541,094 \(−128,612\)$/m);
+    await workbench.screenshot('compare-models');
+  });
 });
 
 describe('Exact shapes after a save', () => {

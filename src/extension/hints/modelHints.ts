@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { explainLayer } from '../../core/analysis/explain';
 import { formatCompact, formatCount, formatSummaryTable, paramsMegabytes } from '../../core/analysis/format';
+import { diffModels, formatModelDiff, type ModelDiff } from '../../core/analysis/modelDiff';
 import { type AnalysisDiagnostic, type LayerReport, type ModelReport, type SourceRange, trainableByName } from '../../core/analysis/report';
 import { cellView, type NotebookModelReport } from '../../core/analysis/notebook';
 import { formatShape } from '../../core/analysis/shape';
@@ -179,6 +180,55 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     this.summaryChanged.fire(summaryUri);
     await vscode.window.showTextDocument(summaryUri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
     return model;
+  }
+
+  /**
+   * Two models side by side (Compare Models…): A is the given one, else the active editor's model at
+   * the cursor; B is the given one, else picked from the workspace's model files. Shown as text
+   * beside the editor, as the summary is, marks saying what changed (~), went (-) and came (+).
+   */
+  async compareModels(leftUri?: vscode.Uri, leftName?: string, rightUri?: vscode.Uri, rightName?: string): Promise<ModelDiff | undefined> {
+    const left = await this.pickModel(leftUri ?? vscode.window.activeTextEditor?.document.uri, leftName, 'Compare which model?');
+    if (!left) return undefined;
+    let right = rightUri ? await this.pickModel(rightUri, rightName, `Compare ${left.model.name} with which model?`) : undefined;
+    if (!rightUri) {
+      const files = await vscode.workspace.findFiles('**/*.{py,ts,js}', '{**/node_modules/**,**/.*/**,**/dist/**}', 2000);
+      const picked = await vscode.window.showQuickPick(
+        files.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })).sort((a, b) => a.label.localeCompare(b.label)),
+        { title: `Compare ${left.model.name} with a model in which file?`, matchOnDescription: true },
+      );
+      if (!picked) return undefined;
+      right = await this.pickModel(picked.uri, undefined, `Compare ${left.model.name} with which model in ${picked.label}?`);
+    }
+    if (!right) return undefined;
+    const diff = diffModels(left.model, right.model);
+    const title = (side: { model: ModelReport; uri: vscode.Uri }) => `${side.model.name} in ${vscode.workspace.asRelativePath(side.uri)}`;
+    const diffUri = vscode.Uri.from({ scheme: summaryScheme, path: `/${left.model.name} vs ${right.model.name}`, query: `${left.uri.toString()}|${right.uri.toString()}` });
+    this.summaries.set(diffUri.toString(), `${formatModelDiff(diff, title(left), title(right))}\n\nMarks: ~ changed, - only in A, + only in B. Layers pair by qualified name, then by order and kind.\n`);
+    this.summaryChanged.fire(diffUri);
+    await vscode.window.showTextDocument(diffUri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    return diff;
+  }
+
+  /** A model of a file: the one named, the file's only one, or one the user picks (the model at the cursor first). */
+  private async pickModel(uri: vscode.Uri | undefined, name: string | undefined, title: string): Promise<{ model: ModelReport; uri: vscode.Uri } | undefined> {
+    const document = uri ? await vscode.workspace.openTextDocument(uri) : undefined;
+    if (!document || !ModelAnalysis.handles(document)) {
+      void vscode.window.showInformationMessage('CNN Lab: open a PyTorch or TF.js model file to compare its model with another.');
+      return undefined;
+    }
+    const models = (await this.reports(document)).filter((m) => !m.definedElsewhere);
+    const named = models.find((m) => m.name === name);
+    if (named || (name === undefined && models.length === 1)) return { model: named ?? (models[0] as ModelReport), uri: document.uri };
+    if (models.length === 0 || name !== undefined) {
+      void vscode.window.showInformationMessage(`CNN Lab: ${vscode.workspace.asRelativePath(document.uri)} has ${name !== undefined ? `no model ${name}` : 'no models'}.`);
+      return undefined;
+    }
+    const editor = vscode.window.activeTextEditor;
+    const cursor = editor?.document === document ? editor.selection.active : undefined;
+    const ordered = [...models].sort((a, b) => Number(cursor !== undefined && toRange(b.extent).contains(cursor)) - Number(cursor !== undefined && toRange(a.extent).contains(cursor)));
+    const picked = await vscode.window.showQuickPick(ordered.map((model) => ({ label: model.name, description: `${formatCount(model.totalParams)} parameters · ${model.layers.length} layers`, model })), { title });
+    return picked && { model: picked.model, uri: document.uri };
   }
 }
 
