@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { type Checkpoint, type CheckpointLayer, type CheckpointTensor, readCheckpoint, runCheckpointFiles, type WeightStats, weightStats } from '../core/checkpoints/checkpoint';
+import { diffCheckpoints, formatCheckpointDiff, type ParameterChange } from '../core/checkpoints/checkpointDiff';
 import type { RunInfo } from '../core/training/trainingRun';
 import { Disposable } from './disposable';
 
@@ -11,6 +12,15 @@ export type CheckpointNode =
   | { type: 'parameter'; parameter: CheckpointTensor }
   | { type: 'problem'; message: string };
 
+
+const comparisonScheme = 'cnnlab-checkpoints';
+
+/** The checkpoint a command was given: a path, or the Checkpoints view's row it was run on. */
+export function checkpointPath(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  const node = value as Partial<CheckpointNode> | undefined;
+  return node?.type === 'file' && typeof node.path === 'string' ? node.path : undefined;
+}
 
 const number = (v: number) => (Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4).replace(/\.?0+$/, '') : v.toExponential(2));
 
@@ -26,10 +36,14 @@ export class CheckpointsView extends Disposable implements vscode.TreeDataProvid
   /** A parameter's statistics, computed once per read of its checkpoint (the tree asks for its rows again on every refresh). */
   private readonly stats = new WeakMap<CheckpointTensor, WeightStats | undefined>();
   private timer: NodeJS.Timeout | undefined;
+  /** The comparisons shown, by their documents' URIs. */
+  private readonly comparisons = new Map<string, string>();
+  private readonly comparisonChanged = this._register(new vscode.EventEmitter<vscode.Uri>());
 
   constructor(private readonly runs: () => RunInfo[]) {
     super();
     this._register(vscode.window.registerTreeDataProvider('cnnLab.checkpoints', this));
+    this._register(vscode.workspace.registerTextDocumentContentProvider(comparisonScheme, { onDidChange: this.comparisonChanged.event, provideTextDocumentContent: (uri) => this.comparisons.get(uri.toString()) ?? '' }));
     const watcher = this._register(vscode.workspace.createFileSystemWatcher('**/{*.pt,*.pth,model.json}'));
     for (const event of [watcher.onDidCreate, watcher.onDidChange, watcher.onDidDelete]) this._register(event(() => this.refresh()));
     this._register({ dispose: () => clearTimeout(this.timer) });
@@ -48,6 +62,33 @@ export class CheckpointsView extends Disposable implements vscode.TreeDataProvid
     const checkpoint = readCheckpoint(path);
     this.cache.set(path, { mtimeMs, checkpoint });
     return checkpoint;
+  }
+
+  /**
+   * Compare With… on a checkpoint: what changed between it and another of the view's checkpoints
+   * (picked), each parameter's ‖B − A‖, relative change and cosine similarity, beside the editor.
+   */
+  async compare(first?: string, second?: string): Promise<ParameterChange[] | undefined> {
+    const files = (await this.files()).flatMap((node) => (node.type === 'file' ? [node] : []));
+    const pick = async (title: string, except?: string) => {
+      const picked = await vscode.window.showQuickPick(files.filter((f) => f.path !== except).map((f) => ({ label: basename(f.path), description: f.description, path: f.path })), { title, matchOnDescription: true });
+      return picked?.path;
+    };
+    const a = first ?? (await pick('Compare which checkpoint?'));
+    const b = a && (second ?? (await pick(`Compare ${basename(a)} with which checkpoint?`, a)));
+    if (!a || !b) return undefined;
+    let changes: ParameterChange[];
+    try {
+      changes = diffCheckpoints(this.read(a), this.read(b));
+    } catch (error) {
+      void vscode.window.showErrorMessage(`CNN Lab: ${(error as Error).message}`);
+      return undefined;
+    }
+    const uri = vscode.Uri.from({ scheme: comparisonScheme, path: `/${basename(a)} vs ${basename(b)}`, query: `${a}|${b}` });
+    this.comparisons.set(uri.toString(), `${formatCheckpointDiff(changes, vscode.workspace.asRelativePath(a), vscode.workspace.asRelativePath(b))}\n`);
+    this.comparisonChanged.fire(uri);
+    await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    return changes;
   }
 
   async getChildren(node?: CheckpointNode): Promise<CheckpointNode[]> {

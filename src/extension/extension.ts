@@ -14,7 +14,7 @@ import { ModelHints } from './hints/modelHints';
 import { ModelView } from './hints/modelView';
 import { describeError, Log } from './log';
 import { Trainer } from './training/trainer';
-import { CheckpointsView } from './checkpointsView';
+import { checkpointPath, CheckpointsView } from './checkpointsView';
 import { InspectorPanel } from './inspectorPanel';
 import { PlaygroundPanel } from './playgroundPanel';
 import { PythonEnvironmentService } from './pythonEnvironmentService';
@@ -91,6 +91,7 @@ export function activate(context: vscode.ExtensionContext): void {
         'cnnLab.showModelSummary': (uri?: unknown, name?: unknown) => hints.showSummary(uri instanceof vscode.Uri ? uri : undefined, typeof name === 'string' ? name : undefined),
         'cnnLab.compareModels': (leftUri?: unknown, leftName?: unknown, rightUri?: unknown, rightName?: unknown) =>
           hints.compareModels(leftUri instanceof vscode.Uri ? leftUri : undefined, typeof leftName === 'string' ? leftName : undefined, rightUri instanceof vscode.Uri ? rightUri : undefined, typeof rightName === 'string' ? rightName : undefined),
+        'cnnLab.compareCheckpoints': (first?: unknown, second?: unknown) => checkpointsView.compare(checkpointPath(first), checkpointPath(second)),
         'cnnLab.showLog': () => log.show(),
       }),
     );

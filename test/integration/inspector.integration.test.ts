@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunResult } from '../../src/core/training/trainingRun';
-import { realCifar10, workbench } from './workbench';
+import { realCifar10, until, workbench } from './workbench';
 
 const field = (name: string) => `document.querySelector('[data-field=${name}]')`;
 const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
@@ -143,6 +143,18 @@ class ColourCNN(nn.Module):
     const labels = readFileSync(join(dataDir, 'cifar-10', 'cifar-10-batches-bin', 'test_batch.bin'));
     assert.equal(label, classes[labels[Number(index) * 3073] ?? -1], caption);
     await workbench.screenshot('inspector-cifar');
+  });
+
+  it('compares two runs\' checkpoints parameter by parameter (Compare Checkpoints…)', async () => {
+    const second = await vscode.commands.executeCommand<RunResult>('cnnLab.trainModel', vscode.Uri.file(join(folder, 'tiny_cnn.py')), 'TinyCNN', { dataset: 'synthetic', epochs: 2, seed: 2 });
+    assert.equal(second.status, 'completed', JSON.stringify(second.error));
+    const changes = await vscode.commands.executeCommand<{ name: string; status: string; relative: number | null; cosine: number | null }[]>('cnnLab.compareCheckpoints', join(run.runDir, 'best.pt'), join(second.runDir, 'best.pt'));
+    assert.deepEqual(changes.map((c) => [c.name, c.status]), [['conv1.weight', 'changed'], ['conv1.bias', 'changed'], ['fc.weight', 'changed'], ['fc.bias', 'changed']]);
+    assert.ok(changes.every((c) => (c.relative ?? 0) > 0 && Math.abs(c.cosine ?? 2) <= 1), JSON.stringify(changes));
+    const shown = await until(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'cnnlab-checkpoints'), 'the comparison');
+    assert.match(shown.document.getText(), /^Parameter +Shape +‖B − A‖ +relative +cosine$/m);
+    assert.match(shown.document.getText(), /^conv1\.weight +4×1×3×3 +\d+\.\d{4} +\d+\.\d % +-?\d\.\d{4}$/m);
+    await workbench.screenshot('checkpoints-compare');
   });
 
   it('opens a legacy (pre-zip) checkpoint of the workspace into its layers', async () => {
