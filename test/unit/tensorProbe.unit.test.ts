@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseTensorProbe, tensorProbeExpression, type TensorView } from '../../src/core/debug/tensorProbe';
+import { parseTensorProbe, tensorHistogram, tensorPicture, tensorProbeExpression, type TensorView } from '../../src/core/debug/tensorProbe';
 
 const repo = resolve(__dirname, '../..');
 const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
@@ -76,5 +76,21 @@ describe('View Tensor\'s probe, evaluated in a paused frame', () => {
     assert.match(JSON.stringify(parseTensorProbe('\'{"kind": "torch", "shape": [2], "dtype": "float32", "device": "cpu", "note": null, "step": 1, "sampledShape": [2], "values": "AAAA"}\'')), /do not fill the sampled shape \[2\]/);
     assert.match(JSON.stringify(parseTensorProbe('{"kind": "virus"}')), /does not fit/);
     assert.match(JSON.stringify(parseTensorProbe('<built-in method>')), /not the probe's/);
+  });
+
+  it('draws a sampled tensor as the course does: photos in colour, feature maps as grey maps per channel', () => {
+    const nchw = tensorPicture([2, 4, 5, 6]);
+    assert.deepEqual([nchw.layout, nchw.maps, nchw.height, nchw.width, nchw.offset(5, 1, 2)], ['maps', 8, 5, 6, (5 * 5 + 1) * 6 + 2]);
+    const chw = tensorPicture([3, 8, 8]);
+    assert.deepEqual([chw.layout, chw.maps, chw.channel, chw.offset(0, 2, 3)], ['rgb', 1, 64, 19]);
+    const hwc = tensorPicture([8, 10, 3]);
+    assert.deepEqual([hwc.layout, hwc.height, hwc.width, hwc.channel, hwc.offset(0, 1, 2)], ['rgb', 8, 10, 1, 36]);
+    assert.deepEqual([tensorPicture([7]).height, tensorPicture([7]).width, tensorPicture([]).maps], [1, 7, 1]);
+  });
+
+  it('bins the finite values between their least and greatest, leaving NaN and Inf out', () => {
+    assert.deepEqual(tensorHistogram(Float32Array.of(0, 1, 2, 3, Number.NaN, Infinity), 3), { counts: [1, 1, 2], min: 0, max: 3 });
+    assert.equal(tensorHistogram(Float32Array.of(Number.NaN)), null);
+    assert.deepEqual(tensorHistogram(Float32Array.of(5, 5), 2)?.counts, [2, 0]);
   });
 });
