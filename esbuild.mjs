@@ -26,7 +26,7 @@ const targets = [
     platform: 'browser',
     target: 'es2022',
     format: 'esm',
-    entryPoints: { welcome: 'src/webviews/welcome/main.ts', dashboard: 'src/webviews/dashboard/main.ts', dataset: 'src/webviews/dataset/main.ts', compare: 'src/webviews/compare/main.ts', playground: 'src/webviews/playground/main.ts', inspector: 'src/webviews/inspector/main.ts' },
+    entryPoints: { welcome: 'src/webviews/welcome/main.ts', dashboard: 'src/webviews/dashboard/main.ts', dataset: 'src/webviews/dataset/main.ts', compare: 'src/webviews/compare/main.ts', playground: 'src/webviews/playground/main.ts', inspector: 'src/webviews/inspector/main.ts', tensor: 'src/webviews/tensor/main.ts' },
     outdir: 'dist/webviews',
   },
 ];

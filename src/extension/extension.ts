@@ -15,6 +15,7 @@ import { ModelView } from './hints/modelView';
 import { describeError, Log } from './log';
 import { Trainer } from './training/trainer';
 import { checkpointPath, CheckpointsView } from './checkpointsView';
+import { TensorPanel } from './tensorPanel';
 import { InspectorPanel } from './inspectorPanel';
 import { PlaygroundPanel } from './playgroundPanel';
 import { PythonEnvironmentService } from './pythonEnvironmentService';
@@ -41,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const trainer = new Trainer(environment, (document) => hints.reports(document), analysis, trainerDir, dashboards, comparison, log);
     const runsView = new RunsView(() => trainer.runs());
     const checkpointsView = new CheckpointsView(() => trainer.runs());
+    const tensors = new TensorPanel(context.extensionUri, trainerDir, log);
     const inspector = new InspectorPanel(context.extensionUri, (path) => checkpointsView.read(path), environment, trainerDir, log);
     const walkthrough = new Walkthrough(context.globalState, { hints, runFinished: trainer.onDidFinishRun, activationsShown: inspector.onDidShowActivations, presetApplied: playground.onDidApplyPreset }, log);
     context.subscriptions.push(
@@ -92,6 +94,7 @@ export function activate(context: vscode.ExtensionContext): void {
         'cnnLab.compareModels': (leftUri?: unknown, leftName?: unknown, rightUri?: unknown, rightName?: unknown) =>
           hints.compareModels(leftUri instanceof vscode.Uri ? leftUri : undefined, typeof leftName === 'string' ? leftName : undefined, rightUri instanceof vscode.Uri ? rightUri : undefined, typeof rightName === 'string' ? rightName : undefined),
         'cnnLab.compareCheckpoints': (first?: unknown, second?: unknown) => checkpointsView.compare(checkpointPath(first), checkpointPath(second)),
+        'cnnLab.viewTensor': (target?: unknown) => tensors.view(target),
         'cnnLab.showLog': () => log.show(),
       }),
     );

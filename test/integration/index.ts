@@ -11,4 +11,5 @@ import './dataset.integration.test';
 import './playground.integration.test';
 import './load.integration.test';
 import './inspector.integration.test';
+import './tensor.integration.test';
 import './readme.integration.test';

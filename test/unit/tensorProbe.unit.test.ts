@@ -4,7 +4,8 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseTensorProbe, tensorHistogram, tensorPicture, tensorProbeExpression, type TensorView } from '../../src/core/debug/tensorProbe';
+import { tensorHistogram, tensorPicture } from '../../src/core/debug/tensorPicture';
+import { parseTensorProbe, tensorProbeExpression, type TensorView } from '../../src/core/debug/tensorProbe';
 
 const repo = resolve(__dirname, '../..');
 const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';

@@ -4,7 +4,12 @@
 // it. Each result is appended to a JSON-lines file that the driver prints as it goes.
 const fs = require('node:fs');
 
-exports.activate = function activate() {
+exports.activate = function activate(context) {
+  // The Python Debugger extension cannot be installed here; what it launches for the "debugpy" type,
+  // debugpy's own adapter, can: View Tensor's tests debug a real program with it.
+  const vscode = require('vscode');
+  const python = process.env.CNN_LAB_TEST_PYTHON || '/usr/bin/python3';
+  context.subscriptions.push(vscode.debug.registerDebugAdapterDescriptorFactory('debugpy', { createDebugAdapterDescriptor: () => new vscode.DebugAdapterExecutable(python, ['-m', 'debugpy.adapter']) }));
   const { CNN_LAB_TEST_SUITE: suite, CNN_LAB_TEST_RESULT: resultFile, CNN_LAB_MOCHA: mochaPath } = process.env;
   // A window reload starts a new extension host; the suites have run already by then.
   if (!suite || !resultFile || !mochaPath || fs.existsSync(resultFile)) return;

@@ -1,0 +1,17 @@
+// Messages between the host and View Tensor's page. Both sides validate what they receive.
+import { tensorProbeAnswer } from '../debug/tensorProbe';
+import { type Infer, messages, string } from '../schema';
+
+const text = (maxLength = 500) => string({ maxLength });
+
+export const tensorToWebview = messages({
+  /** The probe's answer for `expression`, as the debuggee gave it (checked), values in base64 float32. */
+  tensor: { expression: text(), answer: tensorProbeAnswer },
+  /** Why there is nothing to draw. */
+  problem: { expression: text(), message: text(1000) },
+});
+
+export const tensorToHost = messages({ ready: {} });
+
+export type TensorToWebview = Infer<typeof tensorToWebview>;
+export type TensorToHost = Infer<typeof tensorToHost>;

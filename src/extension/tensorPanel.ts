@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { parseTensorProbe, tensorProbeExpression } from '../core/debug/tensorProbe';
+import { type TensorToHost, tensorToHost, type TensorToWebview } from '../core/protocol/tensor';
+import { Disposable } from './disposable';
+import type { Log } from './log';
+import { WebviewChannel } from './webviewChannel';
+import { renderWebviewHtml, webviewOptions } from './webviewHtml';
+
+/** The debug types of Python's debugger (the Python Debugger extension's, and the Python extension's before it). */
+const pythonDebugTypes = new Set(['debugpy', 'python']);
+
+/** What View Tensor was run on: a row of the Variables view, a string, or else the editor's selection (or word) while paused. */
+function expressionOf(target: unknown): string | undefined {
+  if (typeof target === 'string') return target;
+  const variable = (target as { variable?: { evaluateName?: unknown; name?: unknown } } | undefined)?.variable;
+  if (typeof variable?.evaluateName === 'string') return variable.evaluateName;
+  if (typeof variable?.name === 'string') return variable.name;
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) return undefined;
+  const range = editor.selection.isEmpty ? editor.document.getWordRangeAtPosition(editor.selection.active, /[\w.[\]]+/) : editor.selection;
+  return range && editor.document.getText(range);
+}
+
+/**
+ * View Tensor: a tensor, array or image of a Python program paused in the debugger, read through the
+ * debug adapter's `evaluate` in the focused frame (tensor_probe.py: nothing of the program is
+ * written, at most 262,144 values come back) and drawn in a panel. It reads only what the debugger
+ * itself can: no trust is needed beyond the debugger's own.
+ */
+export class TensorPanel extends Disposable {
+  static readonly viewType = 'cnnLab.tensor';
+  private panel: vscode.WebviewPanel | undefined;
+  private channel: WebviewChannel<TensorToHost, TensorToWebview> | undefined;
+  private readonly probeSource: string;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    trainerDir: string,
+    private readonly log: Log,
+  ) {
+    super();
+    this.probeSource = readFileSync(join(trainerDir, 'tensor_probe.py'), 'utf8');
+    this._register({ dispose: () => this.panel?.dispose() });
+  }
+
+  async view(target?: unknown): Promise<TensorToWebview | undefined> {
+    const session = vscode.debug.activeDebugSession;
+    const expression = expressionOf(target)?.trim();
+    if (!session) {
+      void vscode.window.showInformationMessage('CNN Lab: View Tensor reads a Python program paused in the debugger: start one (Run and Debug) and stop at a breakpoint.');
+      return undefined;
+    }
+    if (!pythonDebugTypes.has(session.type)) {
+      void vscode.window.showInformationMessage(`CNN Lab: View Tensor reads Python programs (debugpy); this debug session is ${session.type}.`);
+      return undefined;
+    }
+    if (!expression) {
+      void vscode.window.showInformationMessage('CNN Lab: select a variable or an expression to view.');
+      return undefined;
+    }
+    const frame = vscode.debug.activeStackItem;
+    const frameId = frame instanceof vscode.DebugStackFrame && frame.session.id === session.id ? frame.frameId : undefined;
+    let message: TensorToWebview;
+    try {
+      const response = (await session.customRequest('evaluate', { expression: tensorProbeExpression(this.probeSource, expression), frameId, context: 'clipboard' })) as { result?: unknown };
+      const answer = parseTensorProbe(typeof response.result === 'string' ? response.result : '');
+      message = 'problem' in answer ? { type: 'problem', expression, message: answer.problem } : { type: 'tensor', expression, answer: 'floats' in answer ? stripFloats(answer) : answer };
+    } catch (error) {
+      message = { type: 'problem', expression, message: `the debugger could not evaluate it: ${(error as Error).message}` };
+    }
+    if (message.type === 'problem') this.log.warn(`View Tensor ${expression}: ${message.message}`);
+    this.show(message);
+    return message;
+  }
+
+  private show(message: TensorToWebview): void {
+    if (!this.panel) {
+      const panel = vscode.window.createWebviewPanel(TensorPanel.viewType, 'Tensor', vscode.ViewColumn.Beside, webviewOptions(this.extensionUri));
+      panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'cnn-lab.svg');
+      panel.webview.html = renderWebviewHtml(panel.webview, this.extensionUri, 'tensor', 'Tensor');
+      this.channel = new WebviewChannel(panel.webview, 'tensor', tensorToHost, () => undefined, this.log);
+      panel.onDidDispose(() => {
+        this.channel?.dispose();
+        this.panel = this.channel = undefined;
+      });
+      this.panel = panel;
+    }
+    this.panel.title = `Tensor · ${message.expression}`;
+    this.panel.reveal(undefined, true);
+    this.channel?.post(message);
+  }
+}
+
+/** The answer as the page takes it: the values stay base64, the decoded floats are the host's. */
+function stripFloats<T extends { floats: unknown }>(view: T): Omit<T, 'floats'> {
+  return Object.fromEntries(Object.entries(view).filter(([key]) => key !== 'floats')) as Omit<T, 'floats'>;
+}
