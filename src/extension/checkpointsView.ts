@@ -87,7 +87,9 @@ export class CheckpointsView extends Disposable implements vscode.TreeDataProvid
     const uri = vscode.Uri.from({ scheme: comparisonScheme, path: `/${basename(a)} vs ${basename(b)}`, query: `${a}|${b}` });
     this.comparisons.set(uri.toString(), `${formatCheckpointDiff(changes, vscode.workspace.asRelativePath(a), vscode.workspace.asRelativePath(b))}\n`);
     this.comparisonChanged.fire(uri);
-    await vscode.window.showTextDocument(uri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    // Plain text: the name ends in ".pt", which would otherwise pick a language by that extension.
+    const document = await vscode.languages.setTextDocumentLanguage(await vscode.workspace.openTextDocument(uri), 'plaintext');
+    await vscode.window.showTextDocument(document, { preview: true, viewColumn: vscode.ViewColumn.Beside });
     return changes;
   }
 

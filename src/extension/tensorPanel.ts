@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { parseTensorProbe, tensorProbeExpression } from '../core/debug/tensorProbe';
+import { parseTensorProbe, tensorProbeExpression, tensorSummary } from '../core/debug/tensorProbe';
 import { type TensorToHost, tensorToHost, type TensorToWebview } from '../core/protocol/tensor';
 import { Disposable } from './disposable';
 import type { Log } from './log';
@@ -43,6 +43,37 @@ export class TensorPanel extends Disposable {
     super();
     this.probeSource = readFileSync(join(trainerDir, 'tensor_probe.py'), 'utf8');
     this._register({ dispose: () => this.panel?.dispose() });
+    this._register(vscode.languages.registerHoverProvider({ language: 'python' }, { provideHover: (document, position) => this.hover(document, position) }));
+  }
+
+  /** While a Python program is paused: a name under the pointer that is a tensor, array or image gets its one-line summary. */
+  private async hover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
+    const paused = this.pausedFrame();
+    const chain = document.getWordRangeAtPosition(position, /[A-Za-z_][\w.]*/);
+    if (!paused || !chain) return undefined;
+    // `self.conv.weight` up to the name under the pointer: over `conv`, `self.conv`; over `y` in `y.relu()`, `y`.
+    const text = document.getText(chain);
+    const cut = text.indexOf('.', position.character - chain.start.character);
+    const range = cut < 0 ? chain : new vscode.Range(chain.start, chain.start.translate(0, cut));
+    const expression = document.getText(range);
+    const answer = await this.evaluate(paused, expression, 65_536, false).catch(() => undefined);
+    if (!answer || 'problem' in answer || answer.kind === 'other') return undefined;
+    const markdown = new vscode.MarkdownString(`\`${expression}\`: ${tensorSummary(answer)} · [View Tensor](command:cnnLab.viewTensor?${encodeURIComponent(JSON.stringify([expression]))})`);
+    markdown.isTrusted = { enabledCommands: ['cnnLab.viewTensor'] };
+    return new vscode.Hover(markdown, range);
+  }
+
+  /** The Python debug session and the frame it is paused in, if any. */
+  private pausedFrame(): { session: vscode.DebugSession; frameId: number | undefined } | undefined {
+    const session = vscode.debug.activeDebugSession;
+    const frame = vscode.debug.activeStackItem;
+    if (!session || !pythonDebugTypes.has(session.type) || !(frame instanceof vscode.DebugStackFrame) || frame.session.id !== session.id) return undefined;
+    return { session, frameId: frame.frameId };
+  }
+
+  private async evaluate({ session, frameId }: { session: vscode.DebugSession; frameId: number | undefined }, expression: string, limit?: number, sendValues?: boolean) {
+    const response = (await session.customRequest('evaluate', { expression: tensorProbeExpression(this.probeSource, expression, limit, sendValues), frameId, context: 'clipboard' })) as { result?: unknown };
+    return parseTensorProbe(typeof response.result === 'string' ? response.result : '');
   }
 
   async view(target?: unknown): Promise<TensorToWebview | undefined> {
@@ -64,8 +95,7 @@ export class TensorPanel extends Disposable {
     const frameId = frame instanceof vscode.DebugStackFrame && frame.session.id === session.id ? frame.frameId : undefined;
     let message: TensorToWebview;
     try {
-      const response = (await session.customRequest('evaluate', { expression: tensorProbeExpression(this.probeSource, expression), frameId, context: 'clipboard' })) as { result?: unknown };
-      const answer = parseTensorProbe(typeof response.result === 'string' ? response.result : '');
+      const answer = await this.evaluate({ session, frameId }, expression);
       message = 'problem' in answer ? { type: 'problem', expression, message: answer.problem } : { type: 'tensor', expression, answer: 'floats' in answer ? stripFloats(answer) : answer };
     } catch (error) {
       message = { type: 'problem', expression, message: `the debugger could not evaluate it: ${(error as Error).message}` };

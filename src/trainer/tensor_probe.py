@@ -1,6 +1,6 @@
 """What CNN Lab's View Tensor asks a paused Python program through the debugger's `evaluate`.
 
-The host sends this file's text with `probe(VALUE, LIMIT)` appended, run by `exec` in a namespace of
+The host sends this file's text and calls `probe(VALUE, LIMIT[, send_values])`, run by `exec` in a namespace of
 its own: nothing is imported into the program's modules or written to its variables. It describes
 torch tensors, numpy arrays and PIL images (what they are is read from their types, never from a
 `repr` that could lie) and answers one JSON line: shape, dtype, device, statistics and at most LIMIT
@@ -9,7 +9,7 @@ sample is copied to the CPU; statistics come from the sample when the tensor is 
 """
 
 
-def probe(value, limit):
+def probe(value, limit, send_values=True):
     import base64
     import json
     import sys
@@ -54,8 +54,10 @@ def probe(value, limit):
         stats.update(min=float(finite.min()), max=float(finite.max()), mean=float(finite.mean()), std=float(finite.std()))
     if step > 1:
         note = f"{count:,} values: every {step}th along each axis is shown ({values.size:,} of them), and the statistics are of those"
-    return json.dumps({"kind": kind, "shape": shape, "dtype": dtype, "device": device, "step": step, "sampledShape": list(values.shape),
-                       "stats": stats, "values": base64.b64encode(values.tobytes()).decode(), "note": note})
+    answer = {"kind": kind, "shape": shape, "dtype": dtype, "device": device, "step": step, "sampledShape": list(values.shape), "stats": stats, "note": note}
+    if send_values:  # a hover wants the statistics alone
+        answer["values"] = base64.b64encode(values.tobytes()).decode()
+    return json.dumps(answer)
 
 
 def _sampled(shape, step):

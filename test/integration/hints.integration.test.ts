@@ -1,22 +1,28 @@
 import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { lensTitles, until, workbench } from './workbench';
 
 describe('Shape hints in a model file', () => {
   let document: vscode.TextDocument;
+  let original = '';
 
   before(async () => {
     const [uri] = await vscode.workspace.findFiles('cifar_cnn.py');
     assert.ok(uri, 'the examples workspace has cifar_cnn.py');
     document = await vscode.workspace.openTextDocument(uri);
+    original = document.getText();
     await vscode.window.showTextDocument(document);
   });
 
   after(async () => {
-    // Revert acts on the active editor: make it this document's, not the summary's.
-    await vscode.window.showTextDocument(document);
-    await vscode.commands.executeCommand('workbench.action.files.revert');
-    assert.equal(document.isDirty, false);
+    // The file as it was, in the editor and on disk, whatever saved the edits made here meanwhile
+    // (a CI run found the quick fix's edit saved, and every later suite reading it changed).
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(document.uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), original);
+    await vscode.workspace.applyEdit(edit);
+    assert.ok(await document.save());
+    assert.equal(readFileSync(document.uri.fsPath, 'utf8'), original);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
@@ -99,7 +105,13 @@ describe('Shape hints in a model file', () => {
     assert.match(text, /^A: Net in mnist_mlp\.py\nB: Net in cifar_cnn\.py\n/);
     assert.match(text, /^\+ +│ {2}conv1 \(Conv2d\) +\[1, 16, 32, 32\] +448$/m);
     assert.match(text, /^Total params: 669,706 → 541,094 \(−128,612\)$/m);
+    // The README's picture: the comparison alone, at full width.
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await vscode.commands.executeCommand('workbench.action.joinAllGroups');
+    await vscode.window.showTextDocument(shown.document);
+    await vscode.commands.executeCommand('notifications.clearAll');
     await workbench.screenshot('compare-models');
+    await vscode.commands.executeCommand('workbench.view.explorer');
   });
 });
 

@@ -152,6 +152,7 @@ class ColourCNN(nn.Module):
     assert.deepEqual(changes.map((c) => [c.name, c.status]), [['conv1.weight', 'changed'], ['conv1.bias', 'changed'], ['fc.weight', 'changed'], ['fc.bias', 'changed']]);
     assert.ok(changes.every((c) => (c.relative ?? 0) > 0 && Math.abs(c.cosine ?? 2) <= 1), JSON.stringify(changes));
     const shown = await until(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'cnnlab-checkpoints'), 'the comparison');
+    assert.equal(shown.document.languageId, 'plaintext');
     assert.match(shown.document.getText(), /^Parameter +Shape +‖B − A‖ +relative +cosine$/m);
     assert.match(shown.document.getText(), /^conv1\.weight +4×1×3×3 +\d+\.\d{4} +\d+\.\d % +-?\d\.\d{4}$/m);
     await workbench.screenshot('checkpoints-compare');

@@ -82,6 +82,7 @@ describe('Pictures for the README', function () {
     assert.ok(uri);
     const editor = await vscode.window.showTextDocument(uri);
     const at = editor.document.getText().indexOf('64 * 4 * 4, 500');
+    assert.ok(at > 0, 'cifar_cnn.py is as the repository has it');
     await editor.edit((edit) => edit.replace(new vscode.Range(editor.document.positionAt(at), editor.document.positionAt(at + 10)), '64 * 8 * 8'));
     const diagnostic = await until(() => vscode.languages.getDiagnostics(uri).find((d) => d.source === 'CNN Lab'), 'the diagnostic', 20_000);
     editor.selection = new vscode.Selection(diagnostic.range.start, diagnostic.range.start);

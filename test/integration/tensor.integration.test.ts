@@ -78,7 +78,15 @@ describe('View Tensor in a paused Python program', function () {
     assert.deepEqual([...floats], expected.map((v) => Math.fround(v)));
     await workbench.waitFor('tensor', `document.querySelectorAll('[data-field=maps] canvas').length === 4`);
     assert.match(await workbench.evaluate<string>('tensor', `${field('summary')}.textContent`), /^tensor 1×4×8×8 · float32 · cpu$/);
+    await vscode.commands.executeCommand('notifications.clearAll');
     await workbench.screenshot('tensor-feature-maps');
+
+    // The hover over y in the paused editor: one line, with a link to the view.
+    const editor = await vscode.window.showTextDocument(vscode.Uri.file(path));
+    const at = editor.document.lineAt(line).text.indexOf('y.relu');
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, new vscode.Position(line, at));
+    const texts = hovers.flatMap((hover) => hover.contents.map((c) => (typeof c === 'string' ? c : c.value)));
+    assert.ok(texts.some((t) => /^`y`: tensor 1×4×8×8 · float32 · cpu · min -?\d[\d.]* · max \d[\d.]* · \[View Tensor\]\(command:cnnLab\.viewTensor\?/.test(t)), texts.join('\n'));
 
     const big = await vscode.commands.executeCommand<TensorToWebview>('cnnLab.viewTensor', 'big');
     assert.ok(big.type === 'tensor' && big.answer.kind === 'torch');

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tensorHistogram, tensorPicture } from '../../src/core/debug/tensorPicture';
-import { parseTensorProbe, tensorProbeExpression, type TensorView } from '../../src/core/debug/tensorProbe';
+import { parseTensorProbe, tensorProbeExpression, tensorSummary, type TensorView } from '../../src/core/debug/tensorProbe';
 
 const repo = resolve(__dirname, '../..');
 const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
@@ -71,6 +71,15 @@ describe('View Tensor\'s probe, evaluated in a paused frame', () => {
     assert.deepEqual(liar, { kind: 'other', type: '__main__.Liar' });
     const meta = view(probeIn('x = torch.empty(3, 4, device="meta")').answer);
     assert.deepEqual([meta.shape, meta.note, meta.floats], [[3, 4], 'a meta tensor holds no values', null]);
+  });
+
+  it('gives the hover its statistics without the values, in one line', () => {
+    const { answer } = probeIn('x = torch.tensor([[1.5, -2.0], [float("nan"), 4.0]])', 'x');
+    assert.ok('floats' in answer);
+    const statsOnly = execFileSync(python, ['-c', `import sys, torch\nx = torch.tensor([[1.5, -2.0], [float("nan"), 4.0]])\nprint(repr(eval(sys.argv[1])))`, tensorProbeExpression(probeSource, 'x', 65_536, false)], { encoding: 'utf8' }).trim();
+    const parsed = parseTensorProbe(statsOnly);
+    assert.ok('floats' in parsed && parsed.floats === null);
+    assert.equal(tensorSummary(parsed as TensorView), 'tensor 2×2 · float32 · cpu · min -2 · max 4 · 1 NaN, 0 Inf');
   });
 
   it('refuses an answer that does not fit: wrong sizes, unknown kinds, not JSON', () => {

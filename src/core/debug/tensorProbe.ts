@@ -33,8 +33,17 @@ export type TensorProbeAnswer = Infer<typeof tensorProbeAnswer>;
  * value. The value is an argument of the outer call, evaluated in the paused frame's scope (inside
  * the lambda's body a local of that frame would not be seen).
  */
-export function tensorProbeExpression(probeSource: string, value: string, limit = tensorValueLimit): string {
-  return `(lambda namespace, value: (exec(${JSON.stringify(probeSource)}, namespace), namespace["probe"](value, ${limit}))[1])({}, (${value}))`;
+export function tensorProbeExpression(probeSource: string, value: string, limit = tensorValueLimit, sendValues = true): string {
+  return `(lambda namespace, value: (exec(${JSON.stringify(probeSource)}, namespace), namespace["probe"](value, ${limit}, ${sendValues ? 'True' : 'False'}))[1])({}, (${value}))`;
+}
+
+/** The hover's one line: kind, shape, dtype, device, and the least and greatest finite values (of a sample when it says so). */
+export function tensorSummary(answer: TensorProbeAnswer): string {
+  if (answer.kind === 'other') return `${answer.type}: not a tensor`;
+  const kind = answer.kind === 'torch' ? 'tensor' : answer.kind === 'numpy' ? 'ndarray' : 'PIL image';
+  const range = answer.stats && answer.stats.min !== null ? ` · min ${Number(answer.stats.min.toPrecision(4))} · max ${Number((answer.stats.max ?? 0).toPrecision(4))}${(answer.step ?? 1) > 1 ? ' (of a sample)' : ''}` : '';
+  const bad = answer.stats && answer.stats.nan + answer.stats.inf > 0 ? ` · ${answer.stats.nan} NaN, ${answer.stats.inf} Inf` : '';
+  return `${kind} ${answer.shape.join('×') || 'scalar'} · ${answer.dtype} · ${answer.device}${range}${bad}`;
 }
 
 /** A Python str's repr (as a debugger shows a result) back to the str; a plain string stays as it is. */
