@@ -5,6 +5,7 @@ import { type Checkpoint, type CheckpointLayer, type CheckpointTensor, readCheck
 import { diffCheckpoints, formatCheckpointDiff, type ParameterChange } from '../core/checkpoints/checkpointDiff';
 import type { RunInfo } from '../core/training/trainingRun';
 import { Disposable } from './disposable';
+import { TextViews } from './textViews';
 
 export type CheckpointNode =
   | { type: 'file'; path: string; description: string }
@@ -12,8 +13,6 @@ export type CheckpointNode =
   | { type: 'parameter'; parameter: CheckpointTensor }
   | { type: 'problem'; message: string };
 
-
-const comparisonScheme = 'cnnlab-checkpoints';
 
 /** The checkpoint a command was given: a path, or the Checkpoints view's row it was run on. */
 export function checkpointPath(value: unknown): string | undefined {
@@ -36,14 +35,11 @@ export class CheckpointsView extends Disposable implements vscode.TreeDataProvid
   /** A parameter's statistics, computed once per read of its checkpoint (the tree asks for its rows again on every refresh). */
   private readonly stats = new WeakMap<CheckpointTensor, WeightStats | undefined>();
   private timer: NodeJS.Timeout | undefined;
-  /** The comparisons shown, by their documents' URIs. */
-  private readonly comparisons = new Map<string, string>();
-  private readonly comparisonChanged = this._register(new vscode.EventEmitter<vscode.Uri>());
+  private readonly comparisons = this._register(new TextViews('cnnlab-checkpoints'));
 
   constructor(private readonly runs: () => RunInfo[]) {
     super();
     this._register(vscode.window.registerTreeDataProvider('cnnLab.checkpoints', this));
-    this._register(vscode.workspace.registerTextDocumentContentProvider(comparisonScheme, { onDidChange: this.comparisonChanged.event, provideTextDocumentContent: (uri) => this.comparisons.get(uri.toString()) ?? '' }));
     const watcher = this._register(vscode.workspace.createFileSystemWatcher('**/{*.pt,*.pth,model.json}'));
     for (const event of [watcher.onDidCreate, watcher.onDidChange, watcher.onDidDelete]) this._register(event(() => this.refresh()));
     this._register({ dispose: () => clearTimeout(this.timer) });
@@ -84,12 +80,7 @@ export class CheckpointsView extends Disposable implements vscode.TreeDataProvid
       void vscode.window.showErrorMessage(`CNN Lab: ${(error as Error).message}`);
       return undefined;
     }
-    const uri = vscode.Uri.from({ scheme: comparisonScheme, path: `/${basename(a)} vs ${basename(b)}`, query: `${a}|${b}` });
-    this.comparisons.set(uri.toString(), `${formatCheckpointDiff(changes, vscode.workspace.asRelativePath(a), vscode.workspace.asRelativePath(b))}\n`);
-    this.comparisonChanged.fire(uri);
-    // Plain text: the name ends in ".pt", which would otherwise pick a language by that extension.
-    const document = await vscode.languages.setTextDocumentLanguage(await vscode.workspace.openTextDocument(uri), 'plaintext');
-    await vscode.window.showTextDocument(document, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    await this.comparisons.show(`/${basename(a)} vs ${basename(b)}`, `${a}|${b}`, `${formatCheckpointDiff(changes, vscode.workspace.asRelativePath(a), vscode.workspace.asRelativePath(b))}\n`);
     return changes;
   }
 

@@ -6,6 +6,7 @@ import { type AnalysisDiagnostic, type LayerReport, type ModelReport, type Sourc
 import { cellView, type NotebookModelReport } from '../../core/analysis/notebook';
 import { formatShape } from '../../core/analysis/shape';
 import { Disposable } from '../disposable';
+import { TextViews } from '../textViews';
 import type { Log } from '../log';
 import type { ExactMode } from './exactMode';
 import { defaultInputShape, ModelAnalysis } from './modelAnalysis';
@@ -35,8 +36,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
   readonly onDidChangeReports = this.reportsChanged.event;
   readonly onDidChangeCodeLenses = this.lensesChanged.event;
   private readonly diagnostics = this._register(vscode.languages.createDiagnosticCollection('cnn-lab'));
-  private readonly summaries = new Map<string, string>();
-  private readonly summaryChanged = this._register(new vscode.EventEmitter<vscode.Uri>());
+  private readonly summaries = this._register(new TextViews(summaryScheme));
   private readonly pendingDiagnostics = new Map<string, NodeJS.Timeout>();
 
   constructor(
@@ -48,12 +48,6 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     this._register(vscode.languages.registerCodeLensProvider(selector, this));
     this._register(vscode.languages.registerHoverProvider(selector, this));
     this._register(vscode.languages.registerCodeActionsProvider(selector, this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }));
-    this._register(
-      vscode.workspace.registerTextDocumentContentProvider(summaryScheme, {
-        onDidChange: this.summaryChanged.event,
-        provideTextDocumentContent: (uri) => this.summaries.get(uri.toString()) ?? '',
-      }),
-    );
     for (const source of [analysis.onDidChange, exact.onDidChange]) {
       this._register(
         source((uri) => {
@@ -175,10 +169,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
       void vscode.window.showInformationMessage(`CNN Lab: no model found in ${vscode.workspace.asRelativePath(document.uri)}.`);
       return undefined;
     }
-    const summaryUri = vscode.Uri.from({ scheme: summaryScheme, path: `/${model.name} summary`, query: document.uri.toString() });
-    this.summaries.set(summaryUri.toString(), `${formatSummaryTable(model)}\n\nDefault input for models that do not say: ${defaultInputShape().join('x')} (cnnLab.defaultInputShape)\n`);
-    this.summaryChanged.fire(summaryUri);
-    await vscode.window.showTextDocument(summaryUri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    await this.summaries.show(`/${model.name} summary`, document.uri.toString(), `${formatSummaryTable(model)}\n\nDefault input for models that do not say: ${defaultInputShape().join('x')} (cnnLab.defaultInputShape)\n`);
     return model;
   }
 
@@ -203,10 +194,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     if (!right) return undefined;
     const diff = diffModels(left.model, right.model);
     const title = (side: { model: ModelReport; uri: vscode.Uri }) => `${side.model.name} in ${vscode.workspace.asRelativePath(side.uri)}`;
-    const diffUri = vscode.Uri.from({ scheme: summaryScheme, path: `/${left.model.name} vs ${right.model.name}`, query: `${left.uri.toString()}|${right.uri.toString()}` });
-    this.summaries.set(diffUri.toString(), `${formatModelDiff(diff, title(left), title(right))}\n\nMarks: ~ changed, - only in A, + only in B. Layers pair by qualified name, then by order and kind.\n`);
-    this.summaryChanged.fire(diffUri);
-    await vscode.window.showTextDocument(diffUri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    await this.summaries.show(`/${left.model.name} vs ${right.model.name}`, `${left.uri.toString()}|${right.uri.toString()}`, `${formatModelDiff(diff, title(left), title(right))}\n\nMarks: ~ changed, - only in A, + only in B. Layers pair by qualified name, then by order and kind.\n`);
     return diff;
   }
 
