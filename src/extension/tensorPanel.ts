@@ -11,6 +11,12 @@ import { renderWebviewHtml, webviewOptions } from './webviewHtml';
 /** The debug types of Python's debugger (the Python Debugger extension's, and the Python extension's before it). */
 const pythonDebugTypes = new Set(['debugpy', 'python']);
 
+/** The id of the frame the debugger shows, when it is one of `session`'s (evaluate runs there; else in the adapter's default). */
+function focusedFrameId(session: vscode.DebugSession): number | undefined {
+  const frame = vscode.debug.activeStackItem;
+  return frame instanceof vscode.DebugStackFrame && frame.session.id === session.id ? frame.frameId : undefined;
+}
+
 /** What View Tensor was run on: a row of the Variables view, a string, or else the editor's selection (or word) while paused. */
 function expressionOf(target: unknown): string | undefined {
   if (typeof target === 'string') return target;
@@ -48,27 +54,20 @@ export class TensorPanel extends Disposable {
 
   /** While a Python program is paused: a name under the pointer that is a tensor, array or image gets its one-line summary. */
   private async hover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
-    const paused = this.pausedFrame();
+    const session = vscode.debug.activeDebugSession;
+    const frameId = session && pythonDebugTypes.has(session.type) ? focusedFrameId(session) : undefined;
     const chain = document.getWordRangeAtPosition(position, /[A-Za-z_][\w.]*/);
-    if (!paused || !chain) return undefined;
+    if (!session || frameId === undefined || !chain) return undefined;
     // `self.conv.weight` up to the name under the pointer: over `conv`, `self.conv`; over `y` in `y.relu()`, `y`.
     const text = document.getText(chain);
     const cut = text.indexOf('.', position.character - chain.start.character);
     const range = cut < 0 ? chain : new vscode.Range(chain.start, chain.start.translate(0, cut));
     const expression = document.getText(range);
-    const answer = await this.evaluate(paused, expression, 65_536, false).catch(() => undefined);
+    const answer = await this.evaluate({ session, frameId }, expression, 65_536, false).catch(() => undefined);
     if (!answer || 'problem' in answer || answer.kind === 'other') return undefined;
     const markdown = new vscode.MarkdownString(`\`${expression}\`: ${tensorSummary(answer)} · [View Tensor](command:cnnLab.viewTensor?${encodeURIComponent(JSON.stringify([expression]))})`);
     markdown.isTrusted = { enabledCommands: ['cnnLab.viewTensor'] };
     return new vscode.Hover(markdown, range);
-  }
-
-  /** The Python debug session and the frame it is paused in, if any. */
-  private pausedFrame(): { session: vscode.DebugSession; frameId: number | undefined } | undefined {
-    const session = vscode.debug.activeDebugSession;
-    const frame = vscode.debug.activeStackItem;
-    if (!session || !pythonDebugTypes.has(session.type) || !(frame instanceof vscode.DebugStackFrame) || frame.session.id !== session.id) return undefined;
-    return { session, frameId: frame.frameId };
   }
 
   private async evaluate({ session, frameId }: { session: vscode.DebugSession; frameId: number | undefined }, expression: string, limit?: number, sendValues?: boolean) {
@@ -91,11 +90,9 @@ export class TensorPanel extends Disposable {
       void vscode.window.showInformationMessage('CNN Lab: select a variable or an expression to view.');
       return undefined;
     }
-    const frame = vscode.debug.activeStackItem;
-    const frameId = frame instanceof vscode.DebugStackFrame && frame.session.id === session.id ? frame.frameId : undefined;
     let message: TensorToWebview;
     try {
-      const answer = await this.evaluate({ session, frameId }, expression);
+      const answer = await this.evaluate({ session, frameId: focusedFrameId(session) }, expression);
       message = 'problem' in answer ? { type: 'problem', expression, message: answer.problem } : { type: 'tensor', expression, answer: 'floats' in answer ? stripFloats(answer) : answer };
     } catch (error) {
       message = { type: 'problem', expression, message: `the debugger could not evaluate it: ${(error as Error).message}` };
