@@ -21,6 +21,25 @@ async function rowsWith(...texts: string[]): Promise<string[]> {
   assert.fail(`the sidebar never showed ${texts.join(', ')}: ${rows.join(' | ')}`);
 }
 
+/** The course's conv (3×3, padded) → ReLU → 2×2 pool → linear classifier, for square images of `side` pixels. */
+function convPoolModel(name: string, channels: number, filters: number, side: number): string {
+  return `import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ${name}(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(${channels}, ${filters}, 3, padding=1)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.fc = nn.Linear(${filters} * ${side / 2} * ${side / 2}, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        return self.fc(x.flatten(1))
+`;
+}
+
 describe('Checkpoints and the layer inspector', () => {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
   let run: RunResult;
@@ -28,24 +47,7 @@ describe('Checkpoints and the layer inspector', () => {
   before(async function () {
     this.timeout(180_000);
     // The course's conv → ReLU → pool, small enough to train on the synthetic set in seconds.
-    writeFileSync(
-      join(folder, 'tiny_cnn.py'),
-      `import torch.nn as nn
-import torch.nn.functional as F
-
-
-class TinyCNN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.fc = nn.Linear(4 * 14 * 14, 10)
-
-    def forward(self, x):
-        x = self.pool(F.relu(self.conv1(x)))
-        return self.fc(x.flatten(1))
-`,
-    );
+    writeFileSync(join(folder, 'tiny_cnn.py'), convPoolModel('TinyCNN', 1, 4, 28));
     run = await vscode.commands.executeCommand<RunResult>('cnnLab.trainModel', vscode.Uri.file(join(folder, 'tiny_cnn.py')), 'TinyCNN', { dataset: 'synthetic', epochs: 1 });
     assert.equal(run.status, 'completed', JSON.stringify(run.error));
   });
@@ -111,24 +113,7 @@ class TinyCNN(nn.Module):
     const real = realCifar10();
     if (!('dataDir' in real)) this.skip(); // the npm registry unreachable: said by the runner's log
     const dataDir = (real as { dataDir: string }).dataDir;
-    writeFileSync(
-      join(folder, 'colour_cnn.py'),
-      `import torch.nn as nn
-import torch.nn.functional as F
-
-
-class ColourCNN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.fc = nn.Linear(8 * 16 * 16, 10)
-
-    def forward(self, x):
-        x = self.pool(F.relu(self.conv1(x)))
-        return self.fc(x.flatten(1))
-`,
-    );
+    writeFileSync(join(folder, 'colour_cnn.py'), convPoolModel('ColourCNN', 3, 8, 32));
     const cifar = await vscode.commands.executeCommand<RunResult>('cnnLab.trainModel', vscode.Uri.file(join(folder, 'colour_cnn.py')), 'ColourCNN', { dataset: 'cifar10', dataDir, epochs: 1 });
     assert.equal(cifar.status, 'completed', JSON.stringify(cifar.error));
     await vscode.commands.executeCommand('cnnLab.inspectLayer', join(cifar.runDir, 'best.pt'), 'conv1');
