@@ -99,7 +99,7 @@ describe('Shape hints in a model file', () => {
     const [mlp] = await vscode.workspace.findFiles('mnist_mlp.py');
     assert.ok(mlp);
     const diff = await vscode.commands.executeCommand<{ rows: { status: string }[] }>('cnnLab.compareModels', mlp, 'Net', document.uri, 'Net');
-    assert.deepEqual(diff.rows.map((r) => r.status), ['added', 'added', 'added', 'added', 'changed', 'changed', 'changed', 'removed']);
+    assert.deepEqual(diff.rows.map((r) => r.status), ['added', 'added', 'added', 'added', 'changed', 'added', 'changed', 'removed', 'removed']);
     const shown = await until(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.path === '/Net vs Net'), 'the comparison');
     const text = shown.document.getText();
     assert.match(text, /^A: Net in mnist_mlp\.py\nB: Net in cifar_cnn\.py\n/);

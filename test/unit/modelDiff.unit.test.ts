@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -32,8 +33,10 @@ describe('cnn-lab diff', () => {
     assert.deepEqual([result.left.totalParams, result.right.totalParams], [669_706, 541_094]);
     assert.deepEqual(result.rows.map((r) => `${r.status} ${r.left?.name ?? ''}/${r.right?.name ?? ''}`), [
       'added /conv1', 'added /conv2', 'added /conv3', 'added /pool',
-      'changed fc1/fc1', 'changed fc2/fc2', 'changed dropout/dropout', 'removed fc3/',
+      'changed fc1/fc1', 'added /dropout', 'changed fc2/fc2', 'removed dropout/', 'removed fc3/',
     ]);
+    // Listed as last called, the CNN's dropout comes before its fc2 and the MLP's after: paired, one side would be out of order.
+    assertBothSidesWhole(result, ['fc1', 'fc2', 'dropout', 'fc3'], ['conv1', 'conv2', 'conv3', 'pool', 'fc1', 'dropout', 'fc2']);
     assert.deepEqual(result.rows[4]?.differences, ['output', 'params', 'macs']);
     const text = diff(join(repo, 'examples/mnist_mlp.py'), join(repo, 'examples/cifar_cnn.py')).stdout;
     assert.match(text, /^~ fc1 \(Linear\) +\[1, 512\] +401,920 {2}│ {2}fc1 \(Linear\) +\[1, 500\] +512,500$/m);
@@ -48,6 +51,20 @@ describe('cnn-lab diff', () => {
     assert.equal(added.length, 40);
     assert.ok(added.every((r) => /^layer(1\.2|2\.[23]|3\.[2-5]|4\.2)\./.test(r.right?.name ?? '')), 'only the blocks ResNet-34 has more of');
     assert.ok(result.rows.filter((r) => r.status !== 'added').every((r) => r.status === 'same'), 'every other layer the same');
+  });
+
+  it('lines up the TF.js examples (MLP and CNN) in order: a layer that moved is removed and added; the totals are TF.js\'s own', () => {
+    const [mlp, cnn] = ['examples/tfjs_mnist_mlp.ts', 'examples/tfjs_mnist_cnn.js'].map((file) => join(repo, file));
+    const result = json(mlp as string, cnn as string);
+    // Dropout follows dense_1 in the MLP and precedes it in the CNN: paired, one side would be out of order.
+    assert.deepEqual(result.rows.map((r) => `${r.status} ${r.left?.name ?? ''}/${r.right?.name ?? ''}`), [
+      'added /conv2d_1', 'added /maxPooling2d_1', 'added /conv2d_2', 'added /maxPooling2d_2',
+      'changed flatten_1/flatten_1', 'added /dropout_1', 'changed dense_1/dense_1', 'removed dropout_1/', 'same dense_2/dense_2',
+    ]);
+    assertBothSidesWhole(result, ['flatten_1', 'dense_1', 'dropout_1', 'dense_2'], ['conv2d_1', 'maxPooling2d_1', 'conv2d_2', 'maxPooling2d_2', 'flatten_1', 'dropout_1', 'dense_1', 'dense_2']);
+    const load = createRequire(__filename); // the example modules themselves, through tsx, as TF.js builds them
+    const own = [mlp, cnn].map((file) => (load(file as string) as { buildModel: () => { countParams: () => number } }).buildModel().countParams());
+    assert.deepEqual([result.left.totalParams, result.right.totalParams], own);
   });
 
   it('pairs a renamed layer by order and kind, naming what differs', () => {

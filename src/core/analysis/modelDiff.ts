@@ -1,5 +1,6 @@
-// Two models side by side: their layers aligned by qualified name, then the rest by order and kind
-// (the longest common run of layer types), with what differs in each pair and the totals.
+// Two models side by side: their layers aligned by qualified name (those that keep both sides in
+// order), then the rest between them by order and kind (the longest common run of layer types),
+// with what differs in each pair and the totals.
 import { formatCount } from './format';
 import { formatShape } from './shape';
 import type { LayerReport, ModelReport } from './report';
@@ -48,22 +49,46 @@ function differences(left: LayerReport, right: LayerReport): DiffRow['difference
   return found;
 }
 
+/**
+ * The most pairs (sorted by their first index) that keep both sides in order: a layer that moved
+ * cannot stay paired with the layers it crossed. Ties go to the pairs holding more parameters.
+ */
+function inOrder(pairs: [number, number][], weight: (pair: [number, number]) => number): [number, number][] {
+  const best = pairs.map(weight);
+  const previous = pairs.map(() => -1);
+  pairs.forEach(([, j], k) => {
+    for (let l = 0; l < k; l++) {
+      const [, earlier] = pairs[l] ?? [0, 0];
+      const total = (best[l] ?? 0) + weight(pairs[k] ?? [0, 0]);
+      if (earlier < j && total > (best[k] ?? 0)) [best[k], previous[k]] = [total, l];
+    }
+  });
+  const kept: [number, number][] = [];
+  for (let k = best.indexOf(Math.max(...best)); k >= 0; k = previous[k] ?? -1) kept.unshift(pairs[k] ?? [0, 0]);
+  return kept;
+}
+
 export function diffModels(left: ModelReport, right: ModelReport): ModelDiff {
   const rightByName = new Map(right.layers.map((layer, j) => [layer.name, j]));
-  const pairOf = new Map<number, number>();
-  left.layers.forEach((layer, i) => {
+  const byName = left.layers.flatMap((layer, i): [number, number][] => {
     const j = rightByName.get(layer.name);
-    if (j !== undefined) pairOf.set(i, j);
+    return j === undefined ? [] : [[i, j]];
   });
-  // What the names did not pair, by order and kind: a renamed layer of the same type still lines up.
-  const pairedRight = new Set(pairOf.values());
-  const restLeft = left.layers.map((_, i) => i).filter((i) => !pairOf.has(i));
-  const restRight = right.layers.map((_, j) => j).filter((j) => !pairedRight.has(j));
+  const allParams = left.totalParams + right.totalParams;
+  const anchors = inOrder(byName, ([i]) => 1 + (left.layers[i]?.params ?? 0) / (1 + allParams));
+  const pairOf = new Map(anchors);
+  // Between two anchors, what the names did not pair, by order and kind: a renamed layer of the same type still lines up.
   const typeOf = (layers: LayerReport[], index: number | undefined) => (index === undefined ? undefined : layers[index]?.type);
-  for (const [a, b] of longestCommon(restLeft.length, restRight.length, (a, b) => typeOf(left.layers, restLeft[a]) === typeOf(right.layers, restRight[b]))) {
-    const [i, j] = [restLeft[a], restRight[b]];
-    if (i !== undefined && j !== undefined) pairOf.set(i, j);
-  }
+  const bounds: [number, number][] = [[-1, -1], ...anchors, [left.layers.length, right.layers.length]];
+  bounds.slice(1).forEach(([nextI, nextJ], k) => {
+    const [fromI, fromJ] = bounds[k] ?? [-1, -1];
+    const restLeft = Array.from({ length: nextI - fromI - 1 }, (_, n) => fromI + 1 + n);
+    const restRight = Array.from({ length: nextJ - fromJ - 1 }, (_, n) => fromJ + 1 + n);
+    for (const [a, b] of longestCommon(restLeft.length, restRight.length, (a, b) => typeOf(left.layers, restLeft[a]) === typeOf(right.layers, restRight[b]))) {
+      const [i, j] = [restLeft[a], restRight[b]];
+      if (i !== undefined && j !== undefined) pairOf.set(i, j);
+    }
+  });
 
   // Rows in A's order, B's unpaired layers placed before the next pair that follows them in B.
   const rows: DiffRow[] = [];
