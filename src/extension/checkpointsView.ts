@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
-import { type Checkpoint, type CheckpointLayer, type CheckpointTensor, readCheckpoint, runCheckpointFiles, type WeightStats, weightStats } from '../core/checkpoints/checkpoint';
+import { type Checkpoint, type CheckpointLayer, type CheckpointTensor, readCheckpoint, runCheckpointFiles, runCheckpointRole, type WeightStats, weightStats } from '../core/checkpoints/checkpoint';
 import { diffCheckpoints, formatCheckpointDiff, type ParameterChange } from '../core/checkpoints/checkpointDiff';
 import type { RunInfo } from '../core/training/trainingRun';
 import { Disposable } from './disposable';
@@ -65,7 +65,7 @@ export class CheckpointsView extends Disposable implements vscode.TreeDataProvid
    * (picked), each parameter's ‖B − A‖, relative change and cosine similarity, beside the editor.
    */
   async compare(first?: string, second?: string): Promise<ParameterChange[] | undefined> {
-    const files = (await this.files()).flatMap((node) => (node.type === 'file' ? [node] : []));
+    const files = await this.choices();
     const pick = async (title: string, except?: string) => {
       const picked = await vscode.window.showQuickPick(files.filter((f) => f.path !== except).map((f) => ({ label: basename(f.path), description: f.description, path: f.path })), { title, matchOnDescription: true });
       return picked?.path;
@@ -82,6 +82,11 @@ export class CheckpointsView extends Disposable implements vscode.TreeDataProvid
     }
     await this.comparisons.show(`/${basename(a)} vs ${basename(b)}`, `${a}|${b}`, `${formatCheckpointDiff(changes, vscode.workspace.asRelativePath(a), vscode.workspace.asRelativePath(b))}\n`);
     return changes;
+  }
+
+  /** Every checkpoint the view lists: each run's, then the workspace's own. */
+  async choices(): Promise<{ path: string; description: string }[]> {
+    return (await this.files()).flatMap((node) => (node.type === 'file' ? [node] : []));
   }
 
   async getChildren(node?: CheckpointNode): Promise<CheckpointNode[]> {
@@ -101,7 +106,11 @@ export class CheckpointsView extends Disposable implements vscode.TreeDataProvid
   private async files(): Promise<CheckpointNode[]> {
     const runs = this.runs();
     const fromRuns = runs.flatMap((run) =>
-      runCheckpointFiles.filter((name) => existsSync(join(run.runDir, name))).map((name): CheckpointNode => ({ type: 'file', path: join(run.runDir, name), description: `${run.className} on ${run.dataset} · ${basename(run.runDir)}` })),
+      runCheckpointFiles.filter((name) => existsSync(join(run.runDir, name))).map((name): CheckpointNode => {
+        const path = join(run.runDir, name);
+        const role = runCheckpointRole(path);
+        return { type: 'file', path, description: `${role ? `${role} · ` : ''}${run.className} on ${run.dataset} · ${basename(run.runDir)}` };
+      }),
     );
     const seen = new Set(fromRuns.map((node) => (node.type === 'file' ? node.path : '')));
     const runDirs = runs.map((run) => run.runDir);

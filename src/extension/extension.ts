@@ -43,7 +43,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const runsView = new RunsView(() => trainer.runs());
     const checkpointsView = new CheckpointsView(() => trainer.runs());
     const tensors = new TensorPanel(context.extensionUri, trainerDir, log);
-    const inspector = new InspectorPanel(context.extensionUri, (path) => checkpointsView.read(path), environment, trainerDir, log);
+    const inspector = new InspectorPanel(context.extensionUri, (path) => checkpointsView.read(path), () => checkpointsView.choices(), environment, trainerDir, log);
     const walkthrough = new Walkthrough(context.globalState, { hints, runFinished: trainer.onDidFinishRun, activationsShown: inspector.onDidShowActivations, presetApplied: playground.onDidApplyPreset }, log);
     context.subscriptions.push(
       environment,
@@ -72,11 +72,11 @@ export function activate(context: vscode.ExtensionContext): void {
         'cnnLab.compareRuns': (runDirs?: unknown) => trainer.compareRuns(Array.isArray(runDirs) && runDirs.every((d) => typeof d === 'string') ? (runDirs as string[]) : undefined),
         'cnnLab.browseDataset': (dataset?: unknown) => datasets.show(typeof dataset === 'string' ? dataset : undefined),
         'cnnLab.openFilterPlayground': (image?: unknown) => playground.show(image instanceof vscode.Uri ? image : undefined),
-        'cnnLab.inspectLayer': (checkpoint?: unknown, layer?: unknown) => {
+        'cnnLab.inspectLayer': (checkpoint?: unknown, layer?: unknown, baseline?: unknown) => {
           const node = checkpoint as { path?: unknown; layer?: { name?: unknown } } | undefined;
-          // From the palette with arguments, or the view's inline button with its node.
+          // From the palette with arguments (and a checkpoint to compare with), or the view's inline button with its node.
           const [path, name] = typeof checkpoint === 'string' ? [checkpoint, layer] : [node?.path, node?.layer?.name];
-          if (typeof path === 'string' && typeof name === 'string') inspector.show(path, name);
+          if (typeof path === 'string' && typeof name === 'string') inspector.show(path, name, typeof baseline === 'string' ? baseline : undefined);
         },
         'cnnLab.showDashboard': (run?: unknown) => trainer.showDashboard(runDirOf(run)),
         'cnnLab.revealRun': (run?: unknown) => {

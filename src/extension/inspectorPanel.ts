@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { type Checkpoint, CheckpointError } from '../core/checkpoints/checkpoint';
+import { type Checkpoint, CheckpointError, runCheckpointFiles, runCheckpointRole } from '../core/checkpoints/checkpoint';
+import { changeBetween } from '../core/checkpoints/checkpointDiff';
 import { RunModel } from '../core/dashboard/runModel';
 import { describeExit, JsonLinesProcess } from '../core/process/jsonLinesProcess';
 import { type ActivationsAnswer, activationsAnswer, type ActivationsRequest, type InspectorToHost, inspectorToHost, type InspectorToWebview } from '../core/protocol/inspector';
@@ -20,6 +21,14 @@ const activationsTimeoutMs = 600_000;
 interface Target {
   checkpoint: string;
   layer: string;
+  /** The checkpoint compared with, when one is. */
+  baseline?: string;
+}
+
+/** A checkpoint the inspector can compare with, as the Checkpoints view lists it. */
+export interface CheckpointChoice {
+  path: string;
+  description: string;
 }
 
 interface Shown {
@@ -33,6 +42,28 @@ function runFolderOf(checkpoint: string): string | null {
   const candidates = [dirname(checkpoint), dirname(dirname(checkpoint))];
   return candidates.find((dir) => existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'run.json'))) ?? null;
 }
+
+/** A checkpoint's name as a user knows it: best.pt, init/model.json, with what it holds when it is a run's. */
+function checkpointLabel(path: string): string {
+  const name = basename(path) === 'model.json' ? join(basename(dirname(path)), 'model.json') : basename(path);
+  const role = runCheckpointRole(path);
+  return role ? `${name} (${role})` : name;
+}
+
+/** A conv layer's kernels in PyTorch's out × in × height × width, whatever the checkpoint's layout. */
+function convKernels(checkpoint: Checkpoint, name: string): { shape: number[]; values: Float64Array } | undefined {
+  const weight = checkpoint.layers.find((l) => l.name === name)?.parameters.find((p) => p.shape.length === 4);
+  if (!weight) return undefined;
+  const values = weight.values();
+  if (checkpoint.kernelLayout === 'oihw') return { shape: weight.shape, values: Float64Array.from(values) };
+  // TF.js keeps kernels as height × width × in × out.
+  const [kh = 0, kw = 0, cin = 0, cout = 0] = weight.shape;
+  const oihw = new Float64Array(values.length);
+  for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) oihw[((o * cin + i) * kh + y) * kw + x] = values[((y * kw + x) * cin + i) * cout + o] ?? 0;
+  return { shape: [cout, cin, kh, kw], values: oihw };
+}
+
+const base64Floats = (values: Float64Array) => Buffer.from(Float32Array.from(values).buffer).toString('base64');
 
 /**
  * The layer inspector: a conv layer's filters as tiles, and its feature maps for an input image
@@ -48,6 +79,8 @@ export class InspectorPanel extends Disposable {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly readCheckpoint: (path: string) => Checkpoint,
+    /** Every checkpoint the workspace has, to compare with. */
+    private readonly checkpoints: () => Promise<CheckpointChoice[]>,
     private readonly environment: PythonEnvironmentService,
     private readonly trainerDir: string,
     private readonly log: Log,
@@ -56,8 +89,8 @@ export class InspectorPanel extends Disposable {
     this._register(
       vscode.window.registerWebviewPanelSerializer(InspectorPanel.viewType, {
         deserializeWebviewPanel: async (panel, state: unknown) => {
-          const [checkpoint, layer] = [stateField(state, 'checkpoint'), stateField(state, 'layer')];
-          if (typeof checkpoint === 'string' && typeof layer === 'string' && existsSync(checkpoint)) this.attach(panel).show({ checkpoint, layer });
+          const [checkpoint, layer, baseline] = [stateField(state, 'checkpoint'), stateField(state, 'layer'), stateField(state, 'baseline')];
+          if (typeof checkpoint === 'string' && typeof layer === 'string' && existsSync(checkpoint)) this.attach(panel).show({ checkpoint, layer, ...(typeof baseline === 'string' && existsSync(baseline) ? { baseline } : {}) });
           else panel.dispose();
         },
       }),
@@ -67,10 +100,11 @@ export class InspectorPanel extends Disposable {
     this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.current?.refresh()));
   }
 
-  show(checkpoint: string, layer: string): void {
+  /** Shows a conv layer of `checkpoint`, compared with the same layer of `baseline` when one is given. */
+  show(checkpoint: string, layer: string, baseline?: string): void {
     if (!this.current) this.attach(vscode.window.createWebviewPanel(InspectorPanel.viewType, 'Layer Inspector', vscode.ViewColumn.Active, webviewOptions(this.extensionUri)));
     this.current?.panel.reveal();
-    this.current?.show({ checkpoint, layer });
+    this.current?.show({ checkpoint, layer, ...(baseline ? { baseline } : {}) });
   }
 
   private attach(panel: vscode.WebviewPanel): Shown {
@@ -90,6 +124,23 @@ export class InspectorPanel extends Disposable {
         const runDir = target && runFolderOf(target.checkpoint);
         if (message.type === 'showDashboard' && runDir) await vscode.commands.executeCommand('cnnLab.showDashboard', runDir);
         if (message.type === 'manageTrust') await vscode.commands.executeCommand('workbench.trust.manage');
+        if (message.type === 'compareWith' && target) {
+          // Only a checkpoint the page was offered: a page never names a file the host did not. Refused, the page gets the view it had.
+          const offered = message.checkpoint === null || this.comparable(target.checkpoint).includes(message.checkpoint);
+          if (!offered) this.log.warn(`inspector: refused to compare with ${message.checkpoint}, which it did not offer`);
+          const { checkpoint, layer } = target;
+          current.show(offered ? { checkpoint, layer, ...(message.checkpoint ? { baseline: message.checkpoint } : {}) } : target);
+        }
+        if (message.type === 'pickComparison' && target) {
+          const shown = target;
+          const choices = (await this.checkpoints()).filter((c) => c.path !== shown.checkpoint);
+          const picked = await vscode.window.showQuickPick(
+            choices.map((c) => ({ label: checkpointLabel(c.path), description: c.description, path: c.path })),
+            { title: `Compare ${shown.layer} of ${checkpointLabel(shown.checkpoint)} with which checkpoint?`, matchOnDescription: true },
+          );
+          // Picked or not, the page is told where things stand (its menu shows the choice again).
+          current.show(picked ? { ...shown, baseline: picked.path } : shown);
+        }
         if ((message.type === 'featureMaps' || message.type === 'topPatches') && target && !running) {
           try {
             await this.activations(target, message, channel, (process) => (running = process));
@@ -124,34 +175,47 @@ export class InspectorPanel extends Disposable {
     return current;
   }
 
-  private layerView({ checkpoint: path, layer: name }: Target): InspectorToWebview {
+  /** The run's other checkpoints, to compare with. */
+  private comparable(path: string): string[] {
+    const runDir = runFolderOf(path);
+    return runDir ? runCheckpointFiles.map((name) => join(runDir, name)).filter((p) => p !== path && existsSync(p)) : [];
+  }
+
+  private layerView({ checkpoint: path, layer: name, baseline }: Target): InspectorToWebview {
     const checkpoint = this.readCheckpoint(path);
     const runDir = runFolderOf(path);
-    const layer = checkpoint.layers.find((l) => l.name === name);
-    const weight = layer?.parameters.find((p) => p.shape.length === 4);
-    if (!layer || !weight) throw new CheckpointError(`${basename(path)} has no conv layer ${name}`);
-    let values = weight.values();
-    let shape = weight.shape;
-    if (checkpoint.kernelLayout === 'hwio') {
-      // TF.js keeps kernels as height × width × in × out; the view takes PyTorch's out × in × height × width.
-      const [kh = 0, kw = 0, cin = 0, cout = 0] = shape;
-      const oihw = new Float64Array(values.length);
-      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) oihw[((o * cin + i) * kh + y) * kw + x] = values[((y * kw + x) * cin + i) * cout + o] ?? 0;
-      values = oihw;
-      shape = [cout, cin, kh, kw];
-    }
+    const kernels = convKernels(checkpoint, name);
+    if (!kernels) throw new CheckpointError(`${basename(path)} has no conv layer ${name}`);
     return {
       type: 'layer',
       checkpoint: path,
       format: checkpoint.format,
       layer: name,
       notes: checkpoint.notes,
-      shape,
-      weights: Buffer.from(Float32Array.from(values).buffer).toString('base64'),
+      shape: kernels.shape,
+      weights: base64Floats(kernels.values),
       activationsProblem: this.activationsProblem(runDir),
       trustNeeded: runDir !== null && !vscode.workspace.isTrusted,
       runDir,
+      comparable: this.comparable(path).map((p) => ({ path: p, label: checkpointLabel(p) })),
+      ...(baseline ? this.comparison(baseline, name, kernels) : { comparison: null, comparisonProblem: null }),
     };
+  }
+
+  /** The same layer of `baseline` beside `kernels`, or why it cannot be compared tile by tile (said, not thrown: the layer still shows). */
+  private comparison(baseline: string, name: string, kernels: { shape: number[]; values: Float64Array }): Pick<Extract<InspectorToWebview, { type: 'layer' }>, 'comparison' | 'comparisonProblem'> {
+    const label = checkpointLabel(baseline);
+    let other: { shape: number[]; values: Float64Array } | undefined;
+    try {
+      other = convKernels(this.readCheckpoint(baseline), name);
+    } catch (error) {
+      return { comparison: null, comparisonProblem: `${label} could not be read: ${(error as Error).message}` };
+    }
+    if (!other) return { comparison: null, comparisonProblem: `${label} has no conv layer ${name}: nothing to compare it with.` };
+    if (other.shape.join('×') !== kernels.shape.join('×')) {
+      return { comparison: null, comparisonProblem: `${name}'s filters are ${other.shape.join('×')} in ${label} and ${kernels.shape.join('×')} here: a different architecture, so no tile-by-tile comparison (CNN Lab: Compare Checkpoints… lists every parameter's shapes).` };
+    }
+    return { comparison: { checkpoint: baseline, label, weights: base64Floats(other.values), change: changeBetween(other.values, kernels.values) }, comparisonProblem: null };
   }
 
   /** Why feature maps cannot be shown for a checkpoint in `runDir` (null: in no run folder), or null when they can. */

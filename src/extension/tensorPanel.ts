@@ -8,8 +8,11 @@ import type { Log } from './log';
 import { WebviewChannel } from './webviewChannel';
 import { renderWebviewHtml, webviewOptions } from './webviewHtml';
 
-/** The debug types of Python's debugger (the Python Debugger extension's, and the Python extension's before it). */
-const pythonDebugTypes = new Set(['debugpy', 'python']);
+/**
+ * The debug types of Python's debugger: the Python Debugger extension's, the Python extension's before
+ * it, and Jupyter's for a notebook's cells and the Interactive Window (debugpy in the kernel).
+ */
+const pythonDebugTypes = new Set(['debugpy', 'python', 'Python Kernel Debug Adapter', 'Python Interactive Window Debug Adapter']);
 
 /** The id of the frame the debugger shows, when it is one of `session`'s (evaluate runs there; else in the adapter's default). */
 function focusedFrameId(session: vscode.DebugSession): number | undefined {
@@ -40,6 +43,8 @@ export class TensorPanel extends Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private channel: WebviewChannel<TensorToHost, TensorToWebview> | undefined;
   private readonly probeSource: string;
+  /** The expression the panel shows, and whether it is read again at each stop. */
+  private shown: { expression: string; pinned: boolean } | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -50,6 +55,13 @@ export class TensorPanel extends Disposable {
     this.probeSource = readFileSync(join(trainerDir, 'tensor_probe.py'), 'utf8');
     this._register({ dispose: () => this.panel?.dispose() });
     this._register(vscode.languages.registerHoverProvider({ language: 'python' }, { provideHover: (document, position) => this.hover(document, position) }));
+    this._register(vscode.debug.onDidChangeActiveStackItem((item) => void this.refreshPinned(item)));
+  }
+
+  /** A pinned view follows the debugger: at the next stop, or in the frame the user focuses, it reads its expression again. */
+  private async refreshPinned(item: vscode.DebugThread | vscode.DebugStackFrame | undefined): Promise<void> {
+    if (!this.shown?.pinned || !(item instanceof vscode.DebugStackFrame) || !pythonDebugTypes.has(item.session.type)) return;
+    this.show(await this.read({ session: item.session, frameId: item.frameId }, this.shown.expression));
   }
 
   /** While a Python program is paused: a name under the pointer that is a tensor, array or image gets its one-line summary. */
@@ -90,15 +102,22 @@ export class TensorPanel extends Disposable {
       void vscode.window.showInformationMessage('CNN Lab: select a variable or an expression to view.');
       return undefined;
     }
+    const message = await this.read({ session, frameId: focusedFrameId(session) }, expression);
+    this.show(message);
+    return message;
+  }
+
+  /** The probe's answer for `expression` in a frame, as the page takes it; a view that stays pinned stays so. */
+  private async read(where: { session: vscode.DebugSession; frameId: number | undefined }, expression: string): Promise<TensorToWebview> {
+    const pinned = this.shown?.expression === expression && this.shown.pinned;
     let message: TensorToWebview;
     try {
-      const answer = await this.evaluate({ session, frameId: focusedFrameId(session) }, expression);
-      message = 'problem' in answer ? { type: 'problem', expression, message: answer.problem } : { type: 'tensor', expression, answer: 'floats' in answer ? stripFloats(answer) : answer };
+      const answer = await this.evaluate(where, expression);
+      message = 'problem' in answer ? { type: 'problem', expression, message: answer.problem, pinned } : { type: 'tensor', expression, answer: 'floats' in answer ? stripFloats(answer) : answer, pinned };
     } catch (error) {
-      message = { type: 'problem', expression, message: `the debugger could not evaluate it: ${(error as Error).message}` };
+      message = { type: 'problem', expression, message: `the debugger could not evaluate it: ${(error as Error).message}`, pinned };
     }
     if (message.type === 'problem') this.log.warn(`View Tensor ${expression}: ${message.message}`);
-    this.show(message);
     return message;
   }
 
@@ -107,13 +126,22 @@ export class TensorPanel extends Disposable {
       const panel = vscode.window.createWebviewPanel(TensorPanel.viewType, 'Tensor', vscode.ViewColumn.Beside, webviewOptions(this.extensionUri));
       panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'cnn-lab.svg');
       panel.webview.html = renderWebviewHtml(panel.webview, this.extensionUri, 'tensor', 'Tensor');
-      this.channel = new WebviewChannel(panel.webview, 'tensor', tensorToHost, () => undefined, this.log);
+      this.channel = new WebviewChannel(
+        panel.webview,
+        'tensor',
+        tensorToHost,
+        (message) => {
+          if (message.type === 'pin' && this.shown) this.shown.pinned = message.pinned;
+        },
+        this.log,
+      );
       panel.onDidDispose(() => {
         this.channel?.dispose();
-        this.panel = this.channel = undefined;
+        this.panel = this.channel = this.shown = undefined;
       });
       this.panel = panel;
     }
+    this.shown = { expression: message.expression, pinned: message.pinned };
     this.panel.title = `Tensor · ${message.expression}`;
     this.panel.reveal(undefined, true);
     this.channel?.post(message);

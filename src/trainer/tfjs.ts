@@ -9,7 +9,8 @@
 // WebAssembly build, shipped beside this file, with every TF.js import pointed at one backend:
 // @tensorflow/tfjs-node-gpu, else @tensorflow/tfjs-node, else plain @tensorflow/tfjs, looked up
 // from the model's folder first. Checkpoints are in TF.js's own format: best/ and last/ each hold
-// model.json and weights.bin; last/ adds training.json and the optimizer's weights to resume from.
+// model.json and weights.bin; last/ adds training.json and the optimizer's weights to resume from;
+// init/ and epoch-1/ keep the weights before training and after its first epoch, to compare with.
 // It imports the user's code: the extension runs it only in a trusted workspace.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -391,6 +392,9 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
     const named = tf.io.decodeWeights(arrayBufferOf(data), saved.optimizer);
     await optimizer.setWeights(saved.optimizer.map((spec) => ({ name: spec.name, tensor: named[spec.name] as TF.Tensor })));
     [firstEpoch, bestLoss, bestEpoch] = [saved.epoch + 1, saved.bestLoss ?? Number.POSITIVE_INFINITY, saved.bestEpoch];
+  } else {
+    // What training starts from, for "what did it change?": filters before and after.
+    await saveFolderAtomically(join(runDir, 'init'), (into) => saveModel(tf, model, into));
   }
   const metricsPath = join(runDir, 'metrics.csv');
   const metricsHeader = 'kind,epoch,step,train_loss,valid_loss,valid_accuracy,lr,images_per_second,seconds\n';
@@ -492,6 +496,7 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
       saveJson(join(into, 'training.json'), { epoch, bestLoss: Number.isFinite(bestLoss) ? bestLoss : null, bestEpoch, optimizer: optimizerWeights.specs } satisfies TrainingState);
     });
     send({ type: 'checkpoint', path: join(last, 'model.json'), best: false, message: null });
+    if (epoch === 1) await saveFolderAtomically(join(runDir, 'epoch-1'), (into) => saveModel(tf, model, into));
   }
 
   const summary: Record<string, unknown> = { bestEpoch, bestValidLoss: Number.isFinite(bestLoss) ? bestLoss : null };

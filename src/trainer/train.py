@@ -6,7 +6,8 @@
 RUN_DIR holds config.json (written by the extension or the CLI). With --resume, the run continues
 from its last.pt (model, optimizer, epoch and best validation loss) in the same folder. The engine writes there:
 run.json (config, versions, status, summary), metrics.csv, best.pt (state_dict, whenever the
-validation loss improves) and last.pt (model, optimizer and epoch, for resuming); the host keeps
+validation loss improves), last.pt (model, optimizer and epoch, for resuming), and init.pt and
+epoch-1.pt (state_dicts before training and after its first epoch, to compare with); the host keeps
 train.log from the events and stderr.
 Events go to stdout as JSON lines (the trainer protocol, src/core/protocol/trainer.ts); commands
 come on stdin ("stop", "pause", "resume"), and stdin closing means stop. stderr is a log.
@@ -946,6 +947,9 @@ def train(run_dir, commands, resume, ranks):
             scheduler.load_state_dict(checkpoint["scheduler"])
         first_epoch = checkpoint["epoch"] + 1
         best_loss, best_epoch = checkpoint["bestLoss"], checkpoint["bestEpoch"]
+    elif ranks.leader:
+        # What training starts from, for "what did it change?": filters before and after.
+        save_torch(os.path.join(run_dir, "init.pt"), model.state_dict())
     for epoch in range(first_epoch, epochs + 1):
         model.train()
         epoch_started, seen, last_report = time.time(), 0, 0.0
@@ -1023,6 +1027,8 @@ def train(run_dir, commands, resume, ranks):
             send("checkpoint", path=os.path.join(run_dir, "best.pt"), best=True, message=message)
         save_torch(os.path.join(run_dir, "last.pt"), {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch, "bestLoss": best_loss, "bestEpoch": best_epoch, "scheduler": scheduler.state_dict() if scheduler is not None else None})
         send("checkpoint", path=os.path.join(run_dir, "last.pt"), best=False, message=None)
+        if epoch == 1:
+            save_torch(os.path.join(run_dir, "epoch-1.pt"), model.state_dict())
 
     agree = ranks.weights_agree(model)
     if not ranks.leader:

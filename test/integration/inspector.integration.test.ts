@@ -128,6 +128,47 @@ describe('Checkpoints and the layer inspector', () => {
     const labels = readFileSync(join(dataDir, 'cifar-10', 'cifar-10-batches-bin', 'test_batch.bin'));
     assert.equal(label, classes[labels[Number(index) * 3073] ?? -1], caption);
     await workbench.screenshot('inspector-cifar');
+    // What one epoch on the real photos did to the colour filters: before training, at the best, and the difference.
+    await vscode.commands.executeCommand('cnnLab.inspectLayer', join(cifar.runDir, 'best.pt'), 'conv1', join(cifar.runDir, 'init.pt'));
+    await workbench.waitFor('inspector', `${field('filters')}.querySelectorAll('canvas[data-version]').length === 8 * 3`);
+    // The README's picture: the inspector alone, at full width.
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
+    await vscode.commands.executeCommand('notifications.clearAll');
+    await workbench.evaluate('inspector', `(${field('zoom')}.value = '64', ${field('zoom')}.dispatchEvent(new Event('input')), true)`);
+    await workbench.screenshot('inspector-compare');
+    await vscode.commands.executeCommand('cnnLab.checkpoints.focus');
+  });
+
+  it('compares a layer\'s filters before training and after, tile by tile, with PyTorch\'s figures; a checkpoint it did not offer is refused', async () => {
+    const [best, init, epoch1] = [join(run.runDir, 'best.pt'), join(run.runDir, 'init.pt'), join(run.runDir, 'epoch-1.pt')];
+    await vscode.commands.executeCommand('cnnLab.inspectLayer', best, 'conv1', init);
+    const line = await workbench.waitFor<string>('inspector', `!${field('comparison')}.hidden && ${field('comparison')}.textContent`);
+    const script = `import json, torch
+a, b = (torch.load(p)["conv1.weight"].double() for p in ${JSON.stringify([init, best])})
+d = b - a
+print(json.dumps([d.norm().item(), (d.norm() / a.norm()).item(), torch.nn.functional.cosine_similarity(a.flatten(), b.flatten(), dim=0).item(), [(d[o].norm() / a[o].norm()).item() for o in range(4)]]))`;
+    const torch = spawnSync(python, ['-c', script], { encoding: 'utf8' });
+    assert.equal(torch.status, 0, torch.stderr);
+    const [l2, relative, cosine, perFilter] = JSON.parse(torch.stdout) as [number, number, number, number[]];
+    const [, shownL2, shownPercent, shownCosine] = /^Compared with init\.pt \(before training\): ‖B − A‖ ([\d.]+), ([\d.]+) % of ‖A‖, cosine (−?[\d.]+) \(A: init\.pt \(before training\), B: this checkpoint\)\.$/.exec(line) ?? [];
+    assert.ok(shownL2 && shownPercent && shownCosine, line);
+    assert.ok(Math.abs(Number(shownL2) - l2) <= 1e-4 && Math.abs(Number(shownPercent) - 100 * relative) <= 0.05 && Math.abs(Number(shownCosine.replace('−', '-')) - cosine) <= 1e-4, `${line} against PyTorch's ${[l2, relative, cosine]}`);
+    // Each filter as A, B and B − A, and how far it moved, as PyTorch measures it.
+    assert.equal(await workbench.evaluate('inspector', `${field('filters')}.querySelectorAll('canvas[data-version]').length`), 4 * 3);
+    const moved = await workbench.evaluate<number[]>('inspector', `[...${field('filters')}.querySelectorAll('figcaption[data-change]')].map((c) => Number(c.dataset.change))`);
+    moved.forEach((m, o) => assert.ok(Math.abs(m - (perFilter[o] ?? NaN)) <= 1e-5, `filter ${o}: ${m} against ${perFilter[o]}`));
+    // The run's other checkpoints are on the menu; in a one-epoch run the best is epoch 1's weights exactly.
+    const offered = await workbench.evaluate<string[]>('inspector', `[...${field('compare')}.options].map((o) => o.textContent)`);
+    assert.deepEqual(offered, ['Compare with…', 'last.pt (last epoch)', 'epoch-1.pt (after epoch 1)', 'init.pt (before training)', 'Other checkpoint…']);
+    const choose = (value: string) => workbench.evaluate('inspector', `(() => { const s = ${field('compare')}; if (![...s.options].some((o) => o.value === ${JSON.stringify(value)})) s.append(new Option('forged', ${JSON.stringify(value)})); s.value = ${JSON.stringify(value)}; s.dispatchEvent(new Event('change')); return true; })()`);
+    await choose(epoch1);
+    await workbench.waitFor('inspector', `${field('comparison')}.textContent.startsWith('Compared with epoch-1.pt (after epoch 1): ‖B − A‖ 0.0000, 0.0 % of ‖A‖, cosine 1.0000')`);
+    // A page that names a file the host did not offer gets its view back unchanged.
+    await choose('/etc/passwd');
+    await workbench.waitFor('inspector', `${field('compare')}.value === ${JSON.stringify(epoch1)} && ${field('comparison')}.textContent.startsWith('Compared with epoch-1.pt')`);
+    await choose('');
+    await workbench.waitFor('inspector', `${field('comparison')}.hidden && ${field('filters')}.querySelectorAll('canvas').length === 4 && !${field('filters')}.querySelector('[data-version]')`);
   });
 
   it('compares two runs\' checkpoints parameter by parameter (Compare Checkpoints…)', async () => {

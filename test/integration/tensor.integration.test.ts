@@ -29,8 +29,10 @@ class Net(nn.Module):
 torch.manual_seed(0)
 x = torch.arange(64.0).reshape(1, 1, 8, 8) / 63
 big = torch.zeros(1).expand(2 ** 30)
-out = Net()(x)
-json.dump(out.flatten().tolist(), open(${JSON.stringify(result)}, "w"))
+net = Net()
+out = net(x)
+again = net(x.flip(-1) * 2)  # a second stop in forward, with other values
+json.dump(out.flatten().tolist() + again.flatten().tolist(), open(${JSON.stringify(result)}, "w"))
 `;
 
 describe('View Tensor in a paused Python program', function () {
@@ -44,7 +46,7 @@ describe('View Tensor in a paused Python program', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  it('stopped in forward, draws y\'s feature maps with the program\'s own values; samples a 4 GB tensor; the program runs on unchanged', async () => {
+  it('stopped in forward, draws y\'s feature maps with the program\'s own values; samples a 4 GB tensor; pinned, reads y again at the next stop; the program runs on unchanged', async () => {
     // The same program run without the debugger: what it computes, for the comparison after.
     const undisturbed = join(folder?.uri.fsPath ?? '', 'undisturbed.json');
     writeFileSync(path, program(undisturbed));
@@ -93,6 +95,28 @@ describe('View Tensor in a paused Python program', function () {
     assert.match(big.answer.note ?? '', /^1,073,741,824 values: every \d+th along each axis is shown/);
     const notATensor = await vscode.commands.executeCommand<TensorToWebview>('cnnLab.viewTensor', 'Net');
     assert.deepEqual(notATensor.type === 'tensor' && notATensor.answer, { kind: 'other', type: 'builtins.type' });
+
+    // Pinned, y is read again at the next stop: the second call's values, as the program has them there.
+    await vscode.commands.executeCommand('cnnLab.viewTensor', 'y');
+    await workbench.waitFor('tensor', `${field('pin')} && !${field('pin')}.checked`);
+    await workbench.click('tensor', '[data-field=pin]');
+    await until(async () => (await vscode.commands.executeCommand<TensorToWebview>('cnnLab.viewTensor', 'y')).pinned, 'the host to hear the pin');
+    const shownMax = () => workbench.evaluate<string>('tensor', `[...${field('stats')}.children].find((e) => e.previousElementSibling?.textContent === 'max')?.textContent`);
+    const firstMax = await shownMax();
+    const stoppedAgain = new Promise<vscode.DebugStackFrame>((resolve) => {
+      const listener = vscode.debug.onDidChangeActiveStackItem((item) => {
+        if (item instanceof vscode.DebugStackFrame) {
+          listener.dispose();
+          resolve(item);
+        }
+      });
+    });
+    await vscode.commands.executeCommand('workbench.action.debug.continue');
+    const second = await stoppedAgain;
+    const max = (await session?.customRequest('evaluate', { expression: 'y.max().item()', frameId: second.frameId, context: 'clipboard' })) as { result: string };
+    const updated = await workbench.waitFor<string>('tensor', `(() => { const m = [...${field('stats')}.children].find((e) => e.previousElementSibling?.textContent === 'max')?.textContent; return m !== ${JSON.stringify(firstMax)} && m; })()`);
+    assert.ok(Math.abs(Number(updated) - Number(max.result)) < 1e-3, `the pinned view shows max ${updated}; the program has ${max.result}`);
+    assert.equal(await workbench.evaluate('tensor', `${field('pin')}.checked`), true);
 
     const ended = new Promise<void>((resolve) => vscode.debug.onDidTerminateDebugSession(() => resolve()));
     await vscode.commands.executeCommand('workbench.action.debug.continue');

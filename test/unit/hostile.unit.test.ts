@@ -8,6 +8,7 @@ import { dashboardToHost } from '../../src/core/protocol/dashboard';
 import { datasetToHost } from '../../src/core/protocol/datasetBrowser';
 import { inspectorToHost } from '../../src/core/protocol/inspector';
 import { playgroundToHost } from '../../src/core/protocol/playground';
+import { tensorToHost } from '../../src/core/protocol/tensor';
 import { welcomeToHost } from '../../src/core/protocol/welcome';
 import { safeParse, type Schema } from '../../src/core/schema';
 
@@ -27,7 +28,8 @@ const views: [string, Schema<unknown>, Record<string, unknown>[]][] = [
       { type: 'writeCode', layer: { filters: [{ name: 'Sobel x', kernel: [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]] }], edge: 'zero', channels: 'grey', relu: true, pool: { kind: 'max', size: 2, stride: 2 } }, image: { path: null, width: 8, height: 8 } },
     ],
   ],
-  ['inspector', inspectorToHost, [{ type: 'ready' }, { type: 'featureMaps', from: 'dataset' }, { type: 'topPatches', sample: 1000 }, { type: 'showDashboard' }, { type: 'manageTrust' }]],
+  ['inspector', inspectorToHost, [{ type: 'ready' }, { type: 'featureMaps', from: 'dataset' }, { type: 'topPatches', sample: 1000 }, { type: 'showDashboard' }, { type: 'manageTrust' }, { type: 'compareWith', checkpoint: null }, { type: 'pickComparison' }]],
+  ['tensor', tensorToHost, [{ type: 'ready' }, { type: 'pin', pinned: true }]],
 ];
 
 const wrongValues: unknown[] = [null, undefined, 7, -1e308, 'text', true, [], {}, [1, 2], { nested: { deeper: 1 } }, Number.NaN];

@@ -10,6 +10,8 @@ import { prepareDataset } from '../../src/core/datasets/datasets';
 import { type TrainerEvent, type TrainingConfig, trainingDefaults } from '../../src/core/protocol/trainer';
 import { sourcePixels } from '../../src/core/training/augmentation';
 import { TrainingRun } from '../../src/core/training/trainingRun';
+import { type Checkpoint, readCheckpoint } from '../../src/core/checkpoints/checkpoint';
+import { diffCheckpoints } from '../../src/core/checkpoints/checkpointDiff';
 
 const repo = resolve(__dirname, '../..');
 const trainerDir = join(repo, 'dist/trainer');
@@ -96,8 +98,12 @@ describe('training runs (tfjs engine, plain TF.js)', function () {
     const [samples] = of(events, 'samples');
     assert.deepEqual(samples?.shape, [32, 1, 28, 28]);
     assert.deepEqual(Buffer.from(samples?.pixels ?? '', 'base64'), Buffer.from(syntheticDataset(1).test.pixels.subarray(0, 32 * 784)));
-    assert.deepEqual(readdirSync(result.runDir).sort(), ['best', 'config.json', 'last', 'metrics.csv', 'run.json', 'samples.json', 'train.log']);
+    assert.deepEqual(readdirSync(result.runDir).sort(), ['best', 'config.json', 'epoch-1', 'init', 'last', 'metrics.csv', 'run.json', 'samples.json', 'train.log']);
     assert.deepEqual(readdirSync(join(result.runDir, 'last')).sort(), ['model.json', 'optimizer.bin', 'training.json', 'weights.bin']);
+    // The weights before training and after epoch 1, read as the Checkpoints view reads them: every parameter moved.
+    const [init, epoch1] = ['init', 'epoch-1'].map((folder) => readCheckpoint(join(result.runDir, folder, 'model.json')));
+    const moved = diffCheckpoints(init as Checkpoint, epoch1 as Checkpoint);
+    assert.ok(moved.length === 4 && moved.every((c) => c.status === 'changed' && (c.l2 ?? 0) > 0), JSON.stringify(moved));
     const best = await loadCheckpoint(join(result.runDir, 'best'));
     assert.equal(best.countParams(), of(events, 'model')[0]?.totalParams);
     const rows = readFileSync(join(result.runDir, 'metrics.csv'), 'utf8').trim().split('\n');

@@ -8,6 +8,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { type TrainerEvent, type TrainingConfig, trainingDefaults } from '../../src/core/protocol/trainer';
 import { TrainingRun } from '../../src/core/training/trainingRun';
+import { type Checkpoint, readCheckpoint } from '../../src/core/checkpoints/checkpoint';
+import { diffCheckpoints } from '../../src/core/checkpoints/checkpointDiff';
 import { prepareDataset } from '../../src/core/datasets/datasets';
 
 const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
@@ -82,7 +84,13 @@ describe('training runs (torch engine)', function () {
     const best = of(events, 'checkpoint').filter((c) => c.best);
     assert.equal(best[0]?.message, null);
     for (const later of best.slice(1)) assert.match(later.message ?? '', /^validation loss decreased \(\d+\.\d{6} → \d+\.\d{6}\)$/);
-    assert.deepEqual(readdirSync(result.runDir).sort(), ['best.pt', 'config.json', 'last.pt', 'metrics.csv', 'run.json', 'samples.json', 'train.log']);
+    assert.deepEqual(readdirSync(result.runDir).sort(), ['best.pt', 'config.json', 'epoch-1.pt', 'init.pt', 'last.pt', 'metrics.csv', 'run.json', 'samples.json', 'train.log']);
+    // The weights before training and after epoch 1, to compare with: every parameter moved, the best (epoch 1 or 2) no less.
+    const [init, epoch1, bestWeights] = ['init.pt', 'epoch-1.pt', 'best.pt'].map((name) => readCheckpoint(join(result.runDir, name)));
+    const firstEpoch = diffCheckpoints(init as Checkpoint, epoch1 as Checkpoint);
+    assert.ok(firstEpoch.length >= 4 && firstEpoch.every((c) => c.status === 'changed'), JSON.stringify(firstEpoch));
+    const [moved1, moved2] = [firstEpoch, diffCheckpoints(init as Checkpoint, bestWeights as Checkpoint)].map((changes) => changes.find((c) => c.name === 'fc1.weight')?.l2 ?? 0);
+    assert.ok((moved1 ?? 0) > 0 && (moved2 ?? 0) >= (moved1 ?? 0), `‖Δ fc1.weight‖ ${moved1} after epoch 1, ${moved2} at the best`);
     const logged = readFileSync(join(result.runDir, 'train.log'), 'utf8').trim().split('\n');
     assert.match(logged[0] ?? '', /^\d{4}-\d\d-\d\dT[\d:.]+Z \{"type":"hello","protocol":1,"engine":"torch"/);
     assert.match(logged.at(-1) ?? '', /Z \{"type":"done","status":"completed"/);
@@ -400,7 +408,7 @@ print(ok)`,
     assert.deepEqual(results.map((r) => r.status), ['completed', 'completed'], JSON.stringify(results.map((r) => r.error)));
     const leader = machines.findIndex((m) => of(m.events, 'test').length === 1);
     const [first, second] = leader === 0 ? [0, 1] : [1, 0];
-    assert.deepEqual(readdirSync(results[first]?.runDir ?? '').sort(), ['best.pt', 'config.json', 'last.pt', 'metrics.csv', 'run.json', 'samples.json', 'train.log']);
+    assert.deepEqual(readdirSync(results[first]?.runDir ?? '').sort(), ['best.pt', 'config.json', 'epoch-1.pt', 'init.pt', 'last.pt', 'metrics.csv', 'run.json', 'samples.json', 'train.log']);
     assert.deepEqual(runJson(results[first]?.runDir ?? '').status, 'completed');
     assert.deepEqual((JSON.parse(readFileSync(join(results[first]?.runDir ?? '', 'run.json'), 'utf8')) as { distributed?: unknown }).distributed, { worldSize: 2, backend: 'gloo', weightsAgree: true });
     // The other machine's host hears the run begin and end there, and keeps nothing but its own record.

@@ -2,7 +2,7 @@
 // legacy (pre-1.6) pickle stream, whether a state_dict, a dict that holds one (CNN Lab's last.pt) or a
 // whole pickled nn.Module; and TF.js's model.json with its weight files. Nothing in them is run.
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { isDict, isTensor, type PickleDict, type PickleTensor, type PickleValue, unpickle } from './pickle';
 import { CorruptFileError, isZip, zipEntries, zipEntryData } from './zip';
 
@@ -41,7 +41,15 @@ export interface Checkpoint {
 }
 
 /** Where each engine leaves a run's checkpoints, best first: the torch engine's files, the tfjs engine's folders. */
-export const runCheckpointFiles = ['best.pt', join('best', 'model.json'), 'last.pt', join('last', 'model.json')];
+export const runCheckpointFiles = ['best.pt', join('best', 'model.json'), 'last.pt', join('last', 'model.json'), 'epoch-1.pt', join('epoch-1', 'model.json'), 'init.pt', join('init', 'model.json')];
+
+const runCheckpointRoles: Record<string, string> = { best: 'lowest validation loss', last: 'last epoch', 'epoch-1': 'after epoch 1', init: 'before training' };
+
+/** What a run's checkpoint holds, by its name (best.pt, init/model.json): "before training"; undefined for other files. */
+export function runCheckpointRole(path: string): string | undefined {
+  const stem = basename(path) === 'model.json' ? basename(dirname(path)) : basename(path, '.pt');
+  return runCheckpointRoles[stem];
+}
 
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';

@@ -14,30 +14,29 @@ export interface ParameterChange {
   cosine: number | null;
 }
 
-function compare(name: string, a: CheckpointTensor, b: CheckpointTensor): ParameterChange {
+/** ‖y − x‖₂, that over ‖x‖₂, and cos(x, y) (null where a norm is 0) of two tensors of one shape. */
+export function changeBetween(x: ArrayLike<number>, y: ArrayLike<number>): { l2: number; relative: number | null; cosine: number | null } {
+  let difference = 0;
+  let normX = 0;
+  let normY = 0;
+  let dot = 0;
+  for (let i = 0; i < x.length; i++) {
+    const [u, v] = [x[i] ?? 0, y[i] ?? 0];
+    difference += (v - u) ** 2;
+    normX += u * u;
+    normY += v * v;
+    dot += u * v;
+  }
+  const l2 = Math.sqrt(difference);
+  return { l2, relative: normX > 0 ? l2 / Math.sqrt(normX) : null, cosine: normX > 0 && normY > 0 ? dot / Math.sqrt(normX * normY) : null };
+}
+
+/** One parameter of A against B's of the same name. */
+export function compareParameter(name: string, a: CheckpointTensor, b: CheckpointTensor): ParameterChange {
   const shapes: ParameterChange['shapes'] = [a.shape, b.shape];
   if (a.shape.join('×') !== b.shape.join('×')) return { name, shapes, status: 'shape mismatch', l2: null, relative: null, cosine: null };
-  const [x, y] = [a.values(), b.values()];
-  let difference = 0;
-  let normA = 0;
-  let normB = 0;
-  let dot = 0;
-  x.forEach((u, i) => {
-    const v = y[i] ?? 0;
-    difference += (v - u) ** 2;
-    normA += u * u;
-    normB += v * v;
-    dot += u * v;
-  });
-  const l2 = Math.sqrt(difference);
-  return {
-    name,
-    shapes,
-    status: l2 === 0 ? 'unchanged' : 'changed',
-    l2,
-    relative: normA > 0 ? l2 / Math.sqrt(normA) : null,
-    cosine: normA > 0 && normB > 0 ? dot / Math.sqrt(normA * normB) : null,
-  };
+  const change = changeBetween(a.values(), b.values());
+  return { name, shapes, status: change.l2 === 0 ? 'unchanged' : 'changed', ...change };
 }
 
 /** Every parameter of A in A's order, then those only B has. */
@@ -47,7 +46,7 @@ export function diffCheckpoints(a: Checkpoint, b: Checkpoint): ParameterChange[]
   const changes: ParameterChange[] = [];
   for (const [name, tensor] of left) {
     const other = right.get(name);
-    changes.push(other ? compare(name, tensor, other) : { name, shapes: [tensor.shape, null], status: 'only in A', l2: null, relative: null, cosine: null });
+    changes.push(other ? compareParameter(name, tensor, other) : { name, shapes: [tensor.shape, null], status: 'only in A', l2: null, relative: null, cosine: null });
   }
   for (const [name, tensor] of right) {
     if (!left.has(name)) changes.push({ name, shapes: [null, tensor.shape], status: 'only in B', l2: null, relative: null, cosine: null });

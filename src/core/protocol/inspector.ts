@@ -19,6 +19,9 @@ const topPatches = {
   filters: array(array(object({ pixels: string({ maxLength: 200_000 }), value: number(), index: count, label: name }), { maxLength: 16 }), { maxLength: 4096 }),
 };
 const progress = { done: count, total: count };
+const path = string({ maxLength: 4096 });
+/** ‖B − A‖₂, ‖B − A‖₂ / ‖A‖₂ and cos(A, B) of the layer's weights (null where a norm is 0). */
+const change = object({ l2: number({ min: 0 }), relative: nullable(number({ min: 0 })), cosine: nullable(number()) });
 
 export const inspectorToWebview = messages({
   layer: {
@@ -35,6 +38,12 @@ export const inspectorToWebview = messages({
     trustNeeded: boolean,
     /** The run the checkpoint belongs to, for the way back to its dashboard. */
     runDir: nullable(string({ maxLength: 4096 })),
+    /** The run's other checkpoints (before training, after epoch 1, last), offered to compare with. */
+    comparable: array(object({ path, label: name }), { maxLength: 16 }),
+    /** The checkpoint compared with ("A"; the inspected one is "B"): the same layer's filters in the same order, and what changed. */
+    comparison: nullable(object({ checkpoint: path, label: name, weights: floats, change })),
+    /** Why there is nothing to compare tile by tile (a shape mismatch, a layer the other lacks), or null. */
+    comparisonProblem: nullable(string({ maxLength: 1000 })),
   },
   featureMaps,
   topPatches,
@@ -51,6 +60,10 @@ export const inspectorToHost = messages({
   topPatches: { sample: number({ integer: true, min: 1, max: 1_000_000 }) },
   showDashboard: {},
   manageTrust: {},
+  /** Compares with one of the `comparable` checkpoints the host offered, or with none. */
+  compareWith: { checkpoint: nullable(path) },
+  /** Asks the host to offer every checkpoint it knows (the Checkpoints view's) to compare with. */
+  pickComparison: {},
 });
 
 /** What activations.py prints. */

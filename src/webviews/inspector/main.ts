@@ -1,6 +1,7 @@
 // The layer inspector: a trained conv layer's filters as tiles (per input channel, or as colour for a
-// first layer over RGB), zoomable, with each weight under the pointer; and the layer's feature maps
-// for a test image, before and after its activation and after the pooling that follows, sizes shown.
+// first layer over RGB), zoomable, with each weight under the pointer, optionally beside the same
+// filters in another checkpoint and their difference; and the layer's feature maps for a test image,
+// before and after its activation and after the pooling that follows, sizes shown.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type { Plane } from '../../core/filters/convolve';
@@ -30,6 +31,8 @@ const lead = h('p', { class: 'lead', 'data-field': 'summary' });
 const problem = h('p', { class: 'problem', role: 'alert', 'data-field': 'problem', hidden: '' });
 const zoom = h('input', { type: 'range', min: '12', max: '128', value: '48', 'aria-label': 'Tile size', 'data-field': 'zoom' });
 const rgbBox = h('vscode-checkbox', { label: 'As colour (R, G, B)', 'data-field': 'rgb' });
+const compareSelect = h('select', { 'data-field': 'compare', 'aria-label': 'Compare with another checkpoint' });
+const comparisonLine = h('p', { class: 'comparison', 'data-field': 'comparison', hidden: '' });
 const filters = h('div', { class: 'filters', 'data-field': 'filters' });
 const filterNote = h('p', { class: 'hint' });
 const readout = h('p', { class: 'readout', 'data-field': 'readout' }, 'Point at a weight for its value.');
@@ -58,7 +61,7 @@ root.replaceChildren(
   h('header', {}, h('div', { class: 'logo' }), h('div', {}, title, lead)),
   h('div', { class: 'actions' }, dashboardButton, trustButton),
   problem,
-  h('section', { class: 'card' }, h('h2', {}, 'Filters', h('label', { class: 'control' }, 'Zoom ', zoom), rgbBox), filterNote, filters, readout),
+  h('section', { class: 'card' }, h('h2', {}, 'Filters', h('label', { class: 'control' }, 'Zoom ', zoom), rgbBox, h('label', { class: 'control' }, compareSelect)), comparisonLine, filterNote, filters, readout),
   h('section', { class: 'card layer' }, h('h2', {}, 'Feature maps', h('span', { class: 'control' }, runButton, fileButton)), busy, maps, mapReadout),
   h('section', { class: 'card layer' }, h('h2', {}, 'Top-activating patches', h('span', { class: 'control' }, sampleSelect, patchesButton)), patchesBusy, patchesProgress, patches),
 );
@@ -69,6 +72,12 @@ let layer: LayerView | undefined;
 zoom.addEventListener('input', () => root.style.setProperty('--tile', `${zoom.value}px`));
 root.style.setProperty('--tile', `${zoom.value}px`);
 rgbBox.addEventListener('change', () => showFilters());
+compareSelect.addEventListener('change', () => {
+  const value = compareSelect.value;
+  host.post(value === otherCheckpoint ? { type: 'pickComparison' } : { type: 'compareWith', checkpoint: value || null });
+});
+/** The menu's last entry: any checkpoint the host knows, picked in a quick pick. */
+const otherCheckpoint = '\u0000other';
 const request = (message: InspectorToHost & { type: 'featureMaps' | 'topPatches' }) => {
   pending = message.type;
   actionButtons.forEach((b) => (b.disabled = true));
@@ -87,7 +96,8 @@ function receive(message: InspectorToWebview): void {
   switch (message.type) {
     case 'layer':
       layer = message;
-      host.setState({ checkpoint: message.checkpoint, layer: message.layer });
+      host.setState({ checkpoint: message.checkpoint, layer: message.layer, baseline: message.comparison?.checkpoint ?? null });
+      showComparisonChoices(message);
       problem.hidden = true;
       maps.replaceChildren();
       patches.replaceChildren();
@@ -125,43 +135,95 @@ function receive(message: InspectorToWebview): void {
   }
 }
 
+function showComparisonChoices(view: LayerView): void {
+  const current = view.comparison?.checkpoint ?? '';
+  const offered = view.comparable.map((c) => [c.path, c.label] as const);
+  // A checkpoint picked from elsewhere is on the menu while it is shown.
+  if (view.comparison && !offered.some(([path]) => path === current)) offered.push([current, view.comparison.label]);
+  compareSelect.replaceChildren(
+    h('option', { value: '' }, 'Compare with…'),
+    ...offered.map(([path, label]) => h('option', { value: path }, label)),
+    h('option', { value: otherCheckpoint }, 'Other checkpoint…'),
+  );
+  compareSelect.value = current;
+  comparisonLine.hidden = !view.comparison && !view.comparisonProblem;
+  comparisonLine.classList.toggle('problem', Boolean(view.comparisonProblem));
+  const change = view.comparison?.change;
+  comparisonLine.textContent = view.comparisonProblem ?? (view.comparison && change
+    ? `Compared with ${view.comparison.label}: ‖B − A‖ ${number(change.l2)}${change.relative === null ? '' : `, ${(100 * change.relative).toFixed(1)} % of ‖A‖`}${change.cosine === null ? '' : `, cosine ${number(change.cosine)}`} (A: ${view.comparison.label}, B: this checkpoint).`
+    : '');
+}
+
 function showFilters(): void {
   if (!layer) return;
-  const [out = 0, inputs = 0, kh = 0, kw = 0] = layer.shape;
-  const weights = floats(layer.weights);
-  title.textContent = `Layer ${layer.layer}`;
-  lead.textContent = [`Conv2d, ${out} filters of ${inputs}×${kh}×${kw}`, `${layer.format} checkpoint ${layer.checkpoint}`, ...layer.notes].join(' · ');
-  const kernel = (o: number, i: number): Plane => ({ width: kw, height: kh, data: weights.subarray((o * inputs + i) * kh * kw, (o * inputs + i + 1) * kh * kw) });
-  let scale = 0;
-  for (const w of weights) scale = Math.max(scale, Math.abs(w));
+  const shown = layer;
+  const [out = 0, inputs = 0, kh = 0, kw = 0] = shown.shape;
+  const after = floats(shown.weights);
+  const before = shown.comparison ? floats(shown.comparison.weights) : undefined;
+  const difference = before && after.map((v, i) => v - (before[i] ?? 0));
+  title.textContent = `Layer ${shown.layer}`;
+  lead.textContent = [`Conv2d, ${out} filters of ${inputs}×${kh}×${kw}`, `${shown.format} checkpoint ${shown.checkpoint}`, ...shown.notes].join(' · ');
+  const size = kh * kw;
+  const kernel = (weights: Float32Array, o: number, i: number): Plane => ({ width: kw, height: kh, data: weights.subarray((o * inputs + i) * size, (o * inputs + i + 1) * size) });
+  const largest = (weights: Float32Array | undefined) => {
+    let m = 0;
+    for (const w of weights ?? []) m = Math.max(m, Math.abs(w));
+    return m;
+  };
+  const norm = (weights: Float32Array) => {
+    let sum = 0;
+    for (const w of weights) sum += w * w;
+    return Math.sqrt(sum);
+  };
+  // A and B on one scale, so that a weight that grew looks stronger; the difference on its own.
+  const scale = Math.max(largest(after), largest(before));
+  const differenceScale = largest(difference);
   const colour = rgbBox.checked && inputs === 3;
-  const shown = colour ? 1 : Math.min(inputs, maxChannelsShown);
+  const channels = colour ? 1 : Math.min(inputs, maxChannelsShown);
+  const versions = before && difference ? [
+    { name: 'A', weights: before, scale },
+    { name: 'B', weights: after, scale },
+    { name: 'B − A', weights: difference, scale: differenceScale },
+  ] : [{ name: '', weights: after, scale }];
   filterNote.textContent = colour
     ? 'Each filter\'s three kernels as one colour tile, scaled from its lowest weight (black) to its highest (full colour), as the course draws first-layer filters.'
-    : `Rows are filters, columns input channels${inputs > shown ? ` (the first ${shown} of ${inputs})` : ''}; orange weights are positive, blue negative, one scale (±${number(scale)}) for the layer.`;
+    : `Rows are filters, columns input channels${inputs > channels ? ` (the first ${channels} of ${inputs})` : ''}; orange weights are positive, blue negative, one scale (±${number(scale)}) for the layer${difference ? `, its own (±${number(differenceScale)}) for the differences` : ''}.`;
+  const tiles = (version: (typeof versions)[number], o: number) =>
+    Array.from({ length: channels }, (_, i) => {
+      const canvas = h('canvas', { 'data-filter': String(o), 'data-channel': String(i), ...(version.name ? { 'data-version': version.name } : {}) });
+      if (colour) {
+        const planes = [0, 1, 2].map((c) => kernel(version.weights, o, c));
+        let [low, high] = [Infinity, -Infinity];
+        for (const p of planes) for (const v of p.data) [low, high] = [Math.min(low, v), Math.max(high, v)];
+        const span = high - low || 1;
+        draw(canvas, planes.map((p) => ({ ...p, data: p.data.map((v) => (255 * (v - low)) / span) })), 'bytes');
+      } else {
+        draw(canvas, [kernel(version.weights, o, i)], 'signed', version.scale);
+      }
+      canvas.addEventListener('mousemove', (event) => {
+        const rect = canvas.getBoundingClientRect();
+        const x = Math.min(kw - 1, Math.floor(((event.clientX - rect.left) / rect.width) * kw));
+        const y = Math.min(kh - 1, Math.floor(((event.clientY - rect.top) / rect.height) * kh));
+        const values = (c: number) => versions.map((v) => `${v.name ? `${v.name} ` : ''}${number(kernel(v.weights, o, c).data[y * kw + x] ?? 0)}`).join(', ');
+        readout.textContent = colour
+          ? `filter ${o} (row ${y}, column ${x}): ${['R', 'G', 'B'].map((name, c) => `${name} ${values(c)}`).join(' · ')}`
+          : `filter ${o}, channel ${i} (row ${y}, column ${x}): ${values(i)}`;
+      });
+      return canvas;
+    });
   filters.replaceChildren(
     ...Array.from({ length: out }, (_, o) => {
-      const tiles = Array.from({ length: shown }, (_, i) => {
-        const canvas = h('canvas', { 'data-filter': String(o), 'data-channel': String(i) });
-        if (colour) {
-          const planes = [0, 1, 2].map((c) => kernel(o, c));
-          let [low, high] = [Infinity, -Infinity];
-          for (const p of planes) for (const v of p.data) [low, high] = [Math.min(low, v), Math.max(high, v)];
-          const span = high - low || 1;
-          draw(canvas, planes.map((p) => ({ ...p, data: p.data.map((v) => (255 * (v - low)) / span) })), 'bytes');
-        } else {
-          draw(canvas, [kernel(o, i)], 'signed', scale);
-        }
-        canvas.addEventListener('mousemove', (event) => {
-          const rect = canvas.getBoundingClientRect();
-          const x = Math.min(kw - 1, Math.floor(((event.clientX - rect.left) / rect.width) * kw));
-          const y = Math.min(kh - 1, Math.floor(((event.clientY - rect.top) / rect.height) * kh));
-          const at = (c: number) => number(kernel(o, c).data[y * kw + x] ?? 0);
-          readout.textContent = colour ? `filter ${o} (row ${y}, column ${x}): R ${at(0)} · G ${at(1)} · B ${at(2)}` : `filter ${o}, channel ${i} (row ${y}, column ${x}): ${at(i)}`;
-        });
-        return canvas;
-      });
-      return h('figure', { class: 'filter' }, h('div', { class: 'kernels' }, ...tiles), h('figcaption', {}, String(o)));
+      if (!before || !difference) return h('figure', { class: 'filter' }, h('div', { class: 'kernels' }, ...tiles(versions[0] as (typeof versions)[number], o)), h('figcaption', {}, String(o)));
+      // How far this filter moved, against its size in A.
+      const filterOf = (weights: Float32Array) => weights.subarray(o * inputs * size, (o + 1) * inputs * size);
+      const moved = norm(filterOf(difference));
+      const was = norm(filterOf(before));
+      return h(
+        'figure',
+        { class: 'filter' },
+        h('div', { class: 'versions' }, ...versions.map((version) => h('div', {}, h('div', { class: 'kernels' }, ...tiles(version, o)), h('small', {}, version.name)))),
+        h('figcaption', { 'data-change': String(was > 0 ? moved / was : 0) }, was > 0 ? `${o} · changed ${((100 * moved) / was).toFixed(0)} %` : String(o)),
+      );
     }),
   );
 }

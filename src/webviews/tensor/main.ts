@@ -1,6 +1,8 @@
 // View Tensor: a paused program's tensor as pictures. Colour for a photo (H×W×3, 3×H×W), otherwise
 // the last two axes as maps in the inspector's blue-and-orange, one per index of the axes before
-// them; a histogram of the finite values, the statistics, and the value under the pointer.
+// them; a histogram of the finite values, the statistics, and the value under the pointer. Pinned,
+// the host reads the expression again at each stop.
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type { Plane } from '../../core/filters/convolve';
 import { tensorHistogram, tensorPicture } from '../../core/debug/tensorPicture';
 import { type TensorToHost, tensorToWebview, type TensorToWebview } from '../../core/protocol/tensor';
@@ -12,7 +14,9 @@ import { draw, signedScale } from '../shared/planes';
 /** Maps drawn at most: the rest are counted, not drawn. */
 const mapLimit = 64;
 const root = document.getElementById('root') as HTMLElement;
-connectToHost<TensorToWebview, TensorToHost>(tensorToWebview, (message) => render(message));
+const host = connectToHost<TensorToWebview, TensorToHost>(tensorToWebview, (message) => render(message));
+const pin = h('vscode-checkbox', { label: 'Pin: read again at each stop', 'data-field': 'pin' });
+pin.addEventListener('change', () => host.post({ type: 'pin', pinned: pin.checked }));
 root.classList.add('tensor');
 root.setAttribute('aria-busy', 'true');
 
@@ -21,18 +25,20 @@ const number = (v: number | null | undefined) => (v === null || v === undefined 
 function render(message: TensorToWebview): void {
   root.setAttribute('aria-busy', 'false');
   const title = h('h1', {}, message.expression);
+  pin.checked = message.pinned;
+  const actions = h('div', { class: 'actions' }, pin);
   if (message.type === 'problem') {
-    root.replaceChildren(h('header', {}, h('div', { class: 'logo' }), title), h('p', { class: 'error', 'data-field': 'problem' }, message.message));
+    root.replaceChildren(h('header', {}, h('div', { class: 'logo' }), title), actions, h('p', { class: 'error', 'data-field': 'problem' }, message.message));
     return;
   }
   const { answer } = message;
   if (answer.kind === 'other') {
-    root.replaceChildren(h('header', {}, h('div', { class: 'logo' }), title), h('p', { 'data-field': 'problem' }, `${answer.type} is not a tensor, an array or an image: nothing to draw.`));
+    root.replaceChildren(h('header', {}, h('div', { class: 'logo' }), title), actions, h('p', { 'data-field': 'problem' }, `${answer.type} is not a tensor, an array or an image: nothing to draw.`));
     return;
   }
   const summary = `${answer.kind === 'torch' ? 'tensor' : answer.kind === 'numpy' ? 'ndarray' : 'PIL image'} ${answer.shape.join('×') || 'scalar'} · ${answer.dtype} · ${answer.device}`;
   const readout = h('p', { class: 'readout', 'data-field': 'readout' }, 'Point at a pixel for its value.');
-  const parts: HTMLElement[] = [h('header', {}, h('div', { class: 'logo' }), h('div', {}, title, h('p', { 'data-field': 'summary' }, summary)))];
+  const parts: HTMLElement[] = [h('header', {}, h('div', { class: 'logo' }), h('div', {}, title, h('p', { 'data-field': 'summary' }, summary))), actions];
   if (answer.note) parts.push(h('p', { class: 'note', 'data-field': 'note' }, answer.note));
   const stats = answer.stats;
   if (stats) parts.push(h('dl', { class: 'facts', 'data-field': 'stats' }, ...[['min', stats.min], ['max', stats.max], ['mean', stats.mean], ['std', stats.std]].flatMap(([label, v]) => [h('dt', {}, String(label)), h('dd', {}, number(v as number | null))]), h('dt', {}, 'NaN · Inf'), h('dd', {}, `${stats.nan} · ${stats.inf}`)));
