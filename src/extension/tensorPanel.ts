@@ -42,17 +42,17 @@ export class TensorPanel extends Disposable {
   static readonly viewType = 'cnnLab.tensor';
   private panel: vscode.WebviewPanel | undefined;
   private channel: WebviewChannel<TensorToHost, TensorToWebview> | undefined;
-  private readonly probeSource: string;
+  /** tensor_probe.py, read when first needed (not at activation). */
+  private probeSource: string | undefined;
   /** The expression the panel shows, and whether it is read again at each stop. */
   private shown: { expression: string; pinned: boolean } | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
-    trainerDir: string,
+    private readonly trainerDir: string,
     private readonly log: Log,
   ) {
     super();
-    this.probeSource = readFileSync(join(trainerDir, 'tensor_probe.py'), 'utf8');
     this._register({ dispose: () => this.panel?.dispose() });
     this._register(vscode.languages.registerHoverProvider({ language: 'python' }, { provideHover: (document, position) => this.hover(document, position) }));
     this._register(vscode.debug.onDidChangeActiveStackItem((item) => void this.refreshPinned(item)));
@@ -83,6 +83,7 @@ export class TensorPanel extends Disposable {
   }
 
   private async evaluate({ session, frameId }: { session: vscode.DebugSession; frameId: number | undefined }, expression: string, limit?: number, sendValues?: boolean) {
+    this.probeSource ??= readFileSync(join(this.trainerDir, 'tensor_probe.py'), 'utf8');
     const response = (await session.customRequest('evaluate', { expression: tensorProbeExpression(this.probeSource, expression, limit, sendValues), frameId, context: 'clipboard' })) as { result?: unknown };
     return parseTensorProbe(typeof response.result === 'string' ? response.result : '');
   }

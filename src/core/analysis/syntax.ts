@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Language, type Node, Parser, type Tree } from '@vscode/tree-sitter-wasm';
 import type { SourceRange } from './report';
 
-export type { Node, Tree };
+export type { Node, Parser, Tree };
 export type LanguageId = 'python' | 'typescript';
 
 const grammarFiles: Record<LanguageId, string> = { python: 'tree-sitter-python.wasm', typescript: 'tree-sitter-typescript.wasm' };
@@ -20,33 +20,36 @@ export interface Grammars {
   parser(language: LanguageId): Parser;
 }
 
-let loading: Map<string, Promise<Grammars>> | undefined;
+const runtimes = new Map<string, Promise<void>>();
+const parsers = new Map<string, Promise<Parser>>();
 
-/** Loads the runtime and the grammars from `wasmDir` once per folder; later calls share them. */
-export function loadGrammars(wasmDir: string): Promise<Grammars> {
-  loading ??= new Map();
-  let grammars = loading.get(wasmDir);
-  if (!grammars) {
-    grammars = (async () => {
-      await Parser.init({ locateFile: () => join(wasmDir, 'tree-sitter.wasm') });
-      const languages = new Map<LanguageId, Language>();
-      for (const [id, file] of Object.entries(grammarFiles) as [LanguageId, string][]) languages.set(id, await Language.load(join(wasmDir, file)));
-      const parsers = new Map<LanguageId, Parser>();
-      return {
-        parser(language) {
-          let parser = parsers.get(language);
-          if (!parser) {
-            parser = new Parser();
-            parser.setLanguage(languages.get(language) ?? null);
-            parsers.set(language, parser);
-          }
-          return parser;
-        },
-      };
-    })();
-    loading.set(wasmDir, grammars);
+/**
+ * A parser for one language, its grammar loaded from `wasmDir` on first use (the runtime once per
+ * folder): a Python file does not wait for the TypeScript grammar, three times its size.
+ */
+export function loadParser(wasmDir: string, language: LanguageId): Promise<Parser> {
+  const key = `${wasmDir}\0${language}`;
+  let parser = parsers.get(key);
+  if (!parser) {
+    let runtime = runtimes.get(wasmDir);
+    if (!runtime) {
+      runtime = Parser.init({ locateFile: () => join(wasmDir, 'tree-sitter.wasm') });
+      runtimes.set(wasmDir, runtime);
+    }
+    parser = runtime.then(async () => {
+      const loaded = new Parser();
+      loaded.setLanguage(await Language.load(join(wasmDir, grammarFiles[language])));
+      return loaded;
+    });
+    parsers.set(key, parser);
   }
-  return grammars;
+  return parser;
+}
+
+/** Both languages' parsers, for the command line, which may meet either. */
+export async function loadGrammars(wasmDir: string): Promise<Grammars> {
+  const [python, typescript] = await Promise.all([loadParser(wasmDir, 'python'), loadParser(wasmDir, 'typescript')]);
+  return { parser: (language) => (language === 'python' ? python : typescript) };
 }
 
 /** One text change, in the offsets of the text before it (as VS Code reports them). */

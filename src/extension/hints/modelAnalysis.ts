@@ -5,7 +5,7 @@ import { diskReader, FileImports, type SourceReader } from '../../core/analysis/
 import type { ModelReport } from '../../core/analysis/report';
 import { NotebookAnalysis, type NotebookCell, type NotebookError, type NotebookModelReport } from '../../core/analysis/notebook';
 import { exactModule, type NotebookModule, trainingModule } from '../../core/analysis/notebookModule';
-import { DocumentTree, type Grammars, type LanguageId, loadGrammars, type TextChange } from '../../core/analysis/syntax';
+import { DocumentTree, type LanguageId, loadParser, type Parser, type TextChange } from '../../core/analysis/syntax';
 import type { ModelModule } from '../../core/training/trainingRun';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
@@ -39,7 +39,7 @@ interface Tracked {
  * only what changed, and only the models the change touched are analysed again.
  */
 export class ModelAnalysis extends Disposable {
-  private grammars: Promise<Grammars> | undefined;
+  private readonly parsers = new Map<LanguageId, Promise<Parser>>();
   private readonly documents = new Map<string, Tracked>();
   private readonly notebooks = new Map<string, TrackedNotebook>();
   private readonly changed = this._register(new vscode.EventEmitter<vscode.Uri>());
@@ -51,6 +51,13 @@ export class ModelAnalysis extends Disposable {
     private readonly log: Log,
   ) {
     super();
+    // The grammar loads while VS Code waits before it asks for lenses (a quarter second): the first file's come sooner.
+    const prefetch = (document: vscode.TextDocument) => {
+      const language = ModelAnalysis.languages[document.languageId];
+      if (language) void this.parser(language);
+    };
+    vscode.workspace.textDocuments.forEach(prefetch);
+    this._register(vscode.workspace.onDidOpenTextDocument(prefetch));
     this._register(
       vscode.workspace.onDidChangeTextDocument(({ document, contentChanges }) => {
         if (contentChanges.length === 0) return;
@@ -124,12 +131,15 @@ export class ModelAnalysis extends Disposable {
     return Object.hasOwn(ModelAnalysis.languages, document.languageId);
   }
 
-  private loadGrammars(): Promise<Grammars> {
-    this.grammars ??= loadGrammars(this.parsersDir).catch((error: unknown) => {
-      this.log.error('loading the Python grammar failed', error);
-      throw error;
-    });
-    return this.grammars;
+  /** The language's parser, its grammar loaded once; a failure is logged and given to every caller. */
+  private parser(language: LanguageId): Promise<Parser> {
+    let parser = this.parsers.get(language);
+    if (!parser) {
+      parser = loadParser(this.parsersDir, language);
+      parser.catch((error: unknown) => this.log.error(`loading the ${language} grammar failed`, error));
+      this.parsers.set(language, parser);
+    }
+    return parser;
   }
 
   /** A file's models; a notebook cell's, those of the notebook's program the cell defines or holds layers of. */
@@ -141,13 +151,13 @@ export class ModelAnalysis extends Disposable {
       const cell = notebook?.getCells().find((c) => c.document === document);
       return notebook && cell && language === 'python' ? (await this.notebookReports(notebook)).analysis.modelsInCell(cell.index) : [];
     }
-    const grammars = await this.loadGrammars();
+    const parser = await this.parser(language);
     const key = document.uri.toString();
     let tracked = this.documents.get(key);
     if (tracked && tracked.version === document.version && !tracked.stale) return tracked.reports;
     if (!tracked) {
-      const imports = language === 'python' && document.uri.scheme === 'file' ? new FileImports(grammars.parser(language), document.uri.fsPath, editorReader) : undefined;
-      tracked = { tree: new DocumentTree(grammars.parser(language)), cache: new AnalysisCache(), imports, pending: [], version: -1, stale: false, reports: [] };
+      const imports = language === 'python' && document.uri.scheme === 'file' ? new FileImports(parser, document.uri.fsPath, editorReader) : undefined;
+      tracked = { tree: new DocumentTree(parser), cache: new AnalysisCache(), imports, pending: [], version: -1, stale: false, reports: [] };
       this.documents.set(key, tracked);
     }
     const changes = tracked.version === -1 && tracked.pending.length === 0 ? undefined : tracked.pending.splice(0);
@@ -174,25 +184,24 @@ export class ModelAnalysis extends Disposable {
 
   /** The module exact mode runs for the notebook's models with these build expressions. */
   async exactModule(notebook: vscode.NotebookDocument, builds: readonly string[]): Promise<{ module: NotebookModule | NotebookError; cells: NotebookCell[] }> {
-    const parser = (await this.loadGrammars()).parser('python');
+    const parser = await this.parser('python');
     const cells = notebook.getCells().map(cellOf);
     return { module: exactModule(cells, builds, parser, dirname(notebook.uri.fsPath)), cells };
   }
 
   /** The module a run trains for `target` of the notebook, from its cells as the editor has them (saved or not). */
   async trainingModule(notebook: vscode.NotebookDocument, target: string): Promise<ModelModule | NotebookError> {
-    const parser = (await this.loadGrammars()).parser('python');
+    const parser = await this.parser('python');
     return trainingModule(notebook.uri.fsPath, notebook.getCells().map(cellOf), target, parser);
   }
 
   private async notebookReports(notebook: vscode.NotebookDocument): Promise<TrackedNotebook> {
-    const grammars = await this.loadGrammars();
+    const parser = await this.parser('python');
     const cells = notebook.getCells();
     const key = cells.map((c) => `${c.document.uri.toString()}@${c.document.version}:${c.kind}:${c.document.languageId}`).join('\n');
     let tracked = this.notebooks.get(notebook.uri.toString());
     if (tracked && tracked.key === key && !tracked.stale) return tracked;
     if (!tracked) {
-      const parser = grammars.parser('python');
       // A saved notebook's `from helpers import …` names the files beside it.
       const imports = notebook.uri.scheme === 'file' ? new FileImports(parser, notebook.uri.fsPath, editorReader) : undefined;
       tracked = { analysis: new NotebookAnalysis(parser), imports, key: '', cells: [], stale: false };
