@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
-import { type Checkpoint, type CheckpointLayer, type CheckpointTensor, readCheckpoint, runCheckpointFiles, runCheckpointRole, type WeightStats, weightStats } from '../core/checkpoints/checkpoint';
+import { type Checkpoint, checkpointName, type CheckpointLayer, type CheckpointTensor, readCheckpoint, runCheckpointFiles, runCheckpointRole, type WeightStats, weightStats } from '../core/checkpoints/checkpoint';
 import { diffCheckpoints, formatCheckpointDiff, type ParameterChange } from '../core/checkpoints/checkpointDiff';
 import type { RunInfo } from '../core/training/trainingRun';
 import { Disposable } from './disposable';
@@ -65,13 +65,8 @@ export class CheckpointsView extends Disposable implements vscode.TreeDataProvid
    * (picked), each parameter's ‖B − A‖, relative change and cosine similarity, beside the editor.
    */
   async compare(first?: string, second?: string): Promise<ParameterChange[] | undefined> {
-    const files = await this.choices();
-    const pick = async (title: string, except?: string) => {
-      const picked = await vscode.window.showQuickPick(files.filter((f) => f.path !== except).map((f) => ({ label: basename(f.path), description: f.description, path: f.path })), { title, matchOnDescription: true });
-      return picked?.path;
-    };
-    const a = first ?? (await pick('Compare which checkpoint?'));
-    const b = a && (second ?? (await pick(`Compare ${basename(a)} with which checkpoint?`, a)));
+    const a = first ?? (await this.pick('Compare which checkpoint?'));
+    const b = a && (second ?? (await this.pick(`Compare ${checkpointName(a)} with which checkpoint?`, a)));
     if (!a || !b) return undefined;
     let changes: ParameterChange[];
     try {
@@ -84,9 +79,11 @@ export class CheckpointsView extends Disposable implements vscode.TreeDataProvid
     return changes;
   }
 
-  /** Every checkpoint the view lists: each run's, then the workspace's own. */
-  async choices(): Promise<{ path: string; description: string }[]> {
-    return (await this.files()).flatMap((node) => (node.type === 'file' ? [node] : []));
+  /** One of the checkpoints the view lists (each run's, then the workspace's own) but `except`, picked by the user. */
+  async pick(title: string, except?: string): Promise<string | undefined> {
+    const files = (await this.files()).flatMap((node) => (node.type === 'file' && node.path !== except ? [node] : []));
+    const picked = await vscode.window.showQuickPick(files.map((f) => ({ label: checkpointName(f.path), description: f.description, path: f.path })), { title, matchOnDescription: true });
+    return picked?.path;
   }
 
   async getChildren(node?: CheckpointNode): Promise<CheckpointNode[]> {
@@ -126,7 +123,7 @@ export class CheckpointsView extends Disposable implements vscode.TreeDataProvid
   getTreeItem(node: CheckpointNode): vscode.TreeItem {
     switch (node.type) {
       case 'file': {
-        const name = basename(node.path) === 'model.json' ? join(basename(join(node.path, '..')), 'model.json') : basename(node.path);
+        const name = checkpointName(node.path);
         const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.Collapsed);
         item.description = node.description;
         item.tooltip = node.path;

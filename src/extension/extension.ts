@@ -43,7 +43,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const runsView = new RunsView(() => trainer.runs());
     const checkpointsView = new CheckpointsView(() => trainer.runs());
     const tensors = new TensorPanel(context.extensionUri, trainerDir, log);
-    const inspector = new InspectorPanel(context.extensionUri, (path) => checkpointsView.read(path), () => checkpointsView.choices(), environment, trainerDir, log);
+    const inspector = new InspectorPanel(context.extensionUri, (path) => checkpointsView.read(path), (title, except) => checkpointsView.pick(title, except), environment, trainerDir, log);
     const walkthrough = new Walkthrough(context.globalState, { hints, runFinished: trainer.onDidFinishRun, activationsShown: inspector.onDidShowActivations, presetApplied: playground.onDidApplyPreset }, log);
     context.subscriptions.push(
       environment,

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { type Checkpoint, CheckpointError, runCheckpointFiles, runCheckpointRole } from '../core/checkpoints/checkpoint';
-import { changeBetween } from '../core/checkpoints/checkpointDiff';
+import { type Checkpoint, CheckpointError, checkpointName, runCheckpointFiles, runCheckpointRole } from '../core/checkpoints/checkpoint';
+import { changeBetween } from '../core/checkpoints/weightChange';
 import { RunModel } from '../core/dashboard/runModel';
 import { describeExit, JsonLinesProcess } from '../core/process/jsonLinesProcess';
 import { type ActivationsAnswer, activationsAnswer, type ActivationsRequest, type InspectorToHost, inspectorToHost, type InspectorToWebview } from '../core/protocol/inspector';
@@ -25,12 +25,6 @@ interface Target {
   baseline?: string;
 }
 
-/** A checkpoint the inspector can compare with, as the Checkpoints view lists it. */
-export interface CheckpointChoice {
-  path: string;
-  description: string;
-}
-
 interface Shown {
   panel: vscode.WebviewPanel;
   show(target: Target): void;
@@ -43,9 +37,9 @@ function runFolderOf(checkpoint: string): string | null {
   return candidates.find((dir) => existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'run.json'))) ?? null;
 }
 
-/** A checkpoint's name as a user knows it: best.pt, init/model.json, with what it holds when it is a run's. */
+/** A checkpoint's name, with what it holds when it is a run's: init.pt (before training). */
 function checkpointLabel(path: string): string {
-  const name = basename(path) === 'model.json' ? join(basename(dirname(path)), 'model.json') : basename(path);
+  const name = checkpointName(path);
   const role = runCheckpointRole(path);
   return role ? `${name} (${role})` : name;
 }
@@ -79,8 +73,8 @@ export class InspectorPanel extends Disposable {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly readCheckpoint: (path: string) => Checkpoint,
-    /** Every checkpoint the workspace has, to compare with. */
-    private readonly checkpoints: () => Promise<CheckpointChoice[]>,
+    /** One of the workspace's checkpoints but `except`, picked by the user (the Checkpoints view's list). */
+    private readonly pickCheckpoint: (title: string, except: string) => Promise<string | undefined>,
     private readonly environment: PythonEnvironmentService,
     private readonly trainerDir: string,
     private readonly log: Log,
@@ -133,13 +127,9 @@ export class InspectorPanel extends Disposable {
         }
         if (message.type === 'pickComparison' && target) {
           const shown = target;
-          const choices = (await this.checkpoints()).filter((c) => c.path !== shown.checkpoint);
-          const picked = await vscode.window.showQuickPick(
-            choices.map((c) => ({ label: checkpointLabel(c.path), description: c.description, path: c.path })),
-            { title: `Compare ${shown.layer} of ${checkpointLabel(shown.checkpoint)} with which checkpoint?`, matchOnDescription: true },
-          );
+          const picked = await this.pickCheckpoint(`Compare ${shown.layer} of ${checkpointLabel(shown.checkpoint)} with which checkpoint?`, shown.checkpoint);
           // Picked or not, the page is told where things stand (its menu shows the choice again).
-          current.show(picked ? { ...shown, baseline: picked.path } : shown);
+          current.show(picked ? { ...shown, baseline: picked } : shown);
         }
         if ((message.type === 'featureMaps' || message.type === 'topPatches') && target && !running) {
           try {

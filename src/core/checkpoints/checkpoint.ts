@@ -45,6 +45,11 @@ export const runCheckpointFiles = ['best.pt', join('best', 'model.json'), 'last.
 
 const runCheckpointRoles: Record<string, string> = { best: 'lowest validation loss', last: 'last epoch', 'epoch-1': 'after epoch 1', init: 'before training' };
 
+/** A checkpoint's name as a user knows it: best.pt, or a TF.js model's folder with its model.json (init/model.json). */
+export function checkpointName(path: string): string {
+  return basename(path) === 'model.json' ? join(basename(dirname(path)), 'model.json') : basename(path);
+}
+
 /** What a run's checkpoint holds, by its name (best.pt, init/model.json): "before training"; undefined for other files. */
 export function runCheckpointRole(path: string): string | undefined {
   const stem = basename(path) === 'model.json' ? basename(dirname(path)) : basename(path, '.pt');
