@@ -1,6 +1,7 @@
 // What training (or another run) changed in a model's weights: two checkpoints, parameter by
 // parameter, read without Python as the Checkpoints view reads them.
 import type { Checkpoint, CheckpointTensor } from './checkpoint';
+import { changeBetween } from './weightChange';
 
 export interface ParameterChange {
   /** The state_dict key (conv1.weight) or TF.js weight name. */
@@ -12,23 +13,6 @@ export interface ParameterChange {
   l2: number | null;
   relative: number | null;
   cosine: number | null;
-}
-
-/** ‖y − x‖₂, that over ‖x‖₂, and cos(x, y) (null where a norm is 0) of two tensors of one shape. */
-export function changeBetween(x: ArrayLike<number>, y: ArrayLike<number>): { l2: number; relative: number | null; cosine: number | null } {
-  let difference = 0;
-  let normX = 0;
-  let normY = 0;
-  let dot = 0;
-  for (let i = 0; i < x.length; i++) {
-    const [u, v] = [x[i] ?? 0, y[i] ?? 0];
-    difference += (v - u) ** 2;
-    normX += u * u;
-    normY += v * v;
-    dot += u * v;
-  }
-  const l2 = Math.sqrt(difference);
-  return { l2, relative: normX > 0 ? l2 / Math.sqrt(normX) : null, cosine: normX > 0 && normY > 0 ? dot / Math.sqrt(normX * normY) : null };
 }
 
 /** One parameter of A against B's of the same name. */

@@ -4,6 +4,7 @@
 // before and after its activation and after the pooling that follows, sizes shown.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import { changeBetween } from '../../core/checkpoints/weightChange';
 import type { Plane } from '../../core/filters/convolve';
 import { type InspectorToHost, inspectorToWebview, type InspectorToWebview } from '../../core/protocol/inspector';
 import { h } from '../shared/dom';
@@ -25,6 +26,12 @@ const floats = (base64: string) => {
   return new Float32Array(bytes.buffer, 0, bytes.length / 4);
 };
 const number = (v: number) => v.toFixed(4).replace('-', '−');
+/** The largest magnitude among the values: one signed scale for a set of tiles. */
+const largest = (values: Float32Array | undefined) => {
+  let m = 0;
+  for (const v of values ?? []) m = Math.max(m, Math.abs(v));
+  return m;
+};
 
 const title = h('h1', {});
 const lead = h('p', { class: 'lead', 'data-field': 'summary' });
@@ -165,16 +172,6 @@ function showFilters(): void {
   lead.textContent = [`Conv2d, ${out} filters of ${inputs}×${kh}×${kw}`, `${shown.format} checkpoint ${shown.checkpoint}`, ...shown.notes].join(' · ');
   const size = kh * kw;
   const kernel = (weights: Float32Array, o: number, i: number): Plane => ({ width: kw, height: kh, data: weights.subarray((o * inputs + i) * size, (o * inputs + i + 1) * size) });
-  const largest = (weights: Float32Array | undefined) => {
-    let m = 0;
-    for (const w of weights ?? []) m = Math.max(m, Math.abs(w));
-    return m;
-  };
-  const norm = (weights: Float32Array) => {
-    let sum = 0;
-    for (const w of weights) sum += w * w;
-    return Math.sqrt(sum);
-  };
   // A and B on one scale, so that a weight that grew looks stronger; the difference on its own.
   const scale = Math.max(largest(after), largest(before));
   const differenceScale = largest(difference);
@@ -216,13 +213,12 @@ function showFilters(): void {
       if (!before || !difference) return h('figure', { class: 'filter' }, h('div', { class: 'kernels' }, ...tiles(versions[0] as (typeof versions)[number], o)), h('figcaption', {}, String(o)));
       // How far this filter moved, against its size in A.
       const filterOf = (weights: Float32Array) => weights.subarray(o * inputs * size, (o + 1) * inputs * size);
-      const moved = norm(filterOf(difference));
-      const was = norm(filterOf(before));
+      const { relative } = changeBetween(filterOf(before), filterOf(after));
       return h(
         'figure',
         { class: 'filter' },
         h('div', { class: 'versions' }, ...versions.map((version) => h('div', {}, h('div', { class: 'kernels' }, ...tiles(version, o)), h('small', {}, version.name)))),
-        h('figcaption', { 'data-change': String(was > 0 ? moved / was : 0) }, was > 0 ? `${o} · changed ${((100 * moved) / was).toFixed(0)} %` : String(o)),
+        h('figcaption', { 'data-change': String(relative ?? 0) }, relative === null ? String(o) : `${o} · changed ${(100 * relative).toFixed(0)} %`),
       );
     }),
   );
@@ -238,8 +234,7 @@ function showMaps(view: FeatureMaps): void {
       const [count = 0, mh = 0, mw = 0] = stage.shape;
       const data = floats(stage.data);
       const planes = Array.from({ length: count }, (_, c): Plane => ({ width: mw, height: mh, data: data.subarray(c * mh * mw, (c + 1) * mh * mw) }));
-      let scale = 0;
-      for (const v of data) scale = Math.max(scale, Math.abs(v));
+      const scale = largest(data);
       return h(
         'section',
         { class: 'stage', 'data-stage': stage.name },
