@@ -1,7 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { lensTitles, until, workbench } from './workbench';
+import { lensTitles, restoreFile, until, workbench } from './workbench';
 
 describe('Shape hints in a model file', () => {
   let document: vscode.TextDocument;
@@ -18,11 +17,7 @@ describe('Shape hints in a model file', () => {
   after(async () => {
     // The file as it was, in the editor and on disk, whatever saved the edits made here meanwhile
     // (a CI run found the quick fix's edit saved, and every later suite reading it changed).
-    const edit = new vscode.WorkspaceEdit();
-    edit.replace(document.uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), original);
-    await vscode.workspace.applyEdit(edit);
-    assert.ok(await document.save());
-    assert.equal(readFileSync(document.uri.fsPath, 'utf8'), original);
+    await restoreFile(document, original);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
@@ -131,7 +126,7 @@ describe('Exact shapes after a save', () => {
   });
 
   after(async () => {
-    await editAndSave(() => original);
+    await restoreFile(document, original);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 

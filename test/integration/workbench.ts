@@ -1,5 +1,7 @@
 // In-host tests reach the driver (test/host/run.mjs) over loopback HTTP: screenshots, the webview
 // DOM through Playwright, and the command palette as a user types it.
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 const driverUrl = process.env['CNN_LAB_DRIVER_URL'];
 
@@ -50,6 +52,20 @@ export async function until<T>(probe: () => T | Promise<T>, what: string, timeou
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Puts a file back as it was, in the editor and on disk. Saves only when the editor differs from
+ * the disk: `save()` answers false for a document with nothing to save (a CI run failed on that).
+ */
+export async function restoreFile(document: vscode.TextDocument, original: string): Promise<void> {
+  if (document.getText() !== original) {
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(document.uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), original);
+    assert.ok(await vscode.workspace.applyEdit(edit));
+  }
+  if (document.isDirty) assert.ok(await document.save(), `saving ${vscode.workspace.asRelativePath(document.uri)}`);
+  assert.equal(readFileSync(document.uri.fsPath, 'utf8'), original);
 }
 
 /** The titles of the CodeLenses on a file, once one of them holds `text`. */
