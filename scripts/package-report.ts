@@ -9,7 +9,7 @@ import { zipEntries, zipEntryData } from '../src/core/checkpoints/zip';
 /** The .vsix may grow to this; it is about 7.3 MB: esbuild's WebAssembly (3.8 MB, for TF.js models in TypeScript) and the README's pictures. */
 const budgetBytes = 8_000_000;
 /** Only what runs or is shown: bundles, the trainer, parsers, media, snippets and the documents. */
-const allowed = [/^extension\/package\.json$/, /^extension\/(readme|changelog)\.md$/i, /^extension\/LICENSE(\.txt)?$/, /^extension\/dist\/(extension|cli)\.js$/, /^extension\/dist\/(trainer|parsers|webviews|examples)\//, /^extension\/media\//, /^extension\/snippets\//, /^extension\/docs\/screenshots\/[\w-]+\.png$/, /^extension\.vsixmanifest$/, /^\[Content_Types\]\.xml$/];
+const allowed = [/^extension\/package\.json$/, /^extension\/(readme|changelog)\.md$/i, /^extension\/LICENSE(\.txt)?$/, /^extension\/dist\/(extension|analysis|cli)\.js$/, /^extension\/dist\/(trainer|parsers|webviews|examples)\//, /^extension\/media\//, /^extension\/snippets\//, /^extension\/docs\/screenshots\/[\w-]+\.png$/, /^extension\.vsixmanifest$/, /^\[Content_Types\]\.xml$/];
 
 const file = resolve(process.argv[2] ?? 'cnn-lab.vsix');
 const bytes = readFileSync(file);
@@ -47,6 +47,12 @@ for (const name of ['name', 'displayName', 'description', 'version', 'publisher'
 for (const document of [['extension/README.md'], ['extension/CHANGELOG.md'], ['extension/LICENSE', 'extension/LICENSE.txt']]) {
   if (!document.some((name) => read(name))) problems.push(`${document[0]?.slice('extension/'.length) ?? ''} is not in the package`);
 }
+// Activation loads extension.js alone; the analysis engine (the parser runtime, the shape engine) waits for the first model file.
+const activationBundle = read('extension/dist/extension.js');
+const engineBundle = read('extension/dist/analysis.js');
+process.stdout.write(`  activation loads dist/extension.js, ${mb(activationBundle?.length ?? 0)}; the first model file dist/analysis.js, ${mb(engineBundle?.length ?? 0)}\n`);
+if (!activationBundle || !engineBundle) problems.push('dist/extension.js or dist/analysis.js is not in the package');
+else if (activationBundle.includes('tree-sitter.wasm')) problems.push('dist/extension.js holds the parser runtime: activation should not load it (src/core/analysis/engine.ts)');
 const changelog = read('extension/CHANGELOG.md')?.toString('utf8') ?? '';
 if (!changelog.includes(`## ${String(field('version'))}`)) problems.push(`CHANGELOG.md has no entry for ${String(field('version'))}`);
 

@@ -472,21 +472,26 @@ async function openWithShapes(page, name) {
   return { lenses: await page.locator('.codelens-decoration').allInnerTexts(), firstLensMs };
 }
 
-/** CNN Lab's activation in milliseconds as VS Code measured it (code loading + activate), from Developer: Show Running Extensions. */
+/**
+ * CNN Lab's activation in milliseconds as VS Code measured it (code loading + activate), from
+ * Developer: Show Running Extensions, once it is active (up to 30 s: at start-up, in a workspace with PyTorch files).
+ */
 async function activationTime(page) {
-  await runFromPalette(page, 'Developer: Show Running Extensions');
-  const rows = page.locator('.runtime-extensions-editor .monaco-list-row');
-  await rows.first().waitFor({ timeout: 30_000 });
-  // The list is virtual, slowest first: page down through it until CNN Lab's row is drawn.
-  const row = page.locator('.runtime-extensions-editor .extension', { hasText: 'CNN Lab' }).first();
-  await rows.first().click();
-  for (let page_ = 0; page_ < 10 && !(await row.count()); page_++) await page.keyboard.press('PageDown');
-  const text = await row.locator('.activation-time').innerText({ timeout: 10_000 });
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('Control+W');
-  const ms = /(\d+)\s*ms$/.exec(text.trim());
-  if (!ms) throw new Error(`Running Extensions says "${text}" for CNN Lab, not an activation time`);
-  return Number(ms[1]);
+  return waitFor(async () => {
+    await runFromPalette(page, 'Developer: Show Running Extensions');
+    const rows = page.locator('.runtime-extensions-editor .monaco-list-row');
+    await rows.first().waitFor({ timeout: 30_000 });
+    // The list is virtual, slowest first: page down through it until CNN Lab's row is drawn.
+    const row = page.locator('.runtime-extensions-editor .extension', { hasText: 'CNN Lab' }).first();
+    await rows.first().click();
+    for (let page_ = 0; page_ < 10 && !(await row.count()); page_++) await page.keyboard.press('PageDown');
+    const text = (await row.count()) ? await row.locator('.activation-time').innerText({ timeout: 10_000 }) : 'not active';
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+W');
+    const ms = /(\d+)\s*ms$/.exec(text.trim());
+    if (!ms) throw new Error(`Running Extensions says "${text}" for CNN Lab, not an activation time`);
+    return Number(ms[1]);
+  }, 30_000);
 }
 
 /**
@@ -506,8 +511,9 @@ async function checkPackage(file) {
   if (!existsSync(join(installed, 'dist', 'extension.js')) || lstatSync(installed).isSymbolicLink()) throw new Error(`the package did not install into ${installed}`);
   const host = await launchCodeServer(profile, {}, { port: await freePort(), headless: true });
   try {
-    const { lenses, firstLensMs } = await openWithShapes(host.page, 'cifar_cnn.py');
+    // As a user opens a file, in a window that has started: CNN Lab active from its start-up event, its parser not yet loaded.
     const activation = await activationTime(host.page);
+    const { lenses, firstLensMs } = await openWithShapes(host.page, 'cifar_cnn.py');
     if (!lenses.some((text) => text.includes('541,094 params'))) throw new Error(`the CIFAR example's shapes are wrong: ${lenses.join(' | ')}`);
     await runFromPalette(host.page, 'CNN Lab: Show Welcome');
     const welcome = await waitFor(() => webviewFrame(host.page, 'welcome'));
@@ -530,7 +536,7 @@ async function checkPackage(file) {
     await host.page.screenshot({ path: join(output, 'screenshots', 'vsix.png') });
     log(`${file} (${(statSync(file).size / 1e6).toFixed(1)} MB) installed into a fresh ${host.name} and opened ${profile.workspace}:`);
     log(`  ✔ cifar_cnn.py shows its shapes (${lenses[0]?.split('\n')[0]})`);
-    log(`  figures: activation (VS Code's own measure, code loading + activate): ${activation} ms (goal under 50 ms); opening cifar_cnn.py to its first lens: ${firstLensMs} ms (goal under 300 ms), the second file (mnist_mlp.py): ${later.firstLensMs} ms`);
+    log(`  figures: activation at start-up (VS Code's own measure, code loading + activate): ${activation} ms (goal under 50 ms); opening cifar_cnn.py to its first lens, the parser loaded on the way: ${firstLensMs} ms (goal under 300 ms), the second file (mnist_mlp.py): ${later.firstLensMs} ms`);
     log(`  ✔ the welcome page found Python ${python.trim()} and PyTorch`);
     log(`  ✔ mnist_mlp.py trained on the synthetic set from the command palette with the fast preset: ${report.split('\n')[0]}`);
     log(`  in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshot ${join(output, 'screenshots', 'vsix.png')}`);

@@ -26,9 +26,11 @@ describe('package.json', () => {
     assert.ok(manifest.contributes.commands.every((c) => c.category === 'CNN Lab'));
   });
 
-  it('activates lazily, never on "*" or at startup', () => {
+  it('activates lazily: never on "*" or at every start-up; at start-up only where there are PyTorch files', () => {
     assert.ok(manifest.activationEvents.length > 0);
     assert.ok(!manifest.activationEvents.some((event) => event === '*' || event === 'onStartupFinished'));
+    const atStartUp = manifest.activationEvents.filter((event) => event.startsWith('workspaceContains:'));
+    assert.deepEqual(atStartUp, ['workspaceContains:**/*.py', 'workspaceContains:**/*.ipynb']);
   });
 
   it('keeps every setting under cnnLab.* and restricts the interpreter in untrusted workspaces', () => {

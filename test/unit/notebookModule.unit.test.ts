@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import type { Parser } from '@vscode/tree-sitter-wasm';
 import { ExactShapes, exactRequests, withExactShapes } from '../../src/core/analysis/exactShapes';
 import { NotebookAnalysis, type NotebookCell, NotebookError, readNotebook } from '../../src/core/analysis/notebook';
-import { cellPlacer, exactModule, type NotebookModule, notebookModule, trainingModule } from '../../src/core/analysis/notebookModule';
+import { exactModule, type NotebookModule, notebookModule, trainingModule } from '../../src/core/analysis/notebookModule';
+import { cellPlacer } from '../../src/core/analysis/notebookView';
 import { loadGrammars } from '../../src/core/analysis/syntax';
 import { wasmDir } from './support/analysis';
 

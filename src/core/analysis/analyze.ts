@@ -24,10 +24,3 @@ function costOf(report: ModelReport): ModelReport {
 export function analyzeTree(tree: Tree, options: AnalysisOptions, cache?: AnalysisCache, language: LanguageId = 'python'): ModelReport[] {
   return (language === 'python' ? analyzePython(tree.rootNode, options, cache) : analyzeTfjs(tree.rootNode, options)).map(costOf);
 }
-
-/** The grammar for a file: Python for .py, TypeScript (which reads JavaScript too) for TF.js files. */
-export function languageOfPath(path: string): LanguageId | undefined {
-  if (/\.pyi?$/i.test(path)) return 'python';
-  if (/\.(ts|mts|cts|js|mjs|cjs)$/i.test(path)) return 'typescript';
-  return undefined;
-}

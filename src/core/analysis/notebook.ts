@@ -6,6 +6,7 @@
 import type { Parser } from '@vscode/tree-sitter-wasm';
 import { AnalysisCache, analyzeTree, type AnalysisOptions } from './analyze';
 import type { AnalysisDiagnostic, LayerReport, ModelReport, Position, QuickFix, SourceRange } from './report';
+import { cellView } from './notebookView';
 import { DocumentTree } from './syntax';
 
 /** One cell as the notebook lists it; only `code` cells are read. */
@@ -47,10 +48,6 @@ export interface NotebookModelReport extends ModelReport {
   extent: CellRange;
   layers: NotebookLayerReport[];
   diagnostics: NotebookDiagnostic[];
-}
-
-export function isNotebookPath(path: string): boolean {
-  return /\.ipynb$/i.test(path);
 }
 
 /** Reads a notebook's JSON; returns (never throws) a NotebookError when there are no cells to read. */
@@ -225,30 +222,6 @@ function toNotebookReport(report: ModelReport, program: NotebookProgram): Notebo
   };
 }
 
-/**
- * What a cell's own text document shows: the models defined in the cell (their name in it) and
- * the layers and diagnostics of any model that lie in it, with ranges relative to the cell.
- */
-export function cellView(reports: readonly NotebookModelReport[], cell: number): ModelReport[] {
-  return reports.filter((r) => r.range.cell === cell || r.layers.some((l) => l.range.cell === cell) || r.diagnostics.some((d) => d.range.cell === cell)).map((r) => inCell(r, cell));
-}
-
-/** A model's view from one cell: its ranges relative to the cell, its layers and diagnostics only those in it. */
-function inCell(report: NotebookModelReport, cell: number): ModelReport {
-  const local = ({ start, end }: CellRange): SourceRange => ({ start, end });
-  const cellStart: SourceRange = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-  const here = report.range.cell === cell;
-  return {
-    ...report,
-    range: here ? local(report.range) : cellStart,
-    extent: here ? local(report.extent) : cellStart,
-    ...(here ? {} : { definedElsewhere: true as const }),
-    layers: report.layers.filter((l) => l.range.cell === cell).map((layer) => ({ ...layer, range: local(layer.range) })),
-    diagnostics: report.diagnostics
-      .filter((d) => d.range.cell === cell)
-      .map(({ fix, ...diagnostic }) => ({ ...diagnostic, range: local(diagnostic.range), ...(fix?.range.cell === cell ? { fix: { ...fix, range: local(fix.range) } } : {}) })),
-  };
-}
 
 /**
  * One notebook's analysis, kept between edits: the joined program is re-parsed incrementally (one

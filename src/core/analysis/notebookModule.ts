@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Node, Parser } from '@vscode/tree-sitter-wasm';
 import type { NotebookSource } from '../protocol/trainer';
-import { type CellRange, NotebookError, type NotebookCell, pythonOfCell } from './notebook';
+import { NotebookError, type NotebookCell, pythonOfCell } from './notebook';
 
 export interface NotebookModule {
   text: string;
@@ -297,14 +297,4 @@ export function exactModule(cells: readonly NotebookCell[], builds: readonly str
   if (module instanceof NotebookError) return module;
   const header = ['import sys as _cnnlab_sys', `_cnnlab_sys.path.insert(0, ${JSON.stringify(folder)})`, ''];
   return { ...module, text: `${header.join('\n')}\n${module.text}`, origins: [...header.map(() => null), ...module.origins] };
-}
-
-/** Where a line of the module (1-based, as PyTorch reports it) lies in the notebook: its cell, and the code on that line of the cell. */
-export function cellPlacer(module: NotebookModule, cells: readonly NotebookCell[]): (line: number) => CellRange | undefined {
-  return (line) => {
-    const origin = module.origins[line - 1];
-    if (!origin) return undefined;
-    const text = cells[origin.cell]?.source.split('\n')[origin.line] ?? '';
-    return { cell: origin.cell, start: { line: origin.line, character: text.length - text.trimStart().length }, end: { line: origin.line, character: text.trimEnd().length } };
-  };
 }

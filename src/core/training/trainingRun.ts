@@ -3,8 +3,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { languageOfPath } from '../analysis/analyze';
-import { isNotebookPath } from '../analysis/notebook';
+import { isNotebookPath, languageOfPath } from '../analysis/paths';
 import { writeFileAtomically } from '../files';
 import { describeExit, type ExitReason, JsonLinesProcess } from '../process/jsonLinesProcess';
 import { type NotebookSource, type TrainerCommand, trainerEvent, type TrainerEvent, type TrainingConfig } from '../protocol/trainer';

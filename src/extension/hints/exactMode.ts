@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { ExactShapes, exactRequests, withExactShapes, type ExactModel, type ExactModelRequest } from '../../core/analysis/exactShapes';
 import type { CellRange, NotebookModelReport } from '../../core/analysis/notebook';
-import { cellPlacer } from '../../core/analysis/notebookModule';
+import { cellPlacer } from '../../core/analysis/notebookView';
 import type { ModelReport } from '../../core/analysis/report';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';

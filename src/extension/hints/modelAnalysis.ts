@@ -1,11 +1,13 @@
-import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { AnalysisCache, analyzeTree } from '../../core/analysis/analyze';
-import { diskReader, FileImports, type SourceReader } from '../../core/analysis/imports';
+import type { AnalysisCache } from '../../core/analysis/analyze';
+import type * as AnalysisEngine from '../../core/analysis/engine';
+import type { FileImports, SourceReader } from '../../core/analysis/imports';
 import type { ModelReport } from '../../core/analysis/report';
-import { NotebookAnalysis, type NotebookCell, type NotebookError, type NotebookModelReport } from '../../core/analysis/notebook';
-import { exactModule, type NotebookModule, trainingModule } from '../../core/analysis/notebookModule';
-import { DocumentTree, type LanguageId, loadParser, type Parser, type TextChange } from '../../core/analysis/syntax';
+import type { NotebookAnalysis, NotebookCell, NotebookError, NotebookModelReport } from '../../core/analysis/notebook';
+import type { NotebookModule } from '../../core/analysis/notebookModule';
+import type { DocumentTree, LanguageId, Parser, TextChange } from '../../core/analysis/syntax';
 import type { ModelModule } from '../../core/training/trainingRun';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
@@ -39,24 +41,29 @@ interface Tracked {
  * only what changed, and only the models the change touched are analysed again.
  */
 export class ModelAnalysis extends Disposable {
-  private readonly parsers = new Map<LanguageId, Promise<Parser>>();
+  private engine: Promise<typeof AnalysisEngine> | undefined;
+  private readonly parsers = new Map<LanguageId, Promise<{ engine: typeof AnalysisEngine; parser: Parser }>>();
   private readonly documents = new Map<string, Tracked>();
   private readonly notebooks = new Map<string, TrackedNotebook>();
   private readonly changed = this._register(new vscode.EventEmitter<vscode.Uri>());
   /** Fires when a document's models may have changed. */
   readonly onDidChange = this.changed.event;
 
+  /** `distDir`: the built extension's folder, with the analysis bundle and the grammars. */
   constructor(
-    private readonly parsersDir: string,
+    private readonly distDir: string,
     private readonly log: Log,
   ) {
     super();
     // The grammar loads while VS Code waits before it asks for lenses (a quarter second): the first file's come sooner.
     const prefetch = (document: vscode.TextDocument) => {
       const language = ModelAnalysis.languages[document.languageId];
-      if (language) void this.parser(language);
+      if (language) void this.parser(language).catch(() => undefined);
     };
-    vscode.workspace.textDocuments.forEach(prefetch);
+    // After activation has returned: the files open at start-up are the reason it ran.
+    setImmediate(() => {
+      if (!this.isDisposed) vscode.workspace.textDocuments.forEach(prefetch);
+    });
     this._register(vscode.workspace.onDidOpenTextDocument(prefetch));
     this._register(
       vscode.workspace.onDidChangeTextDocument(({ document, contentChanges }) => {
@@ -131,15 +138,20 @@ export class ModelAnalysis extends Disposable {
     return Object.hasOwn(ModelAnalysis.languages, document.languageId);
   }
 
-  /** The language's parser, its grammar loaded once; a failure is logged and given to every caller. */
-  private parser(language: LanguageId): Promise<Parser> {
-    let parser = this.parsers.get(language);
-    if (!parser) {
-      parser = loadParser(this.parsersDir, language);
-      parser.catch((error: unknown) => this.log.error(`loading the ${language} grammar failed`, error));
-      this.parsers.set(language, parser);
+  /**
+   * The language's parser with the analysis engine, both loaded once; a failure is logged and given
+   * to every caller. The engine is a bundle of its own (engine.ts), two thirds of the extension's
+   * code: activation does not load it.
+   */
+  private parser(language: LanguageId): Promise<{ engine: typeof AnalysisEngine; parser: Parser }> {
+    let loaded = this.parsers.get(language);
+    if (!loaded) {
+      this.engine ??= Promise.resolve().then(() => createRequire(__filename)(join(this.distDir, 'analysis.js')) as typeof AnalysisEngine);
+      loaded = this.engine.then(async (engine) => ({ engine, parser: await engine.loadParser(join(this.distDir, 'parsers'), language) }));
+      loaded.catch((error: unknown) => this.log.error(`loading the ${language} grammar failed`, error));
+      this.parsers.set(language, loaded);
     }
-    return parser;
+    return loaded;
   }
 
   /** A file's models; a notebook cell's, those of the notebook's program the cell defines or holds layers of. */
@@ -151,18 +163,18 @@ export class ModelAnalysis extends Disposable {
       const cell = notebook?.getCells().find((c) => c.document === document);
       return notebook && cell && language === 'python' ? (await this.notebookReports(notebook)).analysis.modelsInCell(cell.index) : [];
     }
-    const parser = await this.parser(language);
+    const { engine, parser } = await this.parser(language);
     const key = document.uri.toString();
     let tracked = this.documents.get(key);
     if (tracked && tracked.version === document.version && !tracked.stale) return tracked.reports;
     if (!tracked) {
-      const imports = language === 'python' && document.uri.scheme === 'file' ? new FileImports(parser, document.uri.fsPath, editorReader) : undefined;
-      tracked = { tree: new DocumentTree(parser), cache: new AnalysisCache(), imports, pending: [], version: -1, stale: false, reports: [] };
+      const imports = language === 'python' && document.uri.scheme === 'file' ? new engine.FileImports(parser, document.uri.fsPath, editorReader(engine)) : undefined;
+      tracked = { tree: new engine.DocumentTree(parser), cache: new engine.AnalysisCache(), imports, pending: [], version: -1, stale: false, reports: [] };
       this.documents.set(key, tracked);
     }
     const changes = tracked.version === -1 && tracked.pending.length === 0 ? undefined : tracked.pending.splice(0);
     const tree = tracked.tree.update(document.getText(), changes);
-    tracked.reports = analyzeTree(tree, { defaultInput: defaultInputShape(), ...(tracked.imports ? { imports: tracked.imports } : {}) }, tracked.cache, language);
+    tracked.reports = engine.analyzeTree(tree, { defaultInput: defaultInputShape(), ...(tracked.imports ? { imports: tracked.imports } : {}) }, tracked.cache, language);
     tracked.version = document.version;
     tracked.stale = false;
     return tracked.reports;
@@ -184,27 +196,27 @@ export class ModelAnalysis extends Disposable {
 
   /** The module exact mode runs for the notebook's models with these build expressions. */
   async exactModule(notebook: vscode.NotebookDocument, builds: readonly string[]): Promise<{ module: NotebookModule | NotebookError; cells: NotebookCell[] }> {
-    const parser = await this.parser('python');
+    const { engine, parser } = await this.parser('python');
     const cells = notebook.getCells().map(cellOf);
-    return { module: exactModule(cells, builds, parser, dirname(notebook.uri.fsPath)), cells };
+    return { module: engine.exactModule(cells, builds, parser, dirname(notebook.uri.fsPath)), cells };
   }
 
   /** The module a run trains for `target` of the notebook, from its cells as the editor has them (saved or not). */
   async trainingModule(notebook: vscode.NotebookDocument, target: string): Promise<ModelModule | NotebookError> {
-    const parser = await this.parser('python');
-    return trainingModule(notebook.uri.fsPath, notebook.getCells().map(cellOf), target, parser);
+    const { engine, parser } = await this.parser('python');
+    return engine.trainingModule(notebook.uri.fsPath, notebook.getCells().map(cellOf), target, parser);
   }
 
   private async notebookReports(notebook: vscode.NotebookDocument): Promise<TrackedNotebook> {
-    const parser = await this.parser('python');
+    const { engine, parser } = await this.parser('python');
     const cells = notebook.getCells();
     const key = cells.map((c) => `${c.document.uri.toString()}@${c.document.version}:${c.kind}:${c.document.languageId}`).join('\n');
     let tracked = this.notebooks.get(notebook.uri.toString());
     if (tracked && tracked.key === key && !tracked.stale) return tracked;
     if (!tracked) {
       // A saved notebook's `from helpers import …` names the files beside it.
-      const imports = notebook.uri.scheme === 'file' ? new FileImports(parser, notebook.uri.fsPath, editorReader) : undefined;
-      tracked = { analysis: new NotebookAnalysis(parser), imports, key: '', cells: [], stale: false };
+      const imports = notebook.uri.scheme === 'file' ? new engine.FileImports(parser, notebook.uri.fsPath, editorReader(engine)) : undefined;
+      tracked = { analysis: new engine.NotebookAnalysis(parser), imports, key: '', cells: [], stale: false };
       this.notebooks.set(notebook.uri.toString(), tracked);
     }
     tracked.analysis.update(cells.map(cellOf), { defaultInput: defaultInputShape(), ...(tracked.imports ? { imports: tracked.imports } : {}) });
@@ -237,7 +249,7 @@ function cellOf(cell: vscode.NotebookCell): NotebookCell {
 }
 
 /** An imported file as the editor has it, unsaved changes included, else as saved. */
-const editorReader: SourceReader = {
+const editorReader = ({ diskReader }: typeof AnalysisEngine): SourceReader => ({
   read(path) {
     const open = openDocument(path);
     return open ? { text: open.getText(), version: `editor:${open.version}` } : diskReader.read(path);
@@ -246,7 +258,7 @@ const editorReader: SourceReader = {
     const open = openDocument(path);
     return open ? `editor:${open.version}` : diskReader.version(path);
   },
-};
+});
 
 function openDocument(path: string): vscode.TextDocument | undefined {
   return vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === path);
