@@ -86,6 +86,8 @@ function prepareProfile(base, workspaceSource, theme, { linkRepo = true } = {}) 
       {
         'workbench.colorTheme': theme,
         'workbench.startupEditor': 'none',
+        // VS Code saves edits after a second by default: the suites save where a user would, explicitly.
+        'files.autoSave': 'off',
         'workbench.tips.enabled': false,
         'workbench.secondarySideBar.defaultVisibility': 'hidden',
         'chat.disableAIFeatures': true,

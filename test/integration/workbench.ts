@@ -56,7 +56,8 @@ export async function until<T>(probe: () => T | Promise<T>, what: string, timeou
 
 /**
  * Puts a file back as it was, in the editor and on disk. Saves only when the editor differs from
- * the disk: `save()` answers false for a document with nothing to save (a CI run failed on that).
+ * the disk: `save()` answers false for a document with nothing to save. (CI failed here while VS
+ * Code's auto save, on by default, raced the tests' edits; the host's profile turns it off.)
  */
 export async function restoreFile(document: vscode.TextDocument, original: string): Promise<void> {
   if (document.getText() !== original) {
