@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { lensTitles, restoreFile, until, workbench } from './workbench';
+import { lensTitles, replaceText, restoreFile, until, workbench } from './workbench';
 
 describe('Shape hints in a model file', () => {
   let document: vscode.TextDocument;
@@ -15,8 +15,7 @@ describe('Shape hints in a model file', () => {
   });
 
   after(async () => {
-    // The file as it was, in the editor and on disk, whatever saved the edits made here meanwhile
-    // (a CI run found the quick fix's edit saved, and every later suite reading it changed).
+    // The file as it was, in the editor and on disk: later suites read it.
     await restoreFile(document, original);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
@@ -131,10 +130,7 @@ describe('Exact shapes after a save', () => {
   });
 
   async function editAndSave(edit: (text: string) => string): Promise<void> {
-    const all = new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length));
-    const workspaceEdit = new vscode.WorkspaceEdit();
-    workspaceEdit.replace(document.uri, all, edit(document.getText()));
-    await vscode.workspace.applyEdit(workspaceEdit);
+    await replaceText(document, edit(document.getText()));
     assert.ok(await document.save());
   }
 

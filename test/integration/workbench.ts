@@ -54,17 +54,20 @@ export async function until<T>(probe: () => T | Promise<T>, what: string, timeou
   }
 }
 
+/** Replaces the whole text of a document in its editor (unsaved). */
+export async function replaceText(document: vscode.TextDocument, text: string): Promise<void> {
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(document.uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), text);
+  assert.ok(await vscode.workspace.applyEdit(edit));
+}
+
 /**
  * Puts a file back as it was, in the editor and on disk. Saves only when the editor differs from
  * the disk: `save()` answers false for a document with nothing to save. (CI failed here while VS
  * Code's auto save, on by default, raced the tests' edits; the host's profile turns it off.)
  */
 export async function restoreFile(document: vscode.TextDocument, original: string): Promise<void> {
-  if (document.getText() !== original) {
-    const edit = new vscode.WorkspaceEdit();
-    edit.replace(document.uri, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), original);
-    assert.ok(await vscode.workspace.applyEdit(edit));
-  }
+  if (document.getText() !== original) await replaceText(document, original);
   if (document.isDirty) assert.ok(await document.save(), `saving ${vscode.workspace.asRelativePath(document.uri)}`);
   assert.equal(readFileSync(document.uri.fsPath, 'utf8'), original);
 }

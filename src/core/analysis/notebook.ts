@@ -222,7 +222,6 @@ function toNotebookReport(report: ModelReport, program: NotebookProgram): Notebo
   };
 }
 
-
 /**
  * One notebook's analysis, kept between edits: the joined program is re-parsed incrementally (one
  * text change, the span between what stayed the same at both ends) and the AnalysisCache analyses
