@@ -1,4 +1,4 @@
-"""PyTorch's own numbers for the real-world corpus test (test/unit/corpus.unit.test.ts).
+"""PyTorch's own numbers for the corpus test (test/unit/corpus.unit.test.ts) and scripts/score-corpus.ts.
 
 Reads one JSON request on stdin and writes one JSON reply on stdout:
 
@@ -10,6 +10,12 @@ For each model it imports the file (as src/trainer/shapes.py's _load does, once 
 `module` name when one is given, for a package's file with relative imports such as torchvision's),
 evaluates `build` in the module's namespace and runs describe() from src/trainer/shapes.py, the
 hooks exact mode uses: {"ok": true, "described": {...}} or {"ok": false, "error": "..."}.
+
+A file that is part of a package (its folder has an __init__.py), with relative imports of its
+neighbours, is imported by its dotted `module` name: the folder above the package's top is put first
+on sys.path, and a package of the same name that another corpus imported before (several model zoos
+call theirs `models`) is forgotten first. An entry of `enumerate` is a path or {"file", "module"}.
+A failure says where it happened: "stage" is "import", "build" or "run".
 
 For each file in `enumerate` it lists what PyTorch can build without arguments, so that models the
 analysis does not report can be counted as misses: classes defined there that construct with no
@@ -111,6 +117,38 @@ def enumerate_file(module, requested):
     return found
 
 
+def package_root(path, name):
+    """The folder that has the package `name`'s top in it, from the file's path: a.b.c in /x/a/b/c.py is /x."""
+    file = pathlib.Path(path).resolve()
+    depth = len(name.split(".")) + (1 if file.name == "__init__.py" else 0)
+    return str(file.parents[depth - 1])
+
+
+def import_in_package(path, name):
+    """Imports `name` from the package tree that holds `path`, not from one of the same name seen before."""
+    root, top = package_root(path, name), name.split(".")[0]
+    loaded = sys.modules.get(top)
+    where = getattr(loaded, "__file__", None) if loaded is not None else None
+    if where is not None and not pathlib.Path(where).resolve().is_relative_to(pathlib.Path(root).resolve()):
+        for key in [key for key in sys.modules if key == top or key.startswith(top + ".")]:
+            del sys.modules[key]
+    # First on sys.path unless it already comes before every other folder with a `top` in it.
+    for entry in sys.path:
+        if entry == root:
+            break
+        folder = pathlib.Path(entry or ".")
+        if root not in sys.path or (folder / top).exists() or (folder / f"{top}.py").exists():
+            if root in sys.path:
+                sys.path.remove(root)
+            sys.path.insert(0, root)
+            break
+    importlib.invalidate_caches()
+    module = importlib.import_module(name)
+    if pathlib.Path(getattr(module, "__file__", "") or "").resolve() != pathlib.Path(path).resolve():
+        raise ImportError(f"{name} is {getattr(module, '__file__', None)}, not {path}")
+    return module
+
+
 def main():
     request = json.load(sys.stdin)
     torch.manual_seed(0)
@@ -119,7 +157,7 @@ def main():
     def module_of(path, name=None):
         if path not in modules:
             try:
-                modules[path] = quietly(lambda: importlib.import_module(name) if name else _load(path))
+                modules[path] = quietly(lambda: import_in_package(path, name) if name else _load(path))
             except Exception as error:  # noqa: BLE001  reported per model
                 modules[path] = error
         return modules[path]
@@ -135,24 +173,29 @@ def describe_all(request, module_of):
     for wanted in request.get("models", []):
         result = {"file": wanted["file"], "build": wanted["build"], "input": wanted["input"], "ok": False}
         module = module_of(wanted["file"], wanted.get("module"))
+        stage = "import"
         try:
             if isinstance(module, Exception):
                 raise module
+            stage = "build"
             model = quietly(lambda: eval(wanted["build"], vars(module)))  # noqa: S307  the corpus' own build expressions
             if not isinstance(model, nn.Module):
                 raise TypeError(f"{wanted['build']} is no nn.Module")
+            stage = "run"
             result["described"] = quietly(lambda: describe(model, wanted["input"]))
             result["ok"] = True
         except Exception as error:  # noqa: BLE001  PyTorch cannot build or run it: not counted
             result["error"] = error_text(error)
+            result["stage"] = stage
         results.append(result)
     return results
 
 
 def enumerate_all(request, module_of):
     found = {}
-    for path in request.get("enumerate", []):
-        module = module_of(path)
+    for entry in request.get("enumerate", []):
+        path, name = (entry, None) if isinstance(entry, str) else (entry["file"], entry.get("module"))
+        module = module_of(path, name)
         requested = {wanted["build"] for wanted in request.get("models", []) if wanted["file"] == path}
         found[path] = [] if isinstance(module, Exception) else enumerate_file(module, requested)
     return found
