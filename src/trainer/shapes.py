@@ -105,7 +105,8 @@ def describe(model, input_shape, lines=None):
         "totalMacs": None if any(layer["macs"] is None for layer in layers) else sum(layer["macs"] for layer in layers),
         "layers": layers,
     }
-    if not torch.is_tensor(output):
+    # A forward that returns something other than tensors (None, a number) has no `outputs`, as a layer's would not.
+    if not torch.is_tensor(output) and _shapes(output) is not None:
         described["outputs"] = _shapes(output)
     return described
 

@@ -27,6 +27,7 @@ export function toJsonDocument(file: string, models: ModelReport[], ms?: number)
       totalParams: m.totalParams,
       trainableParams: m.trainableParams,
       exact: m.exact === true,
+      ...(m.complete === undefined ? {} : { complete: m.complete, paramsKnown: m.paramsKnown !== false, incomplete: (m.incomplete ?? []).map((i) => ({ ...lineOf(i.range), reason: i.reason })) }),
       totalMacs: m.totalMacs ?? null,
       activationBytes: m.activationBytes ?? null,
       layers: m.layers.map((l) => ({
@@ -45,6 +46,27 @@ export function toJsonDocument(file: string, models: ModelReport[], ms?: number)
     })),
     ...(ms === undefined ? {} : { ms: Number(ms.toFixed(3)) }),
   };
+}
+
+/** A model's parameter count as the lens, the Model view and the summary show it: "≥ 4,949,604" when a part was not counted. */
+export function formatParams(model: ModelReport, count: (n: number) => string = formatCount): string {
+  return `${model.paramsKnown === false ? '≥ ' : ''}${count(model.totalParams)}`;
+}
+
+/** What the analysis could not follow, one line each: "line 86: the loop `while n - 1` is not followed (…)". */
+export function incompleteLines(model: ModelReport, most = Infinity): string[] {
+  const found = model.incomplete ?? [];
+  const lines = found.slice(0, most).map((i) => `${'cell' in i.range && typeof i.range.cell === 'number' ? `cell ${i.range.cell + 1}, ` : ''}line ${i.range.start.line + 1}: ${i.reason}`);
+  if (found.length > most) lines.push(`… and ${found.length - most} more`);
+  return lines;
+}
+
+/** The lens's short word for an incomplete model: "incomplete: <first reason> (line N)". */
+export function incompleteNote(model: ModelReport, width = 70): string | undefined {
+  const [first] = model.incomplete ?? [];
+  if (model.complete !== false || !first) return undefined;
+  const reason = first.reason.replace(/\s+/g, ' ');
+  return `incomplete: ${reason.length > width ? `${reason.slice(0, width - 1)}…` : reason} (line ${first.range.start.line + 1})`;
 }
 
 /** 541094 → "541,094", as torchinfo prints counts. */
@@ -96,13 +118,14 @@ export function formatSummaryTable(model: ModelReport): string {
     rule,
     ...rows.map(line),
     rule,
-    `Total params: ${formatCount(model.totalParams)}`,
-    `Trainable params: ${formatCount(model.trainableParams)}`,
+    `Total params: ${formatParams(model)}`,
+    `Trainable params: ${model.paramsKnown === false ? '≥ ' : ''}${formatCount(model.trainableParams)}`,
     multAddsLine(model.totalMacs),
     rule,
     // The layers' outputs in float32, torchinfo's forward half (it doubles it for the gradients).
     `Forward pass size (MB): ${model.activationBytes === null || model.activationBytes === undefined ? '?' : (model.activationBytes / 1e6).toFixed(2)}`,
     `Params size (MB): ${paramsMegabytes(model.totalParams).toFixed(2)}`,
     ...model.diagnostics.map((d) => `${d.severity}: line ${d.range.start.line + 1}: ${d.message}`),
+    ...(model.complete === false ? ['', 'Incomplete: the static analysis could not follow what these lines do, so the numbers they touch are unknown (?) or lower bounds (≥):', ...incompleteLines(model).map((l) => `  ${l}`)] : []),
   ].join('\n');
 }

@@ -3,7 +3,7 @@
 // over abstract tensors whose shapes come from the shape engine. What it cannot follow becomes an
 // unknown with its reason; it never guesses, never throws on user text, and stops at a step budget.
 import { computeOutputShape, flattenShape, type LayerSpec, type OutputTree, paramCount } from './layers';
-import type { AnalysisDiagnostic, LayerReport, ModelReport } from './report';
+import type { AnalysisDiagnostic, Incompleteness, LayerReport, ModelReport } from './report';
 import { type Dim, formatShape, normalizeDim, product, type Shape } from './shape';
 import { InputAnnotations } from './annotations';
 import { type Node, rangeOf } from './syntax';
@@ -29,7 +29,11 @@ export interface AnalysisOptions {
 }
 
 class Unknown {
-  constructor(readonly reason: string) {}
+  constructor(
+    readonly reason: string,
+    /** A value that is no part of a model (a device, a dtype, a random number): not knowing it loses nothing. */
+    readonly inert = false,
+  ) {}
 }
 
 class Tensor {
@@ -85,6 +89,10 @@ class ClassInfo {
 
   get classMethods(): Set<string> {
     return this.members.classMethods;
+  }
+
+  get properties(): Set<string> {
+    return this.members.properties;
   }
 
   /** For a @dataclass: its fields in order, which its generated __init__ takes. */
@@ -204,6 +212,41 @@ class Super {
 
 class BudgetExceeded extends Error {}
 
+/** A Python exception the evaluated code raises (`raise`, a failed `assert`): caught by its `try`, else the model cannot be built. */
+class Raised {
+  constructor(
+    /** The exception's class name as written: `ValueError`, `NotImplementedError`. */
+    readonly type: string,
+    readonly node: Node,
+  ) {}
+}
+
+/** The exception a `raise` statement raises, named from its text: evaluating it would only make an instance. */
+function raisedBy(statement: Node): Raised {
+  const expression = statement.namedChildren[0];
+  const callee = expression?.type === 'call' ? expression.childForFieldName('function') : expression;
+  return new Raised(callee?.text.split('.').pop() ?? 'the exception being handled', statement);
+}
+
+/** The builtin exceptions' bases that model code catches by, so that `except ValueError` is known to catch a `raise ValueError(…)`. */
+const exceptionBases = new Map<string, string[]>([
+  ['ValueError', []],
+  ['TypeError', []],
+  ['KeyError', ['LookupError']],
+  ['IndexError', ['LookupError']],
+  ['AttributeError', []],
+  ['NotImplementedError', ['RuntimeError']],
+  ['RuntimeError', []],
+  ['AssertionError', []],
+  ['ImportError', []],
+  ['ModuleNotFoundError', ['ImportError']],
+  ['ZeroDivisionError', ['ArithmeticError']],
+  ['Exception', []],
+]);
+
+/** How a block was left: `return` with its value, `break`, `continue`, or undefined at its end. */
+type Flow = { value: Value } | 'break' | 'continue' | undefined;
+
 /** A slice `start:stop:step` with Python's rules for None and negative bounds. */
 class Slice {
   constructor(
@@ -237,6 +280,8 @@ interface Scope {
   lazy?: Map<string, () => Value>;
   /** The enclosing function's scope, for a nested def or a lambda. */
   outer?: Scope;
+  /** Names a `global` or `nonlocal` statement sends elsewhere. */
+  declared?: Map<string, 'global' | 'nonlocal'>;
 }
 
 interface LayerCall {
@@ -430,7 +475,7 @@ class PythonFile {
     this.annotations = new InputAnnotations(root);
   }
 
-  private noteImport(statement: Node): void {
+  noteImport(statement: Node): void {
     const source = statement.childForFieldName('module_name');
     const prefix = source?.type === 'relative_import' ? source.namedChildren.find((c) => c?.type === 'import_prefix') : undefined;
     const module = source?.type === 'relative_import' ? (source.namedChildren.find((c) => c?.type === 'dotted_name')?.text ?? '') : (source?.text ?? '');
@@ -537,7 +582,7 @@ class PythonFile {
     try {
       model = construct(analysis);
     } catch (error) {
-      model = new Unknown(error instanceof BudgetExceeded ? 'the model is too large to follow' : `the analysis failed: ${error instanceof Error ? error.message : String(error)}`);
+      model = analysis.failure(error, extent);
     }
     const report: ModelReport = {
       name,
@@ -555,6 +600,9 @@ class PythonFile {
     };
     if (!(model instanceof Module)) {
       report.outputNote = model instanceof Unknown ? model.reason : 'not a module';
+      report.complete = false;
+      report.paramsKnown = false;
+      report.incomplete = [...incompleteness(analysis, undefined), { range: rangeOf(nameNode), reason: report.outputNote }];
       return { report, used: analysis.used };
     }
     // named_modules() calls the model itself ''; it is a leaf only when it has no children (a Swish, a Conv2d subclass).
@@ -567,9 +615,10 @@ class PythonFile {
     let output: Value;
     try {
       analysis.batch = report.input[0] ?? null;
+      analysis.phase = 'forward';
       output = analysis.apply(model, [new Tensor(report.input)], model.node);
     } catch (error) {
-      output = new Unknown(error instanceof BudgetExceeded ? 'the forward pass is too long to follow' : `the analysis failed: ${error instanceof Error ? error.message : String(error)}`);
+      output = analysis.failure(error, model.node);
     }
     // A forward that returns a tuple (a VAE's reconstruction, mean and log-variance) is shown by its first tensor, as torchinfo does.
     const first = Array.isArray(output) ? output.find((v) => v instanceof Tensor) : undefined;
@@ -586,8 +635,45 @@ class PythonFile {
     report.totalParams = report.trainableParams = totalParams(model);
     report.layers = layerReports(model, analysis.calls);
     diagnostics.push(...analysis.diagnostics.values(), ...layerDiagnostics(analysis.calls));
+    report.incomplete = incompleteness(analysis, model);
+    // Where PyTorch would raise, the numbers after it are the analysis' best guess, not PyTorch's.
+    for (const diagnostic of diagnostics) if (diagnostic.severity === 'error') report.incomplete.push({ range: diagnostic.range, reason: `${diagnostic.message}: PyTorch would raise here` });
+    if (report.output === null || report.output.includes(null)) report.incomplete.push({ range: rangeOf(nameNode), reason: `its output is ${report.output ? 'only partly known' : 'not known'}: ${report.outputNote ?? 'see its layers'}` });
+    for (const layer of report.layers) {
+      if ((layer.out === null || layer.out.includes(null)) && layer.note !== 'not called in forward') report.incomplete.push({ range: layer.range, reason: `${layer.name}: ${layer.note ?? 'its output is not known'}` });
+    }
+    report.incomplete = dedupeIncompleteness(report.incomplete);
+    report.complete = report.incomplete.length === 0;
+    report.paramsKnown = ![...analysis.losses.values()].some((l) => l.phase === 'build') && uniqueModules(model).every((m) => paramsKnown(m));
     return { report, used: analysis.used };
   }
+}
+
+/** What the evaluation lost, and the modules whose parameters it could not count, in the order of the file. */
+function incompleteness(analysis: Analysis, model: Module | undefined): Incompleteness[] {
+  const found: Incompleteness[] = [...analysis.losses.values()].map((l) => ({ range: rangeOf(l.node), reason: l.reason }));
+  for (const module of model ? uniqueModules(model) : []) {
+    if (!paramsKnown(module)) found.push({ range: rangeOf(module.site), reason: `${module.path || module.type}: ${module.options.unknown ?? 'a parameter of unknown size'}` });
+  }
+  return found;
+}
+
+function dedupeIncompleteness(found: Incompleteness[]): Incompleteness[] {
+  const seen = new Set<string>();
+  return found
+    .filter((f) => {
+      const key = `${f.range.start.line}:${f.reason}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+}
+
+/** Whether a module's own parameters are counted: a torch.nn layer the analysis built, or a module of the program with known nn.Parameters. */
+function paramsKnown(module: Module): boolean {
+  if (!module.options.spec && module.options.unknown) return false;
+  return [...module.parameters.values()].every((elements) => elements !== null);
 }
 
 /** How a parameter binds: `x` and `x: int` are required, `*args: Any` is a splat despite its annotation. */
@@ -605,11 +691,13 @@ interface ClassBody {
   attributes: Map<string, Node>;
   staticMethods: Set<string>;
   classMethods: Set<string>;
+  /** Methods decorated @property, run when read. */
+  properties: Set<string>;
   fields: { name: string; value: Node | null }[] | undefined;
 }
 
 function readClassBody(definition: Node, dataclass: boolean): ClassBody {
-  const body: ClassBody = { methods: new Map(), attributes: new Map(), staticMethods: new Set(), classMethods: new Set(), fields: undefined };
+  const body: ClassBody = { methods: new Map(), attributes: new Map(), staticMethods: new Set(), classMethods: new Set(), properties: new Set(), fields: undefined };
   const fields: { name: string; value: Node | null }[] = [];
   for (const item of definition.childForFieldName('body')?.namedChildren ?? []) {
     const fn = item?.type === 'decorated_definition' ? item.childForFieldName('definition') : item;
@@ -619,6 +707,7 @@ function readClassBody(definition: Node, dataclass: boolean): ClassBody {
       const decorators = item?.type === 'decorated_definition' ? item.namedChildren.filter((d) => d?.type === 'decorator').map((d) => d?.text) : [];
       if (decorators.includes('@staticmethod')) body.staticMethods.add(fnName);
       if (decorators.includes('@classmethod')) body.classMethods.add(fnName);
+      if (decorators.includes('@property')) body.properties.add(fnName);
     }
     const assignment = item?.type === 'expression_statement' ? item.namedChildren[0] : null;
     const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
@@ -693,6 +782,63 @@ function uniqueModules(root: Module): Module[] {
   return [...seen];
 }
 
+/** named_modules(): each module once, depth first, named by its path below `root` ('' for root itself). */
+function namedModules(root: Module): [string, Module][] {
+  const seen = new Set<Module>();
+  const result: [string, Module][] = [];
+  const visit = (module: Module, path: string) => {
+    if (seen.has(module)) return;
+    seen.add(module);
+    result.push([path, module]);
+    for (const [name, child] of module.children) visit(child, path ? `${path}.${name}` : name);
+  };
+  visit(root, '');
+  return result;
+}
+
+/** named_parameters(): each module's parameters, as tensors that know whose they are (their sizes are counted by the module). */
+function namedParameters(root: Module): [string, Tensor][] {
+  const result: [string, Tensor][] = [];
+  for (const [path, module] of namedModules(root)) {
+    const names = [...(module.options.spec ? specParameterNames(module.options.spec) : []), ...module.parameters.keys()].filter((n) => !module.tied.has(n));
+    for (const name of names) result.push([path ? `${path}.${name}` : name, new Tensor(null, `${module.type}.${name}`, true, { module, name })]);
+  }
+  return result;
+}
+
+/** A layer's parameter names as PyTorch registers them. */
+function specParameterNames(spec: LayerSpec): string[] {
+  if (paramCount(spec) === 0) return [];
+  const withBias = (bias: boolean) => (bias ? ['weight', 'bias'] : ['weight']);
+  switch (spec.kind) {
+    case 'conv':
+    case 'linear':
+      return withBias(spec.bias);
+    case 'batchNorm':
+    case 'groupNorm':
+      return ['weight', 'bias'];
+    case 'layerNorm':
+      return withBias(spec.bias);
+    default:
+      return ['weight'];
+  }
+}
+
+/** A layer's constructor arguments as its attributes: `conv.out_channels`, `fc.in_features`, `m.kernel_size`. */
+function specField(spec: LayerSpec, name: string): Value | undefined {
+  // A layer built without a bias (or an affine transform) has None in its place.
+  if ((spec.kind === 'conv' || spec.kind === 'linear') && name === 'bias' && !spec.bias) return null;
+  if (spec.kind === 'batchNorm' && (name === 'weight' || name === 'bias') && !spec.affine) return null;
+  if (spec.kind === 'conv') {
+    const fields: Record<string, Value> = { in_channels: spec.inChannels, out_channels: spec.outChannels, kernel_size: spec.kernel, stride: spec.stride, padding: spec.padding, dilation: spec.dilation, groups: spec.groups };
+    return fields[name];
+  }
+  if (spec.kind === 'linear') return ({ in_features: spec.inFeatures, out_features: spec.outFeatures } as Record<string, Value>)[name];
+  if (spec.kind === 'batchNorm') return ({ num_features: spec.features, affine: spec.affine } as Record<string, Value>)[name];
+  if (spec.kind === 'embedding') return ({ num_embeddings: spec.count, embedding_dim: spec.dim } as Record<string, Value>)[name];
+  return undefined;
+}
+
 /** A module's own parameters (not its children's), as `parameters(recurse=False)` counts them. */
 function ownParams(module: Module): number {
   const spec = module.options.spec;
@@ -742,7 +888,9 @@ function layerReports(root: Module, calls: Map<Module, LayerCall>): LayerReport[
     ...(call?.note ? { note: call.note } : call ? {} : { note: module.options.unknown ?? 'not called in forward' }),
     ...(call?.error ? { error: call.error } : {}),
   });
-  for (const [module, call] of calls) reports.push(report(module, call));
+  // A module made and called inside forward (`nn.AvgPool2d(2)(x)`) is no submodule: PyTorch's hooks never see it.
+  const tree = new Set(uniqueModules(root));
+  for (const [module, call] of calls) if (tree.has(module)) reports.push(report(module, call));
   for (const module of uniqueModules(root)) if (module !== root && isLeaf(module) && !calls.has(module) && !module.options.opaque) reports.push(report(module, undefined));
   return reports;
 }
@@ -790,11 +938,31 @@ function toArg(value: Value, what: string): ArgValue {
   throw new Unknown(value instanceof Unknown ? value.reason : `${what} is not a constant`);
 }
 
+/** Python's truth of a value; undefined when it is not known (a tensor's depends on its values). */
 function truthy(value: Value): boolean | undefined {
-  if (value instanceof Unknown || value instanceof Tensor) return undefined;
+  if (value instanceof Unknown) return undefined;
+  if (value instanceof Tensor) return value.values?.data.length === 1 ? value.values.data[0] !== 0 : undefined;
   if (value === null || value === false || value === 0 || value === '') return false;
   if (Array.isArray(value)) return value.length > 0;
+  if (value instanceof Dict) return value.entries.size > 0;
+  // nn.Sequential, ModuleList and ModuleDict have a length (an empty shortcut is false); other modules have none.
+  if (value instanceof Module && value.options.container) return value.children.size > 0;
   return true;
+}
+
+/** Why a condition or an iterable is not known, for the report. */
+function unknownReason(value: Value): string {
+  if (value instanceof Unknown) return value.reason;
+  if (value instanceof Tensor) return 'the truth of a tensor depends on its values';
+  return `${describeValue(value)} cannot be iterated`;
+}
+
+function describeValue(value: Value): string {
+  if (value === null) return 'None';
+  if (Array.isArray(value)) return 'a sequence';
+  if (typeof value !== 'object') return `the ${typeof value} ${String(value)}`;
+  if (value instanceof Module) return `a ${value.type}`;
+  return 'the value';
 }
 
 /** What a for loop would go through, or undefined when that is not known. */
@@ -946,6 +1114,73 @@ function splitTensor(name: string, tensor: Tensor, shape: Shape, how: Value, dim
   return Array.from({ length: how }, (_, i) => piece(Math.floor(length / how) + (i < length % how ? 1 : 0)));
 }
 
+/**
+ * One field of an f-string or str.format: `!r`/`!s`, then a format spec of the kinds names and
+ * sizes are written with (`03d`, `>4`, `.2f`, `x`); undefined when the value or the spec is not known.
+ */
+function formatField(value: Value, spec: string, conversion: string): string | undefined {
+  let text: string;
+  if (typeof value === 'string') text = conversion === '!r' ? `'${value}'` : value;
+  else if (typeof value === 'number') text = Number.isInteger(value) || conversion ? String(value) : pythonFloat(value);
+  else if (typeof value === 'boolean' || value === null) text = value === null ? 'None' : value ? 'True' : 'False';
+  else return undefined;
+  if (spec === '') return text;
+  const parsed = /^(?:(.)?([<>^=]))?([+\- ])?(#)?(0)?(\d+)?(,|_)?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$/.exec(spec);
+  if (!parsed) return undefined;
+  const [, fill = ' ', align, , , zero, widthText, grouping, precisionText, type] = parsed;
+  if (typeof value === 'number') {
+    const precision = precisionText === undefined ? undefined : Number(precisionText);
+    switch (type) {
+      case 'd':
+      case 'n':
+        if (!Number.isInteger(value)) return undefined;
+        text = String(value);
+        break;
+      case 'f':
+      case 'F':
+        text = value.toFixed(precision ?? 6);
+        break;
+      case 'e':
+        text = value.toExponential(precision ?? 6).replace(/e([+-])(\d)$/, 'e$10$2');
+        break;
+      case 'x':
+      case 'X':
+        text = Number.isInteger(value) ? value.toString(16) : '';
+        if (type === 'X') text = text.toUpperCase();
+        break;
+      case 'b':
+        text = value.toString(2);
+        break;
+      case '%':
+        text = `${(value * 100).toFixed(precision ?? 6)}%`;
+        break;
+      case undefined:
+      case 'g':
+        if (precision !== undefined) return undefined;
+        break;
+      default:
+        return undefined;
+    }
+    if (grouping) text = text.replace(/^(-?\d+)/, (digits) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, grouping));
+  } else if (type !== undefined && type !== 's') return undefined;
+  const width = widthText === undefined ? 0 : Number(widthText);
+  if (text.length >= width) return text;
+  const pad = (zero && !align ? '0' : fill).repeat(width - text.length);
+  const alignment = align ?? (zero ? '=' : typeof value === 'number' ? '>' : '<');
+  if (alignment === '<') return text + pad;
+  if (alignment === '^') return pad.slice(0, Math.floor(pad.length / 2)) + text + pad.slice(Math.floor(pad.length / 2));
+  if (alignment === '=' && text.startsWith('-')) return `-${pad}${text.slice(1)}`;
+  return pad + text;
+}
+
+/** str() of a float as Python writes it: `1.0`, `0.5`, `1e-05`. */
+function pythonFloat(value: number): string {
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : value < 0 ? '-inf' : 'nan';
+  const text = String(value);
+  if (/e/.test(text)) return text.replace(/e([+-])(\d)$/, 'e$10$2');
+  return text;
+}
+
 /** printf-style `'layer%d' % (i + 1)`, for the conversions names are made with. */
 function percentFormat(format: string, args: Value[]): Value {
   let next = 0;
@@ -1027,6 +1262,11 @@ class Analysis {
   readonly diagnostics = new Map<number, AnalysisDiagnostic>();
   /** The file's classes this analysis instantiated or read, which its cached report depends on. */
   readonly used = new Set<ClassInfo>();
+  /** Where the evaluation lost track, and in which phase: building the model (its parameters may be missing) or its forward pass. */
+  readonly losses = new Map<string, { node: Node; reason: string; phase: 'build' | 'forward' }>();
+  phase: 'build' | 'forward' = 'build';
+  /** While a file's module-level statements run for every model: what they lose is lost only when a model reads it. */
+  private quiet = 0;
   private steps = 0;
   private depth = 0;
   /** Each file's module-level names, made when the file is first needed. */
@@ -1059,9 +1299,10 @@ class Analysis {
       ],
       [
         'setattr',
-        new Callable('setattr', ([owner, name, value]) => {
-          if (owner instanceof Module && typeof name === 'string') this.setAttribute(owner, name, value ?? null);
-          if (owner instanceof Namespace && typeof name === 'string') this.bindGlobal(owner.scope, name, value ?? null);
+        new Callable('setattr', ([owner, name, value], _keywords, node) => {
+          if (owner instanceof Module && typeof name === 'string') this.setAttribute(owner, name, value ?? null, node);
+          else if (owner instanceof Namespace && typeof name === 'string') this.bindGlobal(owner.scope, name, value ?? null);
+          else if (owner instanceof Module || owner instanceof Namespace || owner instanceof Unknown) this.lose(node, `\`${node.text.slice(0, 60)}\` sets a name that is not known`);
           return null;
         }),
       ],
@@ -1089,8 +1330,23 @@ class Analysis {
     const imported = file !== this.file;
     for (const [alias, path] of conventionalImports) scope.vars.set(alias, new Path(path));
     for (const cls of file.classes.values()) scope.vars.set(cls.name, cls);
-    for (const [name, fn] of file.functions) scope.vars.set(name, new FunctionDef(fn, undefined, undefined, file));
+    for (const [name, fn] of file.functions) {
+      const decorators = fn.parent?.type === 'decorated_definition' ? fn.parent.namedChildren.filter((d): d is Node => d?.type === 'decorator') : [];
+      const defined = new FunctionDef(fn, undefined, undefined, file);
+      if (decorators.length === 0) scope.vars.set(name, defined);
+      else scope.lazy?.set(name, () => this.decorate(decorators, defined, module));
+    }
     const module = scope;
+    this.quiet++;
+    try {
+      this.runPreamble(file, scope, module, imported);
+    } finally {
+      this.quiet--;
+    }
+    return scope;
+  }
+
+  private runPreamble(file: PythonFile, scope: Scope, module: Scope, imported: boolean): void {
     for (const statement of file.preamble) {
       const type = statement.type;
       if (type === 'import_statement' || type === 'import_from_statement') {
@@ -1113,7 +1369,6 @@ class Analysis {
         this.tryStatement(statement, scope);
       }
     }
-    return scope;
   }
 
   private bindGlobal(scope: Scope, name: string, value: Value): void {
@@ -1181,6 +1436,38 @@ class Analysis {
     if (++this.steps > this.budget) throw new BudgetExceeded();
   }
 
+  /**
+   * Where the evaluation lost track of something the model may depend on: the report then says it
+   * is incomplete, with this reason and line. Shown at the site in the file analysed; what happened
+   * in an imported file names that file's line too.
+   */
+  lose(node: Node, reason: string): void {
+    if (this.quiet > 0) return;
+    const site = this.siteOf(node);
+    const where = site === node ? '' : ` (${this.placeOf(node)})`;
+    const text = `${reason}${where}`;
+    const key = `${site.startIndex}\u0000${text}`;
+    if (!this.losses.has(key)) this.losses.set(key, { node: site, reason: text, phase: this.phase });
+  }
+
+  /** What a failed evaluation becomes: an exception the model's code raises, the step budget, or a bug of the analysis, each marked as lost. */
+  failure(error: unknown, node: Node): Unknown {
+    if (error instanceof Raised) {
+      const reason = `${error.type} is raised`;
+      this.lose(error.node, reason);
+      return new Unknown(`${reason} (line ${this.siteOf(error.node).startPosition.row + 1})`);
+    }
+    const reason = error instanceof BudgetExceeded ? `the model is too large to follow (${this.budget.toLocaleString('en-US')} steps)` : `the analysis failed: ${error instanceof Error ? error.message : String(error)}`;
+    this.lose(node, reason);
+    return new Unknown(reason);
+  }
+
+  /** `blocks.py line 12`, for a node of an imported file. */
+  private placeOf(node: Node): string {
+    const file = [...this.moduleGlobals.keys()].find((f) => f.root.tree === node.tree);
+    return `${file?.path?.split(/[\\/]/).pop() ?? 'another file'} line ${node.startPosition.row + 1}`;
+  }
+
   private tryStatement(statement: Node, scope: Scope): void {
     try {
       this.execute(statement, scope);
@@ -1191,17 +1478,17 @@ class Analysis {
 
   // ---- statements ----
 
-  /** Runs a block; returns the value of a `return`, or undefined when the block ends without one. */
-  private executeBlock(block: Node | null, scope: Scope): { value: Value } | undefined {
+  /** Runs a block; returns how it left: a `return` with its value, a `break`, a `continue`, or undefined at its end. */
+  private executeBlock(block: Node | null, scope: Scope): Flow {
     for (const statement of block?.namedChildren ?? []) {
       if (!statement) continue;
-      const result = this.execute(statement, scope);
-      if (result) return result;
+      const flow = this.execute(statement, scope);
+      if (flow) return flow;
     }
     return undefined;
   }
 
-  private execute(statement: Node, scope: Scope): { value: Value } | undefined {
+  private execute(statement: Node, scope: Scope): Flow {
     this.tick();
     switch (statement.type) {
       case 'expression_statement': {
@@ -1221,44 +1508,221 @@ class Analysis {
         return this.executeIf(statement, scope);
       case 'for_statement':
         return this.executeFor(statement, scope);
+      case 'while_statement':
+        return this.executeWhile(statement, scope);
+      case 'break_statement':
+        return 'break';
+      case 'continue_statement':
+        return 'continue';
       case 'with_statement':
+        return this.executeWith(statement, scope);
       case 'try_statement':
-        return this.executeBlock(statement.childForFieldName('body'), scope);
-      case 'function_definition': {
-        const name = statement.childForFieldName('name')?.text;
-        if (name) scope.vars.set(name, new FunctionDef(statement, undefined, scope.cls, this.fileOf(scope), scope.globals === scope ? undefined : scope));
+        return this.executeTry(statement, scope);
+      case 'raise_statement':
+        throw raisedBy(statement);
+      case 'assert_statement': {
+        // An assertion that may hold changes nothing; one that fails stops the model's construction, as in Python.
+        const [test] = statement.namedChildren;
+        if (test && truthy(this.evaluate(test, scope)) === false) throw new Raised('AssertionError', statement);
         return undefined;
       }
+      case 'delete_statement':
+        for (const target of statement.namedChildren[0]?.type === 'expression_list' ? statement.namedChildren[0].namedChildren : statement.namedChildren) if (target) this.delete(target, scope);
+        return undefined;
+      case 'global_statement':
+      case 'nonlocal_statement':
+        for (const name of statement.namedChildren) if (name?.type === 'identifier') (scope.declared ??= new Map()).set(name.text, statement.type === 'global_statement' ? 'global' : 'nonlocal');
+        return undefined;
+      case 'import_statement':
+      case 'import_from_statement': {
+        const file = this.fileOf(scope);
+        if (statement.type === 'import_from_statement') file.noteImport(statement);
+        this.importNames(statement, statement.type, file, scope, false);
+        return undefined;
+      }
+      case 'function_definition':
+      case 'decorated_definition':
+        this.define(statement, scope);
+        return undefined;
+      case 'pass_statement':
+      case 'comment':
+      case 'future_import_statement':
+        return undefined;
       default:
+        // match, a class defined in a function, exec…: what they would change is not known.
+        this.lose(statement, `the ${statement.type.replace(/_statement$|_definition$/, '').replace(/_/g, ' ')} statement is not followed`);
         return undefined;
     }
   }
 
-  private executeIf(statement: Node, scope: Scope): { value: Value } | undefined {
-    const condition = truthy(this.evaluate(statement.childForFieldName('condition') as Node, scope));
-    // An unknown condition takes the first branch: the common `if self.shortcut:` is written for the case it holds.
-    if (condition !== false) return this.executeBlock(statement.childForFieldName('consequence'), scope);
+  /** `def` (with its decorators applied, innermost first) binds a function in the running scope. */
+  private define(statement: Node, scope: Scope): void {
+    const definition = statement.type === 'decorated_definition' ? statement.childForFieldName('definition') : statement;
+    const name = definition?.childForFieldName('name')?.text;
+    if (!definition || !name) return;
+    if (definition.type !== 'function_definition') {
+      this.lose(statement, `the class \`${name}\` defined here is not followed`);
+      this.bindName(name, new Unknown(`the class \`${name}\` is defined inside a function`), scope);
+      return;
+    }
+    const value: Value = new FunctionDef(definition, undefined, scope.cls, this.fileOf(scope), scope.globals === scope ? undefined : scope);
+    const decorators = statement.type === 'decorated_definition' ? statement.namedChildren.filter((d): d is Node => d?.type === 'decorator') : [];
+    this.bindName(name, this.decorate(decorators, value, scope), scope);
+  }
+
+  /** Decorators applied innermost first; one the analysis cannot follow leaves the function as defined, and says so. */
+  private decorate(decorators: Node[], fn: Value, scope: Scope): Value {
+    let value = fn;
+    for (const decorator of [...decorators].reverse()) {
+      const expression = decorator.namedChildren[0];
+      if (!expression) continue;
+      const applied = this.invoke(this.evaluate(expression, scope), [value], new Map(), decorator);
+      if (applied instanceof Unknown) this.lose(decorator, `the decorator \`${decorator.text.slice(0, 60)}\` is not followed (${applied.reason})`);
+      else value = applied;
+    }
+    return value;
+  }
+
+  /**
+   * if / elif / else. A condition that is not known cannot choose: the analysis follows the first
+   * branch that may run (or, when that one raises, the next), and the model says it is incomplete.
+   */
+  private executeIf(statement: Node, scope: Scope): Flow {
+    const branches: { condition: Node | null; body: Node | null }[] = [{ condition: statement.childForFieldName('condition'), body: statement.childForFieldName('consequence') }];
     for (const alternative of statement.childrenForFieldName('alternative')) {
-      if (!alternative) continue;
-      if (alternative.type === 'else_clause') return this.executeBlock(alternative.childForFieldName('body'), scope);
-      const branch = truthy(this.evaluate(alternative.childForFieldName('condition') as Node, scope));
-      if (branch !== false) return this.executeBlock(alternative.childForFieldName('consequence'), scope);
+      if (alternative?.type === 'else_clause') branches.push({ condition: null, body: alternative.childForFieldName('body') });
+      else if (alternative) branches.push({ condition: alternative.childForFieldName('condition'), body: alternative.childForFieldName('consequence') });
+    }
+    for (const branch of branches) {
+      const value = branch.condition ? this.evaluate(branch.condition, scope) : true;
+      const test = truthy(value);
+      if (test === false) continue;
+      if (test === true) return this.executeBlock(branch.body, scope);
+      const condition = branch.condition as Node;
+      this.lose(condition, `the condition \`${condition.text.slice(0, 60)}\` is not known (${unknownReason(value)}): its first branch is followed`);
+      try {
+        return this.executeBlock(branch.body, scope);
+      } catch (error) {
+        // A branch that raises is not the one a model that builds went through: the next one is.
+        if (!(error instanceof Raised)) throw error;
+      }
     }
     return undefined;
   }
 
-  private executeFor(statement: Node, scope: Scope): { value: Value } | undefined {
-    const items = iterate(this.evaluate(statement.childForFieldName('right') as Node, scope));
+  private executeFor(statement: Node, scope: Scope): Flow {
+    const iterable = statement.childForFieldName('right') as Node;
+    const value = this.evaluate(iterable, scope);
+    const items = iterate(value);
     const target = statement.childForFieldName('left');
-    if (!items || !target) return undefined;
+    if (!items || !target) {
+      this.lose(iterable, `the loop over \`${iterable.text.slice(0, 60)}\` is not followed (${unknownReason(value)})`);
+      return undefined;
+    }
     for (const item of items) {
       this.bind(target, item, scope);
-      const result = this.executeBlock(statement.childForFieldName('body'), scope);
-      if (result) return result;
+      const flow = this.executeBlock(statement.childForFieldName('body'), scope);
+      if (flow === 'break') return undefined;
+      if (flow && flow !== 'continue') return flow;
     }
-    return undefined;
+    return this.executeBlock(statement.childForFieldName('alternative')?.childForFieldName('body') ?? null, scope);
   }
 
+  private executeWhile(statement: Node, scope: Scope): Flow {
+    const condition = statement.childForFieldName('condition') as Node;
+    for (;;) {
+      this.tick();
+      const value = this.evaluate(condition, scope);
+      const test = truthy(value);
+      if (test === undefined) {
+        this.lose(condition, `the loop \`while ${condition.text.slice(0, 60)}\` is not followed (${unknownReason(value)})`);
+        return undefined;
+      }
+      if (!test) break;
+      const flow = this.executeBlock(statement.childForFieldName('body'), scope);
+      if (flow === 'break') return undefined;
+      if (flow && flow !== 'continue') return flow;
+    }
+    return this.executeBlock(statement.childForFieldName('alternative')?.childForFieldName('body') ?? null, scope);
+  }
+
+  /** `with a as b:` binds b to a (torch.no_grad() and the like change no shape) and runs the body. */
+  private executeWith(statement: Node, scope: Scope): Flow {
+    for (const item of statement.descendantsOfType('with_item')) {
+      const value = item?.childForFieldName('value');
+      if (!value) continue;
+      const pattern = value.type === 'as_pattern' ? value : undefined;
+      const entered = this.evaluate(pattern ? (pattern.namedChildren[0] as Node) : value, scope);
+      const alias = pattern?.childForFieldName('alias')?.namedChildren[0];
+      if (alias) this.bind(alias, entered, scope);
+    }
+    return this.executeBlock(statement.childForFieldName('body'), scope);
+  }
+
+  /** try / except / else / finally, for what the analysis itself raises: `raise` and failed assertions. */
+  private executeTry(statement: Node, scope: Scope): Flow {
+    const clauses = statement.namedChildren.filter((c): c is Node => c !== null);
+    const finallyBlock = clauses.find((c) => c.type === 'finally_clause')?.namedChildren.find((c) => c?.type === 'block') ?? null;
+    let flow: Flow;
+    try {
+      flow = this.executeBlock(statement.childForFieldName('body'), scope);
+      if (flow === undefined) flow = this.executeBlock(clauses.find((c) => c.type === 'else_clause')?.childForFieldName('body') ?? null, scope);
+    } catch (error) {
+      if (!(error instanceof Raised)) throw error;
+      const handler = clauses.find((c) => (c.type === 'except_clause' || c.type === 'except_group_clause') && this.catches(c, error));
+      if (!handler) {
+        this.executeBlock(finallyBlock, scope);
+        throw error;
+      }
+      const alias = handler.namedChildren[0]?.type === 'as_pattern' ? handler.namedChildren[0].childForFieldName('alias')?.namedChildren[0] : undefined;
+      if (alias) this.bind(alias, new Unknown(`the ${error.type} caught here`), scope);
+      flow = this.executeBlock(handler.namedChildren.find((c) => c?.type === 'block') ?? null, scope);
+    }
+    return this.executeBlock(finallyBlock, scope) ?? flow;
+  }
+
+  /** Whether an except clause catches what was raised: by the exception's name, its builtin bases, or everything. */
+  private catches(clause: Node, raised: Raised): boolean {
+    const first = clause.namedChildren[0];
+    if (!first || first.type === 'block') return true;
+    const typeNode = first.type === 'as_pattern' ? first.namedChildren[0] : first;
+    const names = (typeNode?.type === 'tuple' || typeNode?.type === 'parenthesized_expression' ? typeNode.namedChildren : [typeNode]).map((n) => n?.text.split('.').pop() ?? '');
+    const caught = new Set([raised.type, ...(exceptionBases.get(raised.type) ?? []), 'Exception', 'BaseException']);
+    if (names.some((n) => caught.has(n))) return true;
+    if (!exceptionBases.has(raised.type)) this.lose(clause, `whether \`${clause.text.split('\n')[0]?.slice(0, 60)}\` catches ${raised.type} is not known`);
+    return !exceptionBases.has(raised.type);
+  }
+
+  /** `del x`, `del self.fc`, `del d[key]`. */
+  private delete(target: Node, scope: Scope): void {
+    if (target.type === 'identifier') {
+      scope.vars.delete(target.text);
+      return;
+    }
+    if (target.type === 'attribute') {
+      const owner = this.evaluate(target.childForFieldName('object') as Node, scope);
+      const name = target.childForFieldName('attribute')?.text ?? '';
+      if (owner instanceof Module) {
+        owner.children.delete(name);
+        owner.attributes.delete(name);
+        owner.parameters.delete(name);
+      }
+      return;
+    }
+    if (target.type === 'subscript') {
+      const owner = this.evaluate(target.childForFieldName('value') as Node, scope);
+      const indexNode = target.childForFieldName('subscript');
+      const index = indexNode ? this.evaluate(indexNode, scope) : null;
+      if (owner instanceof Dict && (typeof index === 'string' || typeof index === 'number')) owner.entries.delete(String(index));
+      else if (Array.isArray(owner) && typeof index === 'number') owner.splice(normalizeDim(index, owner.length), 1);
+      else if (owner instanceof Module && owner.options.container && (typeof index === 'string' || typeof index === 'number')) {
+        const key = owner.options.container === 'dict' ? String(index) : [...owner.children.keys()][normalizeDim(Number(index), owner.children.size)];
+        if (key !== undefined) owner.children.delete(key);
+      } else this.lose(target, `\`del ${target.text.slice(0, 60)}\` is not followed`);
+      return;
+    }
+    this.lose(target, `\`del ${target.text.slice(0, 60)}\` is not followed`);
+  }
 
   private assign(assignment: Node, scope: Scope): void {
     const right = assignment.childForFieldName('right');
@@ -1279,12 +1743,12 @@ class Analysis {
   private bind(target: Node, value: Value, scope: Scope): void {
     const type = target.type;
     if (type === 'identifier') {
-      scope.vars.set(target.text, value);
-      scope.lazy?.delete(target.text);
+      this.bindName(target.text, value, scope);
     } else if (type === 'attribute') {
       const owner = this.evaluate(target.childForFieldName('object') as Node, scope);
       const name = target.childForFieldName('attribute')?.text ?? '';
-      if (owner instanceof Module) this.setAttribute(owner, name, value);
+      if (owner instanceof Module) this.setAttribute(owner, name, value, target);
+      else if (owner instanceof Unknown && value instanceof Module) this.lose(target, `\`${target.text.slice(0, 60)}\` is set on something that is not known (${owner.reason})`);
     } else if (type === 'subscript') {
       const owner = this.evaluate(target.childForFieldName('value') as Node, scope);
       const indexNode = target.childForFieldName('subscript');
@@ -1292,18 +1756,52 @@ class Analysis {
       if (owner instanceof Namespace && typeof index === 'string') this.bindGlobal(owner.scope, index, value);
       else if (owner instanceof Dict && (typeof index === 'string' || typeof index === 'number')) owner.entries.set(String(index), value);
       else if (Array.isArray(owner) && typeof index === 'number' && owner.length > 0) owner[normalizeDim(index, owner.length)] = value;
-      else if (owner instanceof Module && owner.options.container === 'dict' && typeof index === 'string' && value instanceof Module) owner.children.set(index, value);
+      else if (owner instanceof Module && owner.options.container && value instanceof Module && (typeof index === 'string' || typeof index === 'number')) {
+        const key = owner.options.container === 'dict' ? String(index) : [...owner.children.keys()][normalizeDim(Number(index), owner.children.size)];
+        if (key === undefined) this.lose(target, `\`${target.text.slice(0, 60)}\` is out of range`);
+        else owner.children.set(key, value);
+      } else if (value instanceof Module || owner instanceof Module) this.lose(target, `\`${target.text.slice(0, 60)} = …\` is not followed`);
     } else if (type === 'pattern_list' || type === 'tuple_pattern' || type === 'list_pattern') {
       const targets = target.namedChildren.filter((n): n is Node => n !== null);
-      const values = Array.isArray(value) ? value : targets.map(() => (value instanceof Unknown ? value : new Unknown('cannot unpack this value')));
-      targets.forEach((t, i) => this.bind(t, i < values.length ? (values[i] as Value) : new Unknown('too few values to unpack'), scope));
+      const starred = targets.findIndex((t) => t.type === 'list_splat_pattern');
+      const items = iterate(value);
+      if (!items) {
+        for (const t of targets) this.bind(t.type === 'list_splat_pattern' ? (t.namedChildren[0] as Node) : t, value instanceof Unknown ? value : new Unknown(`cannot unpack \`${target.text.slice(0, 40)}\``), scope);
+        return;
+      }
+      const after = targets.length - starred - 1;
+      targets.forEach((t, i) => {
+        if (i === starred) this.bind(t.namedChildren[0] as Node, items.slice(i, items.length - after), scope);
+        else {
+          const at = starred >= 0 && i > starred ? items.length - (targets.length - i) : i;
+          this.bind(t, at >= 0 && at < items.length ? (items[at] as Value) : new Unknown('too few values to unpack'), scope);
+        }
+      });
     }
   }
 
+  /** A plain name, or one a `global` / `nonlocal` statement sends to the module's or the enclosing function's scope. */
+  private bindName(name: string, value: Value, scope: Scope): void {
+    const declared = scope.declared?.get(name);
+    if (declared === 'global' && scope.globals) return this.bindGlobal(scope.globals, name, value);
+    if (declared === 'nonlocal') {
+      for (let frame = scope.outer; frame && frame !== frame.globals; frame = frame.outer) {
+        if (frame.vars.has(name)) {
+          frame.vars.set(name, value);
+          return;
+        }
+      }
+    }
+    scope.vars.set(name, value);
+    scope.lazy?.delete(name);
+  }
+
   /** `self.name = value`: a module registers as a child (keeping its first position), anything else is an attribute. */
-  private setAttribute(owner: Module, name: string, value: Value): void {
+  private setAttribute(owner: Module, name: string, value: Value, node: Node = owner.node): void {
     owner.parameters.delete(name);
     owner.tied.delete(name);
+    // What is not known may be a layer: its parameters and the forward pass through it are then missing.
+    if (value instanceof Unknown && !value.inert) this.lose(node, `\`${name}\` is not known (${value.reason})`);
     if (value instanceof Tensor && value.owner && value.owner.module !== owner && owner.options.spec && layerParameterSize(owner.options.spec, name) !== undefined) {
       owner.tied.add(name);
       return;
@@ -1371,14 +1869,20 @@ class Analysis {
         return operand instanceof Tensor ? operand : new Unknown(`${node.text} is not a constant`);
       }
       case 'not_operator': {
-        const value = truthy(this.evaluate(node.childForFieldName('argument') as Node, scope));
-        return value === undefined ? new Unknown(`${node.text} is not known`) : !value;
+        const operand = this.evaluate(node.childForFieldName('argument') as Node, scope);
+        const value = truthy(operand);
+        return value === undefined ? new Unknown(unknownReason(operand)) : !value;
       }
       case 'boolean_operator': {
         const left = this.evaluate(node.childForFieldName('left') as Node, scope);
         const isAnd = node.childForFieldName('operator')?.text === 'and';
         const known = truthy(left);
-        if (known === undefined) return new Unknown(`${node.text} is not known`);
+        if (known === undefined) {
+          // `x and False` is false, `x or True` true, whatever x is.
+          const right = this.evaluate(node.childForFieldName('right') as Node, scope);
+          if (typeof right === 'boolean' && right === !isAnd) return right;
+          return new Unknown(unknownReason(left));
+        }
         return known === isAnd ? this.evaluate(node.childForFieldName('right') as Node, scope) : left;
       }
       case 'comparison_operator':
@@ -1388,9 +1892,31 @@ class Analysis {
       case 'conditional_expression': {
         const [whenTrue, condition, whenFalse] = node.namedChildren;
         const test = condition ? truthy(this.evaluate(condition, scope)) : undefined;
-        if (test === undefined) return new Unknown(`${node.text} depends on something unknown`);
+        if (test === undefined) {
+          // Both sides agreeing is an answer whichever way the condition goes.
+          const [a, b] = [whenTrue, whenFalse].map((side) => (side ? this.evaluate(side, scope) : null));
+          if (equalValues(a ?? null, b ?? null)) return a ?? null;
+          if (a instanceof Tensor && b instanceof Tensor && a.shape && b.shape && equalValues([...a.shape], [...b.shape])) return a;
+          return new Unknown(`\`${node.text.slice(0, 60)}\` depends on something unknown`);
+        }
         const chosen = test ? whenTrue : whenFalse;
         return chosen ? this.evaluate(chosen, scope) : null;
+      }
+      case 'named_expression': {
+        const value = this.evaluate(node.childForFieldName('value') as Node, scope);
+        const name = node.childForFieldName('name');
+        if (name) this.bindName(name.text, value, scope);
+        return value;
+      }
+      case 'set':
+        return this.sequence(node, scope);
+      case 'pair':
+        return [this.evaluate(node.childForFieldName('key') as Node, scope), this.evaluate(node.childForFieldName('value') as Node, scope)];
+      case 'set_comprehension':
+        return this.comprehension(node, scope);
+      case 'dictionary_comprehension': {
+        const pairs = this.comprehension(node, scope);
+        return Array.isArray(pairs) ? new Dict(new Map(pairs.map((p) => (Array.isArray(p) ? [String(p[0]), p[1] ?? null] : ['', null])))) : pairs;
       }
       case 'subscript':
         return this.subscript(node, scope);
@@ -1408,11 +1934,12 @@ class Analysis {
       if (part?.type === 'string_content') text += part.text;
       else if (part?.type === 'interpolation') {
         const expression = part.childForFieldName('expression');
-        if (!expression || part.childForFieldName('format_specifier') || part.childForFieldName('type_conversion')) return new Unknown(`the f-string field ${part.text} is not analysed`);
-        const value = this.evaluate(expression, scope);
-        if (typeof value === 'string' || typeof value === 'number') text += String(value);
-        else if (typeof value === 'boolean' || value === null) text += value === null ? 'None' : value ? 'True' : 'False';
-        else return new Unknown(`the f-string field ${part.text} is not known`);
+        if (!expression) return new Unknown(`the f-string field ${part.text} is not analysed`);
+        const spec = part.childForFieldName('format_specifier')?.text.replace(/^:/, '') ?? '';
+        const conversion = part.childForFieldName('type_conversion')?.text ?? '';
+        const formatted = formatField(this.evaluate(expression, scope), spec, conversion);
+        if (formatted === undefined) return new Unknown(`the f-string field ${part.text} is not known`);
+        text += formatted;
       }
     }
     return text;
@@ -1473,26 +2000,26 @@ class Analysis {
   }
 
   private attribute(owner: Value, name: string, node: Node): Value {
+    const dunder = name.startsWith('__') ? this.dunder(owner, name) : undefined;
+    if (dunder !== undefined) return dunder;
     if (owner instanceof Path) return owner.path === 'math' && mathConstants.has(name) ? (mathConstants.get(name) as number) : new Path(`${owner.path}.${name}`);
     if (owner instanceof Module) {
       if (owner.children.has(name)) return owner.children.get(name) as Module;
-      if (owner.options.spec && layerParameterSize(owner.options.spec, name) !== undefined) return new Tensor(null, `${owner.type}.${name}`, true, { module: owner, name });
+      if (owner.options.spec && (layerParameterSize(owner.options.spec, name) !== undefined || specParameterNames(owner.options.spec).includes(name))) return new Tensor(null, `${owner.type}.${name}`, true, { module: owner, name });
       if (owner.attributes.has(name)) return owner.attributes.get(name) as Value;
       const method = owner.options.cls?.findMethod(name);
+      if (method && method.owner.properties.has(name)) return this.callFunction(new FunctionDef(method.node, owner, method.owner, method.owner.file), [], new Map());
       if (method) return this.method(method, owner);
       const holder = owner.options.cls?.findAttribute(name);
       if (holder) return this.classAttribute(holder, name);
       if (owner.options.container === 'dict' && (name === 'items' || name === 'keys' || name === 'values')) {
         return new Callable(name, () => [...owner.children].map(([k, v]) => (name === 'items' ? [k, v] : name === 'keys' ? k : v)));
       }
-      if (name === 'add_module' || name === 'register_module') {
-        return new Callable('add_module', ([childName, child]) => {
-          if (typeof childName === 'string' && child instanceof Module) this.setAttribute(owner, childName, child);
-          return null;
-        });
-      }
-      if (name === 'append' && owner.options.container === 'list') return this.appendTo(owner);
-      // model.to(device), model.eval(), model.apply(init): the same module back.
+      const own = this.moduleMethod(owner, name);
+      if (own !== undefined) return own;
+      const field = owner.options.spec ? specField(owner.options.spec, name) : undefined;
+      if (field !== undefined) return field;
+      // model.to(device), model.eval(): the same module back.
       if (returnsSelf.has(name)) return new Callable(name, () => owner);
       if (owner.options.cls) return new Unknown(`self.${name} is not set in __init__`);
       return new Unknown(`${owner.type}.${name} is not analysed`);
@@ -1506,7 +2033,7 @@ class Analysis {
       // A torch.autograd.Function: apply runs its static forward, with no context.
       const forward = owner.findMethod('forward');
       if (name === 'apply' && forward && owner.mro.some((c) => c.bases.some((b) => /(^|\.)Function$/.test(b)))) {
-        return new Callable('apply', (args, keywords) => this.callFunction(new FunctionDef(forward.node, undefined, forward.owner, forward.owner.file), [null, ...args], keywords));
+        return new Callable('apply', (args, keywords) => this.callFunction(new FunctionDef(forward.node, undefined, forward.owner, forward.owner.file), [new Unknown('the autograd context', true), ...args], keywords));
       }
     }
     if (owner instanceof Tensor) return this.tensorAttribute(owner, name, node);
@@ -1519,8 +2046,87 @@ class Analysis {
       });
     }
     if (owner instanceof Dict && dictMethods.has(name)) return new Callable(name, (args) => (dictMethods.get(name) as DictMethod)(owner, args));
-    if (typeof owner === 'string' && stringMethods.has(name)) return new Callable(name, (args) => (stringMethods.get(name) as StringMethod)(owner, args));
+    if (typeof owner === 'string' && stringMethods.has(name)) return new Callable(name, (args, keywords) => (stringMethods.get(name) as StringMethod)(owner, args, keywords));
     return owner instanceof Unknown ? owner : new Unknown(`\`${node.text.slice(0, 40)}\` is not analysed`);
+  }
+
+  /** `__name__`, `__qualname__`, `__module__` and `__class__` of classes, functions, modules and dotted names, which registries and logging read. */
+  private dunder(owner: Value, name: string): Value | undefined {
+    if (name === '__class__' && owner instanceof Module) return owner.options.cls ?? new Path(`torch.nn.${owner.type}`);
+    const named = owner instanceof ClassInfo ? { name: owner.name, file: owner.file } : owner instanceof FunctionDef ? { name: owner.node.childForFieldName('name')?.text ?? '<lambda>', file: owner.file } : owner instanceof Module && owner.options.cls ? { name: owner.options.cls.name, file: owner.options.cls.file } : undefined;
+    if (named && (name === '__name__' || name === '__qualname__')) return owner instanceof Module ? undefined : named.name;
+    if (named && name === '__module__') return moduleName(named.file.path);
+    if (owner instanceof Path && name === '__name__') return owner.path.split('.').pop() ?? owner.path;
+    return undefined;
+  }
+
+  /** nn.Module's own methods that model code calls on itself or on its layers. */
+  private moduleMethod(owner: Module, name: string): Value | undefined {
+    switch (name) {
+      case '__call__':
+        return new Callable(name, (args, keywords, node) => this.apply(owner, args, node, keywords));
+      case 'forward':
+        // `layer.forward(x)` skips nn.Module.__call__, so PyTorch's hooks (and torchinfo) never see the call: neither does the report.
+        return new Callable(name, (args, keywords, node) => {
+          const seen = this.calls.get(owner);
+          const output = this.apply(owner, args, node, keywords);
+          this.calls.delete(owner);
+          if (seen) this.calls.set(owner, seen);
+          return output;
+        });
+      case 'add_module':
+      case 'register_module':
+        return new Callable(name, ([childName, child], _keywords, node) => {
+          if (typeof childName === 'string' && (child instanceof Module || child === null)) this.setAttribute(owner, childName, child, node);
+          else this.lose(node, `\`${node.text.slice(0, 60)}\` adds a module that is not known`);
+          return null;
+        });
+      case 'register_buffer':
+        // A buffer is state, not a parameter: BatchNorm's running statistics.
+        return new Callable(name, ([bufferName, tensor]) => {
+          if (typeof bufferName === 'string') owner.attributes.set(bufferName, tensor ?? null);
+          return null;
+        });
+      case 'register_parameter':
+        return new Callable(name, ([parameterName, tensor], _keywords, node) => {
+          if (typeof parameterName === 'string') this.setAttribute(owner, parameterName, tensor instanceof Tensor ? new Tensor(tensor.shape, tensor.reason, true) : (tensor ?? null), node);
+          return null;
+        });
+      case 'append':
+        return owner.options.container === 'list' ? this.appendTo(owner) : undefined;
+      case 'extend':
+        return owner.options.container === 'list' || owner.options.container === 'sequential'
+          ? new Callable(name, ([items], _keywords, node) => {
+              for (const child of iterate(items ?? null) ?? []) this.appendChild(owner, child, node);
+              if (!iterate(items ?? null)) this.lose(node, `\`${node.text.slice(0, 60)}\` extends by modules that are not known`);
+              return owner;
+            })
+          : undefined;
+      case 'modules':
+        return new Callable(name, () => namedModules(owner).map(([, m]) => m));
+      case 'named_modules':
+        return new Callable(name, () => namedModules(owner));
+      case 'children':
+        return new Callable(name, () => [...new Set(owner.children.values())]);
+      case 'named_children':
+        return new Callable(name, () => [...owner.children].filter(([, m], i, all) => all.findIndex(([, other]) => other === m) === i));
+      case 'parameters':
+        return new Callable(name, () => namedParameters(owner).map(([, p]) => p));
+      case 'named_parameters':
+        return new Callable(name, () => namedParameters(owner));
+      case 'state_dict':
+        return new Callable(name, () => new Dict(new Map(namedParameters(owner))));
+      case 'apply':
+        // Children first, then the module itself, as nn.Module.apply goes: an init function sees every module.
+        return new Callable(name, ([fn], _keywords, node) => {
+          for (const [, m] of namedModules(owner).reverse()) this.invoke(fn ?? null, [m], new Map(), node);
+          return owner;
+        });
+      case '__class__':
+        return owner.options.cls ?? new Path(`torch.nn.${owner.type}`);
+      default:
+        return undefined;
+    }
   }
 
   private classAttribute(cls: ClassInfo, name: string): Value {
@@ -1529,10 +2135,16 @@ class Analysis {
   }
 
   private appendTo(list: Module): Callable {
-    return new Callable('append', ([child]) => {
-      if (child instanceof Module) list.children.set(String(list.children.size), child);
+    return new Callable('append', ([child], _keywords, node) => {
+      this.appendChild(list, child ?? null, node);
       return null;
     });
+  }
+
+  /** A ModuleList's or Sequential's next child; what is not known to be a module is lost (PyTorch takes modules only). */
+  private appendChild(list: Module, child: Value, node: Node): void {
+    if (child instanceof Module) list.children.set(String(list.children.size), child);
+    else this.lose(node, `\`${node.text.slice(0, 60)}\` adds ${child instanceof Unknown ? `something that is not known (${child.reason})` : 'something that is not a module'}`);
   }
 
   private subscript(node: Node, scope: Scope): Value {
@@ -1584,43 +2196,30 @@ class Analysis {
   }
 
 
+  /** Comparisons, chained as Python chains them: `a < b < c` is `a < b and b < c`, each operand evaluated once. */
   private compare(node: Node, scope: Scope): Value {
-    const operands = node.namedChildren.filter((c): c is Node => c !== null);
-    const operators = node.children.filter((c) => c !== null && !c.isNamed).map((c) => c?.text ?? '');
-    if (operands.length !== 2) return new Unknown('a chained comparison');
-    const a = this.evaluate(operands[0] as Node, scope);
-    const b = this.evaluate(operands[1] as Node, scope);
-    const op = operators.join(' ');
-    if (op === 'in' || op === 'not in') {
-      const items = b instanceof Dict ? [...b.entries.keys()] : b instanceof Module && b.options.container === 'dict' ? [...b.children.keys()] : Array.isArray(b) ? b : undefined;
-      const primitive = a === null || typeof a === 'number' || typeof a === 'string' || typeof a === 'boolean';
-      if (typeof b === 'string' && typeof a === 'string') return b.includes(a) === (op === 'in');
-      if (!items || !primitive) return new Unknown(`${node.text} is not known`);
-      return items.includes(a) === (op === 'in');
+    const operands: Node[] = [];
+    const operators: string[] = [];
+    let pending = '';
+    for (const child of node.children) {
+      if (!child) continue;
+      if (child.isNamed && child.type !== 'comment') {
+        if (operands.length > 0) operators.push(pending.trim());
+        operands.push(child);
+        pending = '';
+      } else if (!child.isNamed) pending += ` ${child.text}`;
     }
-    if (op === 'is' || op === 'is not') {
-      if (a instanceof Unknown || b instanceof Unknown) return new Unknown(`${node.text} is not known`);
-      return (a === b) === (op === 'is');
+    let left = this.evaluate(operands[0] as Node, scope);
+    let result: Value = true;
+    for (const [i, op] of operators.entries()) {
+      const right = this.evaluate(operands[i + 1] as Node, scope);
+      result = compareValues(op, left, right);
+      if (truthy(result) === false) return false;
+      if (result instanceof Unknown) return [left, right].find((v): v is Unknown => v instanceof Unknown) ?? new Unknown(`\`${node.text.slice(0, 60)}\`: ${result.reason}`);
+      if (result instanceof Tensor) return result;
+      left = right;
     }
-    if (typeof a === 'number' && typeof b === 'number') {
-      switch (op) {
-        case '<':
-          return a < b;
-        case '>':
-          return a > b;
-        case '<=':
-          return a <= b;
-        case '>=':
-          return a >= b;
-        case '==':
-          return a === b;
-        case '!=':
-          return a !== b;
-      }
-    }
-    const primitive = (v: Value) => v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
-    if (primitive(a) && primitive(b) && (op === '==' || op === '!=')) return (a === b) === (op === '==');
-    return new Unknown(`${node.text} is not known`);
+    return result;
   }
 
   binary(operator: string, a: Value, b: Value, node: Node): Value {
@@ -1660,6 +2259,8 @@ class Analysis {
   private tensorArithmetic(operator: string, a: Value, b: Value, node: Node): Value {
     const known = valueArithmetic(operator, a, b);
     if (known) return known;
+    // A number keeps the tensor's shape; what is not known may be a tensor that broadcasts it.
+    if (a instanceof Unknown || b instanceof Unknown) return new Tensor(null, `${operator} of something not known (${unknownReason(a instanceof Unknown ? a : b)})`);
     if (!(a instanceof Tensor) || !(b instanceof Tensor)) return a instanceof Tensor ? a : b;
     if (!a.shape || !b.shape) return a.shape ? b : a;
     if (operator === '@') return this.matmul(a.shape, b.shape, node);
@@ -1698,9 +2299,20 @@ class Analysis {
     if (!functionNode) return new Unknown('a call');
     const isSuper = functionNode.type === 'identifier' && functionNode.text === 'super' && !scope.vars.has('super');
     const callee = isSuper ? null : this.evaluate(functionNode, scope);
+    // Calling what is not known may build layers, run them or change the model: none of it is followed.
+    if (callee instanceof Unknown && !callee.inert) this.lose(node, `\`${functionNode.text.slice(0, 60)}(…)\` is not followed (${callee.reason})`);
     const { positional, keywords } = this.callArguments(node.childForFieldName('arguments'), scope);
-    if (positional instanceof Unknown) return positional;
-    return isSuper ? this.superOf(positional, scope) : this.invoke(callee, positional, keywords, node);
+    if (positional instanceof Unknown) {
+      this.lose(node, `the arguments of \`${functionNode.text.slice(0, 60)}(…)\` are not known (${positional.reason})`);
+      return positional;
+    }
+    if (isSuper) return this.superOf(positional, scope);
+    const result = this.invoke(callee, positional, keywords, node);
+    // A function the analysis does not read, given a module, may change it.
+    if (result instanceof Unknown && callee instanceof Path && [...positional, ...keywords.values()].some((v) => v instanceof Module)) {
+      this.lose(node, `\`${functionNode.text.slice(0, 60)}(…)\` is given a module and not followed (${result.reason})`);
+    }
+    return result;
   }
 
   private callArguments(argumentsNode: Node | null, scope: Scope): { positional: Value[] | Unknown; keywords: Map<string, Value> } {
@@ -1739,7 +2351,16 @@ class Analysis {
   callFactory(fn: Node): Value {
     const name = fn.childForFieldName('name')?.text ?? '';
     const bound = this.globalValue(this.globals, name);
-    return this.invoke(bound ?? new FunctionDef(fn, undefined, undefined, this.file), [], new Map(), fn);
+    const asWritten = new FunctionDef(fn, undefined, undefined, this.file);
+    const before = new Set(this.losses.keys());
+    const built = this.invoke(bound ?? asWritten, [], new Map(), fn);
+    if (!(built instanceof Unknown) || !bound || (bound instanceof FunctionDef && bound.node === fn)) return built;
+    for (const key of [...this.losses.keys()]) if (!before.has(key)) this.losses.delete(key);
+    // Decorators that wrap a factory (a registry, a legacy-argument adapter) usually hand its result back:
+    // the function as written is followed instead, and the model says that its decorators were not.
+    const decorators = fn.parent?.type === 'decorated_definition' ? fn.parent : fn;
+    this.lose(decorators, `the decorators of \`${name}\` are not followed (${built.reason}): the function is followed as written`);
+    return this.invoke(asWritten, [], new Map(), fn);
   }
 
   /** super() in a method of `scope.cls`, or super(Cls, self). */
@@ -1813,6 +2434,8 @@ class Analysis {
       return data instanceof Tensor ? new Tensor(data.shape, data.reason, truthy(keywords.get('requires_grad') ?? positional[1] ?? true) !== false) : new Unknown('nn.Parameter of something that is not a tensor');
     }
     if (namespace === 'torch.nn') return this.construct(name, positional, keywords, node);
+    // Decorators that hand the function back: what they add (metadata, a cache, TorchScript's hints) changes no shape.
+    if (identityDecorators.has(path)) return positional.length > 0 && path !== 'functools.wraps' ? (positional[0] as Value) : new Callable(name, ([fn]) => fn ?? null);
     if (path === 'functools.partial') {
       const [fn, ...bound] = positional;
       return new Callable('partial', (args, more, callNode) => this.invoke(fn ?? null, [...bound, ...args], new Map([...keywords, ...more]), callNode));
@@ -1832,8 +2455,12 @@ class Analysis {
     }
     if (path === 'collections.OrderedDict') {
       const pairs = positional[0];
+      if (pairs !== undefined && !Array.isArray(pairs) && !(pairs instanceof Dict)) return new Unknown(`OrderedDict of ${unknownReason(pairs)}`);
+      if (pairs instanceof Dict) return new Dict(new Map(pairs.entries));
       return new Dict(new Map(Array.isArray(pairs) ? pairs.filter(Array.isArray).map(([k, v]) => [String(k), v ?? null] as [string, Value]) : []));
     }
+    if (path === 'torch.is_tensor') return positional[0] instanceof Unknown ? positional[0] : positional[0] instanceof Tensor;
+    if (inertFunctions.has(path) || inertNamespaces.some((n) => namespace === n || namespace.startsWith(`${n}.`))) return new Unknown(`${path}() is not a model's part`, true);
     if (namespace === 'torch.nn.functional' || namespace === 'torch') return this.tensorFunction(name, positional, keywords, node);
     // A class from a package the analysis cannot read is likely a layer: it is shown where it is called, with the reason.
     if (/^[A-Z]/.test(name) && !namespace.startsWith('torch')) return new Module(name, node, { unknown: `${path}() is not analysed`, opaque: true });
@@ -1852,7 +2479,11 @@ class Analysis {
       const module = new Module(type, node, { container });
       const source = positional.length === 1 && (positional[0] instanceof Dict || (type !== 'Sequential' && Array.isArray(positional[0]))) ? positional[0] : positional;
       const entries: [string, Value][] = source instanceof Dict ? [...source.entries] : Array.isArray(source) ? source.map((v, i) => [String(i), v]) : [];
-      for (const [key, child] of entries) if (child instanceof Module) module.children.set(key, child);
+      for (const [key, child] of entries) {
+        if (child instanceof Module) module.children.set(key, child);
+        else this.lose(node, `nn.${type}(…) is given ${child instanceof Unknown ? `something that is not known (${child.reason})` : 'something that is not a module'}`);
+      }
+      if (!(source instanceof Dict) && !Array.isArray(source)) this.lose(node, `nn.${type}(…) is given modules that are not known`);
       return module;
     }
     if (!torchLayers.has(type)) return new Module(type, node, { unknown: `nn.${type} is not analysed` });
@@ -1932,7 +2563,8 @@ class Analysis {
     });
     const body = fn.node.childForFieldName('body');
     if (fn.node.type === 'lambda') return body ? this.evaluate(body, scope) : null;
-    return this.executeBlock(body, scope)?.value ?? null;
+    const flow = this.executeBlock(body, scope);
+    return typeof flow === 'object' ? flow.value : null;
   }
 
   // ---- tensors ----
@@ -1985,6 +2617,8 @@ class Analysis {
     // The batch is the model's: layers keep it, whatever else is unknown.
     const guess = input.shape ? undefined : unknownInputOf(spec);
     const shape = input.shape ?? (guess ? [this.batch, ...guess.slice(1)] : null);
+    // Its output then holds for an input of the usual rank only: what comes out is not known for certain.
+    if (guess) this.lose(module.site, `${module.path ?? module.type}: its input is not known (${input.reason ?? 'not a tensor'}), so a ${guess.length}-dimensional one is assumed`);
     if (!shape) {
       this.record(module, { module, in: null, out: null, note: input.reason ?? 'its input is unknown' });
       return input;
@@ -1993,6 +2627,10 @@ class Analysis {
     const outputSize = keywords.get('output_size');
     const extra = [...args.slice(1), ...(outputSize === undefined ? [] : [outputSize])].map((v) => (v instanceof Tensor ? (v.shape ?? []) : Array.isArray(v) && v.every((d) => typeof d === 'number') ? (v as number[]) : []));
     const result = computeOutputShape(spec, module.type, shape, extra);
+    // A convolution or pooling whose window no longer fits the input: PyTorch raises "Calculated output size … is too small".
+    if (!result.error && result.shape && (spec.kind === 'conv' || spec.kind === 'pool') && result.shape.slice(2).some((d) => d !== null && d < 1)) {
+      result.error = `the input ${formatShape(shape)} is too small: the output would be ${formatShape(result.shape)}`;
+    }
     if (result.materialized) {
       // A lazy layer becomes the layer it stands for at its first call, as PyTorch's do.
       module.options.spec = result.materialized;
@@ -2017,6 +2655,11 @@ class Analysis {
     // NumPy's and PyTorch's transpose of every axis (the course's `filter_vals.T`).
     if (name === 'T') return new Tensor(tensor.shape && [...tensor.shape].reverse(), tensor.reason);
     if (name === 'ndim') return tensor.shape ? tensor.shape.length : new Unknown(tensor.reason ?? 'unknown shape');
+    // `weight.data`, `weight.grad`: the same tensor, for the in-place initialisations that follow.
+    if (name === 'data' || name === 'grad') return tensor;
+    if (name === 'requires_grad' || name === 'is_cuda') return new Unknown(`${name} of a tensor`, true);
+    // In-place operations (`normal_`, `zero_`, `fill_`, `copy_`) change values, never the shape.
+    if (name.endsWith('_') && !name.startsWith('_')) return new Callable(`Tensor.${name}`, () => tensor);
     return new Callable(`Tensor.${name}`, (args, keywords, callNode) => this.tensorFunction(name, [tensor, ...args], keywords, callNode ?? node));
   }
 
@@ -2065,7 +2708,8 @@ class Analysis {
       case 'amax':
       case 'amin': {
         const dims = arg(1, 'dim', null);
-        const keepdim = truthy(arg(2, 'keepdim', false)) ?? false;
+        const keepdim = truthy(arg(2, 'keepdim', false));
+        if (keepdim === undefined) return new Tensor(null, `${name} with keepdim not known`);
         if (dims === null) return new Tensor([]);
         const list = (Array.isArray(dims) ? dims : [dims]).map((d) => (typeof d === 'number' ? normalizeDim(d, shape.length) : -1));
         if (list.includes(-1)) return new Tensor(null, `${name} over unknown dimensions`);
@@ -2073,6 +2717,7 @@ class Analysis {
       }
       case 'squeeze': {
         const dim = args[1];
+        if (dim !== undefined && typeof dim !== 'number') return new Tensor(null, 'squeeze of a dimension that is not known');
         if (typeof dim === 'number') return new Tensor(shape.filter((d, i) => !(i === normalizeDim(dim, shape.length) && d === 1)));
         return new Tensor(shape.filter((d) => d !== 1));
       }
@@ -2155,7 +2800,8 @@ class Analysis {
       case 'mode': {
         if (args[1] instanceof Tensor) return this.tensorArithmetic('+', first, args[1], node);
         const dim = arg(1, 'dim', null);
-        const keepdim = truthy(arg(2, 'keepdim', false)) ?? false;
+        const keepdim = truthy(arg(2, 'keepdim', false));
+        if (keepdim === undefined) return new Tensor(null, `${name} with keepdim not known`);
         if (dim === null) return new Tensor(name.startsWith('arg') && keepdim ? shape.map(() => 1) : []);
         if (typeof dim !== 'number') return new Tensor(null, `${name} over a dimension that is not known`);
         const at = normalizeDim(dim, shape.length);
@@ -2289,6 +2935,11 @@ const builtins = new Map<string, Value>([
   ['bool', new Callable('bool', ([v]) => truthy(v ?? false) ?? new Unknown('bool() of something unknown'))],
   ['dict', new Callable('dict', (_args, keywords) => new Dict(new Map(keywords)))],
   ['print', new Callable('print', () => null)],
+  ['all', new Callable('all', ([v]) => truthOfAll(v ?? null, true))],
+  ['any', new Callable('any', ([v]) => truthOfAll(v ?? null, false))],
+  ['next', new Callable('next', ([v, fallback]) => { const items = iterate(v ?? null); return items ? (items.length > 0 ? (items[0] as Value) : (fallback ?? new Unknown('next() of an empty sequence'))) : new Unknown('next() of something unknown'); })],
+  ['iter', new Callable('iter', ([v]) => (iterate(v ?? null) ? [...(iterate(v ?? null) as Value[])] : new Unknown('iter() of something unknown')))],
+  ['callable', new Callable('callable', ([v]) => (v instanceof FunctionDef || v instanceof Callable || v instanceof ClassInfo || (v instanceof Module && !v.options.plain) ? true : v instanceof Unknown || v instanceof Path || v instanceof Module ? new Unknown('callable() of something unknown') : false))],
   [
     'set',
     new Callable('set', ([v]) => {
@@ -2297,6 +2948,96 @@ const builtins = new Map<string, Value>([
     }),
   ],
 ]);
+
+/** The dotted name Python imports a file by: from its installed package's root, else its stem (`__main__` for an unsaved editor). */
+function moduleName(path: string | undefined): string {
+  if (!path) return '__main__';
+  const parts = path.replace(/\.py$/, '').split(/[\\/]/);
+  const root = parts.findIndex((p) => p === 'site-packages' || p === 'dist-packages');
+  const dotted = root >= 0 ? parts.slice(root + 1) : parts.slice(-1);
+  if (dotted[dotted.length - 1] === '__init__') dotted.pop();
+  return dotted.join('.');
+}
+
+/** Whether two values are the same object as far as `is` can tell: primitives by value, a dotted name by its path, the rest by identity. */
+function sameValue(a: Value, b: Value): boolean | undefined {
+  if (a instanceof Unknown || b instanceof Unknown) return undefined;
+  if (a instanceof Path && b instanceof Path) return a.path === b.path;
+  return a === b;
+}
+
+/** Python's `==` where it is known: numbers, strings, None, booleans, sequences of them, and objects by identity. */
+function equalValues(a: Value, b: Value): boolean | undefined {
+  if (a instanceof Unknown || b instanceof Unknown || a instanceof Tensor || b instanceof Tensor) return undefined;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    let all: boolean | undefined = true;
+    for (const [i, item] of a.entries()) {
+      const same = equalValues(item, b[i] as Value);
+      if (same === false) return false;
+      if (same === undefined) all = undefined;
+    }
+    return all;
+  }
+  if (typeof a === 'boolean' || typeof b === 'boolean') return Number(a) === Number(b) && (typeof a === 'boolean' || typeof a === 'number') && (typeof b === 'boolean' || typeof b === 'number');
+  if (a instanceof Dict || b instanceof Dict) return a instanceof Dict && b instanceof Dict && a === b ? true : undefined;
+  return sameValue(a, b);
+}
+
+function compareValues(op: string, a: Value, b: Value): Value {
+  switch (op) {
+    case 'in':
+    case 'not in': {
+      if (typeof b === 'string') return typeof a === 'string' ? b.includes(a) === (op === 'in') : new Unknown('`in` of a string and something else');
+      const items = b instanceof Dict ? [...b.entries.keys()] : b instanceof Module && b.options.container === 'dict' ? [...b.children.keys()] : iterate(b);
+      if (!items) return new Unknown('`in` of something that cannot be iterated');
+      let found: boolean | undefined = false;
+      for (const item of items) {
+        const same = equalValues(a, item);
+        if (same) return op === 'in';
+        if (same === undefined) found = undefined;
+      }
+      return found === undefined ? new Unknown('`in` of values that are not known') : op !== 'in';
+    }
+    case 'is':
+    case 'is not': {
+      const same = sameValue(a, b);
+      return same === undefined ? new Unknown('`is` of something not known') : same === (op === 'is');
+    }
+    case '==':
+    case '!=': {
+      const same = equalValues(a, b);
+      return same === undefined ? new Unknown('`==` of something not known') : same === (op === '==');
+    }
+  }
+  if (typeof a === 'number' && typeof b === 'number') {
+    switch (op) {
+      case '<':
+        return a < b;
+      case '>':
+        return a > b;
+      case '<=':
+        return a <= b;
+      case '>=':
+        return a >= b;
+    }
+  }
+  if (typeof a === 'string' && typeof b === 'string') return op === '<' ? a < b : op === '>' ? a > b : op === '<=' ? a <= b : a >= b;
+  return new Unknown(`\`${op}\` of something not known`);
+}
+
+/** all() (every) and any() (not every): short-circuits on the first item that decides, unknown when an undecided item is not known. */
+function truthOfAll(value: Value, every: boolean): Value {
+  const items = iterate(value);
+  if (!items) return new Unknown(`${every ? 'all' : 'any'}() of something unknown`);
+  let unknown = false;
+  for (const item of items) {
+    const truth = truthy(item);
+    if (truth === undefined) unknown = true;
+    else if (truth !== every) return !every;
+  }
+  return unknown ? new Unknown(`${every ? 'all' : 'any'}() of values not known`) : every;
+}
 
 /** isinstance() where the value's kind is known: numbers, strings, sequences, tensors, modules. */
 function isInstance(value: Value, types: Value): Value {
@@ -2316,6 +3057,12 @@ function isInstance(value: Value, types: Value): Value {
       if ((name === 'bool' && typeof value === 'boolean') || (name === 'str' && typeof value === 'string') || (name === 'dict' && value instanceof Dict)) return true;
     } else if (name === 'list' || name === 'tuple') {
       if (Array.isArray(value)) return true;
+    } else if (name && /^(typing|collections\.abc)\.(Sequence|Iterable|List|Tuple|Collection)$/.test(name)) {
+      if (Array.isArray(value) || typeof value === 'string') return true;
+    } else if (name && /^(typing|collections\.abc)\.(Mapping|Dict|MutableMapping)$/.test(name)) {
+      if (value instanceof Dict) return true;
+    } else if (name === 'types.FunctionType' || name === 'types.LambdaType' || name === 'types.MethodType') {
+      if (value instanceof FunctionDef) return true;
     } else if (name?.endsWith('.Tensor') || name === 'torch.nn.Parameter') {
       if (value instanceof Tensor) return true;
     } else if (name?.startsWith('torch.nn.') && !name.startsWith('torch.nn.functional')) {
@@ -2330,14 +3077,20 @@ function isInstance(value: Value, types: Value): Value {
 
 type DictMethod = (dict: Dict, args: Value[]) => Value;
 
+/** A dictionary key the analysis can tell apart from others: a string, a number, a boolean, None. */
+function isKey(key: Value | undefined): boolean {
+  return key === null || typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean';
+}
+
 const dictMethods = new Map<string, DictMethod>([
   ['items', (dict) => [...dict.entries].map(([k, v]) => [k, v])],
   ['keys', (dict) => [...dict.entries.keys()]],
   ['values', (dict) => [...dict.entries.values()]],
-  ['get', (dict, [key, fallback]) => dict.entries.get(String(key)) ?? fallback ?? null],
+  ['get', (dict, [key, fallback]) => (isKey(key) ? (dict.entries.get(String(key)) ?? fallback ?? null) : new Unknown('get() of a key that is not known'))],
   [
     'pop',
     (dict, [key, fallback]) => {
+      if (!isKey(key)) return new Unknown('pop() of a key that is not known');
       const value = dict.entries.get(String(key));
       dict.entries.delete(String(key));
       return value ?? fallback ?? new Unknown(`no key ${String(key)}`);
@@ -2346,6 +3099,7 @@ const dictMethods = new Map<string, DictMethod>([
   [
     'setdefault',
     (dict, [key, fallback]) => {
+      if (!isKey(key)) return new Unknown('setdefault() of a key that is not known');
       if (!dict.entries.has(String(key))) dict.entries.set(String(key), fallback ?? null);
       return dict.entries.get(String(key)) as Value;
     },
@@ -2360,19 +3114,21 @@ const dictMethods = new Map<string, DictMethod>([
   ['copy', (dict) => new Dict(new Map(dict.entries))],
 ]);
 
-type StringMethod = (text: string, args: Value[]) => Value;
+type StringMethod = (text: string, args: Value[], keywords: Map<string, Value>) => Value;
 
 const stringMethods = new Map<string, StringMethod>([
   [
     'format',
-    (text, args) => {
+    (text, args, keywords) => {
       let next = 0;
       let failed = false;
-      const result = text.replace(/\{(\d*)\}/g, (_, index: string) => {
-        const value = args[index === '' ? next++ : Number(index)];
-        if (typeof value === 'number' || typeof value === 'string') return String(value);
-        failed = true;
-        return '';
+      const result = text.replace(/\{\{|\}\}|\{([^{}!:]*)(![rsa])?(?::([^{}]*))?\}/g, (whole, field: string | undefined, conversion: string | undefined, spec: string | undefined) => {
+        if (whole === '{{' || whole === '}}') return whole[0] as string;
+        const name = field ?? '';
+        const value = name === '' ? args[next++] : /^\d+$/.test(name) ? args[Number(name)] : keywords.get(name);
+        const formatted = value === undefined ? undefined : formatField(value, spec ?? '', conversion ?? '');
+        if (formatted === undefined) failed = true;
+        return formatted ?? '';
       });
       return failed ? new Unknown(`the formatted string \`${text}\` is not known`) : result;
     },
@@ -2406,6 +3162,12 @@ const mathConstants = new Map([
   ['e', Math.E],
   ['inf', Infinity],
 ]);
+
+const identityDecorators = new Set(['functools.wraps', 'functools.lru_cache', 'functools.cache', 'torch.jit.ignore', 'torch.jit.unused', 'torch.jit.export', 'torch.jit.script_method', 'torch.no_grad', 'torch.inference_mode', 'torch.jit.script', 'torch.compile', 'typing.overload', 'typing.final']);
+
+/** Functions whose results are no part of a model (devices, seeds, grad modes, the clock): not knowing them loses nothing. */
+const inertFunctions = new Set(['torch.device', 'torch.manual_seed', 'torch.no_grad', 'torch.enable_grad', 'torch.set_grad_enabled', 'torch.inference_mode', 'torch.get_default_dtype', 'torch.set_default_dtype', 'torch.dtype', 'torch.Generator']);
+const inertNamespaces = ['torch.cuda', 'torch.backends', 'torch.distributed', 'random', 'numpy.random', 'os', 'sys', 'logging', 'time', 'warnings', 'pathlib', 'json'];
 
 /** torch functions that make a tensor of the sizes they are given. */
 const tensorConstructors = new Set(['zeros', 'ones', 'randn', 'rand', 'empty', 'full', 'Tensor', 'FloatTensor']);

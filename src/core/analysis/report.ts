@@ -28,6 +28,13 @@ export interface AnalysisDiagnostic {
   fix?: QuickFix;
 }
 
+/** Something the static analysis could not follow: the numbers it touches are not known. */
+export interface Incompleteness {
+  /** Where it was lost: in the file analysed (a call that led into another file names that file in the reason). */
+  range: SourceRange;
+  reason: string;
+}
+
 export interface LayerReport {
   /** The qualified name PyTorch's named_modules() gives it: "conv1", "features.0". */
   name: string;
@@ -79,6 +86,15 @@ export interface ModelReport {
   activationBytes?: number | null;
   /** The shapes come from PyTorch running the model (exact mode), not from the static analysis. */
   exact?: boolean;
+  /**
+   * Whether every number of the report is known. False when the analysis lost track of something
+   * (`incomplete` says what and where): shapes may then be `?` and the totals are lower bounds.
+   * Undefined where the analysis does not tell yet (TF.js).
+   */
+  complete?: boolean;
+  incomplete?: Incompleteness[];
+  /** False when a parameter the model may have was not counted: totalParams is then at least that many. */
+  paramsKnown?: boolean;
   layers: LayerReport[];
   diagnostics: AnalysisDiagnostic[];
 }

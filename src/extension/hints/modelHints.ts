@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { explainLayer } from '../../core/analysis/explain';
-import { formatCompact, formatCount, formatSummaryTable, paramsMegabytes } from '../../core/analysis/format';
+import { formatCompact, formatCount, formatParams, formatSummaryTable, incompleteLines, incompleteNote, paramsMegabytes } from '../../core/analysis/format';
 import { diffModels, formatModelDiff, type ModelDiff } from '../../core/analysis/modelDiff';
 import { type AnalysisDiagnostic, type LayerReport, type ModelReport, type SourceRange, trainableByName } from '../../core/analysis/report';
 import type { NotebookModelReport } from '../../core/analysis/notebook';
@@ -94,9 +94,12 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     for (const model of models) {
       if (config.get<boolean>('modelLens', true) && !model.definedElsewhere) {
         const shapes = `${formatShape(model.input)} → ${model.output ? formatShape(model.output) : `? ${model.outputNote ?? ''}`.trim()}`;
-        const title = `${shapes} · ${formatCount(model.totalParams)} params · ${paramsMegabytes(model.totalParams).toFixed(2)} MB${macsSuffix(model.totalMacs)}${model.exact ? ' · exact' : ''}`;
+        const note = model.exact ? undefined : incompleteNote(model);
+        const title = `${shapes} · ${formatParams(model)} params · ${model.paramsKnown === false ? '≥ ' : ''}${paramsMegabytes(model.totalParams).toFixed(2)} MB${macsSuffix(model.totalMacs)}${model.exact ? ' · exact' : ''}${note ? ` · ${note}` : ''}`;
         const source = model.exact ? 'PyTorch ran the saved file' : 'the static analysis';
-        lenses.push(new vscode.CodeLens(toRange(model.range), { title, command: 'cnnLab.showModelSummary', arguments: [document.uri, model.name], tooltip: `Input from ${model.inputSource}; shapes from ${source}. Click for the summary.` }));
+        const unknowns = model.exact ? [] : incompleteLines(model, 8);
+        const tooltip = `Input from ${model.inputSource}; shapes from ${source}.${unknowns.length ? `\nNot followed, so not known:\n${unknowns.join('\n')}` : ''}\nClick for the summary.`;
+        lenses.push(new vscode.CodeLens(toRange(model.range), { title, command: 'cnnLab.showModelSummary', arguments: [document.uri, model.name], tooltip }));
         if (trainableByName(model)) {
           lenses.push(new vscode.CodeLens(toRange(model.range), { title: '$(play) Train…', command: 'cnnLab.trainModel', arguments: [document.uri, model.name], tooltip: `Train ${model.name} (CNN Lab: Train Model…)` }));
         }
@@ -107,10 +110,21 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
   }
 
   async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
+    const models = await this.reports(document);
     // A layer with a known shape first: a block's conv as the ResNet that uses it builds it.
-    const layers = (await this.reports(document)).flatMap((m) => m.layers).filter((l) => toRange(l.range).contains(position));
+    const layers = models.flatMap((m) => m.layers).filter((l) => toRange(l.range).contains(position));
     const layer = layers.find((l) => l.out !== null) ?? layers[0];
-    return layer ? new vscode.Hover(new vscode.MarkdownString(explainLayer(layer).join('  \n')), toRange(layer.range)) : undefined;
+    if (layer) return new vscode.Hover(new vscode.MarkdownString(explainLayer(layer).join('  \n')), toRange(layer.range));
+    // On a model's name, or on a line the analysis could not follow: what is not known, and why.
+    const model = models.find((m) => !m.exact && m.complete === false && !m.definedElsewhere && toRange(m.range).contains(position));
+    const lost = models.filter((m) => !m.exact && m.complete === false).flatMap((m) => (m.incomplete ?? []).filter((i) => toRange(i.range).contains(position)).map((i) => ({ model: m, item: i })));
+    if (model) return new vscode.Hover(incompleteHover(model, incompleteLines(model, 12)), toRange(model.range));
+    const [first] = lost;
+    if (!first) return undefined;
+    const text = new vscode.MarkdownString();
+    text.appendMarkdown(`**Not followed by the static analysis** — ${[...new Set(lost.map((l) => l.model.name))].join(', ')} ${lost.length > 1 ? 'are' : 'is'} incomplete here:\n\n`);
+    for (const { item } of lost) text.appendText(`${item.reason}\n`);
+    return new vscode.Hover(text, toRange(first.item.range));
   }
 
   async provideCodeActions(document: vscode.TextDocument, range: vscode.Range): Promise<vscode.CodeAction[]> {
@@ -273,4 +287,13 @@ function layerLenses(reports: ModelReport[]): vscode.CodeLens[] {
     lenses.push(new vscode.CodeLens(toRange(first.range), { title, command: '', ...(tooltip ? { tooltip } : {}) }));
   }
   return lenses;
+}
+
+/** The hover on an incomplete model's name: its totals as lower bounds, and each thing not followed with its line. */
+function incompleteHover(model: ModelReport, lines: string[]): vscode.MarkdownString {
+  const text = new vscode.MarkdownString();
+  text.appendMarkdown(`**${model.name}: incomplete** — the static analysis could not follow everything that builds or runs it, so ${model.paramsKnown === false ? `it has **${formatParams(model)}** parameters and ` : ''}the shapes it touches are shown as \`?\`.\n\n`);
+  for (const line of lines) text.appendText(`${line}\n`);
+  text.appendMarkdown('\nExact mode (a trusted workspace, after a save) asks PyTorch for the real numbers.');
+  return text;
 }

@@ -1,0 +1,102 @@
+// Never silently wrong, as an invariant: every model of the real-world and semantics corpora is
+// analysed again after one thing in its file is made unknowable (a literal, a name, a callee
+// replaced by an undefined name). The analysis may then say less, but a model it still shows as
+// complete must show exactly the numbers it showed before: what depends on the unknowable must be
+// marked incomplete. Deterministic: the same mutants in the same order on every run.
+import * as assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { analyzeTree } from '../../src/core/analysis/analyze';
+import { FileImports } from '../../src/core/analysis/imports';
+import type { ModelReport } from '../../src/core/analysis/report';
+import { loadGrammars, type Node } from '../../src/core/analysis/syntax';
+import { wasmDir } from './support/analysis';
+
+const repo = resolve(__dirname, '../..');
+const corpora = ['test/fixtures/realworld', 'test/fixtures/semantics'].map((d) => resolve(repo, d));
+const unknowable = '__cnnlab_unknowable__';
+/** Mutants in all: at least 1,000, spread evenly over the files' model code. */
+const wanted = 1_200;
+
+/** What a report claims to know: its output, totals and every layer's name, type, shape and parameters. */
+function claims(report: ModelReport): string {
+  const layers = report.layers.map((l) => `${l.name}:${l.type}:${JSON.stringify(l.out)}:${l.params}`).sort();
+  return JSON.stringify({ output: report.output, totalParams: report.totalParams, layers });
+}
+
+/** Places where a value is read: literals, names used as operands or arguments, and callees (the call stays, its function becomes unknowable). */
+function mutationSites(root: Node): Node[] {
+  const sites: Node[] = [];
+  const readers = new Set(['argument_list', 'binary_operator', 'comparison_operator', 'list', 'tuple', 'return_statement', 'subscript', 'boolean_operator', 'not_operator', 'unary_operator', 'conditional_expression', 'parenthesized_expression']);
+  const visit = (node: Node, inModel: boolean) => {
+    const type = node.type;
+    const inside = inModel || type === 'class_definition' || type === 'function_definition';
+    if (inside) {
+      const parent = node.parent;
+      const literal = type === 'integer' || type === 'float' || type === 'true' || type === 'false' || (type === 'string' && parent?.type !== 'expression_statement');
+      const readName = type === 'identifier' && parent !== null && (readers.has(parent.type) || (parent.type === 'keyword_argument' && parent.childForFieldName('value')?.startIndex === node.startIndex) || (parent.type === 'assignment' && parent.childForFieldName('right')?.startIndex === node.startIndex));
+      const callee = parent?.type === 'call' && parent.childForFieldName('function')?.startIndex === node.startIndex && node.endIndex === parent.childForFieldName('function')?.endIndex && type !== 'call';
+      if (literal || readName || callee) sites.push(node);
+    }
+    for (const child of node.namedChildren) if (child && child.type !== 'string') visit(child, inside);
+    for (const child of node.namedChildren) if (child?.type === 'string' && inside && child.parent?.type !== 'expression_statement') sites.push(child);
+  };
+  visit(root, false);
+  return [...new Map(sites.map((s) => [`${s.startIndex}:${s.endIndex}`, s])).values()].sort((a, b) => a.startIndex - b.startIndex);
+}
+
+describe('never silently wrong: models with one thing made unknowable', function () {
+  this.timeout(600_000);
+
+  it(`shows a model as complete only with the numbers it had, over ≥ 1,000 mutants of the corpora`, async () => {
+    const parser = (await loadGrammars(wasmDir)).parser('python');
+    const analyse = (file: string, text: string): ModelReport[] => {
+      const tree = parser.parse(text);
+      if (!tree) throw new Error(`no tree for ${file}`);
+      const imports = new FileImports(parser, file);
+      try {
+        return analyzeTree(tree, { defaultInput: [3, 32, 32], imports });
+      } finally {
+        imports.dispose();
+        tree.delete();
+      }
+    };
+    const files = corpora.flatMap((dir) => readdirSync(dir).filter((n) => n.endsWith('.py')).sort().map((n) => resolve(dir, n)));
+    const plans = files.map((file) => {
+      const text = readFileSync(file, 'utf8');
+      const tree = parser.parse(text);
+      if (!tree) throw new Error(`no tree for ${file}`);
+      const sites = mutationSites(tree.rootNode).map((n) => ({ start: n.startIndex, end: n.endIndex, line: n.startPosition.row + 1, text: n.text }));
+      tree.delete();
+      return { file, text, sites };
+    });
+    const total = plans.reduce((n, p) => n + p.sites.length, 0);
+    const violations: string[] = [];
+    let mutants = 0;
+    let madeIncomplete = 0;
+    for (const { file, text, sites } of plans) {
+      const before = new Map(analyse(file, text).filter((r) => r.complete).map((r) => [`${r.kind}:${r.name}`, claims(r)]));
+      // Each file's share of the mutants, evenly spaced over its sites.
+      const share = Math.max(1, Math.round((wanted * sites.length) / total));
+      const step = sites.length / Math.min(share, sites.length);
+      for (let i = 0; i < sites.length; i += step) {
+        const site = sites[Math.floor(i)];
+        if (!site) continue;
+        // Offsets are UTF-8 bytes in the tree; the corpora's model code is ASCII where it matters, and a mismatch is skipped.
+        if (text.slice(site.start, site.end) !== site.text) continue;
+        const mutant = text.slice(0, site.start) + unknowable + text.slice(site.end);
+        mutants++;
+        for (const report of analyse(file, mutant)) {
+          const known = before.get(`${report.kind}:${report.name}`);
+          if (known === undefined) continue;
+          if (!report.complete) madeIncomplete++;
+          else if (claims(report) !== known) violations.push(`${basename(file)} line ${site.line}, \`${site.text.slice(0, 40)}\` made unknowable: ${report.name} still claims to be complete, with other numbers`);
+        }
+      }
+    }
+    process.stdout.write(`      ${mutants} mutants of ${files.length} files (${total} sites); ${madeIncomplete} model reports became incomplete, ${violations.length} claimed other numbers as complete\n`);
+    assert.ok(mutants >= 1_000, `only ${mutants} mutants`);
+    assert.ok(madeIncomplete > 0);
+    assert.deepEqual(violations.slice(0, 30), []);
+  });
+});
