@@ -329,6 +329,27 @@ describe('Shape hints on code somebody else wrote', () => {
     assert.match(stem, /^stem → \? .*somewhere_else\.MysteryLayer/);
   });
 
+  it('marks a model it could not follow as incomplete, in its lens and its hover, with the line', async () => {
+    const row = line('class Partly(nn.Module)');
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri);
+    const model = lenses.find((l) => l.range.start.line === row && l.command?.title.includes('params'))?.command?.title ?? '';
+    // MysteryLayer's parameters are not known: the count is a lower bound, and the lens names the cause and its line.
+    const mystery = line('self.stem = MysteryLayer()') + 1;
+    assert.match(model, new RegExp(`→ \\[1, 128, \\?, \\?\\] · ≥ 73,856 params · .* · incomplete: stem: somewhere_else\\.MysteryLayer\\(\\) is not analysed \\(line ${mystery}\\)$`));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', document.uri, new vscode.Position(row, 8));
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.match(text, /Partly: incomplete/);
+    assert.match(text, /≥ 73,856/);
+    assert.ok(text.includes(`line ${mystery}: stem: somewhere_else.MysteryLayer() is not analysed`), text);
+    const editor = await vscode.window.showTextDocument(document);
+    editor.selection = new vscode.Selection(row, 8, row, 8);
+    editor.revealRange(new vscode.Range(row, 0, row, 0), vscode.TextEditorRevealType.InCenter);
+    await until(() => workbench.workbenchText('.codelens-decoration').then((t) => t.some((s) => s.includes('incomplete:'))), 'the incomplete lens drawn', 10_000);
+    await vscode.commands.executeCommand('editor.action.showHover');
+    await until(() => workbench.workbenchText('.monaco-hover').then((t) => t.some((s) => s.includes('Partly: incomplete'))), 'the hover shown', 10_000);
+    await workbench.screenshot('editor-hints-incomplete');
+  });
+
   it('hovers a convolution with its MACs and receptive field', async () => {
     const row = line('self.conv1 = nn.Conv2d(3, 64');
     const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', document.uri, new vscode.Position(row, 22));

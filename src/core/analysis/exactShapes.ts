@@ -159,6 +159,8 @@ export function withExactShapes(report: ModelReport, exact: ExactModel, source?:
   const merged: ModelReport = {
     ...report,
     exact: true,
+    // PyTorch ran it: nothing is left that the static analysis could not follow.
+    ...(report.complete === undefined ? {} : { complete: true, incomplete: [], paramsKnown: true }),
     input: exact.input ?? report.input,
     output: exact.output ?? null,
     totalParams: exact.totalParams ?? report.totalParams,

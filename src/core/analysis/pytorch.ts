@@ -655,19 +655,18 @@ function incompleteness(analysis: Analysis, model: Module | undefined): Incomple
   for (const module of model ? uniqueModules(model) : []) {
     if (!paramsKnown(module)) found.push({ range: rangeOf(module.site), reason: `${module.path || module.type}: ${module.options.unknown ?? 'a parameter of unknown size'}` });
   }
-  return found;
+  // The causes in the order of the file; what they made unknown (the output, a layer's shape) is added after them.
+  return found.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
 }
 
 function dedupeIncompleteness(found: Incompleteness[]): Incompleteness[] {
   const seen = new Set<string>();
-  return found
-    .filter((f) => {
-      const key = `${f.range.start.line}:${f.reason}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    })
-    .sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  return found.filter((f) => {
+    const key = `${f.range.start.line}:${f.reason}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Whether a module's own parameters are counted: a torch.nn layer the analysis built, or a module of the program with known nn.Parameters. */
