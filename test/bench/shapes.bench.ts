@@ -4,10 +4,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AnalysisCache, analyzeTree } from '../../src/core/analysis/analyze';
-import { DocumentTree, loadGrammars } from '../../src/core/analysis/syntax';
+import { FileImports } from '../../src/core/analysis/imports';
+import { DocumentTree, loadGrammars, type Parser } from '../../src/core/analysis/syntax';
 import { NotebookAnalysis } from '../../src/core/analysis/notebook';
 import { wasmDir } from '../unit/support/analysis';
 import { lessonCells } from '../unit/support/notebooks';
+import { pythonFiles } from '../support/corpus';
 
 const repo = resolve(__dirname, '../..');
 const options = { defaultInput: [3, 32, 32] };
@@ -121,9 +123,59 @@ async function main(): Promise<void> {
   notebook.dispose();
   const text = cells.map((c) => c.source).join('\n');
   rows.push(['notebook (100 cells)', String(text.split('\n').length), '20', notebookParse.median.toFixed(3), notebookFull.median.toFixed(3), notebookFull.p95.toFixed(3), notebookEdit.median.toFixed(3), notebookEdit.p95.toFixed(3)]);
+  printTable(rows);
+  printTable(await zooRows(parser));
+  process.stdout.write(`\nnode ${process.version}, ${process.platform}/${process.arch}\n`);
+}
+
+function printTable(rows: string[][]): void {
   const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const row of rows) process.stdout.write(`${row.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')}\n`);
-  process.stdout.write(`\nnode ${process.version}, ${process.platform}/${process.arch}\n`);
+  process.stdout.write('\n');
+}
+
+/**
+ * Real model files of other authors (test/fixtures/realworld and the zoos), their imports followed
+ * as the editor follows them: a cold analysis, and the re-analysis after a digit typed into the
+ * last model of the file (an edit elsewhere than most of its models), per file; the median file and
+ * the slowest.
+ */
+async function zooRows(parser: Parser): Promise<string[][]> {
+  const rows: string[][] = [['real files', 'files', 'lines', 'cold median ms', 'slowest', 'edit median ms', 'slowest edit']];
+  for (const dir of ['test/fixtures/realworld', 'test/fixtures/zoo/dev', 'test/fixtures/zoo/heldout']) {
+    const measured: { file: string; lines: number; cold: number; edit: number }[] = [];
+    for (const file of pythonFiles(resolve(repo, dir), true)) {
+      const text = readFileSync(file, 'utf8');
+      const imports = new FileImports(parser, file);
+      const document = new DocumentTree(parser);
+      const cache = new AnalysisCache();
+      const cold = time(() => {
+        const tree = parser.parse(text);
+        if (!tree) throw new Error('no tree');
+        analyzeTree(tree, { ...options, imports });
+        tree.delete();
+      }, 5);
+      analyzeTree(document.update(text), { ...options, imports }, cache);
+      const last = Math.max(text.lastIndexOf('\nclass '), text.lastIndexOf('\ndef '));
+      const digit = /\d/.exec(text.slice(Math.max(0, last)));
+      const at = digit ? Math.max(0, last) + digit.index : text.length;
+      let current = text;
+      const edit = time(() => {
+        const typing = current === text;
+        const next = typing ? `${text.slice(0, at)}1${text.slice(at)}` : text;
+        analyzeTree(document.update(next, [typing ? { rangeOffset: at, rangeLength: 0, text: '1' } : { rangeOffset: at, rangeLength: 1, text: '' }]), { ...options, imports }, cache);
+        current = next;
+      }, 20);
+      document.dispose();
+      imports.dispose();
+      measured.push({ file: file.slice(repo.length + 1), lines: text.split('\n').length, cold: cold.median, edit: edit.median });
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+    const slowest = (key: 'cold' | 'edit') => measured.reduce((a, b) => (b[key] > a[key] ? b : a));
+    const [cold, edit] = [slowest('cold'), slowest('edit')];
+    rows.push([dir, String(measured.length), String(measured.reduce((n, m) => n + m.lines, 0)), median(measured.map((m) => m.cold)).toFixed(2), `${cold.cold.toFixed(1)} (${cold.file.split('/').pop()})`, median(measured.map((m) => m.edit)).toFixed(2), `${edit.edit.toFixed(1)} (${edit.file.split('/').pop()})`]);
+  }
+  return rows;
 }
 
 void main();
