@@ -1,0 +1,297 @@
+// Python's builtins and the standard library's functions model code calls: the names no file defines.
+import { ClassInfo, containerKinds } from './program';
+import { Callable, Dict, FunctionDef, Module, Path, iterate, Tensor, truthy, Unknown, type Value } from './values';
+
+export const builtins = new Map<string, Value>([
+  [
+    'range',
+    new Callable('range', (args) => {
+      const nums = args.filter((a): a is number => typeof a === 'number');
+      if (nums.length !== args.length || nums.length === 0) return new Unknown('range() of something unknown');
+      const [start, stop, step = 1] = nums.length === 1 ? [0, nums[0] as number] : nums;
+      if (step === 0 || (stop as number) - (start as number) > 10_000 * Math.abs(step)) return new Unknown('range() too long to follow');
+      const out: number[] = [];
+      for (let i = start as number; step > 0 ? i < (stop as number) : i > (stop as number); i += step) out.push(i);
+      return out;
+    }),
+  ],
+  ['len', new Callable('len', ([v]) => (Array.isArray(v) ? v.length : v instanceof Module ? v.children.size : v instanceof Dict ? v.entries.size : new Unknown('len() of something unknown')))],
+  ['int', new Callable('int', ([v]) => (typeof v === 'number' ? Math.trunc(v) : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Math.trunc(Number(v)) : new Unknown('int() of something unknown')))],
+  ['float', new Callable('float', ([v]) => (typeof v === 'number' ? v : new Unknown('float() of something unknown')))],
+  ['min', new Callable('min', (args) => numbersOf(args, (n) => Math.min(...n)))],
+  ['max', new Callable('max', (args) => numbersOf(args, (n) => Math.max(...n)))],
+  ['sum', new Callable('sum', (args) => numbersOf(args, (n) => n.reduce((a, b) => a + b, 0)))],
+  ['abs', new Callable('abs', ([v]) => (typeof v === 'number' ? Math.abs(v) : new Unknown('abs() of something unknown')))],
+  ['round', new Callable('round', ([v]) => (typeof v === 'number' ? Math.round(v) : new Unknown('round() of something unknown')))],
+  ['list', new Callable('list', ([v]) => (Array.isArray(v) ? [...v] : v === undefined ? [] : new Unknown('list() of something unknown')))],
+  ['tuple', new Callable('tuple', ([v]) => (Array.isArray(v) ? [...v] : v === undefined ? [] : new Unknown('tuple() of something unknown')))],
+  ['enumerate', new Callable('enumerate', ([v, start]) => iterate(v ?? null)?.map((item, i) => [i + (typeof start === 'number' ? start : 0), item]) ?? new Unknown('enumerate() of something unknown'))],
+  [
+    'zip',
+    new Callable('zip', (args) => {
+      const lists = args.map(iterate);
+      if (!lists.every((l): l is Value[] => l !== undefined)) return new Unknown('zip() of something unknown');
+      return Array.from({ length: Math.min(...lists.map((a) => a.length)) }, (_, i) => lists.map((a) => a[i] ?? null));
+    }),
+  ],
+  ['reversed', new Callable('reversed', ([v]) => iterate(v ?? null)?.reverse() ?? new Unknown('reversed() of something unknown'))],
+  ['sorted', new Callable('sorted', ([v]) => { const items = iterate(v ?? null); return items?.every((i) => typeof i === 'number') ? [...(items as number[])].sort((a, b) => a - b) : new Unknown('sorted() of something unknown'); })],
+  ['isinstance', new Callable('isinstance', ([value, types]) => isInstance(value ?? null, types ?? null))],
+  ['str', new Callable('str', ([v]) => (typeof v === 'string' || typeof v === 'number' ? String(v) : new Unknown('str() of something unknown')))],
+  ['bool', new Callable('bool', ([v]) => truthy(v ?? false) ?? new Unknown('bool() of something unknown'))],
+  ['dict', new Callable('dict', (_args, keywords) => new Dict(new Map(keywords)))],
+  ['print', new Callable('print', () => null)],
+  ['all', new Callable('all', ([v]) => truthOfAll(v ?? null, true))],
+  ['any', new Callable('any', ([v]) => truthOfAll(v ?? null, false))],
+  ['next', new Callable('next', ([v, fallback]) => { const items = iterate(v ?? null); return items ? (items.length > 0 ? (items[0] as Value) : (fallback ?? new Unknown('next() of an empty sequence'))) : new Unknown('next() of something unknown'); })],
+  ['iter', new Callable('iter', ([v]) => (iterate(v ?? null) ? [...(iterate(v ?? null) as Value[])] : new Unknown('iter() of something unknown')))],
+  ['callable', new Callable('callable', ([v]) => (v instanceof FunctionDef || v instanceof Callable || v instanceof ClassInfo || (v instanceof Module && !v.options.plain) ? true : v instanceof Unknown || v instanceof Path || v instanceof Module ? new Unknown('callable() of something unknown') : false))],
+  [
+    'set',
+    new Callable('set', ([v]) => {
+      const items = v === undefined ? [] : iterate(v);
+      return items ? items.filter((item, i) => !items.slice(0, i).some((other) => other === item)) : new Unknown('set() of something unknown');
+    }),
+  ],
+]);
+
+/** all() (every) and any() (not every): short-circuits on the first item that decides, unknown when an undecided item is not known. */
+function truthOfAll(value: Value, every: boolean): Value {
+  const items = iterate(value);
+  if (!items) return new Unknown(`${every ? 'all' : 'any'}() of something unknown`);
+  let unknown = false;
+  for (const item of items) {
+    const truth = truthy(item);
+    if (truth === undefined) unknown = true;
+    else if (truth !== every) return !every;
+  }
+  return unknown ? new Unknown(`${every ? 'all' : 'any'}() of values not known`) : every;
+}
+
+/** isinstance() where the value's kind is known: numbers, strings, sequences, tensors, modules. */
+function isInstance(value: Value, types: Value): Value {
+  if (value instanceof Unknown) return value;
+  const candidates = Array.isArray(types) ? types : [types];
+  let unknown = false;
+  for (const type of candidates) {
+    const name = type instanceof Callable ? type.describe : type instanceof Path ? type.path : undefined;
+    if (type instanceof ClassInfo) {
+      if (value instanceof Module && value.options.cls?.mro.includes(type)) return true;
+    } else if (name === 'int') {
+      if (typeof value === 'number' && Number.isInteger(value)) return true;
+      if (typeof value === 'boolean') return true;
+    } else if (name === 'float') {
+      if (typeof value === 'number' && !Number.isInteger(value)) return true;
+    } else if (name === 'bool' || name === 'str' || name === 'dict') {
+      if ((name === 'bool' && typeof value === 'boolean') || (name === 'str' && typeof value === 'string') || (name === 'dict' && value instanceof Dict)) return true;
+    } else if (name === 'list' || name === 'tuple') {
+      if (Array.isArray(value)) return true;
+    } else if (name && /^(typing|collections\.abc)\.(Sequence|Iterable|List|Tuple|Collection)$/.test(name)) {
+      if (Array.isArray(value) || typeof value === 'string') return true;
+    } else if (name && /^(typing|collections\.abc)\.(Mapping|Dict|MutableMapping)$/.test(name)) {
+      if (value instanceof Dict) return true;
+    } else if (name === 'types.FunctionType' || name === 'types.LambdaType' || name === 'types.MethodType') {
+      if (value instanceof FunctionDef) return true;
+    } else if (name?.endsWith('.Tensor') || name === 'torch.nn.Parameter') {
+      if (value instanceof Tensor) return true;
+    } else if (name?.startsWith('torch.nn.') && !name.startsWith('torch.nn.functional')) {
+      const torchType = name.slice('torch.nn.'.length);
+      if (value instanceof Module && (torchType === 'Module' || value.type === torchType || (torchType in containerKinds && value.options.container === containerKinds[torchType as keyof typeof containerKinds]))) return true;
+    } else {
+      unknown = true;
+    }
+  }
+  return unknown ? new Unknown('isinstance() of a type that is not known') : false;
+}
+
+export type DictMethod = (dict: Dict, args: Value[]) => Value;
+
+/** A dictionary key the analysis can tell apart from others: a string, a number, a boolean, None. */
+function isKey(key: Value | undefined): boolean {
+  return key === null || typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean';
+}
+
+export const dictMethods = new Map<string, DictMethod>([
+  ['items', (dict) => [...dict.entries].map(([k, v]) => [k, v])],
+  ['keys', (dict) => [...dict.entries.keys()]],
+  ['values', (dict) => [...dict.entries.values()]],
+  ['get', (dict, [key, fallback]) => (isKey(key) ? (dict.entries.get(String(key)) ?? fallback ?? null) : new Unknown('get() of a key that is not known'))],
+  [
+    'pop',
+    (dict, [key, fallback]) => {
+      if (!isKey(key)) return new Unknown('pop() of a key that is not known');
+      const value = dict.entries.get(String(key));
+      dict.entries.delete(String(key));
+      return value ?? fallback ?? new Unknown(`no key ${String(key)}`);
+    },
+  ],
+  [
+    'setdefault',
+    (dict, [key, fallback]) => {
+      if (!isKey(key)) return new Unknown('setdefault() of a key that is not known');
+      if (!dict.entries.has(String(key))) dict.entries.set(String(key), fallback ?? null);
+      return dict.entries.get(String(key)) as Value;
+    },
+  ],
+  [
+    'update',
+    (dict, [other]) => {
+      if (other instanceof Dict) for (const [k, v] of other.entries) dict.entries.set(k, v);
+      return null;
+    },
+  ],
+  ['copy', (dict) => new Dict(new Map(dict.entries))],
+]);
+
+export type StringMethod = (text: string, args: Value[], keywords: Map<string, Value>) => Value;
+
+export const stringMethods = new Map<string, StringMethod>([
+  [
+    'format',
+    (text, args, keywords) => {
+      let next = 0;
+      let failed = false;
+      const result = text.replace(/\{\{|\}\}|\{([^{}!:]*)(![rsa])?(?::([^{}]*))?\}/g, (whole, field: string | undefined, conversion: string | undefined, spec: string | undefined) => {
+        if (whole === '{{' || whole === '}}') return whole[0] as string;
+        const name = field ?? '';
+        const value = name === '' ? args[next++] : /^\d+$/.test(name) ? args[Number(name)] : keywords.get(name);
+        const formatted = value === undefined ? undefined : formatField(value, spec ?? '', conversion ?? '');
+        if (formatted === undefined) failed = true;
+        return formatted ?? '';
+      });
+      return failed ? new Unknown(`the formatted string \`${text}\` is not known`) : result;
+    },
+  ],
+  ['startswith', (text, [prefix]) => (typeof prefix === 'string' ? text.startsWith(prefix) : Array.isArray(prefix) ? prefix.some((p) => typeof p === 'string' && text.startsWith(p)) : new Unknown('startswith() of something unknown'))],
+  ['endswith', (text, [suffix]) => (typeof suffix === 'string' ? text.endsWith(suffix) : new Unknown('endswith() of something unknown'))],
+  ['lower', (text) => text.toLowerCase()],
+  ['upper', (text) => text.toUpperCase()],
+  ['strip', (text) => text.trim()],
+  ['replace', (text, [a, b]) => (typeof a === 'string' && typeof b === 'string' ? text.split(a).join(b) : new Unknown('replace() of something unknown'))],
+  ['split', (text, [separator]) => (typeof separator === 'string' ? text.split(separator) : text.trim().split(/\s+/))],
+  ['join', (text, [items]) => (Array.isArray(items) && items.every((i) => typeof i === 'string') ? items.join(text) : new Unknown('join() of something unknown'))],
+]);
+
+/**
+ * One field of an f-string or str.format: `!r`/`!s`, then a format spec of the kinds names and
+ * sizes are written with (`03d`, `>4`, `.2f`, `x`); undefined when the value or the spec is not known.
+ */
+export function formatField(value: Value, spec: string, conversion: string): string | undefined {
+  let text: string;
+  if (typeof value === 'string') text = conversion === '!r' ? `'${value}'` : value;
+  else if (typeof value === 'number') text = Number.isInteger(value) || conversion ? String(value) : pythonFloat(value);
+  else if (typeof value === 'boolean' || value === null) text = value === null ? 'None' : value ? 'True' : 'False';
+  else return undefined;
+  if (spec === '') return text;
+  const parsed = /^(?:(.)?([<>^=]))?([+\- ])?(#)?(0)?(\d+)?(,|_)?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$/.exec(spec);
+  if (!parsed) return undefined;
+  const [, fill = ' ', align, , , zero, widthText, grouping, precisionText, type] = parsed;
+  if (typeof value === 'number') {
+    const precision = precisionText === undefined ? undefined : Number(precisionText);
+    switch (type) {
+      case 'd':
+      case 'n':
+        if (!Number.isInteger(value)) return undefined;
+        text = String(value);
+        break;
+      case 'f':
+      case 'F':
+        text = value.toFixed(precision ?? 6);
+        break;
+      case 'e':
+        text = value.toExponential(precision ?? 6).replace(/e([+-])(\d)$/, 'e$10$2');
+        break;
+      case 'x':
+      case 'X':
+        text = Number.isInteger(value) ? value.toString(16) : '';
+        if (type === 'X') text = text.toUpperCase();
+        break;
+      case 'b':
+        text = value.toString(2);
+        break;
+      case '%':
+        text = `${(value * 100).toFixed(precision ?? 6)}%`;
+        break;
+      case undefined:
+      case 'g':
+        if (precision !== undefined) return undefined;
+        break;
+      default:
+        return undefined;
+    }
+    if (grouping) text = text.replace(/^(-?\d+)/, (digits) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, grouping));
+  } else if (type !== undefined && type !== 's') return undefined;
+  const width = widthText === undefined ? 0 : Number(widthText);
+  if (text.length >= width) return text;
+  const pad = (zero && !align ? '0' : fill).repeat(width - text.length);
+  const alignment = align ?? (zero ? '=' : typeof value === 'number' ? '>' : '<');
+  if (alignment === '<') return text + pad;
+  if (alignment === '^') return pad.slice(0, Math.floor(pad.length / 2)) + text + pad.slice(Math.floor(pad.length / 2));
+  if (alignment === '=' && text.startsWith('-')) return `-${pad}${text.slice(1)}`;
+  return pad + text;
+}
+
+/** str() of a float as Python writes it: `1.0`, `0.5`, `1e-05`. */
+function pythonFloat(value: number): string {
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : value < 0 ? '-inf' : 'nan';
+  const text = String(value);
+  if (/e/.test(text)) return text.replace(/e([+-])(\d)$/, 'e$10$2');
+  return text;
+}
+
+/** printf-style `'layer%d' % (i + 1)`, for the conversions names are made with. */
+export function percentFormat(format: string, args: Value[]): Value {
+  let next = 0;
+  let failed = false;
+  const text = format.replace(/%(\d*)([disr%])/g, (_, width: string, conversion: string) => {
+    if (conversion === '%') return '%';
+    const value = args[next++];
+    if (typeof value === 'number' && (conversion === 'd' || conversion === 'i')) return String(Math.trunc(value)).padStart(Number(width || 0), '0');
+    if (typeof value === 'number' || typeof value === 'string') return String(value);
+    failed = true;
+    return '';
+  });
+  return failed || next !== args.length ? new Unknown(`the formatted string \`${format}\` is not known`) : text;
+}
+
+export const mathFunctions = new Map<string, (numbers: number[]) => number>([
+  ['ceil', ([n = NaN]) => Math.ceil(n)],
+  ['floor', ([n = NaN]) => Math.floor(n)],
+  ['sqrt', ([n = NaN]) => Math.sqrt(n)],
+  ['log', ([n = NaN, base]) => (base === undefined ? Math.log(n) : Math.log(n) / Math.log(base))],
+  ['log2', ([n = NaN]) => Math.log2(n)],
+  ['prod', (n) => n.reduce((a, b) => a * b, 1)],
+  ['gcd', ([a = 0, b = 0]) => gcd(a, b)],
+]);
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? Math.abs(a) : gcd(b, a % b);
+}
+
+export const mathConstants = new Map([
+  ['pi', Math.PI],
+  ['e', Math.E],
+  ['inf', Infinity],
+]);
+
+export function numbersOf(args: Value[], combine: (numbers: number[]) => number): Value {
+  const list = args.length === 1 && Array.isArray(args[0]) ? args[0] : args;
+  return list.every((v) => typeof v === 'number') && list.length > 0 ? combine(list as number[]) : new Unknown('an operation on unknown numbers');
+}
+
+export const identityDecorators = new Set(['functools.wraps', 'functools.lru_cache', 'functools.cache', 'torch.jit.ignore', 'torch.jit.unused', 'torch.jit.export', 'torch.jit.script_method', 'torch.no_grad', 'torch.inference_mode', 'torch.jit.script', 'torch.compile', 'typing.overload', 'typing.final']);
+
+/** Functions whose results are no part of a model (devices, seeds, grad modes, the clock): not knowing them loses nothing. */
+export const inertFunctions = new Set(['torch.device', 'torch.manual_seed', 'torch.no_grad', 'torch.enable_grad', 'torch.set_grad_enabled', 'torch.inference_mode', 'torch.get_default_dtype', 'torch.set_default_dtype', 'torch.dtype', 'torch.Generator']);
+
+export const inertNamespaces = ['torch.cuda', 'torch.backends', 'torch.distributed', 'random', 'numpy.random', 'os', 'sys', 'logging', 'time', 'warnings', 'pathlib', 'json'];
+
+/** The dotted name Python imports a file by: from its installed package's root, else its stem (`__main__` for an unsaved editor). */
+export function moduleName(path: string | undefined): string {
+  if (!path) return '__main__';
+  const parts = path.replace(/\.py$/, '').split(/[\\/]/);
+  const root = parts.findIndex((p) => p === 'site-packages' || p === 'dist-packages');
+  const dotted = root >= 0 ? parts.slice(root + 1) : parts.slice(-1);
+  if (dotted[dotted.length - 1] === '__init__') dotted.pop();
+  return dotted.join('.');
+}

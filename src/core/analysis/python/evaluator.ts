@@ -1,0 +1,279 @@
+// The evaluator's state: module-level names and imports, the step budget, and where it lost track.
+import type { AnalysisDiagnostic } from '../report';
+import type { Dim } from '../shape';
+import { type Node, rangeOf } from '../syntax';
+import { ClassInfo, type PythonFile } from './program';
+import { BudgetExceeded, Callable, type Flow, FunctionDef, type LayerCall, Module, Namespace, Path, Raised, type Scope, type Super, type Tensor, Unknown, type Value } from './values';
+
+/**
+ * One model's evaluation, a layer a file: this base holds its state and module-level names;
+ * expressions.ts, statements.ts, calls.ts, tensors.ts and torchModules.ts add the rest, in that order.
+ */
+export abstract class Evaluator {
+  readonly globals: Scope;
+  readonly calls = new Map<Module, LayerCall>();
+  readonly diagnostics = new Map<number, AnalysisDiagnostic>();
+  /** The file's classes this analysis instantiated or read, which its cached report depends on. */
+  readonly used = new Set<ClassInfo>();
+  /** Where the evaluation lost track, and in which phase: building the model (its parameters may be missing) or its forward pass. */
+  readonly losses = new Map<string, { node: Node; reason: string; phase: 'build' | 'forward' }>();
+  phase: 'build' | 'forward' = 'build';
+  /** The batch of the model's input. */
+  batch: Dim = null;
+  /** While a file's module-level statements run for every model: what they lose is lost only when a model reads it. */
+  private quiet = 0;
+  private steps = 0;
+  protected depth = 0;
+  /** Each file's module-level names, made when the file is first needed. */
+  private readonly moduleGlobals = new Map<PythonFile, Scope>();
+  /** Builtins that need the analysis itself. */
+  protected readonly reflection: Map<string, Value>;
+  /** While code of an imported file runs: the call in the file analysed that led there, where its layers are shown. */
+  protected site: Node | undefined;
+
+  constructor(
+    protected readonly file: PythonFile,
+    private readonly budget: number,
+  ) {
+    this.reflection = new Map<string, Value>([
+      [
+        'getattr',
+        new Callable('getattr', ([owner, name, fallback], _keywords, node) => {
+          if (typeof name !== 'string' || owner === undefined) return new Unknown('getattr() of a name that is not known');
+          const found = this.attribute(owner, name, node);
+          return found instanceof Unknown && fallback !== undefined ? fallback : found;
+        }),
+      ],
+      ['globals', new Callable('globals', () => new Namespace(this.globals))],
+      [
+        'hasattr',
+        new Callable('hasattr', ([owner, name], _keywords, node) => {
+          if (typeof name !== 'string' || owner === undefined) return new Unknown('hasattr() of a name that is not known');
+          return owner instanceof Module || owner instanceof ClassInfo ? !(this.attribute(owner, name, node) instanceof Unknown) : new Unknown(`hasattr(${node.text}) is not known`);
+        }),
+      ],
+      [
+        'setattr',
+        new Callable('setattr', ([owner, name, value], _keywords, node) => {
+          if (owner instanceof Module && typeof name === 'string') this.setAttribute(owner, name, value ?? null, node);
+          else if (owner instanceof Namespace && typeof name === 'string') this.bindGlobal(owner.scope, name, value ?? null);
+          else if (owner instanceof Module || owner instanceof Namespace || owner instanceof Unknown) this.lose(node, `\`${node.text.slice(0, 60)}\` sets a name that is not known`);
+          return null;
+        }),
+      ],
+    ]);
+    try {
+      this.globals = this.globalsOf(file);
+    } catch (error) {
+      // Out of steps at module level: the model's own evaluation then stops at its first step, and says so.
+      if (!(error instanceof BudgetExceeded)) throw error;
+      this.globals = this.moduleGlobals.get(file) ?? { vars: new Map() };
+    }
+  }
+
+  /**
+   * A file's module-level scope: its classes and functions, then its statements in order. A name
+   * assigned from a call (`model = Net()`, a weights table) is evaluated only when read, as are all
+   * of an imported file's names: none of that is the analysed model's business until it is.
+   */
+  protected globalsOf(file: PythonFile): Scope {
+    let scope = this.moduleGlobals.get(file);
+    if (scope) return scope;
+    scope = { vars: new Map(), lazy: new Map() };
+    scope.globals = scope;
+    this.moduleGlobals.set(file, scope);
+    const imported = file !== this.file;
+    for (const [alias, path] of conventionalImports) scope.vars.set(alias, new Path(path));
+    for (const cls of file.classes.values()) scope.vars.set(cls.name, cls);
+    for (const [name, fn] of file.functions) {
+      const decorators = fn.parent?.type === 'decorated_definition' ? fn.parent.namedChildren.filter((d): d is Node => d?.type === 'decorator') : [];
+      const defined = new FunctionDef(fn, undefined, undefined, file);
+      if (decorators.length === 0) scope.vars.set(name, defined);
+      else scope.lazy?.set(name, () => this.decorate(decorators, defined, module));
+    }
+    const module = scope;
+    this.quiet++;
+    try {
+      this.runPreamble(file, scope, module, imported);
+    } finally {
+      this.quiet--;
+    }
+    return scope;
+  }
+
+  private runPreamble(file: PythonFile, scope: Scope, module: Scope, imported: boolean): void {
+    for (const statement of file.preamble) {
+      const type = statement.type;
+      if (type === 'import_statement' || type === 'import_from_statement') {
+        this.importNames(statement, type, file, scope, imported);
+        continue;
+      }
+      const assignment = statement.namedChildren[0];
+      const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
+      const value = assignment?.childForFieldName('right');
+      const names = target ? assignedNames(target) : undefined;
+      if (names && (imported || containsCall(value ?? null))) {
+        // `a, b = model(image)` in a notebook's last cell is run only if a name it sets is read, and once.
+        let ran = false;
+        const run = () => {
+          if (!ran) this.tryStatement(statement, module);
+          ran = true;
+        };
+        for (const name of names) module.lazy?.set(name, () => (run(), module.vars.get(name) ?? null));
+      } else if (!imported || type === 'for_statement') {
+        this.tryStatement(statement, scope);
+      }
+    }
+  }
+
+  protected bindGlobal(scope: Scope, name: string, value: Value): void {
+    scope.vars.set(name, value);
+    scope.lazy?.delete(name);
+  }
+
+  /** A module-level name, evaluating it first if its file is read lazily. */
+  protected globalValue(scope: Scope, name: string): Value | undefined {
+    const pending = scope.lazy?.get(name);
+    if (pending) {
+      scope.lazy?.delete(name);
+      scope.vars.set(name, new Unknown(`\`${name}\` refers to itself`));
+      scope.vars.set(name, pending());
+    }
+    return scope.vars.get(name);
+  }
+
+  protected fileOf(scope: Scope): PythonFile {
+    for (const [file, globals] of this.moduleGlobals) if (globals === scope.globals) return file;
+    return this.file;
+  }
+
+  protected importNames(statement: Node, type: string, file: PythonFile, scope: Scope, lazily: boolean): void {
+    if (type === 'import_statement') {
+      for (const item of statement.namedChildren) {
+        if (item?.type === 'aliased_import') scope.vars.set(item.childForFieldName('alias')?.text ?? '', new Path(item.childForFieldName('name')?.text ?? ''));
+        else if (item?.type === 'dotted_name') scope.vars.set(item.text.split('.')[0] ?? '', new Path(item.text.split('.')[0] ?? ''));
+      }
+      return;
+    }
+    const from = statement.childForFieldName('module_name')?.text ?? '';
+    for (const item of statement.childrenForFieldName('name')) {
+      if (!item) continue;
+      const alias = item.type === 'aliased_import' ? item.childForFieldName('alias')?.text : item.text;
+      const name = item.type === 'aliased_import' ? item.childForFieldName('name')?.text : item.text;
+      if (!alias || !name) continue;
+      const bind = () => this.imported(file, alias) ?? new Path(`${from}.${name}`);
+      if (lazily) scope.lazy?.set(alias, bind);
+      else scope.vars.set(alias, bind());
+    }
+  }
+
+  /** A name imported from another file of the program, as that file defines it. */
+  private imported(file: PythonFile, alias: string): Value | undefined {
+    const source = file.importedFile(alias);
+    if (!source) return undefined;
+    return this.globalValue(this.globalsOf(source.file), source.name);
+  }
+
+  /** Where to show something made at `node`: there when it is in the file analysed, else at the call that led out of it. */
+  protected siteOf(node: Node): Node {
+    return node.tree === this.file.root.tree ? node : (this.site ?? node);
+  }
+
+  protected tick(): void {
+    if (++this.steps > this.budget) throw new BudgetExceeded();
+  }
+
+  /**
+   * Where the evaluation lost track of something the model may depend on: the report then says it
+   * is incomplete, with this reason and line. Shown at the site in the file analysed; what happened
+   * in an imported file names that file's line too.
+   */
+  lose(node: Node, reason: string): void {
+    if (this.quiet > 0) return;
+    const site = this.siteOf(node);
+    const where = site === node ? '' : ` (${this.placeOf(node)})`;
+    const text = `${reason}${where}`;
+    const key = `${site.startIndex}\u0000${text}`;
+    if (!this.losses.has(key)) this.losses.set(key, { node: site, reason: text, phase: this.phase });
+  }
+
+  /** What a failed evaluation becomes: an exception the model's code raises, the step budget, or a bug of the analysis, each marked as lost. */
+  failure(error: unknown, node: Node): Unknown {
+    if (error instanceof Raised) {
+      const reason = `${error.type} is raised`;
+      this.lose(error.node, reason);
+      return new Unknown(`${reason} (line ${this.siteOf(error.node).startPosition.row + 1})`);
+    }
+    const reason = error instanceof BudgetExceeded ? `the model is too large to follow (${this.budget.toLocaleString('en-US')} steps)` : `the analysis failed: ${error instanceof Error ? error.message : String(error)}`;
+    this.lose(node, reason);
+    return new Unknown(reason);
+  }
+
+  /** `blocks.py line 12`, for a node of an imported file. */
+  private placeOf(node: Node): string {
+    const file = [...this.moduleGlobals.keys()].find((f) => f.root.tree === node.tree);
+    return `${file?.path?.split(/[\\/]/).pop() ?? 'another file'} line ${node.startPosition.row + 1}`;
+  }
+
+  private tryStatement(statement: Node, scope: Scope): void {
+    try {
+      this.execute(statement, scope);
+    } catch (error) {
+      if (error instanceof BudgetExceeded) throw error;
+    }
+  }
+
+  protected report(node: Node, message: string, severity: AnalysisDiagnostic['severity'] = 'error'): void {
+    const site = this.siteOf(node);
+    this.diagnostics.set(site.startIndex, { range: rangeOf(site), message, severity });
+  }
+
+  // What the later layers define and an earlier one calls: expressions.ts…
+  protected abstract attribute(owner: Value, name: string, node: Node): Value;
+  // …statements.ts…
+  protected abstract execute(statement: Node, scope: Scope): Flow;
+  protected abstract decorate(decorators: Node[], fn: Value, scope: Scope): Value;
+  protected abstract bind(target: Node, value: Value, scope: Scope): void;
+  protected abstract bindName(name: string, value: Value, scope: Scope): void;
+  protected abstract setAttribute(owner: Module, name: string, value: Value, node?: Node): void;
+  // …calls.ts…
+  protected abstract call(node: Node, scope: Scope): Value;
+  protected abstract superAttribute(proxy: Super, name: string): Value;
+  protected abstract method(found: { node: Node; owner: ClassInfo }, self: Module | undefined): Value;
+  protected abstract invoke(callee: Value, positional: Value[], keywords: Map<string, Value>, node: Node): Value;
+  protected abstract callFunction(fn: FunctionDef, positional: Value[], keywords: Map<string, Value>): Value;
+  // …tensors.ts…
+  protected abstract tensorAttribute(tensor: Tensor, name: string, node: Node): Value;
+  // …and torchModules.ts.
+  protected abstract callPath(path: string, positional: Value[], keywords: Map<string, Value>, node: Node): Value;
+  protected abstract construct(type: string, positional: Value[], keywords: Map<string, Value>, node: Node): Value;
+  protected abstract initTorchBase(module: Module, positional: Value[], keywords: Map<string, Value>, node: Node): void;
+  protected abstract applyTorchBase(module: Module, args: Value[], node: Node): Value;
+  abstract apply(module: Module, args: Value[], node: Node, keywords?: Map<string, Value>): Value;
+  protected abstract moduleMethod(owner: Module, name: string): Value | undefined;
+}
+
+const conventionalImports: [string, string][] = [
+  ['nn', 'torch.nn'],
+  ['F', 'torch.nn.functional'],
+  ['torch', 'torch'],
+  ['OrderedDict', 'collections.OrderedDict'],
+  ['np', 'numpy'],
+];
+
+/** The names `x = …` or `a, (b, c) = …` sets; undefined when it sets anything else (`model.fc = …`, `x[0] = …`). */
+function assignedNames(target: Node): string[] | undefined {
+  if (target.type === 'identifier') return [target.text];
+  if (target.type !== 'pattern_list' && target.type !== 'tuple_pattern' && target.type !== 'list_pattern') return undefined;
+  const names: string[] = [];
+  for (const item of target.namedChildren) {
+    const inner = item ? assignedNames(item) : undefined;
+    if (!inner) return undefined;
+    names.push(...inner);
+  }
+  return names;
+}
+
+function containsCall(node: Node | null): boolean {
+  return node !== null && (node.type === 'call' || node.descendantsOfType('call').length > 0);
+}

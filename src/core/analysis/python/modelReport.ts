@@ -1,0 +1,226 @@
+// One model's report: build it, run its forward pass, then count and describe what the evaluation found.
+import { type LayerSpec, paramCount } from '../layers';
+import type { AnalysisOptions } from '../pytorch';
+import type { AnalysisDiagnostic, Incompleteness, LayerReport, ModelReport } from '../report';
+import { type Node, rangeOf } from '../syntax';
+import { parameterName } from '../torchLayers';
+import type { ClassInfo, PythonFile } from './program';
+import { Analysis } from './torchModules';
+import { type LayerCall, layerParameterSize, Module, Tensor, Unknown, type Value } from './values';
+
+/** Builds one model, runs its forward pass, and reports its shapes, parameters and what the analysis lost on the way. */
+export function analyzeModel(
+  file: PythonFile,
+  options: AnalysisOptions,
+  kind: ModelReport['kind'],
+  name: string,
+  nameNode: Node,
+  extent: Node,
+  build: string | undefined,
+  construct: (analysis: Analysis) => Value,
+): { report: ModelReport; used: Set<ClassInfo> } {
+  const analysis = new Analysis(file, options.stepBudget ?? 200_000);
+  const diagnostics: AnalysisDiagnostic[] = [];
+  let model: Value;
+  try {
+    model = construct(analysis);
+  } catch (error) {
+    model = analysis.failure(error, extent);
+  }
+  const report: ModelReport = {
+    name,
+    kind,
+    ...(build === undefined ? {} : { build }),
+    range: rangeOf(nameNode),
+    extent: rangeOf(extent),
+    input: [],
+    inputSource: 'default',
+    output: null,
+    totalParams: 0,
+    trainableParams: 0,
+    layers: [],
+    diagnostics,
+  };
+  if (!(model instanceof Module)) {
+    report.outputNote = model instanceof Unknown ? model.reason : 'not a module';
+    report.complete = false;
+    report.paramsKnown = false;
+    report.incomplete = [...incompleteness(analysis, undefined), { range: rangeOf(nameNode), reason: report.outputNote }];
+    return { report, used: analysis.used };
+  }
+  // named_modules() calls the model itself ''; it is a leaf only when it has no children (a Swish, a Conv2d subclass).
+  model.path = '';
+  assignPaths(model, '');
+  const annotated = options.input ? undefined : file.annotations.for(extent);
+  const inferred = options.input || annotated ? undefined : firstLayerInput(model);
+  report.inputSource = options.input ? 'given' : annotated ? 'annotation' : inferred ? 'first layer' : 'default';
+  report.input = options.input ?? [1, ...(annotated ?? inferred ?? options.defaultInput)];
+  let output: Value;
+  try {
+    analysis.batch = report.input[0] ?? null;
+    analysis.phase = 'forward';
+    output = analysis.apply(model, [new Tensor(report.input)], model.node);
+  } catch (error) {
+    output = analysis.failure(error, model.node);
+  }
+  // A forward that returns a tuple (a VAE's reconstruction, mean and log-variance) is shown by its first tensor, as torchinfo does.
+  const first = Array.isArray(output) ? output.find((v) => v instanceof Tensor) : undefined;
+  if (first instanceof Tensor && Array.isArray(output)) {
+    report.output = first.shape;
+    report.outputNote = `forward returns ${output.length} values; the first tensor is shown`;
+  } else if (output instanceof Tensor) {
+    report.output = output.shape;
+    if (output.reason) report.outputNote = output.reason;
+  } else {
+    report.outputNote = output instanceof Unknown ? output.reason : 'forward does not return one tensor';
+  }
+  // After the forward pass: lazy layers know their parameters only then.
+  report.totalParams = report.trainableParams = totalParams(model);
+  report.layers = layerReports(model, analysis.calls);
+  diagnostics.push(...analysis.diagnostics.values(), ...layerDiagnostics(analysis.calls));
+  report.incomplete = incompleteness(analysis, model);
+  // Where PyTorch would raise, the numbers after it are the analysis' best guess, not PyTorch's.
+  for (const diagnostic of diagnostics) if (diagnostic.severity === 'error') report.incomplete.push({ range: diagnostic.range, reason: `${diagnostic.message}: PyTorch would raise here` });
+  if (report.output === null || report.output.includes(null)) report.incomplete.push({ range: rangeOf(nameNode), reason: `its output is ${report.output ? 'only partly known' : 'not known'}: ${report.outputNote ?? 'see its layers'}` });
+  for (const layer of report.layers) {
+    if ((layer.out === null || layer.out.includes(null)) && layer.note !== 'not called in forward') report.incomplete.push({ range: layer.range, reason: `${layer.name}: ${layer.note ?? 'its output is not known'}` });
+  }
+  report.incomplete = dedupeIncompleteness(report.incomplete);
+  report.complete = report.incomplete.length === 0;
+  report.paramsKnown = ![...analysis.losses.values()].some((l) => l.phase === 'build') && uniqueModules(model).every((m) => paramsKnown(m));
+  return { report, used: analysis.used };
+}
+
+/** What the evaluation lost, and the modules whose parameters it could not count, in the order of the file. */
+function incompleteness(analysis: Analysis, model: Module | undefined): Incompleteness[] {
+  const found: Incompleteness[] = [...analysis.losses.values()].map((l) => ({ range: rangeOf(l.node), reason: l.reason }));
+  for (const module of model ? uniqueModules(model) : []) {
+    if (!paramsKnown(module)) found.push({ range: rangeOf(module.site), reason: `${module.path || module.type}: ${module.options.unknown ?? 'a parameter of unknown size'}` });
+  }
+  // The causes in the order of the file; what they made unknown (the output, a layer's shape) is added after them.
+  return found.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+}
+
+function dedupeIncompleteness(found: Incompleteness[]): Incompleteness[] {
+  const seen = new Set<string>();
+  return found.filter((f) => {
+    const key = `${f.range.start.line}:${f.reason}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Whether a module's own parameters are counted: a torch.nn layer the analysis built, or a module of the program with known nn.Parameters. */
+function paramsKnown(module: Module): boolean {
+  if (!module.options.spec && module.options.unknown) return false;
+  return [...module.parameters.values()].every((elements) => elements !== null);
+}
+
+function assignPaths(module: Module, prefix: string): void {
+  for (const [name, child] of module.children) {
+    if (child.path !== undefined) continue;
+    child.path = prefix ? `${prefix}.${name}` : name;
+    assignPaths(child, child.path);
+  }
+}
+
+function uniqueModules(root: Module): Module[] {
+  const seen = new Set<Module>();
+  const visit = (module: Module) => {
+    if (seen.has(module)) return;
+    seen.add(module);
+    for (const child of module.children.values()) visit(child);
+  };
+  visit(root);
+  return [...seen];
+}
+
+/** A module's own parameters (not its children's), as `parameters(recurse=False)` counts them. */
+function ownParams(module: Module): number {
+  const spec = module.options.spec;
+  let count = spec ? paramCount(spec) : 0;
+  for (const elements of module.parameters.values()) count += elements ?? 0;
+  for (const name of module.tied) count -= spec ? (layerParameterSize(spec, name) ?? 0) : 0;
+  return count;
+}
+
+/** Each module once, as model.parameters() counts a shared layer once. */
+function totalParams(root: Module): number {
+  return uniqueModules(root).reduce((sum, m) => sum + ownParams(m), 0);
+}
+
+/** A leaf as named_modules() sees it: no children. An empty nn.Sequential() (an identity shortcut) is one, and so is a module of the file without submodules. */
+function isLeaf(module: Module): boolean {
+  return module.children.size === 0;
+}
+
+/** The course's conventions: Conv2d(1, …) reads MNIST, Conv2d(3, …) CIFAR-10, Linear(n, …) n features. */
+function firstLayerInput(root: Module): number[] | undefined {
+  const first = uniqueModules(root).find((m) => m.options.spec && (m.options.spec.kind === 'conv' || m.options.spec.kind === 'linear'));
+  const spec = first?.options.spec;
+  if (spec?.kind === 'linear') return [spec.inFeatures];
+  if (spec?.kind === 'conv' && spec.rank === 2 && !spec.transposed) return [spec.inChannels, spec.inChannels === 1 ? 28 : 32, spec.inChannels === 1 ? 28 : 32];
+  return undefined;
+}
+
+function layerReports(root: Module, calls: Map<Module, LayerCall>): LayerReport[] {
+  const reports: LayerReport[] = [];
+  const report = (module: Module, call: LayerCall | undefined): LayerReport => ({
+    name: module.path ?? module.type,
+    type: module.type,
+    range: rangeOf(module.site),
+    in: call?.in ?? null,
+    out: call?.out ?? null,
+    params: ownParams(module),
+    ...(module.options.spec ? { spec: module.options.spec } : {}),
+    ...(call?.note ? { note: call.note } : call ? {} : { note: module.options.unknown ?? 'not called in forward' }),
+    ...(call?.error ? { error: call.error } : {}),
+  });
+  // A module made and called inside forward (`nn.AvgPool2d(2)(x)`) is no submodule: PyTorch's hooks never see it.
+  const tree = new Set(uniqueModules(root));
+  for (const [module, call] of calls) if (tree.has(module)) reports.push(report(module, call));
+  for (const module of uniqueModules(root)) if (module !== root && isLeaf(module) && !calls.has(module) && !module.options.opaque) reports.push(report(module, undefined));
+  return reports;
+}
+
+/** The argument a quick fix should rewrite when a layer receives another size than it declares. */
+const fixableArgument: Partial<Record<LayerSpec['kind'], string>> = { linear: 'in_features', conv: 'in_channels', batchNorm: 'num_features' };
+
+function layerDiagnostics(calls: Map<Module, LayerCall>): AnalysisDiagnostic[] {
+  const diagnostics: AnalysisDiagnostic[] = [];
+  for (const call of calls.values()) {
+    if (!call.error) continue;
+    const { module } = call;
+    const diagnostic: AnalysisDiagnostic = { range: rangeOf(module.site), message: `${module.path ?? module.type}: ${call.error}`, severity: 'error' };
+    // A layer built in an imported file is fixed there, not at the call that led to it.
+    const argument = module.options.spec && module.site === module.node ? fixableArgument[module.options.spec.kind] : undefined;
+    const received = argument && call.in ? (argument === 'in_features' ? call.in[call.in.length - 1] : call.in[1]) : null;
+    const node = argument ? argumentNode(module, argument) : undefined;
+    if (node && isConstantExpression(node) && typeof received === 'number') {
+      diagnostic.fix = { title: `Change ${argument} to ${received}`, range: rangeOf(node), newText: String(received) };
+    }
+    diagnostics.push(diagnostic);
+  }
+  return diagnostics;
+}
+
+function argumentNode(module: Module, name: string): Node | undefined {
+  const args = module.node.childForFieldName('arguments')?.namedChildren ?? [];
+  let index = 0;
+  for (const arg of args) {
+    if (!arg) continue;
+    if (arg.type === 'keyword_argument') {
+      if (arg.childForFieldName('name')?.text === name) return arg.childForFieldName('value') ?? undefined;
+    } else if (parameterName(module.type, index++) === name) {
+      return arg;
+    }
+  }
+  return undefined;
+}
+
+function isConstantExpression(node: Node): boolean {
+  if (node.type === 'integer') return true;
+  if (node.type === 'binary_operator' || node.type === 'parenthesized_expression' || node.type === 'unary_operator') return node.namedChildren.every((c) => c !== null && isConstantExpression(c));
+  return false;
+}

@@ -1,0 +1,310 @@
+// The program's files and classes as written: what each file defines and imports, class bodies and their MRO.
+import { InputAnnotations } from '../annotations';
+import type { PythonImports } from '../pytorch';
+import type { Node } from '../syntax';
+import { torchLayers } from '../torchLayers';
+import { returnsSelf } from './values';
+
+/** The files of one analysis: the one analysed and those its `from … import …` statements name. */
+export class Program {
+  private readonly files = new Map<string, { version: string; file: PythonFile }>();
+  /** Every imported file read, with its version, which cached reports depend on. */
+  readonly read = new Map<string, string>();
+
+  constructor(readonly imports: PythonImports | undefined) {}
+
+  file(module: string, level: number, from: PythonFile): PythonFile | undefined {
+    const found = this.imports?.resolve(module, level, from.path);
+    if (!found) return undefined;
+    this.read.set(found.path, found.version);
+    const known = this.files.get(found.path);
+    if (known?.version === found.version) return known.file;
+    const file = new PythonFile(found.root, found.path, this);
+    this.files.set(found.path, { version: found.version, file });
+    return file;
+  }
+}
+
+export class PythonFile {
+  readonly classes = new Map<string, ClassInfo>();
+  readonly functions = new Map<string, Node>();
+  readonly annotations: InputAnnotations;
+  /** Imports and module-level statements, which every model's evaluation starts from. */
+  readonly preamble: Node[] = [];
+  /** `from module import name as alias`, by alias, with the module's leading dots counted. */
+  readonly fromImports = new Map<string, { module: string; level: number; name: string }>();
+
+  constructor(
+    readonly root: Node,
+    /** Undefined for the file analysed when it has no path (an unsaved editor). */
+    readonly path: string | undefined,
+    readonly program: Program,
+  ) {
+    for (const child of root.namedChildren) {
+      if (!child) continue;
+      const type = child.type;
+      if (type === 'import_statement' || type === 'import_from_statement' || type === 'expression_statement') this.preamble.push(child);
+      // A module-level loop that defines names (`setattr(sys.modules[__name__], name, partial(...))`); never a training loop.
+      if (type === 'for_statement' && callsSetattr(child)) this.preamble.push(child);
+      if (type === 'import_from_statement') this.noteImport(child);
+      const definition = type === 'decorated_definition' ? child.childForFieldName('definition') : child;
+      const definitionType = definition?.type;
+      if (definition && definitionType === 'class_definition') {
+        const name = definition.childForFieldName('name')?.text;
+        const bases = (definition.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => b !== null && b.type !== 'keyword_argument').map((b) => b.text);
+        const dataclass = type === 'decorated_definition' && child.namedChildren.some((d) => d?.type === 'decorator' && /^@(dataclasses\.)?dataclass\b/.test(d.text));
+        const cls = new ClassInfo(name ?? '', definition, this, bases, dataclass);
+        if (name) this.classes.set(name, cls);
+      } else if (definition && definitionType === 'function_definition') {
+        const name = definition.childForFieldName('name')?.text;
+        if (name) this.functions.set(name, definition);
+      }
+    }
+    this.annotations = new InputAnnotations(root);
+  }
+
+  noteImport(statement: Node): void {
+    const source = statement.childForFieldName('module_name');
+    const prefix = source?.type === 'relative_import' ? source.namedChildren.find((c) => c?.type === 'import_prefix') : undefined;
+    const module = source?.type === 'relative_import' ? (source.namedChildren.find((c) => c?.type === 'dotted_name')?.text ?? '') : (source?.text ?? '');
+    const level = prefix?.text.length ?? 0;
+    for (const item of statement.childrenForFieldName('name')) {
+      const name = item?.type === 'aliased_import' ? item.childForFieldName('name')?.text : item?.text;
+      const alias = item?.type === 'aliased_import' ? item.childForFieldName('alias')?.text : item?.text;
+      if (name && alias) this.fromImports.set(alias, { module, level, name });
+    }
+  }
+
+  /** The file a name was imported from, and its name there. */
+  importedFile(alias: string): { file: PythonFile; name: string } | undefined {
+    const imported = this.fromImports.get(alias);
+    const file = imported ? this.program.file(imported.module, imported.level, this) : undefined;
+    return file && imported ? { file, name: imported.name } : undefined;
+  }
+
+  /** A class by the name this file knows it by: its own, or one imported (through re-exports too). */
+  resolveClass(name: string, depth = 0): ClassInfo | undefined {
+    const own = this.classes.get(name);
+    if (own || depth > 8) return own;
+    const imported = this.importedFile(name);
+    return imported?.file.resolveClass(imported.name, depth + 1);
+  }
+
+  /** C3 linearization, as Python orders a class's bases; bases outside the program drop out of it. */
+  linearize(cls: ClassInfo, visiting: Set<ClassInfo>): ClassInfo[] {
+    if (visiting.has(cls)) return [cls]; // a cycle, which Python itself would refuse
+    const parents = cls.bases.map((b) => cls.file.resolveClass(b)).filter((c): c is ClassInfo => c !== undefined && c !== cls);
+    const lists = [...parents.map((p) => p.file.linearize(p, new Set([...visiting, cls]))), parents];
+    const result = [cls];
+    while (lists.some((l) => l.length > 0)) {
+      const head = lists.find((l) => l.length > 0 && !lists.some((other) => other.indexOf(l[0] as ClassInfo) > 0))?.[0];
+      // An inconsistent order (a TypeError in Python): keep the depth-first order instead of failing.
+      const next = head ?? lists.find((l) => l.length > 0)?.[0];
+      if (!next) break;
+      result.push(next);
+      for (const l of lists) while (l.includes(next)) l.splice(l.indexOf(next), 1);
+    }
+    return result.filter((c, i) => result.indexOf(c) === i);
+  }
+
+  /** The torch.nn class a class of this file derives from directly (`Module`, `Sequential`, `Conv2d`), if any. */
+  torchBase(cls: ClassInfo): string | undefined {
+    for (const text of cls.bases) {
+      if (this.resolveClass(text)) continue;
+      const name = text.replace(/^(torch\.)?nn\./, '');
+      if (name !== text || name in containerKinds || name === 'Module' || torchLayers.has(name)) return name;
+    }
+    return undefined;
+  }
+
+  /** Classes deriving from an nn.Module class, directly or through other classes of the file. */
+  moduleClasses(): ClassInfo[] {
+    return [...this.classes.values()].filter((cls) => cls.torchBases.length > 0);
+  }
+
+  /** `name = Callee(...)` at module level, with the call that builds the value and its callee as written. */
+  topLevelAssignments(): { name: string; nameNode: Node; value: Node; built: Node; callee: string }[] {
+    const result: { name: string; nameNode: Node; value: Node; built: Node; callee: string }[] = [];
+    for (const statement of this.root.namedChildren) {
+      const assignment = statement?.type === 'expression_statement' ? statement.namedChildren[0] : null;
+      const left = assignment?.childForFieldName('left');
+      const right = assignment?.childForFieldName('right');
+      if (assignment?.type === 'assignment' && left?.type === 'identifier' && right?.type === 'call') {
+        // `Net(...).to(device)` is built by its first call.
+        let built = right;
+        for (let fn = built.childForFieldName('function'); fn?.type === 'attribute' && returnsSelf.has(fn.childForFieldName('attribute')?.text ?? '') && fn.childForFieldName('object')?.type === 'call'; fn = built.childForFieldName('function')) {
+          built = fn.childForFieldName('object') as Node;
+        }
+        result.push({ name: left.text, nameNode: left, value: right, built, callee: built.childForFieldName('function')?.text ?? '' });
+      }
+    }
+    return result;
+  }
+
+  /** Whether the class's __init__ has a parameter without a default, so that `Cls()` would fail. */
+  needsArguments(cls: ClassInfo): boolean {
+    const init = cls.findMethod('__init__');
+    return (init?.node.childForFieldName('parameters')?.namedChildren ?? []).slice(1).some((p) => p !== null && parameterKind(p) === 'required');
+  }
+
+  /** Module-level functions callable with no arguments that return something: candidates for model factories. */
+  factories(): Node[] {
+    return [...this.functions.values()].filter((fn) => {
+      const required = (fn.childForFieldName('parameters')?.namedChildren ?? []).some((p) => p !== null && parameterKind(p) === 'required');
+      return !required && (returnsValue(fn.childForFieldName('body')) || isDeclaration(fn.childForFieldName('body')));
+    });
+  }
+}
+
+export class ClassInfo {
+  private order: ClassInfo[] | undefined;
+  private body: ClassBody | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly node: Node,
+    readonly file: PythonFile,
+    /** The bases as written: `nn.Module`, `ResNet`. */
+    readonly bases: string[],
+    /** Whether it is decorated @dataclass. */
+    private readonly dataclass: boolean,
+  ) {}
+
+  /** Its methods, class attributes and fields, read from its body when first needed: an edit elsewhere in a large file reads no other class. */
+  private get members(): ClassBody {
+    this.body ??= readClassBody(this.node, this.dataclass);
+    return this.body;
+  }
+
+  get methods(): Map<string, Node> {
+    return this.members.methods;
+  }
+
+  /** Class-level assignments (`expansion = 4`), evaluated when first read. */
+  get attributes(): Map<string, Node> {
+    return this.members.attributes;
+  }
+
+  /** Methods decorated @staticmethod or @classmethod, which take no instance. */
+  get staticMethods(): Set<string> {
+    return this.members.staticMethods;
+  }
+
+  get classMethods(): Set<string> {
+    return this.members.classMethods;
+  }
+
+  get properties(): Set<string> {
+    return this.members.properties;
+  }
+
+  /** For a @dataclass: its fields in order, which its generated __init__ takes. */
+  get dataclassFields(): { name: string; value: Node | null }[] | undefined {
+    return this.members.fields;
+  }
+
+  /** Python's method resolution order over the program's classes, this class first; worked out when first needed, as it may read imported files. */
+  get mro(): ClassInfo[] {
+    this.order ??= this.file.linearize(this, new Set());
+    return this.order;
+  }
+
+  /** The torch.nn classes it derives from (`Module`, `Sequential`, `Conv2d`), in MRO order; none for a plain class. */
+  get torchBases(): string[] {
+    this.torchAncestry ??= this.mro.map((c) => c.file.torchBase(c)).filter((b): b is string => b !== undefined);
+    return this.torchAncestry;
+  }
+
+  private torchAncestry: string[] | undefined;
+
+  /** The torch.nn container the class derives from: its children are then run or kept as the container would. */
+  get container(): 'sequential' | 'list' | 'dict' | undefined {
+    const base = this.torchBases.find((b) => b in containerKinds);
+    return base ? containerKinds[base as keyof typeof containerKinds] : undefined;
+  }
+
+  /** The method `name` as Python finds it on an instance, looking only past `after` for super(). */
+  findMethod(name: string, after?: ClassInfo): { node: Node; owner: ClassInfo } | undefined {
+    const start = after ? this.mro.indexOf(after) + 1 : 0;
+    for (const cls of this.mro.slice(start)) {
+      const node = cls.methods.get(name);
+      if (node) return { node, owner: cls };
+    }
+    return undefined;
+  }
+
+  findAttribute(name: string): ClassInfo | undefined {
+    return this.mro.find((cls) => cls.attributes.has(name));
+  }
+}
+
+interface ClassBody {
+  methods: Map<string, Node>;
+  attributes: Map<string, Node>;
+  staticMethods: Set<string>;
+  classMethods: Set<string>;
+  /** Methods decorated @property, run when read. */
+  properties: Set<string>;
+  fields: { name: string; value: Node | null }[] | undefined;
+}
+
+function readClassBody(definition: Node, dataclass: boolean): ClassBody {
+  const body: ClassBody = { methods: new Map(), attributes: new Map(), staticMethods: new Set(), classMethods: new Set(), properties: new Set(), fields: undefined };
+  const fields: { name: string; value: Node | null }[] = [];
+  for (const item of definition.childForFieldName('body')?.namedChildren ?? []) {
+    const fn = item?.type === 'decorated_definition' ? item.childForFieldName('definition') : item;
+    const fnName = fn?.type === 'function_definition' ? fn.childForFieldName('name')?.text : undefined;
+    if (fn && fnName) {
+      body.methods.set(fnName, fn);
+      const decorators = item?.type === 'decorated_definition' ? item.namedChildren.filter((d) => d?.type === 'decorator').map((d) => d?.text) : [];
+      if (decorators.includes('@staticmethod')) body.staticMethods.add(fnName);
+      if (decorators.includes('@classmethod')) body.classMethods.add(fnName);
+      if (decorators.includes('@property')) body.properties.add(fnName);
+    }
+    const assignment = item?.type === 'expression_statement' ? item.namedChildren[0] : null;
+    const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
+    const value = assignment?.childForFieldName('right');
+    if (target?.type === 'identifier' && value) body.attributes.set(target.text, value);
+    if (target?.type === 'identifier' && assignment?.childForFieldName('type')) fields.push({ name: target.text, value: value ?? null });
+  }
+  if (dataclass) body.fields = fields;
+  return body;
+}
+
+/** How a parameter binds: `x` and `x: int` are required, `*args: Any` is a splat despite its annotation. */
+export function parameterKind(parameter: Node): 'required' | 'default' | 'args' | 'kwargs' | 'separator' {
+  const type = parameter.type === 'typed_parameter' ? (parameter.namedChildren[0]?.type ?? '') : parameter.type;
+  if (type === 'list_splat_pattern') return 'args';
+  if (type === 'dictionary_splat_pattern') return 'kwargs';
+  if (type === 'identifier') return 'required';
+  if (type === 'default_parameter' || type === 'typed_default_parameter') return 'default';
+  return 'separator';
+}
+
+export const containerKinds = { Sequential: 'sequential', ModuleList: 'list', ModuleDict: 'dict' } as const;
+
+/** A body of only `pass` or `...` (and a docstring): a declaration whose function is defined elsewhere, by setattr. */
+function isDeclaration(block: Node | null): boolean {
+  const statements = block?.namedChildren.filter((s) => s !== null && s.type !== 'comment') ?? [];
+  return statements.length > 0 && statements.every((s) => s?.type === 'pass_statement' || (s?.type === 'expression_statement' && (s.namedChildren[0]?.type === 'ellipsis' || s.namedChildren[0]?.type === 'string')));
+}
+
+function callsSetattr(node: Node): boolean {
+  return node.descendantsOfType('call').some((call) => call?.childForFieldName('function')?.text === 'setattr');
+}
+
+/** Whether a function body has a `return value` of its own (not one of a nested function's). */
+function returnsValue(block: Node | null): boolean {
+  for (const statement of block?.namedChildren ?? []) {
+    const type = statement?.type;
+    if (!statement || type === 'function_definition' || type === 'class_definition' || type === 'decorated_definition') continue;
+    if (type === 'return_statement' && statement.namedChildren.length > 0) return true;
+    if (type !== 'expression_statement' && statement.namedChildren.some((child) => child !== null && child.type === 'block' && returnsValue(child))) return true;
+    for (const field of ['consequence', 'alternative', 'body']) {
+      for (const child of statement.childrenForFieldName(field)) {
+        if (child && (child.type === 'block' ? returnsValue(child) : returnsValue(child.childForFieldName('body') ?? child.childForFieldName('consequence')))) return true;
+      }
+    }
+  }
+  return false;
+}

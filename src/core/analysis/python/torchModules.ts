@@ -1,0 +1,331 @@
+// torch.nn modules: torch's dotted names called, layers built and run through the shape engine, nn.Module's own methods.
+import { computeOutputShape, type LayerSpec, type OutputTree } from '../layers';
+import { formatShape, type Shape } from '../shape';
+import type { Node } from '../syntax';
+import { ArgumentError, type ArgValue, buildLayer, ModuleArg, torchLayers } from '../torchLayers';
+import { identityDecorators, inertFunctions, inertNamespaces, mathFunctions, numbersOf } from './builtins';
+import { arrayTensor, Tensors, tensorConstructors, valuesTensor } from './tensors';
+import { Callable, copyValue, Dict, FunctionDef, type LayerCall, iterate, Module, Path, specParameterNames, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+
+/** The last layer, and so the evaluation itself: torch.nn modules built, initialised and run. */
+export class Analysis extends Tensors {
+  protected callPath(path: string, positional: Value[], keywords: Map<string, Value>, node: Node): Value {
+    const name = path.slice(path.lastIndexOf('.') + 1);
+    const namespace = path.slice(0, path.lastIndexOf('.'));
+    if (path === 'torch.nn.Parameter' || path === 'torch.nn.parameter.Parameter') {
+      const [data] = positional;
+      return data instanceof Tensor ? new Tensor(data.shape, data.reason, truthy(keywords.get('requires_grad') ?? positional[1] ?? true) !== false) : new Unknown('nn.Parameter of something that is not a tensor');
+    }
+    if (namespace === 'torch.nn') return this.construct(name, positional, keywords, node);
+    // Decorators that hand the function back: what they add (metadata, a cache, TorchScript's hints) changes no shape.
+    if (identityDecorators.has(path)) return positional.length > 0 && path !== 'functools.wraps' ? (positional[0] as Value) : new Callable(name, ([fn]) => fn ?? null);
+    if (path === 'functools.partial') {
+      const [fn, ...bound] = positional;
+      return new Callable('partial', (args, more, callNode) => this.invoke(fn ?? null, [...bound, ...args], new Map([...keywords, ...more]), callNode));
+    }
+    if (namespace === 'math' && mathFunctions.has(name)) return numbersOf(positional, mathFunctions.get(name) as (n: number[]) => number);
+    if (namespace === 'torch.jit' && (name === 'is_scripting' || name === 'is_tracing')) return false;
+    if (path === 'torch.jit.annotate') return positional[1] ?? null;
+    if (path === 'typing.cast') return positional[1] ?? null;
+    if (path === 'copy.copy' || path === 'copy.deepcopy') return copyValue(positional[0] ?? null, path === 'copy.deepcopy');
+    if (path === 'torch._assert' || namespace === 'torch.nn.init' || namespace === 'warnings') return null;
+    if (path === 'torch.arange' || path === 'torch.tensor') return valuesTensor(name, positional);
+    // NumPy arrays are followed by their shapes only: the course builds filter weights with them.
+    if (path === 'numpy.array' || path === 'numpy.asarray' || path === 'torch.from_numpy' || path === 'torch.as_tensor') return arrayTensor(positional[0] ?? null, path);
+    if (namespace === 'torch' && tensorConstructors.has(name)) {
+      const sizes = positional.length === 1 && Array.isArray(positional[0]) ? positional[0] : name === 'full' ? [positional[0] ?? null].flat() : positional;
+      return sizes.every((d) => typeof d === 'number') ? new Tensor(sizes as number[]) : new Tensor(null, `torch.${name} of sizes that are not known`);
+    }
+    if (path === 'collections.OrderedDict') {
+      const pairs = positional[0];
+      if (pairs !== undefined && !Array.isArray(pairs) && !(pairs instanceof Dict)) return new Unknown(`OrderedDict of ${unknownReason(pairs)}`);
+      if (pairs instanceof Dict) return new Dict(new Map(pairs.entries));
+      return new Dict(new Map(Array.isArray(pairs) ? pairs.filter(Array.isArray).map(([k, v]) => [String(k), v ?? null] as [string, Value]) : []));
+    }
+    if (path === 'torch.is_tensor') return positional[0] instanceof Unknown ? positional[0] : positional[0] instanceof Tensor;
+    if (inertFunctions.has(path) || inertNamespaces.some((n) => namespace === n || namespace.startsWith(`${n}.`))) return new Unknown(`${path}() is not a model's part`, true);
+    if (namespace === 'torch.nn.functional' || namespace === 'torch') return this.tensorFunction(name, positional, keywords, node);
+    // A class from a package the analysis cannot read is likely a layer: it is shown where it is called, with the reason.
+    if (/^[A-Z]/.test(name) && !namespace.startsWith('torch')) return new Module(name, node, { unknown: `${path}() is not analysed`, opaque: true });
+    return new Unknown(`${path}() is not analysed`);
+  }
+
+  protected construct(type: string, positional: Value[], keywords: Map<string, Value>, node: Node): Value {
+    const built = this.constructLayer(type, positional, keywords, node);
+    if (built instanceof Module) built.site = this.siteOf(node);
+    return built;
+  }
+
+  private constructLayer(type: string, positional: Value[], keywords: Map<string, Value>, node: Node): Value {
+    if (type === 'Sequential' || type === 'ModuleList' || type === 'ModuleDict') {
+      const container = type === 'Sequential' ? 'sequential' : type === 'ModuleList' ? 'list' : 'dict';
+      const module = new Module(type, node, { container });
+      const source = positional.length === 1 && (positional[0] instanceof Dict || (type !== 'Sequential' && Array.isArray(positional[0]))) ? positional[0] : positional;
+      const entries: [string, Value][] = source instanceof Dict ? [...source.entries] : Array.isArray(source) ? source.map((v, i) => [String(i), v]) : [];
+      for (const [key, child] of entries) {
+        if (child instanceof Module) module.children.set(key, child);
+        else this.lose(node, `nn.${type}(…) is given ${child instanceof Unknown ? `something that is not known (${child.reason})` : 'something that is not a module'}`);
+      }
+      if (!(source instanceof Dict) && !Array.isArray(source)) this.lose(node, `nn.${type}(…) is given modules that are not known`);
+      return module;
+    }
+    if (!torchLayers.has(type)) return new Module(type, node, { unknown: `nn.${type} is not analysed` });
+    try {
+      const args = positional.map((v, i) => toArg(v, `argument ${i + 1}`));
+      const kw = new Map([...keywords].map(([k, v]) => [k, toArg(v, k)] as [string, ArgValue]));
+      return new Module(type, node, { spec: buildLayer(type, args, kw) });
+    } catch (error) {
+      if (error instanceof Unknown) return new Module(type, node, { unknown: `its arguments are not constants (${error.reason})` });
+      if (error instanceof ArgumentError) {
+        this.report(node, error.message);
+        return new Module(type, node, { unknown: error.message });
+      }
+      throw error;
+    }
+  }
+
+  /** nn.Module.__init__ and its subclasses': a container takes its children, a layer its arguments. */
+  protected initTorchBase(module: Module, positional: Value[], keywords: Map<string, Value>, node: Node): void {
+    const cls = module.options.cls;
+    const base = cls?.torchBases[0];
+    if (!base || base === 'Module') return;
+    const built = this.construct(base, positional, keywords, node);
+    if (!(built instanceof Module)) return;
+    for (const [key, child] of built.children) module.children.set(key, child);
+    if (built.options.spec) module.options.spec = built.options.spec;
+    else if (built.options.unknown) module.options.unknown = built.options.unknown;
+  }
+
+  /** The forward of the torch.nn class a class of the file derives from. */
+  protected applyTorchBase(module: Module, args: Value[], node: Node): Value {
+    const { spec, container, unknown } = module.options;
+    const input = args[0] ?? new Unknown('no input');
+    if (container === 'sequential') return this.runSequential(module, input, node);
+    if (spec || unknown) return this.applyLayer(module, args, new Map());
+    return new Unknown(`${module.type} has no forward method`);
+  }
+
+  /** Runs a module on its input: a layer through the shape engine, a container in order, a user module through its forward. */
+  apply(module: Module, args: Value[], node: Node, keywords: Map<string, Value> = new Map()): Value {
+    this.tick();
+    const { cls, container } = module.options;
+    const forward = cls?.findMethod(module.options.plain ? '__call__' : 'forward');
+    if (forward) {
+      const input = args[0];
+      const output = this.callFunction(new FunctionDef(forward.node, module, forward.owner, forward.owner.file), args, keywords);
+      // A module of the file with no children is a leaf to PyTorch (an activation written by hand).
+      if (module.children.size === 0 && !module.options.plain) {
+        const shapeOf = (v: Value | undefined) => (v instanceof Tensor ? v.shape : null);
+        this.record(module, { module, in: shapeOf(input), out: shapeOf(output), ...(output instanceof Tensor && output.shape ? {} : { note: reasonOf(output) }) });
+      }
+      return output;
+    }
+    const input = args[0] ?? new Unknown('no input');
+    if (container === 'sequential') return this.runSequential(module, input, node);
+    if (container) return new Unknown(`a ${module.type} is not callable`);
+    if (cls && !module.options.spec && !module.options.unknown) return new Unknown(`${cls.name} has no forward method`);
+    return this.applyLayer(module, args, keywords);
+  }
+
+  private runSequential(module: Module, input: Value, node: Node): Value {
+    if (module.children.size === 0) {
+      const tensor = asTensor(input);
+      this.record(module, { module, in: tensor.shape, out: tensor.shape, ...(tensor.shape ? {} : { note: tensor.reason ?? 'its input is unknown' }) });
+      return tensor;
+    }
+    let x: Value = input;
+    for (const child of module.children.values()) x = this.apply(child, [x], node);
+    return x;
+  }
+
+  /** A torch.nn layer through the shape engine; an unknown input keeps what the layer alone fixes (its channels or features). */
+  private applyLayer(module: Module, args: Value[], keywords: Map<string, Value>): Value {
+    const input = asTensor(args[0] ?? new Unknown('no input'));
+    const { spec, unknown } = module.options;
+    if (!spec) {
+      const reason = unknown ?? `nn.${module.type} is not analysed`;
+      this.record(module, { module, in: input.shape, out: null, note: reason });
+      return new Tensor(null, `${module.path ?? module.type}: ${reason}`);
+    }
+    // The batch is the model's: layers keep it, whatever else is unknown.
+    const guess = input.shape ? undefined : unknownInputOf(spec);
+    const shape = input.shape ?? (guess ? [this.batch, ...guess.slice(1)] : null);
+    // Its output then holds for an input of the usual rank only: what comes out is not known for certain.
+    if (guess) this.lose(module.site, `${module.path ?? module.type}: its input is not known (${input.reason ?? 'not a tensor'}), so a ${guess.length}-dimensional one is assumed`);
+    if (!shape) {
+      this.record(module, { module, in: null, out: null, note: input.reason ?? 'its input is unknown' });
+      return input;
+    }
+    // Further tensors (Bilinear's x2, attention's key and value, MaxUnpool's indices and output_size).
+    const outputSize = keywords.get('output_size');
+    const extra = [...args.slice(1), ...(outputSize === undefined ? [] : [outputSize])].map((v) => (v instanceof Tensor ? (v.shape ?? []) : Array.isArray(v) && v.every((d) => typeof d === 'number') ? (v as number[]) : []));
+    const result = computeOutputShape(spec, module.type, shape, extra);
+    // A convolution or pooling whose window no longer fits the input: PyTorch raises "Calculated output size … is too small".
+    if (!result.error && result.shape && (spec.kind === 'conv' || spec.kind === 'pool') && result.shape.slice(2).some((d) => d !== null && d < 1)) {
+      result.error = `the input ${formatShape(shape)} is too small: the output would be ${formatShape(result.shape)}`;
+    }
+    if (result.materialized) {
+      // A lazy layer becomes the layer it stands for at its first call, as PyTorch's do.
+      module.options.spec = result.materialized;
+      module.type = module.type.replace(/^Lazy/, '');
+    }
+    const partial = result.shape?.includes(null) ?? false;
+    const note = partial ? (input.reason ?? 'its input is only partly known') : (result.unknown ?? undefined);
+    this.record(module, { module, in: input.shape, out: result.shape, ...(result.error ? { error: result.error } : {}), ...(note ? { note } : {}) });
+    if (result.outputs !== undefined) return tupleOf(result.outputs, note);
+    return new Tensor(result.shape, result.shape ? note : (result.error ?? result.unknown));
+  }
+
+  /** The last call is the one reported, as torchinfo does for a layer used twice; the order is that of the last calls. */
+  private record(module: Module, call: LayerCall): void {
+    this.calls.delete(module);
+    this.calls.set(module, call);
+  }
+
+  /** nn.Module's own methods that model code calls on itself or on its layers. */
+  protected moduleMethod(owner: Module, name: string): Value | undefined {
+    switch (name) {
+      case '__call__':
+        return new Callable(name, (args, keywords, node) => this.apply(owner, args, node, keywords));
+      case 'forward':
+        // `layer.forward(x)` skips nn.Module.__call__, so PyTorch's hooks (and torchinfo) never see the call: neither does the report.
+        return new Callable(name, (args, keywords, node) => {
+          const seen = this.calls.get(owner);
+          const output = this.apply(owner, args, node, keywords);
+          this.calls.delete(owner);
+          if (seen) this.calls.set(owner, seen);
+          return output;
+        });
+      case 'add_module':
+      case 'register_module':
+        return new Callable(name, ([childName, child], _keywords, node) => {
+          if (typeof childName === 'string' && (child instanceof Module || child === null)) this.setAttribute(owner, childName, child, node);
+          else this.lose(node, `\`${node.text.slice(0, 60)}\` adds a module that is not known`);
+          return null;
+        });
+      case 'register_buffer':
+        // A buffer is state, not a parameter: BatchNorm's running statistics.
+        return new Callable(name, ([bufferName, tensor]) => {
+          if (typeof bufferName === 'string') owner.attributes.set(bufferName, tensor ?? null);
+          return null;
+        });
+      case 'register_parameter':
+        return new Callable(name, ([parameterName, tensor], _keywords, node) => {
+          if (typeof parameterName === 'string') this.setAttribute(owner, parameterName, tensor instanceof Tensor ? new Tensor(tensor.shape, tensor.reason, true) : (tensor ?? null), node);
+          return null;
+        });
+      case 'append':
+        return owner.options.container === 'list' ? this.appendTo(owner) : undefined;
+      case 'extend':
+        return owner.options.container === 'list' || owner.options.container === 'sequential'
+          ? new Callable(name, ([items], _keywords, node) => {
+              for (const child of iterate(items ?? null) ?? []) this.appendChild(owner, child, node);
+              if (!iterate(items ?? null)) this.lose(node, `\`${node.text.slice(0, 60)}\` extends by modules that are not known`);
+              return owner;
+            })
+          : undefined;
+      case 'modules':
+        return new Callable(name, () => namedModules(owner).map(([, m]) => m));
+      case 'named_modules':
+        return new Callable(name, () => namedModules(owner));
+      case 'children':
+        return new Callable(name, () => [...new Set(owner.children.values())]);
+      case 'named_children':
+        return new Callable(name, () => [...owner.children].filter(([, m], i, all) => all.findIndex(([, other]) => other === m) === i));
+      case 'parameters':
+        return new Callable(name, () => namedParameters(owner).map(([, p]) => p));
+      case 'named_parameters':
+        return new Callable(name, () => namedParameters(owner));
+      case 'state_dict':
+        return new Callable(name, () => new Dict(new Map(namedParameters(owner))));
+      case 'apply':
+        // Children first, then the module itself, as nn.Module.apply goes: an init function sees every module.
+        return new Callable(name, ([fn], _keywords, node) => {
+          for (const [, m] of namedModules(owner).reverse()) this.invoke(fn ?? null, [m], new Map(), node);
+          return owner;
+        });
+      case '__class__':
+        return owner.options.cls ?? new Path(`torch.nn.${owner.type}`);
+      default:
+        return undefined;
+    }
+  }
+
+  private appendTo(list: Module): Callable {
+    return new Callable('append', ([child], _keywords, node) => {
+      this.appendChild(list, child ?? null, node);
+      return null;
+    });
+  }
+
+  /** A ModuleList's or Sequential's next child; what is not known to be a module is lost (PyTorch takes modules only). */
+  private appendChild(list: Module, child: Value, node: Node): void {
+    if (child instanceof Module) list.children.set(String(list.children.size), child);
+    else this.lose(node, `\`${node.text.slice(0, 60)}\` adds ${child instanceof Unknown ? `something that is not known (${child.reason})` : 'something that is not a module'}`);
+  }
+}
+
+function toArg(value: Value, what: string): ArgValue {
+  if (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (Array.isArray(value)) return value.map((v) => toArg(v, what));
+  // A layer given to another (a TransformerEncoder's layer) is passed as its spec.
+  if (value instanceof Module && value.options.spec) return new ModuleArg(value.type, value.options.spec);
+  throw new Unknown(value instanceof Unknown ? value.reason : `${what} is not a constant`);
+}
+
+/** A layer's tuple output as values: shapes become tensors, None stays None. */
+function tupleOf(tree: OutputTree, reason: string | undefined): Value {
+  if (tree === null) return null;
+  const isShape = tree.length > 0 && tree.every((d) => d === null || typeof d === 'number');
+  if (isShape) return new Tensor(tree as Shape, reason);
+  return (tree as OutputTree[]).map((t) => tupleOf(t, reason));
+}
+
+function asTensor(value: Value): Tensor {
+  return value instanceof Tensor ? value : new Tensor(null, value instanceof Unknown ? value.reason : 'the input is not a tensor');
+}
+
+function reasonOf(value: Value): string {
+  return value instanceof Unknown ? value.reason : value instanceof Tensor ? (value.reason ?? 'its output is only partly known') : 'its output is not a tensor';
+}
+
+/** An input of unknown shape as a layer sees it: its rank, when the layer fixes it, with every size unknown. */
+function unknownInputOf(spec: LayerSpec): Shape | null {
+  switch (spec.kind) {
+    case 'conv':
+    case 'pool':
+    case 'adaptivePool':
+      return Array.from({ length: spec.rank + 2 }, () => null);
+    case 'batchNorm':
+      return Array.from({ length: spec.rank === 1 ? 2 : spec.rank + 2 }, () => null);
+    // Flatten then Linear is by far the usual order.
+    case 'linear':
+      return [null, null];
+    default:
+      return null;
+  }
+}
+
+/** named_modules(): each module once, depth first, named by its path below `root` ('' for root itself). */
+function namedModules(root: Module): [string, Module][] {
+  const seen = new Set<Module>();
+  const result: [string, Module][] = [];
+  const visit = (module: Module, path: string) => {
+    if (seen.has(module)) return;
+    seen.add(module);
+    result.push([path, module]);
+    for (const [name, child] of module.children) visit(child, path ? `${path}.${name}` : name);
+  };
+  visit(root, '');
+  return result;
+}
+
+/** named_parameters(): each module's parameters, as tensors that know whose they are (their sizes are counted by the module). */
+function namedParameters(root: Module): [string, Tensor][] {
+  const result: [string, Tensor][] = [];
+  for (const [path, module] of namedModules(root)) {
+    const names = [...(module.options.spec ? specParameterNames(module.options.spec) : []), ...module.parameters.keys()].filter((n) => !module.tied.has(n));
+    for (const name of names) result.push([path ? `${path}.${name}` : name, new Tensor(null, `${module.type}.${name}`, true, { module, name })]);
+  }
+  return result;
+}

@@ -1,0 +1,326 @@
+// The values the evaluator computes with: Python's objects as far as a model's shapes need them, and what is not known.
+import { type LayerSpec, paramCount } from '../layers';
+import type { Shape } from '../shape';
+import type { Node } from '../syntax';
+import type { ClassInfo, PythonFile } from './program';
+
+export class Unknown {
+  constructor(
+    readonly reason: string,
+    /** A value that is no part of a model (a device, a dtype, a random number): not knowing it loses nothing. */
+    readonly inert = false,
+  ) {}
+}
+
+export class Tensor {
+  constructor(
+    readonly shape: Shape | null,
+    readonly reason?: string,
+    /** An nn.Parameter, counted with the module it is assigned to. */
+    readonly parameter = false,
+    /** For a layer's own parameter (`self.embed.weight`): whose it is, so that tying it to another layer counts it once. */
+    readonly owner?: { module: Module; name: string },
+    /** A small 1-d tensor of known values (torch.arange(depth) * w_a + w_0: RegNet's widths), in float32 when `float`. */
+    readonly values?: { data: number[]; float: boolean },
+  ) {}
+
+  static of(data: number[], float: boolean): Tensor {
+    return new Tensor([data.length], undefined, false, undefined, { data: float ? data.map(Math.fround) : data, float });
+  }
+}
+
+export class Module {
+  /** Where the report places it: the constructing call in the file analysed, else the call that led into the imported file. */
+  site: Node;
+  readonly children = new Map<string, Module>();
+  /** Elements of the nn.Parameters assigned to it (`self.cls_token = nn.Parameter(...)`), by name. */
+  readonly parameters = new Map<string, number | null>();
+  /** Its layer's parameters replaced by another module's (`self.out.weight = self.embed.weight`), counted there. */
+  readonly tied = new Set<string>();
+  // Shapes are those of inference, as exact mode's model.eval() gives them.
+  readonly attributes = new Map<string, Value>([['training', false]]);
+  path: string | undefined;
+
+  constructor(
+    /** Its class name; a lazy layer takes its eager name once materialized. */
+    public type: string,
+    readonly node: Node,
+    readonly options: {
+      spec?: LayerSpec;
+      cls?: ClassInfo;
+      container?: 'sequential' | 'list' | 'dict';
+      unknown?: string;
+      /** An instance of a class that is not an nn.Module (a config object): never a submodule. */
+      plain?: boolean;
+      /** An instance of a class the analysis cannot read: a layer only if forward calls it. */
+      opaque?: boolean;
+    } = {},
+  ) {
+    this.site = node;
+  }
+}
+
+export class Dict {
+  constructor(readonly entries: Map<string, Value>) {}
+}
+
+/** A dotted name not yet resolved to a value: `torch.nn.Conv2d`, `torch.nn.functional.relu`. */
+export class Path {
+  constructor(readonly path: string) {}
+}
+
+export class Callable {
+  constructor(
+    readonly describe: string,
+    readonly call: (args: Value[], keywords: Map<string, Value>, node: Node) => Value,
+  ) {}
+}
+
+export type Value = number | string | boolean | null | Value[] | Unknown | Tensor | Module | Dict | Path | Callable | ClassInfo | FunctionDef | Super | Namespace;
+
+export class FunctionDef {
+  constructor(
+    readonly node: Node,
+    readonly self: Module | undefined,
+    /** The class that defines the method, which super() inside it starts after. */
+    readonly owner: ClassInfo | undefined,
+    /** The file whose module-level names the body sees. */
+    readonly file: PythonFile,
+    /** The enclosing function's names, for a nested def or a lambda. */
+    readonly closure?: Scope,
+  ) {}
+}
+
+/** A file's module namespace, as `sys.modules[__name__]` and `globals()` give it: setattr on it defines names. */
+export class Namespace {
+  constructor(readonly scope: Scope) {}
+}
+
+/** What `super()` or `super(Cls, self)` evaluates to inside a method. */
+export class Super {
+  constructor(
+    readonly self: Module,
+    readonly after: ClassInfo,
+  ) {}
+}
+
+export class BudgetExceeded extends Error {}
+
+/** A Python exception the evaluated code raises (`raise`, a failed `assert`): caught by its `try`, else the model cannot be built. */
+export class Raised {
+  constructor(
+    /** The exception's class name as written: `ValueError`, `NotImplementedError`. */
+    readonly type: string,
+    readonly node: Node,
+  ) {}
+}
+
+/** How a block was left: `return` with its value, `break`, `continue`, or undefined at its end. */
+export type Flow = { value: Value } | 'break' | 'continue' | undefined;
+
+/** A slice `start:stop:step` with Python's rules for None and negative bounds. */
+export class Slice {
+  constructor(
+    readonly start: number | null,
+    readonly stop: number | null,
+    readonly step: number | null,
+  ) {}
+
+  /** The indices it picks from a sequence of `length`, as `range(*slice.indices(length))`. */
+  indices(length: number): number[] {
+    const step = this.step ?? 1;
+    const clamp = (v: number | null, fallback: number, low: number, high: number) => (v === null ? fallback : v < 0 ? Math.max(v + length, low) : Math.min(v, high));
+    const start = step > 0 ? clamp(this.start, 0, 0, length) : clamp(this.start, length - 1, -1, length - 1);
+    const stop = step > 0 ? clamp(this.stop, length, 0, length) : clamp(this.stop, -1, -1, length - 1);
+    const result: number[] = [];
+    for (let i = start; step > 0 ? i < stop : i > stop; i += step) result.push(i);
+    return result;
+  }
+}
+
+export type Index = Value | Slice | 'ellipsis';
+
+export interface Scope {
+  vars: Map<string, Value>;
+  self?: Module;
+  /** The class whose method is running, for a bare super(). */
+  cls?: ClassInfo;
+  /** The module-level names of the file the code belongs to. */
+  globals?: Scope;
+  /** An imported file's module-level names not evaluated yet: each is evaluated when first read. */
+  lazy?: Map<string, () => Value>;
+  /** The enclosing function's scope, for a nested def or a lambda. */
+  outer?: Scope;
+  /** Names a `global` or `nonlocal` statement sends elsewhere. */
+  declared?: Map<string, 'global' | 'nonlocal'>;
+}
+
+export interface LayerCall {
+  module: Module;
+  in: Shape | null;
+  out: Shape | null;
+  error?: string;
+  note?: string;
+}
+
+/** nn.Module methods that hand the module back: `Net().to(device)` is the model. */
+export const returnsSelf = new Set(['to', 'cuda', 'cpu', 'eval', 'train', 'float', 'double', 'half', 'bfloat16', 'requires_grad_', 'apply', 'share_memory', 'zero_grad']);
+
+/** Python's truth of a value; undefined when it is not known (a tensor's depends on its values). */
+export function truthy(value: Value): boolean | undefined {
+  if (value instanceof Unknown) return undefined;
+  if (value instanceof Tensor) return value.values?.data.length === 1 ? value.values.data[0] !== 0 : undefined;
+  if (value === null || value === false || value === 0 || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (value instanceof Dict) return value.entries.size > 0;
+  // nn.Sequential, ModuleList and ModuleDict have a length (an empty shortcut is false); other modules have none.
+  if (value instanceof Module && value.options.container) return value.children.size > 0;
+  return true;
+}
+
+/** Why a condition or an iterable is not known, for the report. */
+export function unknownReason(value: Value): string {
+  if (value instanceof Unknown) return value.reason;
+  if (value instanceof Tensor) return 'the truth of a tensor depends on its values';
+  return `${describeValue(value)} cannot be iterated`;
+}
+
+function describeValue(value: Value): string {
+  if (value === null) return 'None';
+  if (Array.isArray(value)) return 'a sequence';
+  if (typeof value !== 'object') return `the ${typeof value} ${String(value)}`;
+  if (value instanceof Module) return `a ${value.type}`;
+  return 'the value';
+}
+
+/** What a for loop would go through, or undefined when that is not known. */
+export function iterate(value: Value): Value[] | undefined {
+  if (Array.isArray(value)) return value;
+  if (value instanceof Module && value.options.container) return value.options.container === 'dict' ? [...value.children.keys()] : [...value.children.values()];
+  if (value instanceof Dict) return [...value.entries.keys()];
+  if (typeof value === 'string') return [...value];
+  return undefined;
+}
+
+/** copy.copy and copy.deepcopy: a module keeps its layers' specs (never changed in place), its children are copied too when deep. */
+export function copyValue(value: Value, deep: boolean): Value {
+  if (Array.isArray(value)) return deep ? value.map((v) => copyValue(v, true)) : [...value];
+  if (value instanceof Dict) return new Dict(new Map([...value.entries].map(([k, v]) => [k, deep ? copyValue(v, true) : v])));
+  if (!(value instanceof Module)) return value;
+  const copy = new Module(value.type, value.node, { ...value.options });
+  copy.site = value.site;
+  for (const [name, child] of value.children) copy.children.set(name, deep ? (copyValue(child, true) as Module) : child);
+  for (const [name, attribute] of value.attributes) copy.attributes.set(name, deep ? copyValue(attribute, true) : attribute);
+  for (const [name, elements] of value.parameters) copy.parameters.set(name, elements);
+  return copy;
+}
+
+/** Whether two values are the same object as far as `is` can tell: primitives by value, a dotted name by its path, the rest by identity. */
+function sameValue(a: Value, b: Value): boolean | undefined {
+  if (a instanceof Unknown || b instanceof Unknown) return undefined;
+  if (a instanceof Path && b instanceof Path) return a.path === b.path;
+  return a === b;
+}
+
+/** Python's `==` where it is known: numbers, strings, None, booleans, sequences of them, and objects by identity. */
+export function equalValues(a: Value, b: Value): boolean | undefined {
+  if (a instanceof Unknown || b instanceof Unknown || a instanceof Tensor || b instanceof Tensor) return undefined;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    let all: boolean | undefined = true;
+    for (const [i, item] of a.entries()) {
+      const same = equalValues(item, b[i] as Value);
+      if (same === false) return false;
+      if (same === undefined) all = undefined;
+    }
+    return all;
+  }
+  if (typeof a === 'boolean' || typeof b === 'boolean') return Number(a) === Number(b) && (typeof a === 'boolean' || typeof a === 'number') && (typeof b === 'boolean' || typeof b === 'number');
+  if (a instanceof Dict || b instanceof Dict) return a instanceof Dict && b instanceof Dict && a === b ? true : undefined;
+  return sameValue(a, b);
+}
+
+export function compareValues(op: string, a: Value, b: Value): Value {
+  switch (op) {
+    case 'in':
+    case 'not in': {
+      if (typeof b === 'string') return typeof a === 'string' ? b.includes(a) === (op === 'in') : new Unknown('`in` of a string and something else');
+      const items = b instanceof Dict ? [...b.entries.keys()] : b instanceof Module && b.options.container === 'dict' ? [...b.children.keys()] : iterate(b);
+      if (!items) return new Unknown('`in` of something that cannot be iterated');
+      let found: boolean | undefined = false;
+      for (const item of items) {
+        const same = equalValues(a, item);
+        if (same) return op === 'in';
+        if (same === undefined) found = undefined;
+      }
+      return found === undefined ? new Unknown('`in` of values that are not known') : op !== 'in';
+    }
+    case 'is':
+    case 'is not': {
+      const same = sameValue(a, b);
+      return same === undefined ? new Unknown('`is` of something not known') : same === (op === 'is');
+    }
+    case '==':
+    case '!=': {
+      const same = equalValues(a, b);
+      return same === undefined ? new Unknown('`==` of something not known') : same === (op === '==');
+    }
+  }
+  if (typeof a === 'number' && typeof b === 'number') {
+    switch (op) {
+      case '<':
+        return a < b;
+      case '>':
+        return a > b;
+      case '<=':
+        return a <= b;
+      case '>=':
+        return a >= b;
+    }
+  }
+  if (typeof a === 'string' && typeof b === 'string') return op === '<' ? a < b : op === '>' ? a > b : op === '<=' ? a <= b : a >= b;
+  return new Unknown(`\`${op}\` of something not known`);
+}
+
+// A layer's parameters and constructor arguments, as PyTorch names them on the module.
+
+/** A layer's parameter names as PyTorch registers them. */
+export function specParameterNames(spec: LayerSpec): string[] {
+  if (paramCount(spec) === 0) return [];
+  const withBias = (bias: boolean) => (bias ? ['weight', 'bias'] : ['weight']);
+  switch (spec.kind) {
+    case 'conv':
+    case 'linear':
+      return withBias(spec.bias);
+    case 'batchNorm':
+    case 'groupNorm':
+      return ['weight', 'bias'];
+    case 'layerNorm':
+      return withBias(spec.bias);
+    default:
+      return ['weight'];
+  }
+}
+
+/** A layer's constructor arguments as its attributes: `conv.out_channels`, `fc.in_features`, `m.kernel_size`. */
+export function specField(spec: LayerSpec, name: string): Value | undefined {
+  // A layer built without a bias (or an affine transform) has None in its place.
+  if ((spec.kind === 'conv' || spec.kind === 'linear') && name === 'bias' && !spec.bias) return null;
+  if (spec.kind === 'batchNorm' && (name === 'weight' || name === 'bias') && !spec.affine) return null;
+  if (spec.kind === 'conv') {
+    const fields: Record<string, Value> = { in_channels: spec.inChannels, out_channels: spec.outChannels, kernel_size: spec.kernel, stride: spec.stride, padding: spec.padding, dilation: spec.dilation, groups: spec.groups };
+    return fields[name];
+  }
+  if (spec.kind === 'linear') return ({ in_features: spec.inFeatures, out_features: spec.outFeatures } as Record<string, Value>)[name];
+  if (spec.kind === 'batchNorm') return ({ num_features: spec.features, affine: spec.affine } as Record<string, Value>)[name];
+  if (spec.kind === 'embedding') return ({ num_embeddings: spec.count, embedding_dim: spec.dim } as Record<string, Value>)[name];
+  return undefined;
+}
+
+/** The elements of a layer's `weight` or `bias`, for the layers whose parameters are tied in practice. */
+export function layerParameterSize(spec: LayerSpec, name: string): number | undefined {
+  if (spec.kind === 'linear') return name === 'weight' ? spec.inFeatures * spec.outFeatures : name === 'bias' && spec.bias ? spec.outFeatures : undefined;
+  if (spec.kind === 'conv') return name === 'bias' ? (spec.bias ? spec.outChannels : undefined) : name === 'weight' ? paramCount(spec) - (spec.bias ? spec.outChannels : 0) : undefined;
+  if (spec.kind === 'embedding') return name === 'weight' ? spec.count * spec.dim : undefined;
+  return undefined;
+}
