@@ -9,7 +9,7 @@ import { formatSummaryTable, toJsonDocument } from '../core/analysis/format';
 import { diffModels, formatModelDiff, modelDiffJson } from '../core/analysis/modelDiff';
 import { readCheckpoint } from '../core/checkpoints/checkpoint';
 import { diffCheckpoints, formatCheckpointDiff } from '../core/checkpoints/checkpointDiff';
-import { FileImports } from '../core/analysis/imports';
+import { diskReader, FileImports, type ModelPackages } from '../core/analysis/imports';
 import { analyzeNotebook, type CellRange, NotebookError, readNotebook } from '../core/analysis/notebook';
 import { exactModule } from '../core/analysis/notebookModule';
 import { cellPlacer } from '../core/analysis/notebookView';
@@ -78,8 +78,25 @@ function takeOption(args: string[], name: string): { value: string | undefined; 
   return { value: args[index + 1], rest: [...args.slice(0, index), ...args.slice(index + 2)] };
 }
 
+/**
+ * Where torchvision and timm are installed, when a file names them: their model factories are read
+ * (never run) from the interpreter a training run would use, probed once without importing torch.
+ */
+async function modelPackagesFor(files: readonly string[]): Promise<ModelPackageFolders> {
+  const names = files.some((file) => {
+    try {
+      return /\b(torchvision|timm)\b/.test(readFileSync(file, 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+  return names ? ((await searchPython(undefined, true)).found?.modelPackages ?? {}) : {};
+}
+
+type ModelPackageFolders = ReturnType<ModelPackages>;
+
 /** A file's models as the static analysis reads them (a notebook's cells as one program), or why the file cannot be read. */
-function analyzeFile(file: string, grammars: Awaited<ReturnType<typeof loadGrammars>>, input?: number[]): { models: ModelReport[]; text: string; notebook: boolean } | { problem: string } {
+function analyzeFile(file: string, grammars: Awaited<ReturnType<typeof loadGrammars>>, packages: ModelPackageFolders, input?: number[]): { models: ModelReport[]; text: string; notebook: boolean } | { problem: string } {
   const notebook = isNotebookPath(file);
   const language = notebook ? 'python' : languageOfPath(file);
   if (!language) return { problem: `${file} is not a Python (.py), notebook (.ipynb) or TF.js (.ts, .js) file` };
@@ -89,7 +106,7 @@ function analyzeFile(file: string, grammars: Awaited<ReturnType<typeof loadGramm
   } catch (error) {
     return { problem: `cannot read ${file}: ${(error as Error).message}` };
   }
-  const imports = language === 'python' ? new FileImports(grammars.parser(language), resolvePath(file)) : undefined;
+  const imports = language === 'python' ? new FileImports(grammars.parser(language), resolvePath(file), diskReader, undefined, () => packages) : undefined;
   const options = { defaultInput: [3, 32, 32], ...(input ? { input } : {}), ...(imports ? { imports } : {}) };
   try {
     if (notebook) {
@@ -121,10 +138,11 @@ async function shapes(argv: string[]): Promise<number> {
   const grammars = await loadGrammars(join(__dirname, 'parsers'));
   const exact = flags.has('--exact') ? await startExactShapes() : undefined;
   if (exact === null) return 1;
+  const packages = await modelPackagesFor(files);
   let status = 0;
   for (const file of files) {
     const started = performance.now();
-    const analysed = analyzeFile(file, grammars, input);
+    const analysed = analyzeFile(file, grammars, packages, input);
     if ('problem' in analysed) {
       process.stderr.write(`cnn-lab shapes: ${analysed.problem}\n`);
       status = 2;
@@ -180,8 +198,9 @@ async function diff(argv: string[]): Promise<number> {
   if (specs.every((spec) => /\.(pt|pth|json)$/.test(spec))) return diffCheckpointFiles(specs[0] ?? '', specs[1] ?? '', argv.includes('--json'));
   const grammars = await loadGrammars(join(__dirname, 'parsers'));
   const sides: { file: string; model: ModelReport }[] = [];
+  const packages = await modelPackagesFor(specs.map((spec) => modelSpec(spec).file));
   for (const { file, name } of specs.map(modelSpec)) {
-    const analysed = analyzeFile(file, grammars);
+    const analysed = analyzeFile(file, grammars, packages);
     if ('problem' in analysed) {
       process.stderr.write(`cnn-lab diff: ${analysed.problem}\n`);
       return 2;

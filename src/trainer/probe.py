@@ -37,6 +37,23 @@ def quick_torch():
     return {"version": build["__version__"], "cudaVersion": build.get("cuda"), "cudaDevices": gpus, "mps": mps, "threads": os.cpu_count() or 1}
 
 
+# Packages whose model factories the shape analysis reads (as source, never run): torchvision's vgg16(), timm's.
+MODEL_PACKAGES = ("torchvision", "timm")
+
+
+def model_packages():
+    """Each model package's folder, found without importing it; None where it is not installed."""
+    found = {}
+    for name in MODEL_PACKAGES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        locations = list(spec.submodule_search_locations or []) if spec is not None else []
+        found[name] = locations[0] if locations else None
+    return found
+
+
 def main():
     if "--quick" in sys.argv[1:]:
         try:
@@ -44,7 +61,7 @@ def main():
         except Exception:  # anything unexpected in those files: ask torch itself
             torch = None
         if torch is not None:
-            info = {"executable": sys.executable, "python": platform.python_version(), "torch": torch, "torchError": None}
+            info = {"executable": sys.executable, "python": platform.python_version(), "torch": torch, "torchError": None, "modelPackages": model_packages()}
             for name in ("torchvision", "numpy"):
                 try:
                     info[name] = importlib.metadata.version(name)
@@ -59,6 +76,7 @@ def main():
         "torchError": None,
         "torchvision": None,
         "numpy": None,
+        "modelPackages": model_packages(),
     }
     try:
         import torch

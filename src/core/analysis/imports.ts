@@ -43,6 +43,9 @@ export const diskReader: SourceReader = {
   },
 };
 
+/** The installed model packages' folders by package name (the probe's `modelPackages`), asked for each import: the probe may answer after the first analysis. */
+export type ModelPackages = () => Readonly<Record<string, string | null | undefined>>;
+
 export class FileImports implements PythonImports {
   private readonly trees = new Map<string, { version: string; tree: Tree }>();
 
@@ -53,13 +56,17 @@ export class FileImports implements PythonImports {
     private readonly reader: SourceReader = diskReader,
     /** How many files one program may read, so that a huge package cannot stall the analysis. */
     private readonly limit = 64,
+    /** Installed packages whose source is read like the project's own (torchvision's model factories); other installed packages are not. */
+    private readonly modelPackages: ModelPackages = () => ({}),
   ) {}
 
   resolve(module: string, level: number, from: string | undefined): { path: string; root: Node; version: string } | undefined {
     const parts = module === '' ? [] : module.split('.');
     // The analysis knows torch.nn's layers itself; torch's own source is not a model.
     if (level === 0 && parts[0] === 'torch') return undefined;
-    for (const folder of this.folders(level, from ?? this.mainFile, parts[0])) {
+    const installed = level === 0 && parts[0] ? this.modelPackages()[parts[0]] : undefined;
+    const folders = installed ? [dirname(installed)] : this.folders(level, from ?? this.mainFile, parts[0]);
+    for (const folder of folders) {
       for (const path of [join(folder, ...parts.slice(0, -1), `${parts.at(-1) ?? '__init__'}.py`), join(folder, ...parts, '__init__.py')]) {
         const root = this.parse(path);
         if (root) return { path, ...root };
