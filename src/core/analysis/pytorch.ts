@@ -109,8 +109,13 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
       });
     } else if (/^(nn\.|torch\.nn\.)?Sequential$/.test(callee)) {
       analyzeCached(`sequential:${name}`, extent, () => analyzeModel(file, options, 'sequential', name, nameNode, value, name, (analysis) => analysis.evaluate(value, analysis.globals)));
-    } else if ((file.classes.has(callee) || file.functions.has(callee)) && !argumentsUsed.has(value) && built.childForFieldName('arguments')?.namedChildren.length) {
-      analyzeCached(`instance:${name}`, extent, () => analyzeModel(file, options, 'instance', name, nameNode, value, name, (analysis) => analysis.evaluate(value, analysis.globals)));
+    } else if (((file.classes.has(callee) || file.functions.has(callee)) && !argumentsUsed.has(value) && built.childForFieldName('arguments')?.namedChildren.length) || isModelPackageCall(file, callee)) {
+      // A module-level model as the file leaves it: built by a class or factory of the file or of a package
+      // (`models.vgg16()`), then changed by what follows (`model.classifier[6] = …`). Anything else is no model.
+      analyzeCached(`instance:${name}`, extent, () => {
+        const result = analyzeModel(file, options, 'instance', name, nameNode, value, name, (analysis) => analysis.moduleLevel(name));
+        return result.report.output !== null || result.report.layers.length > 0 ? result : undefined;
+      });
     }
   }
   for (const id of cache.entries.keys()) if (!present.has(id)) cache.entries.delete(id);
@@ -120,4 +125,10 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
 /** The argument list of a call as written, for the expression that builds the model: `(BasicBlock, [2, 2, 2, 2])`. */
 function argumentText(call: Node): string {
   return call.childForFieldName('arguments')?.text ?? '()';
+}
+
+/** A call of something imported from outside torch itself (`models.vgg16`, `timm.create_model`): it may build a model; torch.nn's layers are layers. */
+function isModelPackageCall(file: PythonFile, callee: string): boolean {
+  const from = file.importedFrom.get(callee.split('.')[0] ?? '');
+  return from !== undefined && from !== 'torch' && !from.startsWith('torch.');
 }

@@ -1,6 +1,6 @@
 // Python's builtins and the standard library's functions model code calls: the names no file defines.
 import { ClassInfo, containerKinds } from './program';
-import { Callable, Dict, FunctionDef, Module, Path, iterate, Tensor, truthy, Unknown, type Value } from './values';
+import { Callable, Dict, FunctionDef, iterate, Module, Path, Raised, Tensor, truthy, Unknown, type Value } from './values';
 
 export const builtins = new Map<string, Value>([
   [
@@ -43,9 +43,21 @@ export const builtins = new Map<string, Value>([
   ['print', new Callable('print', () => null)],
   ['all', new Callable('all', ([v]) => truthOfAll(v ?? null, true))],
   ['any', new Callable('any', ([v]) => truthOfAll(v ?? null, false))],
-  ['next', new Callable('next', ([v, fallback]) => { const items = iterate(v ?? null); return items ? (items.length > 0 ? (items[0] as Value) : (fallback ?? new Unknown('next() of an empty sequence'))) : new Unknown('next() of something unknown'); })],
+  [
+    'next',
+    new Callable('next', ([v, fallback], _keywords, node) => {
+      const items = iterate(v ?? null);
+      if (!items) return new Unknown('next() of something unknown');
+      if (items.length > 0) return items[0] as Value;
+      if (fallback !== undefined) return fallback;
+      throw new Raised('StopIteration', node);
+    }),
+  ],
   ['iter', new Callable('iter', ([v]) => (iterate(v ?? null) ? [...(iterate(v ?? null) as Value[])] : new Unknown('iter() of something unknown')))],
-  ['callable', new Callable('callable', ([v]) => (v instanceof FunctionDef || v instanceof Callable || v instanceof ClassInfo || (v instanceof Module && !v.options.plain) ? true : v instanceof Unknown || v instanceof Path || v instanceof Module ? new Unknown('callable() of something unknown') : false))],
+  ['callable', new Callable('callable', ([v]) => isCallable(v ?? null))],
+  // A fresh object, only ever compared by identity (a sentinel).
+  ['object', new Callable('object', (_args, _keywords, node) => new Module('object', node, { plain: true }))],
+  ['type', new Callable('type', ([v, ...rest]) => (rest.length > 0 ? new Unknown('type() making a class') : typeOf(v ?? null)))],
   [
     'set',
     new Callable('set', ([v]) => {
@@ -294,4 +306,25 @@ export function moduleName(path: string | undefined): string {
   const dotted = root >= 0 ? parts.slice(root + 1) : parts.slice(-1);
   if (dotted[dotted.length - 1] === '__init__') dotted.pop();
   return dotted.join('.');
+}
+
+/** callable(): functions, classes and modules are; a plain object is when its class has __call__. */
+function isCallable(value: Value): Value {
+  if (value instanceof FunctionDef || value instanceof Callable || value instanceof ClassInfo) return true;
+  if (value instanceof Module) return value.options.plain ? value.options.cls?.findMethod('__call__') !== undefined : true;
+  if (value instanceof Unknown || value instanceof Path) return new Unknown('callable() of something unknown');
+  return false;
+}
+
+/** type(x): a module's class, the builtin type of a number, string, sequence or dict, compared with `is`. */
+function typeOf(value: Value): Value {
+  const builtin = (name: string) => builtins.get(name) ?? new Unknown(`type ${name}`);
+  if (value instanceof Module) return value.options.cls ?? new Path(`torch.nn.${value.type}`);
+  if (typeof value === 'string') return builtin('str');
+  if (typeof value === 'boolean') return builtin('bool');
+  if (typeof value === 'number') return builtin(Number.isInteger(value) ? 'int' : 'float');
+  if (Array.isArray(value)) return builtin('list');
+  if (value instanceof Dict) return builtin('dict');
+  if (value === null) return new Path('builtins.NoneType');
+  return new Unknown('type() of something unknown');
 }

@@ -2,7 +2,7 @@
 import type { AnalysisDiagnostic } from '../report';
 import type { Dim } from '../shape';
 import { type Node, rangeOf } from '../syntax';
-import { ClassInfo, type PythonFile } from './program';
+import { ClassInfo, type PythonFile, statementsFor } from './program';
 import { BudgetExceeded, Callable, type Flow, FunctionDef, type LayerCall, Module, Namespace, Path, Raised, type Scope, type Super, type Tensor, Unknown, type Value } from './values';
 
 /**
@@ -26,6 +26,8 @@ export abstract class Evaluator {
   protected depth = 0;
   /** Each file's module-level names, made when the file is first needed. */
   private readonly moduleGlobals = new Map<PythonFile, Scope>();
+  /** Class attributes, each evaluated once as a class body is (an enum's members keep their identity). */
+  protected readonly classValues = new Map<ClassInfo, Map<string, Value>>();
   /** Builtins that need the analysis itself. */
   protected readonly reflection: Map<string, Value>;
   /** While code of an imported file runs: the call in the file analysed that led there, where its layers are shown. */
@@ -113,7 +115,8 @@ export abstract class Evaluator {
       const value = assignment?.childForFieldName('right');
       const names = target ? assignedNames(target) : undefined;
       if (names && (imported || containsCall(value ?? null))) {
-        // `a, b = model(image)` in a notebook's last cell is run only if a name it sets is read, and once.
+        // `a, b = model(image)` in a notebook's last cell is run only if a name it sets is read, and once;
+        // then what changes it later in the file (`model.fc = …`), unless a name it sets is assigned anew.
         let ran = false;
         const run = () => {
           if (!ran) this.tryStatement(statement, module);
@@ -129,6 +132,22 @@ export abstract class Evaluator {
   protected bindGlobal(scope: Scope, name: string, value: Value): void {
     scope.vars.set(name, value);
     scope.lazy?.delete(name);
+  }
+
+  /**
+   * A module-level name of the file analysed as the file leaves it: the statements that build and
+   * change it run in order (statementsFor), what they lose is said, and then it is read.
+   */
+  moduleLevel(name: string): Value {
+    for (const statement of statementsFor(this.file, name)) {
+      try {
+        this.execute(statement, this.globals);
+      } catch (error) {
+        if (!(error instanceof Raised)) throw error;
+        this.lose(error.node, `${error.type} is raised`);
+      }
+    }
+    return this.globalValue(this.globals, name) ?? new Unknown(`\`${name}\` is not defined`);
   }
 
   /** A module-level name, evaluating it first if its file is read lazily. */
@@ -150,7 +169,8 @@ export abstract class Evaluator {
   protected importNames(statement: Node, type: string, file: PythonFile, scope: Scope, lazily: boolean): void {
     if (type === 'import_statement') {
       for (const item of statement.namedChildren) {
-        if (item?.type === 'aliased_import') scope.vars.set(item.childForFieldName('alias')?.text ?? '', new Path(item.childForFieldName('name')?.text ?? ''));
+        // `import a.b as m` binds the module a.b, `import a.b` binds a: a dotted name, resolved to the program's file when it is one.
+        if (item?.type === 'aliased_import') scope.vars.set(item.childForFieldName('alias')?.text ?? '', this.moduleOrPath(item.childForFieldName('name')?.text ?? '', file));
         else if (item?.type === 'dotted_name') scope.vars.set(item.text.split('.')[0] ?? '', new Path(item.text.split('.')[0] ?? ''));
       }
       return;
@@ -171,7 +191,46 @@ export abstract class Evaluator {
   private imported(file: PythonFile, alias: string): Value | undefined {
     const source = file.importedFile(alias);
     if (!source) return undefined;
-    return this.globalValue(this.globalsOf(source.file), source.name);
+    return this.moduleAttribute(source.file, source.name);
+  }
+
+  /** A module as a value: its file's namespace when the program can read it, else its dotted name (torch, numpy). */
+  protected moduleOrPath(dotted: string, from: PythonFile): Value {
+    const file = this.moduleFile(dotted, from);
+    return file ? new Namespace(this.globalsOf(file), file) : new Path(dotted);
+  }
+
+  protected moduleFile(dotted: string, from: PythonFile): PythonFile | undefined {
+    const key = `${from.path ?? ''}\u0000${dotted}`;
+    if (!this.moduleFiles.has(key)) this.moduleFiles.set(key, dotted === 'torch' || dotted.startsWith('torch.') ? undefined : this.file.program.file(dotted, 0, from));
+    return this.moduleFiles.get(key);
+  }
+
+  private readonly moduleFiles = new Map<string, PythonFile | undefined>();
+
+  /**
+   * `module.name` as Python finds it: the file's own classes and functions, a submodule of a
+   * package (`from torchvision import models`), the file's other names, then its `import *`s.
+   */
+  protected moduleAttribute(file: PythonFile, name: string, depth = 0): Value | undefined {
+    const scope = this.globalsOf(file);
+    if (file.classes.has(name) || file.functions.has(name)) return this.globalValue(scope, name);
+    const submodule = file.path && /__init__\.py$/.test(file.path) ? this.file.program.file(name, 1, file) : undefined;
+    if (submodule && submodule !== file) return new Namespace(this.globalsOf(submodule), submodule);
+    const own = this.globalValue(scope, name);
+    if (own !== undefined) return own;
+    return depth < 8 ? this.fromStarImports(file, name, depth) : undefined;
+  }
+
+  /** A name a file's `from … import *` brings: public names of the modules it names, in order. */
+  protected fromStarImports(file: PythonFile, name: string, depth = 0): Value | undefined {
+    if (name.startsWith('_')) return undefined;
+    for (const star of file.starImports) {
+      const source = this.file.program.file(star.module, star.level, file);
+      const found = source && source !== file ? this.moduleAttribute(source, name, depth + 1) : undefined;
+      if (found !== undefined) return found;
+    }
+    return undefined;
   }
 
   /** Where to show something made at `node`: there when it is in the file analysed, else at the call that led out of it. */

@@ -39,9 +39,14 @@ export abstract class Expressions extends Evaluator {
         return this.sequence(node, scope);
       case 'dictionary': {
         const entries = new Map<string, Value>();
-        for (const pair of node.namedChildren) {
-          if (pair?.type !== 'pair') continue;
-          entries.set(String(this.evaluate(pair.childForFieldName('key') as Node, scope)), this.evaluate(pair.childForFieldName('value') as Node, scope));
+        for (const item of node.namedChildren) {
+          if (item?.type === 'pair') entries.set(String(this.evaluate(item.childForFieldName('key') as Node, scope)), this.evaluate(item.childForFieldName('value') as Node, scope));
+          else if (item?.type === 'dictionary_splat') {
+            // `{**_COMMON_META, "num_params": …}`: the other dict's entries, in order.
+            const other = this.evaluate(item.namedChildren[0] as Node, scope);
+            if (!(other instanceof Dict)) return new Unknown(`\`${item.text.slice(0, 40)}\` of something not known`);
+            for (const [k, v] of other.entries) entries.set(k, v);
+          }
         }
         return new Dict(entries);
       }
@@ -181,7 +186,7 @@ export abstract class Expressions extends Evaluator {
     for (let frame: Scope | undefined = scope; frame && frame !== frame.globals; frame = frame.outer) if (frame.vars.has(name)) return frame.vars.get(name) as Value;
     if (scope.vars.has(name)) return scope.vars.get(name) as Value;
     if (name === 'self' && scope.self) return scope.self;
-    const found = this.globalValue(scope.globals ?? this.globals, name);
+    const found = this.globalValue(scope.globals ?? this.globals, name) ?? this.fromStarImports(this.fileOf(scope), name);
     if (found !== undefined) return found;
     const builtin = this.reflection.get(name) ?? builtins.get(name);
     return builtin ?? new Unknown(`\`${name}\` is not defined here`);
@@ -190,7 +195,13 @@ export abstract class Expressions extends Evaluator {
   protected attribute(owner: Value, name: string, node: Node): Value {
     const dunder = name.startsWith('__') ? this.dunder(owner, name) : undefined;
     if (dunder !== undefined) return dunder;
-    if (owner instanceof Path) return owner.path === 'math' && mathConstants.has(name) ? (mathConstants.get(name) as number) : new Path(`${owner.path}.${name}`);
+    if (owner instanceof Path) {
+      if (owner.path === 'math' && mathConstants.has(name)) return mathConstants.get(name) as number;
+      // `torchvision.models.vgg16` after `import torchvision`: the program's file when it can read it.
+      const file = this.moduleFile(owner.path, this.file);
+      return (file ? this.moduleAttribute(file, name) : undefined) ?? this.moduleOrPath(`${owner.path}.${name}`, this.file);
+    }
+    if (owner instanceof Namespace && owner.file) return this.moduleAttribute(owner.file, name) ?? new Unknown(`module ${moduleName(owner.file.path)} has no \`${name}\` the analysis can find`);
     if (owner instanceof Module) {
       if (owner.children.has(name)) return owner.children.get(name) as Module;
       if (owner.options.spec && (layerParameterSize(owner.options.spec, name) !== undefined || specParameterNames(owner.options.spec).includes(name))) return new Tensor(null, `${owner.type}.${name}`, true, { module: owner, name });
@@ -209,10 +220,14 @@ export abstract class Expressions extends Evaluator {
       if (field !== undefined) return field;
       // model.to(device), model.eval(): the same module back.
       if (returnsSelf.has(name)) return new Callable(name, () => owner);
+      // A class's own __getattr__ answers for the names it does not have (torchvision's weight enums read their Weights so).
+      const fallback = owner.options.cls?.findMethod('__getattr__');
+      if (fallback) return this.callFunction(new FunctionDef(fallback.node, owner, fallback.owner, fallback.owner.file), [name], new Map());
       if (owner.options.cls) return new Unknown(`self.${name} is not set in __init__`);
       return new Unknown(`${owner.type}.${name} is not analysed`);
     }
     if (owner instanceof Super) return this.superAttribute(owner, name);
+    if (owner instanceof Callable && owner.describe === 'object' && name === '__getattribute__') return new Callable(name, ([target, attribute], _keywords, callNode) => (typeof attribute === 'string' && target !== undefined ? this.attribute(target, attribute, callNode) : new Unknown('object.__getattribute__ of a name not known')));
     if (owner instanceof ClassInfo) {
       const holder = owner.findAttribute(name);
       if (holder) return this.classAttribute(holder, name);
@@ -248,9 +263,30 @@ export abstract class Expressions extends Evaluator {
     return undefined;
   }
 
+  /**
+   * A class attribute, evaluated once as Python evaluates a class body. In an enum.Enum subclass it
+   * is a member: an instance of the enum with `name` and `value` (its __init__ run on the value).
+   */
   private classAttribute(cls: ClassInfo, name: string): Value {
     this.used.add(cls);
-    return this.evaluate(cls.attributes.get(name) as Node, this.globalsOf(cls.file));
+    let values = this.classValues.get(cls);
+    if (!values) this.classValues.set(cls, (values = new Map()));
+    if (!values.has(name)) {
+      values.set(name, new Unknown(`\`${cls.name}.${name}\` refers to itself`));
+      const value = this.evaluate(cls.attributes.get(name) as Node, this.globalsOf(cls.file));
+      values.set(name, cls.isEnum && !(value instanceof FunctionDef) ? this.enumMember(cls, name, value) : value);
+    }
+    return values.get(name) as Value;
+  }
+
+  private enumMember(cls: ClassInfo, name: string, value: Value): Module {
+    const member = new Module(cls.name, cls.node, { cls, plain: true });
+    member.attributes.set('name', name);
+    member.attributes.set('value', value);
+    member.attributes.set('_value_', value);
+    const init = cls.findMethod('__init__');
+    if (init) this.callFunction(new FunctionDef(init.node, member, init.owner, init.owner.file), [value], new Map());
+    return member;
   }
 
   private subscript(node: Node, scope: Scope): Value {

@@ -6,7 +6,7 @@ import { type Node, rangeOf } from '../syntax';
 import { parameterName } from '../torchLayers';
 import type { ClassInfo, PythonFile } from './program';
 import { Analysis } from './torchModules';
-import { type LayerCall, layerParameterSize, Module, Tensor, Unknown, type Value } from './values';
+import { frozenElements, type LayerCall, layerParameterSize, Module, Tensor, Unknown, type Value } from './values';
 
 /** Builds one model, runs its forward pass, and reports its shapes, parameters and what the analysis lost on the way. */
 export function analyzeModel(
@@ -75,7 +75,8 @@ export function analyzeModel(
     report.outputNote = output instanceof Unknown ? output.reason : 'forward does not return one tensor';
   }
   // After the forward pass: lazy layers know their parameters only then.
-  report.totalParams = report.trainableParams = totalParams(model);
+  report.totalParams = totalParams(model);
+  report.trainableParams = report.totalParams - uniqueModules(model).reduce((sum, m) => sum + frozenElements(m), 0);
   report.layers = layerReports(model, analysis.calls);
   diagnostics.push(...analysis.diagnostics.values(), ...layerDiagnostics(analysis.calls));
   report.incomplete = incompleteness(analysis, model);

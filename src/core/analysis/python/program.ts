@@ -1,4 +1,5 @@
 // The program's files and classes as written: what each file defines and imports, class bodies and their MRO.
+import { bindings, namesUsed } from '../bindings';
 import { InputAnnotations } from '../annotations';
 import type { PythonImports } from '../pytorch';
 import type { Node } from '../syntax';
@@ -33,6 +34,10 @@ export class PythonFile {
   readonly preamble: Node[] = [];
   /** `from module import name as alias`, by alias, with the module's leading dots counted. */
   readonly fromImports = new Map<string, { module: string; level: number; name: string }>();
+  /** `from module import *`, in order: names not defined here are looked for there. */
+  readonly starImports: { module: string; level: number }[] = [];
+  /** Names bound by an import statement, with the module they come from: a model built by calling one (`models.vgg16()`) is a model of the file. */
+  readonly importedFrom = new Map<string, string>();
 
   constructor(
     readonly root: Node,
@@ -46,6 +51,14 @@ export class PythonFile {
       if (type === 'import_statement' || type === 'import_from_statement' || type === 'expression_statement') this.preamble.push(child);
       // A module-level loop that defines names (`setattr(sys.modules[__name__], name, partial(...))`); never a training loop.
       if (type === 'for_statement' && callsSetattr(child)) this.preamble.push(child);
+      if (type === 'import_statement' || type === 'import_from_statement') {
+        const from = child.childForFieldName('module_name')?.text;
+        for (const item of type === 'import_statement' ? child.namedChildren : child.childrenForFieldName('name')) {
+          const name = item?.type === 'aliased_import' ? item.childForFieldName('name')?.text : item?.text;
+          const alias = item?.type === 'aliased_import' ? item.childForFieldName('alias')?.text : item?.text.split('.')[0];
+          if (name && alias) this.importedFrom.set(alias, from ?? name);
+        }
+      }
       if (type === 'import_from_statement') this.noteImport(child);
       const definition = type === 'decorated_definition' ? child.childForFieldName('definition') : child;
       const definitionType = definition?.type;
@@ -68,6 +81,7 @@ export class PythonFile {
     const prefix = source?.type === 'relative_import' ? source.namedChildren.find((c) => c?.type === 'import_prefix') : undefined;
     const module = source?.type === 'relative_import' ? (source.namedChildren.find((c) => c?.type === 'dotted_name')?.text ?? '') : (source?.text ?? '');
     const level = prefix?.text.length ?? 0;
+    if (statement.namedChildren.some((c) => c?.type === 'wildcard_import')) this.starImports.push({ module, level });
     for (const item of statement.childrenForFieldName('name')) {
       const name = item?.type === 'aliased_import' ? item.childForFieldName('name')?.text : item?.text;
       const alias = item?.type === 'aliased_import' ? item.childForFieldName('alias')?.text : item?.text;
@@ -87,7 +101,12 @@ export class PythonFile {
     const own = this.classes.get(name);
     if (own || depth > 8) return own;
     const imported = this.importedFile(name);
-    return imported?.file.resolveClass(imported.name, depth + 1);
+    if (imported) return imported.file.resolveClass(imported.name, depth + 1);
+    for (const star of this.starImports) {
+      const found = this.program.file(star.module, star.level, this)?.resolveClass(name, depth + 1);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   /** C3 linearization, as Python orders a class's bases; bases outside the program drop out of it. */
@@ -233,6 +252,11 @@ export class ClassInfo {
     return undefined;
   }
 
+  /** Whether it derives from enum.Enum (or IntEnum, StrEnum, Flag), whose class attributes are its members. */
+  get isEnum(): boolean {
+    return this.mro.some((c) => c.bases.some((b) => /^(enum\.)?(Enum|IntEnum|StrEnum|Flag|IntFlag)$/.test(b) && !c.file.resolveClass(b)));
+  }
+
   findAttribute(name: string): ClassInfo | undefined {
     return this.mro.find((cls) => cls.attributes.has(name));
   }
@@ -307,4 +331,30 @@ function returnsValue(block: Node | null): boolean {
     }
   }
   return false;
+}
+
+/**
+ * The module-level statements, in order, that make `name` what it is at the end of the file: those
+ * that bind or change it (`model.classifier[6] = …`, a loop freezing its layers) and, in turn, those
+ * that bind what they read; definitions and imports are bound already. The training loop, plots and
+ * data loading are left out, as the notebook module leaves them out.
+ */
+export function statementsFor(file: PythonFile, name: string): Node[] {
+  const statements = file.root.namedChildren.filter((s): s is Node => s !== null && !/^(class_definition|function_definition|decorated_definition|import_statement|import_from_statement|future_import_statement|comment)$/.test(s.type));
+  const effects = statements.map((s) => {
+    const { names, changed } = bindings(s);
+    return { statement: s, sets: new Set([...names, ...changed]), uses: namesUsed(s) };
+  });
+  const needed = new Set([name]);
+  const kept = new Set<Node>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const { statement, sets, uses } of effects) {
+      if (kept.has(statement) || ![...sets].some((n) => needed.has(n))) continue;
+      kept.add(statement);
+      grew = true;
+      for (const used of uses) needed.add(used);
+    }
+  }
+  return statements.filter((s) => kept.has(s));
 }

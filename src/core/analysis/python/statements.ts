@@ -2,7 +2,7 @@
 import { normalizeDim, product } from '../shape';
 import type { Node } from '../syntax';
 import { Expressions } from './expressions';
-import { Dict, type Flow, FunctionDef, iterate, layerParameterSize, Module, Namespace, Raised, type Scope, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { Dict, type Flow, freeze, FunctionDef, iterate, layerParameterSize, Module, Namespace, Raised, type Scope, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 
 /** Runs statements as Python does, saying where it cannot follow them. */
 export abstract class Statements extends Expressions {
@@ -276,7 +276,10 @@ export abstract class Statements extends Expressions {
       const owner = this.evaluate(target.childForFieldName('object') as Node, scope);
       const name = target.childForFieldName('attribute')?.text ?? '';
       if (owner instanceof Module) this.setAttribute(owner, name, value, target);
-      else if (owner instanceof Unknown && value instanceof Module) this.lose(target, `\`${target.text.slice(0, 60)}\` is set on something that is not known (${owner.reason})`);
+      // `param.requires_grad = False`: frozen parameters are counted apart, as torchinfo counts them.
+      else if (owner instanceof Tensor && name === 'requires_grad') {
+        if (!freeze(owner, value) && owner.parameter) this.lose(target, `whether \`${target.text.slice(0, 60)}\` is trained is not known`);
+      } else if (owner instanceof Unknown && value instanceof Module) this.lose(target, `\`${target.text.slice(0, 60)}\` is set on something that is not known (${owner.reason})`);
     } else if (type === 'subscript') {
       const owner = this.evaluate(target.childForFieldName('value') as Node, scope);
       const indexNode = target.childForFieldName('subscript');
@@ -358,6 +361,7 @@ function raisedBy(statement: Node): Raised {
 const exceptionBases = new Map<string, string[]>([
   ['ValueError', []],
   ['TypeError', []],
+  ['StopIteration', []],
   ['KeyError', ['LookupError']],
   ['IndexError', ['LookupError']],
   ['AttributeError', []],

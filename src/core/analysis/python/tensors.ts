@@ -4,7 +4,7 @@ import { type Dim, formatShape, normalizeDim, product, type Shape } from '../sha
 import type { Node } from '../syntax';
 import { Calls } from './calls';
 import { valueArithmetic } from './expressions';
-import { Callable, Module, Tensor, truthy, Unknown, type Value } from './values';
+import { Callable, freeze, Module, Tensor, truthy, Unknown, type Value } from './values';
 
 /** Tensors' methods and torch's functions of tensors: the shapes they give, and their values where those are known. */
 export abstract class Tensors extends Calls {
@@ -16,6 +16,12 @@ export abstract class Tensors extends Calls {
     // `weight.data`, `weight.grad`: the same tensor, for the in-place initialisations that follow.
     if (name === 'data' || name === 'grad') return tensor;
     if (name === 'requires_grad' || name === 'is_cuda') return new Unknown(`${name} of a tensor`, true);
+    if (name === 'requires_grad_') {
+      return new Callable(`Tensor.${name}`, ([flag]) => {
+        freeze(tensor, flag ?? true);
+        return tensor;
+      });
+    }
     // In-place operations (`normal_`, `zero_`, `fill_`, `copy_`) change values, never the shape.
     if (name.endsWith('_') && !name.startsWith('_')) return new Callable(`Tensor.${name}`, () => tensor);
     return new Callable(`Tensor.${name}`, (args, keywords, callNode) => this.tensorFunction(name, [tensor, ...args], keywords, callNode ?? node));

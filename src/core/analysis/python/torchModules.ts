@@ -5,7 +5,8 @@ import type { Node } from '../syntax';
 import { ArgumentError, type ArgValue, buildLayer, ModuleArg, torchLayers } from '../torchLayers';
 import { identityDecorators, inertFunctions, inertNamespaces, mathFunctions, numbersOf } from './builtins';
 import { arrayTensor, Tensors, tensorConstructors, valuesTensor } from './tensors';
-import { Callable, copyValue, Dict, FunctionDef, type LayerCall, iterate, Module, Path, specParameterNames, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { Callable, copyValue, Dict, freeze, FunctionDef, type LayerCall, iterate, Module, Path, specParameterNames, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { ClassInfo, parameterKind } from './program';
 
 /** The last layer, and so the evaluation itself: torch.nn modules built, initialised and run. */
 export class Analysis extends Tensors {
@@ -17,8 +18,16 @@ export class Analysis extends Tensors {
       return data instanceof Tensor ? new Tensor(data.shape, data.reason, truthy(keywords.get('requires_grad') ?? positional[1] ?? true) !== false) : new Unknown('nn.Parameter of something that is not a tensor');
     }
     if (namespace === 'torch.nn') return this.construct(name, positional, keywords, node);
+    if (path === 'inspect.signature') return signatureOf(positional[0] ?? null, node);
+    if (path === 'dataclasses.fields') return dataclassFields(positional[0] ?? null, node);
     // Decorators that hand the function back: what they add (metadata, a cache, TorchScript's hints) changes no shape.
-    if (identityDecorators.has(path)) return positional.length > 0 && path !== 'functools.wraps' ? (positional[0] as Value) : new Callable(name, ([fn]) => fn ?? null);
+    if (path === 'functools.wraps') {
+      return new Callable(name, ([fn]) => {
+        if (fn instanceof FunctionDef) fn.wrapped = positional[0];
+        return fn ?? null;
+      });
+    }
+    if (identityDecorators.has(path)) return positional.length > 0 ? (positional[0] as Value) : new Callable(name, ([fn]) => fn ?? null);
     if (path === 'functools.partial') {
       const [fn, ...bound] = positional;
       return new Callable('partial', (args, more, callNode) => this.invoke(fn ?? null, [...bound, ...args], new Map([...keywords, ...more]), callNode));
@@ -203,6 +212,14 @@ export class Analysis extends Tensors {
           else this.lose(node, `\`${node.text.slice(0, 60)}\` adds a module that is not known`);
           return null;
         });
+      case 'load_state_dict':
+        // Loading weights changes values, never a shape: strict loading either fits or raises.
+        return new Callable(name, () => new Unknown('the result of load_state_dict', true));
+      case 'requires_grad_':
+        return new Callable(name, ([flag]) => {
+          for (const [, parameter] of namedParameters(owner)) freeze(parameter, flag ?? true);
+          return owner;
+        });
       case 'register_buffer':
         // A buffer is state, not a parameter: BatchNorm's running statistics.
         return new Callable(name, ([bufferName, tensor]) => {
@@ -328,4 +345,43 @@ function namedParameters(root: Module): [string, Tensor][] {
     for (const name of names) result.push([path ? `${path}.${name}` : name, new Tensor(null, `${module.type}.${name}`, true, { module, name })]);
   }
   return result;
+}
+
+/**
+ * inspect.signature(fn): its `parameters`, in order, each with its name, kind and default, as
+ * decorators that adapt a function's arguments read them (torchvision's kwonly_to_pos_or_kw).
+ */
+function signatureOf(value: Value, node: Node): Value {
+  let fn = value;
+  while (fn instanceof FunctionDef && fn.wrapped !== undefined) fn = fn.wrapped;
+  if (!(fn instanceof FunctionDef)) return new Unknown('inspect.signature() of something that is not a function of the program');
+  const parameters = new Map<string, Value>();
+  let keywordOnly = false;
+  for (const parameter of fn.node.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (!parameter) continue;
+    const kind = parameterKind(parameter);
+    if (parameter.type === 'keyword_separator') keywordOnly = true;
+    if (kind === 'separator') continue;
+    const nameNode = parameter.type === 'identifier' ? parameter : (parameter.childForFieldName('name') ?? parameter.namedChildren[0]);
+    const name = nameNode?.type === 'identifier' ? nameNode.text : (nameNode?.namedChildren[0]?.text ?? '');
+    const pythonKind = kind === 'args' ? 'VAR_POSITIONAL' : kind === 'kwargs' ? 'VAR_KEYWORD' : keywordOnly ? 'KEYWORD_ONLY' : 'POSITIONAL_OR_KEYWORD';
+    if (kind === 'args') keywordOnly = true;
+    const described = plainObject('Parameter', node, { name, kind: pythonKind, POSITIONAL_ONLY: 'POSITIONAL_ONLY', POSITIONAL_OR_KEYWORD: 'POSITIONAL_OR_KEYWORD', VAR_POSITIONAL: 'VAR_POSITIONAL', KEYWORD_ONLY: 'KEYWORD_ONLY', VAR_KEYWORD: 'VAR_KEYWORD' });
+    parameters.set(name, described);
+  }
+  return plainObject('Signature', node, { parameters: new Dict(parameters) });
+}
+
+/** dataclasses.fields(cls or instance): each field with its name. */
+function dataclassFields(value: Value, node: Node): Value {
+  const cls = value instanceof ClassInfo ? value : value instanceof Module ? value.options.cls : undefined;
+  const fields = cls?.mro.find((c) => c.dataclassFields)?.dataclassFields;
+  return fields ? fields.map((f) => plainObject('Field', node, { name: f.name })) : new Unknown('dataclasses.fields() of something that is not a dataclass of the program');
+}
+
+/** An object with attributes only, never a layer: a signature, a field. */
+function plainObject(type: string, node: Node, attributes: Record<string, Value>): Module {
+  const object = new Module(type, node, { plain: true });
+  for (const [name, value] of Object.entries(attributes)) object.attributes.set(name, value);
+  return object;
 }

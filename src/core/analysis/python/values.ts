@@ -37,6 +37,8 @@ export class Module {
   readonly parameters = new Map<string, number | null>();
   /** Its layer's parameters replaced by another module's (`self.out.weight = self.embed.weight`), counted there. */
   readonly tied = new Set<string>();
+  /** Its parameters set to `requires_grad = False` (a frozen backbone): counted, not trained. */
+  readonly frozen = new Set<string>();
   // Shapes are those of inference, as exact mode's model.eval() gives them.
   readonly attributes = new Map<string, Value>([['training', false]]);
   path: string | undefined;
@@ -89,11 +91,18 @@ export class FunctionDef {
     /** The enclosing function's names, for a nested def or a lambda. */
     readonly closure?: Scope,
   ) {}
+
+  /** What `functools.wraps` says it wraps: inspect.signature follows it, as Python's does. */
+  wrapped: Value | undefined;
 }
 
 /** A file's module namespace, as `sys.modules[__name__]` and `globals()` give it: setattr on it defines names. */
 export class Namespace {
-  constructor(readonly scope: Scope) {}
+  constructor(
+    readonly scope: Scope,
+    /** The file it is the namespace of, for a module imported as a value (`import torchvision.models as models`). */
+    readonly file?: PythonFile,
+  ) {}
 }
 
 /** What `super()` or `super(Cls, self)` evaluates to inside a method. */
@@ -318,6 +327,36 @@ export function specField(spec: LayerSpec, name: string): Value | undefined {
 }
 
 /** The elements of a layer's `weight` or `bias`, for the layers whose parameters are tied in practice. */
+/** `p.requires_grad = flag` (or `requires_grad_(flag)`) on a parameter: whose it is knows it is frozen or trained. */
+export function freeze(parameter: Value, flag: Value): boolean {
+  if (!(parameter instanceof Tensor) || !parameter.owner || (typeof flag !== 'boolean' && typeof flag !== 'number')) return false;
+  if (flag) parameter.owner.module.frozen.delete(parameter.owner.name);
+  else parameter.owner.module.frozen.add(parameter.owner.name);
+  return true;
+}
+
+/** The elements of a module's frozen parameters: a layer's by their sizes, its own nn.Parameters by theirs. */
+export function frozenElements(module: Module): number {
+  const spec = module.options.spec;
+  let count = 0;
+  for (const name of module.frozen) {
+    const own = module.parameters.get(name);
+    if (own !== undefined) count += own ?? 0;
+    else if (spec) count += parameterSize(spec, name);
+  }
+  return count;
+}
+
+/** One parameter of a layer, by name: the layers that tie weights know theirs, norms have one per feature, others keep all in `weight`. */
+function parameterSize(spec: LayerSpec, name: string): number {
+  const known = layerParameterSize(spec, name);
+  if (known !== undefined) return known;
+  if (spec.kind === 'batchNorm') return spec.features;
+  if (spec.kind === 'groupNorm') return spec.channels;
+  if (spec.kind === 'layerNorm') return spec.normalizedShape.reduce((a, b) => a * b, 1);
+  return name === 'weight' ? paramCount(spec) : 0;
+}
+
 export function layerParameterSize(spec: LayerSpec, name: string): number | undefined {
   if (spec.kind === 'linear') return name === 'weight' ? spec.inFeatures * spec.outFeatures : name === 'bias' && spec.bias ? spec.outFeatures : undefined;
   if (spec.kind === 'conv') return name === 'bias' ? (spec.bias ? spec.outChannels : undefined) : name === 'weight' ? paramCount(spec) - (spec.bias ? spec.outChannels : 0) : undefined;
