@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { analyzeTree } from '../../src/core/analysis/analyze';
+import { AnalysisCache, analyzeTree } from '../../src/core/analysis/analyze';
 import { FileImports } from '../../src/core/analysis/imports';
 import type { ModelReport } from '../../src/core/analysis/report';
 import { loadGrammars, type Node } from '../../src/core/analysis/syntax';
@@ -48,14 +48,14 @@ function mutationSites(root: Node): Node[] {
 describe('never silently wrong: models with one thing made unknowable', function () {
   this.timeout(600_000);
 
-  it(`shows a model as complete only with the numbers it had, over ≥ 1,000 mutants of the corpora`, async () => {
+  it(`shows a model as complete only with the numbers it had, over ≥ 1,000 mutants of the corpora, and its cache answers as a fresh analysis`, async () => {
     const parser = (await loadGrammars(wasmDir)).parser('python');
-    const analyse = (file: string, text: string): ModelReport[] => {
+    const analyse = (file: string, text: string, cache?: AnalysisCache): ModelReport[] => {
       const tree = parser.parse(text);
       if (!tree) throw new Error(`no tree for ${file}`);
       const imports = new FileImports(parser, file);
       try {
-        return analyzeTree(tree, { defaultInput: [3, 32, 32], imports });
+        return analyzeTree(tree, { defaultInput: [3, 32, 32], imports }, cache);
       } finally {
         imports.dispose();
         tree.delete();
@@ -94,6 +94,18 @@ describe('never silently wrong: models with one thing made unknowable', function
         }
       }
     }
+    // The cache an editor keeps (reports reused for the models an edit cannot change) answers as a fresh analysis.
+    const cacheMismatches: string[] = [];
+    for (const { file, text, sites } of plans) {
+      const cache = new AnalysisCache();
+      analyse(file, text, cache);
+      for (const site of sites.filter((_, i) => i % Math.max(1, Math.floor(sites.length / 10)) === 0)) {
+        const mutant = text.slice(0, site.start) + unknowable + text.slice(site.end);
+        if (JSON.stringify(analyse(file, mutant, cache)) !== JSON.stringify(analyse(file, mutant))) cacheMismatches.push(`${basename(file)} line ${site.line}`);
+        if (JSON.stringify(analyse(file, text, cache)) !== JSON.stringify(analyse(file, text))) cacheMismatches.push(`${basename(file)} back from line ${site.line}`);
+      }
+    }
+    assert.deepEqual(cacheMismatches, [], 'a cached analysis differs from a fresh one');
     process.stdout.write(`      ${mutants} mutants of ${files.length} files (${total} sites); ${madeIncomplete} model reports became incomplete, ${violations.length} claimed other numbers as complete\n`);
     assert.ok(mutants >= 1_000, `only ${mutants} mutants`);
     assert.ok(madeIncomplete > 0);

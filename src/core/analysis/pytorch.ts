@@ -49,23 +49,29 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
     const { row, column } = node.startPosition;
     return `${row}:${column}\n${lines.slice(Math.max(0, row - 3), row).join('\n')}\n${node.text}`;
   };
-  const context = [JSON.stringify({ ...options, imports: undefined }), ...root.namedChildren.filter((n) => n !== null && n.type !== 'class_definition').map((n) => `${n?.startPosition.row}|${n?.text}`)].join('\n');
+  // Definitions are tracked one by one (the classes and functions each model used); the rest of the module is every model's context.
+  const context = [JSON.stringify({ ...options, imports: undefined }), ...root.namedChildren.filter((n) => n !== null && !/^(class_definition|function_definition|decorated_definition)$/.test(n.type)).map((n) => `${n?.startPosition.row}|${n?.text}`)].join('\n');
+  const definition = (used: string) => (used.startsWith('def:') ? file.functions.get(used.slice(4)) : file.classes.get(used)?.node);
   const reports: ModelReport[] = [];
   const present = new Set<string>();
-  const analyzeCached = (id: string, node: Node, run: () => { report: ModelReport; used: Set<ClassInfo> } | undefined): void => {
+  const analyzeCached = (id: string, node: Node, run: () => { report: ModelReport; used: Set<ClassInfo>; usedFunctions: Set<Node> } | undefined): void => {
     present.add(id);
     const key = `${context}\u0000${signature(node)}`;
     const cached = cache.entries.get(id);
     const fresh = (entry: NonNullable<typeof cached>) =>
-      [...entry.uses].every(([name, used]) => file.classes.has(name) && signature((file.classes.get(name) as ClassInfo).node) === used) &&
+      [...entry.uses].every(([name, used]) => {
+        const node = definition(name);
+        return node !== undefined && signature(node.parent?.type === 'decorated_definition' ? node.parent : node) === used;
+      }) &&
       [...entry.files].every(([path, version]) => options.imports?.version(path) === version);
     if (cached && cached.key === key && fresh(cached)) {
       if (cached.report) reports.push(cached.report);
       return;
     }
     const result = run();
-    const uses = [...(result?.used ?? [])].filter((c) => c.file === file);
-    cache.entries.set(id, { key, uses: new Map(uses.map((c) => [c.name, signature(c.node)])), files: new Map(program.read), report: result?.report });
+    const uses = new Map([...(result?.used ?? [])].filter((c) => c.file === file).map((c) => [c.name, signature(c.node)]));
+    for (const fn of result?.usedFunctions ?? []) uses.set(`def:${fn.childForFieldName('name')?.text ?? ''}`, signature(fn.parent?.type === 'decorated_definition' ? fn.parent : fn));
+    cache.entries.set(id, { key, uses, files: new Map(program.read), report: result?.report });
     if (result) reports.push(result.report);
   };
   const instances = file.topLevelAssignments();

@@ -154,6 +154,7 @@ export abstract class Calls extends Statements {
   }
 
   protected callFunction(fn: FunctionDef, positional: Value[], keywords: Map<string, Value>): Value {
+    if (fn.file === this.file && fn.node.type === 'function_definition' && !fn.closure && !fn.self && !fn.owner) this.usedFunctions.add(fn.node);
     const globals = this.globalsOf(fn.file);
     // A nested def or a lambda sees the enclosing method's self through its closure; only a bound method takes it as its first parameter.
     const self = fn.self ?? fn.closure?.self;

@@ -15,6 +15,8 @@ export abstract class Evaluator {
   readonly diagnostics = new Map<number, AnalysisDiagnostic>();
   /** The file's classes this analysis instantiated or read, which its cached report depends on. */
   readonly used = new Set<ClassInfo>();
+  /** The module-level functions of the file analysed that it called: an edit of another one leaves its report as it is. */
+  readonly usedFunctions = new Set<Node>();
   /** Where the evaluation lost track, and in which phase: building the model (its parameters may be missing) or its forward pass. */
   readonly losses = new Map<string, { node: Node; reason: string; phase: 'build' | 'forward' }>();
   phase: 'build' | 'forward' = 'build';

@@ -8,7 +8,11 @@ import type { ClassInfo, PythonFile } from './program';
 import { Analysis } from './torchModules';
 import { frozenElements, type LayerCall, layerParameterSize, Module, Tensor, Unknown, type Value } from './values';
 
-/** Builds one model, runs its forward pass, and reports its shapes, parameters and what the analysis lost on the way. */
+/**
+ * Builds one model, runs its forward pass, and reports its shapes, parameters and what the analysis
+ * lost on the way. A colour model whose layers do not fit the 32×32 its first layer suggests (PyTorch
+ * would raise) but fit ImageNet's 224×224 was written for ImageNet: it is shown at that input.
+ */
 export function analyzeModel(
   file: PythonFile,
   options: AnalysisOptions,
@@ -18,7 +22,25 @@ export function analyzeModel(
   extent: Node,
   build: string | undefined,
   construct: (analysis: Analysis) => Value,
-): { report: ModelReport; used: Set<ClassInfo> } {
+): { report: ModelReport; used: Set<ClassInfo>; usedFunctions: Set<Node> } {
+  const first = analyzeAt(file, options, kind, name, nameNode, extent, build, construct, undefined);
+  const raises = (result: typeof first) => result.report.diagnostics.some((d) => d.severity === 'error');
+  if (first.report.inputSource !== 'first layer' || !raises(first) || first.report.input.join('x') !== '1x3x32x32') return first;
+  const imagenet = analyzeAt(file, options, kind, name, nameNode, extent, build, construct, [3, 224, 224]);
+  return raises(imagenet) ? first : imagenet;
+}
+
+function analyzeAt(
+  file: PythonFile,
+  options: AnalysisOptions,
+  kind: ModelReport['kind'],
+  name: string,
+  nameNode: Node,
+  extent: Node,
+  build: string | undefined,
+  construct: (analysis: Analysis) => Value,
+  firstLayerSample: number[] | undefined,
+): { report: ModelReport; used: Set<ClassInfo>; usedFunctions: Set<Node> } {
   const analysis = new Analysis(file, options.stepBudget ?? 200_000);
   const diagnostics: AnalysisDiagnostic[] = [];
   let model: Value;
@@ -46,13 +68,13 @@ export function analyzeModel(
     report.complete = false;
     report.paramsKnown = false;
     report.incomplete = [...incompleteness(analysis, undefined), { range: rangeOf(nameNode), reason: report.outputNote }];
-    return { report, used: analysis.used };
+    return { report, used: analysis.used, usedFunctions: analysis.usedFunctions };
   }
   // named_modules() calls the model itself ''; it is a leaf only when it has no children (a Swish, a Conv2d subclass).
   model.path = '';
   assignPaths(model, '');
   const annotated = options.input ? undefined : file.annotations.for(extent);
-  const inferred = options.input || annotated ? undefined : firstLayerInput(model);
+  const inferred = options.input || annotated ? undefined : (firstLayerSample ?? firstLayerInput(model));
   report.inputSource = options.input ? 'given' : annotated ? 'annotation' : inferred ? 'first layer' : 'default';
   report.input = options.input ?? [1, ...(annotated ?? inferred ?? options.defaultInput)];
   let output: Value;
@@ -89,7 +111,7 @@ export function analyzeModel(
   report.incomplete = dedupeIncompleteness(report.incomplete);
   report.complete = report.incomplete.length === 0;
   report.paramsKnown = ![...analysis.losses.values()].some((l) => l.phase === 'build') && uniqueModules(model).every((m) => paramsKnown(m));
-  return { report, used: analysis.used };
+  return { report, used: analysis.used, usedFunctions: analysis.usedFunctions };
 }
 
 /** What the evaluation lost, and the modules whose parameters it could not count, in the order of the file. */
