@@ -48,9 +48,11 @@ export function toJsonDocument(file: string, models: ModelReport[], ms?: number)
   };
 }
 
-/** A model's parameter count as the lens, the Model view and the summary show it: "≥ 4,949,604" when a part was not counted. */
+/** A model's parameters as the lens and the Model view show them: "≥ 4,949,604 params" when a part was not counted, the trainable ones when some are frozen. */
 export function formatParams(model: ModelReport, count: (n: number) => string = formatCount): string {
-  return `${model.paramsKnown === false ? '≥ ' : ''}${count(model.totalParams)}`;
+  const atLeast = model.paramsKnown === false ? '≥ ' : '';
+  const frozen = model.trainableParams !== model.totalParams ? ` (${atLeast}${count(model.trainableParams)} trainable)` : '';
+  return `${atLeast}${count(model.totalParams)} params${frozen}`;
 }
 
 /** What the analysis could not follow, one line each: "line 86: the loop `while n - 1` is not followed (…)". */
@@ -118,8 +120,9 @@ export function formatSummaryTable(model: ModelReport): string {
     rule,
     ...rows.map(line),
     rule,
-    `Total params: ${formatParams(model)}`,
+    `Total params: ${model.paramsKnown === false ? '≥ ' : ''}${formatCount(model.totalParams)}`,
     `Trainable params: ${model.paramsKnown === false ? '≥ ' : ''}${formatCount(model.trainableParams)}`,
+    ...(model.trainableParams !== model.totalParams ? [`Non-trainable params: ${formatCount(model.totalParams - model.trainableParams)}`] : []),
     multAddsLine(model.totalMacs),
     rule,
     // The layers' outputs in float32, torchinfo's forward half (it doubles it for the gradients).

@@ -95,7 +95,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
       if (config.get<boolean>('modelLens', true) && !model.definedElsewhere) {
         const shapes = `${formatShape(model.input)} → ${model.output ? formatShape(model.output) : `? ${model.outputNote ?? ''}`.trim()}`;
         const note = model.exact ? undefined : incompleteNote(model);
-        const title = `${shapes} · ${formatParams(model)} params · ${model.paramsKnown === false ? '≥ ' : ''}${paramsMegabytes(model.totalParams).toFixed(2)} MB${macsSuffix(model.totalMacs)}${model.exact ? ' · exact' : ''}${note ? ` · ${note}` : ''}`;
+        const title = `${shapes} · ${formatParams(model)} · ${model.paramsKnown === false ? '≥ ' : ''}${paramsMegabytes(model.totalParams).toFixed(2)} MB${macsSuffix(model.totalMacs)}${model.exact ? ' · exact' : ''}${note ? ` · ${note}` : ''}`;
         const source = model.exact ? 'PyTorch ran the saved file' : 'the static analysis';
         const unknowns = model.exact ? [] : incompleteLines(model, 8);
         const tooltip = `Input from ${model.inputSource}; shapes from ${source}.${unknowns.length ? `\nNot followed, so not known:\n${unknowns.join('\n')}` : ''}\nClick for the summary.`;
@@ -292,7 +292,7 @@ function layerLenses(reports: ModelReport[]): vscode.CodeLens[] {
 /** The hover on an incomplete model's name: its totals as lower bounds, and each thing not followed with its line. */
 function incompleteHover(model: ModelReport, lines: string[]): vscode.MarkdownString {
   const text = new vscode.MarkdownString();
-  text.appendMarkdown(`**${model.name}: incomplete** — the static analysis could not follow everything that builds or runs it, so ${model.paramsKnown === false ? `it has **${formatParams(model)}** parameters and ` : ''}the shapes it touches are shown as \`?\`.\n\n`);
+  text.appendMarkdown(`**${model.name}: incomplete** — the static analysis could not follow everything that builds or runs it, so ${model.paramsKnown === false ? `it has **${formatParams(model)}** and ` : ''}the shapes it touches are shown as \`?\`.\n\n`);
   for (const line of lines) text.appendText(`${line}\n`);
   text.appendMarkdown('\nExact mode (a trusted workspace, after a save) asks PyTorch for the real numbers.');
   return text;
