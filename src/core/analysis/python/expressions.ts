@@ -356,7 +356,10 @@ export abstract class Expressions extends Evaluator {
       const right = this.evaluate(operands[i + 1] as Node, scope);
       result = compareValues(op, left, right);
       if (truthy(result) === false) return false;
-      if (result instanceof Unknown) return [left, right].find((v): v is Unknown => v instanceof Unknown) ?? new Unknown(`\`${node.text.slice(0, 60)}\`: ${result.reason}`);
+      if (result instanceof Unknown) {
+        if (left instanceof Tensor || right instanceof Tensor) return new Unknown(`it compares a tensor's values, known only when the model runs`);
+        return [left, right].find((v): v is Unknown => v instanceof Unknown) ?? new Unknown(`\`${node.text.slice(0, 60)}\`: ${result.reason}`);
+      }
       if (result instanceof Tensor) return result;
       left = right;
     }

@@ -1,8 +1,8 @@
 // Statements: blocks and how they are left, def and decorators, if/for/while/with/try, del, and assignment.
-import { normalizeDim, product } from '../shape';
+import { normalizeDim, product, type Shape } from '../shape';
 import type { Node } from '../syntax';
 import { Expressions } from './expressions';
-import { Dict, type Flow, freeze, FunctionDef, iterate, layerParameterSize, Module, Namespace, Raised, type Scope, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { Dict, equalValues, type Flow, freeze, FunctionDef, iterate, type LayerCall, layerParameterSize, Module, Namespace, Raised, type Scope, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 
 /** Runs statements as Python does, saying where it cannot follow them. */
 export abstract class Statements extends Expressions {
@@ -121,13 +121,22 @@ export abstract class Statements extends Expressions {
       if (alternative?.type === 'else_clause') branches.push({ condition: null, body: alternative.childForFieldName('body') });
       else if (alternative) branches.push({ condition: alternative.childForFieldName('condition'), body: alternative.childForFieldName('consequence') });
     }
-    for (const branch of branches) {
+    return this.runBranches(branches, 0, scope);
+  }
+
+  /** The branches from `index` on, as Python picks one of them. */
+  private runBranches(branches: { condition: Node | null; body: Node | null }[], index: number, scope: Scope): Flow {
+    for (let i = index; i < branches.length; i++) {
+      const branch = branches[i] as (typeof branches)[number];
       const value = branch.condition ? this.evaluate(branch.condition, scope) : true;
       const test = truthy(value);
       if (test === false) continue;
       if (test === true) return this.executeBlock(branch.body, scope);
       const condition = branch.condition as Node;
-      this.lose(condition, `the condition \`${condition.text.slice(0, 60)}\` is not known (${unknownReason(value)}): its first branch is followed`);
+      const reason = `the condition \`${condition.text.slice(0, 60)}\` is not known (${unknownReason(value)})`;
+      // In forward, both ways are followed and joined: what they agree on stays known.
+      if (this.phase === 'forward') return this.bothWays(condition, reason, () => this.executeBlock(branch.body, scope), () => this.runBranches(branches, i + 1, scope), scope);
+      this.lose(condition, `${reason}: its first branch is followed`);
       try {
         return this.executeBlock(branch.body, scope);
       } catch (error) {
@@ -136,6 +145,63 @@ export abstract class Statements extends Expressions {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Both ways of a condition that is not known, from the same state: the local names, the value
+   * returned and each layer's call are joined (equal ones stay, differing sizes become `?`). Only
+   * where the ways differ is the model incomplete, naming the condition. A way that raises is not the
+   * way a model that runs goes.
+   */
+  private bothWays(condition: Node, reason: string, taken: () => Flow, other: () => Flow, scope: Scope): Flow {
+    const before = { vars: new Map(scope.vars), calls: new Map(this.calls) };
+    const restore = (state: { vars: Map<string, Value>; calls: Map<Module, LayerCall> }) => {
+      scope.vars.clear();
+      for (const [k, v] of state.vars) scope.vars.set(k, v);
+      this.calls.clear();
+      for (const [k, v] of state.calls) this.calls.set(k, v);
+    };
+    const run = (way: () => Flow) => {
+      try {
+        const flow = way();
+        return { flow, vars: new Map(scope.vars), calls: new Map(this.calls) };
+      } catch (error) {
+        if (!(error instanceof Raised)) throw error;
+        return undefined;
+      } finally {
+        restore(before);
+      }
+    };
+    const a = run(taken);
+    const b = run(other);
+    if (!a || !b) {
+      if (!a && !b) return taken(); // both raise: so does Python
+      const only = (a ?? b) as NonNullable<typeof a>;
+      restore(only);
+      return only.flow;
+    }
+    const differences: string[] = [];
+    const because = `it depends on \`${condition.text.slice(0, 40)}\``;
+    let flow: Flow = a.flow;
+    if (typeof a.flow === 'object' && typeof b.flow === 'object') flow = { value: joinValues(a.flow.value, b.flow.value, because, differences, 'the value returned') };
+    else if (a.flow !== b.flow) differences.push('one way leaves the block');
+    const vars = new Map<string, Value>();
+    for (const name of new Set([...a.vars.keys(), ...b.vars.keys()])) vars.set(name, joinValues(a.vars.get(name), b.vars.get(name), because, differences, `\`${name}\``));
+    const calls = new Map<Module, LayerCall>();
+    for (const module of new Set([...a.calls.keys(), ...b.calls.keys()])) {
+      const [x, y] = [a.calls.get(module), b.calls.get(module)];
+      if (x && y && x !== y && JSON.stringify([x.in, x.out]) !== JSON.stringify([y.in, y.out])) {
+        differences.push(module.path ?? module.type);
+        calls.set(module, { module, in: joinShapes(x.in, y.in), out: joinShapes(x.out, y.out), note: because });
+      } else if (x && y) calls.set(module, x);
+      else {
+        differences.push(`${module.path ?? module.type} (called one way only)`);
+        calls.set(module, { ...((x ?? y) as LayerCall), note: `called one way only: ${because}` });
+      }
+    }
+    restore({ vars, calls });
+    if (differences.length > 0) this.lose(condition, `${reason}: the two ways differ in ${[...new Set(differences)].slice(0, 3).join(', ')}`);
+    return flow;
   }
 
   private executeFor(statement: Node, scope: Scope): Flow {
@@ -373,3 +439,23 @@ const exceptionBases = new Map<string, string[]>([
   ['ZeroDivisionError', ['ArithmeticError']],
   ['Exception', []],
 ]);
+
+/** One value of two ways: kept where they agree, tensors by the sizes they agree on, else not known (and the difference noted). */
+function joinValues(a: Value | undefined, b: Value | undefined, because: string, differences: string[], what: string): Value {
+  if (a === b && a !== undefined) return a;
+  if (a !== undefined && b !== undefined && equalValues(a, b) === true) return a;
+  if (a instanceof Tensor && b instanceof Tensor) {
+    const shape = joinShapes(a.shape, b.shape);
+    if (shape && a.shape && JSON.stringify(shape) === JSON.stringify(a.shape)) return a;
+    differences.push(what);
+    return new Tensor(shape, because);
+  }
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) return a.map((item, i) => joinValues(item, b[i], because, differences, what));
+  differences.push(what);
+  return new Unknown(a === undefined || b === undefined ? `${what} is set one way only: ${because}` : because);
+}
+
+function joinShapes(a: Shape | null, b: Shape | null): Shape | null {
+  if (!a || !b || a.length !== b.length) return null;
+  return a.map((d, i) => (d === b[i] ? d : null));
+}
