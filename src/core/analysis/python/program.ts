@@ -130,6 +130,8 @@ export class PythonFile {
   torchBase(cls: ClassInfo): string | undefined {
     for (const text of cls.bases) {
       if (this.resolveClass(text)) continue;
+      // A TorchScript module is an nn.Module whose methods TorchScript compiles.
+      if (/^(torch\.)?jit\.ScriptModule$/.test(text)) return 'Module';
       const name = text.replace(/^(torch\.)?nn\./, '');
       if (name !== text || name in containerKinds || name === 'Module' || torchLayers.has(name)) return name;
     }
