@@ -203,8 +203,10 @@ export abstract class Evaluator {
   }
 
   protected moduleFile(dotted: string, from: PythonFile): PythonFile | undefined {
+    // torch's own names (torch.nn.Conv2d, F.relu) are read on every layer: known rules, never files.
+    if (dotted === 'torch' || dotted.startsWith('torch.')) return undefined;
     const key = `${from.path ?? ''}\u0000${dotted}`;
-    if (!this.moduleFiles.has(key)) this.moduleFiles.set(key, dotted === 'torch' || dotted.startsWith('torch.') ? undefined : this.file.program.file(dotted, 0, from));
+    if (!this.moduleFiles.has(key)) this.moduleFiles.set(key, this.file.program.file(dotted, 0, from));
     return this.moduleFiles.get(key);
   }
 
