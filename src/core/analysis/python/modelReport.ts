@@ -6,12 +6,13 @@ import { type Node, rangeOf } from '../syntax';
 import { parameterName } from '../torchLayers';
 import type { ClassInfo, PythonFile } from './program';
 import { Analysis } from './torchModules';
-import { frozenElements, type LayerCall, layerParameterSize, Module, Tensor, Unknown, type Value } from './values';
+import { Dict, frozenElements, type LayerCall, layerParameterSize, Module, Tensor, Unknown, type Value } from './values';
 
 /**
  * Builds one model, runs its forward pass, and reports its shapes, parameters and what the analysis
- * lost on the way. A colour model whose layers do not fit the 32×32 its first layer suggests (PyTorch
- * would raise) but fit ImageNet's 224×224 was written for ImageNet: it is shown at that input.
+ * lost on the way. When the input its first layer suggests does not fit (PyTorch would raise), the
+ * input the first layer forward calls suggests is tried, then, for a colour model, ImageNet's
+ * 224×224: the first that fits is the input the model was written for.
  */
 export function analyzeModel(
   file: PythonFile,
@@ -25,9 +26,16 @@ export function analyzeModel(
 ): { report: ModelReport; used: Set<ClassInfo>; usedFunctions: Set<Node> } {
   const first = analyzeAt(file, options, kind, name, nameNode, extent, build, construct, undefined);
   const raises = (result: typeof first) => result.report.diagnostics.some((d) => d.severity === 'error');
-  if (first.report.inputSource !== 'first layer' || !raises(first) || first.report.input.join('x') !== '1x3x32x32') return first;
-  const imagenet = analyzeAt(file, options, kind, name, nameNode, extent, build, construct, [3, 224, 224]);
-  return raises(imagenet) ? first : imagenet;
+  if (first.report.inputSource !== 'first layer' || !raises(first)) return first;
+  const tried = new Set([first.report.input.slice(1).join('x')]);
+  const called = first.calledFirst;
+  for (const sample of [called, called?.[0] === 3 ? [3, 224, 224] : undefined, first.report.input[1] === 3 ? [3, 224, 224] : undefined]) {
+    if (!sample || tried.has(sample.join('x'))) continue;
+    tried.add(sample.join('x'));
+    const retried = analyzeAt(file, options, kind, name, nameNode, extent, build, construct, sample);
+    if (!raises(retried)) return retried;
+  }
+  return first;
 }
 
 function analyzeAt(
@@ -40,7 +48,7 @@ function analyzeAt(
   build: string | undefined,
   construct: (analysis: Analysis) => Value,
   firstLayerSample: number[] | undefined,
-): { report: ModelReport; used: Set<ClassInfo>; usedFunctions: Set<Node> } {
+): { report: ModelReport; used: Set<ClassInfo>; usedFunctions: Set<Node>; calledFirst?: number[] } {
   const analysis = new Analysis(file, options.stepBudget ?? 200_000);
   const diagnostics: AnalysisDiagnostic[] = [];
   let model: Value;
@@ -85,11 +93,12 @@ function analyzeAt(
   } catch (error) {
     output = analysis.failure(error, model.node);
   }
-  // A forward that returns a tuple (a VAE's reconstruction, mean and log-variance) is shown by its first tensor, as torchinfo does.
-  const first = Array.isArray(output) ? output.find((v) => v instanceof Tensor) : undefined;
-  if (first instanceof Tensor && Array.isArray(output)) {
+  // A forward that returns a tuple (a VAE's reconstruction, mean and log-variance) or a dict (a main and auxiliary heads) is shown by its first tensor, as torchinfo does.
+  const values = Array.isArray(output) ? output : output instanceof Dict ? [...output.entries.values()] : undefined;
+  const first = values?.find((v) => v instanceof Tensor);
+  if (first instanceof Tensor && values) {
     report.output = first.shape;
-    report.outputNote = `forward returns ${output.length} values; the first tensor is shown`;
+    report.outputNote = `forward returns ${values.length} values${output instanceof Dict ? ' in a dict' : ''}; the first tensor is shown`;
   } else if (output instanceof Tensor) {
     report.output = output.shape;
     if (output.reason) report.outputNote = output.reason;
@@ -111,7 +120,8 @@ function analyzeAt(
   report.incomplete = dedupeIncompleteness(report.incomplete);
   report.complete = report.incomplete.length === 0;
   report.paramsKnown = ![...analysis.losses.values()].some((l) => l.phase === 'build') && uniqueModules(model).every((m) => paramsKnown(m));
-  return { report, used: analysis.used, usedFunctions: analysis.usedFunctions };
+  const calledFirst = sampleFor([...analysis.calls.keys()].find((m) => m.options.spec?.kind === 'conv' || m.options.spec?.kind === 'linear'));
+  return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, ...(calledFirst ? { calledFirst } : {}) };
 }
 
 /** What the evaluation lost, and the modules whose parameters it could not count, in the order of the file. */
@@ -180,7 +190,11 @@ function isLeaf(module: Module): boolean {
 
 /** The course's conventions: Conv2d(1, …) reads MNIST, Conv2d(3, …) CIFAR-10, Linear(n, …) n features. */
 function firstLayerInput(root: Module): number[] | undefined {
-  const first = uniqueModules(root).find((m) => m.options.spec && (m.options.spec.kind === 'conv' || m.options.spec.kind === 'linear'));
+  return sampleFor(uniqueModules(root).find((m) => m.options.spec && (m.options.spec.kind === 'conv' || m.options.spec.kind === 'linear')));
+}
+
+/** One sample as a first layer reads it: Linear(n) n features, Conv2d(1, …) a 28×28 digit, Conv2d(c, …) a 32×32 picture. */
+function sampleFor(first: Module | undefined): number[] | undefined {
   const spec = first?.options.spec;
   if (spec?.kind === 'linear') return [spec.inFeatures];
   if (spec?.kind === 'conv' && spec.rank === 2 && !spec.transposed) return [spec.inChannels, spec.inChannels === 1 ? 28 : 32, spec.inChannels === 1 ? 28 : 32];

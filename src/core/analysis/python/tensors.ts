@@ -148,6 +148,23 @@ export abstract class Tensors extends Calls {
         if (lead < 0) return new Tensor(null, `expand to fewer dimensions than ${formatShape(shape)}`);
         return new Tensor((sizes as number[]).map((d, i) => (d === -1 ? (shape[i - lead] ?? null) : d)), first.reason);
       }
+      // torch.zeros_like(x) and its kin: a new tensor of x's shape.
+      case 'zeros_like':
+      case 'ones_like':
+      case 'empty_like':
+      case 'full_like':
+      case 'rand_like':
+      case 'randn_like':
+      case 'randint_like':
+        return new Tensor(shape, first.reason);
+      // x.new_zeros(2, 3) and its kin: a new tensor of the sizes given.
+      case 'new_zeros':
+      case 'new_ones':
+      case 'new_empty':
+      case 'new_full': {
+        const sizes = Array.isArray(args[1]) ? args[1] : name === 'new_full' ? [] : args.slice(1);
+        return sizes.length > 0 && sizes.every((d) => typeof d === 'number') ? new Tensor(sizes as number[]) : new Tensor(null, `${name} of sizes that are not known`);
+      }
       case 'expand_as':
       case 'view_as':
       case 'reshape_as':
