@@ -24,29 +24,36 @@ export function analyzeModel(
   build: string | undefined,
   construct: (analysis: Analysis) => Value,
 ): { report: ModelReport; used: Set<ClassInfo>; usedFunctions: Set<Node> } {
-  const first = analyzeAt(file, options, kind, name, nameNode, extent, build, construct, undefined);
+  const at = (sample: number[] | undefined) => analyzeAt({ file, options, kind, name, nameNode, extent, build, construct }, sample);
+  const first = at(undefined);
   const raises = (result: typeof first) => result.report.diagnostics.some((d) => d.severity === 'error');
   if (first.report.inputSource !== 'first layer' || !raises(first)) return first;
   const tried = new Set([first.report.input.slice(1).join('x')]);
   const called = first.calledFirst;
-  for (const sample of [called, called?.[0] === 3 ? [3, 224, 224] : undefined, first.report.input[1] === 3 ? [3, 224, 224] : undefined]) {
+  // ImageNet's convention is tried for colour models only, from either first layer.
+  const colour = called?.[0] === 3 || first.report.input[1] === 3;
+  for (const sample of [called, colour ? [3, 224, 224] : undefined]) {
     if (!sample || tried.has(sample.join('x'))) continue;
     tried.add(sample.join('x'));
-    const retried = analyzeAt(file, options, kind, name, nameNode, extent, build, construct, sample);
+    const retried = at(sample);
     if (!raises(retried)) return retried;
   }
   return first;
 }
 
+interface ModelRequest {
+  file: PythonFile;
+  options: AnalysisOptions;
+  kind: ModelReport['kind'];
+  name: string;
+  nameNode: Node;
+  extent: Node;
+  build: string | undefined;
+  construct: (analysis: Analysis) => Value;
+}
+
 function analyzeAt(
-  file: PythonFile,
-  options: AnalysisOptions,
-  kind: ModelReport['kind'],
-  name: string,
-  nameNode: Node,
-  extent: Node,
-  build: string | undefined,
-  construct: (analysis: Analysis) => Value,
+  { file, options, kind, name, nameNode, extent, build, construct }: ModelRequest,
   firstLayerSample: number[] | undefined,
 ): { report: ModelReport; used: Set<ClassInfo>; usedFunctions: Set<Node>; calledFirst?: number[] } {
   const analysis = new Analysis(file, options.stepBudget ?? 200_000);
