@@ -123,7 +123,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     if (!first) return undefined;
     const text = new vscode.MarkdownString();
     text.appendMarkdown(`**Not followed by the static analysis** — ${[...new Set(lost.map((l) => l.model.name))].join(', ')} ${lost.length > 1 ? 'are' : 'is'} incomplete here:\n\n`);
-    for (const { item } of lost) text.appendText(`${item.reason}\n`);
+    text.appendCodeblock(lost.map(({ item }) => item.reason).join('\n'), 'text');
     return new vscode.Hover(text, toRange(first.item.range));
   }
 
@@ -293,7 +293,8 @@ function layerLenses(reports: ModelReport[]): vscode.CodeLens[] {
 function incompleteHover(model: ModelReport, lines: string[]): vscode.MarkdownString {
   const text = new vscode.MarkdownString();
   text.appendMarkdown(`**${model.name}: incomplete** — the static analysis could not follow everything that builds or runs it, so ${model.paramsKnown === false ? `it has **${formatParams(model)}** and ` : ''}the shapes it touches are shown as \`?\`.\n\n`);
-  for (const line of lines) text.appendText(`${line}\n`);
-  text.appendMarkdown('\nExact mode (a trusted workspace, after a save) asks PyTorch for the real numbers.');
+  // A code block shows the reasons as written: their backticks and underscores are no markdown.
+  text.appendCodeblock(lines.join('\n'), 'text');
+  text.appendMarkdown('Exact mode (a trusted workspace, after a save) asks PyTorch for the real numbers.');
   return text;
 }
