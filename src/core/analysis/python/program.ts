@@ -14,9 +14,17 @@ export class Program {
 
   constructor(readonly imports: PythonImports | undefined) {}
 
+  /** Modules looked for and not found in this analysis of the file: every model asks again for `np`, `math`, `os`, each a look at the disk. */
+  private readonly missing = new Set<string>();
+
   file(module: string, level: number, from: PythonFile): PythonFile | undefined {
+    const key = `${level}\u0000${from.path ?? ''}\u0000${module}`;
+    if (this.missing.has(key)) return undefined;
     const found = this.imports?.resolve(module, level, from.path);
-    if (!found) return undefined;
+    if (!found) {
+      this.missing.add(key);
+      return undefined;
+    }
     this.read.set(found.path, found.version);
     const known = this.files.get(found.path);
     if (known?.version === found.version) return known.file;
