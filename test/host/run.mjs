@@ -299,9 +299,10 @@ function startBridge(currentHost, figures) {
       return {};
     },
     workbenchText: async ({ selector }) => ({ texts: await currentHost().page.locator(selector).allInnerTexts() }),
-    /** Clicks the workbench element (outside webviews) that matches a selector and has the text, as a user would. */
-    workbenchClick: async ({ selector, text }) => {
-      await currentHost().page.locator(selector, { hasText: text }).first().click({ timeout: 20_000 });
+    /** Clicks the workbench element (outside webviews) that matches a selector and has the text, as a user would; or the part of it `inner` selects. */
+    workbenchClick: async ({ selector, text, inner }) => {
+      const element = currentHost().page.locator(selector, { hasText: text }).first();
+      await (inner ? element.locator(inner).first() : element).click({ timeout: 20_000 });
       return {};
     },
     console: async () => ({ messages: currentHost().consoleMessages }),

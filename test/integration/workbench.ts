@@ -20,8 +20,8 @@ export const workbench = {
   runFromPalette: (title: string) => call('palette', { title }),
   /** The rendered text of every workbench element (outside webviews) matching a CSS selector. */
   workbenchText: async (selector: string) => (await call<{ texts: string[] }>('workbenchText', { selector })).texts,
-  /** Clicks the first workbench element matching a CSS selector that holds the text: a dialog's button, say. */
-  workbenchClick: (selector: string, text: string) => call('workbenchClick', { selector, text }),
+  /** Clicks the first workbench element matching a CSS selector that holds the text (a dialog's button, say), or its part `inner` selects (a tree row's twistie). */
+  workbenchClick: (selector: string, text: string, inner?: string) => call('workbenchClick', { selector, text, inner }),
   consoleMessages: async () => (await call<{ messages: { type: string; text: string }[] }>('console')).messages,
   /** A measured figure, printed in the run's summary. */
   figure: (name: string, value: string) => call('figure', { name, value }),
