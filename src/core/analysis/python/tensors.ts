@@ -37,6 +37,8 @@ export abstract class Tensors extends Calls {
     if (!shape) return first;
     const arg = (index: number, keyword: string, fallback: Value): Value => keywords.get(keyword) ?? args[index] ?? fallback;
     if (shapePreserving.has(name)) return first;
+    // Elementwise with tensors for bounds or exponents: the shapes broadcast.
+    if (broadcasting.has(name)) return [...args.slice(1), ...keywords.values()].reduce<Value>((result, other) => (other instanceof Tensor ? this.tensorArithmetic('+', result, other, node) : result), first);
     const pool = /^(max|avg)_pool([123])d$/.exec(name);
     const adaptive = /^adaptive_(max|avg)_pool([123])d$/.exec(name);
     if (pool || adaptive) {
@@ -146,6 +148,12 @@ export abstract class Tensors extends Calls {
         if (!sizes.every((d) => typeof d === 'number')) return new Tensor(null, 'expand to sizes that are not known');
         const lead = sizes.length - shape.length;
         if (lead < 0) return new Tensor(null, `expand to fewer dimensions than ${formatShape(shape)}`);
+        // Only a dimension of size 1 grows.
+        const stuck = shape.findIndex((d, i) => d !== null && d !== 1 && sizes[i + lead] !== -1 && sizes[i + lead] !== d);
+        if (stuck !== -1) {
+          this.report(node, `expand(${sizes.join(', ')}) cannot grow dimension ${stuck} of ${formatShape(shape)} from ${shape[stuck]} to ${sizes[stuck + lead]}: only dimensions of size 1 expand`);
+          return new Tensor(null, `expand of a dimension that is not 1`);
+        }
         return new Tensor((sizes as number[]).map((d, i) => (d === -1 ? (shape[i - lead] ?? null) : d)), first.reason);
       }
       // torch.zeros_like(x) and its kin: a new tensor of x's shape.
@@ -278,15 +286,18 @@ export abstract class Tensors extends Calls {
 }
 
 /** Functions and tensor methods that keep the shape of their first argument. */
-const shapePreserving = new Set([
+export const shapePreserving = new Set([
   'relu', 'relu_', 'relu6', 'leaky_relu', 'leaky_relu_', 'elu', 'selu', 'celu', 'gelu', 'silu', 'mish', 'sigmoid', 'tanh', 'softmax',
   'log_softmax', 'softmin', 'softplus', 'softsign', 'hardtanh', 'hardswish', 'hardsigmoid', 'logsigmoid', 'dropout', 'dropout1d', 'dropout2d',
   'dropout3d', 'alpha_dropout', 'feature_alpha_dropout', 'normalize', 'contiguous', 'float', 'double', 'half', 'bfloat16', 'to', 'clone',
-  'detach', 'cpu', 'cuda', 'abs', 'exp', 'log', 'sqrt', 'clamp', 'clip', 'neg', 'square', 'tanh_', 'sigmoid_', 'local_response_norm',
-  'layer_norm', 'group_norm', 'batch_norm', 'instance_norm', 'hardtanh_', 'elu_', 'relu6_', 'silu_', 'gelu_', 'hardswish_', 'mul_', 'add_', 'div_',
-  'clamp_', 'masked_fill', 'dropout_', 'sign', 'floor', 'ceil', 'round', 'reciprocal', 'rsqrt', 'sin', 'cos', 'erf', 'pow', 'requires_grad_', 'rms_norm',
+  'detach', 'cpu', 'cuda', 'abs', 'exp', 'log', 'sqrt', 'neg', 'square', 'tanh_', 'sigmoid_', 'local_response_norm',
+  'layer_norm', 'group_norm', 'batch_norm', 'instance_norm', 'hardtanh_', 'elu_', 'mul_', 'add_', 'div_',
+  'clamp_', 'masked_fill', 'dropout_', 'sign', 'floor', 'ceil', 'round', 'reciprocal', 'rsqrt', 'sin', 'cos', 'erf', 'requires_grad_', 'rms_norm',
   'type', 'astype', 'numpy', 'long', 'int',
 ]);
+
+/** Elementwise functions whose further arguments may be tensors (bounds, exponents), broadcast with the first. */
+export const broadcasting = new Set(['clamp', 'clip', 'pow', 'maximum', 'minimum', 'fmax', 'fmin', 'atan2', 'hypot', 'remainder', 'fmod', 'lerp']);
 
 /** torch functions that make a tensor of the sizes they are given. */
 export const tensorConstructors = new Set(['zeros', 'ones', 'randn', 'rand', 'empty', 'full', 'Tensor', 'FloatTensor']);
