@@ -1,7 +1,7 @@
 // Scores the static analysis against PyTorch on the model zoos of test/fixtures/zoo and on the
 // real-world corpus, with the machinery of the corpus test (test/support/corpus.ts):
 //
-//   npx tsx scripts/score-corpus.ts [--set dev|heldout|realworld|all] [--json out.json] [--details]
+//   npx tsx scripts/score-corpus.ts [--set dev|heldout|realworld|semantics|all] [--json out.json] [--details]
 //
 // Counted, per set: every model the analysis reports that PyTorch builds from the report's own call,
 // and every model PyTorch builds with no arguments that the analysis does not report (a miss). It
@@ -28,12 +28,13 @@ const sets = {
   dev: { dir: 'test/fixtures/zoo/dev', recursive: true },
   heldout: { dir: 'test/fixtures/zoo/heldout', recursive: true },
   realworld: { dir: 'test/fixtures/realworld', recursive: false },
+  semantics: { dir: 'test/fixtures/semantics', recursive: false },
 } as const;
 type SetName = keyof typeof sets;
 const setNames = Object.keys(sets) as SetName[];
 
 function usage(problem: string): never {
-  process.stderr.write(`${problem}\nusage: npx tsx scripts/score-corpus.ts [--set dev|heldout|realworld|all] [--json out.json] [--details]\n`);
+  process.stderr.write(`${problem}\nusage: npx tsx scripts/score-corpus.ts [--set dev|heldout|realworld|semantics|all] [--json out.json] [--details]\n`);
   process.exit(2);
 }
 

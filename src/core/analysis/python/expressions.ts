@@ -4,7 +4,7 @@ import type { Node } from '../syntax';
 import { builtins, dictMethods, type DictMethod, formatField, mathConstants, moduleName, percentFormat, stringMethods, type StringMethod } from './builtins';
 import { Evaluator } from './evaluator';
 import { ClassInfo } from './program';
-import { Callable, compareValues, Dict, equalValues, FunctionDef, type Index, iterate, layerParameterSize, Module, Namespace, Path, returnsSelf, type Scope, Slice, specField, specParameterNames, Super, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { BudgetExceeded, Callable, compareValues, Dict, equalValues, FunctionDef, type Index, iterate, layerParameterSize, Module, Namespace, Path, returnsSelf, type Scope, Slice, specField, specParameterNames, Super, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 
 /** Evaluates expressions: what a name, an attribute, an operator or a subscript gives. */
 export abstract class Expressions extends Evaluator {
@@ -264,19 +264,36 @@ export abstract class Expressions extends Evaluator {
   }
 
   /**
-   * A class attribute, evaluated once as Python evaluates a class body. In an enum.Enum subclass it
-   * is a member: an instance of the enum with `name` and `value` (its __init__ run on the value).
+   * A class attribute: the class body is run once, as Python runs it when the class is created
+   * (in order, with its loops and ifs, later statements seeing earlier names). In an enum.Enum
+   * subclass each attribute is a member: an instance of the enum with `name` and `value`.
    */
   private classAttribute(cls: ClassInfo, name: string): Value {
     this.used.add(cls);
     let values = this.classValues.get(cls);
-    if (!values) this.classValues.set(cls, (values = new Map()));
-    if (!values.has(name)) {
-      values.set(name, new Unknown(`\`${cls.name}.${name}\` refers to itself`));
-      const value = this.evaluate(cls.attributes.get(name) as Node, this.globalsOf(cls.file));
-      values.set(name, cls.isEnum && !(value instanceof FunctionDef) ? this.enumMember(cls, name, value) : value);
+    if (!values) {
+      // While the body runs, the class is not made yet: what reads it back gets no value.
+      this.classValues.set(cls, new Map());
+      values = this.runClassBody(cls);
+      this.classValues.set(cls, values);
     }
-    return values.get(name) as Value;
+    return values.get(name) ?? new Unknown(values.size === 0 ? `\`${cls.name}.${name}\` is read while its class is made` : `\`${cls.name}.${name}\` is not set when its class body runs`);
+  }
+
+  private runClassBody(cls: ClassInfo): Map<string, Value> {
+    const globals = this.globalsOf(cls.file);
+    const scope: Scope = { vars: new Map(), globals, outer: globals };
+    for (const statement of cls.node.childForFieldName('body')?.namedChildren ?? []) {
+      if (!statement) continue;
+      try {
+        this.execute(statement, scope);
+      } catch (error) {
+        if (error instanceof BudgetExceeded) throw error;
+        this.failure(error, statement);
+      }
+    }
+    if (!cls.isEnum) return scope.vars;
+    return new Map([...scope.vars].map(([name, value]) => [name, value instanceof FunctionDef ? value : this.enumMember(cls, name, value)]));
   }
 
   private enumMember(cls: ClassInfo, name: string, value: Value): Module {

@@ -209,8 +209,8 @@ export class ClassInfo {
     return this.members.methods;
   }
 
-  /** Class-level assignments (`expansion = 4`), evaluated when first read. */
-  get attributes(): Map<string, Node> {
+  /** The names the class body assigns (`expansion = 4`, in its loops and ifs too), evaluated when first read. */
+  get attributes(): Set<string> {
     return this.members.attributes;
   }
 
@@ -274,7 +274,7 @@ export class ClassInfo {
 
 interface ClassBody {
   methods: Map<string, Node>;
-  attributes: Map<string, Node>;
+  attributes: Set<string>;
   staticMethods: Set<string>;
   classMethods: Set<string>;
   /** Methods decorated @property, run when read. */
@@ -283,7 +283,7 @@ interface ClassBody {
 }
 
 function readClassBody(definition: Node, dataclass: boolean): ClassBody {
-  const body: ClassBody = { methods: new Map(), attributes: new Map(), staticMethods: new Set(), classMethods: new Set(), properties: new Set(), fields: undefined };
+  const body: ClassBody = { methods: new Map(), attributes: new Set(), staticMethods: new Set(), classMethods: new Set(), properties: new Set(), fields: undefined };
   const fields: { name: string; value: Node | null }[] = [];
   for (const item of definition.childForFieldName('body')?.namedChildren ?? []) {
     const fn = item?.type === 'decorated_definition' ? item.childForFieldName('definition') : item;
@@ -298,11 +298,23 @@ function readClassBody(definition: Node, dataclass: boolean): ClassBody {
     const assignment = item?.type === 'expression_statement' ? item.namedChildren[0] : null;
     const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
     const value = assignment?.childForFieldName('right');
-    if (target?.type === 'identifier' && value) body.attributes.set(target.text, value);
     if (target?.type === 'identifier' && assignment?.childForFieldName('type')) fields.push({ name: target.text, value: value ?? null });
+    if (item) for (const name of assignedNames(item)) body.attributes.add(name);
   }
   if (dataclass) body.fields = fields;
   return body;
+}
+
+/** The names a class-body statement assigns, in its nested blocks too (not in the functions and classes it defines). */
+function assignedNames(statement: Node): string[] {
+  if (/^(function_definition|class_definition|decorated_definition)$/.test(statement.type)) return [];
+  const targets =
+    statement.type === 'assignment' || statement.type === 'augmented_assignment' ? [statement.childForFieldName('left')]
+    : statement.type === 'for_statement' ? [statement.childForFieldName('left')]
+    : [];
+  const names = targets.flatMap((t) => (t?.type === 'identifier' ? [t.text] : (t?.descendantsOfType('identifier') ?? []).filter((i) => i?.parent?.type === 'pattern_list' || i?.parent?.type === 'tuple_pattern' || i?.parent?.type === 'list_pattern').map((i) => i?.text ?? '')));
+  // An assignment's value may itself be an assignment (`a = b = 1`).
+  return [...names, ...statement.namedChildren.flatMap((child) => (child ? assignedNames(child) : []))];
 }
 
 /** How a parameter binds: `x` and `x: int` are required, `*args: Any` is a splat despite its annotation. */

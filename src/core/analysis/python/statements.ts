@@ -366,6 +366,8 @@ export abstract class Statements extends Expressions {
         for (const t of targets) this.bind(t.type === 'list_splat_pattern' ? (t.namedChildren[0] as Node) : t, value instanceof Unknown ? value : new Unknown(`cannot unpack \`${target.text.slice(0, 40)}\``), scope);
         return;
       }
+      // Python raises when the counts differ: `b, c, _, _ = x.size()` of a 2-D x.
+      if (starred < 0 ? items.length !== targets.length : items.length < targets.length - 1) throw new Raised('ValueError', target);
       const after = targets.length - starred - 1;
       targets.forEach((t, i) => {
         if (i === starred) this.bind(t.namedChildren[0] as Node, items.slice(i, items.length - after), scope);
