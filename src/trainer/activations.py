@@ -21,6 +21,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
+from safe_load import UnsafeCheckpoint, safe_load  # noqa: E402
 from train import TrainingError, load_dataset, load_model  # noqa: E402
 
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid)
@@ -56,7 +57,9 @@ def trained_model(request):
     config = request["config"]
     model = load_model(config["modelFile"], config["className"], config.get("notebook"))
     try:
-        saved = torch.load(request["checkpoint"], map_location="cpu")
+        saved = safe_load(request["checkpoint"])
+    except UnsafeCheckpoint as error:
+        raise TrainingError(str(error)) from error
     except Exception as error:
         raise TrainingError(f"torch.load({os.path.basename(request['checkpoint'])}) failed: {error}") from error
     try:

@@ -75,6 +75,12 @@ def save_torch(path, value):
     write_atomically(path, lambda handle: torch.save(value, handle))
 
 
+def scheduler_state(scheduler):
+    """A scheduler's state for last.pt, weights and numbers only: OneCycleLR's holds a bound method
+    on torch 1.13, which a checkpoint loaded safely may not name; its constructor makes it again."""
+    return None if scheduler is None else {key: value for key, value in scheduler.state_dict().items() if not callable(value)}
+
+
 class Metrics:
     """metrics.csv: one line per logged step and per epoch, each written whole, so a kill leaves no torn line."""
 
@@ -795,6 +801,8 @@ def train(run_dir, commands, resume, ranks):
     import torch
     from torch import nn
 
+    from safe_load import UnsafeCheckpoint, safe_load
+
     start_up = StartUp()
     start_up.lap("Python and PyTorch imports")
     started = time.time()
@@ -804,7 +812,10 @@ def train(run_dir, commands, resume, ranks):
         last = os.path.join(run_dir, "last.pt")
         if not os.path.isfile(last):
             raise TrainingError(f"nothing to resume: {run_dir} has no last.pt (the run ended before its first epoch did)")
-        checkpoint = torch.load(last, map_location="cpu")
+        try:
+            checkpoint = safe_load(last)
+        except UnsafeCheckpoint as error:
+            raise TrainingError(f"cannot resume: {error}") from error
     torch.manual_seed(config["seed"])
     cores = max(1, (os.cpu_count() or 1) // ranks.local_size)
     torch.set_num_threads(cores)
@@ -1025,7 +1036,7 @@ def train(run_dir, commands, resume, ranks):
             best_loss, best_epoch = score, epoch
             save_torch(os.path.join(run_dir, "best.pt"), model.state_dict())
             send("checkpoint", path=os.path.join(run_dir, "best.pt"), best=True, message=message)
-        save_torch(os.path.join(run_dir, "last.pt"), {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch, "bestLoss": best_loss, "bestEpoch": best_epoch, "scheduler": scheduler.state_dict() if scheduler is not None else None})
+        save_torch(os.path.join(run_dir, "last.pt"), {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch, "bestLoss": best_loss, "bestEpoch": best_epoch, "scheduler": scheduler_state(scheduler)})
         send("checkpoint", path=os.path.join(run_dir, "last.pt"), best=False, message=None)
         if epoch == 1:
             save_torch(os.path.join(run_dir, "epoch-1.pt"), model.state_dict())
@@ -1042,7 +1053,7 @@ def train(run_dir, commands, resume, ranks):
             log(f"the {ranks.size} ranks ended with different weights: DistributedDataParallel lost step; the run folder holds rank 0's")
     summary = {"bestEpoch": best_epoch, "bestValidLoss": None if best_loss == math.inf else best_loss}
     if not cancelled and best_epoch is not None:
-        model.load_state_dict(torch.load(os.path.join(run_dir, "best.pt"), map_location=device))
+        model.load_state_dict(safe_load(os.path.join(run_dir, "best.pt"), map_location=device))
         test_loss, test_accuracy, confusion = evaluate(model, criterion, test_split, evaluation_batch, precision.autocast, classes)
         per_class = [{"name": name, "correct": int(confusion[i, i]), "total": int(confusion[i].sum())} for i, name in enumerate(classes)]
         send("test", loss=test_loss, accuracy=test_accuracy, perClass=per_class, confusion=confusion.tolist())

@@ -2,7 +2,7 @@
 // the core's own convolution: the feature maps of a layer, and each filter's strongest patches.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readCheckpoint } from '../../src/core/checkpoints/checkpoint';
@@ -13,6 +13,7 @@ import { activationsAnswer, type ActivationsAnswer, type ActivationsRequest } fr
 import { trainingDefaults } from '../../src/core/protocol/trainer';
 import { safeParse } from '../../src/core/schema';
 import { activationsCommand, TrainingRun } from '../../src/core/training/trainingRun';
+import { writeEvilCheckpoint } from './support/evilCheckpoint';
 import { png } from '../support/png';
 
 const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
@@ -116,6 +117,15 @@ describe('activations helper (the torch engine\'s view of a trained layer)', () 
     const answers = ask({ ...common, kind: 'topPatches', layer: 'conv2', sample: 50 });
     const last = answers[answers.length - 1];
     assert.equal(last?.type === 'topPatches' && last.shape.join('×'), '1×8×8');
+  });
+
+  it('refuses a checkpoint whose pickle would run a command, naming what it imports; nothing runs', () => {
+    const [evil, marker] = [join(dir, 'evil.pt'), join(dir, 'ran')];
+    writeEvilCheckpoint(evil, marker);
+    const [refused] = ask({ ...common, checkpoint: evil, kind: 'featureMaps', layer: 'conv1', image: { path: null, index: 0 } });
+    assert.equal(refused?.type, 'error');
+    assert.match(refused?.type === 'error' ? refused.message : '', /^evil\.pt was not loaded: its pickle asks to import posix\.system, which could run code when it loads\. A checkpoint of weights needs none of these/);
+    assert.equal(existsSync(marker), false, 'the command ran');
   });
 
   it('says so when the model never calls the layer, or the checkpoint does not fit', () => {

@@ -10,6 +10,7 @@ import { type TrainerEvent, type TrainingConfig, trainingDefaults } from '../../
 import { TrainingRun } from '../../src/core/training/trainingRun';
 import { type Checkpoint, readCheckpoint } from '../../src/core/checkpoints/checkpoint';
 import { diffCheckpoints } from '../../src/core/checkpoints/checkpointDiff';
+import { writeEvilCheckpoint } from './support/evilCheckpoint';
 import { prepareDataset } from '../../src/core/datasets/datasets';
 
 const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
@@ -177,6 +178,29 @@ describe('training runs (torch engine)', function () {
     assert.equal(runJson(result.runDir).status, 'completed');
     const rows = readFileSync(join(result.runDir, 'metrics.csv'), 'utf8').trim().split('\n');
     assert.deepEqual(rows.filter((row) => row.startsWith('epoch,')).map((row) => row.split(',')[1]), ['1', '2', '3']);
+  });
+
+  it('resumes a one-cycle schedule from last.pt, which holds weights and numbers only', async () => {
+    const { run } = await start({ epochs: 3, schedule: 'onecycle' }, (event, self) => {
+      if (event.type === 'epoch' && event.epoch === 1) void self.stop();
+    });
+    const stopped = await run.result;
+    assert.equal(stopped.status, 'cancelled');
+    const resumed = await TrainingRun.resume(stopped.runDir, { python, trainerDir, onEvent: () => undefined, onLog: () => undefined }).result;
+    assert.equal(resumed.status, 'completed', JSON.stringify(resumed.error));
+  });
+
+  it('refuses to resume from a last.pt whose pickle would run a command, naming what it imports; nothing runs', async () => {
+    const { run } = await start({});
+    const finished = await run.result;
+    assert.equal(finished.status, 'completed', JSON.stringify(finished.error));
+    const marker = join(finished.runDir, 'ran');
+    writeEvilCheckpoint(join(finished.runDir, 'last.pt'), marker);
+    const log: TrainerEvent[] = [];
+    const again = await TrainingRun.resume(finished.runDir, { python, trainerDir, onEvent: (e) => log.push(e), onLog: () => undefined }).result;
+    assert.equal(again.status, 'failed');
+    assert.match(of(log, 'error')[0]?.message ?? '', /^cannot resume: last\.pt was not loaded: its pickle asks to import posix\.system, which could run code when it loads\./);
+    assert.equal(existsSync(marker), false, 'the command ran');
   });
 
   it('says there is nothing to resume when a run ended before its first epoch', async () => {
