@@ -33,18 +33,18 @@ when it holds no parameters of its own, else null (no rule: unknown). A module n
 0. The model's `output` and `outputs` follow the layers' rules; its `totalMacs` is the sum of its
 layers', null when one of them is.
 """
+import ast
 import contextlib
-import importlib.util
 import io
-import itertools
 import json
 import math
 import os
 import sys
 import traceback
 
+import user_model
+
 PROTOCOL = 2
-_serial = itertools.count()
 _NOT_CALLED = {"calls": 0, "macs": 0, "in": None, "out": None, "outputs": None}
 
 
@@ -206,23 +206,18 @@ def _constructing_line(module, frame, wanted):
     return None
 
 
-def _load(path):
-    name = f"cnnlab_user_model_{next(_serial)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    folder = os.path.dirname(os.path.abspath(path))
-    if folder not in sys.path:
-        sys.path.insert(0, folder)  # the model's own imports of its neighbours
-    sys.modules[name] = module
-    try:
-        # The user's prints must not reach stdout, which carries the protocol.
-        with contextlib.redirect_stdout(io.StringIO()):
-            spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(name, None)
-    return module
+def _load(path, builds):
+    """The file's module with only what the requested builds need run (user_model.py)."""
+    wanted = set()
+    for build in builds:
+        with contextlib.suppress(SyntaxError):  # a bad build fails its own model, below
+            wanted |= {n.id for n in ast.walk(ast.parse(build, mode="eval")) if isinstance(n, ast.Name)}
+    loaded = user_model.load(path, wanted)
+    sys.modules.pop(loaded.module.__name__, None)
+    note = user_model.describe_left_out(path, loaded.left_out)
+    if note:
+        print(note, file=sys.stderr)
+    return loaded.module
 
 
 def _error_text(error):
@@ -249,7 +244,7 @@ def shapes(request):
     _check_request(request)
     with _recording_lines(request["file"]) as lines:
         try:
-            namespace = vars(_load(request["file"]))  # module-level instances are built here
+            namespace = vars(_load(request["file"], [m["build"] for m in request["models"]]))  # module-level instances are built here
         except BaseException as error:  # the user's file may raise anything, SystemExit included
             return {"type": "shapes", "id": request["id"], "error": _error_text(error), "detail": traceback.format_exc(limit=5), "models": []}
         models = []

@@ -19,8 +19,6 @@ It imports the user's code: the extension runs it only in a trusted workspace.
 import contextlib
 import gzip
 import importlib.metadata
-import importlib.util
-import io
 import json
 import math
 import os
@@ -435,20 +433,24 @@ def channel_statistics(counts):
 # ---------------------------------------------------------------- the user's model
 
 def load_model(path, class_name, notebook=None):
+    """The model `class_name` names in the file (a class, a factory or a module-level instance),
+    with only what builds it run: user_model.py leaves the file's training, plots and downloads out."""
+    import user_model
+
     # A notebook's model lives in the run folder; its own imports are of the notebook's neighbours.
     for folder in [os.path.dirname(os.path.abspath(p)) for p in ([notebook["path"]] if notebook else []) + [path]]:
         if folder not in sys.path:
             sys.path.insert(0, folder)
-    spec = importlib.util.spec_from_file_location("cnnlab_user_model", path)
-    module = importlib.util.module_from_spec(spec)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # stdout carries the protocol
-            spec.loader.exec_module(module)
+        loaded = user_model.load(path, {class_name})
     except SyntaxError as error:
         raise TrainingError(f"{os.path.basename(path)} line {error.lineno}: {error.msg}") from error
     except BaseException as error:
         raise TrainingError(f"importing {os.path.basename(path)} failed: {type(error).__name__}: {error}") from error
-    found = getattr(module, class_name, None)
+    note = user_model.describe_left_out(notebook["path"] if notebook else path, loaded.left_out)
+    if note:
+        log(note)
+    found = getattr(loaded.module, class_name, None)
     if found is None:
         raise TrainingError(f"{os.path.basename(path)} has no class {class_name}")
     import torch

@@ -1,7 +1,7 @@
 // Exact mode with the real helper (src/trainer/shapes.py) and the real PyTorch of /usr/bin/python3.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ExactModel, ExactShapes, exactRequests, withExactShapes } from '../../src/core/analysis/exactShapes';
@@ -295,10 +295,26 @@ describe('exact shapes (PyTorch runs the model)', function () {
   });
 
   it('reports a file that fails to import, and one that prints, without losing the protocol', async () => {
-    await assert.rejects(exact.shapes(modelFile('import torch\nraise ValueError("half-written")\n'), [{ name: 'Net', build: 'Net()', input: [1, 4] }]), /ValueError: half-written/);
+    const failing = 'import torch.nn as nn\n\ndef width():\n    raise ValueError("half-written")\n\nWIDTH = width()\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(WIDTH, 2)\n';
+    await assert.rejects(exact.shapes(modelFile(failing), [{ name: 'Net', build: 'Net()', input: [1, 4] }]), /ValueError: half-written/);
     const printing = modelFile(`print("hello from the user's file")\n${tiny('\n    def forward(self, x):\n        print("in forward")\n        return self.fc(x)\n')}`);
     const [model] = await exact.shapes(printing, [{ ...tinyModel, input: [1, 4] }]);
     assert.deepEqual(model?.output, [1, 2]);
+  });
+
+  it('runs only what builds the model: a course script\'s training, writes, socket, process and hour-long sleep never run', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'cnnlab-script-'));
+    const file = join(folder, 'course_script.py');
+    copyFileSync(resolve(repo, 'test/fixtures/scripts/course_script.py'), file);
+    const [net, model] = await exact.shapes(file, [{ name: 'Net', build: 'Net()', input: [1, 1, 28, 28] }, { name: 'model', build: 'model', input: [1, 1, 28, 28] }]);
+    assert.deepEqual([net?.error, net?.output, net?.totalParams], [null, [1, 10], 40 + 173_120 + 650]);
+    // The module-level model as the file changes it after building it: a new last layer, conv frozen.
+    assert.deepEqual([model?.error, model?.output, model?.totalParams, model?.trainableParams], [null, [1, 10], 40 + 173_120 + 650, 173_120 + 650]);
+    assert.deepEqual(readdirSync(folder), ['course_script.py']);
+    // The helper's log says what it left out (stderr, which may arrive after the answer).
+    const said = /course_script\.py: ran only what builds the model; left out 9 top-level statements \(line 16: HERE = .*; line 41: open\(os\.path\.join\(HERE, "written"\).*; line 47: model = train\(model\);/;
+    for (const end = Date.now() + 5_000; Date.now() < end && !log.some((line) => said.test(line)); ) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(log.some((line) => said.test(line)), log.join('\n'));
   });
 
   it('gives up on a model that hangs, kills the helper, and answers the next request with a fresh one', async () => {

