@@ -7,7 +7,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { type TrainerEvent, type TrainingConfig, trainingDefaults } from '../../src/core/protocol/trainer';
-import { TrainingRun } from '../../src/core/training/trainingRun';
+import { createRunDir, TrainingRun } from '../../src/core/training/trainingRun';
 import { type Checkpoint, readCheckpoint } from '../../src/core/checkpoints/checkpoint';
 import { diffCheckpoints } from '../../src/core/checkpoints/checkpointDiff';
 import { writeEvilCheckpoint } from './support/evilCheckpoint';
@@ -193,6 +193,31 @@ describe('training runs (torch engine)', function () {
       assert.ok(log.some((line) => line.includes(`course_script.py: ran only what builds the model; left out ${leftOut} top-level statements`)), log.join('\n'));
     }
     assert.deepEqual(readdirSync(folder), ['course_script.py']);
+  });
+
+  it('refuses, before the first step, a model that does not fit the data, with both numbers and what to change', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'cnnlab-misfit-'));
+    const model = (layers: string, forward: string) => `import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n${layers}\n\n    def forward(self, x):\n        return ${forward}\n`;
+    const cases: Record<string, [string, string]> = {
+      // A CIFAR-100 head on a 10-class set: 90 outputs no label could reach.
+      'wide_head.py': [model('        self.fc = nn.Linear(784, 100)', 'self.fc(x.flatten(1))'), 'Net gives 100 scores per image but synthetic has 10 classes: make fc nn.Linear(784, 10)'],
+      'colour_conv.py': [model('        self.conv1 = nn.Conv2d(3, 6, 5)\n        self.fc = nn.Linear(6 * 24 * 24, 10)', 'self.fc(self.conv1(x).flatten(1))'), "conv1, the first convolution, takes 3 channels but synthetic's images have 1: make it nn.Conv2d(1, 6, 5), or train on a 3-channel dataset"],
+      'cifar_mlp.py': [model('        self.fc1 = nn.Linear(3 * 32 * 32, 10)', 'self.fc1(x.view(-1, 3 * 32 * 32))'), "fc1, the first layer, takes 3072 values but synthetic's images are 1×28×28 = 784 once flattened: make it nn.Linear(784, 10), or train on images of that size"],
+    };
+    for (const [file, [text, message]] of Object.entries(cases)) {
+      writeFileSync(join(folder, file), text);
+      const { run, events } = await start({ modelFile: join(folder, file), className: 'Net', dataset: 'synthetic' });
+      const result = await run.result;
+      assert.equal(result.status, 'failed', file);
+      assert.equal(of(events, 'error')[0]?.message, message);
+      assert.equal(of(events, 'progress').length + of(events, 'epoch').length, 0, `${file} took a step`);
+    }
+  });
+
+  it('names a run folder after a dataset folder, not its path', () => {
+    const runsDir = mkdtempSync(join(tmpdir(), 'cnnlab-runs-'));
+    const runDir = createRunDir(runsDir, { ...base, className: 'resnet18', dataset: '/home/student/data/flowers/' }, new Date('2026-12-06T04:00:00Z'));
+    assert.equal(relative(runsDir, runDir), '2026-12-06T04-00-00-resnet18-flowers');
   });
 
   it('resumes a one-cycle schedule from last.pt, which holds weights and numbers only', async () => {

@@ -48,8 +48,10 @@ export const notebookModuleFile = 'cnnlab_notebook_model.py';
 /** runs/2026-11-24T23-10-05-Net-mnist: sortable, and says what it holds. With `module`, the run trains its own copy of a notebook's model. */
 export function createRunDir(runsDir: string, config: TrainingConfig, now = new Date(), module?: ModelModule): string {
   const stamp = now.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-');
-  let runDir = join(resolve(runsDir), `${stamp}-${config.className}-${config.dataset}`);
-  for (let n = 2; existsSync(runDir); n++) runDir = join(resolve(runsDir), `${stamp}-${config.className}-${config.dataset}-${n}`);
+  // A folder of images is named by its own name, never its path (which would nest folders).
+  const name = `${stamp}-${config.className}-${basename(config.dataset.replace(/[\\/]+$/, '')).replace(/[^\w.-]+/g, '-')}`;
+  let runDir = join(resolve(runsDir), name);
+  for (let n = 2; existsSync(runDir); n++) runDir = join(resolve(runsDir), `${name}-${n}`);
   mkdirSync(runDir, { recursive: true });
   let recorded: TrainingConfig = { ...config, modelFile: resolve(config.modelFile) };
   if (module) {
