@@ -21,6 +21,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
+import guard  # noqa: E402
 from safe_load import UnsafeCheckpoint, safe_load  # noqa: E402
 from train import TrainingError, load_dataset, load_model  # noqa: E402
 
@@ -200,6 +201,7 @@ def top_patches(request):
 
 def main():
     request = json.loads(sys.stdin.readline())
+    guard.install("feature maps", lambda line: print(line, file=sys.stderr, flush=True))
     {"featureMaps": feature_maps, "topPatches": top_patches}[request["kind"]](request)
 
 
@@ -207,6 +209,8 @@ if __name__ == "__main__":
     try:
         main()
     except TrainingError as error:
+        answer("error", message=str(error))
+    except guard.Refused as error:
         answer("error", message=str(error))
     except Exception as error:  # a model that fails in forward, a bad image: the message, not a traceback
         answer("error", message=f"{type(error).__name__}: {error}")

@@ -1,7 +1,7 @@
 // Exact mode with the real helper (src/trainer/shapes.py) and the real PyTorch of /usr/bin/python3.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ExactModel, ExactShapes, exactRequests, withExactShapes } from '../../src/core/analysis/exactShapes';
@@ -315,6 +315,40 @@ describe('exact shapes (PyTorch runs the model)', function () {
     const said = /course_script\.py: ran only what builds the model; left out 9 top-level statements \(line 16: HERE = .*; line 41: open\(os\.path\.join\(HERE, "written"\).*; line 47: model = train\(model\);/;
     for (const end = Date.now() + 5_000; Date.now() < end && !log.some((line) => said.test(line)); ) await new Promise((r) => setTimeout(r, 50));
     assert.ok(log.some((line) => said.test(line)), log.join('\n'));
+  });
+
+  it('guards what a model\'s own code does: no weights downloaded, no network, process or write outside the temporary folder', async () => {
+    // Outside the temporary folder, where the guard lets a model write.
+    mkdirSync(join(repo, '.cache'), { recursive: true });
+    const folder = mkdtempSync(join(repo, '.cache', 'guard-'));
+    const effect = (name: string, line: string) => `class ${name}(nn.Module):\n    def __init__(self):\n        super().__init__()\n        ${line}\n        self.fc = nn.Linear(4, 2)\n\n    def forward(self, x):\n        return self.fc(x)\n\n\n`;
+    const file = join(folder, 'effects.py');
+    writeFileSync(file, [
+      'import os, socket, subprocess, tempfile',
+      'import torch.nn as nn',
+      'from torchvision import models',
+      '',
+      '',
+      effect('Writes', `open(${JSON.stringify(join(folder, 'written'))}, "w").write("x")`),
+      effect('Connects', 'socket.create_connection(("192.0.2.1", 80))'),
+      effect('Starts', `subprocess.run(["touch", ${JSON.stringify(join(folder, 'started'))}])`),
+      effect('Scratch', 'open(os.path.join(tempfile.mkdtemp(), "scratch.txt"), "w").write("allowed")'),
+      'model = models.vgg16(pretrained=True)',
+      '',
+    ].join('\n'));
+    const at = (text: string) => readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1;
+    const small = (name: string) => ({ name, build: `${name}()`, input: [1, 4] });
+    const [writes, connects, starts, scratch, vgg] = await exact.shapes(file, [small('Writes'), small('Connects'), small('Starts'), small('Scratch'), { name: 'model', build: 'model', input: [1, 3, 224, 224] }]);
+    assert.equal(writes?.error, `Refused: exact shapes does not let a model's code write written (effects.py line ${at('written"')}): it runs only to build the model`);
+    assert.equal(connects?.error, `Refused: exact shapes does not let a model's code connect to 192.0.2.1 (effects.py line ${at('socket.create_connection')}): it runs only to build the model`);
+    assert.equal(starts?.error, `Refused: exact shapes does not let a model's code start a process (effects.py line ${at('subprocess.run')}): it runs only to build the model`);
+    assert.deepEqual(scratch?.output, [1, 2]);
+    // torchvision's VGG16 with its random initialization: PyTorch's 138,357,544 parameters, nothing downloaded.
+    assert.deepEqual([vgg?.error, vgg?.output, vgg?.totalParams], [null, [1, 1000], 138_357_544]);
+    assert.deepEqual(readdirSync(folder), ['effects.py']);
+    for (const end = Date.now() + 5_000; Date.now() < end && !log.some((l) => l.includes('pretrained weights not downloaded')); ) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(log.some((l) => /exact shapes: pretrained weights not downloaded \(https:\/\/download\.pytorch\.org\/models\/vgg16-397923af\.pth\)/.test(l)), log.join('\n'));
+    rmSync(folder, { recursive: true });
   });
 
   it('gives up on a model that hangs, kills the helper, and answers the next request with a fresh one', async () => {
