@@ -31,7 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const trainerProgram = (program: string) => join(trainerDir, program);
     const environment = new PythonEnvironmentService(trainerProgram('probe.py'), log);
     const welcome = new WelcomePanel(context.extensionUri, version, environment, log);
-    const analysis = new ModelAnalysis(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath, log);
+    const analysis = new ModelAnalysis(vscode.Uri.joinPath(context.extensionUri, 'dist').fsPath, log, async () => (await environment.current()).found?.modelPackages ?? {});
     const exact = new ExactMode(analysis, environment, trainerProgram('shapes.py'), log);
     const hints = new ModelHints(analysis, exact, log);
     const modelView = new ModelView((document) => hints.reports(document), (document) => hints.notebookOf(document), hints.onDidChangeReports);

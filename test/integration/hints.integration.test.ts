@@ -277,6 +277,17 @@ describe('Shape hints on code somebody else wrote', () => {
       '        return self.conv(self.stem(x))',
       '',
     ].join('\n'),
+    // The course's transfer-learning lesson: torchvision's VGG16, its features frozen, a new last layer.
+    'transfer_vgg.py': [
+      'import torch.nn as nn',
+      'from torchvision import models',
+      '',
+      'model = models.vgg16(pretrained=True)',
+      'for param in model.features.parameters():',
+      '    param.requires_grad = False',
+      'model.classifier[6] = nn.Linear(model.classifier[6].in_features, 5)',
+      '',
+    ].join('\n'),
   };
   let document: vscode.TextDocument;
   let folder: vscode.Uri;
@@ -348,6 +359,16 @@ describe('Shape hints on code somebody else wrote', () => {
     await vscode.commands.executeCommand('editor.action.showHover');
     await until(() => workbench.workbenchText('.monaco-hover').then((t) => t.some((s) => s.includes('Partly: incomplete'))), 'the hover shown', 10_000);
     await workbench.screenshot('editor-hints-incomplete');
+  });
+
+  it('reads torchvision\'s VGG16 from the interpreter\'s packages, never running it: the lesson\'s frozen features counted apart', async () => {
+    const uri = vscode.Uri.joinPath(folder, 'transfer_vgg.py');
+    await vscode.window.showTextDocument(uri);
+    // PyTorch's count of this model (test/unit/packages.unit.test.ts checks it against torchvision itself).
+    const titles = await lensTitles(uri, '134,281,029', 60_000);
+    assert.ok(titles.some((t) => /^\[1, 3, \d+, \d+\] → \[1, 5\] · 134,281,029 params \(119,566,341 trainable\)/.test(t)), titles.join('\n'));
+    assert.ok(!titles.some((t) => t.includes('incomplete')), titles.join('\n'));
+    await vscode.window.showTextDocument(document);
   });
 
   it('hovers a convolution with its MACs and receptive field', async () => {

@@ -48,11 +48,18 @@ export class ModelAnalysis extends Disposable {
   private readonly changed = this._register(new vscode.EventEmitter<vscode.Uri>());
   /** Fires when a document's models may have changed. */
   readonly onDidChange = this.changed.event;
+  /** Where torchvision and timm are installed, once the probe has said: their model factories are read, never run. */
+  private modelPackages: Readonly<Record<string, string | null | undefined>> = {};
+  private modelPackagesAsked = false;
 
-  /** `distDir`: the built extension's folder, with the analysis bundle and the grammars. */
+  /**
+   * `distDir`: the built extension's folder, with the analysis bundle and the grammars.
+   * `findModelPackages`: the selected interpreter's model packages, asked the first time a file names one.
+   */
   constructor(
     private readonly distDir: string,
     private readonly log: Log,
+    private readonly findModelPackages: () => Promise<Readonly<Record<string, string | null | undefined>>> = () => Promise.resolve({}),
   ) {
     super();
     // The grammar loads while VS Code waits before it asks for lenses (a quarter second): the first file's come sooner.
@@ -112,15 +119,35 @@ export class ModelAnalysis extends Disposable {
         for (const notebook of vscode.workspace.notebookDocuments) this.notebookChanged(notebook);
       }),
     );
-    this._register({
-      dispose: () => {
-        for (const tracked of [...this.documents.values(), ...this.notebooks.values()]) {
-          if ('tree' in tracked) tracked.tree.dispose();
-          else tracked.analysis.dispose();
-          tracked.imports?.dispose();
-        }
+    this._register({ dispose: () => this.forgetAll() });
+  }
+
+  private forgetAll(): void {
+    for (const tracked of [...this.documents.values(), ...this.notebooks.values()]) {
+      if ('tree' in tracked) tracked.tree.dispose();
+      else tracked.analysis.dispose();
+      tracked.imports?.dispose();
+    }
+    this.documents.clear();
+    this.notebooks.clear();
+  }
+
+  /** The first time a Python file or notebook names torchvision or timm, where they are installed; then every model is analysed again. */
+  private askForModelPackages(text: string): void {
+    if (this.modelPackagesAsked || !/\b(torchvision|timm)\b/.test(text)) return;
+    this.modelPackagesAsked = true;
+    this.findModelPackages().then(
+      (packages) => {
+        if (!Object.values(packages).some(Boolean)) return;
+        this.modelPackages = packages;
+        // Imports that found nothing before may resolve now: every analysis starts afresh, its caches with it.
+        const uris = [...this.documents.keys()];
+        this.forgetAll();
+        for (const uri of uris) this.changed.fire(vscode.Uri.parse(uri));
+        for (const notebook of vscode.workspace.notebookDocuments) this.notebookChanged(notebook);
       },
-    });
+      (error: unknown) => this.log.error('finding the installed model packages failed', error),
+    );
   }
 
   /** Every cell of the notebook may show other numbers now. */
@@ -168,12 +195,14 @@ export class ModelAnalysis extends Disposable {
     let tracked = this.documents.get(key);
     if (tracked && tracked.version === document.version && !tracked.stale) return tracked.reports;
     if (!tracked) {
-      const imports = language === 'python' && document.uri.scheme === 'file' ? new engine.FileImports(parser, document.uri.fsPath, editorReader(engine)) : undefined;
+      const imports = language === 'python' && document.uri.scheme === 'file' ? new engine.FileImports(parser, document.uri.fsPath, editorReader(engine), undefined, () => this.modelPackages) : undefined;
       tracked = { tree: new engine.DocumentTree(parser), cache: new engine.AnalysisCache(), imports, pending: [], version: -1, stale: false, reports: [] };
       this.documents.set(key, tracked);
     }
     const changes = tracked.version === -1 && tracked.pending.length === 0 ? undefined : tracked.pending.splice(0);
-    const tree = tracked.tree.update(document.getText(), changes);
+    const text = document.getText();
+    if (language === 'python') this.askForModelPackages(text);
+    const tree = tracked.tree.update(text, changes);
     tracked.reports = engine.analyzeTree(tree, { defaultInput: defaultInputShape(), ...(tracked.imports ? { imports: tracked.imports } : {}) }, tracked.cache, language);
     tracked.version = document.version;
     tracked.stale = false;
@@ -210,12 +239,13 @@ export class ModelAnalysis extends Disposable {
   private async notebookReports(notebook: vscode.NotebookDocument): Promise<TrackedNotebook> {
     const { engine, parser } = await this.parser('python');
     const cells = notebook.getCells();
+    this.askForModelPackages(cells.map((c) => c.document.getText()).join('\n'));
     const key = cells.map((c) => `${c.document.uri.toString()}@${c.document.version}:${c.kind}:${c.document.languageId}`).join('\n');
     let tracked = this.notebooks.get(notebook.uri.toString());
     if (tracked && tracked.key === key && !tracked.stale) return tracked;
     if (!tracked) {
       // A saved notebook's `from helpers import …` names the files beside it.
-      const imports = notebook.uri.scheme === 'file' ? new engine.FileImports(parser, notebook.uri.fsPath, editorReader(engine)) : undefined;
+      const imports = notebook.uri.scheme === 'file' ? new engine.FileImports(parser, notebook.uri.fsPath, editorReader(engine), undefined, () => this.modelPackages) : undefined;
       tracked = { analysis: new engine.NotebookAnalysis(parser), imports, key: '', cells: [], stale: false };
       this.notebooks.set(notebook.uri.toString(), tracked);
     }
