@@ -39,8 +39,10 @@ const targets = [
  */
 const grammarDir = 'node_modules/@vscode/tree-sitter-wasm/wasm';
 function copyRuntimeFiles() {
-  mkdirSync('dist/trainer', { recursive: true });
-  for (const file of readdirSync('src/trainer').filter((name) => name.endsWith('.py'))) cpSync(`src/trainer/${file}`, `dist/trainer/${file}`);
+  for (const folder of ['', 'cnn_lab_engine/']) {
+    mkdirSync(`dist/trainer/${folder}`, { recursive: true });
+    for (const file of readdirSync(`src/trainer/${folder}`).filter((name) => name.endsWith('.py'))) cpSync(`src/trainer/${folder}${file}`, `dist/trainer/${folder}${file}`);
+  }
   for (const file of ['package.json', 'bin/esbuild', 'lib/main.js', 'esbuild.wasm', 'wasm_exec.js', 'wasm_exec_node.js']) cpSync(`node_modules/esbuild-wasm/${file}`, `dist/trainer/esbuild-wasm/${file}`);
   cpSync('examples', 'dist/examples', { recursive: true });
   mkdirSync('dist/parsers', { recursive: true });

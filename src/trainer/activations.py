@@ -21,9 +21,11 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
-import guard  # noqa: E402
-from safe_load import UnsafeCheckpoint, safe_load  # noqa: E402
-from train import TrainingError, load_dataset, load_model  # noqa: E402
+from cnn_lab_engine import guard  # noqa: E402
+from cnn_lab_engine.datasets import load_dataset  # noqa: E402
+from cnn_lab_engine.protocol import TrainingError  # noqa: E402
+from cnn_lab_engine.safe_load import UnsafeCheckpoint, safe_load  # noqa: E402
+from cnn_lab_engine.user_model import load_model  # noqa: E402
 
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid)
 POOLS = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)

@@ -42,8 +42,8 @@ import os
 import sys
 import traceback
 
-import guard
-import user_model
+from cnn_lab_engine import guard
+from cnn_lab_engine import user_model
 
 PROTOCOL = 2
 _NOT_CALLED = {"calls": 0, "macs": 0, "in": None, "out": None, "outputs": None}

@@ -166,7 +166,7 @@ describe('datasets', function () {
     assert.deepEqual(summarizeDataset(cifar, folder), { folder, train: 50, test: 10 });
 
     const python = process.env['CNN_LAB_TEST_PYTHON'] ?? '/usr/bin/python3';
-    const read = execFileSync(python, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(resolve(__dirname, '../../src/trainer'))}); from train import cifar10
+    const read = execFileSync(python, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(resolve(__dirname, '../../src/trainer'))}); from cnn_lab_engine.datasets import cifar10
 (x, y), (tx, ty), classes = cifar10(sys.argv[1])
 print(list(x.shape), y[:3].tolist(), int(x[10, 2, 31, 31]), list(tx.shape), int(tx[9, 0, 0, 0]), classes[9])`, folder], { encoding: 'utf8' }).trim();
     assert.equal(read, '[50, 3, 32, 32] [0, 1, 2] 10 [10, 3, 32, 32] 59 truck');

@@ -1,4 +1,4 @@
-// Image folders as users make them, through the torch engine's own loader (train.py's image_folder)
+// Image folders as users make them, through the torch engine's own loader (datasets.py's image_folder)
 // and the dataset browser's listing: every PNG and JPEG mode Pillow writes, odd sizes, files that are
 // not images, one class, empty folders. Each folder either loads as a user would expect (grey kept
 // grey, 16-bit scaled, not clipped) or ends in a message that names the file or folder. Prints the counts.
@@ -62,13 +62,14 @@ folder("mismatched-splits/test", many("L"), classes=("bars", "stripes"))
 /** Each folder through the engine's loader: what it loaded (channels, size, mean of the first class's pixels) or the message it refused with. */
 const loadFolders = `import json, os, sys, traceback
 sys.path.insert(0, sys.argv[1])
-import train
+from cnn_lab_engine import datasets
+from cnn_lab_engine.protocol import TrainingError
 root = sys.argv[2]
 for name in sorted(os.listdir(root)) + ["does-not-exist"]:
     try:
-        (x, y), (tx, ty), classes = train.image_folder(os.path.join(root, name), 8, 0)
+        (x, y), (tx, ty), classes = datasets.image_folder(os.path.join(root, name), 8, 0)
         print(json.dumps({"name": name, "shape": list(x.shape[1:]), "count": len(x) + len(tx), "classes": classes, "mean": x.float().mean().item()}))
-    except train.TrainingError as error:
+    except TrainingError as error:
         print(json.dumps({"name": name, "refused": str(error)}))
     except Exception:
         print(json.dumps({"name": name, "crash": traceback.format_exc()}))

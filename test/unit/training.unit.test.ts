@@ -133,7 +133,7 @@ describe('training runs (torch engine)', function () {
     const right = samples?.predicted.filter((p, i) => p === samples.labels[i]).length ?? 0;
     assert.ok(right >= 28, `${right} of 32 samples predicted right`);
     // The normalization is the training split's own mean and std, as PyTorch computes them over a float copy.
-    const oracle = `import sys, torch\nsys.path.insert(0, sys.argv[1])\nimport train\n(x, _), _, _ = train.idx_dataset("mnist", sys.argv[2], [])\norder = torch.randperm(len(x), generator=torch.Generator().manual_seed(${base.seed}))\nimages = x[order[int(len(x) * ${base.validSplit}):]].double() / 255\nprint(images.mean().item(), images.std().item())`;
+    const oracle = `import sys, torch\nsys.path.insert(0, sys.argv[1])\nfrom cnn_lab_engine import datasets\n(x, _), _, _ = datasets.idx_dataset("mnist", sys.argv[2], [])\norder = torch.randperm(len(x), generator=torch.Generator().manual_seed(${base.seed}))\nimages = x[order[int(len(x) * ${base.validSplit}):]].double() / 255\nprint(images.mean().item(), images.std().item())`;
     const [mean, std] = execFileSync(python, ['-c', oracle, trainerDir, mnist], { encoding: 'utf8' }).trim().split(' ').map(Number);
     const [dataset] = of(events, 'dataset');
     assert.ok(Math.abs((dataset?.mean[0] ?? 0) - (mean ?? 1)) < 1e-6 && Math.abs((dataset?.std[0] ?? 0) - (std ?? 1)) < 1e-6, `${JSON.stringify(dataset)} against ${mean}, ${std}`);
@@ -356,7 +356,7 @@ for name in ("horizontal", "vertical"):
       python,
       [
         '-c',
-        `import sys, torch; sys.path.insert(0, ${JSON.stringify(join(repo, 'src/trainer'))}); from train import augment
+        `import sys, torch; sys.path.insert(0, ${JSON.stringify(join(repo, 'src/trainer'))}); from cnn_lab_engine.batches import augment
 x = torch.arange(2 * 1 * 4 * 4, dtype=torch.float32).reshape(2, 1, 4, 4) + 1
 g = torch.Generator().manual_seed(0)
 flipped = augment(x, {"flip": True}, g)
@@ -384,7 +384,7 @@ print(ok)`,
   ];
   for (const [what, settings, neighbour, tolerance] of distributions) {
     it(`draws ${what} from the distribution torchvision's per-image transforms draw from`, () => {
-      const distance = (theirs: object) => JSON.parse(execFileSync(python, [join(__dirname, 'support/augment_distribution.py'), join(repo, 'src/trainer/train.py'), JSON.stringify(settings), JSON.stringify(theirs)], { encoding: 'utf8' })) as { mean: number; std: number; flipRate: [number, number] };
+      const distance = (theirs: object) => JSON.parse(execFileSync(python, [join(__dirname, 'support/augment_distribution.py'), join(repo, 'src/trainer'), JSON.stringify(settings), JSON.stringify(theirs)], { encoding: 'utf8' })) as { mean: number; std: number; flipRate: [number, number] };
       const same = distance(settings);
       assert.ok(same.mean < tolerance && same.std < tolerance, `mean images ${same.mean} and spreads ${same.std} apart, over ${tolerance}`);
       const [ours, theirs] = same.flipRate;
@@ -513,7 +513,8 @@ print(ok)`,
 
   const failures: [string, Partial<TrainingConfig>, RegExp][] = [
     ['a model file with a syntax error', { modelFile: broken('import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self)\n        pass\n') }, /^model\.py line 3: expected ':'|^model\.py line 3: invalid syntax/],
-    ['a model whose forward fails', { modelFile: join(repo, 'examples/cifar_cnn.py') }, /^Net\.forward failed on a batch of shape \[2, 1, 28, 28\]: RuntimeError: .*expected input\[2, 1, 28, 28\] to have 3 channels/],
+    ['a colour model on grey images', { modelFile: join(repo, 'examples/cifar_cnn.py') }, /^conv1, the first convolution, takes 3 channels but synthetic's images have 1: make it nn\.Conv2d\(1, 16, 3\), or train on a 3-channel dataset$/],
+    ['a model whose forward fails', { modelFile: broken('import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(784, 10)\n\n    def forward(self, x):\n        return self.fc(x.flatten(1)).view(3, -1)\n') }, /^Net\.forward failed on a batch of shape \[2, 1, 28, 28\]: RuntimeError: shape '\[3, -1\]' is invalid for input of size 20$/],
     ['a loss that becomes NaN', { optimizer: 'sgd', lr: 1e12 }, /^the loss became (nan|inf) at epoch 1, step \d+: lower the learning rate \(1000000000000\)$/],
     ['a class the file does not have', { className: 'Missing' }, /^mnist_mlp\.py has no class Missing$/],
   ];

@@ -103,7 +103,7 @@ export type TrainerEvent = Infer<typeof trainerEvent>;
 
 export type TrainerCommand = { type: 'stop' } | { type: 'pause' } | { type: 'resume' };
 
-/** The datasets the engines know by name (src/trainer/train.py's load_dataset); any other value is an image folder. */
+/** The datasets the engines know by name (src/trainer/cnn_lab_engine/datasets.py's load_dataset); any other value is an image folder. */
 export const datasetIds = ['synthetic', 'mnist', 'fashion-mnist', 'cifar10'] as const;
 export type DatasetId = (typeof datasetIds)[number];
 

@@ -1,19 +1,18 @@
-"""Draws one test pattern many times through the torch engine's batched augmentation (train.py's
+"""Draws one test pattern many times through the torch engine's batched augmentation (batches.py's
 augment) and through torchvision's per-image transforms for the given settings, and prints how far
 apart the two distributions are: the mean over pixels of the difference between the mean images and
 between the per-pixel standard deviations, and the flip rate each way.
 
-    python3 augment_distribution.py TRAIN_PY OURS_JSON TORCHVISION_JSON
+    python3 augment_distribution.py TRAINER_DIR OURS_JSON TORCHVISION_JSON
 """
-import importlib.util
 import json
 import sys
 
 import torch
 
-spec = importlib.util.spec_from_file_location("train", sys.argv[1])
-train = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(train)
+sys.path.insert(0, sys.argv[1])
+from cnn_lab_engine import batches  # noqa: E402
+
 ours_settings, their_settings = json.loads(sys.argv[2]), json.loads(sys.argv[3])
 
 # Asymmetric on purpose: a bar off centre, a diagonal, a gradient, so flips, turns and shifts all show.
@@ -23,8 +22,8 @@ image[1] = (torch.arange(32)[:, None] - torch.arange(40)[None, :]).abs().lt(2).f
 image[2] = torch.linspace(0, 1, 40)[None, :].expand(32, 40)
 count = int(sys.argv[4]) if len(sys.argv) > 4 else 3000
 torch.manual_seed(0)
-ours = train.augment(image.expand(count, -1, -1, -1).clone(), ours_settings, torch.Generator().manual_seed(1))
-transform = train.torchvision_transforms(their_settings)
+ours = batches.augment(image.expand(count, -1, -1, -1).clone(), ours_settings, torch.Generator().manual_seed(1))
+transform = batches.torchvision_transforms(their_settings)
 theirs = torch.stack([transform(image) for _ in range(count)])
 flipped = lambda batch: (batch[:, 2, 16, :20].mean(1) > batch[:, 2, 16, 20:].mean(1)).float().mean().item()  # noqa: E731
 print(json.dumps({

@@ -34,7 +34,7 @@ class NoWeights(dict):
 
 def _user_place():
     """`model.py line 12`: the innermost frame outside Python's and the packages' own files, and outside CNN Lab's."""
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the trainer folder: its programs and this package
     frame = sys._getframe(2)
     while frame is not None:
         path = os.path.abspath(frame.f_code.co_filename)

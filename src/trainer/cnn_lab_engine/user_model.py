@@ -8,7 +8,8 @@ locals are not module names), `sys.path` changes, and for a module-level model t
 change it after it is built (`model.fc = …`, a loop freezing its parameters, `model = model.to(…)`).
 Never `if __name__ == "__main__":`, a call such as `train(model)`, or a rebinding that hands the
 model to the file's own functions (`model = train(model, …)`). What was left out is returned, so
-that the caller can say it.
+that the caller can say it. load_model() is the way in for training and feature maps: it logs that,
+and turns what goes wrong into a TrainingError for the user.
 """
 
 import ast
@@ -18,6 +19,8 @@ import itertools
 import os
 import sys
 import types
+
+from .protocol import TrainingError, log
 
 _serial = itertools.count()
 
@@ -198,3 +201,31 @@ def describe_left_out(path, left_out):
     shown = "; ".join(f"line {line}: {text[:60]}" for line, text in left_out[:6])
     more = f" and {len(left_out) - 6} more" if len(left_out) > 6 else ""
     return f"{os.path.basename(path)}: ran only what builds the model; left out {len(left_out)} top-level statement{'s' if len(left_out) != 1 else ''} ({shown}{more})"
+
+
+def load_model(path, class_name, notebook=None):
+    """The model `class_name` names in the file (a class, a factory or a module-level instance),
+    with only what builds it run: load() leaves the file's training, plots and downloads out."""
+    # A notebook's model lives in the run folder; its own imports are of the notebook's neighbours.
+    for folder in [os.path.dirname(os.path.abspath(p)) for p in ([notebook["path"]] if notebook else []) + [path]]:
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    try:
+        loaded = load(path, {class_name})
+    except SyntaxError as error:
+        raise TrainingError(f"{os.path.basename(path)} line {error.lineno}: {error.msg}") from error
+    except BaseException as error:
+        raise TrainingError(f"importing {os.path.basename(path)} failed: {type(error).__name__}: {error}") from error
+    note = describe_left_out(notebook["path"] if notebook else path, loaded.left_out)
+    if note:
+        log(note)
+    found = getattr(loaded.module, class_name, None)
+    if found is None:
+        raise TrainingError(f"{os.path.basename(path)} has no class {class_name}")
+    import torch
+    if isinstance(found, torch.nn.Module):  # a module-level `model = Net(...)`
+        return found
+    try:
+        return found()  # a class, or a factory such as resnet18()
+    except BaseException as error:
+        raise TrainingError(f"{class_name}() failed: {type(error).__name__}: {error}") from error
