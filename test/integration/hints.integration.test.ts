@@ -144,6 +144,44 @@ describe('Exact shapes after a save', () => {
     assert.equal(await modelLens(), '[1, 784] → [1, 10] · 669,706 params · 2.68 MB · 669 K MACs');
   });
 
+  it('says what the guard refused when a model\'s own code reaches for the network, and keeps the static shapes', async () => {
+    const [workspace] = vscode.workspace.workspaceFolders ?? [];
+    assert.ok(workspace);
+    const uri = vscode.Uri.joinPath(workspace.uri, 'downloads.py');
+    const text = [
+      'import urllib.request',
+      '',
+      'import torch.nn as nn',
+      '',
+      '',
+      'class Downloads(nn.Module):',
+      '    def __init__(self):',
+      '        super().__init__()',
+      '        urllib.request.urlopen("https://example.com/weights.pt")',
+      '        self.fc = nn.Linear(4, 2)',
+      '',
+      '    def forward(self, x):',
+      '        return self.fc(x)',
+      '',
+    ].join('\n');
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    const downloads = await vscode.workspace.openTextDocument(uri);
+    const editor = await vscode.window.showTextDocument(downloads);
+    await editor.edit((edit) => edit.insert(new vscode.Position(13, 0), '\n'));
+    assert.ok(await downloads.save());
+    const notice = await until(() => vscode.languages.getDiagnostics(uri).find((d) => d.message.startsWith('Downloads: exact shapes')), 'the refusal', 60_000);
+    assert.equal(notice.message, "Downloads: exact shapes does not let a model's code connect to example.com (downloads.py line 9): it runs only to build the model. The static shapes stay.");
+    assert.equal(notice.severity, vscode.DiagnosticSeverity.Information);
+    const titles = await lensTitles(uri, '[1, 4] → [1, 2]');
+    assert.ok(!titles.some((t) => t.endsWith('· exact')), 'the static shapes stay');
+    editor.selection = new vscode.Selection(5, 8, 5, 8);
+    await vscode.commands.executeCommand('editor.action.showHover');
+    await until(() => workbench.workbenchText('.monaco-hover').then((t) => t.some((s) => s.includes('does not let a model'))), 'the refusal in the hover', 10_000);
+    await workbench.screenshot('editor-exact-refused');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    await vscode.workspace.fs.delete(uri);
+  });
+
   it('shows the error PyTorch raises when the saved model cannot run', async () => {
     await editAndSave((text) => text.replace('x = x.view(-1, 28 * 28)', 'x = x[:, :700]'));
     const warning = await until(() => vscode.languages.getDiagnostics(document.uri).find((d) => d.message.startsWith('PyTorch could not run')), 'PyTorch\'s error', 60_000);

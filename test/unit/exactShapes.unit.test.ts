@@ -343,6 +343,11 @@ describe('exact shapes (PyTorch runs the model)', function () {
     assert.equal(connects?.error, `Refused: exact shapes does not let a model's code connect to 192.0.2.1 (effects.py line ${at('socket.create_connection')}): it runs only to build the model`);
     assert.equal(starts?.error, `Refused: exact shapes does not let a model's code start a process (effects.py line ${at('subprocess.run')}): it runs only to build the model`);
     assert.deepEqual(scratch?.output, [1, 2]);
+    // In the editor: a notice on the model, not a warning about it; the static shapes stay.
+    const staticConnects = (await analyzePythonSource(readFileSync(file, 'utf8'))).find((r) => r.name === 'Connects');
+    assert.ok(staticConnects && connects);
+    const shown = withExactShapes(staticConnects, connects);
+    assert.deepEqual([shown.output, shown.diagnostics.at(-1)?.severity, shown.diagnostics.at(-1)?.message], [[1, 2], 'information', `Connects: ${connects.error?.slice('Refused: '.length)}. The static shapes stay.`]);
     // torchvision's VGG16 with its random initialization: PyTorch's 138,357,544 parameters, nothing downloaded.
     assert.deepEqual([vgg?.error, vgg?.output, vgg?.totalParams], [null, [1, 1000], 138_357_544]);
     assert.deepEqual(readdirSync(folder), ['effects.py']);

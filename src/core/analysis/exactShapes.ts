@@ -143,8 +143,10 @@ const BYTES_PER_ELEMENT = 4;
  */
 export function withExactShapes(report: ModelReport, exact: ExactModel, source?: string | ((line: number) => SourceRange | undefined)): ModelReport {
   if (exact.error !== null || !exact.layers) {
-    const message = `PyTorch could not run ${report.name} on ${report.input.join('×')}: ${exact.error ?? 'no result'}`;
-    return { ...report, diagnostics: [...report.diagnostics, { range: report.range, message, severity: 'warning' }] };
+    // The helper's guard stopped the model's own code (a download, a socket): not the model's fault, and said as such.
+    const refused = exact.error?.startsWith('Refused: ') ? exact.error.slice('Refused: '.length) : undefined;
+    const message = refused ? `${report.name}: ${refused}. The static shapes stay.` : `PyTorch could not run ${report.name} on ${report.input.join('×')}: ${exact.error ?? 'no result'}`;
+    return { ...report, diagnostics: [...report.diagnostics, { range: report.range, message, severity: refused ? 'information' : 'warning' }] };
   }
   const known = new Map(report.layers.map((l) => [l.name, l]));
   let lines: string[] | undefined;
