@@ -218,7 +218,7 @@ def _load(path, builds):
     note = user_model.describe_left_out(path, loaded.left_out)
     if note:
         print(note, file=sys.stderr)
-    return loaded.module
+    return loaded
 
 
 def _error_text(error):
@@ -245,7 +245,10 @@ def shapes(request):
     _check_request(request)
     with _recording_lines(request["file"]) as lines:
         try:
-            namespace = vars(_load(request["file"], [m["build"] for m in request["models"]]))  # module-level instances are built here
+            loaded = _load(request["file"], [m["build"] for m in request["models"]])  # module-level instances are built here
+            namespace = vars(loaded.module)
+            # What of the file's top level was not run, said on each model (the lens says it).
+            left_out = {"leftOut": [{"line": line, "text": text[:200]} for line, text in loaded.left_out[:100]]} if loaded.left_out else {}
         except BaseException as error:  # the user's file may raise anything, SystemExit included
             return {"type": "shapes", "id": request["id"], "error": _error_text(error), "detail": traceback.format_exc(limit=5), "models": []}
         models = []
@@ -257,7 +260,7 @@ def shapes(request):
                     model = eval(build, namespace)
                     if not isinstance(model, nn.Module):
                         raise TypeError(f"{wanted['build']} gives a {type(model).__name__}, not an nn.Module")
-                    models.append({"name": wanted["name"], "error": None, **describe(model, wanted["input"], lines)})
+                    models.append({"name": wanted["name"], "error": None, **describe(model, wanted["input"], lines), **left_out})
             except BaseException as error:
                 models.append({"name": wanted["name"], "error": _error_text(error)})
     return {"type": "shapes", "id": request["id"], "error": None, "models": models}

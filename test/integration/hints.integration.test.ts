@@ -182,6 +182,27 @@ describe('Exact shapes after a save', () => {
     await vscode.workspace.fs.delete(uri);
   });
 
+  it('says in the exact lens how much of a course script\'s top level it did not run, and which lines', async () => {
+    const [workspace] = vscode.workspace.workspaceFolders ?? [];
+    assert.ok(workspace);
+    const uri = vscode.Uri.joinPath(workspace.uri, 'course_script.py');
+    const script = await vscode.workspace.fs.readFile(vscode.Uri.file(`${process.env['CNN_LAB_REPO'] ?? ''}/test/fixtures/scripts/course_script.py`));
+    await vscode.workspace.fs.writeFile(uri, script);
+    const editor = await vscode.window.showTextDocument(uri);
+    await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), '# saved by the test\n'));
+    assert.ok(await editor.document.save());
+    const lenses = await until(async () => {
+      const found = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+      return found.some((l) => l.command?.title.includes('· exact')) ? found : undefined;
+    }, 'the exact lenses', 60_000);
+    // The module-level model, with its conv frozen after it is built.
+    const model = lenses.find((l) => l.command?.title.includes('trainable') && l.command.title.includes('· exact'))?.command;
+    assert.match(model?.title ?? lenses.map((l) => `${l.range.start.line}: ${l.command?.title}`).join('\n'), /^\[1, 1, 28, 28\] → \[1, 10\] · 173,810 params \(173,770 trainable\) · 0\.70 MB · 198 K MACs · exact \(9 top-level statements not run\)$/);
+    assert.match(model?.tooltip ?? '', /Not run \(exact mode runs only what builds the model\):\nline 17: HERE = .*\nline 42: open\(os\.path\.join\(HERE, "written"\)/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    await vscode.workspace.fs.delete(uri);
+  });
+
   it('shows the error PyTorch raises when the saved model cannot run', async () => {
     await editAndSave((text) => text.replace('x = x.view(-1, 28 * 28)', 'x = x[:, :700]'));
     const warning = await until(() => vscode.languages.getDiagnostics(document.uri).find((d) => d.message.startsWith('PyTorch could not run')), 'PyTorch\'s error', 60_000);

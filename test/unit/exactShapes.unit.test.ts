@@ -311,6 +311,12 @@ describe('exact shapes (PyTorch runs the model)', function () {
     // The module-level model as the file changes it after building it: a new last layer, conv frozen.
     assert.deepEqual([model?.error, model?.output, model?.totalParams, model?.trainableParams], [null, [1, 10], 40 + 173_120 + 650, 173_120 + 650]);
     assert.deepEqual(readdirSync(folder), ['course_script.py']);
+    // Each model says what of the top level was not run; the report keeps it for the lens.
+    assert.deepEqual(model?.leftOut?.map((l) => l.line), [16, 41, 42, 46, 47, 48, 49, 50, 52]);
+    assert.deepEqual(net?.leftOut, model?.leftOut, 'one module serves the request\'s models');
+    const [staticModel] = (await analyzePythonSource(readFileSync(file, 'utf8'))).filter((r) => r.name === 'model');
+    assert.ok(staticModel && model);
+    assert.deepEqual(withExactShapes(staticModel, model).exactLeftOut?.[1], { line: 41, text: 'open(os.path.join(HERE, "written"), "w").write("a top-level write ran")' });
     // The helper's log says what it left out (stderr, which may arrive after the answer).
     const said = /course_script\.py: ran only what builds the model; left out 9 top-level statements \(line 16: HERE = .*; line 41: open\(os\.path\.join\(HERE, "written"\).*; line 47: model = train\(model\);/;
     for (const end = Date.now() + 5_000; Date.now() < end && !log.some((line) => said.test(line)); ) await new Promise((r) => setTimeout(r, 50));

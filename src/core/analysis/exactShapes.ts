@@ -170,6 +170,7 @@ export function withExactShapes(report: ModelReport, exact: ExactModel, source?:
     totalMacs: exact.totalMacs ?? null,
     activationBytes: layers.some((l) => l.outputBytes === null) ? null : layers.reduce((sum, l) => sum + (l.outputBytes ?? 0), 0),
     layers,
+    ...(exact.leftOut?.length ? { exactLeftOut: exact.leftOut } : {}),
   };
   delete merged.outputNote; // the static analysis' reasons for not knowing no longer apply
   if (exact.outputs) merged.outputNote = `returns ${formatOutputs(exact.outputs)}`;

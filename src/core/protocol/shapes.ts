@@ -46,6 +46,8 @@ export const exactModelSchema = object({
   totalMacs: optional(nullable(count)),
   /** Every leaf module, in the order of its first call, then those never called. */
   layers: optional(array(exactLayerSchema, { maxLength: 20_000 })),
+  /** The file's top-level statements the helper did not run: it runs only what builds the models. */
+  leftOut: optional(array(object({ line: number({ integer: true, min: 1 }), text: string({ maxLength: 200 }) }), { maxLength: 100 })),
 });
 
 export const shapesHelperMessage = messages({

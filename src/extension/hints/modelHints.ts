@@ -95,10 +95,13 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
       if (config.get<boolean>('modelLens', true) && !model.definedElsewhere) {
         const shapes = `${formatShape(model.input)} → ${model.output ? formatShape(model.output) : `? ${model.outputNote ?? ''}`.trim()}`;
         const note = model.exact ? undefined : incompleteNote(model);
-        const title = `${shapes} · ${formatParams(model)} · ${model.paramsKnown === false ? '≥ ' : ''}${paramsMegabytes(model.totalParams).toFixed(2)} MB${macsSuffix(model.totalMacs)}${model.exact ? ' · exact' : ''}${note ? ` · ${note}` : ''}`;
-        const source = model.exact ? 'PyTorch ran the saved file' : 'the static analysis';
+        const leftOut = model.exactLeftOut ?? [];
+        const notRun = leftOut.length ? ` (${leftOut.length} top-level statement${leftOut.length === 1 ? '' : 's'} not run)` : '';
+        const title = `${shapes} · ${formatParams(model)} · ${model.paramsKnown === false ? '≥ ' : ''}${paramsMegabytes(model.totalParams).toFixed(2)} MB${macsSuffix(model.totalMacs)}${model.exact ? ` · exact${notRun}` : ''}${note ? ` · ${note}` : ''}`;
+        const source = model.exact ? 'PyTorch ran what builds it in the saved file' : 'the static analysis';
         const unknowns = model.exact ? [] : incompleteLines(model, 8);
-        const tooltip = `Input from ${model.inputSource}; shapes from ${source}.${unknowns.length ? `\nNot followed, so not known:\n${unknowns.join('\n')}` : ''}\nClick for the summary.`;
+        const skipped = leftOut.length ? `\nNot run (exact mode runs only what builds the model):\n${leftOut.slice(0, 8).map((l) => `line ${l.line}: ${l.text}`).join('\n')}${leftOut.length > 8 ? `\n… and ${leftOut.length - 8} more` : ''}` : '';
+        const tooltip = `Input from ${model.inputSource}; shapes from ${source}.${unknowns.length ? `\nNot followed, so not known:\n${unknowns.join('\n')}` : ''}${skipped}\nClick for the summary.`;
         lenses.push(new vscode.CodeLens(toRange(model.range), { title, command: 'cnnLab.showModelSummary', arguments: [document.uri, model.name], tooltip }));
         if (trainableByName(model)) {
           lenses.push(new vscode.CodeLens(toRange(model.range), { title: '$(play) Train…', command: 'cnnLab.trainModel', arguments: [document.uri, model.name], tooltip: `Train ${model.name} (CNN Lab: Train Model…)` }));
