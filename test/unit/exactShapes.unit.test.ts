@@ -323,6 +323,13 @@ describe('exact shapes (PyTorch runs the model)', function () {
     assert.ok(log.some((line) => said.test(line)), log.join('\n'));
   });
 
+  it('builds the models of a half-written file, leaving out the statements that do not parse', async () => {
+    const file = modelFile(`${tiny('\n    def forward(self, x):\n        return self.fc(x)\n')}\n\nmodel = \ncriterion = nn.CrossEntropyLoss(\n`);
+    const [model] = await exact.shapes(file, [{ ...tinyModel, input: [1, 4] }]);
+    assert.deepEqual([model?.error, model?.output], [null, [1, 2]]);
+    assert.deepEqual(model?.leftOut?.map((l) => l.text.replace(/ — does not parse: .*/, ' — does not parse')), ['model = — does not parse', 'criterion = nn.CrossEntropyLoss( — does not parse']);
+  });
+
   it('guards what a model\'s own code does: no weights downloaded, no network, process or write outside the temporary folder', async () => {
     // Outside the temporary folder, where the guard lets a model write.
     mkdirSync(join(repo, '.cache'), { recursive: true });

@@ -31,10 +31,12 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 class LoadedModule:
-    def __init__(self, module, left_out):
+    def __init__(self, module, left_out, syntax_errors=()):
         self.module = module
         # (line, first line of the statement) for each top-level statement that did something and was not run.
         self.left_out = left_out
+        # (line, Python's message) for each top-level statement that did not parse, and was left out.
+        self.syntax_errors = list(syntax_errors)
 
 
 def _parameters(arguments):
@@ -178,7 +180,10 @@ def load(path, wanted, module_name=None):
     """The module of `path` with only what the names in `wanted` need run; its stdout kept off ours (the protocol's)."""
     with open(path, encoding="utf-8") as handle:
         source = handle.read()
-    tree = ast.parse(source, filename=path)  # a SyntaxError names the line
+    try:
+        tree, errors = ast.parse(source, filename=path), []
+    except SyntaxError:
+        tree, errors = parse_around_errors(source, path)
     run, left_out = plan(tree, wanted)
     folder = os.path.dirname(os.path.abspath(path))
     if folder not in sys.path:
@@ -191,7 +196,41 @@ def load(path, wanted, module_name=None):
     with contextlib.redirect_stdout(io.StringIO()):
         exec(code, module.__dict__)
     lines = source.splitlines()
-    return LoadedModule(module, [(s.lineno, lines[s.lineno - 1].strip()) for s in left_out])
+    broken = [(start, f"{lines[start - 1].strip()[:80]} — does not parse: {message}") for start, _, message in errors]
+    return LoadedModule(module, sorted([(s.lineno, lines[s.lineno - 1].strip()) for s in left_out] + broken), [(line, message) for _, line, message in errors])
+
+
+def _starts_statement(line):
+    return bool(line) and not line[0].isspace() and not line.startswith("#")
+
+
+_CONTINUES = ("else", "elif", "except", "finally", "case")
+
+
+def parse_around_errors(source, path):
+    """A file with a half-written statement (an exercise's `model = `): each top-level statement is
+    parsed on its own, and those that do not parse are left out, each named with Python's message.
+    Returns the statements that parse, and (statement's line, error's line, message) for the others;
+    raises the first SyntaxError when none parses."""
+    lines = source.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if _starts_statement(line) and not line.startswith(_CONTINUES)]
+    # A decorator belongs to the definition below it.
+    starts = [i for k, i in enumerate(starts) if k == 0 or not lines[starts[k - 1]].startswith("@")]
+    body, errors = [], []
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(lines)
+        text = "".join(lines[start:end])
+        try:
+            chunk = ast.parse(text, filename=path)
+        except SyntaxError as error:
+            errors.append((start + 1, start + (error.lineno or 1), error.msg))
+            continue
+        ast.increment_lineno(chunk, start)
+        body.extend(chunk.body)
+    if not body and errors:
+        _, line, message = errors[0]
+        raise SyntaxError(message, (path, line, 1, lines[line - 1]))
+    return ast.Module(body=body, type_ignores=[]), errors
 
 
 def describe_left_out(path, left_out):
@@ -220,6 +259,9 @@ def load_model(path, class_name, notebook=None):
     if note:
         log(note)
     found = getattr(loaded.module, class_name, None)
+    if found is None and loaded.syntax_errors:  # most likely where it is being written
+        line, message = loaded.syntax_errors[0]
+        raise TrainingError(f"{os.path.basename(path)} line {line}: {message}")
     if found is None:
         raise TrainingError(f"{os.path.basename(path)} has no class {class_name}")
     import torch
