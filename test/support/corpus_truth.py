@@ -6,10 +6,11 @@ Reads one JSON request on stdin and writes one JSON reply on stdout:
                 {"file": "/abs/resnet.py", "module": "torchvision.models.resnet", "build": "resnet18()", ...}],
      "enumerate": ["/abs/model.py"]}
 
-For each model it imports the file (as src/trainer/shapes.py's _load does, once per file; by its
-`module` name when one is given, for a package's file with relative imports such as torchvision's),
-evaluates `build` in the module's namespace and runs describe() from src/trainer/shapes.py, the
-hooks exact mode uses: {"ok": true, "described": {...}} or {"ok": false, "error": "..."}.
+For each model it imports the whole file, as Python imports it (once per file; by its `module` name
+when one is given, for a package's file with relative imports such as torchvision's): the truth
+does not go through the loader exact mode uses, which runs only what builds the models, so that
+the loader is measured too. It evaluates `build` in the module's namespace and runs describe() from
+src/trainer/shapes.py, the hooks exact mode uses: {"ok": true, "described": {...}} or {"ok": false, "error": "..."}.
 
 A file that is part of a package (its folder has an __init__.py), with relative imports of its
 neighbours, is imported by its dotted `module` name: the folder above the package's top is put first
@@ -30,6 +31,7 @@ import ast
 import contextlib
 import functools
 import importlib
+import importlib.util
 import inspect
 import io
 import json
@@ -41,7 +43,20 @@ from torch import nn
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT / "src" / "trainer"))
-from shapes import _load, describe  # noqa: E402  the loader and hooks exact mode uses
+from shapes import describe  # noqa: E402  the hooks exact mode uses
+
+
+def import_file(path):
+    """The file as `import` runs it, under a name no other file has, its folder first on sys.path."""
+    name = f"cnnlab_truth_{len(sys.modules)}"
+    folder = str(pathlib.Path(path).resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
 
 
 def error_text(error):
@@ -157,7 +172,7 @@ def main():
     def module_of(path, name=None):
         if path not in modules:
             try:
-                modules[path] = quietly(lambda: import_in_package(path, name) if name else _load(path))
+                modules[path] = quietly(lambda: import_in_package(path, name) if name else import_file(path))
             except Exception as error:  # noqa: BLE001  reported per model
                 modules[path] = error
         return modules[path]
