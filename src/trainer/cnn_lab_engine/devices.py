@@ -171,10 +171,14 @@ def thread_splits(cores, blas):
     """How to share a CPU between PyTorch's OpenMP threads and OpenBLAS's own: each pool wants every
     core, and together they thrash (both at 2 threads, the course's MLP trained at 4,100 images/s here,
     against 14,500 with PyTorch at 1 and OpenBLAS at 2; its CIFAR CNN at 1,500, against 2,400 with
-    PyTorch at 2 and OpenBLAS at 1). Which split wins depends on the model, so both are measured."""
+    PyTorch at 2 and OpenBLAS at 1). Which split wins depends on the model, so both are measured.
+    CNN_LAB_THREAD_SPLIT=torch (all cores to PyTorch) or =blas (all to OpenBLAS) keeps one, unmeasured:
+    the test suites run under each, so that what a run learns holds whichever split it picks."""
     if blas is None or cores < 2:
         return [(cores, None)]
-    return [(cores, 1), (1, cores)]
+    splits = {"torch": (cores, 1), "blas": (1, cores)}
+    forced = os.environ.get("CNN_LAB_THREAD_SPLIT")
+    return [splits[forced]] if forced in splits else list(splits.values())
 
 
 def describe_threads(split):
