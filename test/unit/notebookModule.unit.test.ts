@@ -89,6 +89,12 @@ describe('notebooks as modules: what a model needs of the cells, and nothing els
     assert.equal(withModule(module, 'model = m.model; shape = (3, 64, 64)\n' + count + '\nprint(float(model.fc.bias.abs().sum()), sum(p.numel() for p in model.parameters() if p.requires_grad))'), '11181642 [1, 10]\n0.0 11033674');
   });
 
+  it('reads a declaration without a value (`D: nn.Module`), which once recursed without end', () => {
+    const module = moduleOf([code('import torch.nn as nn\nD: nn.Module\nsize: int\nD = nn.Linear(4, 2)')], 'D');
+    assert.deepEqual(module.cells, [0]);
+    assert.match(module.text, /D = nn\.Linear\(4, 2\)/);
+  });
+
   it('maps each line it copies to its cell and line, and says which statement it needs is unfinished', () => {
     const cells = [code('import torch.nn as nn\n'), { kind: 'markdown', source: '# Net' }, code('# a model\nnet = nn.Sequential(\n    nn.Linear(4, 2),\n)\n'), code('other = nn.Linear(256,')];
     const module = moduleOf(cells, 'net');

@@ -38,10 +38,13 @@ export function bindings(node: Node): { names: Set<string>; changed: Set<string>
         names.add(current.childForFieldName('name')?.text ?? '');
         return;
       case 'assignment':
-      case 'augmented_assignment':
+      case 'augmented_assignment': {
         target(current.childForFieldName('left'));
-        visit(current.childForFieldName('right') ?? current);
+        // `x: int` declares without a value.
+        const right = current.childForFieldName('right');
+        if (right) visit(right);
         return;
+      }
       case 'for_statement': {
         // `for p in model.features.parameters(): p.requires_grad = False` changes `model`.
         const variables = new Set<string>();
