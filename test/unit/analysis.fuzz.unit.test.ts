@@ -4,7 +4,8 @@ import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { analyzeTree } from '../../src/core/analysis/analyze';
-import { DocumentTree, loadGrammars, type Node, type TextChange } from '../../src/core/analysis/syntax';
+import type { Node } from '@vscode/tree-sitter-wasm';
+import { DocumentTree, loadGrammars, type TextChange } from '../../src/core/analysis/syntax';
 import { random } from '../../src/core/random';
 import { wasmDir } from './support/analysis';
 

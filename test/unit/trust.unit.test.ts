@@ -9,7 +9,7 @@ import { basename, resolve } from 'node:path';
 import { AnalysisCache, analyzeTree } from '../../src/core/analysis/analyze';
 import { FileImports } from '../../src/core/analysis/imports';
 import type { ModelReport } from '../../src/core/analysis/report';
-import { loadGrammars, type Node } from '../../src/core/analysis/syntax';
+import { loadGrammars, Node } from '../../src/core/analysis/syntax';
 import { wasmDir } from './support/analysis';
 
 const repo = resolve(__dirname, '../..');
@@ -66,7 +66,7 @@ describe('never silently wrong: models with one thing made unknowable', function
       const text = readFileSync(file, 'utf8');
       const tree = parser.parse(text);
       if (!tree) throw new Error(`no tree for ${file}`);
-      const sites = mutationSites(tree.rootNode).map((n) => ({ start: n.startIndex, end: n.endIndex, line: n.startPosition.row + 1, text: n.text }));
+      const sites = mutationSites(Node.root(tree)).map((n) => ({ start: n.startIndex, end: n.endIndex, line: n.startPosition.row + 1, text: n.text }));
       tree.delete();
       return { file, text, sites };
     });

@@ -2,7 +2,7 @@
 import { withCosts } from './cost';
 import { AnalysisCache, analyzePython, type AnalysisOptions } from './pytorch';
 import type { ModelReport } from './report';
-import type { LanguageId, Tree } from './syntax';
+import { type LanguageId, Node, type Tree } from './syntax';
 import { analyzeTfjs } from './tfjs';
 
 export { AnalysisCache };
@@ -22,5 +22,5 @@ function costOf(report: ModelReport): ModelReport {
 
 /** With a cache kept per document, only the PyTorch models an edit touched are analysed again. Every report carries its layers' costs (cost.ts). */
 export function analyzeTree(tree: Tree, options: AnalysisOptions, cache?: AnalysisCache, language: LanguageId = 'python'): ModelReport[] {
-  return (language === 'python' ? analyzePython(tree.rootNode, options, cache) : analyzeTfjs(tree.rootNode, options)).map(costOf);
+  return (language === 'python' ? analyzePython(Node.root(tree), options, cache) : analyzeTfjs(Node.root(tree), options)).map(costOf);
 }

@@ -2,7 +2,7 @@
 // TF.js; one sample's shape, without the batch. And, for a PyTorch class whose __init__ needs
 // arguments, how to build it: `# cnnlab: args BasicBlock, [2, 2, 2, 2]`.
 import { Parser, type Tree } from '@vscode/tree-sitter-wasm';
-import type { Node } from './syntax';
+import { Node } from './syntax';
 
 /** The dimensions an annotation comment names, or null when the comment is not one. */
 export function parseInputAnnotation(comment: string): number[] | null {
@@ -74,6 +74,7 @@ function parseCall(root: Node, args: string): Node | null {
     }
     parsedArgs.set(args, tree);
   }
-  const call = tree.rootNode.namedChildren[0]?.namedChildren[0];
-  return call?.type === 'call' && !tree.rootNode.hasError ? call : null;
+  const parsed = Node.root(tree);
+  const call = parsed.namedChildren[0]?.namedChildren[0];
+  return call?.type === 'call' && !parsed.hasError ? call : null;
 }

@@ -124,6 +124,8 @@ interface Window {
   dilation: readonly number[];
   /** Where the spatial axes sit: the last `rank` (PyTorch, NCHW) or between batch and channels (TF.js, NHWC). */
   spatial(shape: Shape): Dim[];
+  /** Names that layout, for the index of points reached. */
+  axes: string;
 }
 
 /** What a layer does to the receptive field: a window grows it, 'keep' leaves it, 'end' stops the chain. */
@@ -142,9 +144,9 @@ function role(layer: LayerReport): Role {
     switch (spec.kind) {
       // A transposed convolution's step is a fraction of an input pixel: the chain ends there.
       case 'conv':
-        return spec.transposed ? 'end' : { kernel: spec.kernel, stride: spec.stride, dilation: spec.dilation, spatial: lastAxes(spec.rank) };
+        return spec.transposed ? 'end' : { kernel: spec.kernel, stride: spec.stride, dilation: spec.dilation, spatial: lastAxes(spec.rank), axes: 'last' };
       case 'pool':
-        return { kernel: spec.kernel, stride: spec.stride, dilation: spec.dilation, spatial: lastAxes(spec.rank) };
+        return { kernel: spec.kernel, stride: spec.stride, dilation: spec.dilation, spatial: lastAxes(spec.rank), axes: 'last' };
       case 'elementwise':
       case 'batchNorm':
       case 'groupNorm':
@@ -159,9 +161,9 @@ function role(layer: LayerReport): Role {
   if (tfjs) {
     switch (tfjs.kind) {
       case 'conv2d':
-        return { kernel: tfjs.kernel, stride: tfjs.strides, dilation: tfjs.dilation, spatial: nhwc };
+        return { kernel: tfjs.kernel, stride: tfjs.strides, dilation: tfjs.dilation, spatial: nhwc, axes: 'nhwc' };
       case 'pooling2d':
-        return { kernel: tfjs.pool, stride: tfjs.strides, dilation: [1, 1], spatial: nhwc };
+        return { kernel: tfjs.pool, stride: tfjs.strides, dilation: [1, 1], spatial: nhwc, axes: 'nhwc' };
       case 'identity':
       case 'batchNormalization':
         return 'keep';
@@ -192,7 +194,7 @@ interface Reached {
  * does not know end the chain, and no later layer gets a field.
  */
 export function receptiveFields(report: ModelReport): (ReceptiveField | undefined)[] {
-  const reached: Reached[] = [{ shape: report.input, field: null }];
+  const reached = new ReachedPoints({ shape: report.input, field: null });
   let ended = false;
   return report.layers.map((layer) => {
     if (ended || layer.note === notCalled) return undefined;
@@ -202,7 +204,7 @@ export function receptiveFields(report: ModelReport): (ReceptiveField | undefine
       ended = true;
       return undefined;
     }
-    const source = layer.in ? sourceOf(reached, layer.in, r) : undefined;
+    const source = layer.in ? reached.sourceOf(layer.in, r) : undefined;
     if (!source) {
       ended = true;
       return undefined;
@@ -210,9 +212,57 @@ export function receptiveFields(report: ModelReport): (ReceptiveField | undefine
     const size = source.size.map((rIn, i) => rIn + ((r.dilation[i] ?? 1) * ((r.kernel[i] ?? 1) - 1)) * (source.jump[i] ?? 1));
     const jump = source.jump.map((jIn, i) => jIn * (r.stride[i] ?? 1));
     const field = { size, jump };
-    if (layer.out) reached.push({ shape: layer.out, field });
+    if (layer.out) reached.points.push({ shape: layer.out, field });
     return field;
   });
+}
+
+/**
+ * The points reached, indexed per kind of window as windows ask: the latest point and, per spatial
+ * size, the largest field, so a deep network's lookups do not each read every point before them.
+ */
+class ReachedPoints {
+  readonly points: Reached[];
+  private readonly indexes = new Map<string, { read: number; latest?: { at: Dim[]; field: ReceptiveField }; largest: Map<string, ReceptiveField> }>();
+
+  constructor(input: Reached) {
+    this.points = [input];
+  }
+
+  /** The field of the point a window's input comes from, or undefined when none can be told. */
+  sourceOf(input: Shape, window: Window): ReceptiveField | undefined {
+    const rank = window.kernel.length;
+    const wanted = window.spatial(input);
+    if (wanted.length !== rank) return undefined;
+    const key = `${window.axes}${rank}`;
+    let index = this.indexes.get(key);
+    if (!index) this.indexes.set(key, (index = { read: 0, largest: new Map() }));
+    for (; index.read < this.points.length; index.read++) {
+      const point = this.points[index.read] as Reached;
+      const field = fieldOf(point, rank);
+      if (!field) continue;
+      const at = window.spatial(point.shape);
+      index.latest = { at, field };
+      if (at.some((d) => d === null)) continue;
+      // Among points of the same size the largest field, the later on a tie (a residual sum sees the union of its branches).
+      const size = at.join(',');
+      const before = index.largest.get(size);
+      if (!before || kernelElements(field.size) >= kernelElements(before.size)) index.largest.set(size, field);
+    }
+    const latest = index.latest;
+    if (!latest) return undefined;
+    if (wanted.some((d) => d === null)) return latest.field;
+    const largest = index.largest.get(wanted.join(','));
+    if (largest) return largest;
+    // No point has this size: start from the latest, through the pool its shrink implies.
+    const ratios = wanted.map((d, i) => {
+      const from = latest.at[i];
+      return typeof from === 'number' && typeof d === 'number' && from % d === 0 ? from / d : 0;
+    });
+    if (latest.at.length !== rank || ratios.some((f) => f < 1)) return undefined;
+    const { size, jump } = latest.field;
+    return { size: size.map((s, i) => s + ((ratios[i] ?? 1) - 1) * (jump[i] ?? 1)), jump: jump.map((j, i) => j * (ratios[i] ?? 1)) };
+  }
 }
 
 function fieldOf(point: Reached, rank: number): ReceptiveField | undefined {
@@ -220,29 +270,3 @@ function fieldOf(point: Reached, rank: number): ReceptiveField | undefined {
   return point.field.size.length === rank ? point.field : undefined;
 }
 
-/** The field of the point a window's input comes from, or undefined when none can be told. */
-function sourceOf(reached: Reached[], input: Shape, window: Window): ReceptiveField | undefined {
-  const rank = window.kernel.length;
-  const wanted = window.spatial(input);
-  if (wanted.length !== rank) return undefined;
-  const points = reached.flatMap((point) => {
-    const field = fieldOf(point, rank);
-    return field ? [{ at: window.spatial(point.shape), field }] : [];
-  });
-  const latest = points[points.length - 1];
-  if (!latest) return undefined;
-  if (wanted.some((d) => d === null)) return latest.field;
-  let best: ReceptiveField | undefined;
-  for (const { at, field } of points) {
-    if (sameShape(at, wanted) && (!best || kernelElements(field.size) >= kernelElements(best.size))) best = field;
-  }
-  if (best) return best;
-  // No point has this size: start from the latest, through the pool its shrink implies.
-  const ratios = wanted.map((d, i) => {
-    const from = latest.at[i];
-    return typeof from === 'number' && typeof d === 'number' && from % d === 0 ? from / d : 0;
-  });
-  if (latest.at.length !== rank || ratios.some((f) => f < 1)) return undefined;
-  const { size, jump } = latest.field;
-  return { size: size.map((s, i) => s + ((ratios[i] ?? 1) - 1) * (jump[i] ?? 1)), jump: jump.map((j, i) => j * (ratios[i] ?? 1)) };
-}

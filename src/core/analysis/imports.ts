@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Parser, Tree } from '@vscode/tree-sitter-wasm';
 import type { PythonImports } from './pytorch';
-import type { Node } from './syntax';
+import { Node } from './syntax';
 
 /** Where the text of a file comes from: the disk, or an editor's unsaved buffer. */
 export interface SourceReader {
@@ -115,13 +115,13 @@ export class FileImports implements PythonImports {
     const version = this.reader.version(path);
     if (version === undefined) return undefined;
     const known = this.trees.get(path);
-    if (known?.version === version) return { root: known.tree.rootNode, version };
+    if (known?.version === version) return { root: Node.root(known.tree), version };
     if (!known && this.trees.size >= this.limit) return undefined;
     const source = this.reader.read(path);
     const tree = source ? this.parser.parse(source.text) : null;
     if (!source || !tree) return undefined;
     known?.tree.delete();
     this.trees.set(path, { version: source.version, tree });
-    return { root: tree.rootNode, version: source.version };
+    return { root: Node.root(tree), version: source.version };
   }
 }

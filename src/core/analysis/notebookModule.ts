@@ -5,10 +5,11 @@
 // Statements are kept verbatim; each module line knows the cell line it came from.
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import type { Node, Parser } from '@vscode/tree-sitter-wasm';
+import type { Parser } from '@vscode/tree-sitter-wasm';
 import type { NotebookSource } from '../protocol/trainer';
 import { bindings, namesUsed } from './bindings';
 import { NotebookError, type NotebookCell, pythonOfCell } from './notebook';
+import { Node } from './syntax';
 
 export interface NotebookModule {
   text: string;
@@ -101,7 +102,7 @@ function statementsOf(cell: number, code: string, parser: Parser): Statement[] {
   if (!tree) return [];
   try {
     const lines = code.split('\n');
-    return tree.rootNode.namedChildren
+    return Node.root(tree).namedChildren
       .filter((node): node is Node => node !== null && node.type !== 'comment')
       .map((node) => {
         const first = node.startPosition.row;
@@ -152,7 +153,7 @@ export function exactModule(cells: readonly NotebookCell[], builds: readonly str
   for (const build of builds) {
     const tree = parser.parse(build);
     if (!tree) continue;
-    for (const name of namesUsed(tree.rootNode)) targets.add(name);
+    for (const name of namesUsed(Node.root(tree))) targets.add(name);
     tree.delete();
   }
   const module = notebookModule(cells, [...targets], parser, { requireTargets: false });

@@ -1,13 +1,139 @@
 // Tree-sitter, as VS Code itself ships it (@vscode/tree-sitter-wasm). Offsets and columns are
 // UTF-16 code units, the same as JavaScript strings and VS Code positions.
 import { join } from 'node:path';
-import { Language, type Node, Parser, type Tree } from '@vscode/tree-sitter-wasm';
+import { Language, type Node as TreeNode, Parser, type Point, type Tree } from '@vscode/tree-sitter-wasm';
 import type { SourceRange } from './report';
 
-export type { Node, Parser, Tree };
+export type { Parser, Tree };
 export type LanguageId = 'python' | 'typescript';
 
 const grammarFiles: Record<LanguageId, string> = { python: 'tree-sitter-python.wasm', typescript: 'tree-sitter-typescript.wasm' };
+
+/**
+ * A syntax node that keeps what was read from it more than once. Tree-sitter's own nodes are views
+ * into the parser's memory, made anew on every access (`namedChildren` rebuilds each child), while
+ * the analysis reads some bodies many times (a block built 600 times in a ResNet-1202, a helper
+ * called for every layer): children and fields read a second time are kept, with their own reads,
+ * so a body evaluated again costs no parser call; what is read once (most of a file, analysed cold)
+ * is not kept, which would only burden the garbage collector.
+ */
+export class Node {
+  private kind: string | undefined;
+  private source: string | undefined;
+  private named: (Node | null)[] | undefined;
+  private all: (Node | null)[] | undefined;
+  /** Fields kept, as name, node, name, node…: a node has few, and a Map for each of thousands would weigh more. */
+  private fields: (string | Node | null)[] | undefined;
+  /** What was read once already, one bit each: named children, children, then each field name (fieldBit). */
+  private readOnce = 0;
+  private parentNode: Node | null | undefined;
+
+  private constructor(
+    private readonly raw: TreeNode,
+    parent?: Node,
+  ) {
+    this.parentNode = parent;
+  }
+
+  /** The root of a tree, as the analysis reads it: one per tree, so that analyses of a tree share what was read. */
+  static root(tree: Tree): Node {
+    let root = roots.get(tree);
+    if (!root) roots.set(tree, (root = new Node(tree.rootNode)));
+    return root;
+  }
+
+  get type(): string {
+    return (this.kind ??= this.raw.type);
+  }
+  get text(): string {
+    return (this.source ??= this.raw.text);
+  }
+  get startIndex(): number {
+    return this.raw.startIndex;
+  }
+  get endIndex(): number {
+    return this.raw.endIndex;
+  }
+  get startPosition(): Point {
+    return this.raw.startPosition;
+  }
+  get endPosition(): Point {
+    return this.raw.endPosition;
+  }
+  get tree(): Tree {
+    return this.raw.tree;
+  }
+  get isNamed(): boolean {
+    return this.raw.isNamed;
+  }
+  get hasError(): boolean {
+    return this.raw.hasError;
+  }
+  get parent(): Node | null {
+    if (this.parentNode === undefined) {
+      const raw = this.raw.parent;
+      this.parentNode = raw ? new Node(raw) : null;
+    }
+    return this.parentNode;
+  }
+  get namedChildren(): (Node | null)[] {
+    if (this.named) return this.named;
+    const children = this.raw.namedChildren.map((raw) => this.child(raw));
+    if (this.again(1)) this.named = children;
+    return children;
+  }
+  get children(): (Node | null)[] {
+    if (this.all) return this.all;
+    const children = this.raw.children.map((raw) => this.child(raw));
+    if (this.again(2)) this.all = children;
+    return children;
+  }
+  childForFieldName(name: string): Node | null {
+    const fields = this.fields;
+    if (fields) for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] as Node | null;
+    const child = this.child(this.raw.childForFieldName(name));
+    if (this.again(fieldBit(name))) (this.fields ??= []).push(name, child);
+    return child;
+  }
+  childrenForFieldName(name: string): (Node | null)[] {
+    return this.raw.childrenForFieldName(name).map((raw) => this.child(raw));
+  }
+  descendantForIndex(index: number): Node | null {
+    const raw = this.raw.descendantForIndex(index);
+    return raw ? new Node(raw) : null;
+  }
+  descendantsOfType(types: string | string[]): (Node | null)[] {
+    return this.raw.descendantsOfType(types).map((raw) => (raw ? new Node(raw) : null));
+  }
+
+  /** Whether this read was made before (then it is kept); else marks it made. */
+  private again(bit: number): boolean {
+    if (this.readOnce & bit) return true;
+    this.readOnce |= bit;
+    return false;
+  }
+
+  /** A child as this node already knows it (among its children or fields), else a new one: one path's reads serve the others. */
+  private child(raw: TreeNode | null): Node | null {
+    if (!raw) return null;
+    const id = raw.id;
+    for (const known of [this.all, this.named, this.fields]) {
+      if (known) for (const c of known) if (c instanceof Node && c.raw.id === id) return c;
+    }
+    return new Node(raw, this);
+  }
+}
+
+/** A bit per field name (the grammars have a few dozen); names past 30 share the last bit, which only keeps more. */
+function fieldBit(name: string): number {
+  let index = fieldIndexes.get(name);
+  if (index === undefined) fieldIndexes.set(name, (index = Math.min(fieldIndexes.size + 2, 30)));
+  return 1 << index;
+}
+const fieldIndexes = new Map<string, number>();
+
+/** Each tree's root as read so far. */
+const roots = new WeakMap<Tree, Node>();
 
 export function rangeOf(node: Node): SourceRange {
   return {
