@@ -112,3 +112,54 @@ describe('never silently wrong: models with one thing made unknowable', function
     assert.deepEqual(violations.slice(0, 30), []);
   });
 });
+
+describe('a condition not known while the model is built', () => {
+  const source = (branch: string) => `import os
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        if os.environ.get("WIDE"):
+${branch}
+        else:
+            self.fc = nn.Linear(784, 10)
+
+    def forward(self, x):
+        return self.fc(x.flatten(1))
+`;
+  const analyseText = async (text: string): Promise<ModelReport> => {
+    const parser = (await loadGrammars(wasmDir)).parser('python');
+    const tree = parser.parse(text);
+    if (!tree) throw new Error('no tree');
+    try {
+      const [report] = analyzeTree(tree, { defaultInput: [1, 28, 28] });
+      if (!report) throw new Error('no model');
+      return report;
+    } finally {
+      tree.delete();
+    }
+  };
+
+  it('is followed both ways, and where they build the same model its numbers are known', async () => {
+    const report = await analyseText(source('            self.fc = nn.Linear(784, 10)'));
+    assert.equal(report.complete, true, JSON.stringify(report.incomplete));
+    assert.equal(report.totalParams, 7_850);
+    assert.deepEqual(report.output, [1, 10]);
+  });
+
+  it('makes the model incomplete, naming the condition, its line and both counts, where the ways differ', async () => {
+    const report = await analyseText(source('            self.fc = nn.Sequential(nn.Linear(784, 100), nn.Linear(100, 10))'));
+    assert.equal(report.complete, false);
+    assert.equal(report.paramsKnown, false);
+    const reason = report.incomplete?.find((i) => i.range.start.line === 6);
+    assert.ok(reason, JSON.stringify(report.incomplete));
+    assert.match(reason.reason, /os\.environ\.get\("WIDE"\).*not known.*79,510 or 7,850 parameters/);
+  });
+
+  it('does not take a way that raises for the model Python builds', async () => {
+    const report = await analyseText(source('            raise ValueError("no wide model here")'));
+    assert.equal(report.complete, true, JSON.stringify(report.incomplete));
+    assert.equal(report.totalParams, 7_850);
+  });
+});

@@ -19,6 +19,8 @@ export abstract class Evaluator {
   readonly usedFunctions = new Set<Node>();
   /** Where the evaluation lost track, and in which phase: building the model (its parameters may be missing) or its forward pass. */
   readonly losses = new Map<string, { node: Node; reason: string; phase: 'build' | 'forward' }>();
+  /** Conditions not known while the model was built, in the order met: modelReport runs the model again down each other way. */
+  readonly forks: { key: string; node: Node; reason: string }[] = [];
   phase: 'build' | 'forward' = 'build';
   /** The batch of the model's input. */
   batch: Dim = null;
@@ -38,6 +40,8 @@ export abstract class Evaluator {
   constructor(
     protected readonly file: PythonFile,
     private readonly budget: number,
+    /** For each fork met, in order, whether this run skips its branch (1) or takes it (0, the default). */
+    private readonly ways: readonly number[] = [],
   ) {
     this.reflection = new Map<string, Value>([
       [
@@ -258,6 +262,17 @@ export abstract class Evaluator {
     const text = `${reason}${where}`;
     const key = `${site.startIndex}\u0000${text}`;
     if (!this.losses.has(key)) this.losses.set(key, { node: site, reason: text, phase: this.phase });
+  }
+
+  /**
+   * A condition not known while building: which way this run goes. The model changes as `__init__`
+   * goes, so the ways are not joined here; the whole model is built again down the other way.
+   */
+  protected takesBranch(condition: Node, reason: string): boolean {
+    const site = this.siteOf(condition);
+    const where = site === condition ? '' : ` (${this.placeOf(condition)})`;
+    this.forks.push({ key: `${site.startIndex}`, node: site, reason: `${reason}${where}` });
+    return this.ways[this.forks.length - 1] !== 1;
   }
 
   /** What a failed evaluation becomes: an exception the model's code raises, the step budget, or a bug of the analysis, each marked as lost. */

@@ -6,7 +6,7 @@ import { type Node, rangeOf } from '../syntax';
 import { parameterName } from '../torchLayers';
 import type { ClassInfo, PythonFile } from './program';
 import { Analysis } from './torchModules';
-import { Dict, frozenElements, type LayerCall, layerParameterSize, Module, Tensor, Unknown, type Value } from './values';
+import { Dict, frozenElements, type LayerCall, layerParameterSize, Module, Raised, Tensor, Unknown, type Value } from './values';
 
 /**
  * Builds one model, runs its forward pass, and reports its shapes, parameters and what the analysis
@@ -23,8 +23,8 @@ export function analyzeModel(
   extent: Node,
   build: string | undefined,
   construct: (analysis: Analysis) => Value,
-): { report: ModelReport; used: Set<ClassInfo>; usedFunctions: Set<Node> } {
-  const at = (sample: number[] | undefined) => analyzeAt({ file, options, kind, name, nameNode, extent, build, construct }, sample);
+): ModelResult {
+  const at = (sample: number[] | undefined) => analyzeEveryWay({ file, options, kind, name, nameNode, extent, build, construct }, sample);
   const first = at(undefined);
   const raises = (result: typeof first) => result.report.diagnostics.some((d) => d.severity === 'error');
   if (first.report.inputSource !== 'first layer' || !raises(first)) return first;
@@ -52,18 +52,82 @@ interface ModelRequest {
   construct: (analysis: Analysis) => Value;
 }
 
+type ModelResult = { report: ModelReport; used: Set<ClassInfo>; usedFunctions: Set<Node>; calledFirst?: number[] };
+
+/** Runs of one model at most: each condition not known while building adds a way. */
+const maxWays = 8;
+
+/**
+ * A model built down every way its unknown conditions allow (up to maxWays runs), as Python could
+ * build it: where every way that does not raise gives the same layers, shapes and counts, the
+ * answer is known; where they differ, the model is incomplete and names the condition. The first
+ * way is the one shown.
+ */
+function analyzeEveryWay(request: ModelRequest, firstLayerSample: number[] | undefined): ModelResult {
+  type Run = ReturnType<typeof analyzeAt>;
+  const runs: { run: Run; fork?: Run['forks'][number] }[] = [];
+  const pending: { ways: number[]; fork?: Run['forks'][number] }[] = [{ ways: [] }];
+  while (pending.length > 0 && runs.length < maxWays) {
+    const { ways, fork } = pending.shift() as (typeof pending)[number];
+    const run = analyzeAt(request, firstLayerSample, ways);
+    runs.push({ run, ...(fork ? { fork } : {}) });
+    // The other way of each fork met past the ways given, depth first.
+    const forks = run.forks;
+    for (let i = forks.length - 1; i >= ways.length; i--) pending.unshift({ ways: [...ways, ...new Array<number>(i - ways.length).fill(0), 1], fork: forks[i] as Run['forks'][number] });
+  }
+  const built = runs.filter((r) => !r.run.raised);
+  const [shown, ...others] = built.length > 0 ? built : runs;
+  const result = (shown as (typeof runs)[number]).run;
+  if (runs.length === 1) return result;
+  const report = result.report;
+  const signature = sameness(report);
+  const because: Incompleteness[] = [];
+  for (const { run, fork } of others) {
+    for (const c of run.used) result.used.add(c);
+    for (const f of run.usedFunctions) result.usedFunctions.add(f);
+    report.incomplete?.push(...(run.report.incomplete ?? []));
+    if (run.report.paramsKnown === false) report.paramsKnown = false;
+    if (fork && sameness(run.report) !== signature) {
+      because.push({ range: rangeOf(fork.node), reason: `${fork.reason}: its two ways build ${describeDifference(report, run.report)}` });
+      if (run.report.totalParams !== report.totalParams || run.report.trainableParams !== report.trainableParams) report.paramsKnown = false;
+    }
+  }
+  const unexplored = pending.map((p) => p.fork).filter((f): f is Run['forks'][number] => f !== undefined);
+  for (const fork of unexplored) because.push({ range: rangeOf(fork.node), reason: `${fork.reason}: only the first of its ways is followed (more than ${maxWays} ways to build the model)` });
+  if (unexplored.length > 0) report.paramsKnown = false;
+  report.incomplete = dedupeIncompleteness([...because, ...(report.incomplete ?? [])]);
+  report.complete = report.incomplete.length === 0;
+  return result;
+}
+
+/** What a user reads off a report: two ways that give the same are one answer. */
+function sameness(report: ModelReport): string {
+  const { totalParams, trainableParams, input, output, layers, diagnostics } = report;
+  return JSON.stringify([totalParams, trainableParams, input, output, layers.map((l) => [l.name, l.type, l.in, l.out, l.params, l.error]), diagnostics.map((d) => d.message)]);
+}
+
+function describeDifference(a: ModelReport, b: ModelReport): string {
+  if (a.totalParams !== b.totalParams) return `${a.totalParams.toLocaleString('en-US')} or ${b.totalParams.toLocaleString('en-US')} parameters`;
+  if (a.layers.length !== b.layers.length) return `${a.layers.length} or ${b.layers.length} layers`;
+  return 'different layers or shapes';
+}
+
 function analyzeAt(
   { file, options, kind, name, nameNode, extent, build, construct }: ModelRequest,
   firstLayerSample: number[] | undefined,
-): { report: ModelReport; used: Set<ClassInfo>; usedFunctions: Set<Node>; calledFirst?: number[] } {
-  const analysis = new Analysis(file, options.stepBudget ?? 200_000);
+  ways: number[],
+): ModelResult & { forks: Analysis['forks']; raised: boolean } {
+  const analysis = new Analysis(file, options.stepBudget ?? 200_000, ways);
   const diagnostics: AnalysisDiagnostic[] = [];
   let model: Value;
+  let raised = false;
   try {
     model = construct(analysis);
   } catch (error) {
+    raised = error instanceof Raised;
     model = analysis.failure(error, extent);
   }
+  const { forks } = analysis;
   const report: ModelReport = {
     name,
     kind,
@@ -83,7 +147,7 @@ function analyzeAt(
     report.complete = false;
     report.paramsKnown = false;
     report.incomplete = [...incompleteness(analysis, undefined), { range: rangeOf(nameNode), reason: report.outputNote }];
-    return { report, used: analysis.used, usedFunctions: analysis.usedFunctions };
+    return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, forks, raised };
   }
   // named_modules() calls the model itself ''; it is a leaf only when it has no children (a Swish, a Conv2d subclass).
   model.path = '';
@@ -128,7 +192,7 @@ function analyzeAt(
   report.complete = report.incomplete.length === 0;
   report.paramsKnown = ![...analysis.losses.values()].some((l) => l.phase === 'build') && uniqueModules(model).every((m) => paramsKnown(m));
   const calledFirst = sampleFor([...analysis.calls.keys()].find((m) => m.options.spec?.kind === 'conv' || m.options.spec?.kind === 'linear'));
-  return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, ...(calledFirst ? { calledFirst } : {}) };
+  return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, forks, raised, ...(calledFirst ? { calledFirst } : {}) };
 }
 
 /** What the evaluation lost, and the modules whose parameters it could not count, in the order of the file. */

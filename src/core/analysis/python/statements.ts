@@ -112,8 +112,9 @@ export abstract class Statements extends Expressions {
   }
 
   /**
-   * if / elif / else. A condition that is not known cannot choose: the analysis follows the first
-   * branch that may run (or, when that one raises, the next), and the model says it is incomplete.
+   * if / elif / else. A condition that is not known cannot choose: in forward both ways are joined;
+   * while building, this run takes the branch or not as takesBranch says, and the model is built
+   * again the other way (modelReport compares them).
    */
   private executeIf(statement: Node, scope: Scope): Flow {
     const branches: { condition: Node | null; body: Node | null }[] = [{ condition: statement.childForFieldName('condition'), body: statement.childForFieldName('consequence') }];
@@ -136,7 +137,7 @@ export abstract class Statements extends Expressions {
       const reason = `the condition \`${condition.text.slice(0, 60)}\` is not known (${unknownReason(value)})`;
       // In forward, both ways are followed and joined: what they agree on stays known.
       if (this.phase === 'forward') return this.bothWays(condition, reason, () => this.executeBlock(branch.body, scope), () => this.runBranches(branches, i + 1, scope), scope);
-      this.lose(condition, `${reason}: its first branch is followed`);
+      if (!this.takesBranch(condition, reason)) continue;
       try {
         return this.executeBlock(branch.body, scope);
       } catch (error) {
