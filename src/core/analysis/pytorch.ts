@@ -105,14 +105,17 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
       return result.report.output !== null || result.report.layers.length > 0 ? result : undefined;
     });
   }
+  // `resnet_big = partial(_resnet, width=256)` and `resnet18 = lambda: ResNet(…)` are factories too.
+  const valueFactory = (name: string, nameNode: Node, value: Node) =>
+    analyzeCached(`factory:${name}`, nameNode.parent ?? value, () => {
+      const result = analyzeModel(file, options, 'factory', name, nameNode, value, `${name}()`, (analysis) => analysis.callFactoryValue(value));
+      return result.report.output !== null || result.report.layers.length > 0 ? result : undefined;
+    });
+  for (const { name, nameNode, value } of file.lambdaFactories()) valueFactory(name, nameNode, value);
   for (const { name, nameNode, value, built, callee } of instances) {
     const extent = nameNode.parent ?? value;
     if (callee === 'partial' || callee === 'functools.partial') {
-      // `resnet_big = partial(_resnet, width=256)` is a factory too.
-      analyzeCached(`factory:${name}`, extent, () => {
-        const result = analyzeModel(file, options, 'factory', name, nameNode, value, `${name}()`, (analysis) => analysis.callFactoryValue(value));
-        return result.report.output !== null || result.report.layers.length > 0 ? result : undefined;
-      });
+      valueFactory(name, nameNode, value);
     } else if (/^(nn\.|torch\.nn\.)?Sequential$/.test(callee)) {
       analyzeCached(`sequential:${name}`, extent, () => analyzeModel(file, options, 'sequential', name, nameNode, value, name, (analysis) => analysis.evaluate(value, analysis.globals)));
     } else if (((file.classes.has(callee) || file.functions.has(callee)) && !argumentsUsed.has(value) && built.childForFieldName('arguments')?.namedChildren.length) || isModelPackageCall(file, callee)) {

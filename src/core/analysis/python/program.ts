@@ -46,6 +46,8 @@ export class PythonFile {
   readonly starImports: { module: string; level: number }[] = [];
   /** Names bound by an import statement, with the module they come from: a model built by calling one (`models.vgg16()`) is a model of the file. */
   readonly importedFrom = new Map<string, string>();
+  /** `import a.b as m` binds m to the module a.b, `import a.b` binds a to a: the module each plain import's name is. */
+  private readonly moduleAliases = new Map<string, string>();
 
   constructor(
     readonly root: Node,
@@ -65,6 +67,7 @@ export class PythonFile {
           const name = item?.type === 'aliased_import' ? item.childForFieldName('name')?.text : item?.text;
           const alias = item?.type === 'aliased_import' ? item.childForFieldName('alias')?.text : item?.text.split('.')[0];
           if (name && alias) this.importedFrom.set(alias, from ?? name);
+          if (type === 'import_statement' && name && alias) this.moduleAliases.set(alias, item?.type === 'aliased_import' ? name : alias);
         }
       }
       if (type === 'import_from_statement') this.noteImport(child);
@@ -108,6 +111,9 @@ export class PythonFile {
   resolveClass(name: string, depth = 0): ClassInfo | undefined {
     const own = this.classes.get(name);
     if (own || depth > 8) return own;
+    const dot = name.lastIndexOf('.');
+    // `blocks.Base`: a class of a module of the program.
+    if (dot > 0) return this.moduleFile(name.slice(0, dot))?.resolveClass(name.slice(dot + 1), depth + 1);
     const imported = this.importedFile(name);
     if (imported) return imported.file.resolveClass(imported.name, depth + 1);
     for (const star of this.starImports) {
@@ -115,6 +121,26 @@ export class PythonFile {
       if (found) return found;
     }
     return undefined;
+  }
+
+  /** The program's file a dotted module name means here (`blocks`, `pkg.blocks`, `m` of `import pkg.blocks as m`); torch's are never read. */
+  private moduleFile(dotted: string): PythonFile | undefined {
+    const module = this.qualified(dotted);
+    const from = this.fromImports.get(dotted.split('.')[0] ?? '');
+    if (module === 'torch' || module.startsWith('torch.')) return undefined;
+    return this.program.file(module, from && !module.includes('.') ? from.level : 0, this);
+  }
+
+  /**
+   * A dotted name as its module spells it: `M` of `from torch.nn import Module as M` is
+   * `torch.nn.Module`, `nn.Conv2d` of `import torch.nn as nn` is `torch.nn.Conv2d`; `nn` and `F`
+   * are torch's by convention when the file does not import them (a notebook cell's own view).
+   */
+  qualified(dotted: string): string {
+    const [head = '', ...rest] = dotted.split('.');
+    const from = this.fromImports.get(head);
+    const module = from ? (from.module && from.level === 0 ? `${from.module}.${from.name}` : from.name) : (this.moduleAliases.get(head) ?? conventionalModules.get(head) ?? head);
+    return [module, ...rest].join('.');
   }
 
   /** C3 linearization, as Python orders a class's bases; bases outside the program drop out of it. */
@@ -138,10 +164,14 @@ export class PythonFile {
   torchBase(cls: ClassInfo): string | undefined {
     for (const text of cls.bases) {
       if (this.resolveClass(text)) continue;
+      // Where the name comes from, not how it is spelt: `M` of `from torch.nn import Module as M`, torch.nn.modules.conv.Conv2d.
+      const qualified = this.qualified(text).replace(/^torch\.nn\.modules\.\w+\./, 'torch.nn.');
       // A TorchScript module is an nn.Module whose methods TorchScript compiles.
-      if (/^(torch\.)?jit\.ScriptModule$/.test(text)) return 'Module';
-      const name = text.replace(/^(torch\.)?nn\./, '');
-      if (name !== text || name in containerKinds || name === 'Module' || torchLayers.has(name)) return name;
+      if (qualified === 'torch.jit.ScriptModule') return 'Module';
+      const name = qualified.replace(/^torch\.nn\./, '');
+      if (name !== qualified && !name.includes('.')) return name;
+      // A bare name not imported from elsewhere: `from torch.nn import *`.
+      if (qualified === text && !text.includes('.') && (name in containerKinds || name === 'Module' || torchLayers.has(name))) return name;
     }
     return undefined;
   }
@@ -177,6 +207,20 @@ export class PythonFile {
   }
 
   /** Module-level functions callable with no arguments that return something: candidates for model factories. */
+  /** `name = lambda …: …` at module level, every parameter with a default: a factory written as a lambda. */
+  lambdaFactories(): { name: string; nameNode: Node; value: Node }[] {
+    const found: { name: string; nameNode: Node; value: Node }[] = [];
+    for (const statement of this.root.namedChildren) {
+      const assignment = statement?.type === 'expression_statement' ? statement.namedChildren[0] : null;
+      const left = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
+      const right = assignment?.childForFieldName('right');
+      if (left?.type !== 'identifier' || right?.type !== 'lambda') continue;
+      const required = (right.childForFieldName('parameters')?.namedChildren ?? []).some((p) => p !== null && parameterKind(p) === 'required');
+      if (!required) found.push({ name: left.text, nameNode: left, value: right });
+    }
+    return found;
+  }
+
   factories(): Node[] {
     return [...this.functions.values()].filter((fn) => {
       const required = (fn.childForFieldName('parameters')?.namedChildren ?? []).some((p) => p !== null && parameterKind(p) === 'required');
@@ -326,6 +370,12 @@ export function parameterKind(parameter: Node): 'required' | 'default' | 'args' 
   if (type === 'default_parameter' || type === 'typed_default_parameter') return 'default';
   return 'separator';
 }
+
+/** What `nn` and `F` name when a file uses them without importing them. */
+const conventionalModules = new Map([
+  ['nn', 'torch.nn'],
+  ['F', 'torch.nn.functional'],
+]);
 
 export const containerKinds = { Sequential: 'sequential', ModuleList: 'list', ModuleDict: 'dict' } as const;
 
