@@ -112,6 +112,22 @@ describe('installed model packages and a project\'s packages, read as source', f
     assert.deepEqual((await analyseFile(path, text, {})).map((m) => m.name), []);
   });
 
+  it('gives no lens to an instance of a package class it cannot read: a Counter or a scaler is not known to be a model', async () => {
+    const text = [
+      'from collections import Counter',
+      'from sklearn.preprocessing import StandardScaler',
+      'import torch.nn as nn',
+      '',
+      'review_lens = Counter([len(x) for x in [[1, 2], [3]]])',
+      'scaler = StandardScaler()',
+      'head = nn.Sequential(nn.Linear(4, 2))',
+      '',
+    ].join('\n');
+    const path = join(root, 'not_models.py');
+    writeFileSync(path, text);
+    assert.deepEqual((await analyseFile(path, text, {})).map((m) => m.name), ['head']);
+  });
+
   it('follows `import pkg.sub as m`, `from pkg import sub` and `from .x import *` in the project\'s own package', async () => {
     const write = (relative: string, text: string) => {
       mkdirSync(dirname(join(root, relative)), { recursive: true });

@@ -120,10 +120,11 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
       analyzeCached(`sequential:${name}`, extent, () => analyzeModel(file, options, 'sequential', name, nameNode, value, name, (analysis) => analysis.evaluate(value, analysis.globals)));
     } else if (((file.classes.has(callee) || file.functions.has(callee)) && !argumentsUsed.has(value) && built.childForFieldName('arguments')?.namedChildren.length) || isModelPackageCall(file, callee)) {
       // A module-level model as the file leaves it: built by a class or factory of the file or of a package
-      // (`models.vgg16()`), then changed by what follows (`model.classifier[6] = …`). Anything else is no model.
+      // (`models.vgg16()`), then changed by what follows (`model.classifier[6] = …`). Anything else is no model,
+      // and neither is an instance of a package's class the analysis cannot read (`Counter(…)`, `StandardScaler()`).
       analyzeCached(`instance:${name}`, extent, () => {
         const result = analyzeModel(file, options, 'instance', name, nameNode, value, name, (analysis) => analysis.moduleLevel(name));
-        return result.report.output !== null || result.report.layers.length > 0 ? result : undefined;
+        return (result.report.output !== null || result.report.layers.length > 0) && !result.opaque ? result : undefined;
       });
     }
   }
