@@ -98,7 +98,7 @@ describe('training runs (tfjs engine, plain TF.js)', function () {
     const [samples] = of(events, 'samples');
     assert.deepEqual(samples?.shape, [32, 1, 28, 28]);
     assert.deepEqual(Buffer.from(samples?.pixels ?? '', 'base64'), Buffer.from(syntheticDataset(1).test.pixels.subarray(0, 32 * 784)));
-    assert.deepEqual(readdirSync(result.runDir).sort(), ['best', 'config.json', 'epoch-1', 'init', 'last', 'metrics.csv', 'run.json', 'samples.json', 'train.log']);
+    assert.deepEqual(readdirSync(result.runDir).sort(), ['best', 'config.json', 'epoch-1', 'init', 'last', 'metrics.csv', 'model-source.ts', 'run.json', 'samples.json', 'train.log']);
     assert.deepEqual(readdirSync(join(result.runDir, 'last')).sort(), ['model.json', 'optimizer.bin', 'training.json', 'weights.bin']);
     // The weights before training and after epoch 1, read as the Checkpoints view reads them: every parameter moved.
     const [init, epoch1] = ['init', 'epoch-1'].map((folder) => readCheckpoint(join(result.runDir, folder, 'model.json')));

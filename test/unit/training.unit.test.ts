@@ -92,7 +92,7 @@ describe('training runs (torch engine)', function () {
     const best = of(events, 'checkpoint').filter((c) => c.best);
     assert.equal(best[0]?.message, null);
     for (const later of best.slice(1)) assert.match(later.message ?? '', /^validation loss decreased \(\d+\.\d{6} → \d+\.\d{6}\)$/);
-    assert.deepEqual(readdirSync(result.runDir).sort(), ['best.pt', 'config.json', 'epoch-1.pt', 'init.pt', 'last.pt', 'metrics.csv', 'run.json', 'samples.json', 'train.log']);
+    assert.deepEqual(readdirSync(result.runDir).sort(), ['best.pt', 'config.json', 'epoch-1.pt', 'init.pt', 'last.pt', 'metrics.csv', 'model-source.py', 'run.json', 'samples.json', 'train.log']);
     // The weights before training and after epoch 1, to compare with: every parameter moved, the best (epoch 1 or 2) no less.
     const [init, epoch1, bestWeights] = ['init.pt', 'epoch-1.pt', 'best.pt'].map((name) => readCheckpoint(join(result.runDir, name)));
     const firstEpoch = diffCheckpoints(init as Checkpoint, epoch1 as Checkpoint);
@@ -222,6 +222,8 @@ describe('training runs (torch engine)', function () {
     const runsDir = mkdtempSync(join(tmpdir(), 'cnnlab-runs-'));
     const runDir = createRunDir(runsDir, { ...base, className: 'resnet18', dataset: '/home/student/data/flowers/' }, new Date('2026-12-06T04:00:00Z'));
     assert.equal(relative(runsDir, runDir), '2026-12-06T04-00-00-resnet18-flowers');
+    // It keeps the model file as it was when the run began.
+    assert.equal(readFileSync(join(runDir, 'model-source.py'), 'utf8'), readFileSync(base.modelFile, 'utf8'));
   });
 
   it('resumes a one-cycle schedule from last.pt, which holds weights and numbers only', async () => {
@@ -479,11 +481,11 @@ print(ok)`,
     assert.deepEqual(results.map((r) => r.status), ['completed', 'completed'], JSON.stringify(results.map((r) => r.error)));
     const leader = machines.findIndex((m) => of(m.events, 'test').length === 1);
     const [first, second] = leader === 0 ? [0, 1] : [1, 0];
-    assert.deepEqual(readdirSync(results[first]?.runDir ?? '').sort(), ['best.pt', 'config.json', 'epoch-1.pt', 'init.pt', 'last.pt', 'metrics.csv', 'run.json', 'samples.json', 'train.log']);
+    assert.deepEqual(readdirSync(results[first]?.runDir ?? '').sort(), ['best.pt', 'config.json', 'epoch-1.pt', 'init.pt', 'last.pt', 'metrics.csv', 'model-source.py', 'run.json', 'samples.json', 'train.log']);
     assert.deepEqual(runJson(results[first]?.runDir ?? '').status, 'completed');
     assert.deepEqual((JSON.parse(readFileSync(join(results[first]?.runDir ?? '', 'run.json'), 'utf8')) as { distributed?: unknown }).distributed, { worldSize: 2, backend: 'gloo', weightsAgree: true });
     // The other machine's host hears the run begin and end there, and keeps nothing but its own record.
-    assert.deepEqual(readdirSync(results[second]?.runDir ?? '').sort(), ['config.json', 'run.json', 'train.log']);
+    assert.deepEqual(readdirSync(results[second]?.runDir ?? '').sort(), ['config.json', 'model-source.py', 'run.json', 'train.log']);
     assert.deepEqual(machines[second]?.events.map((e) => e.type), ['hello', 'dataset', 'model', 'startUp', 'done']);
     assert.ok(machines[second]?.log.some((line) => line.includes('this machine trained ranks 1–1 of 2; the checkpoints and the report are in rank 0\'s run folder')));
     const single = await start({ ...recipe, batchSize: 128 });

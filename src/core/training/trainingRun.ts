@@ -1,8 +1,8 @@
 // One training run: its folder, the engine process behind the JSON-lines supervisor, and how it
 // ended. Shared by the CLI and the extension host.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import { isNotebookPath, languageOfPath } from '../analysis/paths';
 import { writeFileAtomically } from '../files';
 import { describeExit, type ExitReason, JsonLinesProcess } from '../process/jsonLinesProcess';
@@ -45,6 +45,9 @@ export interface ModelModule {
 /** The file a run folder keeps a notebook's model in: a name no import of the user's can mean. */
 export const notebookModuleFile = 'cnnlab_notebook_model.py';
 
+/** A file-run's copy of its model file, beside config.json: outside any import path, so it is only a record. */
+export const modelSourceCopy = 'model-source';
+
 /** runs/2026-11-24T23-10-05-Net-mnist: sortable, and says what it holds. With `module`, the run trains its own copy of a notebook's model. */
 export function createRunDir(runsDir: string, config: TrainingConfig, now = new Date(), module?: ModelModule): string {
   const stamp = now.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-');
@@ -58,6 +61,9 @@ export function createRunDir(runsDir: string, config: TrainingConfig, now = new 
     const modelFile = join(runDir, notebookModuleFile);
     writeFileAtomically(modelFile, module.text);
     recorded = { ...recorded, modelFile, notebook: { ...module.source, path: resolve(module.source.path) } };
+  } else if (existsSync(recorded.modelFile)) {
+    // The file as it was when the run began, which it may not be by the run's end: what was trained, kept.
+    copyFileSync(recorded.modelFile, join(runDir, `${modelSourceCopy}${extname(recorded.modelFile)}`));
   }
   writeFileAtomically(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
   return runDir;
