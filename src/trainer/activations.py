@@ -204,6 +204,12 @@ def top_patches(request):
 def main():
     request = json.loads(sys.stdin.readline())
     guard.install("feature maps", lambda line: print(line, file=sys.stderr, flush=True))
+
+    def too_big(resident, limit):
+        answer("error", message=f"feature maps stopped: building the model held {resident / 2**30:.1f} GB, past the helper's limit of {limit / 2**30:.1f} GB")
+        os._exit(3)
+
+    guard.watch_memory(guard.memory_limit(), too_big)
     {"featureMaps": feature_maps, "topPatches": top_patches}[request["kind"]](request)
 
 

@@ -32,14 +32,31 @@ in_features, a normalisation or PReLU one per output element, an Embedding 0; an
 when it holds no parameters of its own, else null (no rule: unknown). A module never called counts
 0. The model's `output` and `outputs` follow the layers' rules; its `totalMacs` is the sum of its
 layers', null when one of them is.
+
+A model that could not be built or run has `error` (Python's words) and no layers; where the
+model's code is not at fault, `cause` says what exact shapes lacks, with the requested file's line
+it was lost on (null when another file's) and that line's code:
+
+    {"kind": "refused", "what": "exact shapes does not let a model's code connect to …", "line": 9, "code": "…"}
+    {"kind": "missing-file", "what": "data/text8", "line": 12, "code": "with open('data/text8') as f:"}
+    {"kind": "missing-package", "what": "cv2", "line": 3, "code": "import cv2"}
+    {"kind": "memory", "what": "exact shapes stopped while building Huge: the helper held 12.1 GB, …", "line": null, "code": ""}
+
+The helper watches its memory (half of the machine's, or CNN_LAB_HELPER_MEMORY_MB): past it, the
+request's models fail with the "memory" cause and the helper exits, the next request starting afresh.
+
+When loading what all the models need fails, each model is loaded on its own, so that what one
+model needs fails that model only.
 """
 import ast
 import contextlib
 import io
 import json
+import linecache
 import math
 import os
 import sys
+import threading
 import traceback
 
 from cnn_lab_engine import guard
@@ -239,44 +256,113 @@ def _check_request(request):
             fail(f"{wanted['name']}: input must be a list of sizes")
 
 
+# The request and model being built, for the memory guard's last answer.
+_building = {"request": None, "model": None}
+
+
 def shapes(request):
+    _check_request(request)
+    _building["request"] = request
+    try:
+        return _build_all(request)
+    finally:
+        _building.update(request=None, model=None)
+
+
+def _build_all(request):
     from torch import nn
 
-    _check_request(request)
-    with _recording_lines(request["file"]) as lines:
+    path = request["file"]
+    # Relative paths (`data/anna.txt`) are read from the file's folder, as `python model.py` run there reads them.
+    os.chdir(os.path.dirname(os.path.abspath(path)))
+    models = []
+    with _recording_lines(path) as lines:
         try:
-            loaded = _load(request["file"], [m["build"] for m in request["models"]])  # module-level instances are built here
+            groups = [(request["models"], _load(path, [m["build"] for m in request["models"]]))]  # module-level instances are built here
+        except BaseException:  # the user's file may raise anything, SystemExit included
+            # What one model needs (a data file, a package, a download) fails that model, not the others: each is loaded on its own.
+            groups = []
+            for wanted in request["models"]:
+                try:
+                    groups.append(([wanted], _load(path, [wanted["build"]])))
+                except BaseException as error:
+                    models.append(_failure(wanted, error, path))
+        for wanted_models, loaded in groups:
             namespace = vars(loaded.module)
             # What of the file's top level was not run, said on each model (the lens says it).
             left_out = {"leftOut": [{"line": line, "text": text[:200]} for line, text in loaded.left_out[:100]]} if loaded.left_out else {}
-        except BaseException as error:  # the user's file may raise anything, SystemExit included
-            return {"type": "shapes", "id": request["id"], "error": _error_text(error), "detail": traceback.format_exc(limit=5), "models": []}
-        models = []
-        for wanted in request["models"]:
-            try:
-                # an expression only: eval() of compile(..., "eval") cannot run a statement
-                build = compile(wanted["build"], "<cnn-lab build>", "eval")
-                with contextlib.redirect_stdout(io.StringIO()):
-                    model = eval(build, namespace)
-                    if not isinstance(model, nn.Module):
-                        raise TypeError(f"{wanted['build']} gives a {type(model).__name__}, not an nn.Module")
-                    models.append({"name": wanted["name"], "error": None, **describe(model, wanted["input"], lines), **left_out})
-            except BaseException as error:
-                models.append({"name": wanted["name"], "error": _error_text(error)})
+            for wanted in wanted_models:
+                _building["model"] = wanted["name"]
+                try:
+                    # an expression only: eval() of compile(..., "eval") cannot run a statement
+                    build = compile(wanted["build"], "<cnn-lab build>", "eval")
+                    with contextlib.redirect_stdout(io.StringIO()):
+                        model = eval(build, namespace)
+                        if not isinstance(model, nn.Module):
+                            raise TypeError(f"{wanted['build']} gives a {type(model).__name__}, not an nn.Module")
+                        models.append({"name": wanted["name"], "error": None, **describe(model, wanted["input"], lines), **left_out})
+                except BaseException as error:
+                    models.append(_failure(wanted, error, path))
     return {"type": "shapes", "id": request["id"], "error": None, "models": models}
+
+
+def _failure(wanted, error, path):
+    """A model that could not be built or run: Python's words, and, where the model is not at fault, why (`cause`)."""
+    failed = {"name": wanted["name"], "error": _error_text(error)}
+    cause = _cause(error, path)
+    return {**failed, "cause": cause} if cause else failed
+
+
+def _cause(error, path):
+    """What exact shapes needs and does not have: an effect the guard refused, or a file or package
+    the model's code reads that is not here. None for an error of the model itself."""
+    line = _user_line(error, path)
+    linecache.checkcache(path)  # the file as saved now, not as an earlier request read it
+    where = {"line": line, "code": linecache.getline(path, line).strip()[:200] if line else ""}
+    if isinstance(error, guard.Refused):
+        return {"kind": "refused", "what": str(error)[:1000], **where}
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        return {"kind": "missing-package", "what": error.name.split(".")[0][:200], **where}
+    if isinstance(error, FileNotFoundError) and error.filename:
+        return {"kind": "missing-file", "what": str(error.filename)[:1000], **where}
+    return None
+
+
+def _user_line(error, path):
+    """The 1-based line of the requested file the error came through, innermost; None when it did not."""
+    wanted = os.path.normcase(os.path.abspath(path))
+    found = None
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        if os.path.normcase(os.path.abspath(frame.f_code.co_filename)) == wanted:
+            found = line
+    return found
 
 
 def main():
     out = sys.stdout
+    writing = threading.Lock()  # the memory guard's thread may answer too
 
     def send(message):
-        out.write(json.dumps(message) + "\n")
-        out.flush()
+        with writing:
+            out.write(json.dumps(message) + "\n")
+            out.flush()
 
     import torch
 
     send({"type": "hello", "protocol": PROTOCOL, "torch": torch.__version__})
     guard.install("exact shapes", lambda line: print(line, file=sys.stderr, flush=True))
+
+    def too_big(resident, limit):
+        # The request's models fail with the reason, then the helper ends: the next request gets a fresh one.
+        request, model = _building["request"], _building["model"]
+        what = f"exact shapes stopped while building {model or 'the models'}: the helper held {resident / 2**30:.1f} GB, past its limit of {limit / 2**30:.1f} GB"
+        print(what, file=sys.stderr, flush=True)
+        if request is not None:
+            cause = {"kind": "memory", "what": what, "line": None, "code": ""}
+            send({"type": "shapes", "id": request["id"], "error": None, "models": [{"name": m["name"], "error": f"MemoryError: {what}", "cause": cause} for m in request["models"]]})
+        os._exit(3)
+
+    guard.watch_memory(guard.memory_limit(), too_big)
     for line in sys.stdin:
         request = None
         try:

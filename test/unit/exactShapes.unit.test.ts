@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { type ExactModel, ExactShapes, exactRequests, withExactShapes } from '../../src/core/analysis/exactShapes';
 import type { ModelReport } from '../../src/core/analysis/report';
 import { analyzePythonSource } from './support/analysis';
@@ -296,7 +296,9 @@ describe('exact shapes (PyTorch runs the model)', function () {
 
   it('reports a file that fails to import, and one that prints, without losing the protocol', async () => {
     const failing = 'import torch.nn as nn\n\ndef width():\n    raise ValueError("half-written")\n\nWIDTH = width()\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(WIDTH, 2)\n';
-    await assert.rejects(exact.shapes(modelFile(failing), [{ name: 'Net', build: 'Net()', input: [1, 4] }]), /ValueError: half-written/);
+    // The model's own error, on the model: not something exact shapes lacks.
+    const [net] = await exact.shapes(modelFile(failing), [{ name: 'Net', build: 'Net()', input: [1, 4] }]);
+    assert.deepEqual([net?.error, net?.cause, net?.layers], ['ValueError: half-written', undefined, undefined]);
     const printing = modelFile(`print("hello from the user's file")\n${tiny('\n    def forward(self, x):\n        print("in forward")\n        return self.fc(x)\n')}`);
     const [model] = await exact.shapes(printing, [{ ...tinyModel, input: [1, 4] }]);
     assert.deepEqual(model?.output, [1, 2]);
@@ -330,6 +332,64 @@ describe('exact shapes (PyTorch runs the model)', function () {
     assert.deepEqual(model?.leftOut?.map((l) => l.text.replace(/ — does not parse: .*/, ' — does not parse')), ['model = — does not parse', 'criterion = nn.CrossEntropyLoss( — does not parse']);
   });
 
+  it('says what a model needs that is not here (a data file, a package), and builds the models that need neither', async () => {
+    const file = modelFile(
+      [
+        'import torch.nn as nn',
+        '',
+        'VOCAB = len(open("data/text8").read().split())',
+        '',
+        '',
+        'class Words(nn.Module):',
+        '    def __init__(self):',
+        '        super().__init__()',
+        '        self.embed = nn.Embedding(VOCAB, 8)',
+        '',
+        '    def forward(self, x):',
+        '        return self.embed(x)',
+        '',
+        '',
+        'class Plots(nn.Module):',
+        '    def __init__(self):',
+        '        super().__init__()',
+        '        import cnnlab_absent_plotting.pyplot',
+        '        self.fc = nn.Linear(4, 2)',
+        '',
+        '    def forward(self, x):',
+        '        return self.fc(x)',
+        '',
+        '',
+        tiny('\n    def forward(self, x):\n        return self.fc(x)\n'),
+      ].join('\n'),
+    );
+    const [words, plots, model] = await exact.shapes(file, [
+      { name: 'Words', build: 'Words()', input: [1, 5] },
+      { name: 'Plots', build: 'Plots()', input: [1, 4] },
+      { ...tinyModel, input: [1, 4] },
+    ]);
+    // Loading what all three need fails on the data file: each is then loaded on its own.
+    assert.deepEqual([model?.error, model?.output], [null, [1, 2]]);
+    assert.deepEqual(words?.cause, { kind: 'missing-file', what: 'data/text8', line: 3, code: 'VOCAB = len(open("data/text8").read().split())' });
+    assert.deepEqual(plots?.cause, { kind: 'missing-package', what: 'cnnlab_absent_plotting', line: 18, code: 'import cnnlab_absent_plotting.pyplot' });
+    const reports = await analyzePythonSource(readFileSync(file, 'utf8'));
+    const shown = (name: string, exactModel: ExactModel | undefined) => {
+      const report = reports.find((r) => r.name === name);
+      assert.ok(report && exactModel);
+      return withExactShapes(report, exactModel).diagnostics.at(-1);
+    };
+    assert.deepEqual(shown('Words', words), {
+      range: reports.find((r) => r.name === 'Words')?.range,
+      severity: 'information',
+      message: 'Words: exact shapes could not build it: `VOCAB = len(open("data/text8").read().split())` reads data/text8, which is not here. The static shapes stay.',
+    });
+    assert.equal(shown('Plots', plots)?.message, 'Plots: exact shapes could not build it: `import cnnlab_absent_plotting.pyplot` needs the package cnnlab_absent_plotting, which the selected Python does not have (install it there, or select an interpreter that has it). The static shapes stay.');
+    // With the data beside the file, its relative path is read from there, as `python model.py` run in that folder reads it.
+    mkdirSync(join(dirname(file), 'data'));
+    writeFileSync(join(dirname(file), 'data', 'text8'), 'the quick brown fox');
+    const [built] = await exact.shapes(file, [{ name: 'Words', build: 'Words()', input: [1, 5] }]);
+    assert.deepEqual([built?.error, built?.totalParams], [null, 4 * 8]);
+  });
+
   it('guards what a model\'s own code does: no weights downloaded, no network, process or write outside the temporary folder', async () => {
     // Outside the temporary folder, where the guard lets a model write.
     mkdirSync(join(repo, '.cache'), { recursive: true });
@@ -356,6 +416,7 @@ describe('exact shapes (PyTorch runs the model)', function () {
     assert.equal(connects?.error, `Refused: exact shapes does not let a model's code connect to 192.0.2.1 (effects.py line ${at('socket.create_connection')}): it runs only to build the model`);
     assert.equal(starts?.error, `Refused: exact shapes does not let a model's code start a process (effects.py line ${at('subprocess.run')}): it runs only to build the model`);
     assert.deepEqual(scratch?.output, [1, 2]);
+    assert.deepEqual(connects?.cause, { kind: 'refused', what: connects?.error?.slice('Refused: '.length), line: at('socket.create_connection'), code: 'socket.create_connection(("192.0.2.1", 80))' });
     // In the editor: a notice on the model, not a warning about it; the static shapes stay.
     const staticConnects = (await analyzePythonSource(readFileSync(file, 'utf8'))).find((r) => r.name === 'Connects');
     assert.ok(staticConnects && connects);
@@ -375,6 +436,23 @@ describe('exact shapes (PyTorch runs the model)', function () {
     const [model] = await exact.shapes(modelFile(tiny('\n    def forward(self, x):\n        return self.fc(x)\n')), [{ ...tinyModel, input: [1, 4] }]);
     assert.deepEqual(model?.output, [1, 2]);
     assert.ok(log.some((line) => line === 'exact shapes: helper killed by SIGKILL'), log.join('\n'));
+  });
+
+  it('stops a model that holds more memory than the helper may, says so, and answers the next request with a fresh helper', async () => {
+    const limited = new ExactShapes({ python, script: resolve(repo, 'src/trainer/shapes.py'), onLog: (line) => log.push(line) });
+    process.env['CNN_LAB_HELPER_MEMORY_MB'] = '1200';
+    try {
+      // 2·10⁹ parameters, 8 GB of float32: the initialization fills them page by page.
+      const huge = modelFile('import torch.nn as nn\n\nclass Huge(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(50_000, 40_000)\n\n    def forward(self, x):\n        return self.fc(x)\n');
+      const [model] = await limited.shapes(huge, [{ name: 'Huge', build: 'Huge()', input: [1, 50_000] }], 60_000);
+      assert.equal(model?.cause?.kind, 'memory', JSON.stringify(model));
+      assert.match(model?.cause?.what ?? '', /^exact shapes stopped while building Huge: the helper held 1\.\d GB, past its limit of 1\.2 GB$/);
+      const [small] = await limited.shapes(modelFile(tiny('\n    def forward(self, x):\n        return self.fc(x)\n')), [{ ...tinyModel, input: [1, 4] }]);
+      assert.deepEqual(small?.output, [1, 2]);
+    } finally {
+      delete process.env['CNN_LAB_HELPER_MEMORY_MB'];
+      await limited.dispose();
+    }
   });
 
   it('stops by closing stdin, and records that it was stopped', async () => {

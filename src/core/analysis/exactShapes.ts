@@ -88,6 +88,8 @@ export class ExactShapes {
           this.options.onLog(`exact shapes: helper ready (torch ${message.torch})`);
           hello?.();
         } else if (message.type === 'shapes') {
+          // A helper stopped by its memory guard answers, then exits: the next request must not go to it.
+          if (message.models.some((m) => m.cause?.kind === 'memory') && this.helper === helper) this.helper = undefined;
           settle(helper, message.id, message.error ? new ExactShapesError(message.error) : message.models);
         } else {
           this.options.onLog(`exact shapes: helper error: ${message.message}`);
@@ -143,10 +145,9 @@ const BYTES_PER_ELEMENT = 4;
  */
 export function withExactShapes(report: ModelReport, exact: ExactModel, source?: string | ((line: number) => SourceRange | undefined)): ModelReport {
   if (exact.error !== null || !exact.layers) {
-    // The helper's guard stopped the model's own code (a download, a socket): not the model's fault, and said as such.
-    const refused = exact.error?.startsWith('Refused: ') ? exact.error.slice('Refused: '.length) : undefined;
-    const message = refused ? `${report.name}: ${refused}. The static shapes stay.` : `PyTorch could not run ${report.name} on ${report.input.join('×')}: ${exact.error ?? 'no result'}`;
-    return { ...report, diagnostics: [...report.diagnostics, { range: report.range, message, severity: refused ? 'information' : 'warning' }] };
+    // What exact shapes lacks (a download the guard refused, a data file, a package) is not the model's fault, and said as such.
+    const message = exact.cause ? `${report.name}: ${lacking(exact.cause)}. The static shapes stay.` : `PyTorch could not run ${report.name} on ${report.input.join('×')}: ${exact.error ?? 'no result'}`;
+    return { ...report, diagnostics: [...report.diagnostics, { range: report.range, message, severity: exact.cause ? 'information' : 'warning' }] };
   }
   const known = new Map(report.layers.map((l) => [l.name, l]));
   let lines: string[] | undefined;
@@ -176,6 +177,19 @@ export function withExactShapes(report: ModelReport, exact: ExactModel, source?:
   if (exact.outputs) merged.outputNote = `returns ${formatOutputs(exact.outputs)}`;
   else if (merged.output === null) merged.outputNote = 'forward returns no tensor';
   return merged;
+}
+
+function lacking(cause: NonNullable<ExactModel['cause']>): string {
+  const code = cause.code ? `\`${cause.code}\`` : 'its code';
+  switch (cause.kind) {
+    case 'refused':
+    case 'memory':
+      return cause.what;
+    case 'missing-file':
+      return `exact shapes could not build it: ${code} reads ${cause.what}, which is not here`;
+    case 'missing-package':
+      return `exact shapes could not build it: ${code} needs the package ${cause.what}, which the selected Python does not have (install it there, or select an interpreter that has it)`;
+  }
 }
 
 /** PyTorch's numbers over what the static analysis knew of the layer (its spec, range, receptive field, error). */

@@ -145,8 +145,9 @@ export function trainingModule(notebookPath: string, cells: readonly NotebookCel
 
 /**
  * The module exact mode runs for a notebook: what the models' build expressions (`Net()`,
- * `Net(weight)`, `model`) name, with the notebook's folder first on sys.path so that its imports of
- * the files beside it resolve as in Jupyter. Names no cell defines are Python's own (`dict`).
+ * `Net(weight)`, `model`) name, with the notebook's folder first on sys.path and the working folder,
+ * so that its imports of the files beside it and its relative paths resolve as in Jupyter. Names no
+ * cell defines are Python's own (`dict`).
  */
 export function exactModule(cells: readonly NotebookCell[], builds: readonly string[], parser: Parser, folder: string): NotebookModule | NotebookError {
   const targets = new Set<string>();
@@ -158,6 +159,7 @@ export function exactModule(cells: readonly NotebookCell[], builds: readonly str
   }
   const module = notebookModule(cells, [...targets], parser, { requireTargets: false });
   if (module instanceof NotebookError) return module;
-  const header = ['import sys as _cnnlab_sys', `_cnnlab_sys.path.insert(0, ${JSON.stringify(folder)})`, ''];
+  // As in Jupyter: imports of the notebook's neighbours resolve, and relative paths (`data/anna.txt`) are read from its folder.
+  const header = ['import os as _cnnlab_os', 'import sys as _cnnlab_sys', `_cnnlab_sys.path.insert(0, ${JSON.stringify(folder)})`, `_cnnlab_os.chdir(${JSON.stringify(folder)})`, ''];
   return { ...module, text: `${header.join('\n')}\n${module.text}`, origins: [...header.map(() => null), ...module.origins] };
 }

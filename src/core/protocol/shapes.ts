@@ -1,6 +1,6 @@
 // Messages of the exact-shapes helper (src/trainer/shapes.py), checked on arrival. Its docstring
 // says what each field means.
-import { array, type Infer, messages, nullable, number, object, optional, type Schema, string, union } from '../schema';
+import { array, type Infer, literal, messages, nullable, number, object, optional, type Schema, string, union } from '../schema';
 
 /** The protocol this client speaks; the helper's hello names its own. */
 export const SHAPES_PROTOCOL = 2;
@@ -46,6 +46,15 @@ export const exactModelSchema = object({
   totalMacs: optional(nullable(count)),
   /** Every leaf module, in the order of its first call, then those never called. */
   layers: optional(array(exactLayerSchema, { maxLength: 20_000 })),
+  /** Why it could not be built when the model's code is not at fault: the guard refused an effect or stopped it past the helper's memory, or a file or package it needs is not here. */
+  cause: optional(
+    object({
+      kind: literal('refused', 'missing-file', 'missing-package', 'memory'),
+      what: string({ maxLength: 1000 }),
+      line: nullable(number({ integer: true, min: 1 })),
+      code: string({ maxLength: 200 }),
+    }),
+  ),
   /** The file's top-level statements the helper did not run: it runs only what builds the models. */
   leftOut: optional(array(object({ line: number({ integer: true, min: 1 }), text: string({ maxLength: 200 }) }), { maxLength: 100 })),
 });

@@ -6,16 +6,20 @@ installed once before any user code runs:
 - pretrained weights are not downloaded: torch.hub's loaders hand back no weights, and the model
   keeps its random initialization, which has the same shapes;
 - the network is refused (sockets cannot connect or resolve), so no dataset or weights arrive;
-- no process is started (subprocess, os.system), and no file is written outside the temporary folder.
+- no process is started (subprocess, os.system), and no file is written outside the temporary folder;
+- memory is watched (watch_memory): a model past the helper's limit stops the helper, which says so.
 A refusal raises Refused, naming what was asked and the user's line that asked it.
 """
 
 import builtins
+import io
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 _installed = []
 
@@ -102,5 +106,35 @@ def install(helper, log):
         return original_open(file, mode, *args, **kwargs)
 
     builtins.open = guarded_open
-    io_open = __import__("io")
-    io_open.open = guarded_open
+    io.open = guarded_open  # the same function under its other name
+
+
+def memory_limit():
+    """Bytes a helper may hold: CNN_LAB_HELPER_MEMORY_MB when set, else half of this machine's memory."""
+    given = os.environ.get("CNN_LAB_HELPER_MEMORY_MB", "")
+    if given.isdigit():
+        return int(given) * 2**20
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+
+
+def watch_memory(limit, exceeded, interval=0.05):
+    """From a thread, calls `exceeded(resident, limit)` once this process holds more than `limit`
+    bytes; `exceeded` must end the process, as what allocates (torch, in C++) cannot be interrupted.
+    Returns False where the resident size cannot be read (no /proc/self/statm: not Linux)."""
+    statm = "/proc/self/statm"
+    if not os.path.exists(statm):
+        return False
+    page = os.sysconf("SC_PAGE_SIZE")
+
+    def watch():
+        while True:
+            with open(statm, encoding="ascii") as handle:
+                resident = int(handle.read().split()[1]) * page
+            if resident > limit:
+                exceeded(resident, limit)
+                return
+            time.sleep(interval)
+
+    threading.Thread(target=watch, name="cnn-lab memory guard", daemon=True).start()
+    return True
+

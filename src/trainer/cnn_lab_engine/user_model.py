@@ -245,10 +245,9 @@ def describe_left_out(path, left_out):
 def load_model(path, class_name, notebook=None):
     """The model `class_name` names in the file (a class, a factory or a module-level instance),
     with only what builds it run: load() leaves the file's training, plots and downloads out."""
-    # A notebook's model lives in the run folder; its own imports are of the notebook's neighbours.
-    for folder in [os.path.dirname(os.path.abspath(p)) for p in ([notebook["path"]] if notebook else []) + [path]]:
-        if folder not in sys.path:
-            sys.path.insert(0, folder)
+    # A notebook's model lives in the run folder; its own imports are of the notebook's neighbours (load() adds the file's).
+    if notebook and os.path.dirname(os.path.abspath(notebook["path"])) not in sys.path:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(notebook["path"])))
     try:
         loaded = load(path, {class_name})
     except SyntaxError as error:
