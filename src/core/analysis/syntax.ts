@@ -13,9 +13,9 @@ const grammarFiles: Record<LanguageId, string> = { python: 'tree-sitter-python.w
  * A syntax node that keeps what was read from it more than once. Tree-sitter's own nodes are views
  * into the parser's memory, made anew on every access (`namedChildren` rebuilds each child), while
  * the analysis reads some bodies many times (a block built 600 times in a ResNet-1202, a helper
- * called for every layer): children and fields read a second time are kept, with their own reads,
- * so a body evaluated again costs no parser call; what is read once (most of a file, analysed cold)
- * is not kept, which would only burden the garbage collector.
+ * called for every layer): children and fields read a second time are kept, and what is kept keeps
+ * its own reads at once, so a body evaluated twice is read from memory after; what is read once
+ * (most of a file, analysed cold) is not kept, which would only burden the garbage collector.
  */
 export class Node {
   private kind: string | undefined;
@@ -26,6 +26,8 @@ export class Node {
   private fields: (string | Node | null)[] | undefined;
   /** What was read once already, one bit each: named children, children, then each field name (fieldBit). */
   private readOnce = 0;
+  /** Kept by its parent, as something read again: its own reads are kept at once, so a body read twice is whole the third time. */
+  private kept = false;
   private parentNode: Node | null | undefined;
 
   private constructor(
@@ -79,20 +81,20 @@ export class Node {
   get namedChildren(): (Node | null)[] {
     if (this.named) return this.named;
     const children = this.raw.namedChildren.map((raw) => this.child(raw));
-    if (this.again(1)) this.named = children;
+    if (this.again(1)) this.named = Node.keep(children);
     return children;
   }
   get children(): (Node | null)[] {
     if (this.all) return this.all;
     const children = this.raw.children.map((raw) => this.child(raw));
-    if (this.again(2)) this.all = children;
+    if (this.again(2)) this.all = Node.keep(children);
     return children;
   }
   childForFieldName(name: string): Node | null {
     const fields = this.fields;
     if (fields) for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] as Node | null;
     const child = this.child(this.raw.childForFieldName(name));
-    if (this.again(fieldBit(name))) (this.fields ??= []).push(name, child);
+    if (this.again(fieldBit(name))) (this.fields ??= []).push(name, Node.keep([child])[0] ?? null);
     return child;
   }
   childrenForFieldName(name: string): (Node | null)[] {
@@ -106,9 +108,14 @@ export class Node {
     return this.raw.descendantsOfType(types).map((raw) => (raw ? new Node(raw) : null));
   }
 
+  private static keep(nodes: (Node | null)[]): (Node | null)[] {
+    for (const node of nodes) if (node) node.kept = true;
+    return nodes;
+  }
+
   /** Whether this read was made before (then it is kept); else marks it made. */
   private again(bit: number): boolean {
-    if (this.readOnce & bit) return true;
+    if (this.kept || this.readOnce & bit) return true;
     this.readOnce |= bit;
     return false;
   }
