@@ -128,6 +128,27 @@ describe('installed model packages and a project\'s packages, read as source', f
     assert.deepEqual((await analyseFile(path, text, {})).map((m) => m.name), ['head']);
   });
 
+  it('gives no lens to an instance of a package class that is no nn.Module, read from torchvision: a transforms pipeline', async () => {
+    const text = [
+      'import torch.nn as nn',
+      'from torchvision import transforms',
+      '',
+      'custom_image_transform = transforms.Compose([transforms.Resize((64, 64)), transforms.ToTensor()])',
+      '',
+      '',
+      'def pipeline():',
+      '    return transforms.Compose([transforms.Normalize((0.5,), (0.5,))])',
+      '',
+      '',
+      'def head():',
+      '    return nn.Sequential(nn.Linear(4, 2))',
+      '',
+    ].join('\n');
+    const path = join(root, 'transforms_not_models.py');
+    writeFileSync(path, text);
+    assert.deepEqual((await analyseFile(path, text, probedPackages())).map((m) => m.name), ['head']);
+  });
+
   it('follows `import pkg.sub as m`, `from pkg import sub` and `from .x import *` in the project\'s own package', async () => {
     const write = (relative: string, text: string) => {
       mkdirSync(dirname(join(root, relative)), { recursive: true });

@@ -102,14 +102,14 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
     analyzeCached(`factory:${name.text}`, fn, () => {
       const result = analyzeModel(file, options, 'factory', name.text, name, fn, `${name.text}()`, (analysis) => analysis.callFactory(fn));
       // Only a function that returns a model is a factory.
-      return result.report.output !== null || result.report.layers.length > 0 ? result : undefined;
+      return isModel(result) ? result : undefined;
     });
   }
   // `resnet_big = partial(_resnet, width=256)` and `resnet18 = lambda: ResNet(…)` are factories too.
   const valueFactory = (name: string, nameNode: Node, value: Node) =>
     analyzeCached(`factory:${name}`, nameNode.parent ?? value, () => {
       const result = analyzeModel(file, options, 'factory', name, nameNode, value, `${name}()`, (analysis) => analysis.callFactoryValue(value));
-      return result.report.output !== null || result.report.layers.length > 0 ? result : undefined;
+      return isModel(result) ? result : undefined;
     });
   for (const { name, nameNode, value } of file.lambdaFactories()) valueFactory(name, nameNode, value);
   for (const { name, nameNode, value, built, callee } of instances) {
@@ -121,15 +121,20 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
     } else if (((file.classes.has(callee) || file.functions.has(callee)) && !argumentsUsed.has(value) && built.childForFieldName('arguments')?.namedChildren.length) || isModelPackageCall(file, callee)) {
       // A module-level model as the file leaves it: built by a class or factory of the file or of a package
       // (`models.vgg16()`), then changed by what follows (`model.classifier[6] = …`). Anything else is no model,
-      // and neither is an instance of a package's class the analysis cannot read (`Counter(…)`, `StandardScaler()`).
+      // and neither is an instance of a class that is no nn.Module or that the analysis cannot read (`Counter(…)`).
       analyzeCached(`instance:${name}`, extent, () => {
         const result = analyzeModel(file, options, 'instance', name, nameNode, value, name, (analysis) => analysis.moduleLevel(name));
-        return (result.report.output !== null || result.report.layers.length > 0) && !result.opaque ? result : undefined;
+        return isModel(result) ? result : undefined;
       });
     }
   }
   for (const id of cache.entries.keys()) if (!present.has(id)) cache.entries.delete(id);
   return reports;
+}
+
+/** A value a lens may call a model: a module it built (with layers or an output), not an instance of a class that is no nn.Module or that it cannot read. */
+function isModel(result: ReturnType<typeof analyzeModel>): boolean {
+  return (result.report.output !== null || result.report.layers.length > 0) && !result.notModule;
 }
 
 /** The argument list of a call as written, for the expression that builds the model: `(BasicBlock, [2, 2, 2, 2])`. */

@@ -57,8 +57,8 @@ type ModelResult = {
   used: Set<ClassInfo>;
   usedFunctions: Set<Node>;
   calledFirst?: number[];
-  /** It is an instance of a class the analysis cannot read (a Counter, a scaler): not known to be an nn.Module at all. */
-  opaque?: boolean;
+  /** It is an instance of a class the analysis cannot read (a Counter, a scaler) or of one that is no nn.Module (a transforms.Compose): not a model. */
+  notModule?: boolean;
 };
 
 /** Runs of one model at most: each condition not known while building adds a way. */
@@ -199,7 +199,7 @@ function analyzeAt(
   report.complete = report.incomplete.length === 0;
   report.paramsKnown = ![...analysis.losses.values()].some((l) => l.phase === 'build') && uniqueModules(model).every((m) => paramsKnown(m));
   const calledFirst = sampleFor([...analysis.calls.keys()].find((m) => m.options.spec?.kind === 'conv' || m.options.spec?.kind === 'linear'));
-  return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, forks, raised, ...(calledFirst ? { calledFirst } : {}), ...(model.options.opaque ? { opaque: true } : {}) };
+  return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, forks, raised, ...(calledFirst ? { calledFirst } : {}), ...(model.options.opaque || model.options.plain ? { notModule: true } : {}) };
 }
 
 /** What the evaluation lost, and the modules whose parameters it could not count, in the order of the file. */
