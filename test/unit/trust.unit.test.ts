@@ -157,6 +157,47 @@ ${branch}
     assert.match(reason.reason, /os\.environ\.get\("WIDE"\).*not known.*79,510 or 7,850 parameters/);
   });
 
+  it('at module level, joins both ways, a global set in one of them too: what the model does not read, or reads the same either way, leaves it known', async () => {
+    const moduleLevel = (wide: string) => `import os
+import torch.nn as nn
+
+WIDTH = 10
+VERBOSE = 0
+
+
+def configure():
+    global WIDTH
+    if os.environ.get("WIDE"):
+        WIDTH = ${wide}
+
+
+def settings():
+    global VERBOSE
+    for name in ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"]:
+        if os.environ.get(name):
+            VERBOSE += 1
+
+
+configure()
+settings()
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(784, WIDTH)
+
+    def forward(self, x):
+        return self.fc(x.flatten(1))
+`;
+    const same = await analyseText(moduleLevel('10'));
+    assert.deepEqual([same.complete, same.totalParams], [true, 7_850], JSON.stringify(same.incomplete));
+    // WIDE set: 78,500 + 100 parameters; not: 7,850. Neither may be shown as known.
+    const differs = await analyseText(moduleLevel('100'));
+    assert.equal(differs.complete, false);
+    assert.ok(differs.incomplete?.some((i) => /WIDE/.test(i.reason)), JSON.stringify(differs.incomplete));
+  });
+
   it('does not take a way that raises for the model Python builds', async () => {
     const report = await analyseText(source('            raise ValueError("no wide model here")'));
     assert.equal(report.complete, true, JSON.stringify(report.incomplete));

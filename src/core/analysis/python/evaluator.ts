@@ -265,6 +265,14 @@ export abstract class Evaluator {
   }
 
   /**
+   * Whether module-level statements are running for every model (quietly): a condition not known
+   * there is joined both ways, as in forward, not a reason to build each model again.
+   */
+  protected get atModuleLevel(): boolean {
+    return this.quiet > 0;
+  }
+
+  /**
    * A condition not known while building: which way this run goes. The model changes as `__init__`
    * goes, so the ways are not joined here; the whole model is built again down the other way.
    */

@@ -112,9 +112,10 @@ export abstract class Statements extends Expressions {
   }
 
   /**
-   * if / elif / else. A condition that is not known cannot choose: in forward both ways are joined;
-   * while building, this run takes the branch or not as takesBranch says, and the model is built
-   * again the other way (modelReport compares them).
+   * if / elif / else. A condition that is not known cannot choose: in forward and in the module-level
+   * statements every model starts from, both ways are joined; while building, this run takes the
+   * branch or not as takesBranch says, and the model is built again the other way (modelReport
+   * compares them).
    */
   private executeIf(statement: Node, scope: Scope): Flow {
     const branches: { condition: Node | null; body: Node | null }[] = [{ condition: statement.childForFieldName('condition'), body: statement.childForFieldName('consequence') }];
@@ -135,8 +136,8 @@ export abstract class Statements extends Expressions {
       if (test === true) return this.executeBlock(branch.body, scope);
       const condition = branch.condition as Node;
       const reason = `the condition \`${condition.text.slice(0, 60)}\` is not known (${unknownReason(value)})`;
-      // In forward, both ways are followed and joined: what they agree on stays known.
-      if (this.phase === 'forward') return this.bothWays(condition, reason, () => this.executeBlock(branch.body, scope), () => this.runBranches(branches, i + 1, scope), scope);
+      // In forward and at module level, both ways are followed and joined: what they agree on stays known.
+      if (this.phase === 'forward' || this.atModuleLevel) return this.bothWays(condition, reason, () => this.executeBlock(branch.body, scope), () => this.runBranches(branches, i + 1, scope), scope);
       if (!this.takesBranch(condition, reason)) continue;
       try {
         return this.executeBlock(branch.body, scope);
@@ -155,17 +156,22 @@ export abstract class Statements extends Expressions {
    * way a model that runs goes.
    */
   private bothWays(condition: Node, reason: string, taken: () => Flow, other: () => Flow, scope: Scope): Flow {
-    const before = { vars: new Map(scope.vars), calls: new Map(this.calls) };
-    const restore = (state: { vars: Map<string, Value>; calls: Map<Module, LayerCall> }) => {
-      scope.vars.clear();
-      for (const [k, v] of state.vars) scope.vars.set(k, v);
+    // A function's own names and its module's, which a `global` statement lets it assign.
+    const scopes = scope.globals && scope.globals !== scope ? [scope, scope.globals] : [scope];
+    const snapshot = () => ({ vars: scopes.map((s) => new Map(s.vars)), calls: new Map(this.calls) });
+    const before = snapshot();
+    const restore = (state: { vars: Map<string, Value>[]; calls: Map<Module, LayerCall> }) => {
+      scopes.forEach((s, i) => {
+        s.vars.clear();
+        for (const [k, v] of state.vars[i] ?? []) s.vars.set(k, v);
+      });
       this.calls.clear();
       for (const [k, v] of state.calls) this.calls.set(k, v);
     };
     const run = (way: () => Flow) => {
       try {
         const flow = way();
-        return { flow, vars: new Map(scope.vars), calls: new Map(this.calls) };
+        return { flow, ...snapshot() };
       } catch (error) {
         if (!(error instanceof Raised)) throw error;
         return undefined;
@@ -186,8 +192,12 @@ export abstract class Statements extends Expressions {
     let flow: Flow = a.flow;
     if (typeof a.flow === 'object' && typeof b.flow === 'object') flow = { value: joinValues(a.flow.value, b.flow.value, because, differences, 'the value returned') };
     else if (a.flow !== b.flow) differences.push('one way leaves the block');
-    const vars = new Map<string, Value>();
-    for (const name of new Set([...a.vars.keys(), ...b.vars.keys()])) vars.set(name, joinValues(a.vars.get(name), b.vars.get(name), because, differences, `\`${name}\``));
+    const vars = scopes.map((_, i) => {
+      const [x, y] = [a.vars[i] ?? new Map<string, Value>(), b.vars[i] ?? new Map<string, Value>()];
+      const joined = new Map<string, Value>();
+      for (const name of new Set([...x.keys(), ...y.keys()])) joined.set(name, joinValues(x.get(name), y.get(name), because, differences, `\`${name}\``));
+      return joined;
+    });
     const calls = new Map<Module, LayerCall>();
     for (const module of new Set([...a.calls.keys(), ...b.calls.keys()])) {
       const [x, y] = [a.calls.get(module), b.calls.get(module)];
