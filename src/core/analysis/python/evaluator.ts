@@ -2,7 +2,7 @@
 import type { AnalysisDiagnostic } from '../report';
 import type { Dim } from '../shape';
 import { type Node, rangeOf } from '../syntax';
-import { ClassInfo, type PythonFile, statementsFor } from './program';
+import { ClassInfo, conventionalImports, type PythonFile, statementsFor } from './program';
 import { BudgetExceeded, Callable, type Flow, FunctionDef, type LayerCall, Module, Namespace, Path, Raised, type Scope, type Super, type Tensor, Unknown, type Value } from './values';
 
 /**
@@ -20,7 +20,7 @@ export abstract class Evaluator {
   /** Where the evaluation lost track, and in which phase: building the model (its parameters may be missing) or its forward pass. */
   readonly losses = new Map<string, { node: Node; reason: string; phase: 'build' | 'forward' }>();
   /** Conditions not known while the model was built, in the order met: modelReport runs the model again down each other way. */
-  readonly forks: { key: string; node: Node; reason: string }[] = [];
+  readonly forks: { node: Node; reason: string }[] = [];
   phase: 'build' | 'forward' = 'build';
   /** The batch of the model's input. */
   batch: Dim = null;
@@ -279,7 +279,7 @@ export abstract class Evaluator {
   protected takesBranch(condition: Node, reason: string): boolean {
     const site = this.siteOf(condition);
     const where = site === condition ? '' : ` (${this.placeOf(condition)})`;
-    this.forks.push({ key: `${site.startIndex}`, node: site, reason: `${reason}${where}` });
+    this.forks.push({ node: site, reason: `${reason}${where}` });
     return this.ways[this.forks.length - 1] !== 1;
   }
 
@@ -339,13 +339,6 @@ export abstract class Evaluator {
   protected abstract moduleMethod(owner: Module, name: string): Value | undefined;
 }
 
-const conventionalImports: [string, string][] = [
-  ['nn', 'torch.nn'],
-  ['F', 'torch.nn.functional'],
-  ['torch', 'torch'],
-  ['OrderedDict', 'collections.OrderedDict'],
-  ['np', 'numpy'],
-];
 
 /** The names `x = …` or `a, (b, c) = …` sets; undefined when it sets anything else (`model.fc = …`, `x[0] = …`). */
 function assignedNames(target: Node): string[] | undefined {

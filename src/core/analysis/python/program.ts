@@ -133,13 +133,13 @@ export class PythonFile {
 
   /**
    * A dotted name as its module spells it: `M` of `from torch.nn import Module as M` is
-   * `torch.nn.Module`, `nn.Conv2d` of `import torch.nn as nn` is `torch.nn.Conv2d`; `nn` and `F`
-   * are torch's by convention when the file does not import them (a notebook cell's own view).
+   * `torch.nn.Module`, `nn.Conv2d` of `import torch.nn as nn` is `torch.nn.Conv2d`; a name the file
+   * does not import keeps its conventional module (conventionalImports: `nn` is torch.nn).
    */
   qualified(dotted: string): string {
     const [head = '', ...rest] = dotted.split('.');
     const from = this.fromImports.get(head);
-    const module = from ? (from.module && from.level === 0 ? `${from.module}.${from.name}` : from.name) : (this.moduleAliases.get(head) ?? conventionalModules.get(head) ?? head);
+    const module = from ? (from.module && from.level === 0 ? `${from.module}.${from.name}` : from.name) : (this.moduleAliases.get(head) ?? conventionalImports.get(head) ?? head);
     return [module, ...rest].join('.');
   }
 
@@ -206,7 +206,6 @@ export class PythonFile {
     return (init?.node.childForFieldName('parameters')?.namedChildren ?? []).slice(1).some((p) => p !== null && parameterKind(p) === 'required');
   }
 
-  /** Module-level functions callable with no arguments that return something: candidates for model factories. */
   /** `name = lambda …: …` at module level, every parameter with a default: a factory written as a lambda. */
   lambdaFactories(): { name: string; nameNode: Node; value: Node }[] {
     const found: { name: string; nameNode: Node; value: Node }[] = [];
@@ -215,17 +214,14 @@ export class PythonFile {
       const left = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
       const right = assignment?.childForFieldName('right');
       if (left?.type !== 'identifier' || right?.type !== 'lambda') continue;
-      const required = (right.childForFieldName('parameters')?.namedChildren ?? []).some((p) => p !== null && parameterKind(p) === 'required');
-      if (!required) found.push({ name: left.text, nameNode: left, value: right });
+      if (callableWithoutArguments(right)) found.push({ name: left.text, nameNode: left, value: right });
     }
     return found;
   }
 
+  /** Module-level functions callable with no arguments that return something: candidates for model factories. */
   factories(): Node[] {
-    return [...this.functions.values()].filter((fn) => {
-      const required = (fn.childForFieldName('parameters')?.namedChildren ?? []).some((p) => p !== null && parameterKind(p) === 'required');
-      return !required && (returnsValue(fn.childForFieldName('body')) || isDeclaration(fn.childForFieldName('body')));
-    });
+    return [...this.functions.values()].filter((fn) => callableWithoutArguments(fn) && (returnsValue(fn.childForFieldName('body')) || isDeclaration(fn.childForFieldName('body'))));
   }
 }
 
@@ -371,10 +367,18 @@ export function parameterKind(parameter: Node): 'required' | 'default' | 'args' 
   return 'separator';
 }
 
-/** What `nn` and `F` name when a file uses them without importing them. */
-const conventionalModules = new Map([
+/** A def or a lambda every parameter of which has a default (or is *args, **kwargs). */
+function callableWithoutArguments(fn: Node): boolean {
+  return !(fn.childForFieldName('parameters')?.namedChildren ?? []).some((p) => p !== null && parameterKind(p) === 'required');
+}
+
+/** The modules course code uses under these names without importing them (a notebook cell's own view). */
+export const conventionalImports = new Map([
   ['nn', 'torch.nn'],
   ['F', 'torch.nn.functional'],
+  ['torch', 'torch'],
+  ['OrderedDict', 'collections.OrderedDict'],
+  ['np', 'numpy'],
 ]);
 
 export const containerKinds = { Sequential: 'sequential', ModuleList: 'list', ModuleDict: 'dict' } as const;
