@@ -303,7 +303,7 @@ def _build_all(request):
                         models.append({"name": wanted["name"], "error": None, **describe(model, wanted["input"], lines), **left_out})
                 except BaseException as error:
                     models.append(_failure(wanted, error, path))
-    return {"type": "shapes", "id": request["id"], "error": None, "models": models}
+    return {"type": "shapes", "id": request["id"], "models": models}
 
 
 def _failure(wanted, error, path):
@@ -359,7 +359,7 @@ def main():
         print(what, file=sys.stderr, flush=True)
         if request is not None:
             cause = {"kind": "memory", "what": what, "line": None, "code": ""}
-            send({"type": "shapes", "id": request["id"], "error": None, "models": [{"name": m["name"], "error": f"MemoryError: {what}", "cause": cause} for m in request["models"]]})
+            send({"type": "shapes", "id": request["id"], "models": [{"name": m["name"], "error": f"MemoryError: {what}", "cause": cause} for m in request["models"]]})
         os._exit(3)
 
     guard.watch_memory(guard.memory_limit(), too_big)

@@ -90,7 +90,7 @@ export class ExactShapes {
         } else if (message.type === 'shapes') {
           // A helper stopped by its memory guard answers, then exits: the next request must not go to it.
           if (message.models.some((m) => m.cause?.kind === 'memory') && this.helper === helper) this.helper = undefined;
-          settle(helper, message.id, message.error ? new ExactShapesError(message.error) : message.models);
+          settle(helper, message.id, message.models);
         } else {
           this.options.onLog(`exact shapes: helper error: ${message.message}`);
           if (message.id !== null) settle(helper, message.id, new ExactShapesError(message.message));

@@ -63,8 +63,7 @@ export const shapesHelperMessage = messages({
   hello: { protocol: number({ integer: true }), torch: string({ maxLength: 100 }) },
   shapes: {
     id: number({ integer: true }),
-    error: nullable(string({ maxLength: 4000 })),
-    detail: optional(string({ maxLength: 20_000 })),
+    /** One per model requested: a model that failed says so in its own `error` (a bad request is an `error` message). */
     models: array(exactModelSchema, { maxLength: 1000 }),
   },
   error: { id: nullable(number({ integer: true })), message: string({ maxLength: 4000 }) },
