@@ -144,6 +144,32 @@ describe('Shape hints, quick fixes and training in a notebook', () => {
     await until(() => !vscode.languages.getDiagnostics(model.uri).some((d) => d.source === 'CNN Lab'), 'the diagnostic to clear');
   });
 
+  it('warns in the model’s cell when another cell loads a dataset the model does not fit, and links to that cell', async () => {
+    const load = new vscode.NotebookCellData(vscode.NotebookCellKind.Code, "from torchvision import datasets, transforms\ntrain_data = datasets.CIFAR100('data', train=True, download=True, transform=transforms.ToTensor())", 'python');
+    const add = new vscode.WorkspaceEdit();
+    add.set(lesson.uri, [vscode.NotebookEdit.insertCells(lesson.cellCount, [load])]);
+    await vscode.workspace.applyEdit(add);
+    try {
+      // An earlier test widened the hidden layer.
+      const hidden = /hidden = (\d+)/.exec(cell(2).getText())?.[1];
+      const dataCell = cell(lesson.cellCount - 1);
+      const warning = await until(() => vscode.languages.getDiagnostics(cell(4).uri).find((d) => d.source === 'CNN Lab' && d.severity === vscode.DiagnosticSeverity.Warning), 'the warning in the model’s cell');
+      assert.equal(warning.message, `Net gives 10 scores per image but CIFAR-100 has 100 classes, so labels 10 to 99 have no score and the loss fails on them: make fc2 nn.Linear(${hidden}, 100)`);
+      assert.equal(warning.range.start.line, line(cell(4), 'self.fc2 ='));
+      assert.deepEqual(
+        warning.relatedInformation?.map((r) => [r.location.uri.toString(), r.location.range.start.line, r.message]),
+        [[dataCell.uri.toString(), 1, 'CIFAR-100: 3×32×32 images, 100 classes']],
+      );
+      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', cell(4).uri, warning.range);
+      assert.ok(actions.some((a) => a.title === 'Change out_features to 100'), actions.map((a) => a.title).join(', '));
+    } finally {
+      const remove = new vscode.WorkspaceEdit();
+      remove.set(lesson.uri, [vscode.NotebookEdit.deleteCells(new vscode.NotebookRange(lesson.cellCount - 1, lesson.cellCount))]);
+      await vscode.workspace.applyEdit(remove);
+    }
+    await until(() => !vscode.languages.getDiagnostics(cell(4).uri).some((d) => d.source === 'CNN Lab'), 'the warning to clear with its cell');
+  });
+
   it('replaces the static hints with PyTorch’s once the notebook is saved, running only what the model needs', async () => {
     // Cell 6 is a training loop over a train_loader no cell defines: it would fail if it ran.
     await lesson.save();

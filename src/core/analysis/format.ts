@@ -42,7 +42,12 @@ export function toJsonDocument(file: string, models: ModelReport[], ms?: number)
         ...(l.receptiveField ? { receptiveField: l.receptiveField } : {}),
         ...(l.note ? { note: l.note } : {}),
       })),
-      diagnostics: m.diagnostics.map((d) => ({ ...lineOf(d.range), message: d.message, severity: d.severity })),
+      diagnostics: m.diagnostics.map((d) => ({
+        ...lineOf(d.range),
+        message: d.message,
+        severity: d.severity,
+        ...(d.related ? { related: d.related.map((r) => ({ ...lineOf(r.range), message: r.message })) } : {}),
+      })),
     })),
     ...(ms === undefined ? {} : { ms: Number(ms.toFixed(3)) }),
   };
@@ -58,9 +63,15 @@ export function formatParams(model: ModelReport, count: (n: number) => string = 
 /** What the analysis could not follow, one line each: "line 86: the loop `while n - 1` is not followed (…)". */
 export function incompleteLines(model: ModelReport, most = Infinity): string[] {
   const found = model.incomplete ?? [];
-  const lines = found.slice(0, most).map((i) => `${'cell' in i.range && typeof i.range.cell === 'number' ? `cell ${i.range.cell + 1}, ` : ''}line ${i.range.start.line + 1}: ${i.reason}`);
+  const lines = found.slice(0, most).map((i) => `${whereIs(i.range)}: ${i.reason}`);
   if (found.length > most) lines.push(`… and ${found.length - most} more`);
   return lines;
+}
+
+/** "line 8", or "cell 2, line 3" in a notebook. */
+function whereIs(range: SourceRange): string {
+  const { cell, line } = lineOf(range);
+  return `${cell === undefined ? '' : `cell ${cell + 1}, `}line ${line}`;
 }
 
 /** The lens's short word for an incomplete model: "incomplete: <first reason> (line N)". */
@@ -128,7 +139,7 @@ export function formatSummaryTable(model: ModelReport): string {
     // The layers' outputs in float32, torchinfo's forward half (it doubles it for the gradients).
     `Forward pass size (MB): ${model.activationBytes === null || model.activationBytes === undefined ? '?' : (model.activationBytes / 1e6).toFixed(2)}`,
     `Params size (MB): ${paramsMegabytes(model.totalParams).toFixed(2)}`,
-    ...model.diagnostics.map((d) => `${d.severity}: line ${d.range.start.line + 1}: ${d.message}`),
+    ...model.diagnostics.flatMap((d) => [`${d.severity}: ${whereIs(d.range)}: ${d.message}`, ...(d.related ?? []).map((r) => `  ${whereIs(r.range)}: ${r.message}`)]),
     ...(model.complete === false ? ['', 'Incomplete: the static analysis could not follow what these lines do, so the numbers they touch are unknown (?) or lower bounds (≥):', ...incompleteLines(model).map((l) => `  ${l}`)] : []),
   ].join('\n');
 }

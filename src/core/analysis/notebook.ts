@@ -218,7 +218,13 @@ function toNotebookReport(report: ModelReport, program: NotebookProgram): Notebo
     range: map(report.range),
     extent: map(report.extent),
     layers: report.layers.map((layer) => ({ ...layer, range: map(layer.range) })),
-    diagnostics: report.diagnostics.map(({ fix, ...diagnostic }) => ({ ...diagnostic, range: map(diagnostic.range), ...(fix ? { fix: { ...fix, range: map(fix.range) } } : {}) })),
+    diagnostics: report.diagnostics.map(({ fix, related, ...diagnostic }) => ({
+      ...diagnostic,
+      range: map(diagnostic.range),
+      ...(fix ? { fix: { ...fix, range: map(fix.range) } } : {}),
+      ...(related ? { related: related.map((r) => ({ ...r, range: map(r.range) })) } : {}),
+    })),
+    ...(report.incomplete ? { incomplete: report.incomplete.map((i) => ({ ...i, range: map(i.range) })) } : {}),
   };
 }
 

@@ -26,6 +26,8 @@ function inCell(report: NotebookModelReport, cell: number): ModelReport {
     diagnostics: report.diagnostics
       .filter((d) => d.range.cell === cell)
       .map(({ fix, ...diagnostic }) => ({ ...diagnostic, range: local(diagnostic.range), ...(fix?.range.cell === cell ? { fix: { ...fix, range: local(fix.range) } } : {}) })),
+    // Each keeps its cell, which the lists name ("cell 3, line 4"); the related places keep theirs, which the host opens.
+    ...(report.incomplete ? { incomplete: report.incomplete.map((i) => ('cell' in i.range && i.range.cell !== cell ? { ...i, elsewhere: true as const } : i)) } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
 // The evaluator is in ./python, a file per concern; this is its entry point.
 import type { ModelReport } from './report';
 import type { Node } from './syntax';
+import { fitToData } from './python/dataFit';
 import { analyzeModel } from './python/modelReport';
 import { type ClassInfo, Program, PythonFile } from './python/program';
 
@@ -129,7 +130,7 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
     }
   }
   for (const id of cache.entries.keys()) if (!present.has(id)) cache.entries.delete(id);
-  return reports;
+  return fitToData(file, reports);
 }
 
 /** A value a lens may call a model: a module it built (with layers or an output), not an instance of a class that is no nn.Module or that it cannot read. */

@@ -26,6 +26,8 @@ export interface AnalysisDiagnostic {
   message: string;
   severity: 'error' | 'warning' | 'information';
   fix?: QuickFix;
+  /** Other places the message is about (the dataset a layer does not fit), shown with it. */
+  related?: { range: SourceRange; message: string }[];
 }
 
 /** Something the static analysis could not follow: the numbers it touches are not known. */
@@ -33,6 +35,8 @@ export interface Incompleteness {
   /** Where it was lost: in the file analysed (a call that led into another file names that file in the reason). */
   range: SourceRange;
   reason: string;
+  /** In a notebook cell's view: lost in another cell (`range` then says which), so no hover of this cell shows it. */
+  elsewhere?: true;
 }
 
 export interface LayerReport {

@@ -79,8 +79,8 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
         this.pendingDiagnostics.delete(key);
         const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
         if (!document || !ModelAnalysis.handles(document)) return;
-        this.reports(document).then(
-          (models) => this.diagnostics.set(uri, models.flatMap((m) => m.diagnostics).map(toDiagnostic)),
+        this.diagnosticsOf(document).then(
+          (diagnostics) => this.diagnostics.set(uri, diagnostics),
           (error: unknown) => this.log.error(`analysing ${uri.fsPath} failed`, error),
         );
       }, 150),
@@ -120,7 +120,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     if (layer) return new vscode.Hover(new vscode.MarkdownString(explainLayer(layer).join('  \n')), toRange(layer.range));
     // On a model's name, or on a line the analysis could not follow: what is not known, and why.
     const model = models.find((m) => !m.exact && m.complete === false && !m.definedElsewhere && toRange(m.range).contains(position));
-    const lost = models.filter((m) => !m.exact && m.complete === false).flatMap((m) => (m.incomplete ?? []).filter((i) => toRange(i.range).contains(position)).map((i) => ({ model: m, item: i })));
+    const lost = models.filter((m) => !m.exact && m.complete === false).flatMap((m) => (m.incomplete ?? []).filter((i) => !i.elsewhere && toRange(i.range).contains(position)).map((i) => ({ model: m, item: i })));
     if (model) return new vscode.Hover(incompleteHover(model, incompleteLines(model, 12)), toRange(model.range));
     const [first] = lost;
     if (!first) return undefined;
@@ -153,6 +153,13 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
       }
     }
     return actions;
+  }
+
+  /** The document's diagnostics; a place one names in another cell of its notebook opens that cell. */
+  private async diagnosticsOf(document: vscode.TextDocument): Promise<vscode.Diagnostic[]> {
+    const cells = (await this.notebookOf(document))?.cells;
+    const uriOf = (range: SourceRange) => ('cell' in range && typeof range.cell === 'number' ? cells?.[range.cell] : undefined) ?? document.uri;
+    return (await this.reports(document)).flatMap((m) => m.diagnostics).map((d) => toDiagnostic(d, uriOf));
   }
 
   /** The static reports with exact mode's results applied where they are current; for a notebook's cell, what the cell shows of them. */
@@ -243,9 +250,10 @@ export function macsSuffix(macs: number | null | undefined): string {
   return macs ? ` · ${formatCompact(macs)} MACs` : '';
 }
 
-function toDiagnostic(diagnostic: AnalysisDiagnostic): vscode.Diagnostic {
+function toDiagnostic(diagnostic: AnalysisDiagnostic, uriOf?: (range: SourceRange) => vscode.Uri): vscode.Diagnostic {
   const result = new vscode.Diagnostic(toRange(diagnostic.range), diagnostic.message, severities[diagnostic.severity]);
   result.source = 'CNN Lab';
+  if (uriOf && diagnostic.related) result.relatedInformation = diagnostic.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(uriOf(r.range), toRange(r.range)), r.message));
   return result;
 }
 
