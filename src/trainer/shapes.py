@@ -31,7 +31,10 @@ convolution input elements × out_channels/groups × kernel elements, a Linear o
 in_features, a normalisation or PReLU one per output element, an Embedding 0; any other layer 0
 when it holds no parameters of its own, else null (no rule: unknown). A module never called counts
 0. The model's `output` and `outputs` follow the layers' rules; its `totalMacs` is the sum of its
-layers', null when one of them is.
+layers', null when one of them is. A layer inside a TorchScript module, whose compiled calls no hook
+can see, has `"unseen": true` and no shapes; the outermost TorchScript modules are watched from
+their parents, so a scripted leaf has its shapes. A forward with required arguments after the input
+(an RNN's `hidden`) is given None for them, and `givenNone` names them.
 
 A model that could not be built or run has `error` (Python's words) and no layers; where the
 model's code is not at fault, `cause` says what exact shapes lacks, with the requested file's line
@@ -86,17 +89,23 @@ def describe(model, input_shape, lines=None):
         calls["outputs"] = None if torch.is_tensor(output) else _shapes(output)
         calls["macs"] = _macs(module, _first_tensor(inputs), _first_tensor(output))
 
+    scripted = _torchscript_modules(model)
     for _, module in leaves:
-        hooks.append(module.register_forward_hook(record))
+        if id(module) not in scripted:
+            hooks.append(module.register_forward_hook(record))
+    stand_ins = _observe_torchscript(model, record)
     model.eval()
     # token models take integer indices
     dtype = torch.long if any(isinstance(m, nn.Embedding) for m in model.modules()) else torch.float32
+    given_none = _required_after_input(model)
     try:
         with torch.no_grad():
-            output = model(torch.zeros(*input_shape, dtype=dtype))
+            output = model(torch.zeros(*input_shape, dtype=dtype), *[None] * len(given_none))
     finally:
         for hook in hooks:
             hook.remove()
+        for parent, name, original in stand_ins:
+            parent._modules[name] = original
 
     params = {}  # id(module) → its parameters that no module before it holds
     counted = set()
@@ -110,10 +119,14 @@ def describe(model, input_shape, lines=None):
     layers = []
     for name, module in sorted(leaves, key=lambda leaf: order.get(id(leaf[1]), len(order))):
         calls = seen.get(id(module), _NOT_CALLED)
-        layer = {"name": name, "type": type(module).__name__, "calls": calls["calls"], "in": calls["in"], "out": calls["out"]}
+        kind = getattr(module, "original_name", None) if id(module) in scripted else None  # a scripted Conv2d is a RecursiveScriptModule
+        layer = {"name": name, "type": kind or type(module).__name__, "calls": calls["calls"], "in": calls["in"], "out": calls["out"]}
         if calls["outputs"] is not None:
             layer["outputs"] = calls["outputs"]
-        layer.update(params=params.get(id(module), 0), macs=calls["macs"], line=(lines or {}).get(id(module)))
+        unseen = id(module) in scripted and id(module) not in seen
+        layer.update(params=params.get(id(module), 0), macs=None if unseen else calls["macs"], line=(lines or {}).get(id(module)))
+        if unseen:
+            layer["unseen"] = True
         layers.append(layer)
     described = {
         "input": list(input_shape),
@@ -123,10 +136,64 @@ def describe(model, input_shape, lines=None):
         "totalMacs": None if any(layer["macs"] is None for layer in layers) else sum(layer["macs"] for layer in layers),
         "layers": layers,
     }
+    if given_none:
+        described["givenNone"] = given_none
     # A forward that returns something other than tensors (None, a number) has no `outputs`, as a layer's would not.
     if not torch.is_tensor(output) and _shapes(output) is not None:
         described["outputs"] = _shapes(output)
     return described
+
+
+def _torchscript_modules(model):
+    """id() of every module inside a TorchScript module (a torch.jit.ScriptModule subclass or a scripted
+    layer), itself included: forward hooks cannot be registered on them, nor see their compiled calls."""
+    import torch
+
+    inside = set()
+    for module in model.modules():
+        if isinstance(module, torch.jit.ScriptModule):
+            inside.update(id(m) for m in module.modules())
+    return inside
+
+
+def _observe_torchscript(model, record):
+    """Puts a stand-in in place of each outermost TorchScript module of `model` that records what the
+    module takes and gives; returns (parent, name, module) for putting them back."""
+    import torch
+    from torch import nn
+
+    class Seen(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            object.__setattr__(self, "inner", inner)  # not a submodule: named_modules() stays the model's
+
+        def forward(self, *args, **kwargs):
+            output = self.inner(*args, **kwargs)
+            record(self.inner, args, output)
+            return output
+
+    swapped = []
+    for parent in list(model.modules()):
+        if isinstance(parent, torch.jit.ScriptModule):
+            continue
+        for name, child in list(parent._modules.items()):
+            if isinstance(child, torch.jit.ScriptModule):
+                swapped.append((parent, name, child))
+                parent._modules[name] = Seen(child)
+    return swapped
+
+
+def _required_after_input(model):
+    """forward's required positional parameters after the input, such as an RNN's `hidden`: given None,
+    which PyTorch's recurrent layers read as zeros (a forward that cannot take None says so in its error)."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(model.forward).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return [p.name for p in positional[1:] if p.default is p.empty]
 
 
 def _macs(module, first_input, first_output):

@@ -238,6 +238,60 @@ describe('exact shapes (PyTorch runs the model)', function () {
     assert.deepEqual([merged.output, merged.outputNote], [[1, 12, 5], 'returns ([1, 12, 5], [1, 1, 48])']);
   });
 
+  it('gives None to the arguments forward requires after the input, an RNN\'s hidden state, and says so', async () => {
+    const file = resolve(repo, 'test/fixtures/semantics/sequences.py');
+    const source = readFileSync(file, 'utf8');
+    const [rnn] = await exact.shapes(file, [{ name: 'SimpleRNN', build: 'SimpleRNN()', input: [1, 1, 1] }]);
+    const report = (await analyzePythonSource(source)).find((r) => r.name === 'SimpleRNN');
+    assert.ok(rnn && report);
+    assert.deepEqual([rnn.error, rnn.givenNone], [null, ['hidden']]);
+    const merged = withExactShapes(report, rnn, source);
+    assert.deepEqual([merged.output, merged.outputNote], [[1, 1], 'returns ([1, 1], [1, 1, 32]); run with hidden=None']);
+  });
+
+  it('runs a model with TorchScript parts, whose calls no hook sees: their outputs from their parents, the layers inside as unseen', async () => {
+    const file = modelFile(`import torch
+import torch.nn as nn
+
+class Block(torch.jit.ScriptModule):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+
+    @torch.jit.script_method
+    def forward(self, x):
+        return torch.relu(self.bn(self.conv(x))) + x
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = torch.jit.script(nn.Conv2d(3, 4, 3, stride=2))
+        self.block = Block()
+        self.fc = nn.Linear(4, 10)
+
+    def forward(self, x):
+        x = self.block(self.stem(x))
+        return self.fc(x.mean((2, 3)))
+`);
+    const [net] = await exact.shapes(file, [{ name: 'Net', build: 'Net()', input: [1, 3, 32, 32] }]);
+    assert.equal(net?.error, null);
+    assert.deepEqual([net?.output, net?.totalParams], [[1, 10], 112 + 148 + 8 + 50]);
+    assert.deepEqual(
+      net?.layers?.map((l) => [l.name, l.type, l.out, l.params, l.unseen ?? false]),
+      [
+        ['stem', 'Conv2d', [1, 4, 15, 15], 112, false],
+        ['fc', 'Linear', [1, 10], 50, false],
+        ['block.conv', 'Conv2d', null, 148, true],
+        ['block.bn', 'BatchNorm2d', null, 8, true],
+      ],
+    );
+    const report = (await analyzePythonSource(readFileSync(file, 'utf8'))).find((r) => r.name === 'Net');
+    assert.ok(report && net);
+    const merged = withExactShapes(report, net, readFileSync(file, 'utf8'));
+    assert.match(merged.layers.find((l) => l.name === 'block.conv')?.note ?? '', /inside a TorchScript module/);
+  });
+
   it('asks for every PyTorch model the analysis can build, by its build expression, and not for a block that needs arguments', async () => {
     const reports = await analyzePythonSource(readFileSync(resolve(repo, 'test/fixtures/models/resnet.py'), 'utf8'));
     const block = reports.find((r) => r.name === 'BasicBlock');

@@ -4,7 +4,7 @@
 // `import pkg.sub as m` and `from .x import *`.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { analyzeTree } from '../../src/core/analysis/analyze';
@@ -126,6 +126,19 @@ describe('installed model packages and a project\'s packages, read as source', f
     const path = join(root, 'not_models.py');
     writeFileSync(path, text);
     assert.deepEqual((await analyseFile(path, text, {})).map((m) => m.name), ['head']);
+  });
+
+  it('gives no second lens to a model a function hands back: `trained_rnn = train(rnn)` is rnn', async () => {
+    const text = readFileSync(resolve(__dirname, '../fixtures/semantics/sequences.py'), 'utf8');
+    const path = join(root, 'sequences.py');
+    writeFileSync(path, text);
+    const reports = await analyseFile(path, text, {});
+    assert.deepEqual(reports.map((m) => [m.name, m.input, m.inputSource]), [
+      ['SimpleRNN', [1, 1, 1], 'first layer'],
+      ['Sentiment', [1, 1], 'first layer'],
+      ['StepsFirst', [1, 1, 8], 'first layer'],
+      ['rnn', [1, 1, 1], 'first layer'],
+    ]);
   });
 
   it('gives no lens to an instance of a package class that is no nn.Module, read from torchvision: a transforms pipeline', async () => {

@@ -174,8 +174,11 @@ export function withExactShapes(report: ModelReport, exact: ExactModel, source?:
     ...(exact.leftOut?.length ? { exactLeftOut: exact.leftOut } : {}),
   };
   delete merged.outputNote; // the static analysis' reasons for not knowing no longer apply
-  if (exact.outputs) merged.outputNote = `returns ${formatOutputs(exact.outputs)}`;
-  else if (merged.output === null) merged.outputNote = 'forward returns no tensor';
+  const notes = [
+    ...(exact.outputs ? [`returns ${formatOutputs(exact.outputs)}`] : merged.output === null ? ['forward returns no tensor'] : []),
+    ...(exact.givenNone?.length ? [`run with ${exact.givenNone.map((name) => `${name}=None`).join(', ')}`] : []),
+  ];
+  if (notes.length) merged.outputNote = notes.join('; ');
   return merged;
 }
 
@@ -203,10 +206,11 @@ function exactLayer(truth: ExactLayer, known: Partial<LayerReport> & Pick<LayerR
     params: truth.params,
     macs: truth.macs,
     // as the static analysis counts it: the first output tensor of the last call, nothing for a layer never called
-    outputBytes: truth.calls === 0 ? 0 : truth.out && truth.out.reduce((a, b) => a * b, BYTES_PER_ELEMENT),
+    outputBytes: truth.unseen ? null : truth.calls === 0 ? 0 : truth.out && truth.out.reduce((a, b) => a * b, BYTES_PER_ELEMENT),
   };
   delete layer.note;
-  if (truth.calls === 0) layer.note = 'not called in forward';
+  if (truth.unseen) layer.note = 'inside a TorchScript module, whose calls PyTorch hides from hooks: its shapes are not known';
+  else if (truth.calls === 0) layer.note = 'not called in forward';
   else if (truth.outputs) layer.note = `returns ${formatOutputs(truth.outputs)}`;
   return layer;
 }

@@ -76,6 +76,8 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
     if (result) reports.push(result.report);
   };
   const instances = file.topLevelAssignments();
+  const firstBound = new Map<string, number>();
+  for (const { name, nameNode } of instances) if (!firstBound.has(name)) firstBound.set(name, nameNode.startIndex);
   const argumentsUsed = new Set<Node>();
   for (const cls of file.moduleClasses()) {
     analyzeCached(`class:${cls.name}`, cls.node, () => {
@@ -124,8 +126,14 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
       // (`models.vgg16()`), then changed by what follows (`model.classifier[6] = …`). Anything else is no model,
       // and neither is an instance of a class that is no nn.Module or that the analysis cannot read (`Counter(…)`).
       analyzeCached(`instance:${name}`, extent, () => {
-        const result = analyzeModel(file, options, 'instance', name, nameNode, value, name, (analysis) => analysis.moduleLevel(name));
-        return isModel(result) ? result : undefined;
+        // `trained = train(model)` returns the model it was given: no model of its own, it is listed under its first name.
+        let alias = false;
+        const result = analyzeModel(file, options, 'instance', name, nameNode, value, name, (analysis) => {
+          const model = analysis.moduleLevel(name);
+          alias ||= [...analysis.globals.vars].some(([other, bound]) => other !== name && bound === model && (firstBound.get(other) ?? Infinity) < nameNode.startIndex);
+          return model;
+        });
+        return isModel(result) && !alias ? result : undefined;
       });
     }
   }

@@ -33,6 +33,8 @@ export const exactLayerSchema = object({
   macs: nullable(count),
   /** The 1-based line of the requested file that constructed it; null when another file's module did. */
   line: nullable(number({ integer: true, min: 1 })),
+  /** Inside a TorchScript module: its compiled calls are hidden from hooks, so `calls`, `in` and `out` say nothing. */
+  unseen: optional(literal(true)),
 });
 
 export const exactModelSchema = object({
@@ -46,6 +48,8 @@ export const exactModelSchema = object({
   totalMacs: optional(nullable(count)),
   /** Every leaf module, in the order of its first call, then those never called. */
   layers: optional(array(exactLayerSchema, { maxLength: 20_000 })),
+  /** forward's required arguments after the input (an RNN's `hidden`), which the helper gave as None. */
+  givenNone: optional(array(string({ maxLength: 200 }), { maxLength: 20 })),
   /** Why it could not be built when the model's code is not at fault: the guard refused an effect or stopped it past the helper's memory, or a file or package it needs is not here. */
   cause: optional(
     object({

@@ -198,7 +198,7 @@ function analyzeAt(
   report.incomplete = dedupeIncompleteness(report.incomplete);
   report.complete = report.incomplete.length === 0;
   report.paramsKnown = ![...analysis.losses.values()].some((l) => l.phase === 'build') && uniqueModules(model).every((m) => paramsKnown(m));
-  const calledFirst = sampleFor([...analysis.calls.keys()].find((m) => m.options.spec?.kind === 'conv' || m.options.spec?.kind === 'linear'));
+  const calledFirst = sampleFor([...analysis.calls.keys()].find(readsInput));
   return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, forks, raised, ...(calledFirst ? { calledFirst } : {}), ...(model.options.opaque || model.options.plain ? { notModule: true } : {}) };
 }
 
@@ -266,15 +266,27 @@ function isLeaf(module: Module): boolean {
   return module.children.size === 0;
 }
 
-/** The course's conventions: Conv2d(1, …) reads MNIST, Conv2d(3, …) CIFAR-10, Linear(n, …) n features. */
+/** The course's conventions: Conv2d(1, …) reads MNIST, Conv2d(3, …) CIFAR-10, Linear(n, …) n features, RNN(n, …) a sequence of n. */
 function firstLayerInput(root: Module): number[] | undefined {
-  return sampleFor(uniqueModules(root).find((m) => m.options.spec && (m.options.spec.kind === 'conv' || m.options.spec.kind === 'linear')));
+  return sampleFor(uniqueModules(root).find(readsInput));
 }
 
-/** One sample as a first layer reads it: Linear(n) n features, Conv2d(1, …) a 28×28 digit, Conv2d(c, …) a 32×32 picture. */
+/** A layer whose arguments say what input it reads. */
+function readsInput(module: Module): boolean {
+  const kind = module.options.spec?.kind;
+  return kind === 'conv' || kind === 'linear' || kind === 'recurrent' || kind === 'embedding';
+}
+
+/**
+ * One sample as a first layer reads it: Linear(n) n features, Conv2d(1, …) a 28×28 digit, Conv2d(c, …)
+ * a 32×32 picture, RNN(n, …) one step of n features (with the batch of one before it, a sequence
+ * of one step whether the batch comes first or not), Embedding one token.
+ */
 function sampleFor(first: Module | undefined): number[] | undefined {
   const spec = first?.options.spec;
   if (spec?.kind === 'linear') return [spec.inFeatures];
+  if (spec?.kind === 'recurrent') return [1, spec.inputSize];
+  if (spec?.kind === 'embedding') return [1];
   if (spec?.kind === 'conv' && spec.rank === 2 && !spec.transposed) return [spec.inChannels, spec.inChannels === 1 ? 28 : 32, spec.inChannels === 1 ? 28 : 32];
   return undefined;
 }
