@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import type { Parser } from '@vscode/tree-sitter-wasm';
 import { analyzeTree } from '../core/analysis/analyze';
-import { ExactShapes, type ExactModelRequest, exactRequests, withExactShapes } from '../core/analysis/exactShapes';
+import { ExactShapes, exactRequests, withExactShapes } from '../core/analysis/exactShapes';
 import { formatSummaryTable, toJsonDocument } from '../core/analysis/format';
 import { diffModels, formatModelDiff, modelDiffJson } from '../core/analysis/modelDiff';
 import { readCheckpoint } from '../core/checkpoints/checkpoint';
@@ -155,7 +155,7 @@ async function shapes(argv: string[]): Promise<number> {
     const requests = exactRequests(models);
     if (exact && requests.length > 0) {
       // A notebook runs as a module of what its models need, never its other cells (notebookModule.ts).
-      const run = notebook ? notebookExactModule(text, requests, grammars.parser('python'), file) : { path: file, place: text };
+      const run = notebook ? notebookExactModule(text, grammars.parser('python'), file) : { path: file, place: text };
       try {
         if (run instanceof Error) throw run;
         const results = new Map((await exact.shapes(run.path, requests)).map((r) => [r.name, r]));
@@ -238,10 +238,10 @@ function diffCheckpointFiles(a: string, b: string, json: boolean): number {
 }
 
 /** The module --exact runs for a notebook, in a folder of its own, and how its lines map to the cells. */
-function notebookExactModule(json: string, requests: ExactModelRequest[], parser: Parser, file: string): { path: string; place: (line: number) => CellRange | undefined } | Error {
+function notebookExactModule(json: string, parser: Parser, file: string): { path: string; place: (line: number) => CellRange | undefined } | Error {
   const notebook = readNotebook(json);
   if (notebook instanceof NotebookError) return notebook;
-  const module = exactModule(notebook.cells, requests.map((r) => r.build), parser, dirname(resolvePath(file)));
+  const module = exactModule(notebook.cells, parser, dirname(resolvePath(file)));
   if (module instanceof NotebookError) return module;
   const path = join(mkdtempSync(join(tmpdir(), 'cnnlab-exact-')), 'notebook_model.py');
   writeFileSync(path, module.text);

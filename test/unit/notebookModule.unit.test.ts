@@ -1,5 +1,6 @@
-// A notebook's model as a module: the statements it needs and nothing else, checked by importing
-// the module with real PyTorch (this machine has neither cv2 nor matplotlib, which the course's
+// A notebook as a module, and what CNN Lab's loader runs of it for a model: the statements the
+// model needs and nothing else, checked by loading the module with real PyTorch through the loader
+// training and exact mode use (this machine has neither cv2 nor matplotlib, which the course's
 // notebooks import); and a run trained from a notebook, as `cnn-lab train lesson.ipynb` runs it.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -34,13 +35,27 @@ function moduleOf(cells: readonly NotebookCell[], ...targets: string[]): Noteboo
   return module;
 }
 
-/** Imports the module in a fresh Python and runs `code` with it as `m`; prints what the code prints. */
-function withModule(module: NotebookModule, code: string): string {
+/**
+ * Loads the module in a fresh Python as the trainer does, running only what `targets` need, and runs
+ * `code` with it as `m`; prints what the code prints, after the loader's line on what it left out.
+ */
+function withModule(module: NotebookModule, targets: string[], code: string): { printed: string; leftOut: string } {
   const dir = mkdtempSync(join(tmpdir(), 'cnnlab-nbmodule-'));
-  writeFileSync(join(dir, 'lesson_model.py'), module.text);
-  const run = spawnSync(python, ['-c', `import sys; sys.path.insert(0, sys.argv[1]); import torch; import lesson_model as m\n${code}`, dir], { encoding: 'utf8' });
+  const path = join(dir, 'lesson_model.py');
+  writeFileSync(path, module.text);
+  const load = [
+    'import sys, json',
+    `sys.path.insert(0, ${JSON.stringify(join(repo, 'src/trainer'))})`,
+    'import torch',
+    'from cnn_lab_engine import user_model',
+    `loaded = user_model.load(${JSON.stringify(path)}, set(${JSON.stringify(targets)}))`,
+    'm = loaded.module',
+    `print(user_model.describe_left_out("lesson.ipynb", loaded.left_out, user_model.notebook_places(open(${JSON.stringify(path)}).read())))`,
+  ].join('\n');
+  const run = spawnSync(python, ['-c', `${load}\n${code}`], { encoding: 'utf8' });
   assert.equal(run.status, 0, `${run.stderr}\n--- module:\n${module.text}`);
-  return run.stdout.trim();
+  const [leftOut = '', ...printed] = run.stdout.trim().split('\n');
+  return { printed: printed.join('\n'), leftOut };
 }
 
 const count = 'print(sum(p.numel() for p in model.parameters()), list(model(torch.zeros(1, *shape)).shape) if shape else "")';
@@ -48,26 +63,32 @@ const code = (source: string): NotebookCell => ({ kind: 'code', source });
 
 describe('notebooks as modules: what a model needs of the cells, and nothing else', () => {
   it('the MLP notebook: its imports of nn and F and its class, not the pip line, the data loading or the training loop', () => {
-    const module = moduleOf(cellsOf('mnist_mlp.ipynb'), 'Net');
-    assert.deepEqual(module.cells, [2, 7]);
-    assert.doesNotMatch(module.text, /pip|matplotlib|DataLoader|optimizer|train_loader|print\(/);
-    assert.equal(withModule(module, `model = m.Net(); shape = (1, 28, 28); ${count}`), '669706 [1, 10]');
+    const cells = cellsOf('mnist_mlp.ipynb');
+    const module = moduleOf(cells, 'Net');
+    assert.deepEqual(module.cells, cells.flatMap((c, i) => (c.kind === 'code' ? [i] : [])));
+    assert.doesNotMatch(module.text, /^!pip/m, 'shell lines are blanked');
+    const { printed, leftOut } = withModule(module, ['Net'], `model = m.Net(); shape = (1, 28, 28); ${count}`);
+    assert.equal(printed, '669706 [1, 10]');
+    assert.equal(
+      leftOut,
+      "lesson.ipynb: ran only what builds the model; left out 10 top-level statements (cell 5, line 2: batch_size = 20; cell 5, line 3: num_workers = 0; cell 5, line 4: n_epochs = 30; cell 6, line 1: transform = transforms.ToTensor(); cell 6, line 2: train_data = datasets.MNIST(root='data', train=True, downloa; cell 6, line 3: train_loader = torch.utils.data.DataLoader(train_data, batch and 4 more)",
+    );
   });
 
   it('the CIFAR notebook: 541,094 parameters and [1, 10], without the cell that checks for CUDA or the raw cell', () => {
     const module = moduleOf(cellsOf('cifar_cnn.ipynb'), 'Net');
-    assert.deepEqual(module.cells, [1, 6]);
-    assert.doesNotMatch(module.text, /train_on_gpu|NotCode|nn\.Conv2d\?/);
-    assert.equal(withModule(module, `model = m.Net(); shape = (3, 32, 32); ${count}`), '541094 [1, 10]');
+    assert.doesNotMatch(module.text, /NotCode|nn\.Conv2d\?/, 'the raw cell and the help line are not code');
+    const { printed, leftOut } = withModule(module, ['Net'], `model = m.Net(); shape = (3, 32, 32); ${count}\nprint(hasattr(m, 'train_on_gpu'))`);
+    assert.equal(printed, '541094 [1, 10]\nFalse');
+    assert.match(leftOut, /cell \d+, line \d+: train_on_gpu = torch\.cuda\.is_available\(\)/);
   });
 
   it('the visualization notebook: the filters built with numpy in earlier cells, not the image read with cv2', () => {
     const module = moduleOf(cellsOf('visualization.ipynb'), 'model');
-    assert.deepEqual(module.cells, [2, 3, 5, 6]);
-    assert.doesNotMatch(module.text, /cv2|plt|gray_img/);
     // The four filters are the conv's weights: the second is the first negated, the third its transpose.
-    const weights = withModule(module, 'w = m.model.conv.weight.detach()\nprint(list(w.shape), bool((w[1] == -w[0]).all()), bool((w[2][0] == w[0][0].T).all()), w[0][0][0].tolist())');
-    assert.equal(weights, '[4, 1, 4, 4] True True [-1.0, -1.0, 1.0, 1.0]');
+    const { printed, leftOut } = withModule(module, ['model'], 'w = m.model.conv.weight.detach()\nprint(list(w.shape), bool((w[1] == -w[0]).all()), bool((w[2][0] == w[0][0].T).all()), w[0][0][0].tolist())');
+    assert.equal(printed, '[4, 1, 4, 4] True True [-1.0, -1.0, 1.0, 1.0]');
+    assert.match(leftOut, /gray_img/, 'the image read with cv2 (which this machine lacks) is left out');
   });
 
   it('keeps what changes the model after it is built, and leaves out what uses it', () => {
@@ -80,19 +101,17 @@ describe('notebooks as modules: what a model needs of the cells, and nothing els
       ],
       'model',
     );
-    assert.deepEqual(module.cells, [0, 1, 2]);
-    assert.match(module.text, /^# cell 0\nfrom __future__ import annotations\n/, 'the __future__ import comes first, as Python requires');
-    assert.match(module.text, /for p in model\.layer1\.parameters\(\):\n {4}p\.requires_grad = False/, 'freezing layers is part of the model');
-    assert.doesNotMatch(module.text, /load_state_dict|cuda|plt|epoch/);
-    // `classes = 10; hidden = 256` is one line holding two statements: written once.
-    assert.equal(module.text.split('\n').filter((l) => l.includes('classes = 10')).length, 1);
-    assert.equal(withModule(module, 'model = m.model; shape = (3, 64, 64)\n' + count + '\nprint(float(model.fc.bias.abs().sum()), sum(p.numel() for p in model.parameters() if p.requires_grad))'), '11181642 [1, 10]\n0.0 11033674');
+    assert.deepEqual(module.cells, [0, 1, 2, 3]);
+    assert.match(module.text, /^from __future__ import annotations\n# cell 0\n\nimport torch\n/, 'the __future__ import comes first, as Python requires');
+    const { printed, leftOut } = withModule(module, ['model'], 'model = m.model; shape = (3, 64, 64)\n' + count + '\nprint(float(model.fc.bias.abs().sum()), sum(p.numel() for p in model.parameters() if p.requires_grad))');
+    // The freezing loop and the init are part of the model; the checkpoint, the GPU, the plot and the loop are not.
+    assert.equal(printed, '11181642 [1, 10]\n0.0 11033674');
+    assert.equal(leftOut, 'lesson.ipynb: ran only what builds the model; left out 5 top-level statements (cell 2, line 3: hidden = 256; cell 4, line 1: model.load_state_dict(torch.load("model_cifar.pt")); cell 4, line 2: model.cuda(); cell 4, line 3: plt.plot([1, 2]); cell 4, line 4: for epoch in range(3):)');
   });
 
   it('reads a declaration without a value (`D: nn.Module`), which once recursed without end', () => {
     const module = moduleOf([code('import torch.nn as nn\nD: nn.Module\nsize: int\nD = nn.Linear(4, 2)')], 'D');
-    assert.deepEqual(module.cells, [0]);
-    assert.match(module.text, /D = nn\.Linear\(4, 2\)/);
+    assert.equal(withModule(module, ['D'], 'print(m.D)').printed, 'Linear(in_features=4, out_features=2, bias=True)');
   });
 
   it('maps each line it copies to its cell and line, and says which statement it needs is unfinished', () => {
@@ -103,7 +122,11 @@ describe('notebooks as modules: what a model needs of the cells, and nothing els
       const origin = module.origins[index];
       if (origin) assert.equal(cells[origin.cell]?.source.split('\n')[origin.line], line);
     });
-    assert.deepEqual(module.origins.filter(Boolean), [{ cell: 0, line: 0 }, { cell: 2, line: 1 }, { cell: 2, line: 2 }, { cell: 2, line: 3 }]);
+    assert.deepEqual(
+      module.origins.map((o, i) => [o, lines[i]]).slice(0, 5),
+      [[null, '# cell 0'], [{ cell: 0, line: 0 }, 'import torch.nn as nn'], [{ cell: 0, line: 1 }, ''], [null, '# cell 2'], [{ cell: 2, line: 0 }, '# a model']],
+    );
+    assert.equal(withModule(module, ['net'], 'print(m.net[0].out_features)').printed, '2', 'the unfinished cell is left out, and the model built');
     const unfinished = notebookModule(cells, ['other'], parser);
     assert.ok(unfinished instanceof NotebookError);
     assert.equal(unfinished.message, 'no code cell defines other (cell 3 line 1 is unfinished)');
@@ -116,13 +139,14 @@ describe('notebooks as modules: what a model needs of the cells, and nothing els
     const cells = cellsOf('mnist_mlp.ipynb');
     const module = trainingModule('/lessons/mnist_mlp.ipynb', cells, 'Net', parser);
     assert.ok(!(module instanceof NotebookError));
-    assert.deepEqual(module.source.cells, [2, 7]);
+    const codeCells = cells.flatMap((c, i) => (c.kind === 'code' ? [i] : []));
+    assert.deepEqual(module.source.cells, codeCells);
     assert.match(module.source.sha256, /^[0-9a-f]{64}$/);
-    assert.match(module.text, /^# Written by CNN Lab to train Net from mnist_mlp\.ipynb: what it needs of cells 2, 7\n/);
+    assert.match(module.text, new RegExp(`^# Written by CNN Lab to train Net from mnist_mlp\\.ipynb: its code cells ${codeCells.join(', ')}\n`));
     const edited = trainingModule('/lessons/mnist_mlp.ipynb', cells.map((c, i) => (i === 4 ? { ...c, source: `${c.source}\n` } : c)), 'Net', parser);
     assert.ok(!(edited instanceof NotebookError));
     assert.notEqual(edited.source.sha256, module.source.sha256, 'another version of the notebook, though the module is the same');
-    assert.equal(edited.text.split('\n').slice(3).join('\n'), module.text.split('\n').slice(3).join('\n'));
+    assert.notEqual(edited.text, module.text, 'the module is the cells as they are');
   });
 });
 
@@ -137,11 +161,10 @@ describe('exact mode for a notebook: its definitions run in PyTorch, its layers 
     const requests = exactRequests(reports);
     assert.deepEqual(requests.map((r) => [r.name, r.build, r.input]), [['Net', 'Net(weight)', [1, 1, 213, 320]]]);
     const folder = mkdtempSync(join(tmpdir(), 'cnnlab-nbexact-'));
-    const module = exactModule(cells, requests.map((r) => r.build), parser, folder);
+    const module = exactModule(cells, parser, folder);
     assert.ok(!(module instanceof NotebookError));
     // Jupyter's view: the notebook's folder first on sys.path, and the folder relative paths are read from.
     assert.ok(module.text.startsWith(`import os as _cnnlab_os\nimport sys as _cnnlab_sys\n_cnnlab_sys.path.insert(0, ${JSON.stringify(folder)})\n_cnnlab_os.chdir(${JSON.stringify(folder)})\n`), module.text.slice(0, 300));
-    assert.doesNotMatch(module.text, /cv2/);
     const path = join(folder, 'visualization_model.py');
     writeFileSync(path, module.text);
     const helper = new ExactShapes({ python, script: join(repo, 'src/trainer/shapes.py'), onLog: () => undefined });
@@ -167,7 +190,7 @@ describe('exact mode for a notebook: its definitions run in PyTorch, its layers 
     assert.ok(report);
     assert.deepEqual(report.layers.map((l) => l.name), [''], 'the static analysis cannot read eval');
     const folder = mkdtempSync(join(tmpdir(), 'cnnlab-nbexact-'));
-    const module = exactModule(cells, ['M()'], parser, folder);
+    const module = exactModule(cells, parser, folder);
     assert.ok(!(module instanceof NotebookError));
     writeFileSync(join(folder, 'm.py'), module.text);
     const helper = new ExactShapes({ python, script: join(repo, 'src/trainer/shapes.py'), onLog: () => undefined });
@@ -195,7 +218,9 @@ describe('training a notebook’s model (cnn-lab train lesson.ipynb)', function 
     const runDir = events.at(-1)?.runDir ?? '';
     const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { modelFile: string; notebook: { path: string; cells: number[]; sha256: string } };
     assert.equal(config.modelFile, join(runDir, 'cnnlab_notebook_model.py'));
-    assert.deepEqual([config.notebook.path, config.notebook.cells], [join(repo, 'test/fixtures/notebooks/mnist_mlp.ipynb'), [2, 7]]);
+    const codeCells = cellsOf('mnist_mlp.ipynb').flatMap((c, i) => (c.kind === 'code' ? [i] : []));
+    assert.deepEqual([config.notebook.path, config.notebook.cells], [join(repo, 'test/fixtures/notebooks/mnist_mlp.ipynb'), codeCells]);
+    assert.match(run.stderr, /mnist_mlp\.ipynb: ran only what builds the model; left out 10 top-level statements \(cell 5, line 2: batch_size = 20;/);
     assert.match(readFileSync(config.modelFile, 'utf8'), /^# Written by CNN Lab to train Net from mnist_mlp\.ipynb/);
     assert.ok((events.find((e) => e.type === 'test')?.accuracy ?? 0) > 0.5, 'it learned');
   });

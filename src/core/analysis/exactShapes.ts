@@ -171,7 +171,7 @@ export function withExactShapes(report: ModelReport, exact: ExactModel, source?:
     totalMacs: exact.totalMacs ?? null,
     activationBytes: layers.some((l) => l.outputBytes === null) ? null : layers.reduce((sum, l) => sum + (l.outputBytes ?? 0), 0),
     layers,
-    ...(exact.leftOut?.length ? { exactLeftOut: exact.leftOut } : {}),
+    ...(exact.leftOut?.length ? { exactLeftOut: exact.leftOut.map((left) => inCell(left, source)) } : {}),
   };
   delete merged.outputNote; // the static analysis' reasons for not knowing no longer apply
   const notes = [
@@ -180,6 +180,12 @@ export function withExactShapes(report: ModelReport, exact: ExactModel, source?:
   ];
   if (notes.length) merged.outputNote = notes.join('; ');
   return merged;
+}
+
+/** A statement the helper left out, by its cell and line there when the module is a notebook's. */
+function inCell(left: { line: number; text: string }, source: string | ((line: number) => SourceRange | undefined) | undefined): { line: number; text: string; cell?: number } {
+  const placed = typeof source === 'function' ? source(left.line) : undefined;
+  return placed && 'cell' in placed && typeof placed.cell === 'number' ? { line: placed.start.line + 1, text: left.text, cell: placed.cell } : left;
 }
 
 function lacking(cause: NonNullable<ExactModel['cause']>): string {

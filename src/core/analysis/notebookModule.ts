@@ -1,130 +1,74 @@
-// A notebook's model as a Python module: the top-level statements a model needs (its class, the
-// helpers and constants it names, the imports those use), in notebook order, and nothing else. The
-// training loop, the plotting, `model.load_state_dict(...)` and an image read from disk are left
-// out, so importing the module builds the model without running what the user did not ask to run.
-// Statements are kept verbatim; each module line knows the cell line it came from.
+// A notebook as the Python module CNN Lab's loader reads: every code cell, whole and in order, each
+// under a `# cell N` line (magics and shell lines blanked), so that each module line is a line of a
+// cell. What of it runs is the loader's choice, as for a file (src/trainer/cnn_lab_engine/
+// user_model.py): the class, the helpers and constants it names, the imports those use and what
+// changes the model after it is built; never the training loop, the plots or an image read from disk.
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Parser } from '@vscode/tree-sitter-wasm';
 import type { NotebookSource } from '../protocol/trainer';
-import { bindings, namesUsed } from './bindings';
+import { bindings } from './bindings';
 import { NotebookError, type NotebookCell, pythonOfCell } from './notebook';
 import { Node } from './syntax';
 
 export interface NotebookModule {
   text: string;
-  /** The cells the module holds statements of (indices in the notebook's `cells` list), in order. */
+  /** The code cells it holds (indices in the notebook's `cells` list), in order. */
   cells: number[];
   /** For each line of `text` (0-based), the cell and the line in it that it copies; null for the lines CNN Lab wrote. */
   origins: ({ cell: number; line: number } | null)[];
 }
 
-interface Statement {
-  cell: number;
-  /** The statement's lines in its cell: first and last, 0-based. */
-  first: number;
-  last: number;
-  text: string;
-  binds: Set<string>;
-  /** Names an in-place call in it may change; those that name imported modules are dropped once all imports are known. */
-  changes: Set<string>;
-  uses: Set<string>;
-  isImport: boolean;
-  /** `from __future__ import …`: Python wants it first in a module. */
-  future: boolean;
-  /** `from x import *`: binds what cannot be known, so it is always kept. */
-  star: boolean;
-  unfinished: boolean;
-}
-
 /**
- * The module that defines `targets` (class, factory or instance names) as the notebook's code cells
- * define them, top to bottom. A NotebookError when a statement it needs is unfinished.
+ * The notebook's code cells as one module. A NotebookError when no statement defines one of
+ * `targets` (class, factory or instance names), or when the one that does is unfinished.
  */
-export function notebookModule(cells: readonly NotebookCell[], targets: readonly string[], parser: Parser, { requireTargets = true } = {}): NotebookModule | NotebookError {
-  const statements = cells.flatMap((cell, index) => (cell.kind === 'code' ? statementsOf(index, pythonOfCell(cell.source), parser) : []));
-  const modules = new Set(statements.filter((s) => s.isImport).flatMap((s) => [...s.binds]));
-  for (const statement of statements) for (const name of statement.changes) if (!modules.has(name)) statement.binds.add(name);
-  const needed = new Set(targets);
-  const kept = new Set<Statement>();
-  // Late binding makes order irrelevant to what is needed: grow the set until nothing new is named.
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const statement of statements) {
-      if (kept.has(statement) || !(statement.future || statement.star || [...statement.binds].some((name) => needed.has(name)))) continue;
-      kept.add(statement);
-      grew = true;
-      for (const name of statement.uses) needed.add(name);
-    }
-  }
-  const unfinishedIn = (statement: Statement | undefined) => (statement ? `cell ${statement.cell} line ${statement.first + 1} is unfinished` : undefined);
-  const missing = targets.filter((name) => !statements.some((s) => kept.has(s) && s.binds.has(name)));
-  if (missing.length > 0 && requireTargets) {
-    // What is being typed may be the definition: say where.
-    const typing = unfinishedIn(statements.find((s) => s.unfinished));
-    return new NotebookError(`no code cell defines ${missing.join(', ')}${typing ? ` (${typing})` : ''}`);
-  }
-  const unfinished = unfinishedIn(statements.find((s) => kept.has(s) && s.unfinished));
-  if (unfinished) return new NotebookError(`${unfinished}: finish it (or comment it out) and try again`);
-  const ordered = [...statements.filter((s) => kept.has(s) && s.future), ...statements.filter((s) => kept.has(s) && !s.future)];
-  const lines: string[] = [];
-  const origins: NotebookModule['origins'] = [];
-  let previousCell = -1;
-  for (const statement of ordered) {
-    if (statement.cell !== previousCell) {
-      if (lines.length > 0) {
-        lines.push('');
-        origins.push(null);
+export function notebookModule(cells: readonly NotebookCell[], targets: readonly string[], parser: Parser, header: readonly string[] = []): NotebookModule | NotebookError {
+  const codes = cells.flatMap((cell, index) => (cell.kind === 'code' ? [{ cell: index, lines: pythonOfCell(cell.source).split('\n') }] : []));
+  const defined = new Set<string>();
+  const unfinished: string[] = [];
+  // Python wants `from __future__ import …` first in a module: those lines move up, blank where they were.
+  const future: string[] = [];
+  for (const { cell, lines } of codes) {
+    const tree = parser.parse(lines.join('\n'));
+    if (!tree) continue;
+    try {
+      for (const node of Node.root(tree).namedChildren) {
+        if (!node || node.type === 'comment') continue;
+        const binds = bindings(node).names;
+        const where = `cell ${cell} line ${node.startPosition.row + 1}`;
+        if (node.hasError || node.type === 'ERROR') unfinished.push(...(binds.size > 0 ? [...binds].map((name) => `${name}\u0000${where}`) : [`\u0000${where}`]));
+        else for (const name of binds) defined.add(name);
+        if (node.type === 'future_import_statement') {
+          for (let row = node.startPosition.row; row <= node.endPosition.row; row++) {
+            future.push(lines[row] ?? '');
+            lines[row] = '';
+          }
+        }
       }
-      lines.push(`# cell ${statement.cell}`);
-      origins.push(null);
-      previousCell = statement.cell;
+    } finally {
+      tree.delete();
     }
-    // `a = 1; b = 2` are two statements on one line: the line is written once.
-    statement.text.split('\n').forEach((line, offset) => {
-      const origin = { cell: statement.cell, line: statement.first + offset };
-      const last = origins.at(-1);
-      if (last?.cell === origin.cell && last.line >= origin.line) return;
+  }
+  const unfinishedDefining = (name: string) => unfinished.find((u) => u.startsWith(`${name}\u0000`))?.split('\u0000')[1];
+  for (const name of targets) {
+    if (defined.has(name)) continue;
+    const at = unfinishedDefining(name);
+    if (at) return new NotebookError(`${at} is unfinished: finish it (or comment it out) and try again`);
+    const typing = unfinished[0]?.split('\u0000')[1];
+    return new NotebookError(`no code cell defines ${name}${typing ? ` (${typing} is unfinished)` : ''}`);
+  }
+  const lines: string[] = [...future, ...header];
+  const origins: NotebookModule['origins'] = lines.map(() => null);
+  for (const { cell, lines: code } of codes) {
+    lines.push(`# cell ${cell}`);
+    origins.push(null);
+    code.forEach((line, row) => {
       lines.push(line);
-      origins.push(origin);
+      origins.push({ cell, line: row });
     });
   }
-  return { text: `${lines.join('\n')}\n`, cells: [...new Set(ordered.map((s) => s.cell))], origins: [...origins, null] };
-}
-
-function bindsOf(node: Node): { binds: Set<string>; changes: Set<string> } {
-  const { names, changed } = bindings(node);
-  return { binds: names, changes: changed };
-}
-
-function statementsOf(cell: number, code: string, parser: Parser): Statement[] {
-  const tree = parser.parse(code);
-  if (!tree) return [];
-  try {
-    const lines = code.split('\n');
-    return Node.root(tree).namedChildren
-      .filter((node): node is Node => node !== null && node.type !== 'comment')
-      .map((node) => {
-        const first = node.startPosition.row;
-        const last = node.endPosition.row;
-        const isImport = node.type === 'import_statement' || node.type === 'import_from_statement';
-        return {
-          cell,
-          isImport,
-          first,
-          last,
-          // Whole lines, so that a statement keeps its indentation and the comments on its lines.
-          text: lines.slice(first, last + 1).join('\n'),
-          ...bindsOf(node),
-          uses: isImport || node.type === 'future_import_statement' ? new Set<string>() : namesUsed(node),
-          future: node.type === 'future_import_statement',
-          star: node.type === 'import_from_statement' && node.namedChildren.some((c) => c?.type === 'wildcard_import'),
-          unfinished: node.hasError || node.type === 'ERROR',
-        };
-      });
-  } finally {
-    tree.delete();
-  }
+  return { text: `${lines.join('\n')}\n`, cells: codes.map((c) => c.cell), origins: [...origins, null] };
 }
 
 /**
@@ -136,30 +80,22 @@ export function trainingModule(notebookPath: string, cells: readonly NotebookCel
   if (module instanceof NotebookError) return module;
   const sha256 = createHash('sha256').update(JSON.stringify(cells.map((c) => [c.kind, c.source]))).digest('hex');
   const header = [
-    `# Written by CNN Lab to train ${target} from ${basename(notebookPath)}: what it needs of cells ${module.cells.join(', ')}`,
-    `# (counted from 0, as the notebook lists its cells; notebook version sha256 ${sha256.slice(0, 12)}).`,
-    '# The notebook stays the source: each Train… writes this file afresh.',
+    `# Written by CNN Lab to train ${target} from ${basename(notebookPath)}: its code cells ${module.cells.join(', ')}`,
+    `# (counted from 0, as the notebook lists its cells; notebook version sha256 ${sha256.slice(0, 12)}), of which`,
+    `# the trainer runs only what builds ${target}. The notebook stays the source: each Train… writes this file afresh.`,
   ];
   return { text: `${header.join('\n')}\n\n${module.text}`, source: { path: notebookPath, cells: module.cells, sha256 } };
 }
 
 /**
- * The module exact mode runs for a notebook: what the models' build expressions (`Net()`,
- * `Net(weight)`, `model`) name, with the notebook's folder first on sys.path and the working folder,
- * so that its imports of the files beside it and its relative paths resolve as in Jupyter. Names no
- * cell defines are Python's own (`dict`).
+ * The module exact mode hands the shapes helper for a notebook, which runs of it what the models'
+ * build expressions (`Net()`, `Net(weight)`, `model`) need, with the notebook's folder first on
+ * sys.path and as the working folder, so that its imports of the files beside it and its relative
+ * paths resolve as in Jupyter.
  */
-export function exactModule(cells: readonly NotebookCell[], builds: readonly string[], parser: Parser, folder: string): NotebookModule | NotebookError {
-  const targets = new Set<string>();
-  for (const build of builds) {
-    const tree = parser.parse(build);
-    if (!tree) continue;
-    for (const name of namesUsed(Node.root(tree))) targets.add(name);
-    tree.delete();
-  }
-  const module = notebookModule(cells, [...targets], parser, { requireTargets: false });
-  if (module instanceof NotebookError) return module;
+export function exactModule(cells: readonly NotebookCell[], parser: Parser, folder: string): NotebookModule | NotebookError {
   // As in Jupyter: imports of the notebook's neighbours resolve, and relative paths (`data/anna.txt`) are read from its folder.
+  // The loader runs what names `_cnnlab_` whatever the models need.
   const header = ['import os as _cnnlab_os', 'import sys as _cnnlab_sys', `_cnnlab_sys.path.insert(0, ${JSON.stringify(folder)})`, `_cnnlab_os.chdir(${JSON.stringify(folder)})`, ''];
-  return { ...module, text: `${header.join('\n')}\n${module.text}`, origins: [...header.map(() => null), ...module.origins] };
+  return notebookModule(cells, [], parser, header);
 }

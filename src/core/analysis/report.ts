@@ -90,8 +90,8 @@ export interface ModelReport {
   activationBytes?: number | null;
   /** The shapes come from PyTorch running the model (exact mode), not from the static analysis. */
   exact?: boolean;
-  /** In exact mode, the file's top-level statements PyTorch's helper did not run (it runs only what builds the model), with their 1-based lines. */
-  exactLeftOut?: { line: number; text: string }[];
+  /** In exact mode, the top-level statements PyTorch's helper did not run (it runs only what builds the model), with their 1-based lines (in their cell, for a notebook). */
+  exactLeftOut?: { line: number; text: string; cell?: number }[];
   /**
    * Whether every number of the report is known. False when the analysis lost track of something
    * (`incomplete` says what and where): shapes may then be `?` and the totals are lower bounds.

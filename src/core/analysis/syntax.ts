@@ -24,6 +24,8 @@ export class Node {
   private all: (Node | null)[] | undefined;
   /** Fields kept, as name, node, name, node…: a node has few, and a Map for each of thousands would weigh more. */
   private fields: (string | Node | null)[] | undefined;
+  /** Fields that hold several nodes (an `if`'s `elif` and `else` clauses), kept the same way. */
+  private fieldLists: (string | (Node | null)[])[] | undefined;
   /** What was read once already, one bit each: named children, children, then each field name (fieldBit). */
   private readOnce = 0;
   /** Kept by its parent, as something read again: its own reads are kept at once, so a body read twice is whole the third time. */
@@ -98,7 +100,11 @@ export class Node {
     return child;
   }
   childrenForFieldName(name: string): (Node | null)[] {
-    return this.raw.childrenForFieldName(name).map((raw) => this.child(raw));
+    const lists = this.fieldLists;
+    if (lists) for (let i = 0; i < lists.length; i += 2) if (lists[i] === name) return lists[i + 1] as (Node | null)[];
+    const children = this.raw.childrenForFieldName(name).map((raw) => this.child(raw));
+    if (this.again(fieldBit(`[${name}]`))) (this.fieldLists ??= []).push(name, Node.keep(children));
+    return children;
   }
   descendantForIndex(index: number): Node | null {
     const raw = this.raw.descendantForIndex(index);

@@ -93,12 +93,12 @@ export class ExactMode extends Disposable {
     this.debounce(notebook.uri.toString(), () => void this.runNotebook(notebook));
   }
 
-  /** Runs the notebook's definitions (a module of what the models need, never its other cells) in the helper. */
+  /** Runs in the helper what the notebook's models need of its cells (the helper's loader chooses, never the other cells). */
   private async runNotebook(notebook: vscode.NotebookDocument): Promise<void> {
     const { stamp, reports, cells } = await this.analysis.notebookModels(notebook);
     const requests = exactRequests(reports);
     if (requests.length === 0) return;
-    const { module, cells: sources } = await this.analysis.exactModule(notebook, requests.map((r) => r.build));
+    const { module, cells: sources } = await this.analysis.exactModule(notebook);
     const name = vscode.workspace.asRelativePath(notebook.uri);
     if (module instanceof Error) return this.log.info(`exact shapes for ${name}: ${module.message}`);
     const path = join(this.modulesDir, `notebook_${createHash('sha256').update(notebook.uri.toString()).digest('hex').slice(0, 16)}.py`);

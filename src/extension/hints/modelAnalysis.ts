@@ -223,11 +223,11 @@ export class ModelAnalysis extends Disposable {
     return { reports: analysis.reports, cells, notebook, stamp: key };
   }
 
-  /** The module exact mode runs for the notebook's models with these build expressions. */
-  async exactModule(notebook: vscode.NotebookDocument, builds: readonly string[]): Promise<{ module: NotebookModule | NotebookError; cells: NotebookCell[] }> {
+  /** The module exact mode hands the helper for the notebook's models. */
+  async exactModule(notebook: vscode.NotebookDocument): Promise<{ module: NotebookModule | NotebookError; cells: NotebookCell[] }> {
     const { engine, parser } = await this.parser('python');
     const cells = notebook.getCells().map(cellOf);
-    return { module: engine.exactModule(cells, builds, parser, dirname(notebook.uri.fsPath)), cells };
+    return { module: engine.exactModule(cells, parser, dirname(notebook.uri.fsPath)), cells };
   }
 
   /** The module a run trains for `target` of the notebook, from its cells as the editor has them (saved or not). */

@@ -10,6 +10,10 @@ Never `if __name__ == "__main__":`, a call such as `train(model)`, or a rebindin
 model to the file's own functions (`model = train(model, …)`). What was left out is returned, so
 that the caller can say it. load_model() is the way in for training and feature maps: it logs that,
 and turns what goes wrong into a TrainingError for the user.
+
+A notebook is loaded the same way, from the module CNN Lab writes of it (src/core/analysis/
+notebookModule.ts): its code cells whole, each under a `# cell N` line, so that what is left out is
+named by cell and line; the statements CNN Lab adds itself name `_cnnlab_…` and always run.
 """
 
 import ast
@@ -26,6 +30,8 @@ _serial = itertools.count()
 
 # nn.Module methods that hand the module back: `model = model.to(device)` changes nothing else.
 _RETURNS_SELF = {"to", "cuda", "cpu", "eval", "train", "float", "double", "half", "bfloat16", "requires_grad_", "apply"}
+# Of those, the ones a statement of their own calls to change the model itself, not where it lives.
+_CHANGES_IN_PLACE = {"apply", "requires_grad_"}
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
@@ -128,8 +134,12 @@ def _changes_model(statement, models):
         loop = statement.target.id
         return all(isinstance(s, ast.Assign) and all(isinstance(t, ast.Attribute) and _root_name(t) == loop for t in s.targets) for s in statement.body)
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
-        call = statement.value.func
-        return isinstance(call, ast.Attribute) and call.attr in _RETURNS_SELF and isinstance(call.value, ast.Name) and call.value.id in models
+        call = statement.value
+        name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+        # `model.apply(init)`; an in-place function, by Python's naming, on a part of it: `nn.init.zeros_(model.fc.bias)`.
+        # Not a move (`model.cuda()`): the trainer places the model itself, and shapes do not depend on it.
+        on_model = isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) and call.func.value.id in models
+        return (on_model and name in _CHANGES_IN_PLACE) or (name.endswith("_") and not name.startswith("_") and any(_root_name(a) in models for a in call.args))
     return False
 
 
@@ -143,6 +153,12 @@ def _hands_model_to_own_function(statement, models, functions):
     callee = value.func.id if isinstance(value.func, ast.Name) else None
     passed = {n.id for a in value.args + [k.value for k in value.keywords] for n in ast.walk(a) if isinstance(n, ast.Name)}
     return callee in functions and bool(passed & models)
+
+
+def _is_cnnlab_own(statement):
+    """A line CNN Lab wrote into a notebook's module (its folder on sys.path, its working folder)."""
+    return any(isinstance(n, ast.Name) and n.id.startswith("_cnnlab_") for n in ast.walk(statement)) or (
+        isinstance(statement, ast.Import) and all((a.asname or "").startswith("_cnnlab_") for a in statement.names))
 
 
 def _changes_sys_path(statement):
@@ -167,7 +183,7 @@ def plan(tree, wanted):
             if i in kept or _is_main_guard(statement):
                 continue
             builds = bool(binds[i] & needed) and not _hands_model_to_own_function(statement, models, functions)
-            if builds or star[i] or _changes_sys_path(statement) or _changes_model(statement, models):
+            if builds or star[i] or _changes_sys_path(statement) or _is_cnnlab_own(statement) or _changes_model(statement, models):
                 kept.add(i)
                 needed |= reads[i]
                 changed = True
@@ -197,7 +213,9 @@ def load(path, wanted, module_name=None):
         exec(code, module.__dict__)
     lines = source.splitlines()
     broken = [(start, f"{lines[start - 1].strip()[:80]} — does not parse: {message}") for start, _, message in errors]
-    return LoadedModule(module, sorted([(s.lineno, lines[s.lineno - 1].strip()) for s in left_out] + broken), [(line, message) for _, line, message in errors])
+    # Each by its own first line: `hidden = 256` of `classes = 10; hidden = 256`.
+    own = [(s.lineno, (ast.get_source_segment(source, s) or lines[s.lineno - 1]).split("\n")[0].strip()) for s in left_out]
+    return LoadedModule(module, sorted(own + broken), [(line, message) for _, line, message in errors])
 
 
 def _starts_statement(line):
@@ -217,27 +235,50 @@ def parse_around_errors(source, path):
     # A decorator belongs to the definition below it.
     starts = [i for k, i in enumerate(starts) if k == 0 or not lines[starts[k - 1]].startswith("@")]
     body, errors = [], []
-    for k, start in enumerate(starts):
-        end = starts[k + 1] if k + 1 < len(starts) else len(lines)
-        text = "".join(lines[start:end])
-        try:
-            chunk = ast.parse(text, filename=path)
-        except SyntaxError as error:
-            errors.append((start + 1, start + (error.lineno or 1), error.msg))
-            continue
-        ast.increment_lineno(chunk, start)
-        body.extend(chunk.body)
+    bounds = [*starts, len(lines)]
+    k = 0
+    while k < len(starts):
+        start = starts[k]
+        # A line at the left margin may still be inside a statement (black's closing `)`, a string):
+        # the chunk grows over the next ones until it parses, else it alone is left out.
+        for end in range(k + 1, min(k + 40, len(starts)) + 1):
+            try:
+                chunk = ast.parse("".join(lines[start:bounds[end]]), filename=path)
+            except SyntaxError as error:
+                if end == k + 1:
+                    first_error = error
+                continue
+            ast.increment_lineno(chunk, start)
+            body.extend(chunk.body)
+            k = end
+            break
+        else:
+            errors.append((start + 1, start + (first_error.lineno or 1), first_error.msg))
+            k += 1
     if not body and errors:
         _, line, message = errors[0]
         raise SyntaxError(message, (path, line, 1, lines[line - 1]))
     return ast.Module(body=body, type_ignores=[]), errors
 
 
-def describe_left_out(path, left_out):
-    """One log line: what of the file's top level was not run, and where."""
+def notebook_places(source):
+    """For a notebook's module, each line's "cell N, line M", counted from 1 as the editor's summaries
+    count them (by the `# cell N` lines, counted from 0, that head its cells, each copied whole); None for a file's."""
+    places, cell, first = {}, None, 0
+    for number, line in enumerate(source.splitlines(), start=1):
+        if line.startswith("# cell ") and line[7:].isdigit():
+            cell, first = int(line[7:]), number + 1
+        elif cell is not None:
+            places[number] = f"cell {cell + 1}, line {number - first + 1}"
+    return places or None
+
+
+def describe_left_out(path, left_out, places=None):
+    """One log line: what of the file's top level was not run, and where (`places`: a notebook's cells)."""
     if not left_out:
         return None
-    shown = "; ".join(f"line {line}: {text[:60]}" for line, text in left_out[:6])
+    where = (lambda line: (places or {}).get(line, f"line {line}")) if places else (lambda line: f"line {line}")
+    shown = "; ".join(f"{where(line)}: {text[:60]}" for line, text in left_out[:6])
     more = f" and {len(left_out) - 6} more" if len(left_out) > 6 else ""
     return f"{os.path.basename(path)}: ran only what builds the model; left out {len(left_out)} top-level statement{'s' if len(left_out) != 1 else ''} ({shown}{more})"
 
@@ -254,7 +295,11 @@ def load_model(path, class_name, notebook=None):
         raise TrainingError(f"{os.path.basename(path)} line {error.lineno}: {error.msg}") from error
     except BaseException as error:
         raise TrainingError(f"importing {os.path.basename(path)} failed: {type(error).__name__}: {error}") from error
-    note = describe_left_out(notebook["path"] if notebook else path, loaded.left_out)
+    places = None
+    if notebook:
+        with open(path, encoding="utf-8") as handle:
+            places = notebook_places(handle.read())
+    note = describe_left_out(notebook["path"] if notebook else path, loaded.left_out, places)
     if note:
         log(note)
     found = getattr(loaded.module, class_name, None)
