@@ -102,7 +102,7 @@ describe('notebooks as modules: what a model needs of the cells, and nothing els
       'model',
     );
     assert.deepEqual(module.cells, [0, 1, 2, 3]);
-    assert.match(module.text, /^from __future__ import annotations\n# cell 0\n\nimport torch\n/, 'the __future__ import comes first, as Python requires');
+    assert.match(module.text, /^from __future__ import annotations\n# CNN Lab: cell 0\n\nimport torch\n/, 'the __future__ import comes first, as Python requires');
     const { printed, leftOut } = withModule(module, ['model'], 'model = m.model; shape = (3, 64, 64)\n' + count + '\nprint(float(model.fc.bias.abs().sum()), sum(p.numel() for p in model.parameters() if p.requires_grad))');
     // The freezing loop and the init are part of the model; the checkpoint, the GPU, the plot and the loop are not.
     assert.equal(printed, '11181642 [1, 10]\n0.0 11033674');
@@ -124,7 +124,7 @@ describe('notebooks as modules: what a model needs of the cells, and nothing els
     });
     assert.deepEqual(
       module.origins.map((o, i) => [o, lines[i]]).slice(0, 5),
-      [[null, '# cell 0'], [{ cell: 0, line: 0 }, 'import torch.nn as nn'], [{ cell: 0, line: 1 }, ''], [null, '# cell 2'], [{ cell: 2, line: 0 }, '# a model']],
+      [[null, '# CNN Lab: cell 0'], [{ cell: 0, line: 0 }, 'import torch.nn as nn'], [{ cell: 0, line: 1 }, ''], [null, '# CNN Lab: cell 2'], [{ cell: 2, line: 0 }, '# a model']],
     );
     assert.equal(withModule(module, ['net'], 'print(m.net[0].out_features)').printed, '2', 'the unfinished cell is left out, and the model built');
     const unfinished = notebookModule(cells, ['other'], parser);
@@ -177,6 +177,22 @@ describe('exact mode for a notebook: its definitions run in PyTorch, its layers 
       const conv = merged.layers[0]?.range;
       assert.ok(conv && 'cell' in conv);
       assert.deepEqual([conv.cell, cells[5]?.source.split('\n')[conv.start.line]?.trim()], [5, 'self.conv = nn.Conv2d(1, 4, kernel_size=(k_height, k_width), bias=False)']);
+    } finally {
+      await helper.dispose();
+    }
+  });
+
+  it('names the cell and line of a download the guard refused, not the module CNN Lab wrote', async () => {
+    const cells = [code('import urllib.request\nimport torch.nn as nn'), code('WIDTH = len(urllib.request.urlopen("http://example.com/width").read())'), code('class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, WIDTH)\n\n    def forward(self, x):\n        return self.fc(x)')];
+    const folder = mkdtempSync(join(tmpdir(), 'cnnlab-nbexact-'));
+    const module = exactModule(cells, parser, folder);
+    assert.ok(!(module instanceof NotebookError));
+    writeFileSync(join(folder, 'notebook_model.py'), module.text);
+    const helper = new ExactShapes({ python, script: join(repo, 'src/trainer/shapes.py'), onLog: () => undefined });
+    try {
+      const [exact] = await helper.shapes(join(folder, 'notebook_model.py'), [{ name: 'M', build: 'M()', input: [1, 4] }]);
+      assert.equal(exact?.cause?.kind, 'refused');
+      assert.match(exact?.cause?.what ?? '', /connect to example\.com \(cell 2, line 1\)/);
     } finally {
       await helper.dispose();
     }

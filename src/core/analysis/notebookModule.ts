@@ -1,5 +1,5 @@
 // A notebook as the Python module CNN Lab's loader reads: every code cell, whole and in order, each
-// under a `# cell N` line (magics and shell lines blanked), so that each module line is a line of a
+// under a `# CNN Lab: cell N` line (magics and shell lines blanked), so that each module line is a line of a
 // cell. What of it runs is the loader's choice, as for a file (src/trainer/cnn_lab_engine/
 // user_model.py): the class, the helpers and constants it names, the imports those use and what
 // changes the model after it is built; never the training loop, the plots or an image read from disk.
@@ -61,7 +61,7 @@ export function notebookModule(cells: readonly NotebookCell[], targets: readonly
   const lines: string[] = [...future, ...header];
   const origins: NotebookModule['origins'] = lines.map(() => null);
   for (const { cell, lines: code } of codes) {
-    lines.push(`# cell ${cell}`);
+    lines.push(`# CNN Lab: cell ${cell}`); // user_model.py's CELL_MARK
     origins.push(null);
     code.forEach((line, row) => {
       lines.push(line);

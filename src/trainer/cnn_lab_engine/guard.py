@@ -13,6 +13,7 @@ A refusal raises Refused, naming what was asked and the user's line that asked i
 
 import builtins
 import io
+import linecache
 import os
 import socket
 import subprocess
@@ -43,7 +44,11 @@ def _user_place():
     while frame is not None:
         path = os.path.abspath(frame.f_code.co_filename)
         if not path.startswith(here) and "-packages" not in path and not path.startswith(os.path.dirname(os.__file__)):
-            return f" ({os.path.basename(path)} line {frame.f_lineno})"
+            # A notebook's module is CNN Lab's: its cell and line are what the user knows.
+            from .user_model import notebook_places
+
+            places = notebook_places("".join(linecache.getlines(path))) or {}
+            return f" ({places.get(frame.f_lineno) or f'{os.path.basename(path)} line {frame.f_lineno}'})"
         frame = frame.f_back
     return ""
 

@@ -12,7 +12,7 @@ that the caller can say it. load_model() is the way in for training and feature 
 and turns what goes wrong into a TrainingError for the user.
 
 A notebook is loaded the same way, from the module CNN Lab writes of it (src/core/analysis/
-notebookModule.ts): its code cells whole, each under a `# cell N` line, so that what is left out is
+notebookModule.ts): its code cells whole, each under a `# CNN Lab: cell N` line, so that what is left out is
 named by cell and line; the statements CNN Lab adds itself name `_cnnlab_…` and always run.
 """
 
@@ -27,6 +27,9 @@ import types
 from .protocol import TrainingError, log
 
 _serial = itertools.count()
+
+# What heads each cell in the module CNN Lab writes of a notebook (notebookModule.ts), with the cell's index.
+CELL_MARK = "# CNN Lab: cell "
 
 # nn.Module methods that hand the module back: `model = model.to(device)` changes nothing else.
 _RETURNS_SELF = {"to", "cuda", "cpu", "eval", "train", "float", "double", "half", "bfloat16", "requires_grad_", "apply"}
@@ -263,11 +266,11 @@ def parse_around_errors(source, path):
 
 def notebook_places(source):
     """For a notebook's module, each line's "cell N, line M", counted from 1 as the editor's summaries
-    count them (by the `# cell N` lines, counted from 0, that head its cells, each copied whole); None for a file's."""
+    count them (by the `# CNN Lab: cell N` lines, counted from 0, that head its cells, each copied whole); None for a file's."""
     places, cell, first = {}, None, 0
     for number, line in enumerate(source.splitlines(), start=1):
-        if line.startswith("# cell ") and line[7:].isdigit():
-            cell, first = int(line[7:]), number + 1
+        if line.startswith(CELL_MARK) and line[len(CELL_MARK):].isdigit():
+            cell, first = int(line[len(CELL_MARK):]), number + 1
         elif cell is not None:
             places[number] = f"cell {cell + 1}, line {number - first + 1}"
     return places or None
