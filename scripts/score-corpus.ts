@@ -2,7 +2,8 @@
 // real-world corpus, with the machinery of the corpus test (test/support/corpus.ts):
 //
 //   npx tsx scripts/score-corpus.ts [--set dev|heldout|realworld|semantics|all] [--json out.json] [--details]
-//   npx tsx scripts/score-corpus.ts --dir FOLDER [--details]   (a zoo kept outside the repository)
+//   npx tsx scripts/score-corpus.ts --dir FOLDER [--only REGEX] [--details]   (a zoo kept outside the repository;
+//   --only scores the files whose path matches, the others only imported by them)
 //
 // Counted, per set: every model the analysis reports that PyTorch builds from the report's own call,
 // and every model PyTorch builds with no arguments that the analysis does not report (a miss). It
@@ -34,7 +35,7 @@ const sets = new Map<string, { dir: string; recursive: boolean }>(Object.entries
 type SetName = string;
 const setNames = [...sets.keys()];
 const setOf = (name: SetName) => sets.get(name) ?? { dir: name, recursive: true };
-const usageLine = 'usage: npx tsx scripts/score-corpus.ts [--set dev|heldout|realworld|semantics|all | --dir FOLDER] [--json out.json] [--details]';
+const usageLine = 'usage: npx tsx scripts/score-corpus.ts [--set dev|heldout|realworld|semantics|all | --dir FOLDER [--only REGEX]] [--json out.json] [--details]';
 
 function usage(problem: string): never {
   process.stderr.write(`${problem}\n${usageLine}\n`);
@@ -45,6 +46,7 @@ function parseArguments(argv: string[]) {
   let chosen: SetName[] = setNames;
   let json: string | undefined;
   let details = false;
+  let only: RegExp | undefined;
   for (let i = 0; i < argv.length; i++) {
     const argument = argv[i];
     if (argument === '--set') {
@@ -61,10 +63,14 @@ function parseArguments(argv: string[]) {
     } else if (argument === '--json') {
       json = argv[++i];
       if (json === undefined) usage('--json takes a file name');
+    } else if (argument === '--only') {
+      const value = argv[++i];
+      if (value === undefined) usage('--only takes a regular expression');
+      only = new RegExp(value);
     } else if (argument === '--details') details = true;
     else usage(`unknown argument ${argument ?? ''}`);
   }
-  return { chosen, json, details };
+  return { chosen, json, details, only };
 }
 
 /** A model that counts against the analysis: PyTorch builds it with the report's call but cannot run it on the report's input. */
@@ -119,8 +125,8 @@ function modelLine(root: string, c: Comparison): string {
 }
 
 async function main() {
-  const { chosen, json, details } = parseArguments(process.argv.slice(2));
-  const files: CorpusFile[] = chosen.flatMap((set) => pythonFiles(resolve(repo, setOf(set).dir), setOf(set).recursive).map((file) => ({ set, file })));
+  const { chosen, json, details, only } = parseArguments(process.argv.slice(2));
+  const files: CorpusFile[] = chosen.flatMap((set) => pythonFiles(resolve(repo, setOf(set).dir), setOf(set).recursive).filter((file) => !only || only.test(file)).map((file) => ({ set, file })));
   const started = Date.now();
   const tally = await measure({ files, givenInputs: realworldInputs });
   const out: string[] = [`The analysis against PyTorch ${tally.torch}, leaf module by leaf module (${((Date.now() - started) / 1000).toFixed(0)} s)`, ''];

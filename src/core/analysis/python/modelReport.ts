@@ -61,6 +61,12 @@ type ModelResult = {
   notModule?: boolean;
 };
 
+/**
+ * Evaluation steps per model before the analysis gives up on it: a 1,202-layer ResNet built of
+ * pytorchcv's blocks (a lambda per normalisation, a helper per activation) takes ~400,000.
+ */
+const defaultStepBudget = 1_000_000;
+
 /** Runs of one model at most: each condition not known while building adds a way. */
 const maxWays = 8;
 
@@ -124,7 +130,7 @@ function analyzeAt(
   firstLayerSample: number[] | undefined,
   ways: number[],
 ): ModelResult & { forks: Analysis['forks']; raised: boolean } {
-  const analysis = new Analysis(file, options.stepBudget ?? 200_000, ways);
+  const analysis = new Analysis(file, options.stepBudget ?? defaultStepBudget, ways);
   const diagnostics: AnalysisDiagnostic[] = [];
   let model: Value;
   let raised = false;

@@ -61,7 +61,7 @@ export abstract class Tensors extends Calls {
       case 'reshape':
         return this.reshape(name, shape, args.length === 2 && Array.isArray(args[1]) ? args[1] : args.slice(1), node);
       case 'size': {
-        const dim = args[1];
+        const dim = keywords.get('dim') ?? args[1];
         if (dim === undefined) return shape.map((d) => d ?? new Unknown('an unknown dimension'));
         return typeof dim === 'number' ? (shape[normalizeDim(dim, shape.length)] ?? new Unknown('an unknown dimension')) : new Unknown('size() of an unknown dimension');
       }
@@ -82,13 +82,13 @@ export abstract class Tensors extends Calls {
         return new Tensor(keepdim ? shape.map((d, i) => (list.includes(i) ? 1 : d)) : shape.filter((_, i) => !list.includes(i)));
       }
       case 'squeeze': {
-        const dim = args[1];
+        const dim = keywords.get('dim') ?? args[1];
         if (dim !== undefined && typeof dim !== 'number') return new Tensor(null, 'squeeze of a dimension that is not known');
         if (typeof dim === 'number') return new Tensor(shape.filter((d, i) => !(i === normalizeDim(dim, shape.length) && d === 1)));
         return new Tensor(shape.filter((d) => d !== 1));
       }
       case 'unsqueeze': {
-        const dim = args[1];
+        const dim = keywords.get('dim') ?? args[1];
         if (typeof dim !== 'number') return new Tensor(null, 'unsqueeze of an unknown dimension');
         const at = dim < 0 ? shape.length + 1 + dim : dim;
         return new Tensor([...shape.slice(0, at), 1, ...shape.slice(at)]);
@@ -99,7 +99,7 @@ export abstract class Tensors extends Calls {
         return new Tensor((order as number[]).map((d) => shape[normalizeDim(d, shape.length)] ?? null));
       }
       case 'transpose': {
-        const [a, b] = [args[1], args[2]];
+        const [a, b] = [arg(1, 'dim0', null), arg(2, 'dim1', null)];
         if (typeof a !== 'number' || typeof b !== 'number') return new Tensor(null, 'transpose of unknown dimensions');
         const result = [...shape];
         const [i, j] = [normalizeDim(a, shape.length), normalizeDim(b, shape.length)];

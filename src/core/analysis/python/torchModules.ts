@@ -5,7 +5,7 @@ import type { Node } from '../syntax';
 import { ArgumentError, type ArgValue, buildLayer, ModuleArg, torchLayers } from '../torchLayers';
 import { identityDecorators, inertFunctions, inertNamespaces, mathFunctions, numbersOf } from './builtins';
 import { arrayTensor, Tensors, tensorConstructors, valuesTensor } from './tensors';
-import { Callable, copyValue, Dict, freeze, FunctionDef, type LayerCall, iterate, Module, Path, specParameterNames, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { Callable, copyValue, Dict, freeze, FunctionDef, type LayerCall, iterate, Module, Path, Raised, specParameterNames, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 import { ClassInfo, parameterKind } from './program';
 
 /** The last layer, and so the evaluation itself: torch.nn modules built, initialised and run. */
@@ -19,6 +19,7 @@ export class Analysis extends Tensors {
     }
     if (namespace === 'torch.nn') return this.construct(name, positional, keywords, node);
     if (path === 'inspect.signature') return signatureOf(positional[0] ?? null, node);
+    if (path === 'inspect.isfunction' || path === 'inspect.isclass') return inspectKind(name, positional[0] ?? null);
     if (path === 'dataclasses.fields') return dataclassFields(positional[0] ?? null, node);
     // Decorators that hand the function back: what they add (metadata, a cache, TorchScript's hints) changes no shape.
     if (path === 'functools.wraps') {
@@ -28,6 +29,16 @@ export class Analysis extends Tensors {
       });
     }
     if (identityDecorators.has(path)) return positional.length > 0 ? (positional[0] as Value) : new Callable(name, ([fn]) => fn ?? null);
+    if (path === 'functools.reduce') {
+      // reduce(function, iterable[, initial]): the function applied left to right, as Python does.
+      const [fn, iterable, ...initial] = positional;
+      const items = iterate(iterable ?? null);
+      if (!items) return new Unknown(`reduce() over ${iterable instanceof Unknown ? `something unknown (${unknownReason(iterable)})` : 'something that is not a sequence'}`);
+      let accumulated: Value | undefined = initial[0];
+      for (const item of items) accumulated = accumulated === undefined ? item : this.invoke(fn ?? null, [accumulated, item], new Map(), node);
+      if (accumulated === undefined) throw new Raised('TypeError', node);
+      return accumulated;
+    }
     if (path === 'functools.partial') {
       const [fn, ...bound] = positional;
       return new Callable('partial', (args, more, callNode) => this.invoke(fn ?? null, [...bound, ...args], new Map([...keywords, ...more]), callNode));
@@ -247,6 +258,9 @@ export class Analysis extends Tensors {
         return new Callable(name, () => namedModules(owner));
       case 'children':
         return new Callable(name, () => [...new Set(owner.children.values())]);
+      case '_modules':
+        // nn.Module's own ordered dict of its children, which custom containers iterate in forward; read, not written through.
+        return new Dict(new Map(owner.children));
       case 'named_children':
         return new Callable(name, () => [...owner.children].filter(([, m], i, all) => all.findIndex(([, other]) => other === m) === i));
       case 'parameters':
@@ -345,6 +359,20 @@ function namedParameters(root: Module): [string, Tensor][] {
     for (const name of names) result.push([path ? `${path}.${name}` : name, new Tensor(null, `${module.type}.${name}`, true, { module, name })]);
   }
   return result;
+}
+
+/**
+ * inspect.isfunction and isclass, as Python answers them for the values the analysis knows: a
+ * function or lambda of the program is a function (a bound method is not), a class of it a class;
+ * a module, tensor, number, string or container is neither. Others (a torch function, a partial) are not known.
+ */
+function inspectKind(name: string, value: Value): Value {
+  const isFunction = name === 'isfunction';
+  if (value instanceof FunctionDef) return isFunction && value.self === undefined;
+  if (value instanceof ClassInfo) return !isFunction;
+  const plain = value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' || Array.isArray(value);
+  if (plain || value instanceof Module || value instanceof Tensor || value instanceof Dict) return false;
+  return new Unknown(`inspect.${name}() of ${value instanceof Unknown ? `something not known (${unknownReason(value)})` : 'a value the analysis does not read'}`);
 }
 
 /**
