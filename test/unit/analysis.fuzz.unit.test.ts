@@ -121,7 +121,7 @@ describe('analysis under random edits', () => {
   it('stops building a model of 10^8 layers at its step budget, and says so', async () => {
     const report = await analyzeOne(`${header}        self.f = nn.Sequential(*[nn.Linear(2, 2) for a in range(9999) for b in range(9999)])\n    def forward(self, x):\n        return self.f(x)\n`);
     assert.equal(report.output, null);
-    assert.equal(report.outputNote, 'the model is too large to follow (200,000 steps)');
+    assert.equal(report.outputNote, 'the model is too large to follow (1,000,000 steps)');
     assert.equal(report.complete, false);
     assert.match(report.incomplete?.[0]?.reason ?? '', /too large to follow/);
   });
