@@ -129,7 +129,7 @@ describe('notebooks as modules: what a model needs of the cells, and nothing els
     assert.equal(withModule(module, ['net'], 'print(m.net[0].out_features)').printed, '2', 'the unfinished cell is left out, and the model built');
     const unfinished = notebookModule(cells, ['other'], parser);
     assert.ok(unfinished instanceof NotebookError);
-    assert.equal(unfinished.message, 'no code cell defines other (cell 3 line 1 is unfinished)');
+    assert.equal(unfinished.message, 'no code cell defines other (cell 4, line 1 is unfinished)');
     const missing = notebookModule(cells.slice(0, 3), ['Net'], parser);
     assert.ok(missing instanceof NotebookError);
     assert.equal(missing.message, 'no code cell defines Net');

@@ -36,7 +36,8 @@ export function notebookModule(cells: readonly NotebookCell[], targets: readonly
       for (const node of Node.root(tree).namedChildren) {
         if (!node || node.type === 'comment') continue;
         const binds = bindings(node).names;
-        const where = `cell ${cell} line ${node.startPosition.row + 1}`;
+        // Counted from 1, as the summaries and the loader's log count cells.
+        const where = `cell ${cell + 1}, line ${node.startPosition.row + 1}`;
         if (node.hasError || node.type === 'ERROR') unfinished.push(...(binds.size > 0 ? [...binds].map((name) => `${name}\u0000${where}`) : [`\u0000${where}`]));
         else for (const name of binds) defined.add(name);
         if (node.type === 'future_import_statement') {
