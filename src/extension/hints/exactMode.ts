@@ -81,9 +81,8 @@ export class ExactMode extends Disposable {
     if (!result || result.stamp !== stamp) return [...reports];
     return reports.map((report) => {
       const exact = result.models.get(report.name);
-      // The ranges place() gives, and those the static report had, all name their cell. The module
-      // written from the cells holds only what the models need already: nothing of it is left out to say.
-      return exact ? (withExactShapes(report, { ...exact, leftOut: [] }, result.place) as NotebookModelReport) : report;
+      // The ranges place() gives, and those the static report had, all name their cell.
+      return exact ? (withExactShapes(report, exact, result.place) as NotebookModelReport) : report;
     });
   }
 

@@ -89,6 +89,8 @@ RULES = [
     ("transpose", "torch.randn(2, 3, 8, 5).transpose(1, 2)"),
     ("transpose", "torch.transpose(torch.randn(2, 3, 8, 5), -1, 0)"),
     ("transpose", "torch.randn(2, 3, 8, 5).transpose(dim0=1, dim1=3)"),
+    ("transpose", "torch.transpose(input=torch.randn(2, 3, 8, 5), dim0=0, dim1=2)"),
+    ("flatten", "torch.flatten(input=torch.randn(2, 3, 8, 5), start_dim=1)"),
     ("t", "torch.randn(2, 3).t()"),
     ("t", "torch.randn(3).t()"),
     ("t", "torch.t(torch.randn(4, 3))"),

@@ -64,7 +64,14 @@ export class Analysis extends Tensors {
     }
     if (path === 'torch.is_tensor') return positional[0] instanceof Unknown ? positional[0] : positional[0] instanceof Tensor;
     if (inertFunctions.has(path) || inertNamespaces.some((n) => namespace === n || namespace.startsWith(`${n}.`))) return new Unknown(`${path}() is not a model's part`, true);
-    if (namespace === 'torch.nn.functional' || namespace === 'torch') return this.tensorFunction(name, positional, keywords, node);
+    if (namespace === 'torch.nn.functional' || namespace === 'torch') {
+      // torch's functions name their first tensor `input`: `F.relu(input=x)` is `F.relu(x)`.
+      const input = positional.length === 0 ? keywords.get('input') : undefined;
+      if (input === undefined) return this.tensorFunction(name, positional, keywords, node);
+      const rest = new Map(keywords);
+      rest.delete('input');
+      return this.tensorFunction(name, [input], rest, node);
+    }
     // A class from a package the analysis cannot read is likely a layer: it is shown where it is called, with the reason.
     if (/^[A-Z]/.test(name) && !namespace.startsWith('torch')) return new Module(name, node, { unknown: `${path}() is not analysed`, opaque: true });
     return new Unknown(`${path}() is not analysed`);
