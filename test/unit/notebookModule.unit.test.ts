@@ -130,6 +130,9 @@ describe('notebooks as modules: what a model needs of the cells, and nothing els
     const unfinished = notebookModule(cells, ['other'], parser);
     assert.ok(unfinished instanceof NotebookError);
     assert.equal(unfinished.message, 'no code cell defines other (cell 4, line 1 is unfinished)');
+    const typing = notebookModule([...cells.slice(0, 3), code('class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4,')], ['Net'], parser);
+    assert.ok(typing instanceof NotebookError);
+    assert.equal(typing.message, 'cell 4, line 1 is unfinished: finish it (or comment it out) and try again');
     const missing = notebookModule(cells.slice(0, 3), ['Net'], parser);
     assert.ok(missing instanceof NotebookError);
     assert.equal(missing.message, 'no code cell defines Net');

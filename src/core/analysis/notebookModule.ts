@@ -26,7 +26,8 @@ export interface NotebookModule {
 export function notebookModule(cells: readonly NotebookCell[], targets: readonly string[], parser: Parser, header: readonly string[] = []): NotebookModule | NotebookError {
   const codes = cells.flatMap((cell, index) => (cell.kind === 'code' ? [{ cell: index, lines: pythonOfCell(cell.source).split('\n') }] : []));
   const defined = new Set<string>();
-  const unfinished: string[] = [];
+  /** Statements that do not parse, with the names they would bind. */
+  const unfinished: { binds: Set<string>; where: string }[] = [];
   // Python wants `from __future__ import …` first in a module: those lines move up, blank where they were.
   const future: string[] = [];
   for (const { cell, lines } of codes) {
@@ -38,7 +39,7 @@ export function notebookModule(cells: readonly NotebookCell[], targets: readonly
         const binds = bindings(node).names;
         // Counted from 1, as the summaries and the loader's log count cells.
         const where = `cell ${cell + 1}, line ${node.startPosition.row + 1}`;
-        if (node.hasError || node.type === 'ERROR') unfinished.push(...(binds.size > 0 ? [...binds].map((name) => `${name}\u0000${where}`) : [`\u0000${where}`]));
+        if (node.hasError || node.type === 'ERROR') unfinished.push({ binds, where });
         else for (const name of binds) defined.add(name);
         if (node.type === 'future_import_statement') {
           for (let row = node.startPosition.row; row <= node.endPosition.row; row++) {
@@ -51,12 +52,12 @@ export function notebookModule(cells: readonly NotebookCell[], targets: readonly
       tree.delete();
     }
   }
-  const unfinishedDefining = (name: string) => unfinished.find((u) => u.startsWith(`${name}\u0000`))?.split('\u0000')[1];
   for (const name of targets) {
     if (defined.has(name)) continue;
-    const at = unfinishedDefining(name);
-    if (at) return new NotebookError(`${at} is unfinished: finish it (or comment it out) and try again`);
-    const typing = unfinished[0]?.split('\u0000')[1];
+    const defining = unfinished.find((u) => u.binds.has(name));
+    if (defining) return new NotebookError(`${defining.where} is unfinished: finish it (or comment it out) and try again`);
+    // What is being typed may be the definition: say where.
+    const typing = unfinished[0]?.where;
     return new NotebookError(`no code cell defines ${name}${typing ? ` (${typing} is unfinished)` : ''}`);
   }
   const lines: string[] = [...future, ...header];
