@@ -299,7 +299,7 @@ def _load(path, builds):
             wanted |= {n.id for n in ast.walk(ast.parse(build, mode="eval")) if isinstance(n, ast.Name)}
     loaded = user_model.load(path, wanted)
     sys.modules.pop(loaded.module.__name__, None)
-    note = user_model.describe_left_out(path, loaded.left_out)
+    note = user_model.describe_left_out(path, loaded.left_out, loaded.places)
     if note:
         print(note, file=sys.stderr)
     return loaded

@@ -50,7 +50,7 @@ function withModule(module: NotebookModule, targets: string[], code: string): { 
     'from cnn_lab_engine import user_model',
     `loaded = user_model.load(${JSON.stringify(path)}, set(${JSON.stringify(targets)}))`,
     'm = loaded.module',
-    `print(user_model.describe_left_out("lesson.ipynb", loaded.left_out, user_model.notebook_places(open(${JSON.stringify(path)}).read())))`,
+    'print(user_model.describe_left_out("lesson.ipynb", loaded.left_out, loaded.places))',
   ].join('\n');
   const run = spawnSync(python, ['-c', `${load}\n${code}`], { encoding: 'utf8' });
   assert.equal(run.status, 0, `${run.stderr}\n--- module:\n${module.text}`);

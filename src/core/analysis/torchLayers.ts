@@ -2,6 +2,7 @@
 // arguments become a LayerSpec. Unknown layer names are not guessed at. Where PyTorch 2.x added
 // a parameter (LayerNorm's bias, the Transformer layers' bias) it is accepted with its default.
 import type { ConvSpec, LayerSpec, RecurrentMode } from './layers';
+import type { Node } from './syntax';
 
 /** A module passed as an argument (TransformerEncoder's encoder_layer, a norm), already built. */
 export class ModuleArg {
@@ -646,7 +647,17 @@ export function buildLayer(type: string, positional: ArgValue[], keywords: Map<s
   return signature.build(new Args(values, type), type);
 }
 
-/** The name of the positional parameter at `index`, for pointing a quick fix at an argument. */
-export function parameterName(type: string, index: number): string | undefined {
-  return torchLayers.get(type)?.params[index];
+/** The argument a layer's construction `call` gives its parameter `name`, by keyword or by position: where a quick fix writes. */
+export function layerArgument(call: Node, type: string, name: string): Node | undefined {
+  const positional = torchLayers.get(type)?.params ?? [];
+  let index = 0;
+  for (const arg of call.childForFieldName('arguments')?.namedChildren ?? []) {
+    if (!arg) continue;
+    if (arg.type === 'keyword_argument') {
+      if (arg.childForFieldName('name')?.text === name) return arg.childForFieldName('value') ?? undefined;
+    } else if (positional[index++] === name) {
+      return arg;
+    }
+  }
+  return undefined;
 }

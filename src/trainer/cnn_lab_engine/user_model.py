@@ -40,12 +40,14 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 class LoadedModule:
-    def __init__(self, module, left_out, syntax_errors=()):
+    def __init__(self, module, left_out, syntax_errors=(), places=None):
         self.module = module
         # (line, first line of the statement) for each top-level statement that did something and was not run.
         self.left_out = left_out
         # (line, Python's message) for each top-level statement that did not parse, and was left out.
         self.syntax_errors = list(syntax_errors)
+        # For a notebook's module, each line's cell and line there (notebook_places); None for a file.
+        self.places = places
 
 
 def _parameters(arguments):
@@ -218,7 +220,7 @@ def load(path, wanted, module_name=None):
     broken = [(start, f"{lines[start - 1].strip()[:80]} — does not parse: {message}") for start, _, message in errors]
     # Each by its own first line: `hidden = 256` of `classes = 10; hidden = 256`.
     own = [(s.lineno, (ast.get_source_segment(source, s) or lines[s.lineno - 1]).split("\n")[0].strip()) for s in left_out]
-    return LoadedModule(module, sorted(own + broken), [(line, message) for _, line, message in errors])
+    return LoadedModule(module, sorted(own + broken), [(line, message) for _, line, message in errors], notebook_places(source))
 
 
 def _starts_statement(line):
@@ -280,8 +282,7 @@ def describe_left_out(path, left_out, places=None):
     """One log line: what of the file's top level was not run, and where (`places`: a notebook's cells)."""
     if not left_out:
         return None
-    where = (lambda line: (places or {}).get(line, f"line {line}")) if places else (lambda line: f"line {line}")
-    shown = "; ".join(f"{where(line)}: {text[:60]}" for line, text in left_out[:6])
+    shown = "; ".join(f"{(places or {}).get(line, f'line {line}')}: {text[:60]}" for line, text in left_out[:6])
     more = f" and {len(left_out) - 6} more" if len(left_out) > 6 else ""
     return f"{os.path.basename(path)}: ran only what builds the model; left out {len(left_out)} top-level statement{'s' if len(left_out) != 1 else ''} ({shown}{more})"
 
@@ -298,11 +299,7 @@ def load_model(path, class_name, notebook=None):
         raise TrainingError(f"{os.path.basename(path)} line {error.lineno}: {error.msg}") from error
     except BaseException as error:
         raise TrainingError(f"importing {os.path.basename(path)} failed: {type(error).__name__}: {error}") from error
-    places = None
-    if notebook:
-        with open(path, encoding="utf-8") as handle:
-            places = notebook_places(handle.read())
-    note = describe_left_out(notebook["path"] if notebook else path, loaded.left_out, places)
+    note = describe_left_out(notebook["path"] if notebook else path, loaded.left_out, loaded.places)
     if note:
         log(note)
     found = getattr(loaded.module, class_name, None)

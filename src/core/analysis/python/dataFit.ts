@@ -3,7 +3,7 @@
 // (src/trainer/cnn_lab_engine/data_fit.py); this says it while the file is written.
 import type { AnalysisDiagnostic, LayerReport, ModelReport, QuickFix } from '../report';
 import { type Node, rangeOf } from '../syntax';
-import { parameterName } from '../torchLayers';
+import { layerArgument } from '../torchLayers';
 import type { PythonFile } from './program';
 
 interface KnownDataset {
@@ -183,15 +183,8 @@ function misfits(report: ModelReport, data: FileData, calls: Node[]): AnalysisDi
 /** A quick fix when the layer's argument is written as a number in its construction. */
 function withFix(layer: LayerReport, argument: string, value: number, calls: Node[]): { fix?: QuickFix } {
   const construction = calls.find((c) => sameRange(rangeOf(c), layer.range));
-  const args = construction?.childForFieldName('arguments')?.namedChildren ?? [];
-  let position = 0;
-  for (const arg of args) {
-    if (!arg) continue;
-    const keyword = arg.type === 'keyword_argument' ? arg.childForFieldName('name')?.text : undefined;
-    const node = keyword !== undefined ? (keyword === argument ? arg.childForFieldName('value') : null) : parameterName(layer.type, position++) === argument ? arg : null;
-    if (node?.type === 'integer') return { fix: { title: `Change ${argument} to ${value}`, range: rangeOf(node), newText: String(value) } };
-  }
-  return {};
+  const node = construction ? layerArgument(construction, layer.type, argument) : undefined;
+  return node?.type === 'integer' ? { fix: { title: `Change ${argument} to ${value}`, range: rangeOf(node), newText: String(value) } } : {};
 }
 
 function sameRange(a: LayerReport['range'], b: LayerReport['range']): boolean {

@@ -3,7 +3,7 @@ import { type LayerSpec, paramCount } from '../layers';
 import type { AnalysisOptions } from '../pytorch';
 import type { AnalysisDiagnostic, Incompleteness, LayerReport, ModelReport } from '../report';
 import { type Node, rangeOf } from '../syntax';
-import { parameterName } from '../torchLayers';
+import { layerArgument } from '../torchLayers';
 import type { ClassInfo, PythonFile } from './program';
 import { Analysis } from './torchModules';
 import { Dict, frozenElements, type LayerCall, layerParameterSize, Module, Raised, Tensor, Unknown, type Value } from './values';
@@ -329,27 +329,13 @@ function layerDiagnostics(calls: Map<Module, LayerCall>): AnalysisDiagnostic[] {
     // A layer built in an imported file is fixed there, not at the call that led to it.
     const argument = module.options.spec && module.site === module.node ? fixableArgument[module.options.spec.kind] : undefined;
     const received = argument && call.in ? (argument === 'in_features' ? call.in[call.in.length - 1] : call.in[1]) : null;
-    const node = argument ? argumentNode(module, argument) : undefined;
+    const node = argument ? layerArgument(module.node, module.type, argument) : undefined;
     if (node && isConstantExpression(node) && typeof received === 'number') {
       diagnostic.fix = { title: `Change ${argument} to ${received}`, range: rangeOf(node), newText: String(received) };
     }
     diagnostics.push(diagnostic);
   }
   return diagnostics;
-}
-
-function argumentNode(module: Module, name: string): Node | undefined {
-  const args = module.node.childForFieldName('arguments')?.namedChildren ?? [];
-  let index = 0;
-  for (const arg of args) {
-    if (!arg) continue;
-    if (arg.type === 'keyword_argument') {
-      if (arg.childForFieldName('name')?.text === name) return arg.childForFieldName('value') ?? undefined;
-    } else if (parameterName(module.type, index++) === name) {
-      return arg;
-    }
-  }
-  return undefined;
 }
 
 function isConstantExpression(node: Node): boolean {
