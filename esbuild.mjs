@@ -17,8 +17,8 @@ const common = {
 const node = { ...common, platform: 'node', target: 'node20', format: 'cjs' };
 
 const targets = [
-  // The analysis engine is a bundle of its own, loaded with the first model file: activation reads a third as much code.
-  { ...node, entryPoints: { extension: 'src/extension/extension.ts', analysis: 'src/core/analysis/engine.ts' }, outdir: 'dist', external: ['vscode'] },
+  // The analysis runs in a worker thread of its own bundle; a notebook's modules for exact mode and training are another, loaded when first needed.
+  { ...node, entryPoints: { extension: 'src/extension/extension.ts', analysis: 'src/core/analysis/engine.ts', analysisWorker: 'src/core/analysis/worker.ts' }, outdir: 'dist', external: ['vscode'] },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   // TF.js comes from the user's project (or this repository's devDependencies), never from the bundle.
   { ...node, entryPoints: { tfjs: 'src/trainer/tfjs.ts' }, outdir: 'dist/trainer', external: ['@tensorflow/*'] },

@@ -47,11 +47,12 @@ for (const name of ['name', 'displayName', 'description', 'version', 'publisher'
 for (const document of [['extension/README.md'], ['extension/CHANGELOG.md'], ['extension/LICENSE', 'extension/LICENSE.txt']]) {
   if (!document.some((name) => read(name))) problems.push(`${document[0]?.slice('extension/'.length) ?? ''} is not in the package`);
 }
-// Activation loads extension.js alone; the analysis engine (the parser runtime, the shape engine) waits for the first model file.
+// Activation loads extension.js alone; the analysis (the parser runtime, the shape engine) starts in a worker with the first model file.
 const activationBundle = read('extension/dist/extension.js');
+const workerBundle = read('extension/dist/analysisWorker.js');
 const engineBundle = read('extension/dist/analysis.js');
-process.stdout.write(`  activation loads dist/extension.js, ${mb(activationBundle?.length ?? 0)}; the first model file dist/analysis.js, ${mb(engineBundle?.length ?? 0)}\n`);
-if (!activationBundle || !engineBundle) problems.push('dist/extension.js or dist/analysis.js is not in the package');
+process.stdout.write(`  activation loads dist/extension.js, ${mb(activationBundle?.length ?? 0)}; the first model file starts dist/analysisWorker.js, ${mb(workerBundle?.length ?? 0)}; exact mode in a notebook loads dist/analysis.js, ${mb(engineBundle?.length ?? 0)}\n`);
+if (!activationBundle || !workerBundle || !engineBundle) problems.push('dist/extension.js, dist/analysisWorker.js or dist/analysis.js is not in the package');
 else if (activationBundle.includes('tree-sitter.wasm')) problems.push('dist/extension.js holds the parser runtime: activation should not load it (src/core/analysis/engine.ts)');
 const changelog = read('extension/CHANGELOG.md')?.toString('utf8') ?? '';
 if (!changelog.includes(`## ${String(field('version'))}`)) problems.push(`CHANGELOG.md has no entry for ${String(field('version'))}`);

@@ -1,12 +1,15 @@
 // npm run bench: parse + shape inference time per file, median and p95, in-process, warm.
 // Goals (issue 3): under 2 ms median for course-sized files, under 20 ms for 2,000 lines, and an
 // edit re-analysed incrementally.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AnalysisCache, analyzeTree } from '../../src/core/analysis/analyze';
 import { FileImports } from '../../src/core/analysis/imports';
 import { DocumentTree, loadGrammars, type Parser } from '../../src/core/analysis/syntax';
 import { NotebookAnalysis } from '../../src/core/analysis/notebook';
+import { AnalysisWorkerClient } from '../../src/core/analysis/workerClient';
+import { buildAnalysisWorker } from '../support/analysisWorker';
 import { wasmDir } from '../unit/support/analysis';
 import { lessonCells } from '../unit/support/notebooks';
 import { pythonFiles } from '../support/corpus';
@@ -71,6 +74,8 @@ function time(run: () => void, iterations: number): { median: number; p95: numbe
 }
 
 async function main(): Promise<void> {
+  // `npm run bench -- --worker`: the worker's table alone.
+  if (process.argv.includes('--worker')) return printTable(await workerRows());
   const parser = (await loadGrammars(wasmDir)).parser('python');
   const files: [string, string][] = ['examples', 'test/fixtures/models'].flatMap((dir) =>
     readdirSync(join(repo, dir))
@@ -125,6 +130,7 @@ async function main(): Promise<void> {
   rows.push(['notebook (100 cells)', String(text.split('\n').length), '20', notebookParse.median.toFixed(3), notebookFull.median.toFixed(3), notebookFull.p95.toFixed(3), notebookEdit.median.toFixed(3), notebookEdit.p95.toFixed(3)]);
   printTable(rows);
   printTable(await zooRows(parser));
+  printTable(await workerRows());
   process.stdout.write(`\nnode ${process.version}, ${process.platform}/${process.arch}\n`);
 }
 
@@ -175,6 +181,68 @@ async function zooRows(parser: Parser): Promise<string[][]> {
     const [cold, edit] = [slowest('cold'), slowest('edit')];
     rows.push([dir, String(measured.length), String(measured.reduce((n, m) => n + m.lines, 0)), median(measured.map((m) => m.cold)).toFixed(2), `${cold.cold.toFixed(1)} (${cold.file.split('/').pop()})`, median(measured.map((m) => m.edit)).toFixed(2), `${edit.edit.toFixed(1)} (${edit.file.split('/').pop()})`]);
   }
+  return rows;
+}
+
+/**
+ * The same real files as the editor runs them, in the analysis worker: how long the extension
+ * host's thread is held (the longest gap between its turns while the worker answers: posting the
+ * edit, taking the reports) and how long the lens waits for its answer, cold and after the edit.
+ */
+async function workerRows(): Promise<string[][]> {
+  const dir = mkdtempSync(join(tmpdir(), 'cnnlab-bench-'));
+  const client = new AnalysisWorkerClient(await buildAnalysisWorker(dir), wasmDir, () => [], (error) => {
+    throw error;
+  });
+  const settings = { defaultInput: options.defaultInput, modelPackages: {} };
+  /** The answer's time, and the longest the host's thread went without a turn meanwhile. */
+  const measure = async (ask: () => Promise<unknown>): Promise<{ answer: number; held: number }> => {
+    let last = performance.now();
+    let held = 0;
+    let waiting = true;
+    const tick = () => {
+      const now = performance.now();
+      held = Math.max(held, now - last);
+      last = now;
+      if (waiting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const started = performance.now();
+    await ask();
+    const answer = performance.now() - started;
+    waiting = false;
+    return { answer, held: Math.max(held, performance.now() - last) };
+  };
+  const rows: string[][] = [['in the worker', 'files', 'host held cold, median ms', 'longest', 'after an edit, median', 'longest', 'edit answered, median ms', 'slowest', 'cold answered, slowest']];
+  for (const dir of ['test/fixtures/realworld', 'test/fixtures/zoo/dev', 'test/fixtures/zoo/heldout']) {
+    const measured: { file: string; heldCold: number; heldEdit: number; edit: number; cold: number }[] = [];
+    for (const file of pythonFiles(resolve(repo, dir), true)) {
+      const text = readFileSync(file, 'utf8');
+      let version = 0;
+      const cold = await measure(() => client.analyseFile(file, { path: file, language: 'python', version: ++version, text, changes: undefined }, settings));
+      const last = Math.max(text.lastIndexOf('\nclass '), text.lastIndexOf('\ndef '));
+      const digit = /\d/.exec(text.slice(Math.max(0, last)));
+      const at = digit ? Math.max(0, last) + digit.index : text.length;
+      const samples: { answer: number; held: number }[] = [];
+      for (let i = 0; i < 10; i++) {
+        const typing = i % 2 === 0;
+        const next = typing ? `${text.slice(0, at)}1${text.slice(at)}` : text;
+        const change = typing ? { rangeOffset: at, rangeLength: 0, text: '1' } : { rangeOffset: at, rangeLength: 1, text: '' };
+        samples.push(await measure(() => client.analyseFile(file, { path: file, language: 'python', version: ++version, text: next, changes: [change] }, settings)));
+      }
+      client.forget(file);
+      const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+      measured.push({ file: file.split('/').pop() ?? file, heldCold: cold.held, heldEdit: Math.max(...samples.map((s) => s.held)), edit: median(samples.map((s) => s.answer)), cold: cold.answer });
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+    const column = (key: 'heldCold' | 'heldEdit' | 'edit' | 'cold', digits: number) => {
+      const most = measured.reduce((a, b) => (b[key] > a[key] ? b : a));
+      return [median(measured.map((m) => m[key])).toFixed(2), `${most[key].toFixed(digits)} (${most.file})`];
+    };
+    rows.push([dir, String(measured.length), ...column('heldCold', 1), ...column('heldEdit', 1), ...column('edit', 1), column('cold', 0)[1] ?? '']);
+  }
+  client.dispose();
+  rmSync(dir, { recursive: true, force: true });
   return rows;
 }
 

@@ -1,7 +1,4 @@
-// What the extension host loads when the first model file needs it, not at activation (a bundle of
-// its own, dist/analysis.js): the parser runtime, the shape engine, notebooks and imports.
-export { AnalysisCache, analyzeTree } from './analyze';
-export { diskReader, FileImports } from './imports';
-export { NotebookAnalysis } from './notebook';
+// What the extension host loads when exact mode or training needs a notebook's module, not at
+// activation (a bundle of its own, dist/analysis.js); the analysis itself runs in worker.ts.
 export { exactModule, trainingModule } from './notebookModule';
-export { DocumentTree, loadParser } from './syntax';
+export { loadParser } from './syntax';

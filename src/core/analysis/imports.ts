@@ -79,9 +79,9 @@ export class FileImports implements PythonImports {
     return this.reader.version(path);
   }
 
-  /** Whether an analysis read this file, so that an edit of it may change the reports. */
-  reads(path: string): boolean {
-    return this.trees.has(path);
+  /** Every file an analysis read: an edit of one may change the reports. */
+  readPaths(): string[] {
+    return [...this.trees.keys()];
   }
 
   dispose(): void {

@@ -50,8 +50,9 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
     const { row, column } = node.startPosition;
     return `${row}:${column}\n${lines.slice(Math.max(0, row - 3), row).join('\n')}\n${node.text}`;
   };
-  // Definitions are tracked one by one (the classes and functions each model used); the rest of the module is every model's context.
-  const context = [JSON.stringify({ ...options, imports: undefined }), ...root.namedChildren.filter((n) => n !== null && !/^(class_definition|function_definition|decorated_definition)$/.test(n.type)).map((n) => `${n?.startPosition.row}|${n?.text}`)].join('\n');
+  // Definitions are tracked one by one (the classes and functions each model used); the rest of the module is every model's context,
+  // but for its comments: an annotation counts as part of the signature of what it stands above.
+  const context = [JSON.stringify({ ...options, imports: undefined }), ...root.namedChildren.filter((n) => n !== null && !/^(class_definition|function_definition|decorated_definition|comment)$/.test(n.type)).map((n) => `${n?.startPosition.row}|${n?.text}`)].join('\n');
   const definition = (used: string) => (used.startsWith('def:') ? file.functions.get(used.slice(4)) : file.classes.get(used)?.node);
   const reports: ModelReport[] = [];
   const present = new Set<string>();

@@ -1,48 +1,54 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import type { AnalysisCache } from '../../core/analysis/analyze';
 import type * as AnalysisEngine from '../../core/analysis/engine';
-import type { FileImports, SourceReader } from '../../core/analysis/imports';
 import type { ModelReport } from '../../core/analysis/report';
-import type { NotebookAnalysis, NotebookCell, NotebookError, NotebookModelReport } from '../../core/analysis/notebook';
+import type { NotebookCell, NotebookError, NotebookModelReport } from '../../core/analysis/notebook';
 import type { NotebookModule } from '../../core/analysis/notebookModule';
-import type { DocumentTree, LanguageId, Parser, TextChange } from '../../core/analysis/syntax';
+import { cellView } from '../../core/analysis/notebookView';
+import type { LanguageId, Parser, TextChange } from '../../core/analysis/syntax';
+import { AnalysisWorkerClient, type OpenFile } from '../../core/analysis/workerClient';
+import type { AnalysisSettings } from '../../core/analysis/workerProtocol';
 import type { ModelModule } from '../../core/training/trainingRun';
 import { Disposable } from '../disposable';
 import type { Log } from '../log';
 
 /** A notebook open in the editor: its cells analysed as one program (notebook.ts), each cell shown its part. */
 interface TrackedNotebook {
-  analysis: NotebookAnalysis;
-  imports: FileImports | undefined;
+  reports: NotebookModelReport[];
   /** The cells' documents and versions when last analysed: the analysis is current while this holds. */
   key: string;
   /** Each cell's document, by index in the notebook (markdown cells too). */
   cells: vscode.Uri[];
+  /** The files its imports read. */
+  reads: Set<string>;
+  /** A file it imports changed since the last request. */
   stale: boolean;
+  /** The analysis asked for and not answered yet, for the cells as `key` names them. */
+  asked?: { key: string; answer: Promise<TrackedNotebook> };
 }
 
 interface Tracked {
-  tree: DocumentTree;
-  cache: AnalysisCache;
-  /** The files its `from … import …` statements name, for a document saved on disk. */
-  imports: FileImports | undefined;
-  /** Changes since the tree last saw the text, applied incrementally on the next analysis. */
+  /** Changes since the worker last saw the text, applied incrementally on the next analysis. */
   pending: TextChange[];
+  /** The version the reports are of; -1 before the first. */
   version: number;
-  /** A file it imports changed since its reports were made. */
+  /** A file it imports changed since the last request. */
   stale: boolean;
   reports: ModelReport[];
+  /** The files its `from … import …` statements read. */
+  reads: Set<string>;
+  asked?: { version: number; answer: Promise<ModelReport[]> };
 }
 
 /**
- * The models of every open model document, re-analysed on each change: tree-sitter re-parses
- * only what changed, and only the models the change touched are analysed again.
+ * The models of every open model document, re-analysed on each change in a worker thread
+ * (worker.ts): tree-sitter re-parses only what changed, only the models the change touched are
+ * analysed again, and the extension host's thread only sends the edit and takes the reports.
  */
 export class ModelAnalysis extends Disposable {
-  private engine: Promise<typeof AnalysisEngine> | undefined;
-  private readonly parsers = new Map<LanguageId, Promise<{ engine: typeof AnalysisEngine; parser: Parser }>>();
+  private notebookEngine: Promise<{ engine: typeof AnalysisEngine; parser: Parser }> | undefined;
+  private readonly worker: AnalysisWorkerClient;
   private readonly documents = new Map<string, Tracked>();
   private readonly notebooks = new Map<string, TrackedNotebook>();
   private readonly changed = this._register(new vscode.EventEmitter<vscode.Uri>());
@@ -62,10 +68,12 @@ export class ModelAnalysis extends Disposable {
     private readonly findModelPackages: () => Promise<Readonly<Record<string, string | null | undefined>>> = () => Promise.resolve({}),
   ) {
     super();
+    this.worker = new AnalysisWorkerClient(join(distDir, 'analysisWorker.js'), join(distDir, 'parsers'), openPythonFiles, (error) => this.log.error('the analysis worker stopped; the next edit starts another', error));
+    this._register({ dispose: () => this.worker.dispose() });
     // The grammar loads while VS Code waits before it asks for lenses (a quarter second): the first file's come sooner.
     const prefetch = (document: vscode.TextDocument) => {
       const language = ModelAnalysis.languages[document.languageId];
-      if (language) void this.parser(language).catch(() => undefined);
+      if (language) this.worker.prepare(language);
     };
     // After activation has returned: the files open at start-up are the reason it ran.
     setImmediate(() => {
@@ -76,12 +84,12 @@ export class ModelAnalysis extends Disposable {
       vscode.workspace.onDidChangeTextDocument(({ document, contentChanges }) => {
         if (contentChanges.length === 0) return;
         for (const [uri, other] of this.documents) {
-          if (document.uri.scheme !== 'file' || !other.imports?.reads(document.uri.fsPath)) continue;
+          if (document.uri.scheme !== 'file' || !other.reads.has(document.uri.fsPath)) continue;
           other.stale = true;
           this.changed.fire(vscode.Uri.parse(uri));
         }
         for (const [uri, notebook] of this.notebooks) {
-          if (document.uri.scheme === 'file' && notebook.imports?.reads(document.uri.fsPath)) this.notebookChanged(vscode.workspace.notebookDocuments.find((n) => n.uri.toString() === uri));
+          if (document.uri.scheme === 'file' && notebook.reads.has(document.uri.fsPath)) this.notebookChanged(vscode.workspace.notebookDocuments.find((n) => n.uri.toString() === uri));
         }
         if (document.uri.scheme === cellScheme) return this.notebookChanged(notebookOf(document));
         const tracked = this.documents.get(document.uri.toString());
@@ -98,17 +106,14 @@ export class ModelAnalysis extends Disposable {
     );
     this._register(
       vscode.workspace.onDidCloseNotebookDocument((notebook) => {
-        const tracked = this.notebooks.get(notebook.uri.toString());
-        tracked?.analysis.dispose();
-        tracked?.imports?.dispose();
         this.notebooks.delete(notebook.uri.toString());
+        this.worker.forget(notebook.uri.toString());
       }),
     );
     this._register(
       vscode.workspace.onDidCloseTextDocument((document) => {
-        this.documents.get(document.uri.toString())?.tree.dispose();
-        this.documents.get(document.uri.toString())?.imports?.dispose();
         this.documents.delete(document.uri.toString());
+        this.worker.forget(document.uri.toString());
       }),
     );
     this._register(
@@ -119,17 +124,16 @@ export class ModelAnalysis extends Disposable {
         for (const notebook of vscode.workspace.notebookDocuments) this.notebookChanged(notebook);
       }),
     );
-    this._register({ dispose: () => this.forgetAll() });
   }
 
   private forgetAll(): void {
-    for (const tracked of [...this.documents.values(), ...this.notebooks.values()]) {
-      if ('tree' in tracked) tracked.tree.dispose();
-      else tracked.analysis.dispose();
-      tracked.imports?.dispose();
-    }
     this.documents.clear();
     this.notebooks.clear();
+    this.worker.forgetAll();
+  }
+
+  private settings(): AnalysisSettings {
+    return { defaultInput: defaultInputShape(), modelPackages: this.modelPackages };
   }
 
   /** The first time a Python file or notebook names torchvision or timm, where they are installed; then every model is analysed again. */
@@ -166,19 +170,19 @@ export class ModelAnalysis extends Disposable {
   }
 
   /**
-   * The language's parser with the analysis engine, both loaded once; a failure is logged and given
-   * to every caller. The engine is a bundle of its own (engine.ts), two thirds of the extension's
-   * code: activation does not load it.
+   * What makes the modules exact mode and training run of a notebook, with Python's parser, loaded
+   * once on the host (the analysis itself runs in the worker); a failure is logged and given to
+   * every caller. A bundle of its own (engine.ts): activation does not load it.
    */
-  private parser(language: LanguageId): Promise<{ engine: typeof AnalysisEngine; parser: Parser }> {
-    let loaded = this.parsers.get(language);
-    if (!loaded) {
-      this.engine ??= Promise.resolve().then(() => createRequire(__filename)(join(this.distDir, 'analysis.js')) as typeof AnalysisEngine);
-      loaded = this.engine.then(async (engine) => ({ engine, parser: await engine.loadParser(join(this.distDir, 'parsers'), language) }));
-      loaded.catch((error: unknown) => this.log.error(`loading the ${language} grammar failed`, error));
-      this.parsers.set(language, loaded);
+  private notebookModules(): Promise<{ engine: typeof AnalysisEngine; parser: Parser }> {
+    if (!this.notebookEngine) {
+      this.notebookEngine = Promise.resolve().then(async () => {
+        const engine = createRequire(__filename)(join(this.distDir, 'analysis.js')) as typeof AnalysisEngine;
+        return { engine, parser: await engine.loadParser(join(this.distDir, 'parsers'), 'python') };
+      });
+      this.notebookEngine.catch((error: unknown) => this.log.error('loading the Python grammar failed', error));
     }
-    return loaded;
+    return this.notebookEngine;
   }
 
   /** A file's models; a notebook cell's, those of the notebook's program the cell defines or holds layers of. */
@@ -188,25 +192,35 @@ export class ModelAnalysis extends Disposable {
     if (document.uri.scheme === cellScheme) {
       const notebook = notebookOf(document);
       const cell = notebook?.getCells().find((c) => c.document === document);
-      return notebook && cell && language === 'python' ? (await this.notebookReports(notebook)).analysis.modelsInCell(cell.index) : [];
+      return notebook && cell && language === 'python' ? cellView((await this.notebookReports(notebook)).reports, cell.index) : [];
     }
-    const { engine, parser } = await this.parser(language);
     const key = document.uri.toString();
     let tracked = this.documents.get(key);
     if (tracked && tracked.version === document.version && !tracked.stale) return tracked.reports;
+    if (tracked?.asked?.version === document.version && !tracked.stale) return tracked.asked.answer;
     if (!tracked) {
-      const imports = language === 'python' && document.uri.scheme === 'file' ? new engine.FileImports(parser, document.uri.fsPath, editorReader(engine), undefined, () => this.modelPackages) : undefined;
-      tracked = { tree: new engine.DocumentTree(parser), cache: new engine.AnalysisCache(), imports, pending: [], version: -1, stale: false, reports: [] };
+      tracked = { pending: [], version: -1, stale: false, reports: [], reads: new Set() };
       this.documents.set(key, tracked);
     }
-    const changes = tracked.version === -1 && tracked.pending.length === 0 ? undefined : tracked.pending.splice(0);
     const text = document.getText();
     if (language === 'python') this.askForModelPackages(text);
-    const tree = tracked.tree.update(text, changes);
-    tracked.reports = engine.analyzeTree(tree, { defaultInput: defaultInputShape(), ...(tracked.imports ? { imports: tracked.imports } : {}) }, tracked.cache, language);
-    tracked.version = document.version;
+    const { version } = document;
+    const file = { ...(document.uri.scheme === 'file' ? { path: document.uri.fsPath } : {}), language, version, text, changes: tracked.pending.splice(0) };
     tracked.stale = false;
-    return tracked.reports;
+    const asked = tracked;
+    const answer = this.worker.analyseFile(key, file, this.settings()).then(
+      ({ reports, reads }) => {
+        // An answer to an older request than one already answered changes nothing.
+        if (version >= asked.version) Object.assign(asked, { reports, version, reads: new Set(reads) });
+        return reports;
+      },
+      (error: unknown) => {
+        this.log.error(`analysing ${vscode.workspace.asRelativePath(document.uri)} failed`, error);
+        throw error;
+      },
+    );
+    tracked.asked = { version, answer };
+    return answer;
   }
 
   /**
@@ -219,41 +233,48 @@ export class ModelAnalysis extends Disposable {
   }
 
   async notebookModels(notebook: vscode.NotebookDocument): Promise<NotebookModels> {
-    const { analysis, cells, key } = await this.notebookReports(notebook);
-    return { reports: analysis.reports, cells, notebook, stamp: key };
+    const { reports, cells, key } = await this.notebookReports(notebook);
+    return { reports, cells, notebook, stamp: key };
   }
 
   /** The module exact mode hands the helper for the notebook's models. */
   async exactModule(notebook: vscode.NotebookDocument): Promise<{ module: NotebookModule | NotebookError; cells: NotebookCell[] }> {
-    const { engine, parser } = await this.parser('python');
+    const { engine, parser } = await this.notebookModules();
     const cells = notebook.getCells().map(cellOf);
     return { module: engine.exactModule(cells, parser, dirname(notebook.uri.fsPath)), cells };
   }
 
   /** The module a run trains for `target` of the notebook, from its cells as the editor has them (saved or not). */
   async trainingModule(notebook: vscode.NotebookDocument, target: string): Promise<ModelModule | NotebookError> {
-    const { engine, parser } = await this.parser('python');
+    const { engine, parser } = await this.notebookModules();
     return engine.trainingModule(notebook.uri.fsPath, notebook.getCells().map(cellOf), target, parser);
   }
 
-  private async notebookReports(notebook: vscode.NotebookDocument): Promise<TrackedNotebook> {
-    const { engine, parser } = await this.parser('python');
+  private notebookReports(notebook: vscode.NotebookDocument): Promise<TrackedNotebook> {
     const cells = notebook.getCells();
-    this.askForModelPackages(cells.map((c) => c.document.getText()).join('\n'));
     const key = cells.map((c) => `${c.document.uri.toString()}@${c.document.version}:${c.kind}:${c.document.languageId}`).join('\n');
-    let tracked = this.notebooks.get(notebook.uri.toString());
-    if (tracked && tracked.key === key && !tracked.stale) return tracked;
+    const uri = notebook.uri.toString();
+    let tracked = this.notebooks.get(uri);
+    if (tracked && tracked.key === key && !tracked.stale) return Promise.resolve(tracked);
+    if (tracked?.asked?.key === key && !tracked.stale) return tracked.asked.answer;
+    this.askForModelPackages(cells.map((c) => c.document.getText()).join('\n'));
     if (!tracked) {
-      // A saved notebook's `from helpers import …` names the files beside it.
-      const imports = notebook.uri.scheme === 'file' ? new engine.FileImports(parser, notebook.uri.fsPath, editorReader(engine), undefined, () => this.modelPackages) : undefined;
-      tracked = { analysis: new engine.NotebookAnalysis(parser), imports, key: '', cells: [], stale: false };
-      this.notebooks.set(notebook.uri.toString(), tracked);
+      tracked = { reports: [], key: '', cells: [], reads: new Set(), stale: false };
+      this.notebooks.set(uri, tracked);
     }
-    tracked.analysis.update(cells.map(cellOf), { defaultInput: defaultInputShape(), ...(tracked.imports ? { imports: tracked.imports } : {}) });
-    tracked.key = key;
-    tracked.cells = cells.map((c) => c.document.uri);
     tracked.stale = false;
-    return tracked;
+    const asked = tracked;
+    // A saved notebook's `from helpers import …` names the files beside it.
+    const path = notebook.uri.scheme === 'file' ? notebook.uri.fsPath : undefined;
+    const answer = this.worker.analyseNotebook(uri, path, cells.map(cellOf), this.settings()).then(
+      ({ reports, reads }) => Object.assign(asked, { reports, key, cells: cells.map((c) => c.document.uri), reads: new Set(reads) }),
+      (error: unknown) => {
+        this.log.error(`analysing ${vscode.workspace.asRelativePath(notebook.uri)} failed`, error);
+        throw error;
+      },
+    );
+    tracked.asked = { key, answer };
+    return answer;
   }
 }
 
@@ -278,20 +299,11 @@ function cellOf(cell: vscode.NotebookCell): NotebookCell {
   return { kind: code ? 'code' : cell.kind === vscode.NotebookCellKind.Markup ? 'markdown' : 'other', source: cell.document.getText() };
 }
 
-/** An imported file as the editor has it, unsaved changes included, else as saved. */
-const editorReader = ({ diskReader }: typeof AnalysisEngine): SourceReader => ({
-  read(path) {
-    const open = openDocument(path);
-    return open ? { text: open.getText(), version: `editor:${open.version}` } : diskReader.read(path);
-  },
-  version(path) {
-    const open = openDocument(path);
-    return open ? `editor:${open.version}` : diskReader.version(path);
-  },
-});
-
-function openDocument(path: string): vscode.TextDocument | undefined {
-  return vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === path);
+/** The Python files open in the editor: imports read their unsaved text. */
+function* openPythonFiles(): Iterable<OpenFile> {
+  for (const document of vscode.workspace.textDocuments) {
+    if (document.uri.scheme === 'file' && document.languageId === 'python') yield { path: document.uri.fsPath, version: document.version, text: () => document.getText() };
+  }
 }
 
 /** cnnLab.defaultInputShape, "3x32x32": one sample's shape when a model does not say. */
