@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.cache/**', '.test-output/**', '*.vsix'] },
+  { ignores: ['dist/**', 'node_modules/**', '.cache/**', '.test-output/**', '*.vsix', 'test/fixtures/tfjs-examples/**'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -106,8 +106,8 @@ function analyzeFile(file: string, grammars: Awaited<ReturnType<typeof loadGramm
   } catch (error) {
     return { problem: `cannot read ${file}: ${(error as Error).message}` };
   }
-  const imports = language === 'python' ? new FileImports(grammars.parser(language), resolvePath(file), diskReader, undefined, () => packages) : undefined;
-  const options = { defaultInput: [3, 32, 32], ...(input ? { input } : {}), ...(imports ? { imports } : {}) };
+  const imports = new FileImports(grammars.parser(language), resolvePath(file), diskReader, undefined, () => packages);
+  const options = { defaultInput: [3, 32, 32], ...(input ? { input } : {}), imports };
   try {
     if (notebook) {
       const result = analyzeNotebook(text, grammars.parser(language), options);
@@ -120,7 +120,7 @@ function analyzeFile(file: string, grammars: Awaited<ReturnType<typeof loadGramm
     tree?.delete();
     return { models, text, notebook };
   } finally {
-    imports?.dispose();
+    imports.dispose();
   }
 }
 

@@ -225,6 +225,40 @@ describe('Shape hints in a TF.js model file', () => {
     await workbench.screenshot('editor-tfjs');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
+
+  it("follows the image size imported from a sibling module, the editor's unsaved text included", async () => {
+    const [workspace] = vscode.workspace.workspaceFolders ?? [];
+    assert.ok(workspace);
+    const folder = vscode.Uri.joinPath(workspace.uri, 'tfjs-sibling');
+    const data = vscode.Uri.joinPath(folder, 'data.js');
+    const model = vscode.Uri.joinPath(folder, 'index.js');
+    const write = (uri: vscode.Uri, lines: string[]) => vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(lines.join('\n')));
+    await write(data, ['export const IMAGE_H = 28;', 'export const IMAGE_W = 28;', '']);
+    await write(model, [
+      "import * as tf from '@tensorflow/tfjs';",
+      "import {IMAGE_H, IMAGE_W} from './data';",
+      '',
+      'export function createConvModel() {',
+      '  const model = tf.sequential();',
+      '  model.add(tf.layers.conv2d({inputShape: [IMAGE_H, IMAGE_W, 1], kernelSize: 3, filters: 16, activation: "relu"}));',
+      '  model.add(tf.layers.flatten());',
+      '  model.add(tf.layers.dense({units: 10, activation: "softmax"}));',
+      '  return model;',
+      '}',
+      '',
+    ]);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(model));
+    const titles = await lensTitles(model, 'params');
+    assert.ok(titles.some((t) => t.startsWith('[1, 28, 28, 1] → [1, 10] · 108,330 params')), titles.join('\n'));
+    // The sibling edited and not saved: the model file follows the editor's text.
+    const dataDocument = await vscode.workspace.openTextDocument(data);
+    await replaceText(dataDocument, 'export const IMAGE_H = 32;\nexport const IMAGE_W = 28;\n');
+    const edited = await lensTitles(model, '[1, 32, 28, 1]');
+    assert.ok(edited.some((t) => t.startsWith('[1, 32, 28, 1] → [1, 10] · 124,970 params')), edited.join('\n'));
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.workspace.fs.delete(folder, { recursive: true });
+  });
 });
 
 describe('The Model view', () => {

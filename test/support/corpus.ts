@@ -228,7 +228,7 @@ export async function measure(options: MeasureOptions): Promise<Tally> {
   for (const { set, file } of options.files) {
     for (const report of analyse(file, { defaultInput })) {
       const build = report.build ?? '';
-      requests.push({ set, file, ...withModule(file), build, input: givenInputs[`${basename(file)} ${build}`] ?? [...report.input] });
+      requests.push({ set, file, ...withModule(file), build, input: givenInputs[`${basename(file)} ${build}`] ?? report.input.map((d) => d ?? 1) });
     }
   }
   requests.push(...(options.extra ?? []));

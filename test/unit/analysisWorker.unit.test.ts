@@ -101,7 +101,9 @@ describe('the analysis worker', function () {
   it('starts another worker when one dies, refusing what it was asked and parsing afresh', async () => {
     const text = readFileSync(join(repo, 'examples/mnist_mlp.py'), 'utf8');
     await client.analyseFile('untitled:mlp', { language: 'python', version: 1, text, changes: undefined }, settings);
-    const asked = client.analyseFile('untitled:mlp', { language: 'python', version: 2, text, changes: [] }, settings);
+    // A file of 400 models keeps the worker busy past the moment it is stopped.
+    const many = Array.from({ length: 400 }, (_, i) => text.replaceAll('class Net(', `class Net${i}(`).replace(/^import.*$/gm, '')).join('\n');
+    const asked = client.analyseFile('untitled:many', { language: 'python', version: 1, text: `import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n${many}`, changes: undefined }, settings);
     await (client as unknown as { worker: Worker }).worker.terminate();
     await assert.rejects(asked, /analysis worker exited/);
     assert.equal(failures.length, 1);

@@ -38,7 +38,7 @@ describe('TF.js mistakes', () => {
 
   it('names a conv2d that receives a flattened tensor, and a window larger than the image', async () => {
     const [flat] = await analyze(sequential('flatten({inputShape: [8, 8, 1]})', 'conv2d({filters: 2, kernelSize: 3})'));
-    assert.deepEqual(flat?.diagnostics.map((d) => d.message), ['conv2d_1: tf.layers.conv2d expects a 4-dimensional input [batch, height, width, channels] (a conv2d) but receives 2 dimensions']);
+    assert.deepEqual(flat?.diagnostics.map((d) => d.message), ['conv2d_1: tf.layers.conv2d expects a 4-dimensional input [batch, height, width, channels] but receives 2 dimensions']);
     const [small] = await analyze(sequential('conv2d({inputShape: [4, 4, 1], filters: 2, kernelSize: 5})'));
     assert.deepEqual(small?.diagnostics.map((d) => d.message), ['conv2d_1: tf.layers.conv2d shrinks 4×4 below 1']);
   });

@@ -22,5 +22,5 @@ function costOf(report: ModelReport): ModelReport {
 
 /** With a cache kept per document, only the PyTorch models an edit touched are analysed again. Every report carries its layers' costs (cost.ts). */
 export function analyzeTree(tree: Tree, options: AnalysisOptions, cache?: AnalysisCache, language: LanguageId = 'python'): ModelReport[] {
-  return (language === 'python' ? analyzePython(Node.root(tree), options, cache) : analyzeTfjs(Node.root(tree), options)).map(costOf);
+  return (language === 'python' ? analyzePython(Node.root(tree), options, cache) : analyzeTfjs(Node.root(tree), { ...options, ...(options.imports ? { scripts: options.imports } : {}) })).map(costOf);
 }

@@ -15,7 +15,7 @@ export function parseInputAnnotation(comment: string): number[] | null {
 
 /** The argument list an args annotation names, or null when the comment is not one. */
 export function parseArgsAnnotation(comment: string): string | null {
-  const body = comment.replace(/^#\s*/, '');
+  const body = comment.replace(/^#\s*|^\/\/\s*/, '');
   const prefix = 'cnnlab: args';
   return body.toLowerCase().startsWith(prefix) ? body.slice(prefix.length).trim() : null;
 }
@@ -76,5 +76,5 @@ function parseCall(root: Node, args: string): Node | null {
   }
   const parsed = Node.root(tree);
   const call = parsed.namedChildren[0]?.namedChildren[0];
-  return call?.type === 'call' && !parsed.hasError ? call : null;
+  return (call?.type === 'call' || call?.type === 'call_expression') && !parsed.hasError ? call : null;
 }

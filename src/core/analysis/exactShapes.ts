@@ -129,7 +129,7 @@ function settle(helper: Helper, id: number, result: ExactModel[] | Error): void 
 
 /** What PyTorch is asked to build: every report the static analysis knows how to build (not a block that needs arguments, not TF.js). */
 export function exactRequests(reports: readonly ModelReport[]): ExactModelRequest[] {
-  return reports.flatMap((report) => (report.build === undefined || report.kind === 'tfjs' ? [] : [{ name: report.name, build: report.build, input: report.input }]));
+  return reports.flatMap((report) => (report.build === undefined || report.kind === 'tfjs' ? [] : [{ name: report.name, build: report.build, input: report.input.map((d) => d ?? 1) }]));
 }
 
 /** float32, as the static analysis counts activation memory. */

@@ -3,6 +3,13 @@ import type { ModelReport, SourceRange } from './report';
 import { formatShape } from './shape';
 
 /** fp32 weights, in MB of 10^6 bytes as torchinfo counts them. */
+/** A model's input and outputs as its lens shows them, `[1, 28, 28, 1] → [1, 1] and [1, 10]`; an input nothing in the file tells is named the default. */
+export function formatModelShapes(model: ModelReport): string {
+  const input = `${formatShape(model.input)}${model.inputSource === 'default' ? ' (the default input)' : ''}`;
+  const outputs = model.outputs?.length ? model.outputs.map((o) => formatShape(o)).join(' and ') : model.output ? formatShape(model.output) : `? ${model.outputNote ?? ''}`.trim();
+  return `${input} → ${outputs}`;
+}
+
 export function paramsMegabytes(params: number): number {
   return (params * 4) / 1e6;
 }
@@ -23,6 +30,7 @@ export function toJsonDocument(file: string, models: ModelReport[], ms?: number)
       ...lineOf(m.range),
       input: m.input,
       output: m.output,
+      ...(m.outputs ? { outputs: m.outputs } : {}),
       ...(m.outputNote ? { outputNote: m.outputNote } : {}),
       totalParams: m.totalParams,
       trainableParams: m.trainableParams,
@@ -125,7 +133,7 @@ export function formatSummaryTable(model: ModelReport): string {
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('   ');
   const rule = '─'.repeat(line(header).length);
   return [
-    `${model.name}: input ${formatShape(model.input)} (${model.inputSource}) → output ${formatShape(model.output)}${model.outputNote ? ` (${model.outputNote})` : ''}${model.exact ? ' [exact: run by PyTorch]' : ''}`,
+    `${model.name}: input ${formatShape(model.input)} (${model.inputSource}) → output${model.outputs?.length ? `s ${model.outputs.map((o) => formatShape(o)).join(' and ')}` : ` ${formatShape(model.output)}`}${model.outputNote ? ` (${model.outputNote})` : ''}${model.exact ? ' [exact: run by PyTorch]' : ''}`,
     rule,
     line(header),
     rule,

@@ -4,9 +4,10 @@
 // folders above it), each parsed once per version. Packages outside the project (torch itself,
 // site-packages) are not read.
 import { readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import type { Parser, Tree } from '@vscode/tree-sitter-wasm';
 import type { PythonImports } from './pytorch';
+import type { ScriptImports } from './tfjs';
 import { Node } from './syntax';
 
 /** Where the text of a file comes from: the disk, or an editor's unsaved buffer. */
@@ -46,7 +47,7 @@ export const diskReader: SourceReader = {
 /** The installed model packages' folders by package name (the probe's `modelPackages`), asked for each import: the probe may answer after the first analysis. */
 export type ModelPackages = () => Readonly<Record<string, string | null | undefined>>;
 
-export class FileImports implements PythonImports {
+export class FileImports implements PythonImports, ScriptImports {
   private readonly trees = new Map<string, { version: string; tree: Tree }>();
 
   constructor(
@@ -71,6 +72,19 @@ export class FileImports implements PythonImports {
         const root = this.parse(path);
         if (root) return { path, ...root };
       }
+    }
+    return undefined;
+  }
+
+  /** A TF.js file's `import … from './data'` or `require('../model')`: as Node and bundlers find it, with or without its extension, or its folder's index. */
+  resolveScript(specifier: string, from: string | undefined): { path: string; root: Node } | undefined {
+    if (!specifier.startsWith('.')) return undefined;
+    const base = resolvePath(dirname(from ?? this.mainFile), specifier);
+    // TypeScript's ES modules name './data.js' for data.ts.
+    const stem = base.replace(/\.[cm]?js$/, '');
+    for (const path of [base, ...['.ts', '.js', '.mjs', '.cjs', '.tsx', '.jsx'].map((e) => `${stem}${e}`), join(base, 'index.ts'), join(base, 'index.js')]) {
+      const parsed = this.parse(path);
+      if (parsed) return { path, root: parsed.root };
     }
     return undefined;
   }

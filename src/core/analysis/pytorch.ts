@@ -4,6 +4,7 @@
 // unknown with its reason; it never guesses, never throws on user text, and stops at a step budget.
 // The evaluator is in ./python, a file per concern; this is its entry point.
 import type { ModelReport } from './report';
+import type { ScriptImports } from './tfjs';
 import type { Node } from './syntax';
 import { fitToData } from './python/dataFit';
 import { analyzeModel } from './python/modelReport';
@@ -18,8 +19,8 @@ export interface PythonImports {
 }
 
 export interface AnalysisOptions {
-  /** Other files of the program, for classes and functions the file imports; without it, imports stay unknown. */
-  imports?: PythonImports;
+  /** Other files of the program, for classes and functions the file imports (Python) and its modules' imports (TF.js); without it, imports stay unknown. */
+  imports?: PythonImports & ScriptImports;
   /** One sample's shape (no batch) when neither an annotation nor the first layer tells. */
   defaultInput: number[];
   /** The whole input shape, batch included, overriding annotations and inference. */

@@ -78,9 +78,12 @@ export interface ModelReport {
   extent: SourceRange;
   /** In a notebook cell's view of a model another cell defines: `range` and `extent` are not in this cell, its layers and diagnostics are. */
   definedElsewhere?: true;
-  input: readonly number[];
+  /** The input, batch first; a TF.js dimension nothing tells is null. */
+  input: readonly (number | null)[];
   inputSource: 'given' | 'annotation' | 'first layer' | 'default';
   output: Shape | null;
+  /** A TF.js model with several outputs: each, `output` being the first. */
+  outputs?: Shape[];
   outputNote?: string;
   totalParams: number;
   trainableParams: number;

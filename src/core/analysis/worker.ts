@@ -53,7 +53,7 @@ async function answer(request: Extract<WorkerRequest, { type: 'file' | 'notebook
   const parser = await loadParser(parsersDir, language);
   let entry = kept.get(request.key);
   if (!entry) {
-    const imports = request.path && language === 'python' ? new FileImports(parser, request.path, editorReader, undefined, () => modelPackages) : undefined;
+    const imports = request.path ? new FileImports(parser, request.path, editorReader, undefined, () => modelPackages) : undefined;
     entry = request.type === 'file' ? { tree: new DocumentTree(parser), cache: new AnalysisCache(), imports, sent: [] } : { notebook: new NotebookAnalysis(parser), imports, sent: [] };
     kept.set(request.key, entry);
   }

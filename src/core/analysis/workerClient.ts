@@ -36,7 +36,7 @@ export class AnalysisWorkerClient {
     private readonly script: string,
     /** dist/parsers: the grammars. */
     private readonly parsersDir: string,
-    /** The Python files open in the editor. */
+    /** The model files open in the editor, which imports read as the editor has them. */
     private readonly openFiles: () => Iterable<OpenFile>,
     /** Told when a worker stopped with requests unanswered (they are refused); the next request starts another. */
     private readonly onFailure: (error: Error) => void,

@@ -68,7 +68,7 @@ export class ModelAnalysis extends Disposable {
     private readonly findModelPackages: () => Promise<Readonly<Record<string, string | null | undefined>>> = () => Promise.resolve({}),
   ) {
     super();
-    this.worker = new AnalysisWorkerClient(join(distDir, 'analysisWorker.js'), join(distDir, 'parsers'), openPythonFiles, (error) => this.log.error('the analysis worker stopped; the next edit starts another', error));
+    this.worker = new AnalysisWorkerClient(join(distDir, 'analysisWorker.js'), join(distDir, 'parsers'), openModelFiles, (error) => this.log.error('the analysis worker stopped; the next edit starts another', error));
     this._register({ dispose: () => this.worker.dispose() });
     // The grammar loads while VS Code waits before it asks for lenses (a quarter second): the first file's come sooner.
     const prefetch = (document: vscode.TextDocument) => {
@@ -299,10 +299,10 @@ function cellOf(cell: vscode.NotebookCell): NotebookCell {
   return { kind: code ? 'code' : cell.kind === vscode.NotebookCellKind.Markup ? 'markdown' : 'other', source: cell.document.getText() };
 }
 
-/** The Python files open in the editor: imports read their unsaved text. */
-function* openPythonFiles(): Iterable<OpenFile> {
+/** The model files open in the editor (Python, TypeScript, JavaScript): imports read their unsaved text. */
+function* openModelFiles(): Iterable<OpenFile> {
   for (const document of vscode.workspace.textDocuments) {
-    if (document.uri.scheme === 'file' && document.languageId === 'python') yield { path: document.uri.fsPath, version: document.version, text: () => document.getText() };
+    if (document.uri.scheme === 'file' && ModelAnalysis.handles(document)) yield { path: document.uri.fsPath, version: document.version, text: () => document.getText() };
   }
 }
 

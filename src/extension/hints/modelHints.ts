@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { explainLayer } from '../../core/analysis/explain';
-import { formatCompact, formatCount, formatParams, formatSummaryTable, incompleteLines, incompleteNote, paramsMegabytes } from '../../core/analysis/format';
+import { formatCompact, formatCount, formatModelShapes, formatParams, formatSummaryTable, incompleteLines, incompleteNote, paramsMegabytes } from '../../core/analysis/format';
 import { diffModels, formatModelDiff, type ModelDiff } from '../../core/analysis/modelDiff';
 import { type AnalysisDiagnostic, type LayerReport, type ModelReport, type SourceRange, trainableByName } from '../../core/analysis/report';
 import type { NotebookModelReport } from '../../core/analysis/notebook';
@@ -93,7 +93,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     const lenses: vscode.CodeLens[] = [];
     for (const model of models) {
       if (config.get<boolean>('modelLens', true) && !model.definedElsewhere) {
-        const shapes = `${formatShape(model.input)} → ${model.output ? formatShape(model.output) : `? ${model.outputNote ?? ''}`.trim()}`;
+        const shapes = formatModelShapes(model);
         const note = model.exact ? undefined : incompleteNote(model);
         const leftOut = model.exactLeftOut ?? [];
         const notRun = leftOut.length ? ` (${leftOut.length} top-level statement${leftOut.length === 1 ? '' : 's'} not run)` : '';

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { explainLayer } from '../../core/analysis/explain';
 import type { LayerReport, ModelReport, SourceRange } from '../../core/analysis/report';
-import { formatCount, formatParams, incompleteLines } from '../../core/analysis/format';
+import { formatCount, formatModelShapes, formatParams, incompleteLines } from '../../core/analysis/format';
 import { formatShape } from '../../core/analysis/shape';
 import { Disposable } from '../disposable';
 import { ModelAnalysis } from './modelAnalysis';
@@ -105,7 +105,7 @@ export class ModelView extends Disposable implements vscode.TreeDataProvider<Ite
     if (!('layer' in element)) {
       const item = new vscode.TreeItem(model.name, vscode.TreeItemCollapsibleState.Expanded);
       const incomplete = !model.exact && model.complete === false;
-      item.description = `${formatShape(model.input)} → ${formatShape(model.output)} · ${formatParams(model)}${macsSuffix(model.totalMacs)}${model.exact ? ' · exact' : ''}${incomplete ? ' · incomplete' : ''}`;
+      item.description = `${formatModelShapes(model)} · ${formatParams(model)}${macsSuffix(model.totalMacs)}${model.exact ? ' · exact' : ''}${incomplete ? ' · incomplete' : ''}`;
       item.iconPath = new vscode.ThemeIcon(model.diagnostics.some((d) => d.severity === 'error') ? 'error' : incomplete ? 'question' : 'symbol-class');
       item.tooltip = [...model.diagnostics.map((d) => d.message), ...(incomplete ? ['Incomplete: not followed by the static analysis', ...incompleteLines(model, 8)] : [])].join('\n') || [`Input from ${model.inputSource}`, ...costs(model)].join('\n');
       const command = open(model.range);
