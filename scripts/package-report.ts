@@ -9,7 +9,7 @@ import { zipEntries, zipEntryData } from '../src/core/checkpoints/zip';
 /** The .vsix may grow to this; it is about 7.3 MB: esbuild's WebAssembly (3.8 MB, for TF.js models in TypeScript) and the README's pictures. */
 const budgetBytes = 8_000_000;
 /** Only what runs or is shown: bundles, the trainer, parsers, media, snippets and the documents. */
-const allowed = [/^extension\/package\.json$/, /^extension\/(readme|changelog)\.md$/i, /^extension\/LICENSE(\.txt)?$/, /^extension\/dist\/(extension|analysis|cli)\.js$/, /^extension\/dist\/(trainer|parsers|webviews|examples)\//, /^extension\/media\//, /^extension\/snippets\//, /^extension\/docs\/screenshots\/[\w-]+\.png$/, /^extension\.vsixmanifest$/, /^\[Content_Types\]\.xml$/];
+const allowed = [/^extension\/package\.json$/, /^extension\/(readme|changelog)\.md$/i, /^extension\/LICENSE(\.txt)?$/, /^extension\/dist\/(extension|analysis|analysisWorker|cli)\.js$/, /^extension\/dist\/(trainer|parsers|webviews|examples)\//, /^extension\/media\//, /^extension\/snippets\//, /^extension\/docs\/screenshots\/[\w-]+\.png$/, /^extension\.vsixmanifest$/, /^\[Content_Types\]\.xml$/];
 
 const file = resolve(process.argv[2] ?? 'cnn-lab.vsix');
 const bytes = readFileSync(file);
