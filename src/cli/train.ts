@@ -227,6 +227,9 @@ export async function train(argv: string[]): Promise<number> {
         return say(`${event.className}: ${event.totalParams.toLocaleString('en-US')} parameters, ${event.loss === 'nll' ? 'NLL' : 'cross-entropy'} loss, ${[event.precision, event.channelsLast ? 'channels_last' : '', event.compiled ? 'torch.compile' : ''].filter(Boolean).join(', ')}`);
       case 'startUp':
         return say(`start-up ${event.seconds.toFixed(1)} s (${event.phases.map((p) => `${p.name} ${p.seconds.toFixed(1)} s`).join(', ')})`);
+      case 'estimate':
+        bar?.stop();
+        return say(event.advice);
       case 'tuned':
         return say(`measured in the first steps: ${event.chosen} (${event.tried.map((t) => `${t.label} ${Math.round(t.imagesPerSecond).toLocaleString('en-US')}`).join(', ')} images/s)`);
       case 'progress':

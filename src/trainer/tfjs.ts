@@ -433,6 +433,7 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
     return { loss: loss / Math.max(split.count, 1), accuracy: correct / Math.max(split.count, 1) };
   };
 
+  const estimate = backend.name === '@tensorflow/tfjs' ? new RunEstimate({ epochs, steps, firstEpoch, batch, validation: validSplit.count, test: testSplit.count, projectDir: dirname(config.modelFile), passedOver: backend.passedOver }) : undefined;
   let cancelled = false;
   for (let epoch = firstEpoch; epoch <= epochs && !cancelled; epoch++) {
     const epochStarted = Date.now();
@@ -461,6 +462,7 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
         startUp.report();
         startUp = undefined;
       }
+      estimate?.stepped(epoch, step);
       if (!Number.isFinite(value)) throw new TrainingError(`the loss became ${value} at epoch ${epoch}, step ${step}: lower the learning rate (${config.lr})`);
       runningLoss += value * (Math.min(step * batch, trainSplit.count) - (step - 1) * batch);
       seen = Math.min(step * batch, trainSplit.count);
@@ -515,6 +517,44 @@ async function train(runDir: string, commands: Commands, resume: boolean): Promi
   state = { ...state, status: cancelled ? 'cancelled' : 'completed', finishedAt: Date.now() / 1000, summary };
   saveJson(join(runDir, 'run.json'), state);
   send({ type: 'done', status: cancelled ? 'cancelled' : 'completed', runDir, seconds: Date.now() / 1000 - started });
+}
+
+/**
+ * How long a run on plain TF.js will take, said once its first steps are measured: the first step
+ * compiles, so the second is the measure, unless the first alone took long enough to tell. A
+ * validation or test image costs about a third of a training image (a forward pass alone).
+ */
+class RunEstimate {
+  private readonly began = Date.now();
+  private stepStarted = Date.now();
+  private said = false;
+
+  constructor(private readonly run: { epochs: number; steps: number; firstEpoch: number; batch: number; validation: number; test: number; projectDir: string; passedOver: string[] }) {}
+
+  stepped(epoch: number, step: number): void {
+    const now = Date.now();
+    const seconds = (now - this.stepStarted) / 1000;
+    this.stepStarted = now;
+    const done = (epoch - this.run.firstEpoch) * this.run.steps + step;
+    if (this.said || (done < 2 && seconds < 20)) return;
+    this.said = true;
+    const total = (this.run.epochs - this.run.firstEpoch + 1) * this.run.steps;
+    const perImage = seconds / this.run.batch;
+    const evaluation = (((this.run.epochs - this.run.firstEpoch + 1) * this.run.validation + this.run.test) * perImage) / 3;
+    const remaining = (total - done) * seconds + evaluation;
+    const length = (now - this.began) / 1000 + remaining;
+    const faster = this.run.passedOver.length ? `${this.run.passedOver.join('; ')}.` : `npm install @tensorflow/tfjs-node (tfjs-node-gpu with CUDA) in ${this.run.projectDir} to train with TensorFlow itself, often tens to hundreds of times faster;`;
+    const advice = `Plain TF.js computes in JavaScript: ${formatSeconds(seconds)} a step here, so this run of ${total.toLocaleString('en-US')} steps will take about ${formatSeconds(length)}. ${faster} or train the same architecture in PyTorch with the torch engine. Stop the run to change it.`;
+    send({ type: 'estimate', seconds: length, secondsPerStep: seconds, steps: total, advice });
+  }
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 90) return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return hours < 48 ? `${hours} h ${minutes % 60} min` : `${Math.round(hours / 24)} days`;
 }
 
 // ---------------------------------------------------------------- activations

@@ -80,7 +80,14 @@ describe('training runs (tfjs engine, plain TF.js)', function () {
     const { run, events } = await start({});
     const result = await run.result;
     assert.equal(result.status, 'completed', JSON.stringify(result.error));
-    assert.deepEqual([...new Set(events.map((e) => e.type))], ['hello', 'dataset', 'model', 'startUp', 'progress', 'epoch', 'checkpoint', 'test', 'samples', 'done']);
+    assert.deepEqual([...new Set(events.map((e) => e.type))], ['hello', 'dataset', 'model', 'startUp', 'progress', 'estimate', 'epoch', 'checkpoint', 'test', 'samples', 'done']);
+    // Plain TF.js says how long the run will take once its second step is measured, and what would make it faster.
+    const [estimate] = of(events, 'estimate');
+    const steps = of(events, 'progress')[0]?.steps ?? 0;
+    assert.equal(estimate?.steps, steps * 2);
+    assert.ok((estimate?.secondsPerStep ?? 0) > 0 && (estimate?.seconds ?? 0) >= (estimate?.secondsPerStep ?? 0) * (steps * 2 - 2), JSON.stringify(estimate));
+    assert.match(estimate?.advice ?? '', /^Plain TF\.js computes in JavaScript: .* a step here, so this run of [\d,]+ steps will take about .*npm install @tensorflow\/tfjs-node .*torch engine\. Stop the run to change it\.$/);
+    assert.ok(events.findIndex((e) => e.type === 'estimate') < events.findIndex((e) => e.type === 'epoch'));
     assert.deepEqual(of(events, 'startUp')[0]?.phases.map((p) => p.name), ['@tensorflow/tfjs', 'dataset read', 'model', 'first step']);
     const [hello] = of(events, 'hello');
     assert.equal(hello?.engine, 'tfjs');

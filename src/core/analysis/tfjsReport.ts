@@ -2,7 +2,7 @@
 // parameters as TF.js counts them, every output of a functional model, and what was lost on the
 // way, with its line: a report with anything lost is incomplete, its totals a lower bound.
 import type { InputAnnotations } from './annotations';
-import type { AnalysisDiagnostic, Incompleteness, LayerReport, ModelReport } from './report';
+import type { AnalysisDiagnostic, Incompleteness, LayerReport, ModelReport, SourceRange } from './report';
 import type { Shape } from './shape';
 import { type Node, rangeOf } from './syntax';
 import { computeTfjsOutputShape, declaredInputKey, tfjsParamCount } from './tfjsLayers';
@@ -26,26 +26,22 @@ export function modelReports(root: Node, found: FoundModel[], annotations: Input
   return found.map((f) => {
     // What another module of the program built is shown at the function of this file that led to it.
     const here = f.extent.childForFieldName('name') ?? f.extent;
-    place = (node) => (node.tree === root.tree ? node : here);
-    const report = f.model instanceof Sequential ? sequentialReport(f, f.model, annotations.for(f.extent), fallback, options.input) : functionalReport(f, f.model);
-    finish(report, f.model.losses);
+    const at: Place = (node) => rangeOf(node.tree === root.tree ? node : here);
+    const report = f.model instanceof Sequential ? sequentialReport(at, f, f.model, annotations.for(f.extent), fallback, options.input) : functionalReport(at, f, f.model);
+    finish(at, report, f.model.losses);
     return report;
   });
 }
 
-/** Where a node of the model is shown in the file analysed (set per report). */
-let place = (node: Node): Node => node;
+/** Where a node of the model shows in the file analysed. */
+type Place = (node: Node) => SourceRange;
 
-function rangeIn(node: Node) {
-  return rangeOf(place(node));
-}
-
-function baseReport(found: FoundModel): ModelReport {
+function baseReport(at: Place, found: FoundModel): ModelReport {
   return {
     name: found.name,
     kind: 'tfjs',
     ...(found.build ? { build: found.build } : {}),
-    range: rangeIn(found.model.node),
+    range: at(found.model.node),
     extent: rangeOf(found.extent),
     input: [],
     inputSource: 'default',
@@ -68,24 +64,24 @@ function layerName(layer: Layer | Model, counters: Map<string, number>): string 
   return `${kind}_${n}`;
 }
 
-function lost(report: ModelReport, node: Node, reason: string): void {
-  report.incomplete?.push({ range: rangeIn(node), reason });
+function lost(at: Place, report: ModelReport, node: Node, reason: string): void {
+  report.incomplete?.push({ range: at(node), reason });
 }
 
-function entry(report: ModelReport, layer: Layer, name: string, input: Shape | null, out: Shape | null, error: string | undefined, unknown: Unknown | undefined): void {
+function entry(at: Place, report: ModelReport, layer: Layer, name: string, input: Shape | null, out: Shape | null, error: string | undefined, unknown: Unknown | undefined): void {
   // A merge (add, concatenate, multiply…) has no weights.
   const counts = layer.spec ? tfjsParamCount(layer.spec, input) : layer.problem ? null : { total: 0, trainable: 0 };
-  const item: LayerReport = { name, type: layer.factory, range: rangeIn(layer.node), in: input, out, params: counts?.total ?? 0, ...(layer.spec ? { tfjs: layer.spec } : {}) };
+  const item: LayerReport = { name, type: layer.factory, range: at(layer.node), in: input, out, params: counts?.total ?? 0, ...(layer.spec ? { tfjs: layer.spec } : {}) };
   if (layer.problem) {
     item.note = layer.problem.reason;
-    lost(report, layer.problem.node ?? layer.node, `${name}: ${layer.problem.reason}`);
+    lost(at, report, layer.problem.node ?? layer.node, `${name}: ${layer.problem.reason}`);
   } else if (!out || out.includes(null)) {
     item.note = unknown ? unknown.reason : 'its input is not known';
-    lost(report, unknown?.node ?? layer.node, `${name}: ${item.note}`);
+    lost(at, report, unknown?.node ?? layer.node, `${name}: ${item.note}`);
   }
   if (!counts) {
     report.paramsKnown = false;
-    if (!layer.problem) lost(report, layer.node, `${name}: its parameters depend on its input's features, which are not known`);
+    if (!layer.problem) lost(at, report, layer.node, `${name}: its parameters depend on its input's features, which are not known`);
   }
   if (error) {
     item.error = error;
@@ -96,8 +92,8 @@ function entry(report: ModelReport, layer: Layer, name: string, input: Shape | n
   report.layers.push(item);
 }
 
-function sequentialReport(found: FoundModel, model: Sequential, annotation: number[] | undefined, fallback: number[], given: Shape | undefined): ModelReport {
-  const report = baseReport(found);
+function sequentialReport(at: Place, found: FoundModel, model: Sequential, annotation: number[] | undefined, fallback: number[], given: Shape | undefined): ModelReport {
+  const report = baseReport(at, found);
   const first = model.layers[0];
   const key = first ? declaredInputKey(Object.fromEntries(first.config.entries)) : undefined;
   const declared = key ? first?.config.entries.get(key) : undefined;
@@ -114,14 +110,14 @@ function sequentialReport(found: FoundModel, model: Sequential, annotation: numb
     report.inputSource = 'first layer';
     input = [1, ...dims.map((d) => (typeof d === 'number' ? d : null))];
     const unknown = dims.find((d): d is Unknown => d instanceof Unknown);
-    if (unknown) lost(report, unknown.node ?? first?.node ?? model.node, `the input shape is only partly known: ${unknown.reason}`);
+    if (unknown) lost(at, report, unknown.node ?? first?.node ?? model.node, `the input shape is only partly known: ${unknown.reason}`);
   } else if (declared instanceof Unknown) {
     report.inputSource = 'first layer';
     input = null;
-    lost(report, declared.node ?? first?.node ?? model.node, `the input shape is not known: ${declared.reason}`);
+    lost(at, report, declared.node ?? first?.node ?? model.node, `the input shape is not known: ${declared.reason}`);
   } else {
     input = [1, ...fallback];
-    if (first) report.diagnostics.push({ range: rangeIn(first.node), message: 'The first layer of a tf.sequential model needs inputShape (or batchInputShape): TF.js cannot build the model without it', severity: 'error' });
+    if (first) report.diagnostics.push({ range: at(first.node), message: 'The first layer of a tf.sequential model needs inputShape (or batchInputShape): TF.js cannot build the model without it', severity: 'error' });
   }
   report.input = input ?? [];
   const counters = new Map<string, number>();
@@ -132,19 +128,19 @@ function sequentialReport(found: FoundModel, model: Sequential, annotation: numb
     const result = layer.spec && before ? computeTfjsOutputShape(layer.spec, `tf.layers.${layer.factory}`, before) : { shape: null };
     shape = result.shape;
     if (layer.problem && !why) why = layer.problem;
-    entry(report, layer, layerName(layer, counters), before, shape, result.error, why);
+    entry(at, report, layer, layerName(layer, counters), before, shape, result.error, why);
   }
   report.output = shape;
-  if (model.layers.length === 0) lost(report, model.node, 'the model has no layers the analysis could follow');
+  if (model.layers.length === 0) lost(at, report, model.node, 'the model has no layers the analysis could follow');
   return report;
 }
 
-function functionalReport(found: FoundModel, model: Functional): ModelReport {
-  const report = baseReport(found);
+function functionalReport(at: Place, found: FoundModel, model: Functional): ModelReport {
+  const report = baseReport(at, found);
   const [input] = model.inputs;
   report.input = input?.shape ?? [];
   report.inputSource = 'given';
-  for (const tensor of model.inputs) if (tensor.lost) lost(report, tensor.lost.node ?? model.node, tensor.lost.reason);
+  for (const tensor of model.inputs) if (tensor.lost) lost(at, report, tensor.lost.node ?? model.node, tensor.lost.reason);
   // Every application between the inputs and the outputs, in the order the code made them; a layer applied twice is one layer.
   const applications = new Map<Layer | Model, Application>();
   const visit = (tensor: SymbolicTensor) => {
@@ -160,14 +156,14 @@ function functionalReport(found: FoundModel, model: Functional): ModelReport {
     const { layer } = application;
     const inputShape = application.inputs[0]?.shape ?? null;
     if (layer instanceof Layer) {
-      entry(report, layer, layerName(layer, counters), inputShape, application.output.shape, application.error, application.output.lost);
+      entry(at, report, layer, layerName(layer, counters), inputShape, application.output.shape, application.error, application.output.lost);
       continue;
     }
     // A model used as a layer: one row, its parameters its own.
-    const inner = layer instanceof Sequential ? sequentialReport({ model: layer, name: '', extent: layer.node }, layer, undefined, [], inputShape ? inputShape : undefined) : functionalReport({ model: layer, name: '', extent: layer.node }, layer);
-    finish(inner, layer.losses);
+    const inner = layer instanceof Sequential ? sequentialReport(at, { model: layer, name: '', extent: layer.node }, layer, undefined, [], inputShape ? inputShape : undefined) : functionalReport(at, { model: layer, name: '', extent: layer.node }, layer);
+    finish(at, inner, layer.losses);
     const name = layerName(layer, counters);
-    report.layers.push({ name, type: layer instanceof Sequential ? 'sequential' : 'model', range: rangeIn(layer.node), in: inputShape, out: application.output.shape, params: inner.totalParams });
+    report.layers.push({ name, type: layer instanceof Sequential ? 'sequential' : 'model', range: at(layer.node), in: inputShape, out: application.output.shape, params: inner.totalParams });
     report.totalParams += inner.totalParams;
     report.trainableParams += inner.trainableParams;
     if (inner.paramsKnown === false) report.paramsKnown = false;
@@ -181,14 +177,14 @@ function functionalReport(found: FoundModel, model: Functional): ModelReport {
     report.outputNote = `${outputs.length} outputs`;
   }
   model.outputs.forEach((o, i) => {
-    if (!o.shape || o.shape.includes(null)) lost(report, o.lost?.node ?? model.node, `output ${i + 1} is ${o.shape ? 'only partly known' : 'not known'}${o.lost ? `: ${o.lost.reason}` : ''}`);
+    if (!o.shape || o.shape.includes(null)) lost(at, report, o.lost?.node ?? model.node, `output ${i + 1} is ${o.shape ? 'only partly known' : 'not known'}${o.lost ? `: ${o.lost.reason}` : ''}`);
   });
   return report;
 }
 
 /** What was lost while building makes the report incomplete; each place is named once. */
-function finish(report: ModelReport, losses: Loss[]): void {
-  for (const loss of losses) lost(report, loss.node, loss.reason);
+function finish(at: Place, report: ModelReport, losses: Loss[]): void {
+  for (const loss of losses) lost(at, report, loss.node, loss.reason);
   const seen = new Set<string>();
   const incomplete: Incompleteness[] = [];
   for (const item of report.incomplete ?? []) {

@@ -93,6 +93,9 @@ export class RunModel {
       case 'tuned':
         this.tuned = event;
         return;
+      case 'estimate':
+        // Said in a notification; the progress events carry the time left.
+        return;
       case 'progress':
         this.progress = event;
         {

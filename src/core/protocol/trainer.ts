@@ -79,6 +79,16 @@ export const trainerEvent = messages({
     precision: literal('float32', 'float16', 'bfloat16'),
     compiled: boolean,
   },
+  /**
+   * The run's length, measured on its first steps where it is long enough to matter (plain TF.js,
+   * which computes in JavaScript): said once, with what would make it faster, so the user can stop.
+   */
+  estimate: {
+    seconds: real,
+    secondsPerStep: real,
+    steps: count,
+    advice: string({ maxLength: 1000 }),
+  },
   progress: {
     epoch: count,
     epochs: count,

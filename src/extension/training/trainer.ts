@@ -314,6 +314,10 @@ export class Trainer extends Disposable {
           this.advised.add(event.advice);
           void vscode.window.showWarningMessage(`CNN Lab: ${event.advice}`);
         }
+        if (event.type === 'estimate') {
+          this.log.info(`training ${config.className}: ${event.advice}`);
+          void vscode.window.showWarningMessage(`CNN Lab: ${event.advice}`, 'Stop Training').then((choice) => (choice ? run.stop() : undefined));
+        }
         if (event.type === 'error') this.log.error(`training ${config.className}: ${event.message}${event.detail ? `\n${event.detail}` : ''}`);
         if (event.type === 'epoch') this.log.info(`training ${config.className}: epoch ${event.epoch}, train loss ${event.trainLoss.toFixed(4)}, validation loss ${event.validLoss?.toFixed(4) ?? '-'}`);
         if (event.type === 'checkpoint' && event.message) this.log.info(`training ${config.className}: ${event.message}`);
