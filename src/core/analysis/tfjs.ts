@@ -825,9 +825,8 @@ class Evaluator {
       } else if (layer.problem) lost = layer.problem;
       else if (shapes.length !== 1) lost = new Unknown(`tf.layers.${layer.factory} applied to ${shapes.length} tensors`, node);
     } else {
-      lost = new Unknown('a model applied as a layer: its output is that of its own layers', node);
       shape = modelOutputOn(layer, shapes[0] ?? null);
-      if (shape) lost = undefined;
+      if (!shape) lost = inherited ?? new Unknown('the output of a model applied as a layer is not known', node);
     }
     application.output = new SymbolicTensor(shape, application, lost ?? inherited);
     return application.output;

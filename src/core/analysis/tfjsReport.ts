@@ -2,6 +2,7 @@
 // parameters as TF.js counts them, every output of a functional model, and what was lost on the
 // way, with its line: a report with anything lost is incomplete, its totals a lower bound.
 import type { InputAnnotations } from './annotations';
+import { withCosts } from './cost';
 import type { AnalysisDiagnostic, Incompleteness, LayerReport, ModelReport, SourceRange } from './report';
 import type { Shape } from './shape';
 import { type Node, rangeOf } from './syntax';
@@ -163,7 +164,8 @@ function functionalReport(at: Place, found: FoundModel, model: Functional): Mode
     const inner = layer instanceof Sequential ? sequentialReport(at, { model: layer, name: '', extent: layer.node }, layer, undefined, [], inputShape ? inputShape : undefined) : functionalReport(at, { model: layer, name: '', extent: layer.node }, layer);
     finish(at, inner, layer.losses);
     const name = layerName(layer, counters);
-    report.layers.push({ name, type: layer instanceof Sequential ? 'sequential' : 'model', range: at(layer.node), in: inputShape, out: application.output.shape, params: inner.totalParams });
+    // Its cost is its own layers' (cost.ts keeps a layer's MACs already set).
+    report.layers.push({ name, type: layer instanceof Sequential ? 'sequential' : 'model', range: at(layer.node), in: inputShape, out: application.output.shape, params: inner.totalParams, macs: withCosts(inner).totalMacs ?? null });
     report.totalParams += inner.totalParams;
     report.trainableParams += inner.trainableParams;
     if (inner.paramsKnown === false) report.paramsKnown = false;
