@@ -2,7 +2,7 @@
 // itself: the development part (mnist, mnist-acgan, mnist-node, quantization) exact, the held-out
 // part (every other example, never fixed against) with nothing wrong without saying so.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeTree } from '../../src/core/analysis/analyze';
@@ -73,6 +73,43 @@ describe('TF.js examples against TF.js', function () {
       assert.match(reason?.reason ?? '', /the input shape is only partly known: '\.\/data' is not found beside the file/);
       assert.equal(reason?.range.start.line, 22, 'the import');
       assert.deepEqual(conv?.diagnostics, []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("follows a tsconfig.json's paths and baseUrl to the project's modules, and names a package it does not read", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cnnlab-tsconfig-'));
+    try {
+      mkdirSync(join(dir, 'src/data'), { recursive: true });
+      mkdirSync(join(dir, 'src/lib'), { recursive: true });
+      writeFileSync(join(dir, 'tsconfig.json'), '{\n  // the project\'s aliases\n  "compilerOptions": {"baseUrl": "src", "paths": {"@data/*": ["data/*"],},},\n}\n');
+      writeFileSync(join(dir, 'src/data/sizes.ts'), 'export const IMAGE_SIZE = 28;\n');
+      writeFileSync(join(dir, 'src/lib/widths.ts'), 'export default 8;\n');
+      const model = [
+        "import * as tf from '@tensorflow/tfjs';",
+        "import {IMAGE_SIZE} from '@data/sizes';",
+        "import width from 'lib/widths';",
+        "import {CLASSES} from 'some-package';",
+        'export function build() {',
+        '  const model = tf.sequential();',
+        '  model.add(tf.layers.conv2d({inputShape: [IMAGE_SIZE, IMAGE_SIZE, 1], filters: width, kernelSize: 3}));',
+        '  model.add(tf.layers.flatten());',
+        '  model.add(tf.layers.dense({units: CLASSES}));',
+        '  return model;',
+        '}',
+      ].join('\n');
+      const path = join(dir, 'src/model.ts');
+      writeFileSync(path, model);
+      const [report] = (await analyse(path)).reports;
+      assert.deepEqual(report?.input, [1, 28, 28, 1]);
+      assert.deepEqual(report?.layers.map((l) => [l.name, l.out, l.params]), [
+        ['conv2d_1', [1, 26, 26, 8], 80],
+        ['flatten_1', [1, 5408], 0],
+        ['dense_1', null, 0],
+      ]);
+      assert.equal(report?.complete, false);
+      assert.match(report?.incomplete?.map((i) => i.reason).join('\n') ?? '', /'some-package' is a package the analysis does not read/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -76,17 +76,62 @@ export class FileImports implements PythonImports, ScriptImports {
     return undefined;
   }
 
-  /** A TF.js file's `import … from './data'` or `require('../model')`: as Node and bundlers find it, with or without its extension, or its folder's index. */
+  /**
+   * A TF.js file's `import … from './data'` or `require('../model')`: as Node and bundlers find it,
+   * with or without its extension, or its folder's index; a bare name through the nearest
+   * tsconfig.json's (or jsconfig.json's) `paths` and `baseUrl`, as TypeScript maps it. Packages are not read.
+   */
   resolveScript(specifier: string, from: string | undefined): { path: string; root: Node } | undefined {
-    if (!specifier.startsWith('.')) return undefined;
-    const base = resolvePath(dirname(from ?? this.mainFile), specifier);
-    // TypeScript's ES modules name './data.js' for data.ts.
-    const stem = base.replace(/\.[cm]?js$/, '');
-    for (const path of [base, ...['.ts', '.js', '.mjs', '.cjs', '.tsx', '.jsx'].map((e) => `${stem}${e}`), join(base, 'index.ts'), join(base, 'index.js')]) {
-      const parsed = this.parse(path);
-      if (parsed) return { path, root: parsed.root };
+    const importer = from ?? this.mainFile;
+    const candidates = specifier.startsWith('.') ? [resolvePath(dirname(importer), specifier)] : this.mapped(specifier, importer);
+    for (const base of candidates) {
+      // TypeScript's ES modules name './data.js' for data.ts.
+      const stem = base.replace(/\.[cm]?js$/, '');
+      for (const path of [base, ...['.ts', '.js', '.mjs', '.cjs', '.tsx', '.jsx'].map((e) => `${stem}${e}`), join(base, 'index.ts'), join(base, 'index.js')]) {
+        const parsed = this.parse(path);
+        if (parsed) return { path, root: parsed.root };
+      }
     }
     return undefined;
+  }
+
+  /** Where the nearest tsconfig.json's `paths` (else its `baseUrl`) send a bare import. */
+  private mapped(specifier: string, importer: string): string[] {
+    const config = this.scriptConfig(dirname(importer));
+    if (!config) return [];
+    const results: string[] = [];
+    for (const [pattern, targets] of Object.entries(config.paths)) {
+      const star = pattern.indexOf('*');
+      const [prefix, suffix] = star === -1 ? [pattern, ''] : [pattern.slice(0, star), pattern.slice(star + 1)];
+      const matches = star === -1 ? specifier === pattern : specifier.startsWith(prefix) && specifier.endsWith(suffix) && specifier.length >= prefix.length + suffix.length;
+      if (!matches) continue;
+      const captured = star === -1 ? '' : specifier.slice(prefix.length, specifier.length - suffix.length);
+      for (const target of targets) results.push(resolvePath(config.pathsBase, target.replace('*', captured)));
+    }
+    if (config.baseUrl) results.push(resolvePath(config.baseUrl, specifier));
+    return results;
+  }
+
+  /** The compiler options of the tsconfig.json or jsconfig.json nearest above a folder (its `extends` not followed), read as it is now. */
+  private scriptConfig(folder: string): { paths: Record<string, string[]>; pathsBase: string; baseUrl: string | undefined } | undefined {
+    let found: { paths: Record<string, string[]>; pathsBase: string; baseUrl: string | undefined } | undefined;
+    for (let at = folder, i = 0; i <= ancestors + 2 && !found; at = dirname(at), i++) {
+      for (const name of ['tsconfig.json', 'jsconfig.json']) {
+        const text = this.reader.read(join(at, name))?.text;
+        if (text === undefined) continue;
+        try {
+          // JSON with comments and trailing commas, as TypeScript reads it.
+          const options = (JSON.parse(text.replace(/\/\*[\s\S]*?\*\/|(^|[^:"'])\/\/.*$/gm, '$1').replace(/,(\s*[}\]])/g, '$1')) as { compilerOptions?: { baseUrl?: string; paths?: Record<string, string[]> } }).compilerOptions ?? {};
+          const baseUrl = options.baseUrl === undefined ? undefined : resolvePath(at, options.baseUrl);
+          found = { paths: options.paths ?? {}, pathsBase: baseUrl ?? at, baseUrl };
+        } catch {
+          found = { paths: {}, pathsBase: at, baseUrl: undefined };
+        }
+        break;
+      }
+      if (dirname(at) === at) break;
+    }
+    return found;
   }
 
   version(path: string): string | undefined {

@@ -121,7 +121,10 @@ class Program {
   /** The exports of another module of the program, evaluated once. */
   module(specifier: string, from: string | undefined, node: Node): Obj | Unknown {
     const resolved = this.options.scripts?.resolveScript(specifier, from);
-    if (!resolved) return new Unknown(this.options.scripts ? `'${specifier}' is not found beside the file` : `'${specifier}' is not read (the file is not saved)`, node);
+    if (!resolved) {
+      const reason = !specifier.startsWith('.') ? `'${specifier}' is a package the analysis does not read` : this.options.scripts ? `'${specifier}' is not found beside the file` : `'${specifier}' is not read (the file is not saved)`;
+      return new Unknown(reason, node);
+    }
     let exports = this.modules.get(resolved.path);
     if (!exports) {
       exports = new Obj();
@@ -423,7 +426,6 @@ class Evaluator {
 
   private moduleValue(specifier: string, node: Node): Value {
     if (/^@tensorflow\/tfjs/.test(specifier)) return tfNamespace();
-    if (!specifier.startsWith('.')) return new Unknown(`'${specifier}' is a package the analysis does not read`, node);
     return this.program.module(specifier, this.path, node);
   }
 
