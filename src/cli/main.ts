@@ -9,6 +9,7 @@ import { formatSummaryTable, toJsonDocument } from '../core/analysis/format';
 import { diffModels, formatModelDiff, modelDiffJson } from '../core/analysis/modelDiff';
 import { readCheckpoint } from '../core/checkpoints/checkpoint';
 import { diffCheckpoints, formatCheckpointDiff } from '../core/checkpoints/checkpointDiff';
+import { checkStateDict, formatStateDictCheck } from '../core/checkpoints/stateDictCheck';
 import { diskReader, FileImports, type ModelPackages } from '../core/analysis/imports';
 import { analyzeNotebook, type CellRange, NotebookError, readNotebook } from '../core/analysis/notebook';
 import { exactModule } from '../core/analysis/notebookModule';
@@ -35,11 +36,15 @@ ${dataUsage}
   diff A[:MODEL] B[:MODEL] [--json]  Two models side by side: layers aligned by name, then by order and
                                     kind, with shapes, parameters, mult-adds and what differs; of two
                                     checkpoints (.pt, model.json), each parameter's change
+  check MODEL[:NAME] CHECKPOINT [--json]
+                                    Would model.load_state_dict(torch.load(CHECKPOINT)) load? Its
+                                    missing, unexpected and mismatched keys as PyTorch words them, read
+                                    without Python; exit 0 when it loads strictly
   doctor [--python PATH] [--json]   Find the Python that trains PyTorch models and report what it can do
   help                              Show this help
   version                           Print the version
 
-Exit codes: 0 success, 1 a run that failed or was cancelled (train), a model with errors (shapes)
+Exit codes: 0 success, 1 a run that failed or was cancelled (train), a model with errors (shapes), a checkpoint that would not load (check)
 or an environment that cannot train (doctor), 2 bad usage or an unreadable file.`;
 
 function out(text: string): void {
@@ -220,6 +225,38 @@ async function diff(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** `cnn-lab check MODEL[:NAME] CHECKPOINT`: would load_state_dict(strict=True) load it? Exit 0 when it would. */
+async function check(argv: string[]): Promise<number> {
+  const [modelArgument, checkpointPath, ...extra] = argv.filter((a) => a !== '--json');
+  if (!modelArgument || !checkpointPath || extra.length || argv.some((a) => a.startsWith('--') && a !== '--json')) {
+    process.stderr.write('cnn-lab check: name a model and a checkpoint, e.g. cnn-lab check cifar_cnn.py:Net model_cifar.pt\n');
+    return 2;
+  }
+  const { file, name } = modelSpec(modelArgument);
+  const analysed = analyzeFile(file, await loadGrammars(join(__dirname, 'parsers')), await modelPackagesFor([file]));
+  if ('problem' in analysed) {
+    process.stderr.write(`cnn-lab check: ${analysed.problem}\n`);
+    return 2;
+  }
+  const models = analysed.models.filter((m) => !m.definedElsewhere);
+  const model = name ? models.find((m) => m.name === name) : models.length === 1 ? models[0] : undefined;
+  if (!model) {
+    const names = models.map((m) => m.name);
+    process.stderr.write(`cnn-lab check: ${name ? `${file} has no model ${name}${names.length ? ` (it has ${names.join(', ')})` : ''}` : names.length ? `${file} has ${names.length} models (${names.join(', ')}): name one, as ${file}:${names[0] ?? ''}` : `${file} has no models`}\n`);
+    return 2;
+  }
+  let checkpoint;
+  try {
+    checkpoint = readCheckpoint(checkpointPath);
+  } catch (error) {
+    process.stderr.write(`cnn-lab check: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const result = checkStateDict(model, checkpoint);
+  out(argv.includes('--json') ? JSON.stringify(result) : formatStateDictCheck(result));
+  return result.loads ? 0 : 1;
+}
+
 /** Two checkpoints of a model (.pt, or a TF.js model.json), parameter by parameter, read without Python. */
 function diffCheckpointFiles(a: string, b: string, json: boolean): number {
   const read = (path: string) => {
@@ -269,6 +306,8 @@ async function main(argv: string[]): Promise<number> {
       return data(rest);
     case 'diff':
       return diff(rest);
+    case 'check':
+      return check(rest);
     case 'doctor':
       return doctor(rest);
     case 'version':

@@ -43,6 +43,8 @@ export interface BatchNormSpec {
   variant: 'batch' | 'instance' | 'sync';
   features: number;
   affine: boolean;
+  /** Its running statistics, buffers of the state_dict (BatchNorm's by default, InstanceNorm's not). */
+  trackRunningStats?: boolean;
 }
 export interface LayerNormSpec {
   kind: 'layerNorm';

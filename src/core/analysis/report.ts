@@ -39,6 +39,14 @@ export interface Incompleteness {
   elsewhere?: true;
 }
 
+/** One entry of a model's state_dict: its key and shape (null where the analysis does not know it). */
+export interface StateDictEntry {
+  key: string;
+  shape: number[] | null;
+  /** load_state_dict fills it in when a checkpoint lacks it (BatchNorm's num_batches_tracked, which checkpoints older than its state version 2 lack). */
+  optional?: true;
+}
+
 export interface LayerReport {
   /** The qualified name PyTorch's named_modules() gives it: "conv1", "features.0". */
   name: string;
@@ -106,6 +114,8 @@ export interface ModelReport {
   paramsKnown?: boolean;
   layers: LayerReport[];
   diagnostics: AnalysisDiagnostic[];
+  /** PyTorch: the state_dict the model would have, to check a checkpoint against; `unknown` says why it may not be whole. */
+  stateDict?: { entries: StateDictEntry[]; unknown: string[] };
 }
 
 /** Whether the trainer can build the model by its name: a class needing no arguments, a factory, a module-level instance, a TF.js model. */

@@ -242,7 +242,7 @@ function norm(rank: Rank, variant: 'batch' | 'instance' | 'sync'): Signature {
   return {
     params: variant === 'sync' ? [...normParams, 'process_group'] : normParams,
     defaults: { eps: 1e-5, momentum: 0.1, affine: !instance, track_running_stats: !instance, process_group: null },
-    build: (args) => ({ kind: 'batchNorm', rank, variant, features: args.int('num_features'), affine: args.bool('affine') }),
+    build: (args) => ({ kind: 'batchNorm', rank, variant, features: args.int('num_features'), affine: args.bool('affine'), trackRunningStats: args.bool('track_running_stats') }),
   };
 }
 
@@ -251,7 +251,7 @@ function lazyNorm(rank: Rank, variant: 'batch' | 'instance'): Signature {
   return {
     params: normParams.slice(1),
     defaults: { eps: 1e-5, momentum: 0.1, affine: true, track_running_stats: true },
-    build: (args) => ({ kind: 'lazy', template: { kind: 'batchNorm', rank, variant, affine: args.bool('affine') } }),
+    build: (args) => ({ kind: 'lazy', template: { kind: 'batchNorm', rank, variant, affine: args.bool('affine'), trackRunningStats: args.bool('track_running_stats') } }),
   };
 }
 

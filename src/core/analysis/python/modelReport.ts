@@ -6,6 +6,7 @@ import { type Node, rangeOf } from '../syntax';
 import { layerArgument } from '../torchLayers';
 import type { ClassInfo, PythonFile } from './program';
 import { Analysis } from './torchModules';
+import { expectedStateDict } from './stateDict';
 import { Dict, frozenElements, type LayerCall, layerParameterSize, Module, Raised, Tensor, Unknown, type Value } from './values';
 
 /**
@@ -204,6 +205,10 @@ function analyzeAt(
   report.incomplete = dedupeIncompleteness(report.incomplete);
   report.complete = report.incomplete.length === 0;
   report.paramsKnown = ![...analysis.losses.values()].some((l) => l.phase === 'build') && uniqueModules(model).every((m) => paramsKnown(m));
+  const stateDict = expectedStateDict(model);
+  // What its construction lost may be a part of it: then its state_dict is not known whole either.
+  for (const loss of analysis.losses.values()) if (loss.phase === 'build') stateDict.unknown.push(`its construction was not followed: ${loss.reason}`);
+  report.stateDict = stateDict;
   const calledFirst = sampleFor([...analysis.calls.keys()].find(readsInput));
   return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, forks, raised, ...(calledFirst ? { calledFirst } : {}), ...(model.options.opaque || model.options.plain ? { notModule: true } : {}) };
 }

@@ -240,8 +240,11 @@ export class Analysis extends Tensors {
         });
       case 'register_buffer':
         // A buffer is state, not a parameter: BatchNorm's running statistics.
-        return new Callable(name, ([bufferName, tensor]) => {
-          if (typeof bufferName === 'string') owner.attributes.set(bufferName, tensor ?? null);
+        return new Callable(name, ([bufferName, tensor, persistent], keywords) => {
+          if (typeof bufferName !== 'string') return null;
+          owner.attributes.set(bufferName, tensor ?? keywords.get('tensor') ?? null);
+          if ((persistent ?? keywords.get('persistent')) === false) owner.buffers.delete(bufferName);
+          else owner.buffers.add(bufferName);
           return null;
         });
       case 'register_parameter':

@@ -37,6 +37,8 @@ export class Module {
   readonly parameters = new Map<string, number | null>();
   /** Its layer's parameters replaced by another module's (`self.out.weight = self.embed.weight`), counted there. */
   readonly tied = new Set<string>();
+  /** Its persistent buffers (`register_buffer(name, tensor)`), kept in `attributes`: state_dict entries, not parameters. */
+  readonly buffers = new Set<string>();
   /** Its parameters set to `requires_grad = False` (a frozen backbone): counted, not trained. */
   readonly frozen = new Set<string>();
   // Shapes are those of inference, as exact mode's model.eval() gives them.
@@ -221,6 +223,7 @@ export function copyValue(value: Value, deep: boolean): Value {
   for (const [name, child] of value.children) copy.children.set(name, deep ? (copyValue(child, true) as Module) : child);
   for (const [name, attribute] of value.attributes) copy.attributes.set(name, deep ? copyValue(attribute, true) : attribute);
   for (const [name, elements] of value.parameters) copy.parameters.set(name, elements);
+  for (const name of value.buffers) copy.buffers.add(name);
   return copy;
 }
 

@@ -1,0 +1,79 @@
+// Will this checkpoint load? A model's state_dict as the analysis knows it (report.stateDict)
+// against a checkpoint's tensors, as load_state_dict(strict=True) compares them: keys the model
+// has that the checkpoint lacks, keys the checkpoint has that the model lacks, and shapes that
+// differ, worded as PyTorch words them. Where the model's state_dict is not known whole, it says so.
+import type { ModelReport } from '../analysis/report';
+import type { Checkpoint } from './checkpoint';
+
+export interface StateDictCheck {
+  model: string;
+  checkpoint: string;
+  /** The model's state_dict is known whole: the lists below are PyTorch's. */
+  known: boolean;
+  /** Why it is not known whole. */
+  unknown: string[];
+  missing: string[];
+  unexpected: string[];
+  mismatched: { key: string; checkpoint: number[]; model: number[] }[];
+  /** Tensors whose key and shape agree, and their elements. */
+  matched: number;
+  matchedElements: number;
+  /** Every key of the checkpoint starts with `module.` (saved from nn.DataParallel) and, without it, they agree better. */
+  prefix?: string;
+  /** load_state_dict(strict=True) would succeed. */
+  loads: boolean;
+}
+
+export function checkStateDict(model: ModelReport, checkpoint: Checkpoint): StateDictCheck {
+  const expected = model.stateDict ?? { entries: [], unknown: ['the state_dict of a TF.js model is checked against its model.json, not a .pt'] };
+  const tensors = new Map(checkpoint.layers.flatMap((layer) => layer.parameters).map((t) => [t.name, t.shape]));
+  const compare = (keys: Map<string, number[]>) => {
+    const missing: string[] = [];
+    const mismatched: StateDictCheck['mismatched'] = [];
+    let matched = 0;
+    let matchedElements = 0;
+    for (const { key, shape, optional } of expected.entries) {
+      const saved = keys.get(key);
+      if (!saved && optional) continue;
+      if (!saved) missing.push(key);
+      else if (shape && (saved.length !== shape.length || saved.some((d, i) => d !== shape[i]))) mismatched.push({ key, checkpoint: saved, model: shape });
+      else if (shape) {
+        matched++;
+        matchedElements += shape.reduce((a, b) => a * b, 1);
+      }
+    }
+    const known = new Set(expected.entries.map((e) => e.key));
+    const unexpected = [...keys.keys()].filter((key) => !known.has(key));
+    return { missing, unexpected, mismatched, matched, matchedElements };
+  };
+  const result = compare(tensors);
+  const stripped = [...tensors.keys()].every((key) => key.startsWith('module.')) ? compare(new Map([...tensors].map(([k, v]) => [k.slice('module.'.length), v]))) : undefined;
+  const differences = (r: typeof result) => r.missing.length + r.unexpected.length + r.mismatched.length;
+  const known = expected.unknown.length === 0;
+  return {
+    model: model.name,
+    checkpoint: checkpoint.path,
+    known,
+    unknown: expected.unknown,
+    ...result,
+    ...(stripped && differences(stripped) < differences(result) ? { prefix: 'module.' } : {}),
+    loads: known && differences(result) === 0,
+  };
+}
+
+const size = (shape: number[]) => `torch.Size([${shape.join(', ')}])`;
+
+/** The check as PyTorch's error reads, or the one line that says it loads. */
+export function formatStateDictCheck(check: StateDictCheck): string {
+  const lines: string[] = [];
+  if (check.loads) return `${check.checkpoint}: ${check.matched} tensors, all match ${check.model} (${check.matchedElements.toLocaleString('en-US')} values): load_state_dict(strict=True) loads it`;
+  if (check.missing.length || check.unexpected.length || check.mismatched.length) {
+    lines.push(`Error(s) in loading state_dict for ${check.model}:`);
+    if (check.missing.length) lines.push(`\tMissing key(s) in state_dict: ${check.missing.map((k) => `"${k}"`).join(', ')}.`);
+    if (check.unexpected.length) lines.push(`\tUnexpected key(s) in state_dict: ${check.unexpected.map((k) => `"${k}"`).join(', ')}.`);
+    for (const m of check.mismatched) lines.push(`\tsize mismatch for ${m.key}: copying a param with shape ${size(m.checkpoint)} from checkpoint, the shape in current model is ${size(m.model)}.`);
+  }
+  if (check.prefix) lines.push(`Every key of ${check.checkpoint} starts with "${check.prefix}" (it was saved from nn.DataParallel): strip it, {k.removeprefix("${check.prefix}"): v for k, v in state_dict.items()}, or load it into model.module.`);
+  if (!check.known) lines.push(`The analysis does not know ${check.model}'s state_dict whole, so this is not the whole answer:\n${check.unknown.slice(0, 8).map((u) => `  ${u}`).join('\n')}${check.unknown.length > 8 ? `\n  … and ${check.unknown.length - 8} more` : ''}`);
+  return lines.join('\n');
+}
