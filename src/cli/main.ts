@@ -194,6 +194,17 @@ function modelSpec(spec: string): { file: string; name?: string } {
   return named ? { file: named[1] ?? spec, name: named[2] ?? '' } : { file: spec };
 }
 
+/** The model FILE:NAME names, or the file's only one; else undefined, having said which there are. */
+function pickModel(command: string, file: string, name: string | undefined, reports: readonly ModelReport[]): ModelReport | undefined {
+  const models = reports.filter((m) => !m.definedElsewhere);
+  const model = name ? models.find((m) => m.name === name) : models.length === 1 ? models[0] : undefined;
+  if (!model) {
+    const names = models.map((m) => m.name);
+    process.stderr.write(`cnn-lab ${command}: ${name ? `${file} has no model ${name}${names.length ? ` (it has ${names.join(', ')})` : ''}` : names.length ? `${file} has ${names.length} models (${names.join(', ')}): name one, as ${file}:${names[0] ?? ''}` : `${file} has no models`}\n`);
+  }
+  return model;
+}
+
 async function diff(argv: string[]): Promise<number> {
   const specs = argv.filter((a) => a !== '--json');
   if (specs.length !== 2 || specs.some((a) => a.startsWith('--'))) {
@@ -210,13 +221,8 @@ async function diff(argv: string[]): Promise<number> {
       process.stderr.write(`cnn-lab diff: ${analysed.problem}\n`);
       return 2;
     }
-    const models = analysed.models.filter((m) => !m.definedElsewhere);
-    const model = name ? models.find((m) => m.name === name) : models.length === 1 ? models[0] : undefined;
-    if (!model) {
-      const names = models.map((m) => m.name);
-      process.stderr.write(`cnn-lab diff: ${name ? `${file} has no model ${name}${names.length ? ` (it has ${names.join(', ')})` : ''}` : names.length ? `${file} has ${names.length} models (${names.join(', ')}): name one, as ${file}:${names[0] ?? ''}` : `${file} has no models`}\n`);
-      return 2;
-    }
+    const model = pickModel('diff', file, name, analysed.models);
+    if (!model) return 2;
     sides.push({ file, model });
   }
   const [a, b] = sides as [(typeof sides)[number], (typeof sides)[number]];
@@ -238,13 +244,8 @@ async function check(argv: string[]): Promise<number> {
     process.stderr.write(`cnn-lab check: ${analysed.problem}\n`);
     return 2;
   }
-  const models = analysed.models.filter((m) => !m.definedElsewhere);
-  const model = name ? models.find((m) => m.name === name) : models.length === 1 ? models[0] : undefined;
-  if (!model) {
-    const names = models.map((m) => m.name);
-    process.stderr.write(`cnn-lab check: ${name ? `${file} has no model ${name}${names.length ? ` (it has ${names.join(', ')})` : ''}` : names.length ? `${file} has ${names.length} models (${names.join(', ')}): name one, as ${file}:${names[0] ?? ''}` : `${file} has no models`}\n`);
-    return 2;
-  }
+  const model = pickModel('check', file, name, analysed.models);
+  if (!model) return 2;
   let checkpoint;
   try {
     checkpoint = readCheckpoint(checkpointPath);

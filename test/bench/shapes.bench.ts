@@ -176,10 +176,9 @@ async function zooRows(parser: Parser): Promise<string[][]> {
       imports.dispose();
       measured.push({ file: file.slice(repo.length + 1), lines: text.split('\n').length, cold: cold.median, edit: edit.median });
     }
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
     const slowest = (key: 'cold' | 'edit') => measured.reduce((a, b) => (b[key] > a[key] ? b : a));
     const [cold, edit] = [slowest('cold'), slowest('edit')];
-    rows.push([dir, String(measured.length), String(measured.reduce((n, m) => n + m.lines, 0)), median(measured.map((m) => m.cold)).toFixed(2), `${cold.cold.toFixed(1)} (${cold.file.split('/').pop()})`, median(measured.map((m) => m.edit)).toFixed(2), `${edit.edit.toFixed(1)} (${edit.file.split('/').pop()})`]);
+    rows.push([dir, String(measured.length), String(measured.reduce((n, m) => n + m.lines, 0)), stats(measured.map((m) => m.cold)).median.toFixed(2), `${cold.cold.toFixed(1)} (${cold.file.split('/').pop()})`, stats(measured.map((m) => m.edit)).median.toFixed(2), `${edit.edit.toFixed(1)} (${edit.file.split('/').pop()})`]);
   }
   return rows;
 }
@@ -231,13 +230,11 @@ async function workerRows(): Promise<string[][]> {
         samples.push(await measure(() => client.analyseFile(file, { path: file, language: 'python', version: ++version, text: next, changes: [change] }, settings)));
       }
       client.forget(file);
-      const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
-      measured.push({ file: file.split('/').pop() ?? file, heldCold: cold.held, heldEdit: Math.max(...samples.map((s) => s.held)), edit: median(samples.map((s) => s.answer)), cold: cold.answer });
+      measured.push({ file: file.split('/').pop() ?? file, heldCold: cold.held, heldEdit: Math.max(...samples.map((s) => s.held)), edit: stats(samples.map((s) => s.answer)).median, cold: cold.answer });
     }
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
     const column = (key: 'heldCold' | 'heldEdit' | 'edit' | 'cold', digits: number) => {
       const most = measured.reduce((a, b) => (b[key] > a[key] ? b : a));
-      return [median(measured.map((m) => m[key])).toFixed(2), `${most[key].toFixed(digits)} (${most.file})`];
+      return [stats(measured.map((m) => m[key])).median.toFixed(2), `${most[key].toFixed(digits)} (${most.file})`];
     };
     rows.push([dir, String(measured.length), ...column('heldCold', 1), ...column('heldEdit', 1), ...column('edit', 1), column('cold', 0)[1] ?? '']);
   }

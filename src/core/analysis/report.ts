@@ -47,6 +47,17 @@ export interface StateDictEntry {
   optional?: true;
 }
 
+/** Each reason once per line: a block built many times loses track at the same place each time. */
+export function dedupeIncompleteness(found: readonly Incompleteness[]): Incompleteness[] {
+  const seen = new Set<string>();
+  return found.filter((f) => {
+    const key = `${f.range.start.line}:${f.reason}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export interface LayerReport {
   /** The qualified name PyTorch's named_modules() gives it: "conv1", "features.0". */
   name: string;

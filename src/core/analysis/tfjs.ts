@@ -80,14 +80,13 @@ class Program {
       const call = given ?? firstCall(this.root, name);
       let args: Value[] = [];
       let build: string | undefined;
-      const params = fn.node.childForFieldName('parameters')?.namedChildren.filter((p): p is Node => p !== null && p.type !== 'comment') ?? [];
       if (call) {
         args = evaluator.argumentsOf(call, scope);
         const known = args.every((a) => firstUnknown(a) === undefined && (a === null || typeof a !== 'object' || Array.isArray(a)));
         if (known && args.length > 0) build = `${name}(${args.map((a) => JSON.stringify(plain(a))).join(', ')})`;
         else if (!known) args = [];
       }
-      const result = evaluator.callTopLevel(fn, args, params.length);
+      const result = evaluator.callTopLevel(fn, args);
       const returned = result.value;
       if (isModel(returned)) returnedAt.add(returned.node);
       // What it returns; else what it builds and uses (`model.fit`) without returning, where this file builds it.
@@ -144,7 +143,7 @@ class Program {
 function topLevelFunctions(root: Node, scope: Scope): { name: string; fn: Fn; extent: Node }[] {
   const result: { name: string; fn: Fn; extent: Node }[] = [];
   for (const raw of root.namedChildren) {
-    const statement = raw?.type === 'export_statement' ? (raw.childForFieldName('declaration') ?? raw) : raw;
+    const statement = declared(raw);
     if (!statement || !raw) continue;
     const names = /function_declaration$/.test(statement.type)
       ? [statement.childForFieldName('name')?.text]
@@ -157,6 +156,11 @@ function topLevelFunctions(root: Node, scope: Scope): { name: string; fn: Fn; ex
     }
   }
   return result;
+}
+
+/** A top-level statement, or what an `export` statement declares (none for `export {…}`). */
+function declared(statement: Node | null): Node | null {
+  return statement?.type === 'export_statement' ? statement.childForFieldName('declaration') : statement;
 }
 
 /** The first call of `name(…)` in the file, whose arguments may tell the function's parameters. */
@@ -179,7 +183,7 @@ function topLevelStatement(node: Node): Node {
 
 function declarationOf(root: Node, name: string): Node | undefined {
   for (const raw of root.namedChildren) {
-    const statement = raw?.type === 'export_statement' ? raw.childForFieldName('declaration') : raw;
+    const statement = declared(raw);
     if ((statement?.type === 'lexical_declaration' || statement?.type === 'variable_declaration') && statement.namedChildren.some((d) => d?.childForFieldName('name')?.text === name)) return raw ?? undefined;
   }
   return undefined;
@@ -232,9 +236,10 @@ class Evaluator {
     else if (replaced !== exports && replaced !== undefined) exports.entries.set('default', replaced);
   }
 
-  callTopLevel(fn: Fn, args: Value[], arity: number): { value: Value; lost?: string } {
+  /** A function called as the editor's user or the trainer would: what `args` do not give is not known, but for defaults. */
+  callTopLevel(fn: Fn, args: Value[]): { value: Value; lost?: string } {
     try {
-      return { value: this.call(fn, args, fn.node, arity > args.length ? arity : args.length) };
+      return { value: this.call(fn, args, fn.node, true) };
     } catch (error) {
       if (error instanceof BudgetExceeded) return { value: undefined, lost: 'step budget' };
       throw error;
@@ -261,7 +266,7 @@ class Evaluator {
   /** Function declarations are bound before the statements run. */
   private hoist(block: Node, scope: Scope): void {
     for (const raw of block.namedChildren) {
-      const statement = raw?.type === 'export_statement' ? raw.childForFieldName('declaration') : raw;
+      const statement = declared(raw);
       if (statement && /function_declaration$/.test(statement.type)) {
         const name = statement.childForFieldName('name')?.text;
         if (name) scope.vars.set(name, new Fn(statement, scope, name));
@@ -706,12 +711,12 @@ class Evaluator {
     for (const fn of args) {
       if (!(fn instanceof Fn) || this.ranCallbacks.has(fn.node)) continue;
       this.ranCallbacks.add(fn.node);
-      const parameters = fn.node.childForFieldName('parameters')?.namedChildren.filter((p) => p !== null && p.type !== 'comment').length ?? (fn.node.childForFieldName('parameter') ? 1 : 0);
-      this.call(fn, [], fn.node, parameters);
+      this.call(fn, [], fn.node, true);
     }
   }
 
-  private call(fn: Fn, args: Value[], at: Node, arity = args.length): Value {
+  /** `open`: called from outside what the analysis sees, so a parameter no argument gives is not known (not JavaScript's undefined). */
+  private call(fn: Fn, args: Value[], at: Node, open = false): Value {
     if (this.depth >= maxDepth) return new Unknown('calls nest deeper than the analysis follows', at);
     const scope = new Scope(fn.scope);
     const parameters = fn.node.childForFieldName('parameters') ?? fn.node.childForFieldName('parameter');
@@ -722,7 +727,7 @@ class Evaluator {
       if (target.type === 'rest_pattern') return this.bind(target.namedChildren[0] as Node, args.slice(i), scope, true);
       // A parameter nothing gives has its default, as when the trainer calls the function; without one it is not known.
       const given = i < args.length ? args[i] : undefined;
-      const value = given === undefined && defaultValue ? this.evaluate(defaultValue, scope) : given === undefined && i < arity ? new Unknown(`${fn.name || 'the function'}'s parameter ${target.text} is not given (write its arguments above it: // cnnlab: args …)`, parameter) : given;
+      const value = given === undefined && defaultValue ? this.evaluate(defaultValue, scope) : given === undefined && open ? new Unknown(`${fn.name || 'the function'}'s parameter ${target.text} is not given (write its arguments above it: // cnnlab: args …)`, parameter) : given;
       this.bind(target, value, scope, true);
     });
     const body = fn.node.childForFieldName('body');
@@ -796,8 +801,7 @@ class Evaluator {
       return new Layer(factory, spec, object, node, spec || merges.has(factory) ? undefined : new Unknown(`tf.layers.${factory} is not analysed`, node));
     } catch (error) {
       if (error instanceof UnknownConfig) {
-        const unknown = error.value as Unknown;
-        return new Layer(factory, null, object, node, new Unknown(`its ${error.key} is not known: ${unknown.reason}`, unknown.node ?? node));
+        return new Layer(factory, null, object, node, new Unknown(`its ${error.key} is not known: ${error.value.reason}`, error.value.node ?? node));
       }
       if (error instanceof TfjsConfigError) return new Layer(factory, null, object, node, new Unknown(error.message, node));
       throw error;

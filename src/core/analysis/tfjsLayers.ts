@@ -4,6 +4,7 @@
 import { convOutputLength } from './formulas';
 import type { LayerResult } from './layers';
 import { product, type Shape } from './shape';
+import { Unknown } from './tfjsValues';
 
 export type TfjsLayerSpec =
   | { kind: 'conv2d'; filters: number; kernel: [number, number]; strides: [number, number]; padding: 'valid' | 'same'; dilation: [number, number]; useBias: boolean }
@@ -24,14 +25,14 @@ export type TfjsLayerSpec =
   | { kind: 'reshape'; target: number[] }
   | { kind: 'identity' };
 
-/** A config value as the evaluator found it; a value it could not follow is an object of its own (tfjsValues' Unknown). */
+/** A config value as the evaluator found it; a value it could not follow is an Unknown. */
 export type Config = Record<string, unknown>;
 
 /** A config value the layer's rule needs is not known: the layer's shape and parameters are not either. */
 export class UnknownConfig extends Error {
   constructor(
     readonly key: string,
-    readonly value: object,
+    readonly value: Unknown,
   ) {
     super(key);
   }
@@ -42,8 +43,8 @@ export class TfjsConfigError extends Error {}
 /** A value read from the config: an unknown one stops the rule. */
 function read(config: Config, key: string): unknown {
   const value = config[key];
-  if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'reason' in value) throw new UnknownConfig(key, value);
-  if (Array.isArray(value)) for (const item of value) if (typeof item === 'object' && item !== null && 'reason' in item) throw new UnknownConfig(key, item as object);
+  const unknown = value instanceof Unknown ? value : Array.isArray(value) ? value.find((item) => item instanceof Unknown) : undefined;
+  if (unknown) throw new UnknownConfig(key, unknown);
   return value;
 }
 

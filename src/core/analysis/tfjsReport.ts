@@ -3,7 +3,7 @@
 // way, with its line: a report with anything lost is incomplete, its totals a lower bound.
 import type { InputAnnotations } from './annotations';
 import { withCosts } from './cost';
-import type { AnalysisDiagnostic, Incompleteness, LayerReport, ModelReport, SourceRange } from './report';
+import { type AnalysisDiagnostic, dedupeIncompleteness, type LayerReport, type ModelReport, type SourceRange } from './report';
 import type { Shape } from './shape';
 import { type Node, rangeOf } from './syntax';
 import { computeTfjsOutputShape, declaredInputKey, tfjsParamCount } from './tfjsLayers';
@@ -187,14 +187,7 @@ function functionalReport(at: Place, found: FoundModel, model: Functional): Mode
 /** What was lost while building makes the report incomplete; each place is named once. */
 function finish(at: Place, report: ModelReport, losses: Loss[]): void {
   for (const loss of losses) lost(at, report, loss.node, loss.reason);
-  const seen = new Set<string>();
-  const incomplete: Incompleteness[] = [];
-  for (const item of report.incomplete ?? []) {
-    const key = `${item.range.start.line}:${item.range.start.character}:${item.reason}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    incomplete.push(item);
-  }
+  const incomplete = dedupeIncompleteness(report.incomplete ?? []);
   report.incomplete = incomplete;
   report.paramsKnown ??= true;
   if (report.output === null && !report.outputNote) report.outputNote = incomplete[0]?.reason ?? 'not known';

@@ -1,7 +1,7 @@
 // One model's report: build it, run its forward pass, then count and describe what the evaluation found.
 import { type LayerSpec, paramCount } from '../layers';
 import type { AnalysisOptions } from '../pytorch';
-import type { AnalysisDiagnostic, Incompleteness, LayerReport, ModelReport } from '../report';
+import { type AnalysisDiagnostic, dedupeIncompleteness, type Incompleteness, type LayerReport, type ModelReport } from '../report';
 import { type Node, rangeOf } from '../syntax';
 import { layerArgument } from '../torchLayers';
 import type { ClassInfo, PythonFile } from './program';
@@ -221,16 +221,6 @@ function incompleteness(analysis: Analysis, model: Module | undefined): Incomple
   }
   // The causes in the order of the file; what they made unknown (the output, a layer's shape) is added after them.
   return found.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
-}
-
-function dedupeIncompleteness(found: Incompleteness[]): Incompleteness[] {
-  const seen = new Set<string>();
-  return found.filter((f) => {
-    const key = `${f.range.start.line}:${f.reason}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 /** Whether a module's own parameters are counted: a torch.nn layer the analysis built, or a module of the program with known nn.Parameters. */
