@@ -99,7 +99,7 @@ export interface ModelReport {
   definedElsewhere?: true;
   /** The input, batch first; a TF.js dimension nothing tells is null. */
   input: readonly (number | null)[];
-  inputSource: 'given' | 'annotation' | 'first layer' | 'default';
+  inputSource: 'given' | 'annotation' | 'first layer' | 'smallest picture it runs on' | 'default';
   output: Shape | null;
   /** A TF.js model with several outputs: each, `output` being the first. */
   outputs?: Shape[];

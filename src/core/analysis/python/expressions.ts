@@ -4,6 +4,7 @@ import type { Node } from '../syntax';
 import { builtins, dictMethods, type DictMethod, formatField, mathConstants, moduleName, percentFormat, stringMethods, type StringMethod } from './builtins';
 import { Evaluator } from './evaluator';
 import { ClassInfo } from './program';
+import { specTensorShape } from './stateDict';
 import { BudgetExceeded, Callable, compareValues, Dict, equalValues, FunctionDef, type Index, iterate, layerParameterSize, Module, Namespace, Path, returnsSelf, type Scope, Slice, specField, specParameterNames, Super, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 
 /** Evaluates expressions: what a name, an attribute, an operator or a subscript gives. */
@@ -40,8 +41,11 @@ export abstract class Expressions extends Evaluator {
       case 'dictionary': {
         const entries = new Map<string, Value>();
         for (const item of node.namedChildren) {
-          if (item?.type === 'pair') entries.set(String(this.evaluate(item.childForFieldName('key') as Node, scope)), this.evaluate(item.childForFieldName('value') as Node, scope));
-          else if (item?.type === 'dictionary_splat') {
+          if (item?.type === 'pair') {
+            const key = this.evaluate(item.childForFieldName('key') as Node, scope);
+            if (key instanceof Unknown) return new Unknown(`a key of \`${node.text.slice(0, 40)}\` is not known (${key.reason})`);
+            entries.set(String(key), this.evaluate(item.childForFieldName('value') as Node, scope));
+          } else if (item?.type === 'dictionary_splat') {
             // `{**_COMMON_META, "num_params": …}`: the other dict's entries, in order.
             const other = this.evaluate(item.namedChildren[0] as Node, scope);
             if (!(other instanceof Dict)) return new Unknown(`\`${item.text.slice(0, 40)}\` of something not known`);
@@ -109,7 +113,10 @@ export abstract class Expressions extends Evaluator {
         return this.comprehension(node, scope);
       case 'dictionary_comprehension': {
         const pairs = this.comprehension(node, scope);
-        return Array.isArray(pairs) ? new Dict(new Map(pairs.map((p) => (Array.isArray(p) ? [String(p[0]), p[1] ?? null] : ['', null])))) : pairs;
+        if (!Array.isArray(pairs)) return pairs;
+        const lost = pairs.find((p) => !Array.isArray(p) || p[0] instanceof Unknown);
+        if (lost !== undefined) return new Unknown(`a key of \`${node.text.slice(0, 40)}\` is not known`);
+        return new Dict(new Map(pairs.map((p) => [String((p as Value[])[0]), (p as Value[])[1] ?? null])));
       }
       case 'subscript':
         return this.subscript(node, scope);
@@ -204,7 +211,10 @@ export abstract class Expressions extends Evaluator {
     if (owner instanceof Namespace && owner.file) return this.moduleAttribute(owner.file, name) ?? new Unknown(`module ${moduleName(owner.file.path)} has no \`${name}\` the analysis can find`);
     if (owner instanceof Module) {
       if (owner.children.has(name)) return owner.children.get(name) as Module;
-      if (owner.options.spec && (layerParameterSize(owner.options.spec, name) !== undefined || specParameterNames(owner.options.spec).includes(name))) return new Tensor(null, `${owner.type}.${name}`, true, { module: owner, name });
+      if (owner.options.spec && (layerParameterSize(owner.options.spec, name) !== undefined || specParameterNames(owner.options.spec).includes(name))) {
+        const shape = specTensorShape(owner.options.spec, name);
+        return new Tensor(shape ? [...shape] : null, shape ? undefined : `${owner.type}.${name}`, true, { module: owner, name });
+      }
       if (owner.attributes.has(name)) return owner.attributes.get(name) as Value;
       const method = owner.options.cls?.findMethod(name);
       if (method && method.owner.properties.has(name)) return this.callFunction(new FunctionDef(method.node, owner, method.owner, method.owner.file), [], new Map());

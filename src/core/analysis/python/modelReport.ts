@@ -12,8 +12,10 @@ import { Dict, frozenElements, type LayerCall, layerParameterSize, Module, Raise
 /**
  * Builds one model, runs its forward pass, and reports its shapes, parameters and what the analysis
  * lost on the way. When the input its first layer suggests does not fit (PyTorch would raise), the
- * input the first layer forward calls suggests is tried, then, for a colour model, ImageNet's
- * 224×224: the first that fits is the input the model was written for.
+ * input the first layer forward calls suggests is tried; where the picture was too small for the
+ * model (a layer would shrink it below one pixel: a 64×64 GAN discriminator, an ImageNet network
+ * with a fixed 7×7 pooling), the common picture sizes above it, smallest first; else, for a colour
+ * model, ImageNet's 224×224. The first that fits is the input the model was written for.
  */
 export function analyzeModel(
   file: PythonFile,
@@ -25,21 +27,37 @@ export function analyzeModel(
   build: string | undefined,
   construct: (analysis: Analysis) => Value,
 ): ModelResult {
-  const at = (sample: number[] | undefined) => analyzeEveryWay({ file, options, kind, name, nameNode, extent, build, construct }, sample);
+  const at = (sample: number[] | undefined, source?: ModelReport['inputSource']) => {
+    const result = analyzeEveryWay({ file, options, kind, name, nameNode, extent, build, construct }, sample);
+    if (source) result.report.inputSource = source;
+    return result;
+  };
   const first = at(undefined);
   const raises = (result: typeof first) => result.report.diagnostics.some((d) => d.severity === 'error');
   if (first.report.inputSource !== 'first layer' || !raises(first)) return first;
   const tried = new Set([first.report.input.slice(1).join('x')]);
   const called = first.calledFirst;
+  const [channels, height, width] = first.report.input.slice(1);
+  const picture = first.report.input.length === 4 && typeof channels === 'number' && typeof height === 'number' && height === width;
+  const larger = picture && tooSmall(first.report) ? pictureSizes.filter((size) => size > height).map((size) => [channels, size, size]) : [];
   // ImageNet's convention is tried for colour models only, from either first layer.
-  const colour = called?.[0] === 3 || first.report.input[1] === 3;
-  for (const sample of [called, colour ? [3, 224, 224] : undefined]) {
+  const colour = called?.[0] === 3 || channels === 3;
+  const candidates: [number[] | undefined, ModelReport['inputSource']?][] = [[called], ...larger.map((sample): [number[], ModelReport['inputSource']] => [sample, 'smallest picture it runs on']), [colour ? [3, 224, 224] : undefined]];
+  for (const [sample, source] of candidates) {
     if (!sample || tried.has(sample.join('x'))) continue;
     tried.add(sample.join('x'));
-    const retried = at(sample);
+    const retried = at(sample, source);
     if (!raises(retried)) return retried;
   }
   return first;
+}
+
+/** Square picture sizes models are written for: GANs' 64, STL-10's 96, ImageNet's 224 (AlexNet's 227, Inception's 299). */
+const pictureSizes = [64, 96, 128, 224, 227, 256, 299];
+
+/** Whether a layer would shrink the input below one element: the picture is too small for the model, not the model wrong. */
+function tooSmall(report: ModelReport): boolean {
+  return report.layers.some((layer) => layer.out?.some((d) => d !== null && d < 1));
 }
 
 interface ModelRequest {
@@ -281,7 +299,8 @@ function readsInput(module: Module): boolean {
 /**
  * One sample as a first layer reads it: Linear(n) n features, Conv2d(1, …) a 28×28 digit, Conv2d(c, …)
  * a 32×32 picture, RNN(n, …) one step of n features (with the batch of one before it, a sequence
- * of one step whether the batch comes first or not), Embedding one token.
+ * of one step whether the batch comes first or not), Embedding one token, a first ConvTranspose2d(c, …)
+ * a latent vector of c as a 1×1 picture.
  */
 function sampleFor(first: Module | undefined): number[] | undefined {
   const spec = first?.options.spec;
@@ -289,6 +308,8 @@ function sampleFor(first: Module | undefined): number[] | undefined {
   if (spec?.kind === 'recurrent') return [1, spec.inputSize];
   if (spec?.kind === 'embedding') return [1];
   if (spec?.kind === 'conv' && spec.rank === 2 && !spec.transposed) return [spec.inChannels, spec.inChannels === 1 ? 28 : 32, spec.inChannels === 1 ? 28 : 32];
+  // A generator's first transposed convolution reads its latent vector as a 1×1 picture (DCGAN's z).
+  if (spec?.kind === 'conv' && spec.rank === 2 && spec.transposed) return [spec.inChannels, 1, 1];
   return undefined;
 }
 

@@ -48,6 +48,11 @@ export function expectedStateDict(root: Module): ExpectedStateDict {
   return { entries, unknown };
 }
 
+/** The shape of one of a layer's own parameters or buffers (`conv.weight`, `bn.running_mean`), where the analysis names it. */
+export function specTensorShape(spec: LayerSpec, name: string): number[] | undefined {
+  return specEntries(spec)?.find(([key]) => key === name)?.[1];
+}
+
 /** A layer's own parameters and buffers as PyTorch registers them; undefined where the analysis does not name them. */
 function specEntries(spec: LayerSpec): [string, number[]][] | undefined {
   const withBias = (weight: number[], bias: boolean, size: number): [string, number[]][] => [['weight', weight], ...(bias ? [['bias', [size]] as [string, number[]]] : [])];

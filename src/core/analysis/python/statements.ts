@@ -422,7 +422,11 @@ export abstract class Statements extends Expressions {
     } else {
       // `self.conv.weight = nn.Parameter(filters)` replaces the layer's own weight: the new one counts instead.
       if (value instanceof Tensor && value.parameter && owner.options.spec && layerParameterSize(owner.options.spec, name) !== undefined) owner.tied.add(name);
-      if (value instanceof Tensor && value.parameter) owner.parameters.set(name, value.shape ? product(value.shape) : null);
+      if (value instanceof Tensor && value.parameter) {
+        owner.parameters.set(name, value.shape ? product(value.shape) : null);
+        if (value.frozen) owner.frozen.add(name);
+        else owner.frozen.delete(name);
+      }
       owner.children.delete(name);
       owner.attributes.set(name, value);
     }

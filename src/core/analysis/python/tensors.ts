@@ -50,6 +50,8 @@ export abstract class Tensors extends Calls {
       if (result.error) this.report(node, `F.${name}: ${result.error}`);
       return new Tensor(result.shape, result.error);
     }
+    const convolution = /^conv(_transpose)?([123])d$/.exec(name);
+    if (convolution) return this.functionalConvolution(name, shape, convolution[1] !== undefined, Number(convolution[2]), args, keywords, node);
     switch (name) {
       case 'flatten': {
         const start = arg(1, 'start_dim', 0);
@@ -156,6 +158,20 @@ export abstract class Tensors extends Calls {
         }
         return new Tensor((sizes as number[]).map((d, i) => (d === -1 ? (shape[i - lead] ?? null) : d)), first.reason);
       }
+      // x.repeat(*sizes) needs a size for every dimension, more lead; tile pads the shorter of the two with ones.
+      case 'repeat':
+      case 'tile': {
+        const sizes = args.length === 2 && Array.isArray(args[1]) ? args[1] : args.slice(1);
+        if (!sizes.every((d) => typeof d === 'number')) return new Tensor(null, `${name} by sizes that are not known`);
+        if (name === 'repeat' && sizes.length < shape.length) {
+          this.report(node, `repeat(${sizes.join(', ')}) needs a size for each of the ${shape.length} dimensions of ${formatShape(shape)}`);
+          return new Tensor(null, 'repeat by too few sizes');
+        }
+        const rank = Math.max(sizes.length, shape.length);
+        const padded = [...Array<Dim>(rank - shape.length).fill(1), ...shape];
+        const times = [...Array<number>(rank - sizes.length).fill(1), ...(sizes as number[])];
+        return new Tensor(padded.map((d, i) => (d === null ? null : d * (times[i] ?? 1))), first.reason);
+      }
       // torch.zeros_like(x) and its kin: a new tensor of x's shape.
       case 'zeros_like':
       case 'ones_like':
@@ -229,6 +245,32 @@ export abstract class Tensors extends Calls {
       default:
         return undefined;
     }
+  }
+
+  /**
+   * F.conv2d(input, weight, …) and F.conv_transpose2d: the layer its weight's shape and arguments make
+   * (`[out, in/groups, k…]`, transposed `[in, out/groups, k…]`), run as that layer runs, with its checks.
+   */
+  private functionalConvolution(name: string, shape: Shape, transposed: boolean, rank: number, args: Value[], keywords: Map<string, Value>, node: Node): Value {
+    const weight = keywords.get('weight') ?? args[1];
+    const dims = weight instanceof Tensor ? weight.shape : null;
+    if (!dims || dims.length !== rank + 2 || dims.some((d) => d === null)) return new Tensor(null, `F.${name} with a weight of unknown shape`);
+    // PyTorch's positional order after (input, weight): the transposed form puts output_padding and groups before dilation.
+    const order = transposed ? ['bias', 'stride', 'padding', 'output_padding', 'groups', 'dilation'] : ['bias', 'stride', 'padding', 'dilation', 'groups'];
+    const options = new Map<string, Value>();
+    order.forEach((key, i) => {
+      const value = keywords.get(key) ?? args[i + 2];
+      if (value !== undefined && key !== 'bias') options.set(key, value);
+    });
+    const groups = options.get('groups') ?? 1;
+    if (typeof groups !== 'number') return new Tensor(null, `F.${name} with groups that are not known`);
+    const [first = 0, second = 0, ...kernel] = dims as number[];
+    const channels = transposed ? [first, second * groups] : [second * groups, first];
+    const built = this.construct(`Conv${transposed ? 'Transpose' : ''}${rank}d`, [...channels, kernel], options, node);
+    if (!(built instanceof Module) || !built.options.spec) return new Tensor(null, `F.${name} has arguments that are not constants`);
+    const result = computeOutputShape(built.options.spec, `F.${name}`, shape);
+    if (result.error) this.report(node, result.error);
+    return new Tensor(result.shape, result.error);
   }
 
   /** view/reshape, with -1 resolved, and the silent batch change of `view(-1, N)` caught. */

@@ -14,8 +14,10 @@ export class Analysis extends Tensors {
     const name = path.slice(path.lastIndexOf('.') + 1);
     const namespace = path.slice(0, path.lastIndexOf('.'));
     if (path === 'torch.nn.Parameter' || path === 'torch.nn.parameter.Parameter') {
-      const [data] = positional;
-      return data instanceof Tensor ? new Tensor(data.shape, data.reason, truthy(keywords.get('requires_grad') ?? positional[1] ?? true) !== false) : new Unknown('nn.Parameter of something that is not a tensor');
+      // nn.Parameter() holds an empty tensor; requires_grad=False leaves it a parameter, only untrained.
+      const data = keywords.get('data') ?? positional[0] ?? new Tensor([0]);
+      const frozen = truthy(keywords.get('requires_grad') ?? positional[1] ?? true) === false;
+      return data instanceof Tensor ? new Tensor(data.shape, data.reason, true, undefined, undefined, frozen) : new Unknown('nn.Parameter of something that is not a tensor');
     }
     if (namespace === 'torch.nn') return this.construct(name, positional, keywords, node);
     if (path === 'inspect.signature') return signatureOf(positional[0] ?? null, node);
@@ -60,6 +62,8 @@ export class Analysis extends Tensors {
       const pairs = positional[0];
       if (pairs !== undefined && !Array.isArray(pairs) && !(pairs instanceof Dict)) return new Unknown(`OrderedDict of ${unknownReason(pairs)}`);
       if (pairs instanceof Dict) return new Dict(new Map(pairs.entries));
+      const lost = Array.isArray(pairs) ? pairs.find((pair) => !Array.isArray(pair) || pair[0] instanceof Unknown) : undefined;
+      if (lost !== undefined) return new Unknown(`OrderedDict with a key that is not known (${unknownReason(Array.isArray(lost) ? (lost[0] ?? null) : lost)})`);
       return new Dict(new Map(Array.isArray(pairs) ? pairs.filter(Array.isArray).map(([k, v]) => [String(k), v ?? null] as [string, Value]) : []));
     }
     if (path === 'torch.is_tensor') return positional[0] instanceof Unknown ? positional[0] : positional[0] instanceof Tensor;

@@ -22,6 +22,8 @@ export class Tensor {
     readonly owner?: { module: Module; name: string },
     /** A small 1-d tensor of known values (torch.arange(depth) * w_a + w_0: RegNet's widths), in float32 when `float`. */
     readonly values?: { data: number[]; float: boolean },
+    /** An nn.Parameter made with requires_grad=False: counted, not trained. */
+    readonly frozen = false,
   ) {}
 
   static of(data: number[], float: boolean): Tensor {
