@@ -4,7 +4,7 @@
 //   tsx scripts/package-report.ts cnn-lab.vsix
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { zipEntries, zipEntryData } from '../src/core/checkpoints/zip';
+import { bufferSource, zipEntries, zipEntryData } from '../src/core/checkpoints/zip';
 
 /** The .vsix may grow to this; it is about 7.3 MB: esbuild's WebAssembly (3.8 MB, for TF.js models in TypeScript) and the README's pictures. */
 const budgetBytes = 8_000_000;
@@ -12,7 +12,7 @@ const budgetBytes = 8_000_000;
 const allowed = [/^extension\/package\.json$/, /^extension\/(readme|changelog)\.md$/i, /^extension\/LICENSE(\.txt)?$/, /^extension\/dist\/(extension|analysis|analysisWorker|cli)\.js$/, /^extension\/dist\/(trainer|parsers|webviews|examples)\//, /^extension\/media\//, /^extension\/snippets\//, /^extension\/docs\/screenshots\/[\w-]+\.png$/, /^extension\.vsixmanifest$/, /^\[Content_Types\]\.xml$/];
 
 const file = resolve(process.argv[2] ?? 'cnn-lab.vsix');
-const bytes = readFileSync(file);
+const bytes = bufferSource(readFileSync(file));
 const entries = [...zipEntries(bytes).values()].filter((e) => !e.name.endsWith('/'));
 const problems: string[] = [];
 const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;

@@ -5,6 +5,7 @@ import './walkthrough.integration.test';
 import './welcome.integration.test';
 import './hints.integration.test';
 import './notebook.integration.test';
+import './checkpointLoad.integration.test';
 import './training.integration.test';
 import './dashboard.integration.test';
 import './dataset.integration.test';

@@ -7,7 +7,8 @@ import type { Parser } from '@vscode/tree-sitter-wasm';
 import { AnalysisCache, analyzeTree, type AnalysisOptions } from './analyze';
 import type { AnalysisDiagnostic, LayerReport, ModelReport, Position, QuickFix, SourceRange } from './report';
 import { cellView } from './notebookView';
-import { DocumentTree } from './syntax';
+import { findStateDictLoads, type StateDictLoad } from './python/stateDictLoads';
+import { DocumentTree, Node, type Tree } from './syntax';
 
 /** One cell as the notebook lists it; only `code` cells are read. */
 export interface NotebookCell {
@@ -240,6 +241,8 @@ export class NotebookAnalysis {
   private pythonBySource = new Map<string, { code: string; closers: string }>();
   private text = '';
   private current: NotebookModelReport[] = [];
+  private program: NotebookProgram | undefined;
+  private parsed: Tree | undefined;
 
   constructor(parser: Parser) {
     this.tree = new DocumentTree(parser);
@@ -247,6 +250,19 @@ export class NotebookAnalysis {
 
   get reports(): readonly NotebookModelReport[] {
     return this.current;
+  }
+
+  /** The notebook's load_state_dict calls, their ranges in their cells. */
+  stateDictLoads(): StateDictLoad[] {
+    const { program, parsed: tree } = this;
+    if (!program || !tree || !this.text.includes('load_state_dict')) return [];
+    const map = (range: SourceRange) => program.toCellRange(range);
+    return findStateDictLoads(Node.root(tree)).map((load) => ({
+      ...load,
+      range: map(load.range),
+      ...(load.loaded ? { loaded: map(load.loaded) } : {}),
+      argument: { ...load.argument, range: map(load.argument.range) },
+    }));
   }
 
   update(cells: readonly NotebookCell[], options: AnalysisOptions): NotebookModelReport[] {
@@ -259,6 +275,8 @@ export class NotebookAnalysis {
     });
     const tree = this.tree.update(program.text, [changeBetween(this.text, program.text)]);
     this.text = program.text;
+    this.program = program;
+    this.parsed = tree;
     this.current = analyzeTree(tree, options, this.cache).map((report) => toNotebookReport(report, program));
     return this.current;
   }

@@ -3,11 +3,13 @@
 // and the host's thread is every extension's. Requests are answered in the order they came, so a
 // document's incremental edits reach its tree in order.
 import { parentPort, workerData } from 'node:worker_threads';
+import { checkLoads, checkpointBase } from '../checkpoints/loadCheck';
 import { AnalysisCache, analyzeTree } from './analyze';
 import { diskReader, FileImports, type SourceReader } from './imports';
 import { NotebookAnalysis } from './notebook';
 import type { ModelReport } from './report';
-import { DocumentTree, type LanguageId, loadParser } from './syntax';
+import { findStateDictLoads, type StateDictLoad } from './python/stateDictLoads';
+import { DocumentTree, type LanguageId, loadParser, Node } from './syntax';
 import type { AnalysisSettings, AnsweredReport, EditorText, WorkerRequest, WorkerResponse } from './workerProtocol';
 
 interface Kept {
@@ -59,12 +61,16 @@ async function answer(request: Extract<WorkerRequest, { type: 'file' | 'notebook
   }
   const options = { defaultInput: request.settings.defaultInput, ...(entry.imports ? { imports: entry.imports } : {}) };
   let reports: ModelReport[];
+  let loads: StateDictLoad[] = [];
   if (request.type === 'file' && entry.tree) {
     // The file itself is an editor text too: another open file may import it.
     if (request.path) editors.set(request.path, { text: request.text, version: `editor:${request.version}` });
-    reports = analyzeTree(entry.tree.update(request.text, request.changes), options, entry.cache, language);
+    const tree = entry.tree.update(request.text, request.changes);
+    reports = analyzeTree(tree, options, entry.cache, language);
+    if (language === 'python' && request.text.includes('load_state_dict')) loads = findStateDictLoads(Node.root(tree));
   } else if (request.type === 'notebook' && entry.notebook) {
     reports = entry.notebook.update(request.cells, options);
+    loads = entry.notebook.stateDictLoads();
   } else {
     // A key reused for the other kind: start it afresh.
     forget(request.key);
@@ -86,7 +92,9 @@ async function answer(request: Extract<WorkerRequest, { type: 'file' | 'notebook
     send({ id: request.id, report: shown });
     await pulled(request.id);
   }
-  return { id: request.id, reports: answered, reads: entry.imports?.readPaths() ?? [] };
+  // Checked on every answer, against the checkpoint as it is on disk now (read again only when it changed).
+  const checkpoints = checkLoads(loads, reports, checkpointBase(request.path));
+  return { id: request.id, reports: answered, reads: entry.imports?.readPaths() ?? [], checkpoints };
 }
 
 /** Answers whose host has not yet asked for their next report. */

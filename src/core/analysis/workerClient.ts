@@ -1,6 +1,7 @@
 // The host's side of the analysis worker (worker.ts): requests by id, the reports a worker reuses
 // put back, the editor's open files sent only when they changed, and a fresh worker after one dies.
 import { Worker } from 'node:worker_threads';
+import type { CheckpointFinding } from '../checkpoints/loadCheck';
 import type { NotebookCell, NotebookModelReport } from './notebook';
 import type { ModelReport } from './report';
 import type { LanguageId, TextChange } from './syntax';
@@ -17,6 +18,8 @@ export interface Analysed<R> {
   reports: R[];
   /** The files its imports read. */
   reads: string[];
+  /** Its load_state_dict calls checked against the checkpoints they name. */
+  checkpoints: CheckpointFinding[];
 }
 
 export class AnalysisWorkerClient {
@@ -155,7 +158,7 @@ export class AnalysisWorkerClient {
       reports.push(known);
     }
     this.answered.set(waiting.key, reports);
-    waiting.resolve({ reports, reads: response.reads });
+    waiting.resolve({ reports, reads: response.reads, checkpoints: response.checkpoints });
   }
 
   private failed(worker: Worker, error: Error): void {

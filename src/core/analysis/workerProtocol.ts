@@ -1,5 +1,6 @@
 // The messages between the extension host and the analysis worker (worker.ts): one declaration each.
 // Both ends are this extension's own code, so the types are the contract; nothing here comes from a user.
+import type { CheckpointFinding } from '../checkpoints/loadCheck';
 import type { NotebookCell, NotebookModelReport } from './notebook';
 import type { ModelReport } from './report';
 import type { LanguageId, TextChange } from './syntax';
@@ -71,5 +72,7 @@ export type WorkerResponse =
       reports: AnsweredReport[];
       /** The files its imports read, so that an edit of one of them analyses this again. */
       reads: string[];
+      /** Its load_state_dict calls checked against the checkpoints they name. */
+      checkpoints: CheckpointFinding[];
     }
   | { id: number; error: string };

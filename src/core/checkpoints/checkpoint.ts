@@ -1,10 +1,10 @@
 // A checkpoint's layers and weights, read without PyTorch or TF.js: torch.save's ZIP format and its
 // legacy (pre-1.6) pickle stream, whether a state_dict, a dict that holds one (CNN Lab's last.pt) or a
 // whole pickled nn.Module; and TF.js's model.json with its weight files. Nothing in them is run.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isDict, isTensor, type PickleDict, type PickleTensor, type PickleValue, unpickle } from './pickle';
-import { CorruptFileError, isZip, zipEntries, zipEntryData } from './zip';
+import { type ByteSource, CorruptFileError, fileSource, isZip, zipEntries, zipEntryData } from './zip';
 
 export interface WeightStats {
   mean: number;
@@ -38,6 +38,11 @@ export interface Checkpoint {
   notes: string[];
   /** Where a conv kernel's axes are: PyTorch's out × in × h × w, or TF.js's h × w × in × out. */
   kernelLayout: 'oihw' | 'hwio';
+  /**
+   * What torch.load gives, where that is not the state_dict itself: a dict that holds it under a key
+   * (`{'epoch': 3, 'state_dict': …}`, with its other keys), or a whole pickled nn.Module.
+   */
+  holder?: { under: string; keys: string[] } | { module: true };
 }
 
 /** Where each engine leaves a run's checkpoints, best first: the torch engine's files, the tfjs engine's folders. */
@@ -63,31 +68,55 @@ export class CheckpointError extends Error {
 const littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 const elementSize: Record<string, number> = { float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1 };
 
+/**
+ * A checkpoint's tensors by name and shape; their values are read when asked for. torch.save's ZIP
+ * format is read by range (its directory and data.pkl, then each tensor's entry when its values are
+ * wanted), so that a 2 GB checkpoint's keys and shapes cost its directory, not its size.
+ */
 export function readCheckpoint(path: string): Checkpoint {
+  const start = Buffer.alloc(4);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, start, 0, 4, 0);
+    if (!path.endsWith('.json') && isZip(start)) return readTorchZip(path, fileSource(fd));
+  } catch (error) {
+    throw readError(path, error);
+  } finally {
+    closeSync(fd);
+  }
   const file = readFileSync(path);
   try {
     if (path.endsWith('.json')) return readTfjs(path, file);
-    if (isZip(file)) return readTorchZip(path, file);
     if (file[0] === 0x80) return readTorchLegacy(path, file);
   } catch (error) {
-    if (error instanceof CorruptFileError || error instanceof RangeError || error instanceof SyntaxError) {
-      throw new CheckpointError(`${path} cannot be read: ${error instanceof RangeError ? 'the file is truncated' : error.message}`);
-    }
-    throw error;
+    throw readError(path, error);
   }
   throw new CheckpointError(`${path} is neither a PyTorch checkpoint (a ZIP or pickle written by torch.save) nor a TF.js model.json`);
 }
 
-function readTorchZip(path: string, file: Buffer): Checkpoint {
-  const entries = zipEntries(file);
+function readError(path: string, error: unknown): unknown {
+  if (error instanceof CorruptFileError || error instanceof RangeError || error instanceof SyntaxError) {
+    return new CheckpointError(`${path} cannot be read: ${error instanceof RangeError ? 'the file is truncated' : error.message}`);
+  }
+  return error;
+}
+
+function readTorchZip(path: string, source: ByteSource): Checkpoint {
+  const entries = zipEntries(source);
   const pickle = [...entries.keys()].find((name) => name === 'data.pkl' || name.endsWith('/data.pkl'));
   if (!pickle) throw new CorruptFileError('the ZIP has no data.pkl: it was not written by torch.save');
   const prefix = pickle.slice(0, -'data.pkl'.length);
-  const { value } = unpickle(zipEntryData(file, entries.get(pickle) as NonNullable<ReturnType<typeof entries.get>>));
+  const { value } = unpickle(zipEntryData(source, entries.get(pickle) as NonNullable<ReturnType<typeof entries.get>>));
+  // A tensor's entry is read when its values are asked for, from the file as it is then.
   const storage = (key: string) => {
     const entry = entries.get(`${prefix}data/${key}`);
     if (!entry) throw new CorruptFileError(`storage ${key} is missing from the archive`);
-    return zipEntryData(file, entry);
+    const fd = openSync(path, 'r');
+    try {
+      return zipEntryData(fileSource(fd), entry);
+    } finally {
+      closeSync(fd);
+    }
   };
   return torchCheckpoint(path, 'PyTorch', value, storage);
 }
@@ -125,32 +154,32 @@ function readTorchLegacy(path: string, file: Buffer): Checkpoint {
 }
 
 function torchCheckpoint(path: string, format: Checkpoint['format'], value: PickleValue, storage: (key: string) => Buffer): Checkpoint {
-  const tensors = stateDict(value);
+  const { tensors, holder } = stateDict(value);
   if (!tensors.length) throw new CheckpointError(`${path} holds no tensors: it is not a model's weights`);
   const parameters = tensors.map(([name, tensor]) => torchTensor(name, tensor, storage));
   const notes = isDict(value)
     ? [...value.entries].flatMap(([key, v]) => (typeof key === 'string' && (typeof v === 'number' || typeof v === 'string') ? [`${key}: ${v}`] : []))
     : [];
-  return { path, format, layers: groupLayers(parameters, '.'), notes, kernelLayout: 'oihw' };
+  return { path, format, layers: groupLayers(parameters, '.'), notes, kernelLayout: 'oihw', ...(holder ? { holder } : {}) };
 }
 
-/** The model's tensors by name: the dict itself, the dict saved under model/state_dict, or a pickled module's parameters. */
-function stateDict(value: PickleValue): [string, PickleTensor][] {
+/** The model's tensors by name: the dict itself, the dict saved under model/state_dict, or a pickled module's parameters; and what held them. */
+function stateDict(value: PickleValue): { tensors: [string, PickleTensor][]; holder?: Checkpoint['holder'] } {
   if (isDict(value)) {
     const direct = [...value.entries].filter((entry): entry is [string, PickleTensor] => typeof entry[0] === 'string' && isTensor(entry[1]));
-    if (direct.length) return direct;
+    if (direct.length) return { tensors: direct };
     for (const key of ['model_state_dict', 'state_dict', 'model', 'net', 'module']) {
       const inner = value.entries.get(key);
       if (inner !== undefined) {
         const found = stateDict(inner);
-        if (found.length) return found;
+        if (found.tensors.length) return { tensors: found.tensors, holder: { under: key, keys: [...value.entries.keys()].map(String) } };
       }
     }
-    return [];
+    return { tensors: [] };
   }
   const found: [string, PickleTensor][] = [];
   moduleTensors(value, '', found);
-  return found;
+  return { tensors: found, holder: { module: true } };
 }
 
 /** A pickled nn.Module: its state holds _parameters, _buffers and _modules, each an OrderedDict. */

@@ -25,8 +25,17 @@ export interface StateDictCheck {
 }
 
 export function checkStateDict(model: ModelReport, checkpoint: Checkpoint): StateDictCheck {
+  return checkTensors(model, checkpoint.path, checkpointTensors(checkpoint));
+}
+
+/** A checkpoint's tensors by key, as its state_dict holds them. */
+export function checkpointTensors(checkpoint: Checkpoint): Map<string, number[]> {
+  return new Map(checkpoint.layers.flatMap((layer) => layer.parameters).map((t) => [t.name, t.shape]));
+}
+
+/** A model's state_dict against tensors by key (a checkpoint's, or what code hands load_state_dict). */
+export function checkTensors(model: ModelReport, path: string, tensors: Map<string, number[]>): StateDictCheck {
   const expected = model.stateDict ?? { entries: [], unknown: ['the state_dict of a TF.js model is checked against its model.json, not a .pt'] };
-  const tensors = new Map(checkpoint.layers.flatMap((layer) => layer.parameters).map((t) => [t.name, t.shape]));
   const compare = (keys: Map<string, number[]>) => {
     const missing: string[] = [];
     const mismatched: StateDictCheck['mismatched'] = [];
@@ -52,7 +61,7 @@ export function checkStateDict(model: ModelReport, checkpoint: Checkpoint): Stat
   const known = expected.unknown.length === 0;
   return {
     model: model.name,
-    checkpoint: checkpoint.path,
+    checkpoint: path,
     known,
     unknown: expected.unknown,
     ...result,

@@ -1,5 +1,6 @@
 // The entries of a ZIP archive, read from its central directory (ZIP64 included), as torch.save
 // writes them (stored, uncompressed) or any zipper would (deflated). No extraction to disk.
+import { fstatSync, readSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 
 export interface ZipEntry {
@@ -17,28 +18,53 @@ export class CorruptFileError extends Error {
 
 export const isZip = (bytes: Uint8Array) => bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
 
-export function zipEntries(file: Buffer): Map<string, ZipEntry> {
+/** Bytes of a file by range: the file in memory, or read from disk as needed (a 2 GB checkpoint's keys need its directory and data.pkl only). */
+export interface ByteSource {
+  readonly length: number;
+  /** The bytes from `start`, fewer where the file ends first. */
+  read(start: number, length: number): Buffer;
+}
+
+export const bufferSource = (file: Buffer): ByteSource => ({ length: file.length, read: (start, length) => file.subarray(start, start + length) });
+
+export function fileSource(fd: number): ByteSource {
+  return {
+    length: fstatSync(fd).size,
+    read: (start, length) => {
+      const bytes = Buffer.alloc(Math.max(0, length));
+      const got = readSync(fd, bytes, 0, bytes.length, start);
+      return bytes.subarray(0, got);
+    },
+  };
+}
+
+export function zipEntries(source: ByteSource): Map<string, ZipEntry> {
   // The end-of-central-directory record is in the last 64 KiB + 22 bytes (its comment is at most 65,535).
+  const tailStart = Math.max(0, source.length - 22 - 65_535);
+  const tail = source.read(tailStart, source.length - tailStart);
   let end = -1;
-  for (let at = file.length - 22; at >= Math.max(0, file.length - 22 - 65_535); at--) {
-    if (file.readUInt32LE(at) === 0x06054b50) {
+  for (let at = tail.length - 22; at >= 0; at--) {
+    if (tail.readUInt32LE(at) === 0x06054b50) {
       end = at;
       break;
     }
   }
   if (end < 0) throw new CorruptFileError('the ZIP archive has no central directory: the file is truncated or not a ZIP');
-  let count = file.readUInt16LE(end + 10);
-  let directory = file.readUInt32LE(end + 16);
-  if (directory === 0xffffffff || count === 0xffff) {
+  let count = tail.readUInt16LE(end + 10);
+  let size = tail.readUInt32LE(end + 12);
+  let directory = tail.readUInt32LE(end + 16);
+  if (directory === 0xffffffff || count === 0xffff || size === 0xffffffff) {
     const locator = end - 20;
-    if (locator < 0 || file.readUInt32LE(locator) !== 0x07064b50) throw new CorruptFileError('the ZIP64 archive has no ZIP64 locator');
-    const record = Number(file.readBigUInt64LE(locator + 8));
-    if (file.readUInt32LE(record) !== 0x06064b50) throw new CorruptFileError('the ZIP64 end record is missing');
-    count = Number(file.readBigUInt64LE(record + 32));
-    directory = Number(file.readBigUInt64LE(record + 48));
+    if (locator < 0 || tail.readUInt32LE(locator) !== 0x07064b50) throw new CorruptFileError('the ZIP64 archive has no ZIP64 locator');
+    const record = source.read(Number(tail.readBigUInt64LE(locator + 8)), 56);
+    if (record.length < 56 || record.readUInt32LE(0) !== 0x06064b50) throw new CorruptFileError('the ZIP64 end record is missing');
+    count = Number(record.readBigUInt64LE(32));
+    size = Number(record.readBigUInt64LE(40));
+    directory = Number(record.readBigUInt64LE(48));
   }
+  const file = source.read(directory, size);
   const entries = new Map<string, ZipEntry>();
-  let at = directory;
+  let at = 0;
   for (let i = 0; i < count; i++) {
     if (at + 46 > file.length || file.readUInt32LE(at) !== 0x02014b50) throw new CorruptFileError(`ZIP entry ${i} of ${count} is damaged`);
     const nameLength = file.readUInt16LE(at + 28);
@@ -73,12 +99,12 @@ export function zipEntries(file: Buffer): Map<string, ZipEntry> {
   return entries;
 }
 
-export function zipEntryData(file: Buffer, entry: ZipEntry): Buffer {
-  const header = entry.headerOffset;
-  if (header + 30 > file.length || file.readUInt32LE(header) !== 0x04034b50) throw new CorruptFileError(`${entry.name}: its local header is damaged`);
-  const start = header + 30 + file.readUInt16LE(header + 26) + file.readUInt16LE(header + 28);
-  if (start + entry.compressedSize > file.length) throw new CorruptFileError(`${entry.name}: the file ends ${start + entry.compressedSize - file.length} bytes early`);
-  const data = file.subarray(start, start + entry.compressedSize);
+export function zipEntryData(source: ByteSource, entry: ZipEntry): Buffer {
+  const header = source.read(entry.headerOffset, 30);
+  if (header.length < 30 || header.readUInt32LE(0) !== 0x04034b50) throw new CorruptFileError(`${entry.name}: its local header is damaged`);
+  const start = entry.headerOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  const data = source.read(start, entry.compressedSize);
+  if (data.length < entry.compressedSize) throw new CorruptFileError(`${entry.name}: the file ends ${entry.compressedSize - data.length} bytes early`);
   if (entry.method === 0) return data;
   if (entry.method === 8) return inflateRawSync(data);
   throw new CorruptFileError(`${entry.name}: compression method ${entry.method} is not supported`);

@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type * as AnalysisEngine from '../../core/analysis/engine';
-import type { ModelReport } from '../../core/analysis/report';
+import type { ModelReport, SourceRange } from '../../core/analysis/report';
+import type { CheckpointFinding } from '../../core/checkpoints/loadCheck';
 import type { NotebookCell, NotebookError, NotebookModelReport } from '../../core/analysis/notebook';
 import type { NotebookModule } from '../../core/analysis/notebookModule';
 import { cellView } from '../../core/analysis/notebookView';
@@ -22,6 +23,8 @@ interface TrackedNotebook {
   cells: vscode.Uri[];
   /** The files its imports read. */
   reads: Set<string>;
+  /** Its load_state_dict calls, checked against their checkpoints; ranges name their cells. */
+  checkpoints: CheckpointFinding[];
   /** A file it imports changed since the last request. */
   stale: boolean;
   /** The analysis asked for and not answered yet, for the cells as `key` names them. */
@@ -38,6 +41,8 @@ interface Tracked {
   reports: ModelReport[];
   /** The files its `from … import …` statements read. */
   reads: Set<string>;
+  /** Its load_state_dict calls, checked against their checkpoints. */
+  checkpoints: CheckpointFinding[];
   asked?: { version: number; answer: Promise<ModelReport[]> };
 }
 
@@ -98,6 +103,9 @@ export class ModelAnalysis extends Disposable {
         this.changed.fire(document.uri);
       }),
     );
+    // Training writes a checkpoint: the calls that load it are checked again.
+    const checkpoints = this._register(vscode.workspace.createFileSystemWatcher('**/*.{pt,pth,ckpt,tar}'));
+    for (const event of [checkpoints.onDidCreate, checkpoints.onDidChange, checkpoints.onDidDelete]) this._register(event(() => this.checkpointChanged()));
     this._register(
       vscode.workspace.onDidChangeNotebookDocument(({ notebook, contentChanges }) => {
         // Cells added, removed or moved: every cell may show other numbers (its text changes come as text document changes).
@@ -199,7 +207,7 @@ export class ModelAnalysis extends Disposable {
     if (tracked && tracked.version === document.version && !tracked.stale) return tracked.reports;
     if (tracked?.asked?.version === document.version && !tracked.stale) return tracked.asked.answer;
     if (!tracked) {
-      tracked = { pending: [], version: -1, stale: false, reports: [], reads: new Set() };
+      tracked = { pending: [], version: -1, stale: false, reports: [], reads: new Set(), checkpoints: [] };
       this.documents.set(key, tracked);
     }
     const text = document.getText();
@@ -209,9 +217,9 @@ export class ModelAnalysis extends Disposable {
     tracked.stale = false;
     const asked = tracked;
     const answer = this.worker.analyseFile(key, file, this.settings()).then(
-      ({ reports, reads }) => {
+      ({ reports, reads, checkpoints }) => {
         // An answer to an older request than one already answered changes nothing.
-        if (version >= asked.version) Object.assign(asked, { reports, version, reads: new Set(reads) });
+        if (version >= asked.version) Object.assign(asked, { reports, version, reads: new Set(reads), checkpoints });
         return reports;
       },
       (error: unknown) => {
@@ -221,6 +229,36 @@ export class ModelAnalysis extends Disposable {
     );
     tracked.asked = { version, answer };
     return answer;
+  }
+
+  /** A document's load_state_dict calls checked against their checkpoints; for a notebook's cell, the calls in that cell, in its lines. */
+  async checkpointFindings(document: vscode.TextDocument): Promise<CheckpointFinding[]> {
+    await this.reports(document);
+    if (document.uri.scheme !== cellScheme) return this.documents.get(document.uri.toString())?.checkpoints ?? [];
+    const notebook = notebookOf(document);
+    const cell = notebook?.getCells().find((c) => c.document === document)?.index;
+    const tracked = notebook && this.notebooks.get(notebook.uri.toString());
+    const inCell = (range: SourceRange) => 'cell' in range && range.cell === cell;
+    const local = ({ start, end }: SourceRange): SourceRange => ({ start, end });
+    return (tracked?.checkpoints ?? []).filter((f) => inCell(f.range)).map((f) => ({
+      ...f,
+      range: local(f.range),
+      ...(f.diagnostic
+        ? { diagnostic: { ...f.diagnostic, range: local(f.diagnostic.range), ...(f.diagnostic.fix ? { fix: { ...f.diagnostic.fix, range: local(f.diagnostic.fix.range) } } : {}) } }
+        : {}),
+    }));
+  }
+
+  /** A checkpoint file changed on disk: documents whose calls name one are checked again. */
+  checkpointChanged(): void {
+    for (const [uri, tracked] of this.documents) {
+      if (tracked.checkpoints.length === 0) continue;
+      tracked.stale = true;
+      this.changed.fire(vscode.Uri.parse(uri));
+    }
+    for (const [uri, tracked] of this.notebooks) {
+      if (tracked.checkpoints.length > 0) this.notebookChanged(vscode.workspace.notebookDocuments.find((n) => n.uri.toString() === uri));
+    }
   }
 
   /**
@@ -259,7 +297,7 @@ export class ModelAnalysis extends Disposable {
     if (tracked?.asked?.key === key && !tracked.stale) return tracked.asked.answer;
     this.askForModelPackages(cells.map((c) => c.document.getText()).join('\n'));
     if (!tracked) {
-      tracked = { reports: [], key: '', cells: [], reads: new Set(), stale: false };
+      tracked = { reports: [], key: '', cells: [], reads: new Set(), checkpoints: [], stale: false };
       this.notebooks.set(uri, tracked);
     }
     tracked.stale = false;
@@ -267,7 +305,7 @@ export class ModelAnalysis extends Disposable {
     // A saved notebook's `from helpers import …` names the files beside it.
     const path = notebook.uri.scheme === 'file' ? notebook.uri.fsPath : undefined;
     const answer = this.worker.analyseNotebook(uri, path, cells.map(cellOf), this.settings()).then(
-      ({ reports, reads }) => Object.assign(asked, { reports, key, cells: cells.map((c) => c.document.uri), reads: new Set(reads) }),
+      ({ reports, reads, checkpoints }) => Object.assign(asked, { reports, key, cells: cells.map((c) => c.document.uri), reads: new Set(reads), checkpoints }),
       (error: unknown) => {
         this.log.error(`analysing ${vscode.workspace.asRelativePath(notebook.uri)} failed`, error);
         throw error;

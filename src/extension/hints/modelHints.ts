@@ -113,6 +113,14 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
   }
 
   async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
+    // On a load_state_dict call: whether the checkpoint it names loads into the model.
+    const finding = (await this.analysis.checkpointFindings(document)).find((f) => toRange(f.range).contains(position));
+    if (finding) {
+      const text = new vscode.MarkdownString();
+      text.appendMarkdown(`**${finding.diagnostic ? 'Will not load' : 'Checkpoint'}** — ${finding.file ? vscode.workspace.asRelativePath(finding.file) : 'not found'}\n\n`);
+      text.appendCodeblock(finding.hover, 'text');
+      return new vscode.Hover(text, toRange(finding.range));
+    }
     const models = await this.reports(document);
     // A layer with a known shape first: a block's conv as the ResNet that uses it builds it.
     const layers = models.flatMap((m) => m.layers).filter((l) => toRange(l.range).contains(position));
@@ -131,17 +139,10 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
   }
 
   async provideCodeActions(document: vscode.TextDocument, range: vscode.Range): Promise<vscode.CodeAction[]> {
-    const actions: vscode.CodeAction[] = [];
-    for (const model of await this.reports(document)) {
-      for (const diagnostic of model.diagnostics) {
-        if (!diagnostic.fix || !toRange(diagnostic.range).intersection(range)) continue;
-        const action = new vscode.CodeAction(diagnostic.fix.title, vscode.CodeActionKind.QuickFix);
-        action.edit = new vscode.WorkspaceEdit();
-        action.edit.replace(document.uri, toRange(diagnostic.fix.range), diagnostic.fix.newText);
-        action.diagnostics = [toDiagnostic(diagnostic)];
-        action.isPreferred = true;
-        actions.push(action);
-      }
+    const models = await this.reports(document);
+    const checkpoints = (await this.analysis.checkpointFindings(document)).flatMap((f) => (f.diagnostic ? [f.diagnostic] : []));
+    const actions = quickFixes(document, [...models.flatMap((m) => m.diagnostics), ...checkpoints], range);
+    for (const model of models) {
       if (model.inputSource !== 'annotation' && !model.definedElsewhere && toRange(model.range).intersection(range)) {
         const line = model.extent.start.line;
         const indent = document.lineAt(line).text.match(/^\s*/)?.[0] ?? '';
@@ -159,7 +160,8 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
   private async diagnosticsOf(document: vscode.TextDocument): Promise<vscode.Diagnostic[]> {
     const cells = (await this.notebookOf(document))?.cells;
     const uriOf = (range: SourceRange) => ('cell' in range && typeof range.cell === 'number' ? cells?.[range.cell] : undefined) ?? document.uri;
-    return (await this.reports(document)).flatMap((m) => m.diagnostics).map((d) => toDiagnostic(d, uriOf));
+    const checkpoints = (await this.analysis.checkpointFindings(document)).flatMap((f) => (f.diagnostic ? [f.diagnostic] : []));
+    return [...(await this.reports(document)).flatMap((m) => m.diagnostics), ...checkpoints].map((d) => toDiagnostic(d, uriOf));
   }
 
   /** The static reports with exact mode's results applied where they are current; for a notebook's cell, what the cell shows of them. */
@@ -243,6 +245,19 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     const picked = await vscode.window.showQuickPick(ordered.map((model) => ({ label: model.name, description: `${formatCount(model.totalParams)} parameters · ${model.layers.length} layers`, model })), { title });
     return picked && { model: picked.model, uri: document.uri };
   }
+}
+
+/** The quick fixes of the diagnostics at a range: each one certain edit. */
+function quickFixes(document: vscode.TextDocument, diagnostics: readonly AnalysisDiagnostic[], range: vscode.Range): vscode.CodeAction[] {
+  return diagnostics.flatMap((diagnostic) => {
+    if (!diagnostic.fix || !toRange(diagnostic.range).intersection(range)) return [];
+    const action = new vscode.CodeAction(diagnostic.fix.title, vscode.CodeActionKind.QuickFix);
+    action.edit = new vscode.WorkspaceEdit();
+    action.edit.replace(document.uri, toRange(diagnostic.fix.range), diagnostic.fix.newText);
+    action.diagnostics = [toDiagnostic(diagnostic)];
+    action.isPreferred = true;
+    return [action];
+  });
 }
 
 /** " · 3.32 M MACs", or nothing for a layer that multiplies no weights or a count that is unknown. */
