@@ -43,7 +43,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const runsView = new RunsView(() => trainer.runs());
     const checkpointsView = new CheckpointsView(() => trainer.runs());
     const tensors = new TensorPanel(context.extensionUri, trainerDir, log);
-    const inspector = new InspectorPanel(context.extensionUri, (path) => checkpointsView.read(path), (title, except) => checkpointsView.pick(title, except), environment, trainerDir, log);
+    const inspector = new InspectorPanel(context.extensionUri, (path) => checkpointsView.read(path), (title, except) => checkpointsView.pick(title, except), environment, trainerDir, log, (file, model, checkpoint) => hints.loadRefusal(file, model, checkpoint));
     const walkthrough = new Walkthrough(context.globalState, { hints, runFinished: trainer.onDidFinishRun, activationsShown: inspector.onDidShowActivations, presetApplied: playground.onDidApplyPreset }, log);
     context.subscriptions.push(
       environment,
@@ -94,6 +94,10 @@ export function activate(context: vscode.ExtensionContext): void {
         'cnnLab.compareModels': (leftUri?: unknown, leftName?: unknown, rightUri?: unknown, rightName?: unknown) =>
           hints.compareModels(leftUri instanceof vscode.Uri ? leftUri : undefined, typeof leftName === 'string' ? leftName : undefined, rightUri instanceof vscode.Uri ? rightUri : undefined, typeof rightName === 'string' ? rightName : undefined),
         'cnnLab.compareCheckpoints': (first?: unknown, second?: unknown) => checkpointsView.compare(checkpointPath(first), checkpointPath(second)),
+        'cnnLab.checkCheckpoint': async (checkpoint?: unknown, modelUri?: unknown, modelName?: unknown) => {
+          const path = checkpointPath(checkpoint) ?? (await checkpointsView.pick('Check which checkpoint against a model?'));
+          return path && hints.checkCheckpoint(path, modelUri instanceof vscode.Uri ? modelUri : undefined, typeof modelName === 'string' ? modelName : undefined);
+        },
         'cnnLab.viewTensor': (target?: unknown) => tensors.view(target),
         'cnnLab.showLog': () => log.show(),
       }),

@@ -78,6 +78,8 @@ export class InspectorPanel extends Disposable {
     private readonly environment: PythonEnvironmentService,
     private readonly trainerDir: string,
     private readonly log: Log,
+    /** Why the model as its file is now cannot load the checkpoint, from the static check (its report shown beside); undefined when it can or the analysis cannot tell. */
+    private readonly loadRefusal: (modelFile: string, className: string, checkpoint: string) => Promise<string | undefined> = async () => undefined,
   ) {
     super();
     this._register(
@@ -220,6 +222,9 @@ export class InspectorPanel extends Disposable {
     const runDir = runFolderOf(target.checkpoint);
     if (!runDir || !vscode.workspace.isTrusted) return;
     const config = readRunConfig(runDir);
+    // A model edited since the run would fail in load_state_dict: said before Python starts, key by key.
+    const refusal = await this.loadRefusal(config.modelFile, config.className, target.checkpoint);
+    if (refusal) throw new Error(refusal);
     const dataset = RunModel.fromFolder(runDir).datasetEvent;
     if (!dataset) throw new Error('This run never reported its dataset (it failed before training): there is no normalization to feed the model with.');
     const { found, interpreter } = await this.environment.current();

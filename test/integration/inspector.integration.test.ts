@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import type { StateDictTable } from '../../src/core/checkpoints/stateDictCheck';
 import type { RunResult } from '../../src/core/training/trainingRun';
 import { realCifar10, until, workbench } from './workbench';
 
@@ -183,6 +184,40 @@ print(json.dumps([d.norm().item(), (d.norm() / a.norm()).item(), torch.nn.functi
     assert.match(shown.document.getText(), /^Parameter +Shape +‖B − A‖ +relative +cosine$/m);
     assert.match(shown.document.getText(), /^conv1\.weight +4×1×3×3 +\d+\.\d{4} +\d+\.\d % +-?\d\.\d{4}$/m);
     await workbench.screenshot('checkpoints-compare');
+  });
+
+  it('checks a run\'s checkpoint against its model (Check Against Model…), and refuses feature maps once the model no longer fits', async () => {
+    const best = join(run.runDir, 'best.pt');
+    const model = vscode.Uri.file(join(folder, 'tiny_cnn.py'));
+    const fits = await vscode.commands.executeCommand<StateDictTable>('cnnLab.checkCheckpoint', best, model, 'TinyCNN');
+    assert.equal(fits.check.loads, true);
+    assert.deepEqual(fits.rows.map((r) => [r.key, r.status]), [['conv1.weight', 'match'], ['conv1.bias', 'match'], ['fc.weight', 'match'], ['fc.bias', 'match']]);
+    const shown = await until(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'cnnlab-summary' && e.document.getText().includes('TinyCNN in tiny_cnn.py against')), 'the check beside the editor');
+    assert.match(shown.document.getText(), /load_state_dict\(strict=True\) loads it: 4 tensors, all match \(7,890 values\)\./);
+
+    // Four filters become six in the editor, unsaved: the run's checkpoint no longer fits the file as it is.
+    const document = await vscode.workspace.openTextDocument(model);
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(model, new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)), convPoolModel('TinyCNN', 1, 6, 28));
+    await vscode.workspace.applyEdit(edit);
+    try {
+      const changed = await vscode.commands.executeCommand<StateDictTable>('cnnLab.checkCheckpoint', best, model, 'TinyCNN');
+      assert.equal(changed.check.loads, false);
+      assert.deepEqual(changed.rows.find((r) => r.key === 'conv1.weight'), { key: 'conv1.weight', checkpoint: [4, 1, 3, 3], model: [6, 1, 3, 3], status: 'size mismatch' });
+      const text = (await until(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'cnnlab-summary' && e.document.getText().includes('would raise')), 'the failing check')).document.getText();
+      assert.match(text, /^conv1\.weight +\[4, 1, 3, 3\] +\[6, 1, 3, 3\] +size mismatch$/m);
+      assert.match(text, /size mismatch for conv1\.weight: copying a param with shape torch\.Size\(\[4, 1, 3, 3\]\) from checkpoint, the shape in current model is torch\.Size\(\[6, 1, 3, 3\]\)\./);
+      await workbench.screenshot('checkpoint-check');
+      // The inspector says so before Python starts, instead of a traceback.
+      await vscode.commands.executeCommand('cnnLab.inspectLayer', best, 'conv1');
+      await workbench.waitFor('inspector', `${field('filters')}?.querySelectorAll('canvas').length === 4`);
+      await workbench.click('inspector', '[data-field=run]');
+      const refusal = await workbench.waitFor<string>('inspector', `!${field('problem')}.hidden && ${field('problem')}.textContent`);
+      assert.match(refusal, /^TinyCNN in tiny_cnn\.py as it is now cannot load best\.pt: 3 of its keys differ \(conv1\.weight: \[4, 1, 3, 3\] in the checkpoint, \[6, 1, 3, 3\] in the model\)/);
+    } finally {
+      await vscode.window.showTextDocument(document);
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
   });
 
   it('opens a legacy (pre-zip) checkpoint of the workspace into its layers', async () => {

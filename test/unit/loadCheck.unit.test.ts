@@ -12,7 +12,9 @@ import { analyzeTree } from '../../src/core/analysis/analyze';
 import { findStateDictLoads } from '../../src/core/analysis/python/stateDictLoads';
 import type { SourceRange } from '../../src/core/analysis/report';
 import { loadGrammars, Node, type Parser } from '../../src/core/analysis/syntax';
+import { readCheckpoint } from '../../src/core/checkpoints/checkpoint';
 import { checkLoads, type CheckpointFinding } from '../../src/core/checkpoints/loadCheck';
+import { checkpointTensors, formatStateDictTable, stateDictTable } from '../../src/core/checkpoints/stateDictCheck';
 import { python } from '../support/corpus';
 import { wasmDir } from './support/analysis';
 
@@ -103,6 +105,25 @@ describe('load_state_dict checked before it runs, against Python running it', fu
       }
     });
   }
+
+  it('lists every key of both sides with its status and the shapes, as Check Against Model… shows them', () => {
+    const tree = parser.parse(`${imports}${net(60, 'stem')}`);
+    assert.ok(tree);
+    const [model] = analyzeTree(tree, { defaultInput: [3, 32, 32] });
+    tree.delete();
+    assert.ok(model);
+    const table = stateDictTable(model, 'plain.pt', checkpointTensors(readCheckpoint(join(dir, 'plain.pt'))));
+    assert.deepEqual(table.rows.map((r) => `${r.key} ${r.status}`), [
+      'stem.weight missing', 'stem.bias missing', 'bn.weight match', 'bn.bias match', 'bn.running_mean match', 'bn.running_var match', 'bn.num_batches_tracked match',
+      'fc1.weight size mismatch', 'fc1.bias size mismatch', 'fc2.weight size mismatch', 'fc2.bias match', 'conv1.weight unexpected', 'conv1.bias unexpected',
+    ]);
+    const text = formatStateDictTable(table, 'Net in net.py', 'plain.pt');
+    assert.match(text, /^Net in net\.py against plain\.pt\nload_state_dict\(strict=True\) would raise: 2 missing, 2 unexpected, 3 of another size\.\n/);
+    assert.match(text, /^fc1\.weight +\[50, 2048\] +\[60, 2048\] +size mismatch$/m);
+    assert.match(text, /^conv1\.weight +\[8, 3, 3, 3\] +— +unexpected$/m);
+    assert.match(text, /^bn\.num_batches_tracked +\[\] +\[\]$/m);
+    assert.match(text, /\tMissing key\(s\) in state_dict: "stem\.weight", "stem\.bias"\./);
+  });
 
   it('gives a fix only where it is certain: the prefix and the nested key, each once', () => {
     const fixes = cases.flatMap((c) => findings(`${imports}${c.model}${c.load}\n`).flatMap((f) => (f.diagnostic?.fix ? [f.diagnostic.fix.title] : [])));

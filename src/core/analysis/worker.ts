@@ -3,7 +3,9 @@
 // and the host's thread is every extension's. Requests are answered in the order they came, so a
 // document's incremental edits reach its tree in order.
 import { parentPort, workerData } from 'node:worker_threads';
+import { readCheckpoint } from '../checkpoints/checkpoint';
 import { checkLoads, checkpointBase } from '../checkpoints/loadCheck';
+import { checkpointTensors, stateDictTable } from '../checkpoints/stateDictCheck';
 import { AnalysisCache, analyzeTree } from './analyze';
 import { diskReader, FileImports, type SourceReader } from './imports';
 import { NotebookAnalysis } from './notebook';
@@ -126,6 +128,17 @@ parentPort?.on('message', (request: WorkerRequest) => {
       case 'forgetAll':
         for (const key of [...kept.keys()]) forget(key);
         return;
+      case 'stateDict': {
+        // The report as the worker keeps it, its state_dict with it (the host's copy has none).
+        const model = kept.get(request.key)?.sent.find((report) => report.name === request.model);
+        try {
+          if (!model) throw new Error(`${request.model} is not a model of the file as last analysed`);
+          send({ id: request.id, table: stateDictTable(model, request.checkpoint, checkpointTensors(readCheckpoint(request.checkpoint))) });
+        } catch (error) {
+          send({ id: request.id, error: error instanceof Error ? error.message : String(error) });
+        }
+        return;
+      }
       default: {
         let response: WorkerResponse;
         try {

@@ -2,6 +2,7 @@
 // put back, the editor's open files sent only when they changed, and a fresh worker after one dies.
 import { Worker } from 'node:worker_threads';
 import type { CheckpointFinding } from '../checkpoints/loadCheck';
+import type { StateDictTable } from '../checkpoints/stateDictCheck';
 import type { NotebookCell, NotebookModelReport } from './notebook';
 import type { ModelReport } from './report';
 import type { LanguageId, TextChange } from './syntax';
@@ -28,6 +29,8 @@ export class AnalysisWorkerClient {
   private readonly waiting = new Map<number, { key: string; sent: ModelReport[]; resolve: (answer: Analysed<ModelReport>) => void; reject: (error: Error) => void }>();
   /** The worker's last answer per key, which the next may reuse reports of. */
   private readonly answered = new Map<string, ModelReport[]>();
+  /** Check Against Model… requests, by id. */
+  private readonly tables = new Map<number, { resolve: (table: StateDictTable) => void; reject: (error: Error) => void }>();
   /** The keys whose tree the worker holds: only those take incremental changes. */
   private readonly held = new Set<string>();
   /** The version of each open file the worker has, by path. */
@@ -61,6 +64,16 @@ export class AnalysisWorkerClient {
 
   analyseNotebook(key: string, path: string | undefined, cells: NotebookCell[], settings: AnalysisSettings): Promise<Analysed<NotebookModelReport>> {
     return this.request(key, path, settings, (id, common) => ({ type: 'notebook', id, ...common, cells })) as Promise<Analysed<NotebookModelReport>>;
+  }
+
+  /** A model of the key's last analysis against a checkpoint, key by key: ask after an analysis of the key has answered. */
+  stateDictTable(key: string, model: string, checkpoint: string): Promise<StateDictTable> {
+    if (this.disposed) return Promise.reject(new Error('the analysis was closed'));
+    if (!this.held.has(key) || !this.worker) return Promise.reject(new Error('the file has not been analysed'));
+    const id = this.nextId++;
+    const answer = new Promise<StateDictTable>((resolve, reject) => this.tables.set(id, { resolve, reject }));
+    this.post({ type: 'stateDict', id, key, model, checkpoint });
+    return answer;
   }
 
   forget(key: string): void {
@@ -131,6 +144,13 @@ export class AnalysisWorkerClient {
   }
 
   private answer(response: WorkerResponse): void {
+    const table = this.tables.get(response.id);
+    if (table) {
+      this.tables.delete(response.id);
+      if ('table' in response) table.resolve(response.table);
+      else table.reject(new Error('error' in response ? response.error : 'the analysis worker answered something else'));
+      return;
+    }
     const waiting = this.waiting.get(response.id);
     if (!waiting) return;
     if ('report' in response) {
@@ -146,6 +166,7 @@ export class AnalysisWorkerClient {
       this.answered.delete(waiting.key);
       return waiting.reject(new Error(`the analysis failed: ${response.error}`));
     }
+    if (!('reports' in response)) return waiting.reject(new Error('the analysis worker answered something else'));
     const previous = this.answered.get(waiting.key) ?? [];
     const sent = waiting.sent.values();
     const reports: ModelReport[] = [];
@@ -174,7 +195,8 @@ export class AnalysisWorkerClient {
     this.held.clear();
     this.answered.clear();
     this.editorsSent.clear();
-    for (const { reject } of this.waiting.values()) reject(error);
+    for (const { reject } of [...this.waiting.values(), ...this.tables.values()]) reject(error);
     this.waiting.clear();
+    this.tables.clear();
   }
 }

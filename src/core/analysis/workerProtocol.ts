@@ -1,6 +1,7 @@
 // The messages between the extension host and the analysis worker (worker.ts): one declaration each.
 // Both ends are this extension's own code, so the types are the contract; nothing here comes from a user.
 import type { CheckpointFinding } from '../checkpoints/loadCheck';
+import type { StateDictTable } from '../checkpoints/stateDictCheck';
 import type { NotebookCell, NotebookModelReport } from './notebook';
 import type { ModelReport } from './report';
 import type { LanguageId, TextChange } from './syntax';
@@ -49,6 +50,8 @@ export type WorkerRequest =
   /** Load a language's grammar before the first file needs it. */
   | { type: 'prepare'; language: LanguageId }
   | { type: 'forget'; key: string }
+  /** A model of the key's last answer against a checkpoint file, key by key (Check Against Model…). */
+  | { type: 'stateDict'; id: number; key: string; model: string; checkpoint: string }
   /** Every tree and cache dropped: the installed packages were found, imports may resolve otherwise. */
   | { type: 'forgetAll' };
 
@@ -75,4 +78,5 @@ export type WorkerResponse =
       /** Its load_state_dict calls checked against the checkpoints they name. */
       checkpoints: CheckpointFinding[];
     }
+  | { id: number; table: StateDictTable }
   | { id: number; error: string };

@@ -86,3 +86,46 @@ export function formatStateDictCheck(check: StateDictCheck): string {
   if (!check.known) lines.push(`The analysis does not know ${check.model}'s state_dict whole, so this is not the whole answer:\n${check.unknown.slice(0, 8).map((u) => `  ${u}`).join('\n')}${check.unknown.length > 8 ? `\n  … and ${check.unknown.length - 8} more` : ''}`);
   return lines.join('\n');
 }
+
+/** One key of a checkpoint held against a model: the shapes each has, and what load_state_dict makes of it. */
+export interface StateDictRow {
+  key: string;
+  checkpoint: number[] | null;
+  model: number[] | null;
+  status: 'match' | 'size mismatch' | 'missing' | 'unexpected' | 'filled in' | 'not known';
+}
+
+/** The check, and every key of both sides as a row (the model's in state_dict order, then the checkpoint's others). */
+export interface StateDictTable {
+  check: StateDictCheck;
+  rows: StateDictRow[];
+}
+
+export function stateDictTable(model: ModelReport, path: string, tensors: Map<string, number[]>): StateDictTable {
+  const check = checkTensors(model, path, tensors);
+  const rows: StateDictRow[] = (model.stateDict?.entries ?? []).map(({ key, shape, optional }) => {
+    const saved = tensors.get(key) ?? null;
+    const status = !saved ? (optional ? 'filled in' : 'missing') : !shape ? 'not known' : saved.length === shape.length && saved.every((d, i) => d === shape[i]) ? 'match' : 'size mismatch';
+    return { key, checkpoint: saved, model: shape, status };
+  });
+  const known = new Set(rows.map((r) => r.key));
+  for (const [key, shape] of tensors) if (!known.has(key)) rows.push({ key, checkpoint: shape, model: null, status: 'unexpected' });
+  return { check, rows };
+}
+
+/** The table beside the editor: a line that says whether it loads, then key, checkpoint shape, model shape and status, then PyTorch's words. */
+export function formatStateDictTable({ check, rows }: StateDictTable, modelLabel: string, checkpointLabel: string): string {
+  const shape = (s: number[] | null) => (s ? `[${s.join(', ')}]` : '—');
+  const verdict = check.loads
+    ? `load_state_dict(strict=True) loads it: ${check.matched} tensors, all match (${check.matchedElements.toLocaleString('en-US')} values).`
+    : check.known
+      ? `load_state_dict(strict=True) would raise: ${[check.missing.length && `${check.missing.length} missing`, check.unexpected.length && `${check.unexpected.length} unexpected`, check.mismatched.length && `${check.mismatched.length} of another size`].filter(Boolean).join(', ')}.`
+      : 'Not known whole: the analysis does not know every parameter of the model (below), so this is not the whole answer.';
+  const header = ['key', 'checkpoint', 'model', ''];
+  const table = [header, ...rows.map((r) => [r.key, shape(r.checkpoint), shape(r.model), r.status === 'match' ? '' : r.status])];
+  const widths = header.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
+  const lines = table.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  lines.splice(1, 0, widths.map((w) => '─'.repeat(w)).join('  '));
+  const words = check.loads ? '' : `\n\n${formatStateDictCheck(check)}`;
+  return `${modelLabel} against ${checkpointLabel}\n${verdict}\n\n${lines.join('\n')}${words}\n`;
+}

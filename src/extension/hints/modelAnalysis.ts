@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type * as AnalysisEngine from '../../core/analysis/engine';
 import type { ModelReport, SourceRange } from '../../core/analysis/report';
 import type { CheckpointFinding } from '../../core/checkpoints/loadCheck';
+import type { StateDictTable } from '../../core/checkpoints/stateDictCheck';
 import type { NotebookCell, NotebookError, NotebookModelReport } from '../../core/analysis/notebook';
 import type { NotebookModule } from '../../core/analysis/notebookModule';
 import { cellView } from '../../core/analysis/notebookView';
@@ -247,6 +248,12 @@ export class ModelAnalysis extends Disposable {
         ? { diagnostic: { ...f.diagnostic, range: local(f.diagnostic.range), ...(f.diagnostic.fix ? { fix: { ...f.diagnostic.fix, range: local(f.diagnostic.fix.range) } } : {}) } }
         : {}),
     }));
+  }
+
+  /** A model of a file, as the editor has it, against a checkpoint file, key by key. */
+  async stateDictTable(document: vscode.TextDocument, model: string, checkpoint: string): Promise<StateDictTable> {
+    await this.reports(document);
+    return this.worker.stateDictTable(document.uri.toString(), model, checkpoint);
   }
 
   /** A checkpoint file changed on disk: documents whose calls name one are checked again. */

@@ -1,7 +1,9 @@
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { explainLayer } from '../../core/analysis/explain';
 import { formatCompact, formatCount, formatModelShapes, formatParams, formatSummaryTable, incompleteLines, incompleteNote, paramsMegabytes } from '../../core/analysis/format';
 import { diffModels, formatModelDiff, type ModelDiff } from '../../core/analysis/modelDiff';
+import { formatStateDictTable, type StateDictTable } from '../../core/checkpoints/stateDictCheck';
 import { type AnalysisDiagnostic, type LayerReport, type ModelReport, type SourceRange, trainableByName } from '../../core/analysis/report';
 import type { NotebookModelReport } from '../../core/analysis/notebook';
 import { cellView } from '../../core/analysis/notebookView';
@@ -223,6 +225,68 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     const title = (side: { model: ModelReport; uri: vscode.Uri }) => `${side.model.name} in ${vscode.workspace.asRelativePath(side.uri)}`;
     await this.summaries.show(`/${left.model.name} vs ${right.model.name}`, `${left.uri.toString()}|${right.uri.toString()}`, `${formatModelDiff(diff, title(left), title(right))}\n\nMarks: ~ changed, - only in A, + only in B. Layers pair by qualified name, then by order and kind.\n`);
     return diff;
+  }
+
+  /**
+   * Check Against Model… on a checkpoint: a PyTorch model of the workspace (the given one, else
+   * picked) against it, key by key, as load_state_dict(strict=True) compares them, beside the editor.
+   */
+  async checkCheckpoint(checkpoint: string, modelUri?: vscode.Uri, modelName?: string): Promise<StateDictTable | undefined> {
+    let uri = modelUri;
+    if (!uri) {
+      const files = await vscode.workspace.findFiles('**/*.py', '{**/node_modules/**,**/.*/**,**/dist/**}', 2000);
+      const picked = await vscode.window.showQuickPick(files.map((file) => ({ label: vscode.workspace.asRelativePath(file), uri: file })).sort((a, b) => a.label.localeCompare(b.label)), {
+        title: `Check ${basename(checkpoint)} against a model in which file?`,
+      });
+      uri = picked?.uri;
+    }
+    const side = uri && (await this.pickModel(uri, modelName, `Check ${basename(checkpoint)} against which model?`));
+    if (!side) return undefined;
+    const table = await this.tableFor(side.uri, side.model.name, checkpoint);
+    if (!table) return undefined;
+    await this.summaries.show(`/${side.model.name} vs ${basename(checkpoint)}`, `${side.uri.toString()}|${checkpoint}`, this.tableText(table, side.uri, side.model.name, checkpoint));
+    return table;
+  }
+
+  /** A model against a checkpoint key by key, or undefined (said to the user) when the checkpoint or the model cannot be read. */
+  async tableFor(uri: vscode.Uri, model: string, checkpoint: string): Promise<StateDictTable | undefined> {
+    try {
+      return await this.analysis.stateDictTable(await vscode.workspace.openTextDocument(uri), model, checkpoint);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`CNN Lab: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  tableText(table: StateDictTable, uri: vscode.Uri, model: string, checkpoint: string): string {
+    return formatStateDictTable(table, `${model} in ${vscode.workspace.asRelativePath(uri)}`, vscode.workspace.asRelativePath(checkpoint));
+  }
+
+  /**
+   * Why the model in `modelFile` as the editor has it now cannot load a checkpoint, its table shown
+   * beside; undefined when it loads, or when the analysis does not know (then PyTorch decides).
+   */
+  async loadRefusal(modelFile: string, model: string, checkpoint: string): Promise<string | undefined> {
+    if (!modelFile.endsWith('.py')) return undefined;
+    const uri = vscode.Uri.file(modelFile);
+    let table: StateDictTable;
+    try {
+      table = await this.analysis.stateDictTable(await vscode.workspace.openTextDocument(uri), model, checkpoint);
+    } catch (error) {
+      this.log.warn(`checking ${basename(checkpoint)} against ${model} before loading it: ${(error as Error).message}`);
+      return undefined;
+    }
+    if (!table.check.known || table.check.loads) return undefined;
+    await this.showTable(table, uri, model, checkpoint);
+    const differing = table.rows.filter((r) => r.status === 'missing' || r.status === 'unexpected' || r.status === 'size mismatch');
+    const [first] = differing;
+    const shape = (s: number[] | null) => (s ? `[${s.join(', ')}]` : 'absent');
+    return `${model} in ${vscode.workspace.asRelativePath(uri)} as it is now cannot load ${basename(checkpoint)}: ${differing.length} of its keys differ${first ? ` (${first.key}: ${shape(first.checkpoint)} in the checkpoint, ${shape(first.model)} in the model)` : ''}. The report beside lists each; change the model back, or train it again.`;
+  }
+
+  /** Shows a model-against-checkpoint table beside the editor (the inspector's refusal). */
+  async showTable(table: StateDictTable, uri: vscode.Uri, model: string, checkpoint: string): Promise<void> {
+    await this.summaries.show(`/${model} vs ${basename(checkpoint)}`, `${uri.toString()}|${checkpoint}`, this.tableText(table, uri, model, checkpoint));
   }
 
   /** A model of a file: the one named, the file's only one, or one the user picks (the model at the cursor first). */
