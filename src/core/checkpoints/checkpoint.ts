@@ -42,7 +42,7 @@ export interface Checkpoint {
    * What torch.load gives, where that is not the state_dict itself: a dict that holds it under a key
    * (`{'epoch': 3, 'state_dict': …}`, with its other keys), or a whole pickled nn.Module.
    */
-  holder?: { under: string; keys: string[] } | { module: true };
+  holder?: { under: string; keys: string[] } | { module: true; className?: string };
 }
 
 /** Where each engine leaves a run's checkpoints, best first: the torch engine's files, the tfjs engine's folders. */
@@ -179,7 +179,18 @@ function stateDict(value: PickleValue): { tensors: [string, PickleTensor][]; hol
   }
   const found: [string, PickleTensor][] = [];
   moduleTensors(value, '', found);
-  return { tensors: found, holder: { module: true } };
+  const className = pickledClass(value);
+  return { tensors: found, holder: { module: true, ...(className ? { className } : {}) } };
+}
+
+/** The class a pickled object was made of: `Net` of `__main__.Net.__new__`, or of copyreg's `__newobj__(Net)` and `_reconstructor(Net, …)`. */
+function pickledClass(value: PickleValue): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array || value.kind !== 'call') return undefined;
+  const callable = value.callable;
+  const global = (v: PickleValue | undefined) => (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && v.kind === 'global' ? v : undefined);
+  const named = global(callable);
+  if (named && named.module !== 'copyreg' && named.module !== 'copy_reg') return named.name;
+  return global(value.args[0])?.name;
 }
 
 /** A pickled nn.Module: its state holds _parameters, _buffers and _modules, each an OrderedDict. */

@@ -86,6 +86,11 @@ export function checkLoads(loads: readonly StateDictLoad[], reports: readonly Mo
       continue;
     }
     const holder = checkpoint.holder;
+    if (load.kind === 'model') {
+      // Only a whole pickled model is a model: a state_dict bound to a name is checked where it is loaded.
+      if (holder && 'module' in holder) findings.push(pickledModel(load, holder.className, checkpointTensors(checkpoint), reports, name, file));
+      continue;
+    }
     if (holder && 'module' in holder && load.key === undefined) {
       findings.push(error(`${name} holds a whole pickled model, not a state_dict: load_state_dict would raise "Expected state_dict to be dict-like". Use torch.load(…).state_dict(), or the model torch.load gives.`));
       continue;
@@ -140,6 +145,35 @@ export function checkLoads(loads: readonly StateDictLoad[], reports: readonly Mo
     findings.push({ range: load.range, file, hover: message + note, diagnostic: { range: load.range, message: message + note, severity: 'error', ...(fix ? { fix } : {}), ...(related.length ? { related } : {}) } });
   }
   return findings;
+}
+
+/**
+ * `model = torch.load('whole.pt')`: the model as it was pickled, its layers the sizes they had then,
+ * with the forward of the class as the file defines it now. Said where the class now builds other
+ * tensors; and, wherever it is, that PyTorch 2.6 and later refuse such a file unless told otherwise.
+ */
+function pickledModel(load: StateDictLoad, className: string | undefined, tensors: Map<string, number[]>, reports: readonly ModelReport[], name: string, file: string): CheckpointFinding {
+  const refusal =
+    load.weightsOnly === 'False'
+      ? ''
+      : `\nPyTorch 2.6 and later load with weights_only=True and refuse a pickled model: torch.load(…, weights_only=False) runs the file's pickle (only for a file you trust); saving model.state_dict() and loading it into ${className ?? 'the model'}() avoids both.`;
+  const model = className ? reports.find((r) => r.kind === 'class' && r.name === className && r.build !== undefined) : undefined;
+  const check = model && checkTensors(model, name, tensors);
+  if (!model || !check?.known || check.loads) {
+    const about = !className
+      ? `${name} holds a whole pickled model.`
+      : !model
+        ? `${name} holds a pickled ${className}, a class this file does not define: it is not checked.`
+        : !check?.known
+          ? `${name} holds a pickled ${className}; not checked against ${className} here, whose state_dict the analysis does not know whole.`
+          : `${name} holds a pickled ${className}: ${check.matched} tensors, all as ${className} in this file builds them.`;
+    const hover = about + refusal;
+    return { range: load.range, file, hover, ...(refusal ? { diagnostic: { range: load.range, message: hover, severity: 'information' } } : {}) };
+  }
+  const [first] = check.mismatched;
+  const differing = check.missing.length + check.unexpected.length + check.mismatched.length;
+  const message = `${name} holds ${className} as it was pickled, ${differing} of its tensors unlike ${className} as this file defines it now${first ? ` (${first.key}: [${first.checkpoint.join(', ')}] saved, [${first.model.join(', ')}] now)` : ''}: torch.load gives the saved model, its layers the sizes they had then, run by today's forward.${refusal}`;
+  return { range: load.range, file, hover: message, diagnostic: { range: load.range, message, severity: 'warning' } };
 }
 
 /** The folder relative checkpoint paths start from, for a file or notebook on disk. */

@@ -5,7 +5,12 @@ import type { SourceRange } from '../report';
 import { type Node, rangeOf } from '../syntax';
 
 export interface StateDictLoad {
-  /** The load_state_dict call. */
+  /**
+   * `load_state_dict`: weights loaded into a model the code built. `model`: `name = torch.load(PATH)`,
+   * which gives whatever the file holds; it is checked when that is a whole pickled model.
+   */
+  kind: 'load_state_dict' | 'model';
+  /** The load_state_dict call, or the torch.load call. */
   range: SourceRange;
   /** What it loads into, as written: `model`, `net.module`. */
   target: string;
@@ -23,14 +28,19 @@ export interface StateDictLoad {
   argument: { range: SourceRange; text: string };
   /** load_state_dict(…, strict=False): missing and unexpected keys are allowed, sizes must still match. */
   strict: boolean;
+  /** torch.load(…, weights_only=…) as written, for a `model` load. */
+  weightsOnly?: string;
 }
 
-/** Every load_state_dict call of the tree whose argument comes from torch.load of a known path. */
+/** Every load_state_dict call of the tree whose argument comes from torch.load of a known path, and every `name = torch.load(PATH)`. */
 export function findStateDictLoads(root: Node): StateDictLoad[] {
   const loads: StateDictLoad[] = [];
   const visit = (node: Node) => {
     if (node.type === 'call') {
       const load = loadAt(node);
+      if (load) loads.push(load);
+    } else if (node.type === 'assignment' && node.childForFieldName('left')?.type === 'identifier') {
+      const load = modelLoadAt(node);
       if (load) loads.push(load);
     }
     for (const child of node.namedChildren) if (child) visit(child);
@@ -53,6 +63,7 @@ function loadAt(call: Node): StateDictLoad | undefined {
   const built = bindingBefore(target.replace(/\.module$/, ''), call);
   const builtBy = built ? constructorOf(built) : undefined;
   return {
+    kind: 'load_state_dict',
     range: rangeOf(call),
     target,
     ...(builtBy ? { builtBy } : {}),
@@ -62,6 +73,24 @@ function loadAt(call: Node): StateDictLoad | undefined {
     ...(source.loaded ? { loaded: rangeOf(source.loaded) } : {}),
     argument: { range: rangeOf(argument), text: argument.text },
     strict: keyword('strict')?.text !== 'False',
+  };
+}
+
+/** `model = torch.load(PATH, …)`: what the file holds, bound to a name. */
+function modelLoadAt(assignment: Node): StateDictLoad | undefined {
+  const call = assignment.childForFieldName('right');
+  if (call?.type !== 'call' || call.childForFieldName('function')?.text !== 'torch.load') return undefined;
+  const source = loadedFrom(call, assignment, 0);
+  if (!source) return undefined;
+  const weightsOnly = call.childForFieldName('arguments')?.namedChildren.find((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'weights_only')?.childForFieldName('value')?.text;
+  return {
+    kind: 'model',
+    range: rangeOf(call),
+    target: assignment.childForFieldName('left')?.text ?? '',
+    path: source.path,
+    argument: { range: rangeOf(call), text: call.text },
+    strict: true,
+    ...(weightsOnly !== undefined ? { weightsOnly } : {}),
   };
 }
 
