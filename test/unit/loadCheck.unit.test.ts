@@ -14,7 +14,7 @@ import type { SourceRange } from '../../src/core/analysis/report';
 import { loadGrammars, Node, type Parser } from '../../src/core/analysis/syntax';
 import { readCheckpoint } from '../../src/core/checkpoints/checkpoint';
 import { checkLoads, type CheckpointFinding } from '../../src/core/checkpoints/loadCheck';
-import { checkpointTensors, formatStateDictTable, stateDictTable } from '../../src/core/checkpoints/stateDictCheck';
+import { formatStateDictTable, stateDictTable } from '../../src/core/checkpoints/stateDictCheck';
 import { python } from '../support/corpus';
 import { wasmDir } from './support/analysis';
 
@@ -116,7 +116,7 @@ describe('load_state_dict checked before it runs, against Python running it', fu
     const [model] = analyzeTree(tree, { defaultInput: [3, 32, 32] });
     tree.delete();
     assert.ok(model);
-    const table = stateDictTable(model, 'plain.pt', checkpointTensors(readCheckpoint(join(dir, 'plain.pt'))));
+    const table = stateDictTable(model, { ...readCheckpoint(join(dir, 'plain.pt')), path: 'plain.pt' });
     assert.deepEqual(table.rows.map((r) => `${r.key} ${r.status}`), [
       'stem.weight missing', 'stem.bias missing', 'bn.weight match', 'bn.bias match', 'bn.running_mean match', 'bn.running_var match', 'bn.num_batches_tracked match',
       'fc1.weight size mismatch', 'fc1.bias size mismatch', 'fc2.weight size mismatch', 'fc2.bias match', 'conv1.weight unexpected', 'conv1.bias unexpected',

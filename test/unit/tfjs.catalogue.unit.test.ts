@@ -4,7 +4,7 @@
 // a rule cannot be added without its check.
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { buildTfjsLayer, computeTfjsOutputShape, tfjsParamCount } from '../../src/core/analysis/tfjsLayers';
+import { buildTfjsLayer, computeTfjsOutputShape, tfjsParamCount, tfjsWeightShapes } from '../../src/core/analysis/tfjsLayers';
 
 type Case = { config: Record<string, unknown>; input: number[] };
 
@@ -87,13 +87,15 @@ const catalogue: Record<string, Case[]> = {
 };
 
 /** The layer as TF.js builds it on a sample of `input`, and the trainable part of its parameters. */
-function built(factory: string, { config, input }: Case): { shape: (number | null)[]; params: number; trainable: number } {
+function built(factory: string, { config, input }: Case): { shape: (number | null)[]; params: number; trainable: number; weights: { name: string; shape: number[] }[] } {
   const make = (tf.layers as unknown as Record<string, (c: object) => tf.layers.Layer>)[factory];
   assert.ok(make, `tf.layers.${factory}`);
   const model = tf.sequential({ layers: [make({ ...config, inputShape: input })] });
   const layer = model.layers[0] as tf.layers.Layer;
   const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-  return { shape: (layer.outputShape as (number | null)[]).map((d) => d ?? 1), params: layer.countParams(), trainable: layer.trainableWeights.reduce((n, w) => n + size(w.shape as number[]), 0) };
+  // Its weights in layer.weights order, as model.setWeights and model.json take them: TF.js's name after the layer's.
+  const weights = layer.weights.map((w) => ({ name: w.originalName.slice(w.originalName.lastIndexOf('/') + 1), shape: w.shape as number[] }));
+  return { shape: (layer.outputShape as (number | null)[]).map((d) => d ?? 1), params: layer.countParams(), trainable: layer.trainableWeights.reduce((n, w) => n + size(w.shape as number[]), 0), weights };
 }
 
 describe('tf.layers against the analysis', () => {
@@ -111,7 +113,7 @@ describe('tf.layers against the analysis', () => {
   });
 
   for (const [factory, cases] of Object.entries(catalogue)) {
-    it(`tf.layers.${factory}: output shape, parameters and trainable parameters`, () => {
+    it(`tf.layers.${factory}: output shape, parameters, trainable parameters and weights in order`, () => {
       for (const example of cases) {
         const spec = buildTfjsLayer(factory, example.config);
         assert.ok(spec, `a rule for ${factory}`);
@@ -119,7 +121,7 @@ describe('tf.layers against the analysis', () => {
         const ours = computeTfjsOutputShape(spec, factory, input);
         const counts = tfjsParamCount(spec, input);
         const theirs = built(factory, example);
-        assert.deepEqual({ shape: ours.shape, params: counts?.total, trainable: counts?.trainable }, theirs, `${factory} ${JSON.stringify(example)}`);
+        assert.deepEqual({ shape: ours.shape, params: counts?.total, trainable: counts?.trainable, weights: tfjsWeightShapes(spec, input) }, theirs, `${factory} ${JSON.stringify(example)}`);
       }
     });
   }

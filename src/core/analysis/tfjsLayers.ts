@@ -274,3 +274,39 @@ export function tfjsParamCount(spec: TfjsLayerSpec, input: Shape | null): { tota
       return trained(0);
   }
 }
+
+/**
+ * A layer's weights as TF.js creates them, in `layer.weights` order (trainable first: a batch norm's
+ * gamma and beta, then its moving statistics), with TF.js's names; null where the input's features
+ * are not known.
+ */
+export function tfjsWeightShapes(spec: TfjsLayerSpec, input: Shape | null): { name: string; shape: number[] }[] | null {
+  const channels = input?.[input.length - 1] ?? null;
+  const weights = (...list: [string, number[]][]) => list.map(([name, shape]) => ({ name, shape }));
+  const bias = (useBias: boolean, size: number): [string, number[]][] => (useBias ? [['bias', [size]]] : []);
+  switch (spec.kind) {
+    case 'conv2d':
+      return channels === null ? null : weights(['kernel', [...spec.kernel, channels, spec.filters]], ...bias(spec.useBias, spec.filters));
+    case 'conv2dTranspose':
+      return channels === null ? null : weights(['kernel', [...spec.kernel, spec.filters, channels]], ...bias(spec.useBias, spec.filters));
+    case 'conv1d':
+      return channels === null ? null : weights(['kernel', [spec.kernel, channels, spec.filters]], ...bias(spec.useBias, spec.filters));
+    case 'dense':
+      return channels === null ? null : weights(['kernel', [channels, spec.units]], ...bias(spec.useBias, spec.units));
+    case 'embedding':
+      return weights(['embeddings', [spec.inputDim, spec.outputDim]]);
+    case 'recurrent': {
+      if (channels === null) return null;
+      const size = (spec.cell === 'lstm' ? 4 : spec.cell === 'gru' ? 3 : 1) * spec.units;
+      return weights(['kernel', [channels, size]], ['recurrent_kernel', [spec.units, size]], ['bias', [size]]);
+    }
+    case 'batchNormalization':
+    case 'layerNormalization': {
+      if (channels === null) return null;
+      const affine: [string, number[]][] = [...(spec.scale ? [['gamma', [channels]] as [string, number[]]] : []), ...(spec.center ? [['beta', [channels]] as [string, number[]]] : [])];
+      return weights(...affine, ...(spec.kind === 'batchNormalization' ? ([['moving_mean', [channels]], ['moving_variance', [channels]]] as [string, number[]][]) : []));
+    }
+    default:
+      return [];
+  }
+}

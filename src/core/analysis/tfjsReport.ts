@@ -6,7 +6,7 @@ import { withCosts } from './cost';
 import { type AnalysisDiagnostic, dedupeIncompleteness, type LayerReport, type ModelReport, type SourceRange } from './report';
 import type { Shape } from './shape';
 import { type Node, rangeOf } from './syntax';
-import { computeTfjsOutputShape, declaredInputKey, tfjsParamCount } from './tfjsLayers';
+import { computeTfjsOutputShape, declaredInputKey, tfjsParamCount, tfjsWeightShapes } from './tfjsLayers';
 import type { TfjsOptions } from './tfjs';
 import { type Application, type Functional, Layer, type Loss, type Model, Sequential, type SymbolicTensor, Unknown } from './tfjsValues';
 
@@ -52,6 +52,7 @@ function baseReport(at: Place, found: FoundModel): ModelReport {
     layers: [],
     diagnostics: [],
     incomplete: [],
+    stateDict: { entries: [], unknown: [] },
   };
 }
 
@@ -73,6 +74,10 @@ function entry(at: Place, report: ModelReport, layer: Layer, name: string, input
   // A merge (add, concatenate, multiply…) has no weights.
   const counts = layer.spec ? tfjsParamCount(layer.spec, input) : layer.problem ? null : { total: 0, trainable: 0 };
   const item: LayerReport = { name, type: layer.factory, range: at(layer.node), in: input, out, params: counts?.total ?? 0, ...(layer.spec ? { tfjs: layer.spec } : {}) };
+  // Its weights in model.weights order, as model.setWeights takes them and model.json lists them.
+  const weights = layer.spec ? tfjsWeightShapes(layer.spec, input) : layer.problem ? null : [];
+  if (weights) report.stateDict?.entries.push(...weights.map((w) => ({ key: `${name}/${w.name}`, shape: w.shape })));
+  else report.stateDict?.unknown.push(`${name}: its weights' shapes are not known`);
   if (layer.problem) {
     item.note = layer.problem.reason;
     lost(at, report, layer.problem.node ?? layer.node, `${name}: ${layer.problem.reason}`);
@@ -168,6 +173,8 @@ function functionalReport(at: Place, found: FoundModel, model: Functional): Mode
     report.layers.push({ name, type: layer instanceof Sequential ? 'sequential' : 'model', range: at(layer.node), in: inputShape, out: application.output.shape, params: inner.totalParams, macs: withCosts(inner).totalMacs ?? null });
     report.totalParams += inner.totalParams;
     report.trainableParams += inner.trainableParams;
+    report.stateDict?.entries.push(...(inner.stateDict?.entries ?? []));
+    report.stateDict?.unknown.push(...(inner.stateDict?.unknown ?? []).map((u) => `${name}: ${u}`));
     if (inner.paramsKnown === false) report.paramsKnown = false;
     for (const i of inner.incomplete ?? []) report.incomplete?.push({ ...i, reason: `${name}: ${i.reason}` });
     report.diagnostics.push(...inner.diagnostics);
@@ -190,6 +197,8 @@ function finish(at: Place, report: ModelReport, losses: Loss[]): void {
   const incomplete = dedupeIncompleteness(report.incomplete ?? []);
   report.incomplete = incomplete;
   report.paramsKnown ??= true;
+  // What was not followed may have built a layer, or sized one: the weights are not known whole either.
+  if (report.stateDict) report.stateDict.unknown = [...new Set([...report.stateDict.unknown, ...incomplete.map((i) => i.reason)])];
   if (report.output === null && !report.outputNote) report.outputNote = incomplete[0]?.reason ?? 'not known';
   // Where an error is certain (from known numbers only), the numbers after it are the analysis' best guess.
   for (const diagnostic of report.diagnostics as AnalysisDiagnostic[]) if (diagnostic.severity === 'error') report.incomplete.push({ range: diagnostic.range, reason: `${diagnostic.message}: TF.js would throw here` });

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readCheckpoint } from '../checkpoints/checkpoint';
 import { checkLoads, checkpointBase } from '../checkpoints/loadCheck';
-import { checkpointTensors, stateDictTable } from '../checkpoints/stateDictCheck';
+import { stateDictTable } from '../checkpoints/stateDictCheck';
 import { AnalysisCache, analyzeTree } from './analyze';
 import { diskReader, FileImports, type SourceReader } from './imports';
 import { NotebookAnalysis } from './notebook';
@@ -133,7 +133,7 @@ parentPort?.on('message', (request: WorkerRequest) => {
         const model = kept.get(request.key)?.sent.find((report) => report.name === request.model);
         try {
           if (!model) throw new Error(`${request.model} is not a model of the file as last analysed`);
-          send({ id: request.id, table: stateDictTable(model, request.checkpoint, checkpointTensors(readCheckpoint(request.checkpoint))) });
+          send({ id: request.id, table: stateDictTable(model, readCheckpoint(request.checkpoint)) });
         } catch (error) {
           send({ id: request.id, error: error instanceof Error ? error.message : String(error) });
         }

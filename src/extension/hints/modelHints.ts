@@ -228,13 +228,15 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
   }
 
   /**
-   * Check Against Model… on a checkpoint: a PyTorch model of the workspace (the given one, else
-   * picked) against it, key by key, as load_state_dict(strict=True) compares them, beside the editor.
+   * Check Against Model… on a checkpoint: a model of the workspace (the given one, else picked)
+   * against it, key by key, as load_state_dict(strict=True) compares them (a TF.js model.json: in
+   * order, as model.setWeights does), beside the editor.
    */
   async checkCheckpoint(checkpoint: string, modelUri?: vscode.Uri, modelName?: string): Promise<StateDictTable | undefined> {
     let uri = modelUri;
     if (!uri) {
-      const files = await vscode.workspace.findFiles('**/*.py', '{**/node_modules/**,**/.*/**,**/dist/**}', 2000);
+      // A .pt against a PyTorch model, a model.json against a TF.js one.
+      const files = await vscode.workspace.findFiles(checkpoint.endsWith('.json') ? '**/*.{js,ts}' : '**/*.py', '{**/node_modules/**,**/.*/**,**/dist/**}', 2000);
       const picked = await vscode.window.showQuickPick(files.map((file) => ({ label: vscode.workspace.asRelativePath(file), uri: file })).sort((a, b) => a.label.localeCompare(b.label)), {
         title: `Check ${basename(checkpoint)} against a model in which file?`,
       });
@@ -267,7 +269,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
    * beside; undefined when it loads, or when the analysis does not know (then PyTorch decides).
    */
   async loadRefusal(modelFile: string, model: string, checkpoint: string): Promise<string | undefined> {
-    if (!modelFile.endsWith('.py')) return undefined;
+    if (!/\.(py|js|ts)$/.test(modelFile)) return undefined;
     const uri = vscode.Uri.file(modelFile);
     let table: StateDictTable;
     try {
