@@ -20,6 +20,9 @@ export class TextViews extends Disposable {
     this.texts.set(uri.toString(), text);
     this.changed.fire(uri);
     const document = await vscode.languages.setTextDocumentLanguage(await vscode.workspace.openTextDocument(uri), 'plaintext');
-    return vscode.window.showTextDocument(document, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    // Shown again where it is already, rather than in one more column; beside what is open (an editor, a panel), else in the empty group.
+    const shown = vscode.window.visibleTextEditors.find((editor) => editor.document.uri.toString() === uri.toString());
+    const column = shown?.viewColumn ?? (vscode.window.tabGroups.activeTabGroup.tabs.length > 0 ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active);
+    return vscode.window.showTextDocument(document, { preview: true, viewColumn: column });
   }
 }

@@ -189,6 +189,7 @@ print(json.dumps([d.norm().item(), (d.norm() / a.norm()).item(), torch.nn.functi
   it('checks a run\'s checkpoint against its model (Check Against Model…), and refuses feature maps once the model no longer fits', async () => {
     const best = join(run.runDir, 'best.pt');
     const model = vscode.Uri.file(join(folder, 'tiny_cnn.py'));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const fits = await vscode.commands.executeCommand<StateDictTable>('cnnLab.checkCheckpoint', best, model, 'TinyCNN');
     assert.equal(fits.check.loads, true);
     assert.deepEqual(fits.rows.map((r) => [r.key, r.status]), [['conv1.weight', 'match'], ['conv1.bias', 'match'], ['fc.weight', 'match'], ['fc.bias', 'match']]);
@@ -207,6 +208,7 @@ print(json.dumps([d.norm().item(), (d.norm() / a.norm()).item(), torch.nn.functi
       const text = (await until(() => vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'cnnlab-summary' && e.document.getText().includes('would raise')), 'the failing check')).document.getText();
       assert.match(text, /^conv1\.weight +\[4, 1, 3, 3\] +\[6, 1, 3, 3\] +size mismatch$/m);
       assert.match(text, /size mismatch for conv1\.weight: copying a param with shape torch\.Size\(\[4, 1, 3, 3\]\) from checkpoint, the shape in current model is torch\.Size\(\[6, 1, 3, 3\]\)\./);
+      await vscode.commands.executeCommand('notifications.clearAll');
       await workbench.screenshot('checkpoint-check');
       // The inspector says so before Python starts, instead of a traceback.
       await vscode.commands.executeCommand('cnnLab.inspectLayer', best, 'conv1');

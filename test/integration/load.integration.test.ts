@@ -51,13 +51,15 @@ describe('Load: a run logging ~1,000 steps a second for a minute, its dashboard 
     const sorted = [...page.gaps].sort((a, b) => a - b);
     const quantile = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
     const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
-    // The heap's low-water mark over ten seconds approximates what is kept, garbage collected.
-    const [early, late] = [Math.min(...heap.slice(0, 10)), Math.min(...heap.slice(-10))];
+    // The heap's low-water mark approximates what is kept, garbage collected: over the first ten
+    // seconds, and over the last twenty, which a major collection falls in (over ten, one CI run
+    // caught none: 50.2 MB of growth, where the next runs on the same machine measured 9.7 and 22.8).
+    const [early, late] = [Math.min(...heap.slice(0, 10)), Math.min(...heap.slice(-20))];
     const [pageEarly, pageLate] = [Math.min(...page.heap.slice(0, 10)), Math.min(...page.heap.slice(-10))];
     const peakHeap = Math.max(...heap);
     await workbench.figure('load: steps logged', `${steps.toLocaleString('en-US')} in ${elapsed.toFixed(0)} s (${Math.round(steps / elapsed).toLocaleString('en-US')}/s, every one in metrics.csv and in the host's model)`);
     await workbench.figure('load: extension host CPU', `${(((cpu.user + cpu.system) / 1e6 / elapsed) * 100).toFixed(1)} % of a core`);
-    await workbench.figure('load: extension host heap', `low-water ${mb(early)} MB in the first 10 s, ${mb(late)} MB in the last 10 s; peak ${mb(peakHeap)} MB (garbage included)`);
+    await workbench.figure('load: extension host heap', `low-water ${mb(early)} MB in the first 10 s, ${mb(late)} MB in the last 20 s; peak ${mb(peakHeap)} MB (garbage included)`);
     await workbench.figure('load: dashboard', `${page.draws} loss-curve updates (${(page.draws / elapsed).toFixed(1)}/s), frame gaps median ${quantile(0.5).toFixed(0)} ms, p99 ${quantile(0.99).toFixed(0)} ms, max ${quantile(1).toFixed(0)} ms; ${page.points} points drawn; page heap low-water ${mb(pageEarly)} MB in the first 10 s, ${mb(pageLate)} MB in the last 10 s, peak ${mb(Math.max(...page.heap))} MB`);
 
     assert.ok(steps >= 10_000, `the run logged ${steps} steps: too few to load the host`);

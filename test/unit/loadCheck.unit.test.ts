@@ -38,6 +38,7 @@ class Net(nn.Module):
 const cases: { name: string; model: string; load: string; says: RegExp }[] = [
   { name: 'the same model', model: net(50), load: "model = Net()\nmodel.load_state_dict(torch.load('plain.pt'))", says: /plain\.pt: 11 tensors, all match Net/ },
   { name: 'fc1 widened', model: net(60), load: "model = Net()\nmodel.load_state_dict(torch.load('plain.pt'))", says: /size mismatch for fc1\.weight: copying a param with shape torch\.Size\(\[50, 2048\]\) from checkpoint, the shape in current model is torch\.Size\(\[60, 2048\]\)/ },
+  { name: 'fc1 widened, the path joined', model: net(60), load: "import os\nCHECKPOINTS = '.'\nmodel = Net()\nmodel.load_state_dict(torch.load(os.path.join(CHECKPOINTS, 'plain.pt')))", says: /size mismatch for fc1\.weight/ },
   { name: 'a layer renamed', model: net(50, 'stem'), load: "model = Net()\nmodel.load_state_dict(torch.load('plain.pt'))", says: /Missing key\(s\) in state_dict: "stem\.weight", "stem\.bias"\.\n\tUnexpected key\(s\) in state_dict: "conv1\.weight", "conv1\.bias"\./ },
   { name: 'renamed, strict=False', model: net(50, 'stem'), load: "model = Net()\nmodel.load_state_dict(torch.load('plain.pt'), strict=False)", says: /all match Net.*strict=False lets 2 missing and 2 unexpected keys pass/ },
   { name: 'nested under state_dict, loaded whole', model: net(50), load: "model = Net()\nmodel.load_state_dict(torch.load('nested.pt'))", says: /holds its weights under 'state_dict' \(beside 'epoch', 'optimizer'\)/ },

@@ -160,12 +160,21 @@ function strippedPrefix(comprehension: Node): { prefix: string; source: Node } |
   return undefined;
 }
 
-function pathValue(expression: Node, at: Node): string | undefined {
+/** A path the code gives: a string, a name bound to one, or `os.path.join` of those. */
+function pathValue(expression: Node, at: Node, depth = 0): string | undefined {
+  if (depth > 4) return undefined;
   const text = stringValue(expression);
   if (text !== undefined) return text;
-  if (expression.type !== 'identifier') return undefined;
-  const bound = bindingBefore(expression.text, at);
-  return bound ? stringValue(bound) : undefined;
+  if (expression.type === 'identifier') {
+    const bound = bindingBefore(expression.text, at);
+    return bound ? pathValue(bound, bound, depth + 1) : undefined;
+  }
+  if (expression.type === 'call' && expression.childForFieldName('function')?.text === 'os.path.join') {
+    const parts = (expression.childForFieldName('arguments')?.namedChildren ?? []).map((a) => (a && a.type !== 'keyword_argument' ? pathValue(a, at, depth + 1) : undefined));
+    // A later absolute part starts the path afresh, as os.path.join does.
+    return parts.length > 0 && parts.every((p) => p !== undefined) ? (parts as string[]).reduce((joined, part) => (part.startsWith('/') || !joined ? part : `${joined.replace(/\/$/, '')}/${part}`), '') : undefined;
+  }
+  return undefined;
 }
 
 /** A plain string literal's value (no f-string fields, no escapes other than quotes). */
