@@ -34,6 +34,20 @@ class Net(nn.Module):
 
 `;
 
+/** A language model's output layer tied to its embedding: state_dict lists the one tensor under both names. */
+const tied = `
+class Tied(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(100, 16)
+        self.out = nn.Linear(16, 100, bias=False)
+        self.out.weight = self.embed.weight
+
+    def forward(self, x):
+        return self.out(self.embed(x))
+
+`;
+
 /** Scripts as users write them after saving: the model as it is now, and how it loads the file. */
 const cases: { name: string; model: string; load: string; says: RegExp }[] = [
   { name: 'the same model', model: net(50), load: "model = Net()\nmodel.load_state_dict(torch.load('plain.pt'))", says: /plain\.pt: 11 tensors, all match Net/ },
@@ -46,6 +60,7 @@ const cases: { name: string; model: string; load: string; says: RegExp }[] = [
   { name: 'a key it does not have', model: net(50), load: "model = Net()\nmodel.load_state_dict(torch.load('plain.pt')['model'])", says: /plain\.pt has no key 'model'/ },
   { name: 'saved from DataParallel', model: net(50), load: "PATH = 'parallel.pt'\nmodel = Net()\nmodel.load_state_dict(torch.load(PATH))", says: /starts with "module\." \(it was saved from nn\.DataParallel\)/ },
   { name: 'DataParallel, the prefix stripped', model: net(50), load: "model = Net()\nsd = torch.load('parallel.pt')\nmodel.load_state_dict({k.replace('module.', ''): v for k, v in sd.items()})", says: /parallel\.pt: 11 tensors, all match Net/ },
+  { name: 'tied weights', model: tied, load: "model = Tied()\nmodel.load_state_dict(torch.load('tied.pt'))", says: /tied\.pt: 2 tensors, all match Tied \(3,200 values\)/ },
   { name: 'a whole pickled model', model: net(50), load: "model = Net()\nmodel.load_state_dict(torch.load('whole.pt'))", says: /holds a whole pickled model, not a state_dict/ },
   // torch.load of a whole model gives it as it was saved: Python loads it either way; what differs is said, not raised.
   { name: 'a pickled model, the class unchanged', model: net(50), load: "model = torch.load('whole.pt')", says: /^whole\.pt holds a pickled Net: 11 tensors, all as Net in this file builds them\.\nPyTorch 2\.6 and later load with weights_only=True and refuse a pickled model/ },
@@ -62,7 +77,7 @@ describe('load_state_dict checked before it runs, against Python running it', fu
     dir = mkdtempSync(join(tmpdir(), 'cnn-lab-loads-'));
     const saved = spawnSync(
       python,
-      ['-c', `${imports}${net(50)}\nmodel = Net()\nsd = model.state_dict()\ntorch.save(sd, 'plain.pt')\ntorch.save({'epoch': 3, 'state_dict': sd, 'optimizer': {'lr': 0.01}}, 'nested.pt')\ntorch.save(nn.DataParallel(model).state_dict(), 'parallel.pt')\ntorch.save(model, 'whole.pt')`],
+      ['-c', `${imports}${net(50)}\nmodel = Net()\nsd = model.state_dict()\ntorch.save(sd, 'plain.pt')\ntorch.save({'epoch': 3, 'state_dict': sd, 'optimizer': {'lr': 0.01}}, 'nested.pt')\ntorch.save(nn.DataParallel(model).state_dict(), 'parallel.pt')\ntorch.save(model, 'whole.pt')\n${tied}\ntorch.save(Tied().state_dict(), 'tied.pt')`],
       { cwd: dir, encoding: 'utf8' },
     );
     assert.equal(saved.status, 0, saved.stderr);

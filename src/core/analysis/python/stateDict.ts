@@ -30,7 +30,10 @@ export function expectedStateDict(root: Module): ExpectedStateDict {
       const value = module.attributes.get(key);
       own.set(key, value instanceof Tensor ? value.shape : null);
     }
-    for (const key of module.tied) if (!module.parameters.has(key)) own.set(key, null);
+    for (const key of module.tied) {
+      const tied = module.attributes.get(key);
+      if (!module.parameters.has(key)) own.set(key, tied instanceof Tensor ? tied.shape : null);
+    }
     for (const key of module.buffers) {
       const value = module.attributes.get(key);
       if (value === null || value === undefined) continue;

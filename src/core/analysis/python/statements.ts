@@ -414,6 +414,8 @@ export abstract class Statements extends Expressions {
     if (value instanceof Unknown && !value.inert) this.lose(node, `\`${name}\` is not known (${value.reason})`);
     if (value instanceof Tensor && value.owner && value.owner.module !== owner && owner.options.spec && layerParameterSize(owner.options.spec, name) !== undefined) {
       owner.tied.add(name);
+      // Kept for its shape: state_dict lists a tied weight under both names.
+      owner.attributes.set(name, value);
       return;
     }
     if (value instanceof Module && !value.options.plain) {
