@@ -70,81 +70,67 @@ function modelOf(load: StateDictLoad, reports: readonly ModelReport[]): ModelRep
 const quoted = (key: string) => `'${key.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export function checkLoads(loads: readonly StateDictLoad[], reports: readonly ModelReport[], fromDir: string | undefined): CheckpointFinding[] {
-  const findings: CheckpointFinding[] = [];
-  for (const load of loads) {
-    const file = locateCheckpoint(load.path, fromDir);
-    const name = basename(load.path);
-    if (!file) {
-      findings.push({ range: load.range, hover: `${load.path} is not in the workspace yet: CNN Lab checks it against the model once it is saved.` });
-      continue;
-    }
-    const model = modelOf(load, reports);
-    const checkpoint = cachedCheckpoint(file);
-    const error = (message: string, fix?: AnalysisDiagnostic['fix']): CheckpointFinding => ({ range: load.range, file, hover: message, diagnostic: { range: load.range, message, severity: 'error', ...(fix ? { fix } : {}) } });
-    if (checkpoint instanceof CheckpointError) {
-      findings.push({ range: load.range, file, hover: checkpoint.message, diagnostic: { range: load.range, message: checkpoint.message, severity: 'warning' } });
-      continue;
-    }
-    const holder = checkpoint.holder;
-    if (load.kind === 'model') {
-      // Only a whole pickled model is a model: a state_dict bound to a name is checked where it is loaded.
-      if (holder && 'module' in holder) findings.push(pickledModel(load, holder.className, checkpointTensors(checkpoint), reports, name, file));
-      continue;
-    }
-    if (holder && 'module' in holder && load.key === undefined) {
-      findings.push(error(`${name} holds a whole pickled model, not a state_dict: load_state_dict would raise "Expected state_dict to be dict-like". Use torch.load(…).state_dict(), or the model torch.load gives.`));
-      continue;
-    }
-    if (holder && 'under' in holder && load.key === undefined) {
-      const others = holder.keys.filter((k) => k !== holder.under);
-      const message = `${name} holds its weights under ${quoted(holder.under)}${others.length ? ` (beside ${others.slice(0, 4).map(quoted).join(', ')})` : ''}: load_state_dict(torch.load(…)) would find none of ${model?.name ?? load.target}'s keys (Unexpected key(s) in state_dict: ${holder.keys.map((k) => `"${k}"`).join(', ')}). Index it: torch.load(…)[${quoted(holder.under)}].`;
-      const fix = load.loaded ? { title: `Load ${name}[${quoted(holder.under)}]`, range: { start: load.loaded.end, end: load.loaded.end }, newText: `[${quoted(holder.under)}]` } : undefined;
-      findings.push(error(message, fix));
-      continue;
-    }
-    if (load.key !== undefined && (!holder || !('under' in holder) || holder.under !== load.key)) {
-      const keys = holder && 'under' in holder ? holder.keys : undefined;
-      findings.push(error(`${name} has no key ${quoted(load.key)}: torch.load would give ${keys ? `a dict of ${keys.map(quoted).join(', ')}` : 'the state_dict itself, whose keys are the tensors\''} (KeyError).`));
-      continue;
-    }
-    if (!model) {
-      findings.push({ range: load.range, file, hover: `${name}: ${checkpoint.layers.flatMap((l) => l.parameters).length} tensors. CNN Lab does not know which model \`${load.target}\` is here, so it cannot check them against it.` });
-      continue;
-    }
-    const tensors = checkpointTensors(checkpoint);
-    // The code strips a prefix on the way: what load_state_dict gets is the keys without it (`removeprefix` leaves others as they are).
-    const { strip } = load;
-    const given = strip === undefined ? tensors : new Map([...tensors].map(([key, shape]) => [key.startsWith(strip) ? key.slice(strip.length) : key, shape]));
-    const check = checkTensors(model, name, given);
-    if (!check.known) {
-      findings.push({ range: load.range, file, hover: `${name}: not checked against ${model.name}, whose state_dict the analysis does not know whole:\n${check.unknown.slice(0, 6).join('\n')}` });
-      continue;
-    }
-    // strict=False lets keys be missing or unexpected; sizes must still match.
-    const relevant = load.strict ? check : { ...check, missing: [], unexpected: [], loads: check.mismatched.length === 0 };
-    if (relevant.loads || (relevant.missing.length === 0 && relevant.unexpected.length === 0 && relevant.mismatched.length === 0)) {
-      findings.push({ range: load.range, file, hover: `${name}: ${check.matched} tensors, all match ${model.name} (${check.matchedElements.toLocaleString('en-US')} values)${load.strict ? '' : `; strict=False${check.missing.length + check.unexpected.length ? ` lets ${check.missing.length} missing and ${check.unexpected.length} unexpected keys pass` : ''}`}.` });
-      continue;
-    }
-    // The prefix is said below, with the fix that strips it.
-    const unprefixed = { ...relevant };
-    delete unprefixed.prefix;
-    const message = formatStateDictCheck(unprefixed);
-    const layerOf = (key: string) => model.layers.find((l) => l.name === key.slice(0, key.lastIndexOf('.')));
-    const related = [...relevant.missing.map((key) => ({ key, text: `${key}: in ${model.name}, not in ${name}` })), ...relevant.mismatched.map((m) => ({ key: m.key, text: `${m.key}: [${m.model.join(', ')}] in ${model.name}, [${m.checkpoint.join(', ')}] in ${name}` }))]
-      .flatMap(({ key, text }) => {
-        const layer = layerOf(key);
-        return layer ? [{ range: layer.range, message: text }] : [];
-      })
-      .slice(0, 20);
-    const prefixed = check.prefix !== undefined;
-    const fix = prefixed
-      ? { title: `Strip the "module." prefix of ${name}'s keys`, range: load.argument.range, newText: `{k.removeprefix('module.'): v for k, v in ${load.argument.text}.items()}` }
-      : undefined;
-    const note = prefixed ? `\nEvery key of ${name} starts with "module." (it was saved from nn.DataParallel): strip it, or load it into a DataParallel model's .module.` : '';
-    findings.push({ range: load.range, file, hover: message + note, diagnostic: { range: load.range, message: message + note, severity: 'error', ...(fix ? { fix } : {}), ...(related.length ? { related } : {}) } });
+  return loads.flatMap((load) => checkLoad(load, reports, fromDir) ?? []);
+}
+
+/** One call: what its checkpoint gives, against the model it loads into; undefined where there is nothing to say (a state_dict bound to a name is checked where it is loaded). */
+function checkLoad(load: StateDictLoad, reports: readonly ModelReport[], fromDir: string | undefined): CheckpointFinding | undefined {
+  const file = locateCheckpoint(load.path, fromDir);
+  const name = basename(load.path);
+  if (!file) return { range: load.range, hover: `${load.path} is not in the workspace yet: CNN Lab checks it against the model once it is saved.` };
+  const model = modelOf(load, reports);
+  const checkpoint = cachedCheckpoint(file);
+  const error = (message: string, fix?: AnalysisDiagnostic['fix']): CheckpointFinding => ({ range: load.range, file, hover: message, diagnostic: { range: load.range, message, severity: 'error', ...(fix ? { fix } : {}) } });
+  if (checkpoint instanceof CheckpointError) return { range: load.range, file, hover: checkpoint.message, diagnostic: { range: load.range, message: checkpoint.message, severity: 'warning' } };
+  const holder = checkpoint.holder;
+  // `name = torch.load(PATH)` is a model only when the file holds a whole pickled one.
+  if (load.kind === 'model') return holder && 'module' in holder ? pickledModel(load, holder.className, checkpointTensors(checkpoint), reports, name, file) : undefined;
+  if (holder && 'module' in holder && load.key === undefined) {
+    return error(`${name} holds a whole pickled model, not a state_dict: load_state_dict would raise "Expected state_dict to be dict-like". Use torch.load(…).state_dict(), or the model torch.load gives.`);
   }
-  return findings;
+  if (holder && 'under' in holder && load.key === undefined) {
+    const others = holder.keys.filter((k) => k !== holder.under);
+    const message = `${name} holds its weights under ${quoted(holder.under)}${others.length ? ` (beside ${others.slice(0, 4).map(quoted).join(', ')})` : ''}: load_state_dict(torch.load(…)) would find none of ${model?.name ?? load.target}'s keys (Unexpected key(s) in state_dict: ${holder.keys.map((k) => `"${k}"`).join(', ')}). Index it: torch.load(…)[${quoted(holder.under)}].`;
+    const fix = load.loaded ? { title: `Load ${name}[${quoted(holder.under)}]`, range: { start: load.loaded.end, end: load.loaded.end }, newText: `[${quoted(holder.under)}]` } : undefined;
+    return error(message, fix);
+  }
+  if (load.key !== undefined && (!holder || !('under' in holder) || holder.under !== load.key)) {
+    const keys = holder && 'under' in holder ? holder.keys : undefined;
+    return error(`${name} has no key ${quoted(load.key)}: torch.load would give ${keys ? `a dict of ${keys.map(quoted).join(', ')}` : 'the state_dict itself, whose keys are the tensors\''} (KeyError).`);
+  }
+  if (!model) {
+    return { range: load.range, file, hover: `${name}: ${checkpoint.layers.flatMap((l) => l.parameters).length} tensors. CNN Lab does not know which model \`${load.target}\` is here, so it cannot check them against it.` };
+  }
+  const tensors = checkpointTensors(checkpoint);
+  // The code strips a prefix on the way: what load_state_dict gets is the keys without it (`removeprefix` leaves others as they are).
+  const { strip } = load;
+  const given = strip === undefined ? tensors : new Map([...tensors].map(([key, shape]) => [key.startsWith(strip) ? key.slice(strip.length) : key, shape]));
+  const check = checkTensors(model, name, given);
+  if (!check.known) {
+    return { range: load.range, file, hover: `${name}: not checked against ${model.name}, whose state_dict the analysis does not know whole:\n${check.unknown.slice(0, 6).join('\n')}` };
+  }
+  // strict=False lets keys be missing or unexpected; sizes must still match.
+  const relevant = load.strict ? check : { ...check, missing: [], unexpected: [], loads: check.mismatched.length === 0 };
+  if (relevant.loads || (relevant.missing.length === 0 && relevant.unexpected.length === 0 && relevant.mismatched.length === 0)) {
+    return { range: load.range, file, hover: `${name}: ${check.matched} tensors, all match ${model.name} (${check.matchedElements.toLocaleString('en-US')} values)${load.strict ? '' : `; strict=False${check.missing.length + check.unexpected.length ? ` lets ${check.missing.length} missing and ${check.unexpected.length} unexpected keys pass` : ''}`}.` };
+  }
+  // The prefix is said below, with the fix that strips it.
+  const unprefixed = { ...relevant };
+  delete unprefixed.prefix;
+  const message = formatStateDictCheck(unprefixed);
+  const layerOf = (key: string) => model.layers.find((l) => l.name === key.slice(0, key.lastIndexOf('.')));
+  const related = [...relevant.missing.map((key) => ({ key, text: `${key}: in ${model.name}, not in ${name}` })), ...relevant.mismatched.map((m) => ({ key: m.key, text: `${m.key}: [${m.model.join(', ')}] in ${model.name}, [${m.checkpoint.join(', ')}] in ${name}` }))]
+    .flatMap(({ key, text }) => {
+      const layer = layerOf(key);
+      return layer ? [{ range: layer.range, message: text }] : [];
+    })
+    .slice(0, 20);
+  const prefixed = check.prefix !== undefined;
+  const fix = prefixed
+    ? { title: `Strip the "module." prefix of ${name}'s keys`, range: load.argument.range, newText: `{k.removeprefix('module.'): v for k, v in ${load.argument.text}.items()}` }
+    : undefined;
+  const note = prefixed ? `\nEvery key of ${name} starts with "module." (it was saved from nn.DataParallel): strip it, or load it into a DataParallel model's .module.` : '';
+  return { range: load.range, file, hover: message + note, diagnostic: { range: load.range, message: message + note, severity: 'error', ...(fix ? { fix } : {}), ...(related.length ? { related } : {}) } };
 }
 
 /**
