@@ -160,11 +160,20 @@ function strippedPrefix(comprehension: Node): { prefix: string; source: Node } |
   return undefined;
 }
 
-/** A path the code gives: a string, a name bound to one, or `os.path.join` of those. */
+/** A path the code gives: a string, a name bound to one, an f-string of those, or `os.path.join` of those. */
 function pathValue(expression: Node, at: Node, depth = 0): string | undefined {
   if (depth > 4) return undefined;
   const text = stringValue(expression);
   if (text !== undefined) return text;
+  if (expression.type === 'string') {
+    // f'{CHECKPOINTS}/model_cifar.pt': each field a name bound to a string, without a format.
+    const parts = expression.namedChildren.map((part) => {
+      if (part?.type === 'string_content') return part.text;
+      const field = part?.type === 'interpolation' && part.namedChildren.length === 1 ? part.namedChildren[0] : undefined;
+      return field ? pathValue(field, at, depth + 1) : part?.type === 'string_start' || part?.type === 'string_end' ? '' : undefined;
+    });
+    return parts.every((p) => p !== undefined) ? parts.join('') : undefined;
+  }
   if (expression.type === 'identifier') {
     const bound = bindingBefore(expression.text, at);
     return bound ? pathValue(bound, bound, depth + 1) : undefined;
