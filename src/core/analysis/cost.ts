@@ -15,7 +15,7 @@
 // and functional operations (F.relu, torch.flatten) are no layers: totals are the layers' sums.
 import type { LayerSpec } from './layers';
 import type { LayerReport, ModelReport } from './report';
-import { type Dim, product, type Shape } from './shape';
+import { type Dim, product, sameShape, type Shape } from './shape';
 import type { TfjsLayerSpec } from './tfjsLayers';
 
 export const bytesPerFloat = 4;
@@ -133,10 +133,6 @@ type Role = Window | 'keep' | 'end';
 
 const lastAxes = (rank: number) => (shape: Shape) => shape.slice(Math.max(0, shape.length - rank));
 const nhwc = (shape: Shape) => (shape.length === 4 ? shape.slice(1, 3) : []);
-
-function sameShape(a: Shape | null, b: Shape | null): boolean {
-  return !!a && !!b && a.length === b.length && a.every((d, i) => d === b[i]);
-}
 
 function role(layer: LayerReport): Role {
   const { spec, tfjs } = layer;

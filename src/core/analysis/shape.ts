@@ -21,3 +21,8 @@ export function product(dims: readonly Dim[]): Dim {
 export function normalizeDim(dim: number, rank: number): number {
   return dim < 0 ? rank + dim : dim;
 }
+
+/** Two shapes equal dimension by dimension; a shape not known equals none. */
+export function sameShape(a: Shape | null, b: Shape | null): boolean {
+  return !!a && !!b && a.length === b.length && a.every((d, i) => d === b[i]);
+}

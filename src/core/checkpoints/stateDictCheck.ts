@@ -5,6 +5,7 @@
 // A TF.js model against a model.json is compared as model.setWeights takes weights: in order, by shape
 // (TF.js names its weights after layer names it counts per session, so names do not pair them).
 import type { ModelReport } from '../analysis/report';
+import { sameShape } from '../analysis/shape';
 import type { Checkpoint } from './checkpoint';
 
 export interface StateDictCheck {
@@ -29,86 +30,75 @@ export interface StateDictCheck {
 }
 
 export function checkStateDict(model: ModelReport, checkpoint: Checkpoint): StateDictCheck {
-  if ((model.kind === 'tfjs') !== (checkpoint.format === 'TF.js')) {
+  if (!comparable(model, checkpoint)) {
     const why = model.kind === 'tfjs' ? `${model.name} is a TF.js model: it is checked against a TF.js model.json` : `${model.name} is a PyTorch model: it is checked against a PyTorch checkpoint, not a TF.js model.json`;
     return { model: model.name, checkpoint: checkpoint.path, known: false, unknown: [why], missing: [], unexpected: [], mismatched: [], matched: 0, matchedElements: 0, loads: false };
   }
   return checkTensors(model, checkpoint.path, checkpointTensors(checkpoint));
 }
 
+/** A PyTorch model against a PyTorch checkpoint, a TF.js model against a model.json. */
+const comparable = (model: ModelReport, checkpoint: Checkpoint) => (model.kind === 'tfjs') === (checkpoint.format === 'TF.js');
+
 /** A checkpoint's tensors by key, as its state_dict holds them. */
 export function checkpointTensors(checkpoint: Checkpoint): Map<string, number[]> {
   return new Map(checkpoint.layers.flatMap((layer) => layer.parameters).map((t) => [t.name, t.shape]));
 }
+
+type Expected = NonNullable<ModelReport['stateDict']>;
 
 /** A model's state_dict against tensors by key (a checkpoint's, or what code hands load_state_dict). */
 export function checkTensors(model: ModelReport, path: string, tensors: Map<string, number[]>): StateDictCheck {
   const expected = model.stateDict ?? { entries: [], unknown: [`the analysis lists no weights of ${model.name}`] };
   if (model.kind === 'tfjs') return checkInOrder(model, path, expected, tensors);
   const compare = (keys: Map<string, number[]>) => {
-    const missing: string[] = [];
-    const mismatched: StateDictCheck['mismatched'] = [];
-    let matched = 0;
-    let matchedElements = 0;
-    for (const { key, shape, optional } of expected.entries) {
-      const saved = keys.get(key);
-      if (!saved && optional) continue;
-      if (!saved) missing.push(key);
-      else if (shape && (saved.length !== shape.length || saved.some((d, i) => d !== shape[i]))) mismatched.push({ key, checkpoint: saved, model: shape });
-      else if (shape) {
-        matched++;
-        matchedElements += shape.reduce((a, b) => a * b, 1);
-      }
-    }
+    const present = expected.entries.filter(({ key, optional }) => keys.has(key) || !optional);
+    const missing = present.filter(({ key }) => !keys.has(key)).map(({ key }) => key);
     const known = new Set(expected.entries.map((e) => e.key));
     const unexpected = [...keys.keys()].filter((key) => !known.has(key));
-    return { missing, unexpected, mismatched, matched, matchedElements };
+    return { missing, unexpected, ...comparePairs(present.flatMap(({ key, shape }) => (keys.has(key) ? [{ key, shape, saved: keys.get(key) as number[] }] : []))) };
   };
   const result = compare(tensors);
   const stripped = [...tensors.keys()].every((key) => key.startsWith('module.')) ? compare(new Map([...tensors].map(([k, v]) => [k.slice('module.'.length), v]))) : undefined;
   const differences = (r: typeof result) => r.missing.length + r.unexpected.length + r.mismatched.length;
-  const known = expected.unknown.length === 0;
   return {
-    model: model.name,
-    checkpoint: path,
-    known,
-    unknown: expected.unknown,
-    ...result,
+    ...verdict(model, path, expected, result, differences(result) === 0),
     ...(stripped && differences(stripped) < differences(result) ? { prefix: 'module.' } : {}),
-    loads: known && differences(result) === 0,
   };
 }
 
 /** TF.js's model.setWeights: the model's weights and the given ones pair up in order, and must agree in number and shape. */
-function checkInOrder(model: ModelReport, path: string, expected: NonNullable<ModelReport['stateDict']>, tensors: Map<string, number[]>): StateDictCheck {
+function checkInOrder(model: ModelReport, path: string, expected: Expected, tensors: Map<string, number[]>): StateDictCheck {
   const given = [...tensors];
   const { entries } = expected;
+  const pairs = entries.slice(0, given.length).map(({ key, shape }, i) => {
+    const [name, saved] = given[i] as [string, number[]];
+    return { key, shape, saved, ...(name !== key ? { from: name } : {}) };
+  });
+  const found = { missing: entries.slice(given.length).map((e) => e.key), unexpected: given.slice(entries.length).map(([key]) => key), ...comparePairs(pairs) };
+  return { ...verdict(model, path, expected, found, entries.length === given.length && found.mismatched.length === 0), tfjs: { expected: entries.length, given: given.length } };
+}
+
+/** A model's entries paired with the tensors given for them: those of another size, and those that match (an entry of unknown shape is neither). */
+function comparePairs(pairs: { key: string; shape: number[] | null; saved: number[]; from?: string }[]): Pick<StateDictCheck, 'mismatched' | 'matched' | 'matchedElements'> {
   const mismatched: StateDictCheck['mismatched'] = [];
   let matched = 0;
   let matchedElements = 0;
-  entries.forEach(({ key, shape }, i) => {
-    const [name, saved] = given[i] ?? [];
-    if (!saved || !name || !shape) return;
-    if (saved.length !== shape.length || saved.some((d, j) => d !== shape[j])) mismatched.push({ key, checkpoint: saved, model: shape, ...(name !== key ? { from: name } : {}) });
+  for (const { key, shape, saved, from } of pairs) {
+    if (!shape) continue;
+    if (!sameShape(saved, shape)) mismatched.push({ key, checkpoint: saved, model: shape, ...(from !== undefined ? { from } : {}) });
     else {
       matched++;
       matchedElements += shape.reduce((a, b) => a * b, 1);
     }
-  });
+  }
+  return { mismatched, matched, matchedElements };
+}
+
+/** The check as both comparisons give it: it loads only where the state_dict is known whole and nothing differs. */
+function verdict(model: ModelReport, path: string, expected: Expected, found: Pick<StateDictCheck, 'missing' | 'unexpected' | 'mismatched' | 'matched' | 'matchedElements'>, agrees: boolean): StateDictCheck {
   const known = expected.unknown.length === 0;
-  return {
-    model: model.name,
-    checkpoint: path,
-    known,
-    unknown: expected.unknown,
-    missing: entries.slice(given.length).map((e) => e.key),
-    unexpected: given.slice(entries.length).map(([key]) => key),
-    mismatched,
-    matched,
-    matchedElements,
-    loads: known && entries.length === given.length && mismatched.length === 0,
-    tfjs: { expected: entries.length, given: given.length },
-  };
+  return { model: model.name, checkpoint: path, known, unknown: expected.unknown, ...found, loads: known && agrees };
 }
 
 const size = (shape: number[]) => `torch.Size([${shape.join(', ')}])`;
@@ -159,26 +149,26 @@ export interface StateDictTable {
 export function stateDictTable(model: ModelReport, checkpoint: Checkpoint): StateDictTable {
   const check = checkStateDict(model, checkpoint);
   // A TF.js model against a .pt, or a PyTorch one against a model.json: said, not compared.
-  if ((model.kind === 'tfjs') !== (checkpoint.format === 'TF.js')) return { check, rows: [] };
+  if (!comparable(model, checkpoint)) return { check, rows: [] };
   const tensors = checkpointTensors(checkpoint);
+  const entries = model.stateDict?.entries ?? [];
+  const row = (key: string, saved: number[] | null, shape: number[] | null, optional = false): StateDictRow => ({
+    key,
+    checkpoint: saved,
+    model: shape,
+    status: !saved ? (optional ? 'filled in' : 'missing') : !shape ? 'not known' : sameShape(saved, shape) ? 'match' : 'size mismatch',
+  });
   if (check.tfjs) {
     // In order, as setWeights pairs them.
     const given = [...tensors];
-    const entries = model.stateDict?.entries ?? [];
     const rows = Array.from({ length: Math.max(entries.length, given.length) }, (_, i): StateDictRow => {
       const entry = entries[i];
-      const [name, saved] = given[i] ?? [undefined, null];
-      const shape = entry?.shape ?? null;
-      const status = !entry ? 'unexpected' : !saved ? 'missing' : !shape ? 'not known' : saved.length === shape.length && saved.every((d, j) => d === shape[j]) ? 'match' : 'size mismatch';
-      return { key: entry?.key ?? name ?? '', checkpoint: saved ?? null, model: shape, status };
+      const [name = '', saved = null] = given[i] ?? [];
+      return entry ? row(entry.key, saved, entry.shape) : { key: name, checkpoint: saved, model: null, status: 'unexpected' };
     });
     return { check, rows };
   }
-  const rows: StateDictRow[] = (model.stateDict?.entries ?? []).map(({ key, shape, optional }) => {
-    const saved = tensors.get(key) ?? null;
-    const status = !saved ? (optional ? 'filled in' : 'missing') : !shape ? 'not known' : saved.length === shape.length && saved.every((d, i) => d === shape[i]) ? 'match' : 'size mismatch';
-    return { key, checkpoint: saved, model: shape, status };
-  });
+  const rows = entries.map(({ key, shape, optional }) => row(key, tensors.get(key) ?? null, shape, optional));
   const known = new Set(rows.map((r) => r.key));
   for (const [key, shape] of tensors) if (!known.has(key)) rows.push({ key, checkpoint: shape, model: null, status: 'unexpected' });
   return { check, rows };
