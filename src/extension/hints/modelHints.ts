@@ -246,22 +246,18 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     if (!side) return undefined;
     const table = await this.tableFor(side.uri, side.model.name, checkpoint);
     if (!table) return undefined;
-    await this.summaries.show(`/${side.model.name} vs ${basename(checkpoint)}`, `${side.uri.toString()}|${checkpoint}`, this.tableText(table, side.uri, side.model.name, checkpoint));
+    await this.showTable(table, side.uri, side.model.name, checkpoint);
     return table;
   }
 
   /** A model against a checkpoint key by key, or undefined (said to the user) when the checkpoint or the model cannot be read. */
-  async tableFor(uri: vscode.Uri, model: string, checkpoint: string): Promise<StateDictTable | undefined> {
+  private async tableFor(uri: vscode.Uri, model: string, checkpoint: string): Promise<StateDictTable | undefined> {
     try {
       return await this.analysis.stateDictTable(await vscode.workspace.openTextDocument(uri), model, checkpoint);
     } catch (error) {
       void vscode.window.showErrorMessage(`CNN Lab: ${(error as Error).message}`);
       return undefined;
     }
-  }
-
-  tableText(table: StateDictTable, uri: vscode.Uri, model: string, checkpoint: string): string {
-    return formatStateDictTable(table, `${model} in ${vscode.workspace.asRelativePath(uri)}`, vscode.workspace.asRelativePath(checkpoint));
   }
 
   /**
@@ -286,9 +282,10 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     return `${model} in ${vscode.workspace.asRelativePath(uri)} as it is now cannot load ${basename(checkpoint)}: ${differing.length} of its keys differ${first ? ` (${first.key}: ${shape(first.checkpoint)} in the checkpoint, ${shape(first.model)} in the model)` : ''}. The report beside lists each; change the model back, or train it again.`;
   }
 
-  /** Shows a model-against-checkpoint table beside the editor (the inspector's refusal). */
-  async showTable(table: StateDictTable, uri: vscode.Uri, model: string, checkpoint: string): Promise<void> {
-    await this.summaries.show(`/${model} vs ${basename(checkpoint)}`, `${uri.toString()}|${checkpoint}`, this.tableText(table, uri, model, checkpoint));
+  /** Shows a model-against-checkpoint table beside the editor (Check Against Model…, the inspector's refusal). */
+  private async showTable(table: StateDictTable, uri: vscode.Uri, model: string, checkpoint: string): Promise<void> {
+    const text = formatStateDictTable(table, `${model} in ${vscode.workspace.asRelativePath(uri)}`, vscode.workspace.asRelativePath(checkpoint));
+    await this.summaries.show(`/${model} vs ${basename(checkpoint)}`, `${uri.toString()}|${checkpoint}`, text);
   }
 
   /** A model of a file: the one named, the file's only one, or one the user picks (the model at the cursor first). */
