@@ -6,6 +6,7 @@
 import type { ModelReport } from './report';
 import type { ScriptImports } from './tfjs';
 import type { Node } from './syntax';
+import { bindings, namesUsed } from './bindings';
 import { fitToData } from './python/dataFit';
 import { analyzeModel } from './python/modelReport';
 import { type ClassInfo, Program, PythonFile } from './python/program';
@@ -30,13 +31,14 @@ export interface AnalysisOptions {
 }
 
 /**
- * Reports kept between analyses of one document. A class is analysed again only when something it
- * depends on changed: its text or position, the lines just above it (an annotation), the file's
- * statements outside classes (imports, constants, helper functions), or a class it used.
+ * Reports kept between analyses of one document. A model is analysed again only when something it
+ * depends on changed: its text or position, the lines just above it (an annotation), a class or
+ * function of the file it used, an imported file it read, or a module-level statement that binds a
+ * name it read (moduleContext).
  */
 export class AnalysisCache {
   /** By `kind:name`; a function that turned out not to build a model is remembered as such. */
-  readonly entries = new Map<string, { key: string; uses: Map<string, string>; files: Map<string, string>; report: ModelReport | undefined }>();
+  readonly entries = new Map<string, { key: string; reads: ReadonlySet<string>; uses: Map<string, string>; files: Map<string, string>; report: ModelReport | undefined }>();
 }
 
 /**
@@ -51,30 +53,33 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
     const { row, column } = node.startPosition;
     return `${row}:${column}\n${lines.slice(Math.max(0, row - 3), row).join('\n')}\n${node.text}`;
   };
-  // Definitions are tracked one by one (the classes and functions each model used); the rest of the module is every model's context,
-  // but for its comments: an annotation counts as part of the signature of what it stands above.
-  const context = [JSON.stringify({ ...options, imports: undefined }), ...root.namedChildren.filter((n) => n !== null && !/^(class_definition|function_definition|decorated_definition|comment)$/.test(n.type)).map((n) => `${n?.startPosition.row}|${n?.text}`)].join('\n');
+  const settings = JSON.stringify({ ...options, imports: undefined });
+  const statements = moduleStatements(root);
   const definition = (used: string) => (used.startsWith('def:') ? file.functions.get(used.slice(4)) : file.classes.get(used)?.node);
   const reports: ModelReport[] = [];
   const present = new Set<string>();
-  const analyzeCached = (id: string, node: Node, run: () => { report: ModelReport; used: Set<ClassInfo>; usedFunctions: Set<Node> } | undefined): void => {
+  /** `extra`: what else its answer depends on (the call that builds a class that needs arguments); `everything`: every module-level statement. */
+  const analyzeCached = (id: string, node: Node, run: () => { report: ModelReport; used: Set<ClassInfo>; usedFunctions: Set<Node>; globalReads: Set<string> } | undefined, extra = '', everything = false): void => {
     present.add(id);
-    const key = `${context}\u0000${signature(node)}`;
+    const keyFor = (reads: ReadonlySet<string>) => `${settings}\u0000${signature(node)}\u0000${extra}\u0000${moduleContext(statements, everything ? '*' : reads)}`;
     const cached = cache.entries.get(id);
     const fresh = (entry: NonNullable<typeof cached>) =>
+      entry.key === keyFor(entry.reads) &&
       [...entry.uses].every(([name, used]) => {
         const node = definition(name);
         return node !== undefined && signature(node.parent?.type === 'decorated_definition' ? node.parent : node) === used;
       }) &&
       [...entry.files].every(([path, version]) => options.imports?.version(path) === version);
-    if (cached && cached.key === key && fresh(cached)) {
+    if (cached && fresh(cached)) {
       if (cached.report) reports.push(cached.report);
       return;
     }
     const result = run();
     const uses = new Map([...(result?.used ?? [])].filter((c) => c.file === file).map((c) => [c.name, signature(c.node)]));
     for (const fn of result?.usedFunctions ?? []) uses.set(`def:${fn.childForFieldName('name')?.text ?? ''}`, signature(fn.parent?.type === 'decorated_definition' ? fn.parent : fn));
-    cache.entries.set(id, { key, uses, files: new Map(program.read), report: result?.report });
+    // A class or function it used may be changed by a module-level statement (`Net.expansion = 2`) as by its own text.
+    const reads = new Set([...(result?.globalReads ?? []), ...[...uses.keys()].map((name) => name.replace(/^def:/, ''))]);
+    cache.entries.set(id, { key: keyFor(reads), reads, uses, files: new Map(program.read), report: result?.report });
     if (result) reports.push(result.report);
   };
   const instances = file.topLevelAssignments();
@@ -82,11 +87,12 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
   for (const { name, nameNode } of instances) if (!firstBound.has(name)) firstBound.set(name, nameNode.startIndex);
   const argumentsUsed = new Set<Node>();
   for (const cls of file.moduleClasses()) {
+    // A class whose __init__ needs arguments is built as the file builds it: the annotation, else its first module-level instance.
+    const annotated = file.annotations.argsFor(cls.node);
+    const instance = annotated || !file.needsArguments(cls) ? undefined : instances.find((i) => i.callee === cls.name && i.built.childForFieldName('arguments')?.namedChildren.length);
+    const call = annotated ?? instance?.built;
+    const builtBy = instance ? `${instance.built.startPosition.row}|${instance.built.text}` : '';
     analyzeCached(`class:${cls.name}`, cls.node, () => {
-      // A class whose __init__ needs arguments is built as the file builds it: the annotation, else its first module-level instance.
-      const annotated = file.annotations.argsFor(cls.node);
-      const instance = annotated || !file.needsArguments(cls) ? undefined : instances.find((i) => i.callee === cls.name && i.built.childForFieldName('arguments')?.namedChildren.length);
-      const call = annotated ?? instance?.built;
       // A block that needs arguments nothing in the file gives (a ResNet's BasicBlock) has no build: PyTorch could not make one either.
       const unbuildable = !call && file.needsArguments(cls);
       const result = analyzeModel(file, options, 'class', cls.name, cls.node.childForFieldName('name') ?? cls.node, cls.node, unbuildable ? undefined : call ? `${cls.name}${argumentText(call)}` : `${cls.name}()`, (analysis) =>
@@ -96,7 +102,7 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
         result.report.outputNote = `${cls.name} needs arguments the file does not give: build it at module level (model = ${cls.name}(…)) or write them above the class (# cnnlab: args …)`;
       }
       return result;
-    });
+    }, builtBy);
   }
   // An instance whose arguments built its class's report is shown there, not again.
   const classBuilds = new Set(reports.filter((r) => r.kind === 'class').map((r) => r.build));
@@ -136,7 +142,8 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
           return model;
         });
         return isModel(result) && !alias ? result : undefined;
-      });
+        // Whether it is listed under another name depends on the other module-level names.
+      }, '', true);
     }
   }
   for (const id of cache.entries.keys()) if (!present.has(id)) cache.entries.delete(id);
@@ -157,4 +164,65 @@ function argumentText(call: Node): string {
 function isModelPackageCall(file: PythonFile, callee: string): boolean {
   const from = file.importedFrom.get(callee.split('.')[0] ?? '');
   return from !== undefined && from !== 'torch' && !from.startsWith('torch.');
+}
+
+/**
+ * A module-level statement (not a definition) as a cached report depends on it: `always` (an import,
+ * a call run for its effect, what binds no name it can tell), or only where it binds a name the
+ * model read, or a name read by such a statement in turn. A bare expression without a call (a
+ * notebook's `model` to display it, a number being typed) changes nothing and is left out.
+ */
+interface ModuleStatement {
+  text: string;
+  sets: ReadonlySet<string> | 'always';
+  uses: () => ReadonlySet<string>;
+}
+
+function moduleStatements(root: Node): ModuleStatement[] {
+  const found: ModuleStatement[] = [];
+  for (const statement of root.namedChildren) {
+    if (!statement || /^(class_definition|function_definition|decorated_definition|comment)$/.test(statement.type)) continue;
+    const text = `${statement.startPosition.row}|${statement.text}`;
+    const calls = statement.descendantsOfType('call').length > 0;
+    const inner = statement.type === 'expression_statement' ? statement.namedChildren : [];
+    const effects = /assignment|named_expression/;
+    if (!calls && inner.length > 0 && inner.every((child) => child !== null && !effects.test(child.type) && !child.descendantsOfType(['named_expression', 'assignment', 'augmented_assignment']).length)) continue;
+    if (/^(import_statement|import_from_statement|future_import_statement)$/.test(statement.type)) {
+      found.push({ text, sets: 'always', uses: () => new Set() });
+      continue;
+    }
+    const { names, changed } = bindings(statement);
+    const sets = new Set([...names, ...changed]);
+    // A call runs when the module is read unless it is the value of names it binds (evaluated when one is read).
+    const lazy = !calls || (inner.length === 1 && inner[0]?.type === 'assignment' && plainTargets(inner[0].childForFieldName('left')));
+    let uses: Set<string> | undefined;
+    found.push({ text, sets: sets.size > 0 && lazy ? sets : 'always', uses: () => (uses ??= namesUsed(statement)) });
+  }
+  return found;
+}
+
+/** `x` or `a, (b, c)`: names only, not `model.fc` or `x[0]`. */
+function plainTargets(target: Node | null): boolean {
+  if (!target) return false;
+  if (target.type === 'identifier') return true;
+  return /^(pattern_list|tuple_pattern|list_pattern)$/.test(target.type) && target.namedChildren.every((item) => item !== null && plainTargets(item));
+}
+
+/** The module-level statements a model that read `reads` depends on ('*': all), as one text. */
+function moduleContext(statements: readonly ModuleStatement[], reads: ReadonlySet<string> | '*'): string {
+  const needed = new Set(reads === '*' ? [] : reads);
+  const kept = statements.map((s) => s.sets === 'always' || reads === '*' || reads.has('*'));
+  // What a statement run for its effect reads, the model depends on too.
+  statements.forEach((statement, i) => {
+    if (kept[i]) for (const name of statement.uses()) needed.add(name);
+  });
+  for (let grew = true; grew; ) {
+    grew = false;
+    statements.forEach((statement, i) => {
+      if (kept[i] || statement.sets === 'always' || ![...statement.sets].some((name) => needed.has(name))) return;
+      kept[i] = grew = true;
+      for (const name of statement.uses()) needed.add(name);
+    });
+  }
+  return statements.filter((_, i) => kept[i]).map((s) => s.text).join('\n');
 }

@@ -17,6 +17,11 @@ export abstract class Evaluator {
   readonly used = new Set<ClassInfo>();
   /** The module-level functions of the file analysed that it called: an edit of another one leaves its report as it is. */
   readonly usedFunctions = new Set<Node>();
+  /**
+   * The names it looked up among the file's module-level names, found or not ('*': all of them, through
+   * globals()): an edit of a module-level statement that binds none of them leaves its report as it is.
+   */
+  readonly globalReads = new Set<string>();
   /** Where the evaluation lost track, and in which phase: building the model (its parameters may be missing) or its forward pass. */
   readonly losses = new Map<string, { node: Node; reason: string; phase: 'build' | 'forward' }>();
   /** Conditions not known while the model was built, in the order met: modelReport runs the model again down each other way. */
@@ -52,7 +57,7 @@ export abstract class Evaluator {
           return found instanceof Unknown && fallback !== undefined ? fallback : found;
         }),
       ],
-      ['globals', new Callable('globals', () => new Namespace(this.globals))],
+      ['globals', new Callable('globals', () => this.moduleNamespace(this.globals))],
       [
         'hasattr',
         new Callable('hasattr', ([owner, name], _keywords, node) => {
@@ -65,6 +70,7 @@ export abstract class Evaluator {
         new Callable('setattr', ([owner, name, value], _keywords, node) => {
           if (owner instanceof Module && typeof name === 'string') this.setAttribute(owner, name, value ?? null, node);
           else if (owner instanceof Namespace && typeof name === 'string') this.bindGlobal(owner.scope, name, value ?? null);
+          else if (owner instanceof ClassInfo && typeof name === 'string') this.classNamespace(owner).set(name, value ?? null);
           else if (owner instanceof Module || owner instanceof Namespace || owner instanceof Unknown) this.lose(node, `\`${node.text.slice(0, 60)}\` sets a name that is not known`);
           return null;
         }),
@@ -156,8 +162,15 @@ export abstract class Evaluator {
     return this.globalValue(this.globals, name) ?? new Unknown(`\`${name}\` is not defined`);
   }
 
+  /** A file's namespace as a value (`globals()`, `sys.modules[__name__]`): any of its names may be read through it. */
+  protected moduleNamespace(scope: Scope): Namespace {
+    if (scope === this.globals) this.globalReads.add('*');
+    return new Namespace(scope);
+  }
+
   /** A module-level name, evaluating it first if its file is read lazily. */
   protected globalValue(scope: Scope, name: string): Value | undefined {
+    if (scope === this.globals) this.globalReads.add(name);
     const pending = scope.lazy?.get(name);
     if (pending) {
       scope.lazy?.delete(name);
@@ -316,6 +329,7 @@ export abstract class Evaluator {
 
   // What the later layers define and an earlier one calls: expressions.ts…
   protected abstract attribute(owner: Value, name: string, node: Node): Value;
+  protected abstract classNamespace(cls: ClassInfo): Map<string, Value>;
   // …statements.ts…
   protected abstract execute(statement: Node, scope: Scope): Flow;
   protected abstract decorate(decorators: Node[], fn: Value, scope: Scope): Value;

@@ -191,6 +191,7 @@ export abstract class Expressions extends Evaluator {
 
   private lookup(name: string, scope: Scope): Value {
     for (let frame: Scope | undefined = scope; frame && frame !== frame.globals; frame = frame.outer) if (frame.vars.has(name)) return frame.vars.get(name) as Value;
+    if (scope === this.globals) this.globalReads.add(name);
     if (scope.vars.has(name)) return scope.vars.get(name) as Value;
     if (name === 'self' && scope.self) return scope.self;
     const found = this.globalValue(scope.globals ?? this.globals, name) ?? this.fromStarImports(this.fileOf(scope), name);
@@ -219,7 +220,7 @@ export abstract class Expressions extends Evaluator {
       const method = owner.options.cls?.findMethod(name);
       if (method && method.owner.properties.has(name)) return this.callFunction(new FunctionDef(method.node, owner, method.owner, method.owner.file), [], new Map());
       if (method) return this.method(method, owner);
-      const holder = owner.options.cls?.findAttribute(name);
+      const holder = owner.options.cls && this.attributeHolder(owner.options.cls, name);
       if (holder) return this.classAttribute(holder, name);
       if (owner.options.container === 'dict' && (name === 'items' || name === 'keys' || name === 'values')) {
         return new Callable(name, () => [...owner.children].map(([k, v]) => (name === 'items' ? [k, v] : name === 'keys' ? k : v)));
@@ -239,7 +240,7 @@ export abstract class Expressions extends Evaluator {
     if (owner instanceof Super) return this.superAttribute(owner, name);
     if (owner instanceof Callable && owner.describe === 'object' && name === '__getattribute__') return new Callable(name, ([target, attribute], _keywords, callNode) => (typeof attribute === 'string' && target !== undefined ? this.attribute(target, attribute, callNode) : new Unknown('object.__getattribute__ of a name not known')));
     if (owner instanceof ClassInfo) {
-      const holder = owner.findAttribute(name);
+      const holder = this.attributeHolder(owner, name);
       if (holder) return this.classAttribute(holder, name);
       const method = owner.findMethod(name);
       if (method) return this.method(method, undefined);
@@ -279,6 +280,12 @@ export abstract class Expressions extends Evaluator {
    * subclass each attribute is a member: an instance of the enum with `name` and `value`.
    */
   private classAttribute(cls: ClassInfo, name: string): Value {
+    const values = this.classNamespace(cls);
+    return values.get(name) ?? new Unknown(values.size === 0 ? `\`${cls.name}.${name}\` is read while its class is made` : `\`${cls.name}.${name}\` is not set when its class body runs`);
+  }
+
+  /** A class's attributes: its body's, run once when first needed, and those set on it since (`Net.expansion = 2`). */
+  protected classNamespace(cls: ClassInfo): Map<string, Value> {
     this.used.add(cls);
     let values = this.classValues.get(cls);
     if (!values) {
@@ -287,7 +294,12 @@ export abstract class Expressions extends Evaluator {
       values = this.runClassBody(cls);
       this.classValues.set(cls, values);
     }
-    return values.get(name) ?? new Unknown(values.size === 0 ? `\`${cls.name}.${name}\` is read while its class is made` : `\`${cls.name}.${name}\` is not set when its class body runs`);
+    return values;
+  }
+
+  /** The class of an MRO whose namespace holds `name`, as Python looks a class attribute up. */
+  private attributeHolder(cls: ClassInfo, name: string): ClassInfo | undefined {
+    return cls.mro.find((c) => c.attributes.has(name) || (this.classValues.get(c)?.has(name) ?? false));
   }
 
   private runClassBody(cls: ClassInfo): Map<string, Value> {
@@ -318,7 +330,7 @@ export abstract class Expressions extends Evaluator {
 
   private subscript(node: Node, scope: Scope): Value {
     const value = this.evaluate(node.childForFieldName('value') as Node, scope);
-    if (value instanceof Path && value.path === 'sys.modules') return new Namespace(scope.globals ?? this.globals);
+    if (value instanceof Path && value.path === 'sys.modules') return this.moduleNamespace(scope.globals ?? this.globals);
     const indexNodes = node.childrenForFieldName('subscript').filter((n): n is Node => n !== null);
     const indices: Index[] = indexNodes.map((n) => (n.type === 'slice' ? this.slice(n, scope) : n.type === 'ellipsis' ? 'ellipsis' : this.evaluate(n, scope)));
     if (value instanceof Tensor) return indexTensor(value, indices);

@@ -27,10 +27,13 @@ export function analyzeModel(
   build: string | undefined,
   construct: (analysis: Analysis) => Value,
 ): ModelResult {
+  // Which input is tried depends on every run before it: what each read, the answer depends on.
+  const read: Pick<ModelResult, 'used' | 'usedFunctions' | 'globalReads'> = { used: new Set(), usedFunctions: new Set(), globalReads: new Set() };
   const at = (sample: number[] | undefined, source?: ModelReport['inputSource']) => {
     const result = analyzeEveryWay({ file, options, kind, name, nameNode, extent, build, construct }, sample);
     if (source) result.report.inputSource = source;
-    return result;
+    mergeReads(read, result);
+    return { ...result, ...read };
   };
   const first = at(undefined);
   const raises = (result: typeof first) => result.report.diagnostics.some((d) => d.severity === 'error');
@@ -49,7 +52,13 @@ export function analyzeModel(
     const retried = at(sample, source);
     if (!raises(retried)) return retried;
   }
-  return first;
+  return { ...first, ...read };
+}
+
+function mergeReads(into: Pick<ModelResult, 'used' | 'usedFunctions' | 'globalReads'>, from: Pick<ModelResult, 'used' | 'usedFunctions' | 'globalReads'>): void {
+  for (const c of from.used) into.used.add(c);
+  for (const f of from.usedFunctions) into.usedFunctions.add(f);
+  for (const name of from.globalReads) into.globalReads.add(name);
 }
 
 /** Square picture sizes models are written for: GANs' 64, STL-10's 96, ImageNet's 224 (AlexNet's 227, Inception's 299). */
@@ -75,6 +84,8 @@ type ModelResult = {
   report: ModelReport;
   used: Set<ClassInfo>;
   usedFunctions: Set<Node>;
+  /** The module-level names of the file it read (Evaluator.globalReads). */
+  globalReads: Set<string>;
   calledFirst?: number[];
   /** It is an instance of a class the analysis cannot read (a Counter, a scaler) or of one that is no nn.Module (a transforms.Compose): not a model. */
   notModule?: boolean;
@@ -115,8 +126,7 @@ function analyzeEveryWay(request: ModelRequest, firstLayerSample: number[] | und
   const signature = sameness(report);
   const because: Incompleteness[] = [];
   for (const { run, fork } of others) {
-    for (const c of run.used) result.used.add(c);
-    for (const f of run.usedFunctions) result.usedFunctions.add(f);
+    mergeReads(result, run);
     report.incomplete?.push(...(run.report.incomplete ?? []));
     if (run.report.paramsKnown === false) report.paramsKnown = false;
     if (fork && sameness(run.report) !== signature) {
@@ -179,7 +189,7 @@ function analyzeAt(
     report.complete = false;
     report.paramsKnown = false;
     report.incomplete = [...incompleteness(analysis, undefined), { range: rangeOf(nameNode), reason: report.outputNote }];
-    return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, forks, raised };
+    return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, globalReads: analysis.globalReads, forks, raised };
   }
   // named_modules() calls the model itself ''; it is a leaf only when it has no children (a Swish, a Conv2d subclass).
   model.path = '';
@@ -228,7 +238,7 @@ function analyzeAt(
   for (const loss of analysis.losses.values()) if (loss.phase === 'build') stateDict.unknown.push(`its construction was not followed: ${loss.reason}`);
   report.stateDict = stateDict;
   const calledFirst = sampleFor([...analysis.calls.keys()].find(readsInput));
-  return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, forks, raised, ...(calledFirst ? { calledFirst } : {}), ...(model.options.opaque || model.options.plain ? { notModule: true } : {}) };
+  return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, globalReads: analysis.globalReads, forks, raised, ...(calledFirst ? { calledFirst } : {}), ...(model.options.opaque || model.options.plain ? { notModule: true } : {}) };
 }
 
 /** What the evaluation lost, and the modules whose parameters it could not count, in the order of the file. */

@@ -58,7 +58,7 @@ export class PythonFile {
     for (const child of root.namedChildren) {
       if (!child) continue;
       const type = child.type;
-      if (type === 'import_statement' || type === 'import_from_statement' || type === 'expression_statement') this.preamble.push(child);
+      if (type === 'import_statement' || type === 'import_from_statement' || type === 'expression_statement' || type === 'delete_statement') this.preamble.push(child);
       // A module-level loop that defines names (`setattr(sys.modules[__name__], name, partial(...))`); never a training loop.
       if (type === 'for_statement' && callsSetattr(child)) this.preamble.push(child);
       if (type === 'import_statement' || type === 'import_from_statement') {
@@ -305,10 +305,6 @@ export class ClassInfo {
   /** Whether it derives from enum.Enum (or IntEnum, StrEnum, Flag), whose class attributes are its members. */
   get isEnum(): boolean {
     return this.mro.some((c) => c.bases.some((b) => /^(enum\.)?(Enum|IntEnum|StrEnum|Flag|IntFlag)$/.test(b) && !c.file.resolveClass(b)));
-  }
-
-  findAttribute(name: string): ClassInfo | undefined {
-    return this.mro.find((cls) => cls.attributes.has(name));
   }
 }
 

@@ -1,6 +1,7 @@
 // Statements: blocks and how they are left, def and decorators, if/for/while/with/try, del, and assignment.
 import { normalizeDim, product, type Shape } from '../shape';
 import type { Node } from '../syntax';
+import { ClassInfo } from './program';
 import { Expressions } from './expressions';
 import { Dict, equalValues, type Flow, freeze, FunctionDef, iterate, type LayerCall, layerParameterSize, Module, Namespace, Raised, type Scope, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 
@@ -302,6 +303,7 @@ export abstract class Statements extends Expressions {
   private delete(target: Node, scope: Scope): void {
     if (target.type === 'identifier') {
       scope.vars.delete(target.text);
+      scope.lazy?.delete(target.text);
       return;
     }
     if (target.type === 'attribute') {
@@ -353,6 +355,7 @@ export abstract class Statements extends Expressions {
       const owner = this.evaluate(target.childForFieldName('object') as Node, scope);
       const name = target.childForFieldName('attribute')?.text ?? '';
       if (owner instanceof Module) this.setAttribute(owner, name, value, target);
+      else if (owner instanceof ClassInfo) this.classNamespace(owner).set(name, value);
       // `param.requires_grad = False`: frozen parameters are counted apart, as torchinfo counts them.
       else if (owner instanceof Tensor && name === 'requires_grad') {
         if (!freeze(owner, value) && owner.parameter) this.lose(target, `whether \`${target.text.slice(0, 60)}\` is trained is not known`);
