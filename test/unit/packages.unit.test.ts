@@ -137,6 +137,7 @@ describe('installed model packages and a project\'s packages, read as source', f
       ['SimpleRNN', [1, 1, 1], 'first layer'],
       ['Sentiment', [1, 1], 'first layer'],
       ['StepsFirst', [1, 1, 8], 'first layer'],
+      ['Mirrored', [1, 3, 32, 32], 'first layer'],
       ['rnn', [1, 1, 1], 'first layer'],
     ]);
   });

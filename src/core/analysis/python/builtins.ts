@@ -34,7 +34,8 @@ export const builtins = new Map<string, Value>([
       return Array.from({ length: Math.min(...lists.map((a) => a.length)) }, (_, i) => lists.map((a) => a[i] ?? null));
     }),
   ],
-  ['reversed', new Callable('reversed', ([v]) => iterate(v ?? null)?.reverse() ?? new Unknown('reversed() of something unknown'))],
+  // A reversed copy: the sequence itself stays as it is.
+  ['reversed', new Callable('reversed', ([v]) => { const items = iterate(v ?? null); return items ? [...items].reverse() : new Unknown('reversed() of something unknown'); })],
   ['sorted', new Callable('sorted', ([v]) => { const items = iterate(v ?? null); return items?.every((i) => typeof i === 'number') ? [...(items as number[])].sort((a, b) => a - b) : new Unknown('sorted() of something unknown'); })],
   ['isinstance', new Callable('isinstance', ([value, types]) => isInstance(value ?? null, types ?? null))],
   ['str', new Callable('str', ([v]) => (typeof v === 'string' || typeof v === 'number' ? String(v) : new Unknown('str() of something unknown')))],
