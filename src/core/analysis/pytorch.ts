@@ -28,6 +28,8 @@ export interface AnalysisOptions {
   input?: number[];
   /** Evaluation steps per model before the analysis gives up on it. */
   stepBudget?: number;
+  /** False: every instantiation is evaluated, none copied from an earlier one (the memo's tests compare the two). */
+  memoize?: boolean;
 }
 
 /**

@@ -2,7 +2,8 @@
 import type { Node } from '../syntax';
 import { ClassInfo, parameterKind } from './program';
 import { Statements } from './statements';
-import { Callable, Dict, FunctionDef, iterate, Module, Path, type Scope, Super, Unknown, type Value } from './values';
+import { copyMade, memoKey, noteChange, noteReads, startWatch, stillHolds } from './memo';
+import { Callable, changes, Dict, FunctionDef, iterate, Module, Path, type Scope, Super, Unknown, type Value } from './values';
 
 /** Calls: arguments bound to parameters, functions and methods run, classes instantiated, super() followed. */
 export abstract class Calls extends Statements {
@@ -125,7 +126,45 @@ export abstract class Calls extends Statements {
     }
   }
 
+  /**
+   * `Cls(…)`: built, or copied from its build with the same plain arguments when that build changed
+   * only what it made and what it read still holds (memo.ts).
+   */
   instantiate(cls: ClassInfo, positional: Value[], keywords: Map<string, Value>, node: Node): Value {
+    const key = this.memoize ? memoKey(cls, this.site, this.phase, positional, keywords) : undefined;
+    if (key === undefined) return this.build(cls, positional, keywords, node);
+    const memo = this.memos.get(key);
+    // Most classes are built once: only a second build is watched, to copy the third and after.
+    if (memo === undefined) this.memos.set(key, 'once');
+    if (memo === undefined || memo === 'uncopyable') return this.build(cls, positional, keywords, node);
+    if (memo !== 'once' && stillHolds(memo.reads, (holder, name) => (holder instanceof ClassInfo ? this.classValues.get(holder)?.get(name) : (holder as Map<string, Value>).get(name)))) {
+      const copy = copyMade(memo.template, 0, new Set(), { node, site: this.siteOf(node) });
+      if (copy) {
+        noteReads(this.watches, memo.reads);
+        return copy;
+      }
+    }
+    const watch = startWatch();
+    const before = [this.losses.size, this.diagnostics.size, this.forks.length, this.calls.size];
+    this.watches.push(watch);
+    changes.hook = (target) => noteChange(this.watches, target);
+    let made: Value;
+    try {
+      made = this.build(cls, positional, keywords, node);
+    } finally {
+      this.watches.pop();
+      if (this.watches.length === 0) changes.hook = undefined;
+    }
+    const after = [this.losses.size, this.diagnostics.size, this.forks.length, this.calls.size];
+    // What it lost, reported or called is said once, where the build ran: a copy would say nothing.
+    if (watch.pure && made instanceof Module && after.every((n, i) => n === before[i])) {
+      const template = copyMade(made, watch.start, arraysIn([...positional, ...keywords.values()]));
+      this.memos.set(key, template ? { template, reads: watch.reads } : 'uncopyable');
+    }
+    return made;
+  }
+
+  private build(cls: ClassInfo, positional: Value[], keywords: Map<string, Value>, node: Node): Value {
     for (const c of cls.mro) this.used.add(c);
     const plain = cls.torchBases.length === 0;
     const module = new Module(cls.name, node, { cls, ...(cls.container ? { container: cls.container } : {}), ...(plain ? { plain } : {}) });
@@ -191,4 +230,15 @@ export abstract class Calls extends Statements {
     const flow = this.executeBlock(body, scope);
     return typeof flow === 'object' ? flow.value : null;
   }
+}
+
+/** The lists among arguments, at any depth: a build that keeps one shares it with its caller, which a copy would not. */
+function arraysIn(values: Value[], found = new Set<unknown>()): Set<unknown> {
+  for (const value of values) {
+    if (Array.isArray(value) && !found.has(value)) {
+      found.add(value);
+      arraysIn(value, found);
+    }
+  }
+  return found;
 }

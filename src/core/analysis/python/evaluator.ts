@@ -2,8 +2,9 @@
 import type { AnalysisDiagnostic } from '../report';
 import type { Dim } from '../shape';
 import { type Node, rangeOf } from '../syntax';
+import { type Memo, noteRead, type Watch } from './memo';
 import { ClassInfo, conventionalImports, type PythonFile, statementsFor } from './program';
-import { BudgetExceeded, Callable, type Flow, FunctionDef, type LayerCall, Module, Namespace, Path, Raised, type Scope, type Super, type Tensor, Unknown, type Value } from './values';
+import { BudgetExceeded, Callable, changes, type Flow, FunctionDef, type LayerCall, Module, Namespace, Path, Raised, type Scope, type Super, type Tensor, Unknown, type Value } from './values';
 
 /**
  * One model's evaluation, a layer a file: this base holds its state and module-level names;
@@ -41,12 +42,18 @@ export abstract class Evaluator {
   protected readonly reflection: Map<string, Value>;
   /** While code of an imported file runs: the call in the file analysed that led there, where its layers are shown. */
   protected site: Node | undefined;
+  /** The constructors running whose builds may be memoized, outermost first (memo.ts). */
+  protected readonly watches: Watch[] = [];
+  /** Builds by memoKey: 'once' built, 'uncopyable' where what a build makes cannot be copied. */
+  protected readonly memos = new Map<string, Memo | 'once' | 'uncopyable'>();
 
   constructor(
     protected readonly file: PythonFile,
     private readonly budget: number,
     /** For each fork met, in order, whether this run skips its branch (1) or takes it (0, the default). */
     private readonly ways: readonly number[] = [],
+    /** Whether a class built again with the same plain arguments is copied from its first build (memo.ts). */
+    protected readonly memoize = true,
   ) {
     this.reflection = new Map<string, Value>([
       [
@@ -70,7 +77,7 @@ export abstract class Evaluator {
         new Callable('setattr', ([owner, name, value], _keywords, node) => {
           if (owner instanceof Module && typeof name === 'string') this.setAttribute(owner, name, value ?? null, node);
           else if (owner instanceof Namespace && typeof name === 'string') this.bindGlobal(owner.scope, name, value ?? null);
-          else if (owner instanceof ClassInfo && typeof name === 'string') this.classNamespace(owner).set(name, value ?? null);
+          else if (owner instanceof ClassInfo && typeof name === 'string') this.setClassAttribute(owner, name, value ?? null);
           else if (owner instanceof Module || owner instanceof Namespace || owner instanceof Unknown) this.lose(node, `\`${node.text.slice(0, 60)}\` sets a name that is not known`);
           return null;
         }),
@@ -142,6 +149,7 @@ export abstract class Evaluator {
   }
 
   protected bindGlobal(scope: Scope, name: string, value: Value): void {
+    changes.hook?.('shared');
     scope.vars.set(name, value);
     scope.lazy?.delete(name);
   }
@@ -177,7 +185,9 @@ export abstract class Evaluator {
       scope.vars.set(name, new Unknown(`\`${name}\` refers to itself`));
       scope.vars.set(name, pending());
     }
-    return scope.vars.get(name);
+    const value = scope.vars.get(name);
+    if (this.watches.length > 0) noteRead(this.watches, scope.vars, name, value);
+    return value;
   }
 
   protected fileOf(scope: Scope): PythonFile {
@@ -330,6 +340,14 @@ export abstract class Evaluator {
   // What the later layers define and an earlier one calls: expressions.ts…
   protected abstract attribute(owner: Value, name: string, node: Node): Value;
   protected abstract classNamespace(cls: ClassInfo): Map<string, Value>;
+
+  /** `Net.expansion = 2`, `setattr(Net, …)`: the class changes for every instance made after. */
+  protected setClassAttribute(cls: ClassInfo, name: string, value: Value): void {
+    changes.hook?.('shared');
+    // A memoized build read the attribute from whichever class of the MRO held it then.
+    this.memos.clear();
+    this.classNamespace(cls).set(name, value);
+  }
   // …statements.ts…
   protected abstract execute(statement: Node, scope: Scope): Flow;
   protected abstract decorate(decorators: Node[], fn: Value, scope: Scope): Value;

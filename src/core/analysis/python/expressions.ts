@@ -5,7 +5,8 @@ import { builtins, dictMethods, type DictMethod, formatField, mathConstants, mod
 import { Evaluator } from './evaluator';
 import { ClassInfo } from './program';
 import { specTensorShape } from './stateDict';
-import { BudgetExceeded, Callable, compareValues, Dict, equalValues, FunctionDef, type Index, iterate, layerParameterSize, Module, Namespace, Path, returnsSelf, type Scope, Slice, specField, specParameterNames, Super, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { noteRead } from './memo';
+import { BudgetExceeded, Callable, changes, compareValues, Dict, equalValues, FunctionDef, type Index, iterate, layerParameterSize, Module, Namespace, Path, returnsSelf, type Scope, Slice, specField, specParameterNames, Super, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 
 /** Evaluates expressions: what a name, an attribute, an operator or a subscript gives. */
 export abstract class Expressions extends Evaluator {
@@ -253,13 +254,19 @@ export abstract class Expressions extends Evaluator {
     if (owner instanceof Tensor) return this.tensorAttribute(owner, name, node);
     if (Array.isArray(owner) && (name === 'append' || name === 'extend' || name === 'insert')) {
       return new Callable(name, ([first, second]) => {
+        changes.hook?.('shared');
         if (name === 'append') owner.push(first ?? null);
         else if (name === 'insert' && typeof first === 'number') owner.splice(first, 0, second ?? null);
         else owner.push(...(iterate(first ?? null) ?? []));
         return null;
       });
     }
-    if (owner instanceof Dict && dictMethods.has(name)) return new Callable(name, (args) => (dictMethods.get(name) as DictMethod)(owner, args));
+    if (owner instanceof Dict && dictMethods.has(name)) {
+      return new Callable(name, (args) => {
+        if (name === 'pop' || name === 'setdefault' || name === 'update') changes.hook?.('shared');
+        return (dictMethods.get(name) as DictMethod)(owner, args);
+      });
+    }
     if (typeof owner === 'string' && stringMethods.has(name)) return new Callable(name, (args, keywords) => (stringMethods.get(name) as StringMethod)(owner, args, keywords));
     return owner instanceof Unknown ? owner : new Unknown(`\`${node.text.slice(0, 40)}\` is not analysed`);
   }
@@ -281,6 +288,7 @@ export abstract class Expressions extends Evaluator {
    */
   private classAttribute(cls: ClassInfo, name: string): Value {
     const values = this.classNamespace(cls);
+    if (this.watches.length > 0) noteRead(this.watches, cls, name, values.get(name));
     return values.get(name) ?? new Unknown(values.size === 0 ? `\`${cls.name}.${name}\` is read while its class is made` : `\`${cls.name}.${name}\` is not set when its class body runs`);
   }
 

@@ -159,7 +159,7 @@ function analyzeAt(
   firstLayerSample: number[] | undefined,
   ways: number[],
 ): ModelResult & { forks: Analysis['forks']; raised: boolean } {
-  const analysis = new Analysis(file, options.stepBudget ?? defaultStepBudget, ways);
+  const analysis = new Analysis(file, options.stepBudget ?? defaultStepBudget, ways, options.memoize ?? true);
   const diagnostics: AnalysisDiagnostic[] = [];
   let model: Value;
   let raised = false;

@@ -3,7 +3,7 @@ import { normalizeDim, product, type Shape } from '../shape';
 import type { Node } from '../syntax';
 import { ClassInfo } from './program';
 import { Expressions } from './expressions';
-import { Dict, equalValues, type Flow, freeze, FunctionDef, iterate, type LayerCall, layerParameterSize, Module, Namespace, Raised, type Scope, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { changes, Dict, equalValues, type Flow, freeze, FunctionDef, iterate, type LayerCall, layerParameterSize, Module, Namespace, Raised, type Scope, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 
 /** Runs statements as Python does, saying where it cannot follow them. */
 export abstract class Statements extends Expressions {
@@ -320,6 +320,7 @@ export abstract class Statements extends Expressions {
       const owner = this.evaluate(target.childForFieldName('value') as Node, scope);
       const indexNode = target.childForFieldName('subscript');
       const index = indexNode ? this.evaluate(indexNode, scope) : null;
+      if (owner instanceof Dict || Array.isArray(owner)) changes.hook?.('shared');
       if (owner instanceof Dict && (typeof index === 'string' || typeof index === 'number')) owner.entries.delete(String(index));
       else if (Array.isArray(owner) && typeof index === 'number') owner.splice(normalizeDim(index, owner.length), 1);
       else if (owner instanceof Module && owner.options.container && (typeof index === 'string' || typeof index === 'number')) {
@@ -355,7 +356,7 @@ export abstract class Statements extends Expressions {
       const owner = this.evaluate(target.childForFieldName('object') as Node, scope);
       const name = target.childForFieldName('attribute')?.text ?? '';
       if (owner instanceof Module) this.setAttribute(owner, name, value, target);
-      else if (owner instanceof ClassInfo) this.classNamespace(owner).set(name, value);
+      else if (owner instanceof ClassInfo) this.setClassAttribute(owner, name, value);
       // `param.requires_grad = False`: frozen parameters are counted apart, as torchinfo counts them.
       else if (owner instanceof Tensor && name === 'requires_grad') {
         if (!freeze(owner, value) && owner.parameter) this.lose(target, `whether \`${target.text.slice(0, 60)}\` is trained is not known`);
@@ -364,6 +365,7 @@ export abstract class Statements extends Expressions {
       const owner = this.evaluate(target.childForFieldName('value') as Node, scope);
       const indexNode = target.childForFieldName('subscript');
       const index = indexNode ? this.evaluate(indexNode, scope) : null;
+      if (owner instanceof Dict || Array.isArray(owner)) changes.hook?.('shared');
       if (owner instanceof Namespace && typeof index === 'string') this.bindGlobal(owner.scope, index, value);
       else if (owner instanceof Dict && (typeof index === 'string' || typeof index === 'number')) owner.entries.set(String(index), value);
       else if (Array.isArray(owner) && typeof index === 'number' && owner.length > 0) owner[normalizeDim(index, owner.length)] = value;
@@ -400,11 +402,13 @@ export abstract class Statements extends Expressions {
     if (declared === 'nonlocal') {
       for (let frame = scope.outer; frame && frame !== frame.globals; frame = frame.outer) {
         if (frame.vars.has(name)) {
+          changes.hook?.('shared');
           frame.vars.set(name, value);
           return;
         }
       }
     }
+    if (scope === scope.globals) changes.hook?.('shared');
     scope.vars.set(name, value);
     scope.lazy?.delete(name);
   }

@@ -5,7 +5,7 @@ import type { Node } from '../syntax';
 import { ArgumentError, type ArgValue, buildLayer, ModuleArg, torchLayers } from '../torchLayers';
 import { identityDecorators, inertFunctions, inertNamespaces, mathFunctions, numbersOf } from './builtins';
 import { arrayTensor, Tensors, tensorConstructors, valuesTensor } from './tensors';
-import { Callable, copyValue, Dict, freeze, FunctionDef, type LayerCall, iterate, Module, Path, Raised, specParameterNames, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { Callable, changes, copyValue, Dict, freeze, FunctionDef, type LayerCall, iterate, Module, Path, Raised, specParameterNames, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 import { ClassInfo, parameterKind } from './program';
 
 /** The last layer, and so the evaluation itself: torch.nn modules built, initialised and run. */
@@ -122,6 +122,7 @@ export class Analysis extends Tensors {
     if (!base || base === 'Module') return;
     const built = this.construct(base, positional, keywords, node);
     if (!(built instanceof Module)) return;
+    changes.hook?.(module);
     for (const [key, child] of built.children) module.children.set(key, child);
     if (built.options.spec) module.options.spec = built.options.spec;
     else if (built.options.unknown) module.options.unknown = built.options.unknown;
@@ -197,6 +198,7 @@ export class Analysis extends Tensors {
     }
     if (result.materialized) {
       // A lazy layer becomes the layer it stands for at its first call, as PyTorch's do.
+      changes.hook?.(module);
       module.options.spec = result.materialized;
       module.type = module.type.replace(/^Lazy/, '');
     }

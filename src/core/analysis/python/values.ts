@@ -31,20 +31,62 @@ export class Tensor {
   }
 }
 
+/**
+ * Told of every change to a module or to a list or dict the evaluator holds, while the memo of
+ * instantiations (memo.ts) watches a constructor run: what it changed outside what it made.
+ */
+export const changes: { hook: ((target: Module | 'shared') => void) | undefined } = { hook: undefined };
+
+/** A module's map, which tells `changes` of each change. */
+class ModuleMap<V> extends Map<string, V> {
+  constructor(private readonly module: Module) {
+    super();
+  }
+  override set(key: string, value: V): this {
+    changes.hook?.(this.module);
+    return super.set(key, value);
+  }
+  override delete(key: string): boolean {
+    changes.hook?.(this.module);
+    return super.delete(key);
+  }
+}
+
+class ModuleSet extends Set<string> {
+  constructor(private readonly module: Module) {
+    super();
+  }
+  override add(value: string): this {
+    changes.hook?.(this.module);
+    return super.add(value);
+  }
+  override delete(value: string): boolean {
+    changes.hook?.(this.module);
+    return super.delete(value);
+  }
+}
+
+let modulesMade = 0;
+
+/** How many modules have been made: one made later has a higher serial. */
+export function moduleCount(): number {
+  return modulesMade;
+}
+
 export class Module {
+  readonly serial = ++modulesMade;
   /** Where the report places it: the constructing call in the file analysed, else the call that led into the imported file. */
   site: Node;
-  readonly children = new Map<string, Module>();
+  readonly children = new ModuleMap<Module>(this);
   /** Elements of the nn.Parameters assigned to it (`self.cls_token = nn.Parameter(...)`), by name. */
-  readonly parameters = new Map<string, number | null>();
+  readonly parameters = new ModuleMap<number | null>(this);
   /** Its layer's parameters replaced by another module's (`self.out.weight = self.embed.weight`), counted there. */
-  readonly tied = new Set<string>();
+  readonly tied = new ModuleSet(this);
   /** Its persistent buffers (`register_buffer(name, tensor)`), kept in `attributes`: state_dict entries, not parameters. */
-  readonly buffers = new Set<string>();
+  readonly buffers = new ModuleSet(this);
   /** Its parameters set to `requires_grad = False` (a frozen backbone): counted, not trained. */
-  readonly frozen = new Set<string>();
-  // Shapes are those of inference, as exact mode's model.eval() gives them.
-  readonly attributes = new Map<string, Value>([['training', false]]);
+  readonly frozen = new ModuleSet(this);
+  readonly attributes = new ModuleMap<Value>(this);
   path: string | undefined;
 
   constructor(
@@ -63,6 +105,8 @@ export class Module {
     } = {},
   ) {
     this.site = node;
+    // Shapes are those of inference, as exact mode's model.eval() gives them.
+    this.attributes.set('training', false);
   }
 }
 
