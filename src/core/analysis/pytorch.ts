@@ -89,12 +89,13 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
   for (const { name, nameNode } of instances) if (!firstBound.has(name)) firstBound.set(name, nameNode.startIndex);
   const argumentsUsed = new Set<Node>();
   for (const cls of file.moduleClasses()) {
-    // A class whose __init__ needs arguments is built as the file builds it: the annotation, else its first module-level instance.
-    const annotated = file.annotations.argsFor(cls.node);
-    const instance = annotated || !file.needsArguments(cls) ? undefined : instances.find((i) => i.callee === cls.name && i.built.childForFieldName('arguments')?.namedChildren.length);
-    const call = annotated ?? instance?.built;
+    // Its first module-level instance with arguments may be how it is built: its report depends on that call's text.
+    const instance = instances.find((i) => i.callee === cls.name && i.built.childForFieldName('arguments')?.namedChildren.length);
     const builtBy = instance ? `${instance.built.startPosition.row}|${instance.built.text}` : '';
     analyzeCached(`class:${cls.name}`, cls.node, () => {
+      // A class whose __init__ needs arguments is built as the file builds it: the annotation, else its first module-level instance.
+      const annotated = file.annotations.argsFor(cls.node);
+      const call = annotated ?? (file.needsArguments(cls) ? instance?.built : undefined);
       // A block that needs arguments nothing in the file gives (a ResNet's BasicBlock) has no build: PyTorch could not make one either.
       const unbuildable = !call && file.needsArguments(cls);
       const result = analyzeModel(file, options, 'class', cls.name, cls.node.childForFieldName('name') ?? cls.node, cls.node, unbuildable ? undefined : call ? `${cls.name}${argumentText(call)}` : `${cls.name}()`, (analysis) =>
@@ -169,38 +170,53 @@ function isModelPackageCall(file: PythonFile, callee: string): boolean {
 }
 
 /**
- * A module-level statement (not a definition) as a cached report depends on it: `always` (an import,
+ * A module-level statement (not a definition) as a cached report depends on it: always (an import,
  * a call run for its effect, what binds no name it can tell), or only where it binds a name the
  * model read, or a name read by such a statement in turn. A bare expression without a call (a
  * notebook's `model` to display it, a number being typed) changes nothing and is left out.
  */
 interface ModuleStatement {
   text: string;
-  sets: ReadonlySet<string> | 'always';
+  sets: ReadonlySet<string>;
   uses: () => ReadonlySet<string>;
 }
 
-function moduleStatements(root: Node): ModuleStatement[] {
-  const found: ModuleStatement[] = [];
+interface ModuleStatements {
+  /** The statements every model depends on, as one text, and the names they read. */
+  always: string;
+  alwaysReads: ReadonlySet<string>;
+  conditional: ModuleStatement[];
+}
+
+function moduleStatements(root: Node): ModuleStatements {
+  const always: string[] = [];
+  const alwaysReads = new Set<string>();
+  const conditional: ModuleStatement[] = [];
   for (const statement of root.namedChildren) {
     if (!statement || /^(class_definition|function_definition|decorated_definition|comment)$/.test(statement.type)) continue;
     const text = `${statement.startPosition.row}|${statement.text}`;
+    if (/^(import_statement|import_from_statement|future_import_statement)$/.test(statement.type)) {
+      always.push(text);
+      continue;
+    }
     const calls = statement.descendantsOfType('call').length > 0;
     const inner = statement.type === 'expression_statement' ? statement.namedChildren : [];
     const effects = /assignment|named_expression/;
     if (!calls && inner.length > 0 && inner.every((child) => child !== null && !effects.test(child.type) && !child.descendantsOfType(['named_expression', 'assignment', 'augmented_assignment']).length)) continue;
-    if (/^(import_statement|import_from_statement|future_import_statement)$/.test(statement.type)) {
-      found.push({ text, sets: 'always', uses: () => new Set() });
-      continue;
-    }
     const { names, changed } = bindings(statement);
     const sets = new Set([...names, ...changed]);
     // A call runs when the module is read unless it is the value of names it binds (evaluated when one is read).
     const lazy = !calls || (inner.length === 1 && inner[0]?.type === 'assignment' && plainTargets(inner[0].childForFieldName('left')));
-    let uses: Set<string> | undefined;
-    found.push({ text, sets: sets.size > 0 && lazy ? sets : 'always', uses: () => (uses ??= namesUsed(statement)) });
+    if (sets.size > 0 && lazy) {
+      let uses: Set<string> | undefined;
+      conditional.push({ text, sets, uses: () => (uses ??= namesUsed(statement)) });
+    } else {
+      always.push(text);
+      // What a statement run for its effect reads, every model depends on too.
+      for (const name of namesUsed(statement)) alwaysReads.add(name);
+    }
   }
-  return found;
+  return { always: always.join('\n'), alwaysReads, conditional };
 }
 
 /** `x` or `a, (b, c)`: names only, not `model.fc` or `x[0]`. */
@@ -211,20 +227,18 @@ function plainTargets(target: Node | null): boolean {
 }
 
 /** The module-level statements a model that read `reads` depends on ('*': all), as one text. */
-function moduleContext(statements: readonly ModuleStatement[], reads: ReadonlySet<string> | '*'): string {
-  const needed = new Set(reads === '*' ? [] : reads);
-  const kept = statements.map((s) => s.sets === 'always' || reads === '*' || reads.has('*'));
-  // What a statement run for its effect reads, the model depends on too.
-  statements.forEach((statement, i) => {
-    if (kept[i]) for (const name of statement.uses()) needed.add(name);
-  });
-  for (let grew = true; grew; ) {
+function moduleContext({ always, alwaysReads, conditional }: ModuleStatements, reads: ReadonlySet<string> | '*'): string {
+  if (conditional.length === 0) return always;
+  const all = reads === '*' || reads.has('*');
+  const needed = new Set([...alwaysReads, ...(reads === '*' ? [] : reads)]);
+  const kept = conditional.map(() => all);
+  for (let grew = !all; grew; ) {
     grew = false;
-    statements.forEach((statement, i) => {
-      if (kept[i] || statement.sets === 'always' || ![...statement.sets].some((name) => needed.has(name))) return;
+    conditional.forEach((statement, i) => {
+      if (kept[i] || ![...statement.sets].some((name) => needed.has(name))) return;
       kept[i] = grew = true;
       for (const name of statement.uses()) needed.add(name);
     });
   }
-  return statements.filter((_, i) => kept[i]).map((s) => s.text).join('\n');
+  return [always, ...conditional.filter((_, i) => kept[i]).map((s) => s.text)].join('\n');
 }
