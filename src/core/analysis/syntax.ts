@@ -148,12 +148,23 @@ const fieldIndexes = new Map<string, number>();
 /** Each tree's root as read so far. */
 const roots = new WeakMap<Tree, Node>();
 
+/**
+ * A node's range, one object per node: the 600 blocks of a ResNet-1202 share their layers' ranges,
+ * which a report then carries (and the worker posts) once. Never changed in place.
+ */
 export function rangeOf(node: Node): SourceRange {
-  return {
-    start: { line: node.startPosition.row, character: node.startPosition.column },
-    end: { line: node.endPosition.row, character: node.endPosition.column },
-  };
+  let range = ranges.get(node);
+  if (!range) {
+    range = Object.freeze({
+      start: Object.freeze({ line: node.startPosition.row, character: node.startPosition.column }),
+      end: Object.freeze({ line: node.endPosition.row, character: node.endPosition.column }),
+    });
+    ranges.set(node, range);
+  }
+  return range;
 }
+
+const ranges = new WeakMap<Node, SourceRange>();
 
 export interface Grammars {
   parser(language: LanguageId): Parser;
