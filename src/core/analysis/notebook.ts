@@ -255,7 +255,7 @@ export class NotebookAnalysis {
   /** The notebook's load_state_dict calls, their ranges in their cells. */
   stateDictLoads(): StateDictLoad[] {
     const { program, parsed: tree } = this;
-    if (!program || !tree || !this.text.includes('torch.load')) return [];
+    if (!program || !tree) return [];
     const map = (range: SourceRange) => program.toCellRange(range);
     return findStateDictLoads(Node.root(tree)).map((load) => ({
       ...load,

@@ -69,8 +69,7 @@ async function answer(request: Extract<WorkerRequest, { type: 'file' | 'notebook
     if (request.path) editors.set(request.path, { text: request.text, version: `editor:${request.version}` });
     const tree = entry.tree.update(request.text, request.changes);
     reports = analyzeTree(tree, options, entry.cache, language);
-    // Only a file that calls torch.load loads a checkpoint: the others' trees are not walked for it.
-    if (language === 'python' && request.text.includes('torch.load')) loads = findStateDictLoads(Node.root(tree));
+    if (language === 'python') loads = findStateDictLoads(Node.root(tree));
   } else if (request.type === 'notebook' && entry.notebook) {
     reports = entry.notebook.update(request.cells, options);
     loads = entry.notebook.stateDictLoads();

@@ -34,6 +34,8 @@ export interface StateDictLoad {
 
 /** Every load_state_dict call of the tree whose argument comes from torch.load of a known path, and every `name = torch.load(PATH)`. */
 export function findStateDictLoads(root: Node): StateDictLoad[] {
+  // Only a file that calls torch.load loads a checkpoint: the others' trees are not walked for it.
+  if (!root.text.includes('torch.load')) return [];
   const loads: StateDictLoad[] = [];
   const visit = (node: Node) => {
     if (node.type === 'call') {
