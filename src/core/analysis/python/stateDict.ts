@@ -15,8 +15,10 @@ export interface ExpectedStateDict {
 export function expectedStateDict(root: Module): ExpectedStateDict {
   const entries: StateDictEntry[] = [];
   const unknown: string[] = [];
-  const visit = (module: Module, prefix: string, ancestors: Set<Module>) => {
-    if (ancestors.has(module)) return;
+  // The modules above the one visited: a module that holds itself is listed once, as PyTorch lists it.
+  const ancestors: Module[] = [];
+  const visit = (module: Module, prefix: string) => {
+    if (ancestors.includes(module)) return;
     const name = prefix.slice(0, -1) || module.type;
     if (module.options.opaque || (module.options.unknown && !module.options.spec)) unknown.push(`${name}: ${module.options.unknown ?? 'a module the analysis cannot read'}`);
     const own = new Map<string, readonly (number | null)[] | null>();
@@ -44,10 +46,11 @@ export function expectedStateDict(root: Module): ExpectedStateDict {
       if (!known) unknown.push(`${prefix}${key}: its shape is not known`);
       entries.push({ key: `${prefix}${key}`, shape: known ? [...known] : null, ...(key === 'num_batches_tracked' && module.options.spec?.kind === 'batchNorm' ? { optional: true as const } : {}) });
     }
-    const inner = new Set(ancestors).add(module);
-    for (const [child, value] of module.children) visit(value, `${prefix}${child}.`, inner);
+    ancestors.push(module);
+    for (const [child, value] of module.children) visit(value, `${prefix}${child}.`);
+    ancestors.pop();
   };
-  visit(root, '', new Set());
+  visit(root, '');
   return { entries, unknown };
 }
 
@@ -56,8 +59,20 @@ export function specTensorShape(spec: LayerSpec, name: string): number[] | undef
   return specEntries(spec)?.find(([key]) => key === name)?.[1];
 }
 
-/** A layer's own parameters and buffers as PyTorch registers them; undefined where the analysis does not name them. */
+/**
+ * A layer's own parameters and buffers as PyTorch registers them; undefined where the analysis does
+ * not name them. Worked out once per spec (a spec never changes; copied blocks share theirs): the
+ * lists are shared, never changed.
+ */
 function specEntries(spec: LayerSpec): [string, number[]][] | undefined {
+  let entries = entriesBySpec.get(spec);
+  if (entries === undefined) entriesBySpec.set(spec, (entries = entriesOf(spec) ?? null));
+  return entries ?? undefined;
+}
+
+const entriesBySpec = new WeakMap<LayerSpec, [string, number[]][] | null>();
+
+function entriesOf(spec: LayerSpec): [string, number[]][] | undefined {
   const withBias = (weight: number[], bias: boolean, size: number): [string, number[]][] => [['weight', weight], ...(bias ? [['bias', [size]] as [string, number[]]] : [])];
   switch (spec.kind) {
     case 'conv':
