@@ -59,6 +59,28 @@ describe('the analysis worker', function () {
     assert.ok(first.reports[0]?.diagnostics.length === 0);
   });
 
+  it('answers a file opened cold with the models on screen first, then all of them, those reused', async () => {
+    const text = readFileSync(join(repo, 'test/fixtures/models/layer_zoo.py'), 'utf8');
+    const everything = await analyzePythonSource(text);
+    assert.ok(everything.length >= 4);
+    // The screen shows the third model's class, and a line of the fourth.
+    const third = everything[2] as ModelReport;
+    const fourth = everything[3] as ModelReport;
+    const visible = [{ start: third.extent.start.line, end: fourth.extent.start.line }];
+    const firsts: ModelReport[][] = [];
+    const answer = await client.analyseFile('untitled:zoo', { language: 'python', version: 1, text, changes: undefined }, settings, { visible, first: (reports) => firsts.push(reports) });
+    assert.equal(firsts.length, 1);
+    assert.deepEqual(firsts[0]?.map((r) => r.name), [third.name, fourth.name]);
+    assert.deepEqual(shown(answer.reports), shown(everything));
+    // The whole answer hands back the models on screen as they were sent first.
+    for (const report of firsts[0] ?? []) assert.ok(answer.reports.includes(report), `${report.name} crossed the thread twice`);
+    // Open already: an edit is answered once, whatever is on screen.
+    const edited = `${text}# done\n`;
+    const again = await client.analyseFile('untitled:zoo', { language: 'python', version: 2, text: edited, changes: [{ rangeOffset: text.length, rangeLength: 0, text: '# done\n' }] }, settings, { visible, first: (reports) => firsts.push(reports) });
+    assert.equal(firsts.length, 1);
+    assert.deepEqual(shown(again.reports), shown(everything));
+  });
+
   it('sends an unchanged model once: the next answer hands back the same report', async () => {
     const text = readFileSync(join(repo, 'test/fixtures/models/layer_zoo.py'), 'utf8');
     const first = await client.analyseFile('untitled:zoo', { language: 'python', version: 1, text, changes: undefined }, settings);

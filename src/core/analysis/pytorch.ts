@@ -19,6 +19,11 @@ export interface PythonImports {
   version(path: string): string | undefined;
 }
 
+export interface LineRange {
+  start: number;
+  end: number;
+}
+
 export interface AnalysisOptions {
   /** Other files of the program, for classes and functions the file imports (Python) and its modules' imports (TF.js); without it, imports stay unknown. */
   imports?: PythonImports & ScriptImports;
@@ -30,6 +35,12 @@ export interface AnalysisOptions {
   stepBudget?: number;
   /** False: every instantiation is evaluated, none copied from an earlier one (the memo's tests compare the two). */
   memoize?: boolean;
+  /**
+   * Only the classes, factories and Sequentials written across these lines (0-based, inclusive):
+   * what is on screen, answered before the rest of a file opened cold. Instances are left to the
+   * whole file's analysis (whether one gets a lens depends on the classes' reports).
+   */
+  within?: readonly LineRange[];
 }
 
 /**
@@ -55,13 +66,15 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
     const { row, column } = node.startPosition;
     return `${row}:${column}\n${lines.slice(Math.max(0, row - 3), row).join('\n')}\n${node.text}`;
   };
-  const settings = JSON.stringify({ ...options, imports: undefined });
+  const { within } = options;
+  const settings = JSON.stringify({ ...options, imports: undefined, within: undefined });
   const statements = moduleStatements(root);
   const definition = (used: string) => (used.startsWith('def:') ? file.functions.get(used.slice(4)) : file.classes.get(used)?.node);
   const reports: ModelReport[] = [];
   const present = new Set<string>();
   /** `extra`: what else its answer depends on (the call that builds a class that needs arguments); `everything`: every module-level statement. */
   const analyzeCached = (id: string, node: Node, run: () => { report: ModelReport; used: Set<ClassInfo>; usedFunctions: Set<Node>; globalReads: Set<string> } | undefined, extra = '', everything = false): void => {
+    if (within && (everything || !within.some((lines) => node.startPosition.row <= lines.end && node.endPosition.row >= lines.start))) return;
     present.add(id);
     const keyFor = (reads: ReadonlySet<string>) => `${settings}\u0000${signature(node)}\u0000${extra}\u0000${moduleContext(statements, everything ? '*' : reads)}`;
     const cached = cache.entries.get(id);
@@ -149,7 +162,8 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
       }, '', true);
     }
   }
-  for (const id of cache.entries.keys()) if (!present.has(id)) cache.entries.delete(id);
+  // A part of the file analysed leaves the rest's reports where they are.
+  if (!within) for (const id of cache.entries.keys()) if (!present.has(id)) cache.entries.delete(id);
   return fitToData(file, reports);
 }
 

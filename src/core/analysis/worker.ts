@@ -68,6 +68,10 @@ async function answer(request: Extract<WorkerRequest, { type: 'file' | 'notebook
     // The file itself is an editor text too: another open file may import it.
     if (request.path) editors.set(request.path, { text: request.text, version: `editor:${request.version}` });
     const tree = entry.tree.update(request.text, request.changes);
+    // A file opened cold: the models on screen first, then the rest, which finds those in the cache.
+    if (request.visible && language === 'python') {
+      await sendReports(request.id, entry, analyzeTree(tree, { ...options, within: request.visible }, entry.cache, language), (first) => send({ id: request.id, first }));
+    }
     reports = analyzeTree(tree, options, entry.cache, language);
     if (language === 'python') loads = findStateDictLoads(Node.root(tree));
   } else if (request.type === 'notebook' && entry.notebook) {
@@ -78,6 +82,13 @@ async function answer(request: Extract<WorkerRequest, { type: 'file' | 'notebook
     forget(request.key);
     return answer(request);
   }
+  // Checked on every answer, against the checkpoint as it is on disk now (read again only when it changed).
+  const checkpoints = checkLoads(loads, reports, checkpointBase(request.path));
+  return sendReports(request.id, entry, reports, (answered) => ({ id: request.id, reports: answered, reads: entry.imports?.readPaths() ?? [], checkpoints }));
+}
+
+/** Sends the reports the host does not have from the key's last answer, one a pull, then what puts them in order. */
+async function sendReports<T>(id: number, entry: { sent: ModelReport[] }, reports: ModelReport[], answer: (answered: AnsweredReport[]) => T): Promise<T> {
   const previous = new Map(entry.sent.map((report, index) => [report, index]));
   entry.sent = reports;
   const fresh: ModelReport[] = [];
@@ -91,12 +102,10 @@ async function answer(request: Extract<WorkerRequest, { type: 'file' | 'notebook
     // The host shows no state_dict (a 1,202-layer ResNet's is 12,000 entries): it stays here.
     const shown = { ...report };
     delete shown.stateDict;
-    send({ id: request.id, report: shown });
-    await pulled(request.id);
+    send({ id, report: shown });
+    await pulled(id);
   }
-  // Checked on every answer, against the checkpoint as it is on disk now (read again only when it changed).
-  const checkpoints = checkLoads(loads, reports, checkpointBase(request.path));
-  return { id: request.id, reports: answered, reads: entry.imports?.readPaths() ?? [], checkpoints };
+  return answer(answered);
 }
 
 /** Answers whose host has not yet asked for their next report. */

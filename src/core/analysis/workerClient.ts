@@ -6,7 +6,8 @@ import type { StateDictTable } from '../checkpoints/stateDictCheck';
 import type { NotebookCell, NotebookModelReport } from './notebook';
 import type { ModelReport } from './report';
 import type { LanguageId, TextChange } from './syntax';
-import type { AnalysisSettings, EditorText, WorkerRequest, WorkerResponse } from './workerProtocol';
+import type { LineRange } from './pytorch';
+import type { AnalysisSettings, AnsweredReport, EditorText, WorkerRequest, WorkerResponse } from './workerProtocol';
 
 /** A file open in the editor, which imports read as the editor has it. */
 export interface OpenFile {
@@ -23,10 +24,19 @@ export interface Analysed<R> {
   checkpoints: CheckpointFinding[];
 }
 
+interface Waiting {
+  key: string;
+  sent: ModelReport[];
+  resolve: (answer: Analysed<ModelReport>) => void;
+  reject: (error: Error) => void;
+  /** Told of the models on screen, answered before the rest (analyseFile's `visible`). */
+  first?: (reports: ModelReport[]) => void;
+}
+
 export class AnalysisWorkerClient {
   private worker: Worker | undefined;
   private nextId = 1;
-  private readonly waiting = new Map<number, { key: string; sent: ModelReport[]; resolve: (answer: Analysed<ModelReport>) => void; reject: (error: Error) => void }>();
+  private readonly waiting = new Map<number, Waiting>();
   /** The worker's last answer per key, which the next may reuse reports of. */
   private readonly answered = new Map<string, ModelReport[]>();
   /** Check Against Model… requests, by id. */
@@ -53,10 +63,20 @@ export class AnalysisWorkerClient {
     this.post({ type: 'prepare', language });
   }
 
-  analyseFile(key: string, file: { path?: string; language: LanguageId; version: number; text: string; changes: TextChange[] | undefined }, settings: AnalysisSettings): Promise<Analysed<ModelReport>> {
+  /**
+   * A file's models. With `first` and the lines on screen, a file the worker does not hold yet (one
+   * opened) has the models written there answered first, to `first`, then all of them.
+   */
+  analyseFile(
+    key: string,
+    file: { path?: string; language: LanguageId; version: number; text: string; changes: TextChange[] | undefined },
+    settings: AnalysisSettings,
+    onScreen?: { visible: LineRange[]; first: (reports: ModelReport[]) => void },
+  ): Promise<Analysed<ModelReport>> {
     const { changes, ...rest } = file;
     const incremental = this.held.has(key) && changes !== undefined;
-    const request = this.request(key, rest.path, settings, (id, common) => ({ type: 'file', id, ...common, ...rest, ...(incremental ? { changes } : {}) }));
+    const cold = !this.held.has(key) && onScreen !== undefined && onScreen.visible.length > 0;
+    const request = this.request(key, rest.path, settings, (id, common) => ({ type: 'file', id, ...common, ...rest, ...(incremental ? { changes } : {}), ...(cold ? { visible: onScreen.visible } : {}) }), cold ? onScreen.first : undefined);
     // The worker keeps the file's text as an editor's: no need to send it again for imports.
     if (rest.path) this.editorsSent.set(rest.path, rest.version);
     return request;
@@ -100,10 +120,11 @@ export class AnalysisWorkerClient {
     path: string | undefined,
     settings: AnalysisSettings,
     make: (id: number, common: { key: string; path?: string; settings: AnalysisSettings; editors: EditorText[] }) => WorkerRequest,
+    first?: (reports: ModelReport[]) => void,
   ): Promise<Analysed<ModelReport>> {
     if (this.disposed) return Promise.reject(new Error('the analysis was closed'));
     const id = this.nextId++;
-    const answer = new Promise<Analysed<ModelReport>>((resolve, reject) => this.waiting.set(id, { key, sent: [], resolve, reject }));
+    const answer = new Promise<Analysed<ModelReport>>((resolve, reject) => this.waiting.set(id, { key, sent: [], resolve, reject, ...(first ? { first } : {}) }));
     this.post(make(id, { key, ...(path ? { path } : {}), settings, editors: this.changedEditors() }));
     this.held.add(key);
     return answer;
@@ -159,6 +180,12 @@ export class AnalysisWorkerClient {
       setImmediate(() => this.worker?.postMessage({ type: 'next', id: response.id } satisfies WorkerRequest));
       return;
     }
+    if ('first' in response) {
+      // Not the answer yet: the models on screen, which the answer then reuses.
+      const reports = this.inOrder(response.id, waiting, response.first);
+      if (reports) waiting.first?.(reports);
+      return;
+    }
     this.waiting.delete(response.id);
     if ('error' in response) {
       // The worker dropped the key's tree: the next request sends the whole text.
@@ -167,19 +194,27 @@ export class AnalysisWorkerClient {
       return waiting.reject(new Error(`the analysis failed: ${response.error}`));
     }
     if (!('reports' in response)) return waiting.reject(new Error('the analysis worker answered something else'));
+    const reports = this.inOrder(response.id, waiting, response.reports);
+    if (reports) waiting.resolve({ reports, reads: response.reads, checkpoints: response.checkpoints });
+  }
+
+  /** The reports an answer names, from those just sent and the key's last answer, which they then become; undefined (and refused) where it names one it did not send. */
+  private inOrder(id: number, waiting: Waiting, answered: readonly AnsweredReport[]): ModelReport[] | undefined {
     const previous = this.answered.get(waiting.key) ?? [];
-    const sent = waiting.sent.values();
+    const sent = waiting.sent.splice(0).values();
     const reports: ModelReport[] = [];
-    for (const report of response.reports) {
+    for (const report of answered) {
       const known = report === 'sent' ? sent.next().value : previous[report.reused];
       if (!known) {
+        this.waiting.delete(id);
         this.forget(waiting.key);
-        return waiting.reject(new Error('the analysis worker named a report it had not sent'));
+        waiting.reject(new Error('the analysis worker named a report it had not sent'));
+        return undefined;
       }
       reports.push(known);
     }
     this.answered.set(waiting.key, reports);
-    waiting.resolve({ reports, reads: response.reads, checkpoints: response.checkpoints });
+    return reports;
   }
 
   private failed(worker: Worker, error: Error): void {

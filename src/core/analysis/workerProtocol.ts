@@ -3,6 +3,7 @@
 import type { CheckpointFinding } from '../checkpoints/loadCheck';
 import type { StateDictTable } from '../checkpoints/stateDictCheck';
 import type { NotebookCell, NotebookModelReport } from './notebook';
+import type { LineRange } from './pytorch';
 import type { ModelReport } from './report';
 import type { LanguageId, TextChange } from './syntax';
 
@@ -43,6 +44,8 @@ export type WorkerRequest =
       text: string;
       /** The edits since the worker's last request for this key, applied incrementally; absent: parse afresh. */
       changes?: TextChange[];
+      /** The lines on screen, for a file opened cold: its models there are answered first (`first`), then all. */
+      visible?: LineRange[];
     })
   | (Analyse & { type: 'notebook'; cells: NotebookCell[] })
   /** The host has read the last report of answer `id` and can take the next. */
@@ -70,6 +73,8 @@ export type AnsweredReport = 'sent' | { reused: number };
  */
 export type WorkerResponse =
   | { id: number; report: ModelReport | NotebookModelReport }
+  /** The models on screen (WorkerRequest's `visible`), before the answer: the answer reuses them. */
+  | { id: number; first: AnsweredReport[] }
   | {
       id: number;
       reports: AnsweredReport[];

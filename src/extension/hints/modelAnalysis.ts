@@ -217,10 +217,24 @@ export class ModelAnalysis extends Disposable {
     const file = { ...(document.uri.scheme === 'file' ? { path: document.uri.fsPath } : {}), language, version, text, changes: tracked.pending.splice(0) };
     tracked.stale = false;
     const asked = tracked;
-    const answer = this.worker.analyseFile(key, file, this.settings()).then(
+    // A file just opened and longer than the screen: the models on screen are shown first, the rest when all are analysed.
+    let shownFirst = false;
+    const visible = vscode.window.visibleTextEditors.filter((e) => e.document === document).flatMap((e) => e.visibleRanges.map((r) => ({ start: r.start.line, end: r.end.line })));
+    const whole = visible.some((lines) => lines.start === 0 && lines.end >= document.lineCount - 1);
+    const onScreen = {
+      visible: whole ? [] : visible,
+      first: (reports: ModelReport[]) => {
+        if (version < asked.version || asked.version === version) return;
+        Object.assign(asked, { reports, version });
+        shownFirst = true;
+        this.changed.fire(document.uri);
+      },
+    };
+    const answer = this.worker.analyseFile(key, file, this.settings(), onScreen).then(
       ({ reports, reads, checkpoints }) => {
         // An answer to an older request than one already answered changes nothing.
         if (version >= asked.version) Object.assign(asked, { reports, version, reads: new Set(reads), checkpoints });
+        if (shownFirst) this.changed.fire(document.uri);
         return reports;
       },
       (error: unknown) => {
