@@ -52,6 +52,8 @@ export interface AnalysisOptions {
 export class AnalysisCache {
   /** By `kind:name`; a function that turned out not to build a model is remembered as such. */
   readonly entries = new Map<string, { key: string; reads: ReadonlySet<string>; uses: Map<string, string>; files: Map<string, string>; report: ModelReport | undefined }>();
+  /** The module-level statements of the last analysis, by text: what each binds and reads. */
+  readonly statements = new Map<string, StatementKind>();
 }
 
 /**
@@ -68,7 +70,7 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
   };
   const { within } = options;
   const settings = JSON.stringify({ ...options, imports: undefined, within: undefined });
-  const statements = moduleStatements(root);
+  const statements = moduleStatements(root, cache.statements);
   const definition = (used: string) => (used.startsWith('def:') ? file.functions.get(used.slice(4)) : file.classes.get(used)?.node);
   const reports: ModelReport[] = [];
   const present = new Set<string>();
@@ -192,7 +194,7 @@ function isModelPackageCall(file: PythonFile, callee: string): boolean {
 interface ModuleStatement {
   text: string;
   sets: ReadonlySet<string>;
-  uses: () => ReadonlySet<string>;
+  uses: ReadonlySet<string>;
 }
 
 interface ModuleStatements {
@@ -202,35 +204,46 @@ interface ModuleStatements {
   conditional: ModuleStatement[];
 }
 
-function moduleStatements(root: Node): ModuleStatements {
+function moduleStatements(root: Node, known: AnalysisCache['statements']): ModuleStatements {
   const always: string[] = [];
   const alwaysReads = new Set<string>();
   const conditional: ModuleStatement[] = [];
+  const seen = new Map<string, StatementKind>();
   for (const statement of root.namedChildren) {
     if (!statement || /^(class_definition|function_definition|decorated_definition|comment)$/.test(statement.type)) continue;
+    // What a statement binds and reads follows from its text: worked out once while the text stays (a notebook re-reads 100 cells a keystroke).
+    const kind = known.get(statement.text) ?? statementKind(statement);
+    seen.set(statement.text, kind);
     const text = `${statement.startPosition.row}|${statement.text}`;
-    if (/^(import_statement|import_from_statement|future_import_statement)$/.test(statement.type)) {
+    if (kind === 'inert') continue;
+    if ('sets' in kind) conditional.push({ text, ...kind });
+    else {
       always.push(text);
-      continue;
-    }
-    const calls = statement.descendantsOfType('call').length > 0;
-    const inner = statement.type === 'expression_statement' ? statement.namedChildren : [];
-    const effects = /assignment|named_expression/;
-    if (!calls && inner.length > 0 && inner.every((child) => child !== null && !effects.test(child.type) && !child.descendantsOfType(['named_expression', 'assignment', 'augmented_assignment']).length)) continue;
-    const { names, changed } = bindings(statement);
-    const sets = new Set([...names, ...changed]);
-    // A call runs when the module is read unless it is the value of names it binds (evaluated when one is read).
-    const lazy = !calls || (inner.length === 1 && inner[0]?.type === 'assignment' && plainTargets(inner[0].childForFieldName('left')));
-    if (sets.size > 0 && lazy) {
-      let uses: Set<string> | undefined;
-      conditional.push({ text, sets, uses: () => (uses ??= namesUsed(statement)) });
-    } else {
-      always.push(text);
-      // What a statement run for its effect reads, every model depends on too.
-      for (const name of namesUsed(statement)) alwaysReads.add(name);
+      for (const name of kind.reads) alwaysReads.add(name);
     }
   }
+  known.clear();
+  for (const [text, kind] of seen) known.set(text, kind);
   return { always: always.join('\n'), alwaysReads, conditional };
+}
+
+/** How a module-level statement counts for the models (ModuleStatement), from its syntax. */
+type StatementKind = 'inert' | { reads: ReadonlySet<string> } | Omit<ModuleStatement, 'text'>;
+
+function statementKind(statement: Node): StatementKind {
+  if (/^(import_statement|import_from_statement|future_import_statement)$/.test(statement.type)) return { reads: new Set() };
+  const calls = statement.descendantsOfType('call').length > 0;
+  const inner = statement.type === 'expression_statement' ? statement.namedChildren : [];
+  const effects = /assignment|named_expression/;
+  if (!calls && inner.length > 0 && inner.every((child) => child !== null && !effects.test(child.type) && !child.descendantsOfType(['named_expression', 'assignment', 'augmented_assignment']).length)) return 'inert';
+  const { names, changed } = bindings(statement);
+  const sets = new Set([...names, ...changed]);
+  // A call runs when the module is read unless it is the value of names it binds (evaluated when one is read).
+  const lazy = !calls || (inner.length === 1 && inner[0]?.type === 'assignment' && plainTargets(inner[0].childForFieldName('left')));
+  // Kept by text beyond this tree: what it reads is read now.
+  if (sets.size > 0 && lazy) return { sets, uses: namesUsed(statement) };
+  // What a statement run for its effect reads, every model depends on too.
+  return { reads: namesUsed(statement) };
 }
 
 /** `x` or `a, (b, c)`: names only, not `model.fc` or `x[0]`. */
@@ -251,7 +264,7 @@ function moduleContext({ always, alwaysReads, conditional }: ModuleStatements, r
     conditional.forEach((statement, i) => {
       if (kept[i] || ![...statement.sets].some((name) => needed.has(name))) return;
       kept[i] = grew = true;
-      for (const name of statement.uses()) needed.add(name);
+      for (const name of statement.uses) needed.add(name);
     });
   }
   return [always, ...conditional.filter((_, i) => kept[i]).map((s) => s.text)].join('\n');
