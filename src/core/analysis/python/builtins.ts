@@ -99,17 +99,18 @@ function isInstance(value: Value, types: Value): Value {
       if ((name === 'bool' && typeof value === 'boolean') || (name === 'str' && typeof value === 'string') || (name === 'dict' && value instanceof Dict)) return true;
     } else if (name === 'list' || name === 'tuple') {
       if (Array.isArray(value)) return true;
+    } else if (name?.endsWith('.Tensor') || name === 'torch.nn.Parameter') {
+      if (value instanceof Tensor) return true;
+    } else if (name?.startsWith('torch.nn.') && !name.startsWith('torch.nn.functional')) {
+      // Before the patterns below, which a weight-initialisation loop would otherwise test for each module.
+      const torchType = name.slice('torch.nn.'.length);
+      if (value instanceof Module && (torchType === 'Module' || value.type === torchType || (torchType in containerKinds && value.options.container === containerKinds[torchType as keyof typeof containerKinds]))) return true;
     } else if (name && /^(typing|collections\.abc)\.(Sequence|Iterable|List|Tuple|Collection)$/.test(name)) {
       if (Array.isArray(value) || typeof value === 'string') return true;
     } else if (name && /^(typing|collections\.abc)\.(Mapping|Dict|MutableMapping)$/.test(name)) {
       if (value instanceof Dict) return true;
     } else if (name === 'types.FunctionType' || name === 'types.LambdaType' || name === 'types.MethodType') {
       if (value instanceof FunctionDef) return true;
-    } else if (name?.endsWith('.Tensor') || name === 'torch.nn.Parameter') {
-      if (value instanceof Tensor) return true;
-    } else if (name?.startsWith('torch.nn.') && !name.startsWith('torch.nn.functional')) {
-      const torchType = name.slice('torch.nn.'.length);
-      if (value instanceof Module && (torchType === 'Module' || value.type === torchType || (torchType in containerKinds && value.options.container === containerKinds[torchType as keyof typeof containerKinds]))) return true;
     } else {
       unknown = true;
     }

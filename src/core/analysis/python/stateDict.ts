@@ -19,32 +19,19 @@ export function expectedStateDict(root: Module): ExpectedStateDict {
   const ancestors: Module[] = [];
   const visit = (module: Module, prefix: string) => {
     if (ancestors.includes(module)) return;
-    const name = prefix.slice(0, -1) || module.type;
-    if (module.options.opaque || (module.options.unknown && !module.options.spec)) unknown.push(`${name}: ${module.options.unknown ?? 'a module the analysis cannot read'}`);
-    const own = new Map<string, readonly (number | null)[] | null>();
-    if (module.options.spec) {
-      const fromSpec = specEntries(module.options.spec);
-      if (fromSpec === undefined) unknown.push(`${name}: the parameters of a ${module.type} are not named by the analysis`);
-      else for (const [key, shape] of fromSpec) own.set(key, shape);
-    }
-    // nn.Parameters it holds (a replaced layer weight takes its place), then its persistent buffers.
-    for (const key of module.parameters.keys()) {
-      const value = module.attributes.get(key);
-      own.set(key, value instanceof Tensor ? value.shape : null);
-    }
-    for (const key of module.tied) {
-      const tied = module.attributes.get(key);
-      if (!module.parameters.has(key)) own.set(key, tied instanceof Tensor ? tied.shape : null);
-    }
-    for (const key of module.buffers) {
-      const value = module.attributes.get(key);
-      if (value === null || value === undefined) continue;
-      own.set(key, value instanceof Tensor ? value.shape : null);
-    }
+    const name = (): string => prefix.slice(0, -1) || module.type;
+    if (module.options.opaque || (module.options.unknown && !module.options.spec)) unknown.push(`${name()}: ${module.options.unknown ?? 'a module the analysis cannot read'}`);
+    const fromSpec = module.options.spec ? specEntries(module.options.spec) : undefined;
+    if (module.options.spec && fromSpec === undefined) unknown.push(`${name()}: the parameters of a ${module.type} are not named by the analysis`);
+    const optional = module.options.spec?.kind === 'batchNorm';
+    // A layer as torch.nn builds it, the most of any model, has no entries but its spec's: no map to merge them in.
+    const own: Iterable<readonly [string, readonly (number | null)[] | null]> = module.parameters.size === 0 && module.tied.size === 0 && module.buffers.size === 0 ? (fromSpec ?? []) : ownEntries(module, fromSpec);
     for (const [key, shape] of own) {
       const known = shape && shape.every((d): d is number => d !== null) ? shape : null;
       if (!known) unknown.push(`${prefix}${key}: its shape is not known`);
-      entries.push({ key: `${prefix}${key}`, shape: known ? [...known] : null, ...(key === 'num_batches_tracked' && module.options.spec?.kind === 'batchNorm' ? { optional: true as const } : {}) });
+      const entry: StateDictEntry = { key: `${prefix}${key}`, shape: known ? [...known] : null };
+      if (optional && key === 'num_batches_tracked') entry.optional = true;
+      entries.push(entry);
     }
     ancestors.push(module);
     for (const [child, value] of module.children) visit(value, `${prefix}${child}.`);
@@ -52,6 +39,25 @@ export function expectedStateDict(root: Module): ExpectedStateDict {
   };
   visit(root, '');
   return { entries, unknown };
+}
+
+/** A module's own entries in order: its spec's, then the nn.Parameters it holds (a replaced layer weight takes its place), then its persistent buffers. */
+function ownEntries(module: Module, fromSpec: [string, number[]][] | undefined): Map<string, readonly (number | null)[] | null> {
+  const own = new Map<string, readonly (number | null)[] | null>(fromSpec);
+  for (const key of module.parameters.keys()) {
+    const value = module.attributes.get(key);
+    own.set(key, value instanceof Tensor ? value.shape : null);
+  }
+  for (const key of module.tied) {
+    const tied = module.attributes.get(key);
+    if (!module.parameters.has(key)) own.set(key, tied instanceof Tensor ? tied.shape : null);
+  }
+  for (const key of module.buffers) {
+    const value = module.attributes.get(key);
+    if (value === null || value === undefined) continue;
+    own.set(key, value instanceof Tensor ? value.shape : null);
+  }
+  return own;
 }
 
 /** The shape of one of a layer's own parameters or buffers (`conv.weight`, `bn.running_mean`), where the analysis names it. */

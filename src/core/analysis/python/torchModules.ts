@@ -5,7 +5,7 @@ import type { Node } from '../syntax';
 import { ArgumentError, type ArgValue, buildLayer, ModuleArg, torchLayers } from '../torchLayers';
 import { identityDecorators, inertFunctions, inertNamespaces, mathFunctions, numbersOf } from './builtins';
 import { arrayTensor, Tensors, tensorConstructors, valuesTensor } from './tensors';
-import { Callable, changes, copyValue, Dict, freeze, FunctionDef, type LayerCall, iterate, Module, Path, Raised, specParameterNames, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { Callable, changes, copyValue, Dict, freeze, FunctionDef, type LayerCall, iterate, Module, Path, Raised, specParameterNames, Tensor, truthy, uniqueModules, Unknown, unknownReason, type Value } from './values';
 import { ClassInfo, parameterKind } from './program';
 
 /** The last layer, and so the evaluation itself: torch.nn modules built, initialised and run. */
@@ -269,7 +269,7 @@ export class Analysis extends Tensors {
             })
           : undefined;
       case 'modules':
-        return new Callable(name, () => namedModules(owner).map(([, m]) => m));
+        return new Callable(name, () => uniqueModules(owner));
       case 'named_modules':
         return new Callable(name, () => namedModules(owner));
       case 'children':

@@ -384,6 +384,18 @@ export function freeze(parameter: Value, flag: Value): boolean {
   return true;
 }
 
+/** Each module of root's tree once, in named_modules() order: a module registered twice is listed once, as PyTorch lists it and parameters() counts it. */
+export function uniqueModules(root: Module): Module[] {
+  const seen = new Set<Module>();
+  const visit = (module: Module) => {
+    if (seen.has(module)) return;
+    seen.add(module);
+    for (const child of module.children.values()) visit(child);
+  };
+  visit(root);
+  return [...seen];
+}
+
 /** The elements of a module's frozen parameters: a layer's by their sizes, its own nn.Parameters by theirs. */
 export function frozenElements(module: Module): number {
   const spec = module.options.spec;
