@@ -40,6 +40,7 @@ export interface Described {
   input: number[];
   output: number[] | null;
   totalParams: number;
+  trainableParams: number;
   layers: TruthLayer[];
 }
 export interface TruthRequest {
@@ -135,6 +136,7 @@ export function compare(set: string, file: string, report: ModelReport, truth: D
   const modelDifferences = [
     ...(sameShape(report.output, truth.output) ? [] : [`output ${shape(report.output)}, PyTorch ${shape(truth.output)}${report.outputNote ? ` — ${report.outputNote}` : ''}`]),
     ...(report.totalParams === truth.totalParams ? [] : [`${report.totalParams} params, PyTorch ${truth.totalParams}`]),
+    ...(report.trainableParams === truth.trainableParams ? [] : [`${report.trainableParams} trainable params, PyTorch ${truth.trainableParams}`]),
   ];
   const firstMismatch = differences.find((d) => d !== undefined)?.text ?? extra[0] ?? modelDifferences[0];
   return {

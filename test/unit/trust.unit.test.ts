@@ -18,10 +18,10 @@ const unknowable = '__cnnlab_unknowable__';
 /** Mutants in all: at least 1,000, spread evenly over the files' model code. */
 const wanted = 1_200;
 
-/** What a report claims to know: its output, totals and every layer's name, type, shape and parameters. */
+/** What a report claims to know: its output, totals (trainable too) and every layer's name, type, shape and parameters. */
 function claims(report: ModelReport): string {
   const layers = report.layers.map((l) => `${l.name}:${l.type}:${JSON.stringify(l.out)}:${l.params}`).sort();
-  return JSON.stringify({ output: report.output, totalParams: report.totalParams, layers });
+  return JSON.stringify({ output: report.output, totalParams: report.totalParams, trainableParams: report.trainableParams, layers });
 }
 
 /** Places where a value is read: literals, names used as operands or arguments, and callees (the call stays, its function becomes unknowable). */
@@ -113,6 +113,20 @@ describe('never silently wrong: models with one thing made unknowable', function
   });
 });
 
+/** The first model of a file's text, as the editor analyses it. */
+async function analyseText(text: string): Promise<ModelReport> {
+  const parser = (await loadGrammars(wasmDir)).parser('python');
+  const tree = parser.parse(text);
+  if (!tree) throw new Error('no tree');
+  try {
+    const [report] = analyzeTree(tree, { defaultInput: [1, 28, 28] });
+    if (!report) throw new Error('no model');
+    return report;
+  } finally {
+    tree.delete();
+  }
+}
+
 describe('a condition not known while the model is built', () => {
   const source = (branch: string) => `import os
 import torch.nn as nn
@@ -128,18 +142,6 @@ ${branch}
     def forward(self, x):
         return self.fc(x.flatten(1))
 `;
-  const analyseText = async (text: string): Promise<ModelReport> => {
-    const parser = (await loadGrammars(wasmDir)).parser('python');
-    const tree = parser.parse(text);
-    if (!tree) throw new Error('no tree');
-    try {
-      const [report] = analyzeTree(tree, { defaultInput: [1, 28, 28] });
-      if (!report) throw new Error('no model');
-      return report;
-    } finally {
-      tree.delete();
-    }
-  };
 
   it('is followed both ways, and where they build the same model its numbers are known', async () => {
     const report = await analyseText(source('            self.fc = nn.Linear(784, 10)'));
@@ -202,5 +204,26 @@ class Net(nn.Module):
     const report = await analyseText(source('            raise ValueError("no wide model here")'));
     assert.equal(report.complete, true, JSON.stringify(report.incomplete));
     assert.equal(report.totalParams, 7_850);
+  });
+});
+
+describe('a shallow copy of a layer', () => {
+  it("makes the model incomplete at the copy: it shares the layer's parameters, which PyTorch counts once if both are in the model", async () => {
+    const report = await analyseText(`import copy
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 4)
+        self.b = copy.copy(self.a)
+
+    def forward(self, x):
+        return self.b(self.a(x))
+`);
+    assert.equal(report.complete, false);
+    const reason = report.incomplete?.find((i) => i.range.start.line === 7);
+    assert.ok(reason, JSON.stringify(report.incomplete));
+    assert.match(reason.reason, /copy\.copy\(self\.a\)` shares the parameters of the Linear it copies/);
   });
 });

@@ -3,7 +3,7 @@
 // did not make and what it read is still as it was.
 import type { Node } from '../syntax';
 import { ClassInfo } from './program';
-import { Callable, Dict, FunctionDef, Module, moduleCount, Namespace, Path, Tensor, Unknown, type Value } from './values';
+import { Callable, copyModuleFields, Dict, FunctionDef, Module, moduleCount, Namespace, Path, Tensor, Unknown, type Value } from './values';
 
 /** What a value read was, to tell whether it still is: primitives and immutable objects as they are, lists item by item. */
 type Snapshot = Value | { readonly items: Snapshot[] };
@@ -80,8 +80,16 @@ function snapshotOf(value: Value): Snapshot | undefined {
     return { items };
   }
   // A module or a dict may change in place: what it held when read cannot be told later.
-  if (value instanceof Module || value instanceof Dict || (typeof value === 'object' && value !== null && !(value instanceof ClassInfo || value instanceof FunctionDef || value instanceof Path || value instanceof Callable || value instanceof Unknown || value instanceof Tensor || value instanceof Namespace))) return undefined;
-  return value;
+  return sharable(value) ? value : undefined;
+}
+
+/**
+ * Whether a value never changes in place, so that a snapshot or a copy may share it: None, numbers,
+ * strings, classes, functions, dotted names, unknowns, tensors (a shape is replaced, never changed)
+ * and namespaces. A callable is too, but a copy refuses it: it may close over what the build made.
+ */
+function sharable(value: Value): boolean {
+  return typeof value !== 'object' || value === null || value instanceof ClassInfo || value instanceof FunctionDef || value instanceof Path || value instanceof Callable || value instanceof Unknown || value instanceof Tensor || value instanceof Namespace;
 }
 
 function same(value: Value, snapshot: Snapshot): boolean {
@@ -166,8 +174,7 @@ export function copyMade(module: Module, start: number, given: ReadonlySet<unkno
       const self = value.self && copyModule(value.self);
       return self && !value.closure ? new FunctionDef(value.node, self, value.owner, value.file) : undefined;
     }
-    if (value instanceof Callable || (typeof value === 'object' && value !== null && !(value instanceof ClassInfo || value instanceof FunctionDef || value instanceof Path || value instanceof Unknown || value instanceof Tensor || value instanceof Namespace))) return undefined;
-    return value;
+    return value instanceof Callable || !sharable(value) ? undefined : value;
   };
   const copyModule = (original: Module, at?: { node: Node; site: Node }): Module | undefined => {
     const known = copies.get(original);
@@ -175,23 +182,8 @@ export function copyMade(module: Module, start: number, given: ReadonlySet<unkno
     if (original.serial <= start) return undefined;
     const made = new Module(original.type, at?.node ?? original.node, { ...original.options });
     copies.set(original, made);
-    made.site = at?.site ?? original.site;
-    made.path = original.path;
-    made.attributes.clear();
-    for (const [name, child] of original.children) {
-      const copied = copyModule(child);
-      if (!copied) return undefined;
-      made.children.set(name, copied);
-    }
-    for (const [name, value] of original.attributes) {
-      const copied = copy(value);
-      if (copied === undefined) return undefined;
-      made.attributes.set(name, copied);
-    }
-    for (const [name, elements] of original.parameters) made.parameters.set(name, elements);
-    for (const name of original.tied) made.tied.add(name);
-    for (const name of original.buffers) made.buffers.add(name);
-    for (const name of original.frozen) made.frozen.add(name);
+    if (!copyModuleFields(original, made, copy)) return undefined;
+    if (at) made.site = at.site;
     return made;
   };
   return copyModule(module, top);

@@ -3,7 +3,7 @@ import { normalizeDim, product, type Shape } from '../shape';
 import type { Node } from '../syntax';
 import { ClassInfo } from './program';
 import { Expressions } from './expressions';
-import { changes, Dict, equalValues, type Flow, freeze, FunctionDef, iterate, type LayerCall, layerParameterSize, Module, Namespace, Raised, type Scope, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { changes, Dict, equalValues, type Flow, freeze, FunctionDef, iterate, type LayerCall, layerParameterSize, Module, Namespace, Raised, type Scope, specParameterNames, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 
 /** Runs statements as Python does, saying where it cannot follow them. */
 export abstract class Statements extends Expressions {
@@ -359,7 +359,7 @@ export abstract class Statements extends Expressions {
       else if (owner instanceof ClassInfo) this.setClassAttribute(owner, name, value);
       // `param.requires_grad = False`: frozen parameters are counted apart, as torchinfo counts them.
       else if (owner instanceof Tensor && name === 'requires_grad') {
-        if (!freeze(owner, value) && owner.parameter) this.lose(target, `whether \`${target.text.slice(0, 60)}\` is trained is not known`);
+        if (!freeze(owner, value) && owner.parameter) this.lose(target, `whether \`${target.text.slice(0, 60)}\` is trained is not known${owner.owner ? ` (${unknownReason(value)})` : ''}`);
       } else if (owner instanceof Unknown && value instanceof Module) this.lose(target, `\`${target.text.slice(0, 60)}\` is set on something that is not known (${owner.reason})`);
     } else if (type === 'subscript') {
       const owner = this.evaluate(target.childForFieldName('value') as Node, scope);
@@ -373,7 +373,11 @@ export abstract class Statements extends Expressions {
         const key = owner.options.container === 'dict' ? String(index) : [...owner.children.keys()][normalizeDim(Number(index), owner.children.size)];
         if (key === undefined) this.lose(target, `\`${target.text.slice(0, 60)}\` is out of range`);
         else owner.children.set(key, value);
-      } else if (value instanceof Module || owner instanceof Module) this.lose(target, `\`${target.text.slice(0, 60)} = …\` is not followed`);
+      } else if (value instanceof Module || owner instanceof Module || owner instanceof Dict || Array.isArray(owner) || owner instanceof Namespace || (owner instanceof Unknown && !owner.inert)) {
+        // A write the analysis cannot place may change what the model reads later (a kwargs dict, a config list).
+        const why = owner instanceof Unknown ? ` (${owner.reason})` : index instanceof Unknown ? ` (the index: ${index.reason})` : '';
+        this.lose(target, `\`${target.text.slice(0, 60)} = …\` is not followed${why}`);
+      }
     } else if (type === 'pattern_list' || type === 'tuple_pattern' || type === 'list_pattern') {
       const targets = target.namedChildren.filter((n): n is Node => n !== null);
       const starred = targets.findIndex((t) => t.type === 'list_splat_pattern');
@@ -419,10 +423,12 @@ export abstract class Statements extends Expressions {
     owner.tied.delete(name);
     // What is not known may be a layer: its parameters and the forward pass through it are then missing.
     if (value instanceof Unknown && !value.inert) this.lose(node, `\`${name}\` is not known (${value.reason})`);
-    if (value instanceof Tensor && value.owner && value.owner.module !== owner && owner.options.spec && layerParameterSize(owner.options.spec, name) !== undefined) {
+    // An nn.Parameter registered already (`self.fc.weight = self.embed.weight`, `self.b.scale = self.a.scale`) is counted where it was first, as parameters() counts one object once.
+    if (value instanceof Tensor && value.parameter && value.owner && (value.owner.module !== owner || value.owner.name !== name) && (!owner.options.spec || layerParameterSize(owner.options.spec, name) !== undefined || !specParameterNames(owner.options.spec).includes(name))) {
       owner.tied.add(name);
       // Kept for its shape: state_dict lists a tied weight under both names.
       owner.attributes.set(name, value);
+      owner.children.delete(name);
       return;
     }
     if (value instanceof Module && !value.options.plain) {
@@ -435,6 +441,8 @@ export abstract class Statements extends Expressions {
         owner.parameters.set(name, value.shape ? product(value.shape) : null);
         if (value.frozen) owner.frozen.add(name);
         else owner.frozen.delete(name);
+        // Now its own: `self.scale.requires_grad_(False)` freezes it there, and assigning it elsewhere ties it.
+        if (!value.owner) value = new Tensor(value.shape, value.reason, true, { module: owner, name }, value.values, value.frozen);
       }
       owner.children.delete(name);
       owner.attributes.set(name, value);

@@ -4,7 +4,7 @@ import { type Dim, formatShape, normalizeDim, product, type Shape } from '../sha
 import type { Node } from '../syntax';
 import { Calls } from './calls';
 import { valueArithmetic } from './expressions';
-import { Callable, freeze, Module, Tensor, truthy, Unknown, type Value } from './values';
+import { Callable, freeze, Module, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 
 /** Tensors' methods and torch's functions of tensors: the shapes they give, and their values where those are known. */
 export abstract class Tensors extends Calls {
@@ -17,8 +17,8 @@ export abstract class Tensors extends Calls {
     if (name === 'data' || name === 'grad') return tensor;
     if (name === 'requires_grad' || name === 'is_cuda') return new Unknown(`${name} of a tensor`, true);
     if (name === 'requires_grad_') {
-      return new Callable(`Tensor.${name}`, ([flag]) => {
-        freeze(tensor, flag ?? true);
+      return new Callable(`Tensor.${name}`, ([flag], _keywords, callNode) => {
+        if (!freeze(tensor, flag ?? true) && tensor.parameter) this.lose(callNode ?? node, `whether \`${(callNode ?? node).text.slice(0, 60)}\` is trained is not known${tensor.owner ? ` (${unknownReason(flag ?? null)})` : ''}`);
         return tensor;
       });
     }

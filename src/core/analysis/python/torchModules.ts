@@ -1,5 +1,5 @@
 // torch.nn modules: torch's dotted names called, layers built and run through the shape engine, nn.Module's own methods.
-import { computeOutputShape, type LayerSpec, type OutputTree } from '../layers';
+import { computeOutputShape, type LayerSpec, type OutputTree, paramCount } from '../layers';
 import { formatShape, type Shape } from '../shape';
 import type { Node } from '../syntax';
 import { ArgumentError, type ArgValue, buildLayer, ModuleArg, torchLayers } from '../torchLayers';
@@ -16,7 +16,9 @@ export class Analysis extends Tensors {
     if (path === 'torch.nn.Parameter' || path === 'torch.nn.parameter.Parameter') {
       // nn.Parameter() holds an empty tensor; requires_grad=False leaves it a parameter, only untrained.
       const data = keywords.get('data') ?? positional[0] ?? new Tensor([0]);
-      const frozen = truthy(keywords.get('requires_grad') ?? positional[1] ?? true) === false;
+      const flag = keywords.get('requires_grad') ?? positional[1] ?? true;
+      const frozen = truthy(flag) === false;
+      if (truthy(flag) === undefined) this.lose(node, `whether \`${node.text.slice(0, 60)}\` is trained is not known (${unknownReason(flag)})`);
       return data instanceof Tensor ? new Tensor(data.shape, data.reason, true, undefined, undefined, frozen) : new Unknown('nn.Parameter of something that is not a tensor');
     }
     if (namespace === 'torch.nn') return this.construct(name, positional, keywords, node);
@@ -49,7 +51,14 @@ export class Analysis extends Tensors {
     if (namespace === 'torch.jit' && (name === 'is_scripting' || name === 'is_tracing')) return false;
     if (path === 'torch.jit.annotate') return positional[1] ?? null;
     if (path === 'typing.cast') return positional[1] ?? null;
-    if (path === 'copy.copy' || path === 'copy.deepcopy') return copyValue(positional[0] ?? null, path === 'copy.deepcopy');
+    if (path === 'copy.copy' || path === 'copy.deepcopy') {
+      const original = positional[0] ?? null;
+      // A shallow copy shares the module's _parameters dict: PyTorch counts them once if both are in the model.
+      if (path === 'copy.copy' && original instanceof Module && ((original.options.spec && paramCount(original.options.spec) > 0) || original.parameters.size > 0)) {
+        this.lose(node, `\`${node.text.slice(0, 60)}\` shares the parameters of the ${original.type} it copies; whether PyTorch counts them once or twice is not followed`);
+      }
+      return copyValue(original, path === 'copy.deepcopy');
+    }
     if (path === 'torch._assert' || namespace === 'torch.nn.init' || namespace === 'warnings') return null;
     if (path === 'torch.arange' || path === 'torch.tensor') return valuesTensor(name, positional);
     // NumPy arrays are followed by their shapes only: the course builds filter weights with them.
@@ -240,8 +249,8 @@ export class Analysis extends Tensors {
         // Loading weights changes values, never a shape: strict loading either fits or raises.
         return new Callable(name, () => new Unknown('the result of load_state_dict', true));
       case 'requires_grad_':
-        return new Callable(name, ([flag]) => {
-          for (const [, parameter] of namedParameters(owner)) freeze(parameter, flag ?? true);
+        return new Callable(name, ([flag], _keywords, callNode) => {
+          for (const [, parameter] of namedParameters(owner)) if (!freeze(parameter, flag ?? true)) this.lose(callNode, `whether the parameters of ${owner.path ?? owner.type} are trained is not known (${unknownReason(flag ?? null)})`);
           return owner;
         });
       case 'register_buffer':

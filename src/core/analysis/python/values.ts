@@ -18,7 +18,7 @@ export class Tensor {
     readonly reason?: string,
     /** An nn.Parameter, counted with the module it is assigned to. */
     readonly parameter = false,
-    /** For a layer's own parameter (`self.embed.weight`): whose it is, so that tying it to another layer counts it once. */
+    /** Whose parameter it is (a layer's `self.embed.weight`, a module's own nn.Parameter once assigned), so that tying or freezing it reaches where it is counted. */
     readonly owner?: { module: Module; name: string },
     /** A small 1-d tensor of known values (torch.arange(depth) * w_a + w_0: RegNet's widths), in float32 when `float`. */
     readonly values?: { data: number[]; float: boolean },
@@ -259,18 +259,78 @@ export function iterate(value: Value): Value[] | undefined {
   return undefined;
 }
 
-/** copy.copy and copy.deepcopy: a module keeps its layers' specs (never changed in place), its children are copied too when deep. */
+/**
+ * copy.copy and copy.deepcopy. A deep copy copies each object once, as Python's memo does, so what
+ * the original shares (a layer registered twice, a weight tied to another layer's) the copy shares
+ * too; a module's bookkeeping (nn.Parameters, tied, frozen and buffer names) comes with it and a
+ * layer keeps its spec (never changed in place). A shallow copy of a module holds the same children,
+ * as Python's shares its `_modules`.
+ */
 export function copyValue(value: Value, deep: boolean): Value {
-  if (Array.isArray(value)) return deep ? value.map((v) => copyValue(v, true)) : [...value];
-  if (value instanceof Dict) return new Dict(new Map([...value.entries].map(([k, v]) => [k, deep ? copyValue(v, true) : v])));
-  if (!(value instanceof Module)) return value;
-  const copy = new Module(value.type, value.node, { ...value.options });
-  copy.site = value.site;
-  for (const [name, child] of value.children) copy.children.set(name, deep ? (copyValue(child, true) as Module) : child);
-  for (const [name, attribute] of value.attributes) copy.attributes.set(name, deep ? copyValue(attribute, true) : attribute);
-  for (const [name, elements] of value.parameters) copy.parameters.set(name, elements);
-  for (const name of value.buffers) copy.buffers.add(name);
-  return copy;
+  if (!deep) {
+    if (Array.isArray(value)) return [...value];
+    if (value instanceof Dict) return new Dict(new Map(value.entries));
+    return value instanceof Module ? (copyModuleFields(value, new Module(value.type, value.node, { ...value.options }), (child) => child) as Module) : value;
+  }
+  const copies = new Map<object, Value>();
+  const copy = (item: Value): Value => {
+    if (typeof item !== 'object' || item === null) return item;
+    const known = copies.get(item);
+    if (known !== undefined) return known;
+    if (Array.isArray(item)) {
+      const items: Value[] = [];
+      copies.set(item, items);
+      for (const element of item) items.push(copy(element));
+      return items;
+    }
+    if (item instanceof Dict) {
+      const dict = new Dict(new Map());
+      copies.set(item, dict);
+      for (const [key, element] of item.entries) dict.entries.set(key, copy(element));
+      return dict;
+    }
+    if (item instanceof Module) {
+      const made = new Module(item.type, item.node, { ...item.options });
+      copies.set(item, made);
+      return copyModuleFields(item, made, copy) as Module;
+    }
+    // A layer's own parameter belongs to the copy of its layer, so that tying still counts it once.
+    if (item instanceof Tensor && item.owner) return new Tensor(item.shape, item.reason, item.parameter, { module: copy(item.owner.module) as Module, name: item.owner.name }, item.values, item.frozen);
+    // A bound method is bound again to the copy of its instance, as copy's _deepcopy_method does.
+    if (item instanceof FunctionDef && item.self) {
+      const method = new FunctionDef(item.node, copy(item.self) as Module, item.owner, item.file, item.closure);
+      method.wrapped = item.wrapped;
+      return method;
+    }
+    // Classes, functions, dotted names, unknowns and other tensors never change in place.
+    return item;
+  };
+  return copy(value);
+}
+
+/**
+ * Fills `made`, a new module of `original`'s type and options, with its children and attributes as
+ * `copy` gives them and its bookkeeping; undefined when `copy` refuses one (the memo's copies do).
+ */
+export function copyModuleFields(original: Module, made: Module, copy: (value: Value) => Value | undefined): Module | undefined {
+  made.site = original.site;
+  made.path = original.path;
+  made.attributes.clear();
+  for (const [name, child] of original.children) {
+    const copied = copy(child);
+    if (!(copied instanceof Module)) return undefined;
+    made.children.set(name, copied);
+  }
+  for (const [name, attribute] of original.attributes) {
+    const copied = copy(attribute);
+    if (copied === undefined) return undefined;
+    made.attributes.set(name, copied);
+  }
+  for (const [name, elements] of original.parameters) made.parameters.set(name, elements);
+  for (const name of original.tied) made.tied.add(name);
+  for (const name of original.buffers) made.buffers.add(name);
+  for (const name of original.frozen) made.frozen.add(name);
+  return made;
 }
 
 /** Whether two values are the same object as far as `is` can tell: primitives by value, a dotted name by its path, the rest by identity. */
