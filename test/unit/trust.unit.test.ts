@@ -227,3 +227,46 @@ class Net(nn.Module):
     assert.match(reason.reason, /copy\.copy\(self\.a\)` shares the parameters of the Linear it copies/);
   });
 });
+
+describe('a class whose base the analysis cannot read', () => {
+  const source = (base: string) => `import enum
+import torch.nn as nn
+from torch.utils.data import Dataset
+from typing import Generic, NamedTuple, TypeVar
+from fancy_layers import Base
+
+T = TypeVar("T")
+
+
+class Helper(${base}):
+    def __init__(self, width=4):
+        super().__init__()
+        self.width = width
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.helper = Helper()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+`;
+
+  it('makes a model that builds one incomplete at the call: it may be a layer the model holds', async () => {
+    for (const base of ['Base', 'fancy_layers.Base']) {
+      const report = await analyseText(source(base));
+      assert.equal(report.complete, false, base);
+      const reason = report.incomplete?.find((i) => i.range.start.line === 18);
+      assert.match(reason?.reason ?? JSON.stringify(report.incomplete), /Helper derives from `Base`, which the analysis cannot read|Helper derives from `fancy_layers\.Base`/);
+    }
+  });
+
+  it("leaves it complete where the base is Python's, the standard library's or torch's and no module", async () => {
+    for (const base of ['object', 'Dataset', 'enum.Enum', 'Generic[T]', 'ValueError', 'dict']) {
+      const report = await analyseText(source(base));
+      assert.deepEqual([report.complete, report.totalParams], [true, 10], `${base}: ${JSON.stringify(report.incomplete)}`);
+    }
+  });
+});

@@ -167,6 +167,9 @@ export abstract class Calls extends Statements {
   private build(cls: ClassInfo, positional: Value[], keywords: Map<string, Value>, node: Node): Value {
     for (const c of cls.mro) this.used.add(c);
     const plain = cls.torchBases.length === 0;
+    // A class deriving from one the analysis cannot read may be an nn.Module: its instances' parameters and calls would be missed.
+    const unread = plain ? cls.unreadBase : undefined;
+    if (unread !== undefined) this.lose(node, `${cls.name} derives from \`${unread.slice(0, 60)}\`, which the analysis cannot read: whether it is a layer is not known`);
     const module = new Module(cls.name, node, { cls, ...(cls.container ? { container: cls.container } : {}), ...(plain ? { plain } : {}) });
     module.site = this.siteOf(node);
     const init = cls.findMethod('__init__');

@@ -163,15 +163,37 @@ export class PythonFile {
   /** The torch.nn class a class of this file derives from directly (`Module`, `Sequential`, `Conv2d`), if any. */
   torchBase(cls: ClassInfo): string | undefined {
     for (const text of cls.bases) {
-      if (this.resolveClass(text)) continue;
-      // Where the name comes from, not how it is spelt: `M` of `from torch.nn import Module as M`, torch.nn.modules.conv.Conv2d.
-      const qualified = this.qualified(text).replace(/^torch\.nn\.modules\.\w+\./, 'torch.nn.');
-      // A TorchScript module is an nn.Module whose methods TorchScript compiles.
-      if (qualified === 'torch.jit.ScriptModule') return 'Module';
-      const name = qualified.replace(/^torch\.nn\./, '');
-      if (name !== qualified && !name.includes('.')) return name;
-      // A bare name not imported from elsewhere: `from torch.nn import *`.
-      if (qualified === text && !text.includes('.') && (name in containerKinds || name === 'Module' || torchLayers.has(name))) return name;
+      const base = this.resolveClass(text) ? undefined : this.torchClass(text);
+      if (base) return base;
+    }
+    return undefined;
+  }
+
+  /** The torch.nn class a base written so names, if it names one. */
+  private torchClass(text: string): string | undefined {
+    // Where the name comes from, not how it is spelt: `M` of `from torch.nn import Module as M`, torch.nn.modules.conv.Conv2d.
+    const qualified = this.qualified(text).replace(/^torch\.nn\.modules\.\w+\./, 'torch.nn.');
+    // A TorchScript module is an nn.Module whose methods TorchScript compiles.
+    if (qualified === 'torch.jit.ScriptModule') return 'Module';
+    const name = qualified.replace(/^torch\.nn\./, '');
+    if (name !== qualified && !name.includes('.')) return name;
+    // A bare name not imported from elsewhere: `from torch.nn import *`.
+    if (qualified === text && !text.includes('.') && (name in containerKinds || name === 'Module' || torchLayers.has(name))) return name;
+    return undefined;
+  }
+
+  /**
+   * A base of a class of this file that the analysis cannot read and that may be an nn.Module (a
+   * class of a package that is not installed, a name it cannot find); undefined when every base is
+   * read, is torch's, or is one Python or its standard library defines.
+   */
+  unreadBase(cls: ClassInfo): string | undefined {
+    for (const text of cls.bases) {
+      if (this.resolveClass(text) || this.torchClass(text)) continue;
+      // `Generic[T]`, `namedtuple('Point', 'x y')`: what is subscripted or called.
+      const qualified = this.qualified(text.replace(/[[(].*$/s, '').trim());
+      if (qualified.startsWith('torch.') || plainBases.has(qualified.replace(/^(builtins|typing|typing_extensions|abc|enum|collections|collections\.abc|dataclasses)\./, '')) || /(Error|Exception|Warning)$/.test(qualified)) continue;
+      return text;
     }
     return undefined;
   }
@@ -285,6 +307,15 @@ export class ClassInfo {
   }
 
   private torchAncestry: string[] | undefined;
+
+  /** A base in its MRO the analysis cannot read, which may make its instances modules (see PythonFile.unreadBase). */
+  get unreadBase(): string | undefined {
+    for (const c of this.mro) {
+      const base = c.file.unreadBase(c);
+      if (base !== undefined) return base;
+    }
+    return undefined;
+  }
 
   /** The torch.nn container the class derives from: its children are then run or kept as the container would. */
   get container(): 'sequential' | 'list' | 'dict' | undefined {
@@ -430,3 +461,6 @@ export function statementsFor(file: PythonFile, name: string): Node[] {
   }
   return statements.filter((s) => kept.has(s));
 }
+
+/** Bases Python and its standard library define, none of them an nn.Module (exceptions are told by their names). */
+const plainBases = new Set(['object', 'type', 'dict', 'list', 'tuple', 'set', 'frozenset', 'str', 'int', 'float', 'bytes', 'ABC', 'ABCMeta', 'Enum', 'IntEnum', 'StrEnum', 'Flag', 'IntFlag', 'NamedTuple', 'namedtuple', 'TypedDict', 'Generic', 'Protocol', 'OrderedDict', 'defaultdict', 'Counter', 'Mapping', 'MutableMapping', 'Sequence', 'Iterable', 'Iterator', 'Callable']);

@@ -360,7 +360,7 @@ export abstract class Statements extends Expressions {
       // `param.requires_grad = False`: frozen parameters are counted apart, as torchinfo counts them.
       else if (owner instanceof Tensor && name === 'requires_grad') {
         if (!freeze(owner, value) && owner.parameter) this.lose(target, `whether \`${target.text.slice(0, 60)}\` is trained is not known${owner.owner ? ` (${unknownReason(value)})` : ''}`);
-      } else if (owner instanceof Unknown && value instanceof Module) this.lose(target, `\`${target.text.slice(0, 60)}\` is set on something that is not known (${owner.reason})`);
+      } else if (owner instanceof Unknown && (!owner.inert || value instanceof Module)) this.lose(target, `\`${target.text.slice(0, 60)}\` is set on something that is not known (${owner.reason})`);
     } else if (type === 'subscript') {
       const owner = this.evaluate(target.childForFieldName('value') as Node, scope);
       const indexNode = target.childForFieldName('subscript');
