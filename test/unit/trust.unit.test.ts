@@ -270,3 +270,21 @@ class Net(nn.Module):
     }
   });
 });
+
+describe('a number divided by zero', () => {
+  it('raises ZeroDivisionError as Python does, named at its line, instead of a size of Infinity', async () => {
+    const report = await analyseText(`import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self, groups=0):
+        super().__init__()
+        width = 64 // groups
+        self.fc = nn.Linear(width, 10)
+
+    def forward(self, x):
+        return self.fc(x)
+`);
+    assert.equal(report.complete, false);
+    assert.ok(report.incomplete?.some((i) => i.range.start.line === 5 && i.reason === 'ZeroDivisionError is raised'), JSON.stringify(report.incomplete));
+  });
+});

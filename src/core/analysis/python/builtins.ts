@@ -22,7 +22,7 @@ export const builtins = new Map<string, Value>([
   ['max', new Callable('max', (args) => numbersOf(args, (n) => Math.max(...n)))],
   ['sum', new Callable('sum', (args) => numbersOf(args, (n) => n.reduce((a, b) => a + b, 0)))],
   ['abs', new Callable('abs', ([v]) => (typeof v === 'number' ? Math.abs(v) : new Unknown('abs() of something unknown')))],
-  ['round', new Callable('round', ([v]) => (typeof v === 'number' ? Math.round(v) : new Unknown('round() of something unknown')))],
+  ['round', new Callable('round', ([v, digits]) => (typeof v === 'number' && (digits === undefined || digits === null || (typeof digits === 'number' && Number.isInteger(digits) && digits >= 0 && digits <= 15)) ? pythonRound(v, digits ?? null) : new Unknown('round() of something unknown')))],
   ['list', new Callable('list', ([v]) => (Array.isArray(v) ? [...v] : v === undefined ? [] : new Unknown('list() of something unknown')))],
   ['tuple', new Callable('tuple', ([v]) => (Array.isArray(v) ? [...v] : v === undefined ? [] : new Unknown('tuple() of something unknown')))],
   ['enumerate', new Callable('enumerate', ([v, start]) => iterate(v ?? null)?.map((item, i) => [i + (typeof start === 'number' ? start : 0), item]) ?? new Unknown('enumerate() of something unknown'))],
@@ -69,6 +69,30 @@ export const builtins = new Map<string, Value>([
 ]);
 
 /** all() (every) and any() (not every): short-circuits on the first item that decides, unknown when an undecided item is not known. */
+/**
+ * Python's round(): halves go to the even neighbour (round(2.5) is 2, JavaScript's Math.round says 3),
+ * and with digits the exact value of the float decides, as CPython's correctly rounded repr does
+ * (round(2.675, 2) is 2.67: the float is a little under 2.675).
+ */
+function pythonRound(value: number, digits: number | null): number {
+  if (!Number.isFinite(value)) return value;
+  if (digits === null) {
+    const floor = Math.floor(value);
+    const rest = value - floor;
+    return rest > 0.5 || (rest === 0.5 && floor % 2 !== 0) ? floor + 1 : floor;
+  }
+  // The float's decimal expansion, far enough past the digits kept to tell an exact half from a near one.
+  const exact = Math.abs(value).toFixed(Math.min(100, digits + 30));
+  const point = exact.indexOf('.');
+  const kept = exact.slice(0, point + 1 + digits);
+  const dropped = exact.slice(point + 1 + digits);
+  const odd = Number(kept.replace('.', '').slice(-1)) % 2 === 1;
+  const up = /^50*$/.test(dropped) ? odd : (dropped[0] ?? '0') >= '5';
+  const magnitude = Number(kept) + (up ? 10 ** -digits : 0);
+  const rounded = Number(magnitude.toFixed(digits));
+  return value < 0 ? -rounded : rounded;
+}
+
 function truthOfAll(value: Value, every: boolean): Value {
   const items = iterate(value);
   if (!items) return new Unknown(`${every ? 'all' : 'any'}() of something unknown`);

@@ -6,7 +6,7 @@ import { Evaluator } from './evaluator';
 import { ClassInfo } from './program';
 import { specTensorShape } from './stateDict';
 import { noteRead } from './memo';
-import { BudgetExceeded, Callable, changes, compareValues, Dict, equalValues, FunctionDef, type Index, iterate, layerParameterSize, Module, Namespace, Path, returnsSelf, type Scope, Slice, specField, specParameterNames, Super, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { BudgetExceeded, Callable, changes, compareValues, Dict, equalValues, FunctionDef, type Index, iterate, layerParameterSize, Module, Namespace, Path, Raised, returnsSelf, type Scope, Slice, specField, specParameterNames, Super, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 
 /** Evaluates expressions: what a name, an attribute, an operator or a subscript gives. */
 export abstract class Expressions extends Evaluator {
@@ -415,6 +415,7 @@ export abstract class Expressions extends Evaluator {
 
   binary(operator: string, a: Value, b: Value, node: Node): Value {
     if (typeof a === 'number' && typeof b === 'number') {
+      if (b === 0 && (operator === '/' || operator === '//' || operator === '%')) throw new Raised('ZeroDivisionError', node);
       switch (operator) {
         case '+':
           return a + b;
