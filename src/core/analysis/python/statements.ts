@@ -442,7 +442,7 @@ export abstract class Statements extends Expressions {
         if (value.frozen) owner.frozen.add(name);
         else owner.frozen.delete(name);
         // Now its own: `self.scale.requires_grad_(False)` freezes it there, and assigning it elsewhere ties it.
-        if (!value.owner) value = new Tensor(value.shape, value.reason, true, { module: owner, name }, value.values, value.frozen);
+        value.owner ??= { module: owner, name };
       }
       owner.children.delete(name);
       owner.attributes.set(name, value);

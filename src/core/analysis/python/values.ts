@@ -18,8 +18,12 @@ export class Tensor {
     readonly reason?: string,
     /** An nn.Parameter, counted with the module it is assigned to. */
     readonly parameter = false,
-    /** Whose parameter it is (a layer's `self.embed.weight`, a module's own nn.Parameter once assigned), so that tying or freezing it reaches where it is counted. */
-    readonly owner?: { module: Module; name: string },
+    /**
+     * Whose parameter it is (a layer's `self.embed.weight`, a module's own nn.Parameter from its
+     * first assignment on), so that tying or freezing it reaches where it is counted. Set on the
+     * object, as Python's identity is: the same nn.Parameter assigned again is the one counted.
+     */
+    public owner?: { module: Module; name: string },
     /** A small 1-d tensor of known values (torch.arange(depth) * w_a + w_0: RegNet's widths), in float32 when `float`. */
     readonly values?: { data: number[]; float: boolean },
     /** An nn.Parameter made with requires_grad=False: counted, not trained. */
