@@ -2,7 +2,27 @@
 import { ClassInfo, containerKinds } from './program';
 import { Callable, Dict, FunctionDef, iterate, Module, Path, Raised, Tensor, truthy, Unknown, type Value } from './values';
 
-export const builtins = new Map<string, Value>([
+/**
+ * The keyword arguments each builtin below follows; any other makes its answer unknown, since
+ * ignoring it would give another answer than Python's (`max(xs, key=…)`, `sorted(xs, key=…)`).
+ */
+const keywordsFollowed: Record<string, readonly string[] | 'any'> = { dict: 'any', print: 'any', enumerate: ['start'], sorted: ['reverse'] };
+
+/** Each builtin, refusing the keyword arguments it does not follow. */
+function followingKeywords(entries: [string, Value][]): Map<string, Value> {
+  return new Map(
+    entries.map(([name, value]) => {
+      const followed = keywordsFollowed[name] ?? [];
+      if (!(value instanceof Callable) || followed === 'any') return [name, value];
+      return [name, new Callable(value.describe, (args, keywords, node) => {
+        for (const keyword of keywords.keys()) if (!followed.includes(keyword)) return new Unknown(`${name}() with ${keyword}= is not followed`);
+        return value.call(args, keywords, node);
+      })];
+    }),
+  );
+}
+
+export const builtins = followingKeywords([
   [
     'range',
     new Callable('range', (args) => {
@@ -16,7 +36,8 @@ export const builtins = new Map<string, Value>([
     }),
   ],
   ['len', new Callable('len', ([v]) => (Array.isArray(v) ? v.length : v instanceof Module ? v.children.size : v instanceof Dict ? v.entries.size : new Unknown('len() of something unknown')))],
-  ['int', new Callable('int', ([v]) => (typeof v === 'number' ? Math.trunc(v) : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Math.trunc(Number(v)) : new Unknown('int() of something unknown')))],
+  // int(text, base) is not followed; int('1.5') raises in Python, so only whole numbers are read from text.
+  ['int', new Callable('int', ([v, base]) => (base !== undefined ? new Unknown('int() in another base is not followed') : typeof v === 'number' ? Math.trunc(v) : typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v) ? Number(v) : new Unknown('int() of something unknown')))],
   ['float', new Callable('float', ([v]) => (typeof v === 'number' ? v : new Unknown('float() of something unknown')))],
   ['min', new Callable('min', (args) => numbersOf(args, (n) => Math.min(...n)))],
   ['max', new Callable('max', (args) => numbersOf(args, (n) => Math.max(...n)))],
@@ -25,7 +46,14 @@ export const builtins = new Map<string, Value>([
   ['round', new Callable('round', ([v, digits]) => (typeof v === 'number' && (digits === undefined || digits === null || (typeof digits === 'number' && Number.isInteger(digits) && digits >= 0 && digits <= 15)) ? pythonRound(v, digits ?? null) : new Unknown('round() of something unknown')))],
   ['list', new Callable('list', ([v]) => (Array.isArray(v) ? [...v] : v === undefined ? [] : new Unknown('list() of something unknown')))],
   ['tuple', new Callable('tuple', ([v]) => (Array.isArray(v) ? [...v] : v === undefined ? [] : new Unknown('tuple() of something unknown')))],
-  ['enumerate', new Callable('enumerate', ([v, start]) => iterate(v ?? null)?.map((item, i) => [i + (typeof start === 'number' ? start : 0), item]) ?? new Unknown('enumerate() of something unknown'))],
+  [
+    'enumerate',
+    new Callable('enumerate', ([v, given], keywords) => {
+      const start = given ?? keywords.get('start') ?? 0;
+      if (typeof start !== 'number') return new Unknown('enumerate() from a start that is not known');
+      return iterate(v ?? null)?.map((item, i) => [i + start, item]) ?? new Unknown('enumerate() of something unknown');
+    }),
+  ],
   [
     'zip',
     new Callable('zip', (args) => {
@@ -36,7 +64,16 @@ export const builtins = new Map<string, Value>([
   ],
   // A reversed copy: the sequence itself stays as it is.
   ['reversed', new Callable('reversed', ([v]) => { const items = iterate(v ?? null); return items ? [...items].reverse() : new Unknown('reversed() of something unknown'); })],
-  ['sorted', new Callable('sorted', ([v]) => { const items = iterate(v ?? null); return items?.every((i) => typeof i === 'number') ? [...(items as number[])].sort((a, b) => a - b) : new Unknown('sorted() of something unknown'); })],
+  [
+    'sorted',
+    new Callable('sorted', ([v], keywords) => {
+      const items = iterate(v ?? null);
+      const reverse = truthy(keywords.get('reverse') ?? false);
+      if (!items?.every((i) => typeof i === 'number') || reverse === undefined) return new Unknown('sorted() of something unknown');
+      const ascending = [...(items as number[])].sort((a, b) => a - b);
+      return reverse ? ascending.reverse() : ascending;
+    }),
+  ],
   ['isinstance', new Callable('isinstance', ([value, types]) => isInstance(value ?? null, types ?? null))],
   ['str', new Callable('str', ([v]) => (typeof v === 'string' || typeof v === 'number' ? String(v) : new Unknown('str() of something unknown')))],
   ['bool', new Callable('bool', ([v]) => truthy(v ?? false) ?? new Unknown('bool() of something unknown'))],
@@ -68,7 +105,6 @@ export const builtins = new Map<string, Value>([
   ],
 ]);
 
-/** all() (every) and any() (not every): short-circuits on the first item that decides, unknown when an undecided item is not known. */
 /**
  * Python's round(): halves go to the even neighbour (round(2.5) is 2, JavaScript's Math.round says 3),
  * and with digits the exact value of the float decides, as CPython's correctly rounded repr does
@@ -93,6 +129,7 @@ function pythonRound(value: number, digits: number | null): number {
   return value < 0 ? -rounded : rounded;
 }
 
+/** all() (every) and any() (not every): short-circuits on the first item that decides, unknown when an undecided item is not known. */
 function truthOfAll(value: Value, every: boolean): Value {
   const items = iterate(value);
   if (!items) return new Unknown(`${every ? 'all' : 'any'}() of something unknown`);
