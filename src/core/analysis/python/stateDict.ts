@@ -19,10 +19,10 @@ export function expectedStateDict(root: Module): ExpectedStateDict {
   const ancestors: Module[] = [];
   const visit = (module: Module, prefix: string) => {
     if (ancestors.includes(module)) return;
-    const name = (): string => prefix.slice(0, -1) || module.type;
-    if (module.options.opaque || (module.options.unknown && !module.options.spec)) unknown.push(`${name()}: ${module.options.unknown ?? 'a module the analysis cannot read'}`);
+    const name = prefix.slice(0, -1) || module.type;
+    if (module.options.opaque || (module.options.unknown && !module.options.spec)) unknown.push(`${name}: ${module.options.unknown ?? 'a module the analysis cannot read'}`);
     const fromSpec = module.options.spec ? specEntries(module.options.spec) : undefined;
-    if (module.options.spec && fromSpec === undefined) unknown.push(`${name()}: the parameters of a ${module.type} are not named by the analysis`);
+    if (module.options.spec && fromSpec === undefined) unknown.push(`${name}: the parameters of a ${module.type} are not named by the analysis`);
     const optional = module.options.spec?.kind === 'batchNorm';
     // A layer as torch.nn builds it, the most of any model, has no entries but its spec's: no map to merge them in.
     const own: Iterable<readonly [string, readonly (number | null)[] | null]> = module.parameters.size === 0 && module.tied.size === 0 && module.buffers.size === 0 ? (fromSpec ?? []) : ownEntries(module, fromSpec);

@@ -358,9 +358,8 @@ export abstract class Statements extends Expressions {
       if (owner instanceof Module) this.setAttribute(owner, name, value, target);
       else if (owner instanceof ClassInfo) this.setClassAttribute(owner, name, value);
       // `param.requires_grad = False`: frozen parameters are counted apart, as torchinfo counts them.
-      else if (owner instanceof Tensor && name === 'requires_grad') {
-        if (!freeze(owner, value) && owner.parameter) this.lose(target, `whether \`${target.text.slice(0, 60)}\` is trained is not known${owner.owner ? ` (${unknownReason(value)})` : ''}`);
-      } else if (owner instanceof Unknown && (!owner.inert || value instanceof Module)) this.lose(target, `\`${target.text.slice(0, 60)}\` is set on something that is not known (${owner.reason})`);
+      else if (owner instanceof Tensor && name === 'requires_grad') this.setTrained(owner, value, target);
+      else if (owner instanceof Unknown && (!owner.inert || value instanceof Module)) this.lose(target, `\`${target.text.slice(0, 60)}\` is set on something that is not known (${owner.reason})`);
     } else if (type === 'subscript') {
       const owner = this.evaluate(target.childForFieldName('value') as Node, scope);
       const indexNode = target.childForFieldName('subscript');
@@ -415,6 +414,11 @@ export abstract class Statements extends Expressions {
     if (scope === scope.globals) changes.hook?.('shared');
     scope.vars.set(name, value);
     scope.lazy?.delete(name);
+  }
+
+  /** `p.requires_grad = flag` and `p.requires_grad_(flag)`: a parameter frozen or trained where it is counted, or said not known. */
+  protected setTrained(parameter: Tensor, flag: Value, node: Node): void {
+    if (!freeze(parameter, flag) && parameter.parameter) this.lose(node, `whether \`${node.text.slice(0, 60)}\` is trained is not known${parameter.owner ? ` (${unknownReason(flag)})` : ''}`);
   }
 
   /** `self.name = value`: a module registers as a child (keeping its first position), anything else is an attribute. */

@@ -4,7 +4,7 @@ import { type Dim, formatShape, normalizeDim, product, type Shape } from '../sha
 import type { Node } from '../syntax';
 import { Calls } from './calls';
 import { valueArithmetic } from './expressions';
-import { Callable, freeze, Module, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { Callable, Module, Tensor, truthy, Unknown, type Value } from './values';
 
 /** Tensors' methods and torch's functions of tensors: the shapes they give, and their values where those are known. */
 export abstract class Tensors extends Calls {
@@ -18,7 +18,7 @@ export abstract class Tensors extends Calls {
     if (name === 'requires_grad' || name === 'is_cuda') return new Unknown(`${name} of a tensor`, true);
     if (name === 'requires_grad_') {
       return new Callable(`Tensor.${name}`, ([flag], _keywords, callNode) => {
-        if (!freeze(tensor, flag ?? true) && tensor.parameter) this.lose(callNode ?? node, `whether \`${(callNode ?? node).text.slice(0, 60)}\` is trained is not known${tensor.owner ? ` (${unknownReason(flag ?? null)})` : ''}`);
+        this.setTrained(tensor, flag ?? true, callNode ?? node);
         return tensor;
       });
     }
