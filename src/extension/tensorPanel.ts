@@ -132,7 +132,7 @@ export class TensorPanel extends Disposable {
         'tensor',
         tensorToHost,
         (message) => {
-          if (message.type === 'pin' && this.shown) this.shown.pinned = message.pinned;
+          if (message.type === 'pin' && this.shown?.expression === message.expression) this.shown.pinned = message.pinned;
         },
         this.log,
       );

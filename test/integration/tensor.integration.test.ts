@@ -98,7 +98,8 @@ describe('View Tensor in a paused Python program', function () {
 
     // Pinned, y is read again at the next stop: the second call's values, as the program has them there.
     await vscode.commands.executeCommand('cnnLab.viewTensor', 'y');
-    await workbench.waitFor('tensor', `${field('pin')} && !${field('pin')}.checked`);
+    // The page must show y before the click: a click on the view of Net would pin Net, not y.
+    await workbench.waitFor('tensor', `document.querySelector('h1')?.textContent === 'y' && ${field('summary')} && !${field('pin')}.checked`);
     await workbench.click('tensor', '[data-field=pin]');
     await until(async () => (await vscode.commands.executeCommand<TensorToWebview>('cnnLab.viewTensor', 'y')).pinned, 'the host to hear the pin');
     const shownMax = () => workbench.evaluate<string>('tensor', `[...${field('stats')}.children].find((e) => e.previousElementSibling?.textContent === 'max')?.textContent`);
@@ -126,6 +127,9 @@ describe('View Tensor in a paused Python program', function () {
   });
 
   it('says plainly when no Python program is paused', async () => {
+    // Its own premise: no session left over, whatever the test before it did.
+    await vscode.debug.stopDebugging();
+    await until(() => vscode.debug.activeDebugSession === undefined, 'the debug session to end');
     const answer = await vscode.commands.executeCommand<TensorToWebview | undefined>('cnnLab.viewTensor', 'x');
     assert.equal(answer, undefined);
   });

@@ -29,7 +29,7 @@ const views: [string, Schema<unknown>, Record<string, unknown>[]][] = [
     ],
   ],
   ['inspector', inspectorToHost, [{ type: 'ready' }, { type: 'featureMaps', from: 'dataset' }, { type: 'topPatches', sample: 1000 }, { type: 'showDashboard' }, { type: 'manageTrust' }, { type: 'compareWith', checkpoint: null }, { type: 'pickComparison' }]],
-  ['tensor', tensorToHost, [{ type: 'ready' }, { type: 'pin', pinned: true }]],
+  ['tensor', tensorToHost, [{ type: 'ready' }, { type: 'pin', expression: 'y', pinned: true }]],
 ];
 
 const wrongValues: unknown[] = [null, undefined, 7, -1e308, 'text', true, [], {}, [1, 2], { nested: { deeper: 1 } }, Number.NaN];

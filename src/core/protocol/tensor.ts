@@ -13,8 +13,8 @@ export const tensorToWebview = messages({
 
 export const tensorToHost = messages({
   ready: {},
-  /** Pinned, the expression shown is read again whenever the debugger stops or another frame is focused. */
-  pin: { pinned: boolean },
+  /** Pinned, the expression shown is read again whenever the debugger stops or another frame is focused; naming it, a click that crosses a newer expression on its way pins nothing. */
+  pin: { expression: text(), pinned: boolean },
 });
 
 export type TensorToWebview = Infer<typeof tensorToWebview>;

@@ -16,7 +16,8 @@ const mapLimit = 64;
 const root = document.getElementById('root') as HTMLElement;
 const host = connectToHost<TensorToWebview, TensorToHost>(tensorToWebview, (message) => render(message));
 const pin = h('vscode-checkbox', { label: 'Pin: read again at each stop', 'data-field': 'pin' });
-pin.addEventListener('change', () => host.post({ type: 'pin', pinned: pin.checked }));
+let shownExpression = '';
+pin.addEventListener('change', () => host.post({ type: 'pin', expression: shownExpression, pinned: pin.checked }));
 root.classList.add('tensor');
 root.setAttribute('aria-busy', 'true');
 
@@ -25,6 +26,7 @@ const number = (v: number | null | undefined) => (v === null || v === undefined 
 function render(message: TensorToWebview): void {
   root.setAttribute('aria-busy', 'false');
   const title = h('h1', {}, message.expression);
+  shownExpression = message.expression;
   pin.checked = message.pinned;
   const actions = h('div', { class: 'actions' }, pin);
   if (message.type === 'problem') {
