@@ -7,7 +7,7 @@ import { layerArgument } from '../torchLayers';
 import type { ClassInfo, PythonFile } from './program';
 import { Analysis } from './torchModules';
 import { expectedStateDict } from './stateDict';
-import { Dict, frozenElements, type LayerCall, layerParameterSize, Module, Raised, Tensor, uniqueModules, Unknown, type Value } from './values';
+import { Dict, firstTensor, frozenElements, type LayerCall, layerParameterSize, Module, Raised, Tensor, uniqueModules, Unknown, type Value } from './values';
 
 /**
  * Builds one model, runs its forward pass, and reports its shapes, parameters and what the analysis
@@ -207,16 +207,14 @@ function analyzeAt(
     output = analysis.failure(error, model.node);
   }
   // A forward that returns a tuple (a VAE's reconstruction, mean and log-variance) or a dict (a main and auxiliary heads) is shown by its first tensor, as torchinfo does.
-  const values = Array.isArray(output) ? output : output instanceof Dict ? [...output.entries.values()] : undefined;
-  const first = values?.find((v) => v instanceof Tensor);
-  if (first instanceof Tensor && values) {
+  const first = firstTensor(output);
+  if (first instanceof Tensor) {
     report.output = first.shape;
-    report.outputNote = `forward returns ${values.length} values${output instanceof Dict ? ' in a dict' : ''}; the first tensor is shown`;
-  } else if (output instanceof Tensor) {
-    report.output = output.shape;
-    if (output.reason) report.outputNote = output.reason;
+    const known = first.shape !== null && !first.shape.includes(null);
+    if (first.reason && (!known || first === output)) report.outputNote = first.reason;
+    else if (first !== output) report.outputNote = `forward returns ${output instanceof Dict ? output.entries.size : (output as Value[]).length} values${output instanceof Dict ? ' in a dict' : ''}; the first tensor is shown`;
   } else {
-    report.outputNote = output instanceof Unknown ? output.reason : 'forward does not return one tensor';
+    report.outputNote = first instanceof Unknown ? first.reason : 'forward returns no tensor';
   }
   // After the forward pass: lazy layers know their parameters only then.
   const modules = uniqueModules(model);
@@ -229,7 +227,7 @@ function analyzeAt(
   for (const diagnostic of diagnostics) if (diagnostic.severity === 'error') report.incomplete.push({ range: diagnostic.range, reason: `${diagnostic.message}: PyTorch would raise here` });
   if (report.output === null || report.output.includes(null)) report.incomplete.push({ range: rangeOf(nameNode), reason: `its output is ${report.output ? 'only partly known' : 'not known'}: ${report.outputNote ?? 'see its layers'}` });
   for (const layer of report.layers) {
-    if ((layer.out === null || layer.out.includes(null)) && layer.note !== 'not called in forward') report.incomplete.push({ range: layer.range, reason: `${layer.name}: ${layer.note ?? 'its output is not known'}` });
+    if ((layer.out === null || layer.out.includes(null)) && layer.note !== 'not called in forward') report.incomplete.push({ range: layer.range, reason: `${layer.name || layer.type}: ${layer.note ?? 'its output is not known'}` });
   }
   report.incomplete = dedupeIncompleteness(report.incomplete);
   report.complete = report.incomplete.length === 0;

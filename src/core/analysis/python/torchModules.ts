@@ -5,7 +5,7 @@ import type { Node } from '../syntax';
 import { ArgumentError, type ArgValue, buildLayer, ModuleArg, torchLayers } from '../torchLayers';
 import { identityDecorators, inertFunctions, inertNamespaces, mathFunctions, numbersOf } from './builtins';
 import { arrayTensor, Tensors, tensorConstructors, valuesTensor } from './tensors';
-import { Callable, changes, copyValue, Dict, freeze, FunctionDef, type LayerCall, iterate, Module, Path, Raised, specParameterNames, Tensor, truthy, uniqueModules, Unknown, unknownReason, type Value } from './values';
+import { Callable, changes, copyValue, Dict, firstTensor, freeze, FunctionDef, type LayerCall, iterate, Module, Path, Raised, specParameterNames, Tensor, truthy, uniqueModules, Unknown, unknownReason, type Value } from './values';
 import { ClassInfo, parameterKind } from './program';
 
 /** The last layer, and so the evaluation itself: torch.nn modules built, initialised and run. */
@@ -152,12 +152,12 @@ export class Analysis extends Tensors {
     const { cls, container } = module.options;
     const forward = cls?.findMethod(module.options.plain ? '__call__' : 'forward');
     if (forward) {
-      const input = args[0];
       const output = this.callFunction(new FunctionDef(forward.node, module, forward.owner, forward.owner.file), args, keywords);
       // A module of the file with no children is a leaf to PyTorch (an activation written by hand).
+      // Its input and output are the first tensors of its arguments and of what it returns, as PyTorch's hooks see them.
       if (module.children.size === 0 && !module.options.plain) {
-        const shapeOf = (v: Value | undefined) => (v instanceof Tensor ? v.shape : null);
-        this.record(module, { module, in: shapeOf(input), out: shapeOf(output), ...(output instanceof Tensor && output.shape ? {} : { note: reasonOf(output) }) });
+        const [input, out] = [firstTensor(args), firstTensor(output)];
+        this.record(module, { module, in: input instanceof Tensor ? input.shape : null, out: out instanceof Tensor ? out.shape : null, ...(out instanceof Tensor && out.shape ? {} : { note: reasonOf(out) }) });
       }
       return output;
     }
@@ -341,8 +341,8 @@ function asTensor(value: Value): Tensor {
   return value instanceof Tensor ? value : new Tensor(null, value instanceof Unknown ? value.reason : 'the input is not a tensor');
 }
 
-function reasonOf(value: Value): string {
-  return value instanceof Unknown ? value.reason : value instanceof Tensor ? (value.reason ?? 'its output is only partly known') : 'its output is not a tensor';
+function reasonOf(value: Tensor | Unknown | undefined): string {
+  return value instanceof Unknown ? value.reason : value instanceof Tensor ? (value.reason ?? 'its output is only partly known') : 'it returns no tensor';
 }
 
 /** An input of unknown shape as a layer sees it: its rank, when the layer fixes it, with every size unknown. */

@@ -254,6 +254,21 @@ function describeValue(value: Value): string {
   return 'the value';
 }
 
+/**
+ * The first tensor of a call's arguments or output, depth first through tuples, lists and dicts, as
+ * PyTorch's hooks (exact mode) show a call's input and output. Something unknown met before any
+ * tensor may be that tensor: the answer is then unknown.
+ */
+export function firstTensor(value: Value): Tensor | Unknown | undefined {
+  if (value instanceof Tensor || value instanceof Unknown) return value;
+  const items = Array.isArray(value) ? value : value instanceof Dict ? value.entries.values() : undefined;
+  if (items) for (const item of items) {
+    const found = firstTensor(item);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** What a for loop would go through, or undefined when that is not known. */
 export function iterate(value: Value): Value[] | undefined {
   if (Array.isArray(value)) return value;
