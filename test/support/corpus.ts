@@ -188,13 +188,20 @@ export function packageModule(file: string): string | undefined {
 
 export type Analyse = (file: string, options: { defaultInput: number[]; input?: number[] }) => ModelReport[];
 
-/** The analysis of a file as the editor and the CLI run it: its imports of its neighbours are followed. Only models with a build. */
+/**
+ * The analysis of a file as the editor and the CLI run it, with PyTorch's interpreter selected: its
+ * imports of its neighbours are followed, and of the model packages installed there (torchvision),
+ * found as the extension's probe finds them. Only models with a build.
+ */
 export async function createAnalyser(): Promise<Analyse> {
   const parser = (await loadGrammars(wasmDir)).parser('python');
+  const probe = spawnSync(python, [resolve(repo, 'src/trainer/probe.py'), '--quick'], { encoding: 'utf8' });
+  if (probe.status !== 0) throw new Error(`probe.py failed (${probe.status}): ${probe.stderr.slice(-2000)}`);
+  const { modelPackages } = JSON.parse(probe.stdout) as { modelPackages: Record<string, string | null> };
   return (file, options) => {
     const tree = parser.parse(readFileSync(file, 'utf8'));
     if (!tree) throw new Error(`no tree for ${file}`);
-    const imports = new FileImports(parser, file);
+    const imports = new FileImports(parser, file, undefined, undefined, () => modelPackages);
     try {
       return analyzeTree(tree, { ...options, imports }).filter((r) => r.build !== undefined);
     } finally {

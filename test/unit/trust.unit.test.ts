@@ -288,3 +288,48 @@ class Net(nn.Module):
     assert.ok(report.incomplete?.some((i) => i.range.start.line === 5 && i.reason === 'ZeroDivisionError is raised'), JSON.stringify(report.incomplete));
   });
 });
+
+describe('a class each branch of a module-level if defines', () => {
+  const source = (condition: string) => `import torch
+import torch.nn as nn
+
+WIDE = True
+if ${condition}:
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(8, 80)
+
+        def forward(self, x):
+            return self.fc(x)
+else:
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(8, 8)
+
+        def forward(self, x):
+            return self.fc(x)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block()
+
+    def forward(self, x):
+        return self.block(x)
+`;
+
+  it('is the one of the branch Python takes where the condition is known', async () => {
+    const report = await analyseText(source('WIDE'));
+    assert.deepEqual([report.name, report.complete, report.totalParams, report.output], ['Net', true, 720, [1, 80]]);
+  });
+
+  it('is not known where the condition is not, and the model that builds it says so', async () => {
+    const report = await analyseText(source('torch.cuda.is_available()'));
+    assert.equal(report.name, 'Net');
+    assert.equal(report.complete, false);
+    assert.ok(report.incomplete?.some((i) => i.range.start.line === 25 && i.reason.includes('torch.cuda.is_available()')), JSON.stringify(report.incomplete));
+  });
+});

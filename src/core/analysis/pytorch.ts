@@ -145,12 +145,13 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
     const extent = nameNode.parent ?? value;
     if (callee === 'partial' || callee === 'functools.partial') {
       valueFactory(name, nameNode, value);
-    } else if (/^(nn\.|torch\.nn\.)?Sequential$/.test(callee)) {
+    } else if (isSequential(file, callee)) {
       analyzeCached(`sequential:${name}`, extent, () => analyzeModel(file, options, 'sequential', name, nameNode, value, name, (analysis) => analysis.evaluate(value, analysis.globals)));
-    } else if (((file.classes.has(callee) || file.functions.has(callee)) && !argumentsUsed.has(value) && built.childForFieldName('arguments')?.namedChildren.length) || isModelPackageCall(file, callee)) {
-      // A module-level model as the file leaves it: built by a class or factory of the file or of a package
-      // (`models.vgg16()`), then changed by what follows (`model.classifier[6] = …`). Anything else is no model,
-      // and neither is an instance of a class that is no nn.Module or that the analysis cannot read (`Counter(…)`).
+    } else if (file.functions.has(callee) || (file.classes.has(callee) && !argumentsUsed.has(value) && built.childForFieldName('arguments')?.namedChildren.length) || isModelPackageCall(file, callee)) {
+      // A module-level model as the file leaves it: built by a function of the file (`model = resnet20()`), a
+      // class of it with arguments (`Net()` is the class's own report) or a package (`models.vgg16()`), then
+      // changed by what follows (`model.classifier[6] = …`). Anything else is no model, and neither is an
+      // instance of a class that is no nn.Module or that the analysis cannot read (`Counter(…)`).
       analyzeCached(`instance:${name}`, extent, () => {
         // `trained = train(model)` returns the model it was given: no model of its own, it is listed under its first name.
         let alias = false;
@@ -177,6 +178,12 @@ function isModel(result: ReturnType<typeof analyzeModel>): boolean {
 /** The argument list of a call as written, for the expression that builds the model: `(BasicBlock, [2, 2, 2, 2])`. */
 function argumentText(call: Node): string {
   return call.childForFieldName('arguments')?.text ?? '()';
+}
+
+/** `nn.Sequential` however the file imports it (`from torch import nn as tnn`: `tnn.Sequential`). */
+function isSequential(file: PythonFile, callee: string): boolean {
+  const qualified = file.qualified(callee).replace(/^torch\.nn\.modules\.container\./, 'torch.nn.');
+  return qualified === 'torch.nn.Sequential' || qualified === 'Sequential';
 }
 
 /** A call of something imported from outside torch itself (`models.vgg16`, `timm.create_model`): it may build a model; torch.nn's layers are layers. */

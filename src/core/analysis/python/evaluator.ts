@@ -142,7 +142,7 @@ export abstract class Evaluator {
           ran = true;
         };
         for (const name of names) module.lazy?.set(name, () => (run(), module.vars.get(name) ?? null));
-      } else if (!imported || type === 'for_statement') {
+      } else if (!imported || type === 'for_statement' || type === 'try_statement' || type === 'if_statement' || type === 'with_statement') {
         this.tryStatement(statement, scope);
       }
     }

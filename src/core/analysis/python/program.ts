@@ -37,6 +37,8 @@ export class Program {
 export class PythonFile {
   readonly classes = new Map<string, ClassInfo>();
   readonly functions = new Map<string, Node>();
+  /** Classes the branches of a module-level if define under one name, by where each starts: the file has none of them until the branch taken defines it. */
+  readonly branchClasses = new Map<number, ClassInfo>();
   readonly annotations: InputAnnotations;
   /** Imports and module-level statements, which every model's evaluation starts from. */
   readonly preamble: Node[] = [];
@@ -55,39 +57,59 @@ export class PythonFile {
     readonly path: string | undefined,
     readonly program: Program,
   ) {
-    for (const child of root.namedChildren) {
-      if (!child) continue;
-      const type = child.type;
-      if (type === 'import_statement' || type === 'import_from_statement' || type === 'expression_statement' || type === 'delete_statement') this.preamble.push(child);
-      // A module-level loop that defines names (`setattr(sys.modules[__name__], name, partial(...))`); never a training loop.
-      if (type === 'for_statement' && callsSetattr(child)) this.preamble.push(child);
-      if (type === 'import_statement' || type === 'import_from_statement') {
-        const from = child.childForFieldName('module_name')?.text;
-        for (const item of type === 'import_statement' ? child.namedChildren : child.childrenForFieldName('name')) {
-          const name = item?.type === 'aliased_import' ? item.childForFieldName('name')?.text : item?.text;
-          const alias = item?.type === 'aliased_import' ? item.childForFieldName('alias')?.text : item?.text.split('.')[0];
-          if (name && alias) this.importedFrom.set(alias, from ?? name);
-          if (type === 'import_statement' && name && alias) this.moduleAliases.set(alias, item?.type === 'aliased_import' ? name : alias);
-        }
-      }
-      if (type === 'import_from_statement') this.noteImport(child);
-      const definition = type === 'decorated_definition' ? child.childForFieldName('definition') : child;
-      const definitionType = definition?.type;
-      if (definition && definitionType === 'class_definition') {
-        const name = definition.childForFieldName('name')?.text;
-        const bases = (definition.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => b !== null && b.type !== 'keyword_argument').map((b) => b.text);
-        const dataclass = type === 'decorated_definition' && child.namedChildren.some((d) => d?.type === 'decorator' && /^@(dataclasses\.)?dataclass\b/.test(d.text));
-        const cls = new ClassInfo(name ?? '', definition, this, bases, dataclass);
-        if (name) this.classes.set(name, cls);
-      } else if (definition && definitionType === 'function_definition') {
-        const name = definition.childForFieldName('name')?.text;
-        if (name) this.functions.set(name, definition);
-      }
-    }
+    for (const child of root.namedChildren) if (child) this.register(child, true, new Set());
     this.annotations = new InputAnnotations(root);
   }
 
-  noteImport(statement: Node): void {
+  /**
+   * What a module-level statement defines and imports. A compound statement's blocks that run when
+   * the file is imported define names too (a class in a `try:`, an import in an `if`): the statement
+   * then runs with the preamble, by the evaluator's rules. `ambiguous`: names its branches define
+   * differently, of which the file keeps none (which one Python binds depends on the condition).
+   */
+  private register(child: Node, topLevel: boolean, ambiguous: ReadonlySet<string>): void {
+    const type = child.type;
+    if (topLevel && (type === 'import_statement' || type === 'import_from_statement' || type === 'expression_statement' || type === 'delete_statement')) this.preamble.push(child);
+    // A module-level loop that defines names (`setattr(sys.modules[__name__], name, partial(...))`); never a training loop.
+    if (topLevel && type === 'for_statement' && callsSetattr(child)) this.preamble.push(child);
+    const branches = importTimeBranches(child);
+    if (branches.length > 0) {
+      if (topLevel && branches.some((blocks) => blocks.some(definesOrImports))) this.preamble.push(child);
+      const named = branches.map((blocks) => new Set(blocks.flatMap(definedNames)));
+      const twice = new Set(named.flatMap((names, i) => [...names].filter((name) => named.some((other, j) => j !== i && other.has(name)))));
+      const skip = twice.size > 0 ? new Set([...ambiguous, ...twice]) : ambiguous;
+      for (const blocks of branches) for (const block of blocks) for (const statement of block.namedChildren) if (statement) this.register(statement, false, skip);
+      return;
+    }
+    if (type === 'import_statement' || type === 'import_from_statement') {
+      const from = child.childForFieldName('module_name')?.text;
+      for (const item of type === 'import_statement' ? child.namedChildren : child.childrenForFieldName('name')) {
+        const name = item?.type === 'aliased_import' ? item.childForFieldName('name')?.text : item?.text;
+        const alias = item?.type === 'aliased_import' ? item.childForFieldName('alias')?.text : item?.text.split('.')[0];
+        if (!name || !alias || ambiguous.has(alias)) continue;
+        this.importedFrom.set(alias, from ?? name);
+        if (type === 'import_statement') this.moduleAliases.set(alias, item?.type === 'aliased_import' ? name : alias);
+      }
+      if (type === 'import_from_statement') this.noteImport(child, ambiguous);
+      return;
+    }
+    const definition = type === 'decorated_definition' ? child.childForFieldName('definition') : child;
+    const name = definition?.childForFieldName('name')?.text;
+    if (!definition || !name) return;
+    if (definition.type === 'class_definition') {
+      const bases = (definition.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => b !== null && b.type !== 'keyword_argument').map((b) => b.text);
+      const dataclass = type === 'decorated_definition' && child.namedChildren.some((d) => d?.type === 'decorator' && /^@(dataclasses\.)?dataclass\b/.test(d.text));
+      const cls = new ClassInfo(name, definition, this, bases, dataclass);
+      if (ambiguous.has(name)) this.branchClasses.set(definition.startIndex, cls);
+      else this.classes.set(name, cls);
+    } else if (ambiguous.has(name)) {
+      return;
+    } else if (definition.type === 'function_definition') {
+      this.functions.set(name, definition);
+    }
+  }
+
+  noteImport(statement: Node, ambiguous: ReadonlySet<string> = new Set()): void {
     const source = statement.childForFieldName('module_name');
     const prefix = source?.type === 'relative_import' ? source.namedChildren.find((c) => c?.type === 'import_prefix') : undefined;
     const module = source?.type === 'relative_import' ? (source.namedChildren.find((c) => c?.type === 'dotted_name')?.text ?? '') : (source?.text ?? '');
@@ -96,7 +118,7 @@ export class PythonFile {
     for (const item of statement.childrenForFieldName('name')) {
       const name = item?.type === 'aliased_import' ? item.childForFieldName('name')?.text : item?.text;
       const alias = item?.type === 'aliased_import' ? item.childForFieldName('alias')?.text : item?.text;
-      if (name && alias) this.fromImports.set(alias, { module, level, name });
+      if (name && alias && !ambiguous.has(alias)) this.fromImports.set(alias, { module, level, name });
     }
   }
 
@@ -414,6 +436,56 @@ export const containerKinds = { Sequential: 'sequential', ModuleList: 'list', Mo
 function isDeclaration(block: Node | null): boolean {
   const statements = block?.namedChildren.filter((s) => s !== null && s.type !== 'comment') ?? [];
   return statements.length > 0 && statements.every((s) => s?.type === 'pass_statement' || (s?.type === 'expression_statement' && (s.namedChildren[0]?.type === 'ellipsis' || s.namedChildren[0]?.type === 'string')));
+}
+
+/**
+ * The blocks of a module-level compound statement that run when the file is imported, one list per
+ * way it may go: a try's body, else and finally (its handlers run only on an exception), a with's
+ * body, each branch of an if. `if __name__ == "__main__":` runs only when the file is a script, never
+ * when it is imported, as exact mode and every importer see it. Empty for any other statement.
+ */
+function importTimeBranches(statement: Node): Node[][] {
+  const blocks = (...nodes: (Node | null | undefined)[]) => nodes.filter((n): n is Node => n?.type === 'block');
+  switch (statement.type) {
+    case 'try_statement': {
+      const elseClause = statement.namedChildren.find((c) => c?.type === 'else_clause');
+      const finallyClause = statement.namedChildren.find((c) => c?.type === 'finally_clause');
+      return [blocks(statement.childForFieldName('body'), elseClause?.childForFieldName('body'), finallyClause?.namedChildren.find((c) => c?.type === 'block'))];
+    }
+    case 'with_statement':
+      return [blocks(statement.childForFieldName('body'))];
+    case 'if_statement': {
+      if (isMainGuard(statement.childForFieldName('condition'))) return [];
+      const alternatives = statement.childrenForFieldName('alternative').map((c) => blocks(c?.childForFieldName('consequence') ?? c?.childForFieldName('body')));
+      return [blocks(statement.childForFieldName('consequence')), ...alternatives];
+    }
+    default:
+      return [];
+  }
+}
+
+/** `__name__ == "__main__"`, either way round. */
+function isMainGuard(condition: Node | null): boolean {
+  if (condition?.type !== 'comparison_operator') return false;
+  const sides = condition.namedChildren.map((c) => c?.text.replace(/^(['"])(.*)\1$/, '$2'));
+  return sides.length === 2 && sides.includes('__name__') && sides.includes('__main__') && condition.text.includes('==');
+}
+
+/** The classes and functions a block defines, in the import-time blocks of its compound statements too. */
+function definedNames(block: Node): string[] {
+  return block.namedChildren.flatMap((statement) => {
+    if (!statement) return [];
+    const definition = statement.type === 'decorated_definition' ? statement.childForFieldName('definition') : statement;
+    if (definition?.type === 'class_definition' || definition?.type === 'function_definition') return [definition.childForFieldName('name')?.text ?? ''];
+    if (statement.type === 'import_statement' || statement.type === 'import_from_statement') {
+      return (statement.type === 'import_statement' ? statement.namedChildren : statement.childrenForFieldName('name')).map((item) => (item?.type === 'aliased_import' ? item.childForFieldName('alias')?.text : item?.text.split('.')[0]) ?? '');
+    }
+    return importTimeBranches(statement).flat().flatMap(definedNames);
+  });
+}
+
+function definesOrImports(block: Node): boolean {
+  return definedNames(block).length > 0;
 }
 
 function callsSetattr(node: Node): boolean {

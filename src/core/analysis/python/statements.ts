@@ -70,6 +70,7 @@ export abstract class Statements extends Expressions {
         return undefined;
       }
       case 'function_definition':
+      case 'class_definition':
       case 'decorated_definition':
         this.define(statement, scope);
         return undefined;
@@ -84,12 +85,19 @@ export abstract class Statements extends Expressions {
     }
   }
 
-  /** `def` (with its decorators applied, innermost first) binds a function in the running scope. */
+  /** `def` (with its decorators applied, innermost first) binds a function in the running scope; `class`, one the file reads at module level. */
   private define(statement: Node, scope: Scope): void {
     const definition = statement.type === 'decorated_definition' ? statement.childForFieldName('definition') : statement;
     const name = definition?.childForFieldName('name')?.text;
     if (!definition || !name) return;
     if (definition.type !== 'function_definition') {
+      // A class of a module-level try, with or if block, which the file reads as its own (PythonFile.register).
+      const file = scope.globals === scope ? this.fileOf(scope) : undefined;
+      const own = file?.classes.get(name)?.node.startIndex === definition.startIndex ? file?.classes.get(name) : file?.branchClasses.get(definition.startIndex);
+      if (own) {
+        this.bindName(name, own, scope);
+        return;
+      }
       this.lose(statement, `the class \`${name}\` defined here is not followed`);
       this.bindName(name, new Unknown(`the class \`${name}\` is defined inside a function`), scope);
       return;
