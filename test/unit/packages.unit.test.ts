@@ -105,11 +105,13 @@ describe('installed model packages and a project\'s packages, read as source', f
     }
   });
 
-  it('reads no installed package the probe did not name: the model is then no model, and gets no lens', async () => {
+  it('reads no installed package the probe did not name: the model is then shown not read, saying what to install', async () => {
     const path = join(root, 'transfer.py');
     const text = lessonCells.join('\n\n\n');
     writeFileSync(path, text);
-    assert.deepEqual((await analyseFile(path, text, {})).map((m) => m.name), []);
+    const reports = await analyseFile(path, text, {});
+    assert.deepEqual(reports.map((m) => [m.name, m.complete, m.output, m.layers.length]), [['model', false, null, 0]]);
+    assert.match(reports[0]?.outputNote ?? '', /^torchvision\.models\.vgg16\(\) is not read: torchvision's source was not found \(install torchvision in the selected Python environment, or select the one that has it\)$/);
   });
 
   it('gives no lens to an instance of a package class it cannot read: a Counter or a scaler is not known to be a model', async () => {

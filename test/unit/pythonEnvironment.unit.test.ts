@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { modelPackageNames } from '../../src/core/analysis/python/builtins';
 import { describeDevice, findPython, probePython, PythonProbeError } from '../../src/core/pythonEnvironment';
 import type { PythonEnvironment } from '../../src/core/protocol/environment';
 
@@ -23,6 +24,14 @@ describe('Python environment probe', () => {
     assert.equal(env.executable, ask('__import__("sys").executable'));
     assert.equal(env.torch?.version ?? 'None', ask('torch and torch.__version__'));
     assert.equal(env.torch?.threads ?? 'None', ask('torch and torch.get_num_threads()') === 'None' ? 'None' : Number(ask('torch.get_num_threads()')));
+  });
+
+  it('looks for the model packages the analysis reads, and finds each where Python imports it from', async () => {
+    const env = await probePython(python, { probeScript });
+    assert.deepEqual(Object.keys(env.modelPackages ?? {}).sort(), [...modelPackageNames].sort());
+    for (const [name, folder] of Object.entries(env.modelPackages ?? {})) {
+      assert.equal(folder ?? 'None', ask(`__import__("importlib.util").util.find_spec(${JSON.stringify(name)}) and __import__("os").path.dirname(__import__("importlib.util").util.find_spec(${JSON.stringify(name)}).origin)`), name);
+    }
   });
 
   it('quick (for a run about to import torch) reports what the full probe does, in milliseconds', async () => {

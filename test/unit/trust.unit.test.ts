@@ -333,3 +333,32 @@ class Net(nn.Module):
     assert.ok(report.incomplete?.some((i) => i.range.start.line === 25 && i.reason.includes('torch.cuda.is_available()')), JSON.stringify(report.incomplete));
   });
 });
+
+describe('a model package whose source is not found', () => {
+  it('shows its models as not read, with what to install, and nothing else of the package as a model', async () => {
+    const parser = (await loadGrammars(wasmDir)).parser('python');
+    const tree = parser.parse(`import argparse
+import torch.nn as nn
+from torchvision import models
+from torchvision.models import ResNet
+from torchvision.models.resnet import BasicBlock
+
+parser = argparse.ArgumentParser()
+model = models.vgg16(pretrained=True)
+model.classifier[6] = nn.Linear(4096, 5)
+
+
+def small(num_classes=10):
+    return ResNet(BasicBlock, [1, 1, 1, 1], num_classes=num_classes)
+`);
+    if (!tree) throw new Error('no tree');
+    try {
+      // No imports are read: torchvision's source is not found, as where the selected interpreter lacks it.
+      const reports = analyzeTree(tree, { defaultInput: [3, 32, 32] });
+      assert.deepEqual(reports.map((r) => [r.name, r.complete, r.output]), [['small', false, null], ['model', false, null]]);
+      for (const report of reports) assert.ok(report.incomplete?.some((i) => i.reason.includes("torchvision's source was not found (install torchvision in the selected Python environment")), JSON.stringify(report.incomplete));
+    } finally {
+      tree.delete();
+    }
+  });
+});

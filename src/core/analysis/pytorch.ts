@@ -170,9 +170,9 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
   return fitToData(file, reports);
 }
 
-/** A value a lens may call a model: a module it built (with layers or an output), not an instance of a class that is no nn.Module or that it cannot read. */
+/** A value a lens may call a model: a module it built (with layers or an output), not an instance of a class that is no nn.Module or that it cannot read; or a model package's model it could not read, said so. */
 function isModel(result: ReturnType<typeof analyzeModel>): boolean {
-  return (result.report.output !== null || result.report.layers.length > 0) && !result.notModule;
+  return ((result.report.output !== null || result.report.layers.length > 0) && !result.notModule) || result.unreadModel === true;
 }
 
 /** The argument list of a call as written, for the expression that builds the model: `(BasicBlock, [2, 2, 2, 2])`. */

@@ -343,11 +343,20 @@ function gcd(a: number, b: number): number {
   return b === 0 ? Math.abs(a) : gcd(b, a % b);
 }
 
-export const mathConstants = new Map([
-  ['pi', Math.PI],
-  ['e', Math.E],
-  ['inf', Infinity],
+/** The standard library's constants models read, by their dotted names: `from math import pi` and `math.pi` alike. */
+export const moduleConstants = new Map<string, Value>([
+  ['math.pi', Math.PI],
+  ['math.e', Math.E],
+  ['math.inf', Infinity],
+  ['math.tau', 2 * Math.PI],
+  // False whenever the program runs: what an `if TYPE_CHECKING:` imports is for type checkers only.
+  ['typing.TYPE_CHECKING', false],
 ]);
+
+/** A dotted name of a module the analysis does not read, as a value: a constant it knows, else the name itself. */
+export function pathValue(dotted: string): Value {
+  return moduleConstants.get(dotted) ?? new Path(dotted);
+}
 
 export function numbersOf(args: Value[], combine: (numbers: number[]) => number): Value {
   const list = args.length === 1 && Array.isArray(args[0]) ? args[0] : args;
@@ -359,6 +368,13 @@ export const identityDecorators = new Set(['functools.wraps', 'functools.lru_cac
 /** Functions whose results are no part of a model (devices, seeds, grad modes, the clock): not knowing them loses nothing. */
 export const inertFunctions = new Set(['torch.device', 'torch.manual_seed', 'torch.no_grad', 'torch.enable_grad', 'torch.set_grad_enabled', 'torch.inference_mode', 'torch.get_default_dtype', 'torch.set_default_dtype', 'torch.dtype', 'torch.Generator']);
 
+/** Packages of models read from the selected interpreter's site-packages, never run: probe.py's MODEL_PACKAGES, which finds them. */
+export const modelPackageNames: ReadonlySet<string> = new Set(['torchvision', 'timm']);
+
+/** Where those packages build models (not their transforms and datasets): `torchvision.models.vgg16`, `timm.create_model`. */
+export function buildsPackageModel(path: string): boolean {
+  return path.startsWith('torchvision.models.') || path.startsWith('timm.models.') || path === 'timm.create_model';
+}
 export const inertNamespaces = ['torch.cuda', 'torch.backends', 'torch.distributed', 'random', 'numpy.random', 'os', 'sys', 'logging', 'time', 'warnings', 'pathlib', 'json'];
 
 /** The dotted name Python imports a file by: from its installed package's root, else its stem (`__main__` for an unsaved editor). */

@@ -2,6 +2,7 @@
 import type { AnalysisDiagnostic } from '../report';
 import type { Dim } from '../shape';
 import { type Node, rangeOf } from '../syntax';
+import { pathValue } from './builtins';
 import { type Memo, noteRead, type Watch } from './memo';
 import { ClassInfo, conventionalImports, type PythonFile, statementsFor } from './program';
 import { BudgetExceeded, Callable, changes, type Flow, FunctionDef, type LayerCall, Module, Namespace, Path, Raised, type Scope, type Super, type Tensor, Unknown, type Value } from './values';
@@ -210,7 +211,7 @@ export abstract class Evaluator {
       const alias = item.type === 'aliased_import' ? item.childForFieldName('alias')?.text : item.text;
       const name = item.type === 'aliased_import' ? item.childForFieldName('name')?.text : item.text;
       if (!alias || !name) continue;
-      const bind = () => this.imported(file, alias) ?? new Path(`${from}.${name}`);
+      const bind = () => this.imported(file, alias) ?? pathValue(`${from}.${name}`);
       if (lazily) scope.lazy?.set(alias, bind);
       else scope.vars.set(alias, bind());
     }

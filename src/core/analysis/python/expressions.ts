@@ -1,7 +1,7 @@
 // Expressions: names, attributes, literals, comprehensions, subscripts, comparisons and arithmetic, tensors' included.
 import { type Dim, formatShape, normalizeDim, type Shape } from '../shape';
 import type { Node } from '../syntax';
-import { builtins, dictMethods, type DictMethod, formatField, mathConstants, moduleName, percentFormat, stringMethods, type StringMethod } from './builtins';
+import { builtins, dictMethods, type DictMethod, formatField, moduleConstants, moduleName, percentFormat, stringMethods, type StringMethod } from './builtins';
 import { Evaluator } from './evaluator';
 import { ClassInfo } from './program';
 import { specTensorShape } from './stateDict';
@@ -205,7 +205,8 @@ export abstract class Expressions extends Evaluator {
     const dunder = name.startsWith('__') ? this.dunder(owner, name) : undefined;
     if (dunder !== undefined) return dunder;
     if (owner instanceof Path) {
-      if (owner.path === 'math' && mathConstants.has(name)) return mathConstants.get(name) as number;
+      const constant = moduleConstants.get(`${owner.path}.${name}`);
+      if (constant !== undefined) return constant;
       // `torchvision.models.vgg16` after `import torchvision`: the program's file when it can read it.
       const file = this.moduleFile(owner.path, this.file);
       return (file ? this.moduleAttribute(file, name) : undefined) ?? this.moduleOrPath(`${owner.path}.${name}`, this.file);

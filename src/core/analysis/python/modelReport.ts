@@ -89,6 +89,8 @@ type ModelResult = {
   calledFirst?: number[];
   /** It is an instance of a class the analysis cannot read (a Counter, a scaler) or of one that is no nn.Module (a transforms.Compose): not a model. */
   notModule?: boolean;
+  /** A model package's model whose source was not found: shown, incomplete, with what to install. */
+  unreadModel?: boolean;
 };
 
 /**
@@ -189,7 +191,7 @@ function analyzeAt(
     report.complete = false;
     report.paramsKnown = false;
     report.incomplete = [...incompleteness(analysis, []), { range: rangeOf(nameNode), reason: report.outputNote }];
-    return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, globalReads: analysis.globalReads, forks, raised };
+    return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, globalReads: analysis.globalReads, forks, raised, ...(model instanceof Unknown && model.unreadModel ? { unreadModel: true } : {}) };
   }
   // named_modules() calls the model itself ''; it is a leaf only when it has no children (a Swish, a Conv2d subclass).
   model.path = '';
@@ -237,7 +239,7 @@ function analyzeAt(
   for (const loss of analysis.losses.values()) if (loss.phase === 'build') stateDict.unknown.push(`its construction was not followed: ${loss.reason}`);
   report.stateDict = stateDict;
   const calledFirst = sampleFor([...analysis.calls.keys()].find(readsInput));
-  return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, globalReads: analysis.globalReads, forks, raised, ...(calledFirst ? { calledFirst } : {}), ...(model.options.opaque || model.options.plain ? { notModule: true } : {}) };
+  return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, globalReads: analysis.globalReads, forks, raised, ...(calledFirst ? { calledFirst } : {}), ...((model.options.opaque && !model.options.unreadModel) || model.options.plain ? { notModule: true } : {}), ...(model.options.unreadModel ? { unreadModel: true } : {}) };
 }
 
 /** What the evaluation lost, and the modules whose parameters it could not count, in the order of the file. */

@@ -74,7 +74,7 @@ export class PythonFile {
     if (topLevel && type === 'for_statement' && callsSetattr(child)) this.preamble.push(child);
     const branches = importTimeBranches(child);
     if (branches.length > 0) {
-      if (topLevel && branches.some((blocks) => blocks.some(definesOrImports))) this.preamble.push(child);
+      if (topLevel && branches.every((blocks) => blocks.every(onlyDefines)) && branches.some((blocks) => blocks.some((block) => block.namedChildren.some((s) => s?.type !== 'pass_statement' && s?.type !== 'comment')))) this.preamble.push(child);
       const named = branches.map((blocks) => new Set(blocks.flatMap(definedNames)));
       const twice = new Set(named.flatMap((names, i) => [...names].filter((name) => named.some((other, j) => j !== i && other.has(name)))));
       const skip = twice.size > 0 ? new Set([...ambiguous, ...twice]) : ambiguous;
@@ -484,8 +484,20 @@ function definedNames(block: Node): string[] {
   });
 }
 
-function definesOrImports(block: Node): boolean {
-  return definedNames(block).length > 0;
+/**
+ * Whether a block only defines names (imports, definitions, assignments, in branches of its own),
+ * so that every model's evaluation may run it first: a loop or a call made for its effect (a
+ * training run under `try:`) is not run for every keystroke.
+ */
+function onlyDefines(block: Node): boolean {
+  return block.namedChildren.every((statement) => {
+    const type = statement?.type;
+    if (!statement || type === 'comment' || type === 'pass_statement' || type === 'import_statement' || type === 'import_from_statement' || type === 'future_import_statement') return true;
+    if (type === 'class_definition' || type === 'function_definition' || type === 'decorated_definition') return true;
+    if (type === 'expression_statement') return /^(assignment|augmented_assignment|string)$/.test(statement.namedChildren[0]?.type ?? '');
+    const branches = importTimeBranches(statement);
+    return branches.length > 0 && branches.every((blocks) => blocks.every(onlyDefines));
+  });
 }
 
 function callsSetattr(node: Node): boolean {

@@ -3,7 +3,7 @@ import { computeOutputShape, type LayerSpec, type OutputTree, paramCount } from 
 import { formatShape, type Shape } from '../shape';
 import type { Node } from '../syntax';
 import { ArgumentError, type ArgValue, buildLayer, ModuleArg, torchLayers } from '../torchLayers';
-import { identityDecorators, inertFunctions, inertNamespaces, mathFunctions, numbersOf } from './builtins';
+import { buildsPackageModel, identityDecorators, inertFunctions, inertNamespaces, mathFunctions, numbersOf } from './builtins';
 import { arrayTensor, Tensors, tensorConstructors, valuesTensor } from './tensors';
 import { Callable, changes, copyValue, Dict, firstTensor, freeze, FunctionDef, type LayerCall, iterate, Module, Path, Raised, specParameterNames, Tensor, truthy, uniqueModules, Unknown, unknownReason, type Value } from './values';
 import { ClassInfo, parameterKind } from './program';
@@ -84,6 +84,12 @@ export class Analysis extends Tensors {
       const rest = new Map(keywords);
       rest.delete('input');
       return this.tensorFunction(name, [input], rest, node);
+    }
+    // A model package (torchvision, timm) is read from the selected interpreter: where it was not found there, what it builds is a model all the same.
+    if (buildsPackageModel(path)) {
+      const root = path.split('.')[0] ?? '';
+      const reason = `${path}() is not read: ${root}'s source was not found (install ${root} in the selected Python environment, or select the one that has it)`;
+      return /^[A-Z]/.test(name) ? new Module(name, node, { unknown: reason, opaque: true, unreadModel: true }) : new Unknown(reason, false, true);
     }
     // A class from a package the analysis cannot read is likely a layer: it is shown where it is called, with the reason.
     if (/^[A-Z]/.test(name) && !namespace.startsWith('torch')) return new Module(name, node, { unknown: `${path}() is not analysed`, opaque: true });
@@ -186,7 +192,7 @@ export class Analysis extends Tensors {
     if (!spec) {
       const reason = unknown ?? `nn.${module.type} is not analysed`;
       this.record(module, { module, in: input.shape, out: null, note: reason });
-      return new Tensor(null, `${module.path ?? module.type}: ${reason}`);
+      return new Tensor(null, `${module.path || module.type}: ${reason}`);
     }
     // The batch is the model's: layers keep it, whatever else is unknown.
     const guess = input.shape ? undefined : unknownInputOf(spec);

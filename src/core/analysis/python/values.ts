@@ -9,6 +9,8 @@ export class Unknown {
     readonly reason: string,
     /** A value that is no part of a model (a device, a dtype, a random number): not knowing it loses nothing. */
     readonly inert = false,
+    /** What a model package's factory built where its source was not found (`models.vgg16()`): a model, not read. */
+    readonly unreadModel = false,
   ) {}
 }
 
@@ -106,6 +108,8 @@ export class Module {
       plain?: boolean;
       /** An instance of a class the analysis cannot read: a layer only if forward calls it. */
       opaque?: boolean;
+      /** Built by a model package whose source was not found (torchvision not installed where the probe looked): a model, not read. */
+      unreadModel?: boolean;
     } = {},
   ) {
     this.site = node;
