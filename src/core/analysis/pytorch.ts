@@ -75,7 +75,8 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
   const reports: ModelReport[] = [];
   const present = new Set<string>();
   /** `extra`: what else its answer depends on (the call that builds a class that needs arguments); `everything`: every module-level statement. */
-  const analyzeCached = (id: string, node: Node, run: () => { report: ModelReport; used: Set<ClassInfo>; usedFunctions: Set<Node>; globalReads: Set<string> } | undefined, extra = '', everything = false): void => {
+  /** `run` gives no report for what is no model, but still what that answer depends on: a class's edit may make it one. */
+  const analyzeCached = (id: string, node: Node, run: () => { report: ModelReport | undefined; used: Set<ClassInfo>; usedFunctions: Set<Node>; globalReads: Set<string> }, extra = '', everything = false): void => {
     if (within && (everything || !within.some((lines) => node.startPosition.row <= lines.end && node.endPosition.row >= lines.start))) return;
     present.add(id);
     const keyFor = (reads: ReadonlySet<string>) => `${settings}\u0000${signature(node)}\u0000${extra}\u0000${moduleContext(statements, everything ? '*' : reads)}`;
@@ -92,12 +93,12 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
       return;
     }
     const result = run();
-    const uses = new Map([...(result?.used ?? [])].filter((c) => c.file === file).map((c) => [c.name, signature(c.node)]));
-    for (const fn of result?.usedFunctions ?? []) uses.set(`def:${fn.childForFieldName('name')?.text ?? ''}`, signature(fn.parent?.type === 'decorated_definition' ? fn.parent : fn));
+    const uses = new Map([...result.used].filter((c) => c.file === file).map((c) => [c.name, signature(c.node)]));
+    for (const fn of result.usedFunctions) uses.set(`def:${fn.childForFieldName('name')?.text ?? ''}`, signature(fn.parent?.type === 'decorated_definition' ? fn.parent : fn));
     // A class or function it used may be changed by a module-level statement (`Net.expansion = 2`) as by its own text.
-    const reads = new Set([...(result?.globalReads ?? []), ...[...uses.keys()].map((name) => name.replace(/^def:/, ''))]);
-    cache.entries.set(id, { key: keyFor(reads), reads, uses, files: new Map(program.read), report: result?.report });
-    if (result) reports.push(result.report);
+    const reads = new Set([...result.globalReads, ...[...uses.keys()].map((name) => name.replace(/^def:/, ''))]);
+    cache.entries.set(id, { key: keyFor(reads), reads, uses, files: new Map(program.read), report: result.report });
+    if (result.report) reports.push(result.report);
   };
   const instances = file.topLevelAssignments();
   const firstBound = new Map<string, number>();
@@ -131,14 +132,14 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
     analyzeCached(`factory:${name.text}`, fn, () => {
       const result = analyzeModel(file, options, 'factory', name.text, name, fn, `${name.text}()`, (analysis) => analysis.callFactory(fn));
       // Only a function that returns a model is a factory.
-      return isModel(result) ? result : undefined;
+      return isModel(result) ? result : { ...result, report: undefined };
     });
   }
   // `resnet_big = partial(_resnet, width=256)` and `resnet18 = lambda: ResNet(…)` are factories too.
   const valueFactory = (name: string, nameNode: Node, value: Node) =>
     analyzeCached(`factory:${name}`, nameNode.parent ?? value, () => {
       const result = analyzeModel(file, options, 'factory', name, nameNode, value, `${name}()`, (analysis) => analysis.callFactoryValue(value));
-      return isModel(result) ? result : undefined;
+      return isModel(result) ? result : { ...result, report: undefined };
     });
   for (const { name, nameNode, value } of file.lambdaFactories()) valueFactory(name, nameNode, value);
   for (const { name, nameNode, value, built, callee } of instances) {
@@ -160,7 +161,7 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
           alias ||= [...analysis.globals.vars].some(([other, bound]) => other !== name && bound === model && (firstBound.get(other) ?? Infinity) < nameNode.startIndex);
           return model;
         });
-        return isModel(result) && !alias ? result : undefined;
+        return isModel(result) && !alias ? result : { ...result, report: undefined };
         // Whether it is listed under another name depends on the other module-level names.
       }, '', true);
     }
