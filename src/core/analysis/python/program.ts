@@ -83,12 +83,10 @@ export class PythonFile {
     }
     if (type === 'import_statement' || type === 'import_from_statement') {
       const from = child.childForFieldName('module_name')?.text;
-      for (const item of type === 'import_statement' ? child.namedChildren : child.childrenForFieldName('name')) {
-        const name = item?.type === 'aliased_import' ? item.childForFieldName('name')?.text : item?.text;
-        const alias = item?.type === 'aliased_import' ? item.childForFieldName('alias')?.text : item?.text.split('.')[0];
-        if (!name || !alias || ambiguous.has(alias)) continue;
+      for (const { name, alias, aliased } of importedNames(child)) {
+        if (ambiguous.has(alias)) continue;
         this.importedFrom.set(alias, from ?? name);
-        if (type === 'import_statement') this.moduleAliases.set(alias, item?.type === 'aliased_import' ? name : alias);
+        if (type === 'import_statement') this.moduleAliases.set(alias, aliased ? name : alias);
       }
       if (type === 'import_from_statement') this.noteImport(child, ambiguous);
       return;
@@ -115,11 +113,7 @@ export class PythonFile {
     const module = source?.type === 'relative_import' ? (source.namedChildren.find((c) => c?.type === 'dotted_name')?.text ?? '') : (source?.text ?? '');
     const level = prefix?.text.length ?? 0;
     if (statement.namedChildren.some((c) => c?.type === 'wildcard_import')) this.starImports.push({ module, level });
-    for (const item of statement.childrenForFieldName('name')) {
-      const name = item?.type === 'aliased_import' ? item.childForFieldName('name')?.text : item?.text;
-      const alias = item?.type === 'aliased_import' ? item.childForFieldName('alias')?.text : item?.text;
-      if (name && alias && !ambiguous.has(alias)) this.fromImports.set(alias, { module, level, name });
-    }
+    for (const { name, alias } of importedNames(statement)) if (!ambiguous.has(alias)) this.fromImports.set(alias, { module, level, name });
   }
 
   /** The file a name was imported from, and its name there. */
@@ -471,15 +465,24 @@ function isMainGuard(condition: Node | null): boolean {
   return sides.length === 2 && sides.includes('__name__') && sides.includes('__main__') && condition.text.includes('==');
 }
 
-/** The classes and functions a block defines, in the import-time blocks of its compound statements too. */
+/** What an import statement binds: each name imported and the name it is bound to (`import a.b` binds a, `import a.b as m` binds m). */
+function importedNames(statement: Node): { name: string; alias: string; aliased: boolean }[] {
+  const items = statement.type === 'import_statement' ? statement.namedChildren : statement.childrenForFieldName('name');
+  return items.flatMap((item) => {
+    const aliased = item?.type === 'aliased_import';
+    const name = aliased ? item.childForFieldName('name')?.text : item?.text;
+    const alias = aliased ? item.childForFieldName('alias')?.text : item?.text.split('.')[0];
+    return name && alias ? [{ name, alias, aliased }] : [];
+  });
+}
+
+/** The names a block's definitions and imports bind, in the import-time blocks of its compound statements too. */
 function definedNames(block: Node): string[] {
   return block.namedChildren.flatMap((statement) => {
     if (!statement) return [];
     const definition = statement.type === 'decorated_definition' ? statement.childForFieldName('definition') : statement;
     if (definition?.type === 'class_definition' || definition?.type === 'function_definition') return [definition.childForFieldName('name')?.text ?? ''];
-    if (statement.type === 'import_statement' || statement.type === 'import_from_statement') {
-      return (statement.type === 'import_statement' ? statement.namedChildren : statement.childrenForFieldName('name')).map((item) => (item?.type === 'aliased_import' ? item.childForFieldName('alias')?.text : item?.text.split('.')[0]) ?? '');
-    }
+    if (statement.type === 'import_statement' || statement.type === 'import_from_statement') return importedNames(statement).map(({ alias }) => alias);
     return importTimeBranches(statement).flat().flatMap(definedNames);
   });
 }
