@@ -146,7 +146,7 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
     const extent = nameNode.parent ?? value;
     if (callee === 'partial' || callee === 'functools.partial') {
       valueFactory(name, nameNode, value);
-    } else if (isSequential(file, callee)) {
+    } else if (file.torchClass(callee) === 'Sequential') {
       analyzeCached(`sequential:${name}`, extent, () => analyzeModel(file, options, 'sequential', name, nameNode, value, name, (analysis) => analysis.evaluate(value, analysis.globals)));
     } else if (file.functions.has(callee) || (file.classes.has(callee) && !argumentsUsed.has(value) && built.childForFieldName('arguments')?.namedChildren.length) || isModelPackageCall(file, callee)) {
       // A module-level model as the file leaves it: built by a function of the file (`model = resnet20()`), a
@@ -179,12 +179,6 @@ function isModel(result: ReturnType<typeof analyzeModel>): boolean {
 /** The argument list of a call as written, for the expression that builds the model: `(BasicBlock, [2, 2, 2, 2])`. */
 function argumentText(call: Node): string {
   return call.childForFieldName('arguments')?.text ?? '()';
-}
-
-/** `nn.Sequential` however the file imports it (`from torch import nn as tnn`: `tnn.Sequential`). */
-function isSequential(file: PythonFile, callee: string): boolean {
-  const qualified = file.qualified(callee).replace(/^torch\.nn\.modules\.container\./, 'torch.nn.');
-  return qualified === 'torch.nn.Sequential' || qualified === 'Sequential';
 }
 
 /** A call of something imported from outside torch itself (`models.vgg16`, `timm.create_model`): it may build a model; torch.nn's layers are layers. */

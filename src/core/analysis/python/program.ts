@@ -185,8 +185,8 @@ export class PythonFile {
     return undefined;
   }
 
-  /** The torch.nn class a base written so names, if it names one. */
-  private torchClass(text: string): string | undefined {
+  /** The torch.nn class a name written so (a base, a callee) names, if it names one: `tnn.Sequential` is Sequential. */
+  torchClass(text: string): string | undefined {
     // Where the name comes from, not how it is spelt: `M` of `from torch.nn import Module as M`, torch.nn.modules.conv.Conv2d.
     const qualified = this.qualified(text).replace(/^torch\.nn\.modules\.\w+\./, 'torch.nn.');
     // A TorchScript module is an nn.Module whose methods TorchScript compiles.
