@@ -289,6 +289,28 @@ class Net(nn.Module):
   });
 });
 
+describe('a submodule named with a dot', () => {
+  it('raises KeyError as nn.Module.add_module does, for a ModuleDict key and add_module alike', async () => {
+    for (const [line, registration] of [
+      [5, "self.heads = nn.ModuleDict({'scale_0.5': nn.Linear(4, 10)})"],
+      [5, "self.add_module('fc.1', nn.Linear(4, 10))"],
+    ] as const) {
+      const report = await analyseText(`import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        ${registration}
+
+    def forward(self, x):
+        return x
+`);
+      assert.equal(report.complete, false, registration);
+      assert.ok(report.incomplete?.some((i) => i.range.start.line === line && i.reason === 'KeyError is raised'), JSON.stringify(report.incomplete));
+    }
+  });
+});
+
 describe('a class each branch of a module-level if defines', () => {
   const source = (condition: string) => `import torch
 import torch.nn as nn

@@ -12,8 +12,22 @@ export class ModuleArg {
   ) {}
 }
 
+/**
+ * A float of whole value (`2.0`, `64 / 2`): a JavaScript number cannot tell it from the int, and
+ * PyTorch refuses it where it wants an int (`nn.Linear(64 / 2, 10)` raises). Other floats (0.5) are
+ * plain numbers, which no int is.
+ */
+export class WholeFloat {
+  constructor(readonly value: number) {}
+
+  /** As a dictionary key: 2.0 and 2 are one key in Python. */
+  toString(): string {
+    return String(this.value);
+  }
+}
+
 /** A constant argument as the evaluator produced it. */
-export type ArgValue = number | string | boolean | null | ModuleArg | ArgValue[];
+export type ArgValue = number | WholeFloat | string | boolean | null | ModuleArg | ArgValue[];
 
 export class ArgumentError extends Error {}
 
@@ -42,7 +56,7 @@ export class Args {
     const value = this.values.get(name);
     if (typeof value === 'number' && Number.isInteger(value)) return value;
     if (typeof value === 'boolean') return Number(value);
-    throw new ArgumentError(`${this.type}: ${name} is ${describe(value)}, not a whole number`);
+    throw new ArgumentError(`${this.type}: ${name} is ${describe(value)}, not a whole number${refusedFloat(value)}`);
   }
 
   /** A positive whole number, for sizes and counts that PyTorch divides by or multiplies with. */
@@ -55,12 +69,14 @@ export class Args {
   number(name: string): number {
     const value = this.values.get(name);
     if (typeof value === 'number') return value;
+    if (value instanceof WholeFloat) return value.value;
     throw new ArgumentError(`${this.type}: ${name} is ${describe(value)}, not a number`);
   }
 
   bool(name: string): boolean {
     const value = this.values.get(name);
     if (typeof value === 'boolean') return value;
+    if (value instanceof WholeFloat) return value.value !== 0;
     if (typeof value === 'number') return value !== 0;
     if (value === null) return false;
     throw new ArgumentError(`${this.type}: ${name} is ${describe(value)}, not True or False`);
@@ -77,16 +93,16 @@ export class Args {
     const value = this.values.get(name);
     if (typeof value === 'number' && Number.isInteger(value)) return Array.from({ length: rank }, () => value);
     if (Array.isArray(value) && value.length === rank && value.every((v) => typeof v === 'number' && Number.isInteger(v))) return value as number[];
-    throw new ArgumentError(`${this.type}: ${name} is ${describe(value)}, not a whole number or a tuple of ${rank}`);
+    throw new ArgumentError(`${this.type}: ${name} is ${describe(value)}, not a whole number or a tuple of ${rank}${refusedFloat(value)}`);
   }
 
   /** A number or a tuple of numbers of any length, as Upsample's size and scale_factor are. */
   numbers(name: string, integer: boolean): number[] | null {
     const value = this.values.get(name);
     if (value === null) return null;
-    const list = Array.isArray(value) ? value : [value];
+    const list = (Array.isArray(value) ? value : [value]).map((v) => (v instanceof WholeFloat && !integer ? v.value : v));
     if (list.length > 0 && list.every((v) => typeof v === 'number' && (!integer || Number.isInteger(v)))) return list as number[];
-    throw new ArgumentError(`${this.type}: ${name} is ${describe(value)}, not ${integer ? 'a whole number or a tuple of them' : 'a number or a tuple of numbers'}`);
+    throw new ArgumentError(`${this.type}: ${name} is ${describe(value)}, not ${integer ? `a whole number or a tuple of them${refusedFloat(value)}` : 'a number or a tuple of numbers'}`);
   }
 
   module(name: string): LayerSpec {
@@ -96,9 +112,16 @@ export class Args {
   }
 }
 
+/** Why a float of whole value (`64 / 2`) is not one, and how to mend it. */
+function refusedFloat(value: ArgValue | undefined): string {
+  const float = (v: ArgValue | undefined): boolean => v instanceof WholeFloat || (Array.isArray(v) && v.some(float));
+  return float(value) ? ': PyTorch refuses a float even when it is whole (write // or int())' : '';
+}
+
 function describe(value: ArgValue | undefined): string {
   if (value === undefined) return 'missing';
   if (value instanceof ModuleArg) return `nn.${value.type}`;
+  if (value instanceof WholeFloat) return `${value.value}.0`;
   return Array.isArray(value) ? `(${value.map((v) => describe(v)).join(', ')})` : JSON.stringify(value);
 }
 

@@ -1,6 +1,6 @@
 // Python's builtins and the standard library's functions model code calls: the names no file defines.
 import { ClassInfo, containerKinds } from './program';
-import { Callable, Dict, FunctionDef, iterate, Module, Path, Raised, Tensor, truthy, Unknown, type Value } from './values';
+import { Callable, Dict, FunctionDef, isFloat, iterate, Module, numberOf, numeric, Path, Raised, Tensor, truthy, Unknown, type Value, WholeFloat } from './values';
 
 /**
  * The keyword arguments each builtin below follows; any other makes its answer unknown, since
@@ -22,6 +22,9 @@ function followingKeywords(entries: [string, Value][]): Map<string, Value> {
   );
 }
 
+/** What float() reads from text: a decimal, `inf`, `nan`. */
+const floatText = /^\s*[-+]?((\d+\.?\d*|\.\d+)(e[-+]?\d+)?|inf(inity)?|nan)\s*$/i;
+
 export const builtins = followingKeywords([
   [
     'range',
@@ -35,15 +38,17 @@ export const builtins = followingKeywords([
       return out;
     }),
   ],
-  ['len', new Callable('len', ([v]) => (Array.isArray(v) ? v.length : v instanceof Module ? v.children.size : v instanceof Dict ? v.entries.size : new Unknown('len() of something unknown')))],
+  ['len', new Callable('len', ([v]) => (Array.isArray(v) ? v.length : typeof v === 'string' ? [...v].length : v instanceof Module ? v.children.size : v instanceof Dict ? v.entries.size : new Unknown('len() of something unknown')))],
   // int(text, base) is not followed; int('1.5') raises in Python, so only whole numbers are read from text.
-  ['int', new Callable('int', ([v, base]) => (base !== undefined ? new Unknown('int() in another base is not followed') : typeof v === 'number' ? Math.trunc(v) : typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v) ? Number(v) : new Unknown('int() of something unknown')))],
-  ['float', new Callable('float', ([v]) => (typeof v === 'number' ? v : new Unknown('float() of something unknown')))],
-  ['min', new Callable('min', (args) => numbersOf(args, (n) => Math.min(...n)))],
-  ['max', new Callable('max', (args) => numbersOf(args, (n) => Math.max(...n)))],
-  ['sum', new Callable('sum', (args) => numbersOf(args, (n) => n.reduce((a, b) => a + b, 0)))],
-  ['abs', new Callable('abs', ([v]) => (typeof v === 'number' ? Math.abs(v) : new Unknown('abs() of something unknown')))],
-  ['round', new Callable('round', ([v, digits]) => (typeof v === 'number' && (digits === undefined || digits === null || (typeof digits === 'number' && Number.isInteger(digits) && digits >= 0 && digits <= 15)) ? pythonRound(v, digits ?? null) : new Unknown('round() of something unknown')))],
+  ['int', new Callable('int', ([v, base]) => (base !== undefined ? new Unknown('int() in another base is not followed') : numberOf(v) !== undefined ? Math.trunc(numberOf(v) as number) : typeof v === 'string' && /^\s*[-+]?\d+\s*$/.test(v) ? Number(v) : new Unknown('int() of something unknown')))],
+  ['float', new Callable('float', ([v]) => (numberOf(v) !== undefined ? numeric(numberOf(v) as number, true) : typeof v === 'string' && floatText.test(v) ? numeric(Number(v.trim().toLowerCase().replace(/^([-+]?)inf(inity)?$/, '$1Infinity').replace(/^[-+]?nan$/, 'NaN')), true) : new Unknown('float() of something unknown')))],
+  // min() and max() give back the item they pick (max(2, 2.0) is the int 2); sum() is a float when an item is.
+  ['min', new Callable('min', (args) => numbersOf(args, { compute: (n) => Math.min(...n), result: 'pick', sequence: true }))],
+  ['max', new Callable('max', (args) => numbersOf(args, { compute: (n) => Math.max(...n), result: 'pick', sequence: true }))],
+  ['sum', new Callable('sum', (args) => (args.length === 1 && Array.isArray(args[0]) && args[0].length === 0 ? 0 : numbersOf(args, { compute: (n) => n.reduce((a, b) => a + b, 0), result: 'same', sequence: true })))],
+  ['abs', new Callable('abs', ([v]) => (numberOf(v) !== undefined ? numeric(Math.abs(numberOf(v) as number), isFloat(v)) : new Unknown('abs() of something unknown')))],
+  // round(x) is an int; round(x, digits) keeps x's type.
+  ['round', new Callable('round', ([v, digits]) => (numberOf(v) !== undefined && (digits === undefined || digits === null || (typeof digits === 'number' && Number.isInteger(digits) && digits >= 0 && digits <= 15)) ? numeric(pythonRound(numberOf(v) as number, digits ?? null), isFloat(v) && digits !== undefined && digits !== null) : new Unknown('round() of something unknown')))],
   ['list', new Callable('list', ([v]) => (Array.isArray(v) ? [...v] : v === undefined ? [] : new Unknown('list() of something unknown')))],
   ['tuple', new Callable('tuple', ([v]) => (Array.isArray(v) ? [...v] : v === undefined ? [] : new Unknown('tuple() of something unknown')))],
   [
@@ -75,7 +80,7 @@ export const builtins = followingKeywords([
     }),
   ],
   ['isinstance', new Callable('isinstance', ([value, types]) => isInstance(value ?? null, types ?? null))],
-  ['str', new Callable('str', ([v]) => (typeof v === 'string' || typeof v === 'number' ? String(v) : new Unknown('str() of something unknown')))],
+  ['str', new Callable('str', ([v]) => (typeof v === 'string' ? v : numberOf(v) !== undefined ? pythonStr(v as number | WholeFloat) : new Unknown('str() of something unknown')))],
   ['bool', new Callable('bool', ([v]) => truthy(v ?? false) ?? new Unknown('bool() of something unknown'))],
   ['dict', new Callable('dict', (_args, keywords) => new Dict(new Map(keywords)))],
   ['print', new Callable('print', () => null)],
@@ -155,7 +160,7 @@ function isInstance(value: Value, types: Value): Value {
       if (typeof value === 'number' && Number.isInteger(value)) return true;
       if (typeof value === 'boolean') return true;
     } else if (name === 'float') {
-      if (typeof value === 'number' && !Number.isInteger(value)) return true;
+      if (isFloat(value)) return true;
     } else if (name === 'bool' || name === 'str' || name === 'dict') {
       if ((name === 'bool' && typeof value === 'boolean') || (name === 'str' && typeof value === 'string') || (name === 'dict' && value instanceof Dict)) return true;
     } else if (name === 'list' || name === 'tuple') {
@@ -183,7 +188,7 @@ export type DictMethod = (dict: Dict, args: Value[]) => Value;
 
 /** A dictionary key the analysis can tell apart from others: a string, a number, a boolean, None. */
 function isKey(key: Value | undefined): boolean {
-  return key === null || typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean';
+  return key === null || typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean' || key instanceof WholeFloat;
 }
 
 export const dictMethods = new Map<string, DictMethod>([
@@ -241,20 +246,53 @@ export const stringMethods = new Map<string, StringMethod>([
   ['endswith', (text, [suffix]) => (typeof suffix === 'string' ? text.endsWith(suffix) : new Unknown('endswith() of something unknown'))],
   ['lower', (text) => text.toLowerCase()],
   ['upper', (text) => text.toUpperCase()],
-  ['strip', (text) => text.trim()],
-  ['replace', (text, [a, b]) => (typeof a === 'string' && typeof b === 'string' ? text.split(a).join(b) : new Unknown('replace() of something unknown'))],
-  ['split', (text, [separator]) => (typeof separator === 'string' ? text.split(separator) : text.trim().split(/\s+/))],
+  ['strip', (text, [chars]) => stripped(text, chars, true, true)],
+  ['lstrip', (text, [chars]) => stripped(text, chars, true, false)],
+  ['rstrip', (text, [chars]) => stripped(text, chars, false, true)],
+  [
+    'replace',
+    (text, [a, b, count = -1]) => {
+      if (typeof a !== 'string' || typeof b !== 'string' || typeof count !== 'number' || a === '') return new Unknown('replace() of something unknown');
+      const parts = text.split(a);
+      const replaced = count < 0 ? parts.length - 1 : Math.min(count, parts.length - 1);
+      return parts.slice(0, replaced + 1).join(b) + (replaced < parts.length - 1 ? a + parts.slice(replaced + 1).join(a) : '');
+    },
+  ],
+  [
+    'split',
+    (text, [separator = null, limit = -1]) => {
+      if (typeof limit !== 'number' || (separator !== null && typeof separator !== 'string') || separator === '') return new Unknown('split() of something unknown');
+      if (separator === null) return limit < 0 ? text.trim().split(/\s+/).filter((part) => part !== '') : new Unknown('split() on whitespace with maxsplit is not followed');
+      const parts = text.split(separator);
+      return limit < 0 || parts.length - 1 <= limit ? parts : [...parts.slice(0, limit), parts.slice(limit).join(separator)];
+    },
+  ],
   ['join', (text, [items]) => (Array.isArray(items) && items.every((i) => typeof i === 'string') ? items.join(text) : new Unknown('join() of something unknown'))],
 ]);
+
+/** str.strip() and its sides: whitespace, or the characters given. */
+function stripped(text: string, chars: Value | undefined, left: boolean, right: boolean): Value {
+  if (chars === undefined || chars === null) return left && right ? text.trim() : left ? text.trimStart() : text.trimEnd();
+  if (typeof chars !== 'string') return new Unknown('strip() of something unknown');
+  const set = new Set(chars);
+  const characters = [...text];
+  let start = 0;
+  let end = characters.length;
+  while (left && start < end && set.has(characters[start] as string)) start++;
+  while (right && end > start && set.has(characters[end - 1] as string)) end--;
+  return characters.slice(start, end).join('');
+}
 
 /**
  * One field of an f-string or str.format: `!r`/`!s`, then a format spec of the kinds names and
  * sizes are written with (`03d`, `>4`, `.2f`, `x`); undefined when the value or the spec is not known.
  */
-export function formatField(value: Value, spec: string, conversion: string): string | undefined {
+export function formatField(given: Value, spec: string, conversion: string): string | undefined {
+  const float = isFloat(given);
+  const value = numberOf(given) ?? given;
   let text: string;
   if (typeof value === 'string') text = conversion === '!r' ? `'${value}'` : value;
-  else if (typeof value === 'number') text = Number.isInteger(value) || conversion ? String(value) : pythonFloat(value);
+  else if (typeof value === 'number') text = pythonStr(given as number | WholeFloat);
   else if (typeof value === 'boolean' || value === null) text = value === null ? 'None' : value ? 'True' : 'False';
   else return undefined;
   if (spec === '') return text;
@@ -266,7 +304,7 @@ export function formatField(value: Value, spec: string, conversion: string): str
     switch (type) {
       case 'd':
       case 'n':
-        if (!Number.isInteger(value)) return undefined;
+        if (float) return undefined;
         text = String(value);
         break;
       case 'f':
@@ -278,10 +316,12 @@ export function formatField(value: Value, spec: string, conversion: string): str
         break;
       case 'x':
       case 'X':
-        text = Number.isInteger(value) ? value.toString(16) : '';
+        if (float) return undefined;
+        text = value.toString(16);
         if (type === 'X') text = text.toUpperCase();
         break;
       case 'b':
+        if (float) return undefined;
         text = value.toString(2);
         break;
       case '%':
@@ -306,12 +346,16 @@ export function formatField(value: Value, spec: string, conversion: string): str
   return pad + text;
 }
 
-/** str() of a float as Python writes it: `1.0`, `0.5`, `1e-05`. */
-function pythonFloat(value: number): string {
-  if (!Number.isFinite(value)) return value > 0 ? 'inf' : value < 0 ? '-inf' : 'nan';
-  const text = String(value);
-  if (/e/.test(text)) return text.replace(/e([+-])(\d)$/, 'e$10$2');
-  return text;
+/** str() of a number as Python writes it: `3`, `1.0`, `0.5`, `1e-05`, `1e+16`. */
+function pythonStr(value: number | WholeFloat): string {
+  if (typeof value === 'number' && Number.isInteger(value)) return String(value);
+  const n = numberOf(value) as number;
+  if (!Number.isFinite(n)) return n > 0 ? 'inf' : n < 0 ? '-inf' : 'nan';
+  if (Object.is(n, -0)) return '-0.0';
+  // Python writes floats of 16 digits and more, and under 1e-4, with an exponent; JavaScript from 21 digits and under 1e-6.
+  const text = Math.abs(n) >= 1e16 || (n !== 0 && Math.abs(n) < 1e-4) ? n.toExponential() : String(n);
+  const written = text.replace(/e([+-])(\d)$/, 'e$10$2');
+  return Number.isInteger(n) && !/e/.test(written) ? `${written}.0` : written;
 }
 
 /** printf-style `'layer%d' % (i + 1)`, for the conversions names are made with. */
@@ -321,22 +365,47 @@ export function percentFormat(format: string, args: Value[]): Value {
   const text = format.replace(/%(\d*)([disr%])/g, (_, width: string, conversion: string) => {
     if (conversion === '%') return '%';
     const value = args[next++];
-    if (typeof value === 'number' && (conversion === 'd' || conversion === 'i')) return String(Math.trunc(value)).padStart(Number(width || 0), '0');
-    if (typeof value === 'number' || typeof value === 'string') return String(value);
+    const n = numberOf(value);
+    if (n !== undefined && (conversion === 'd' || conversion === 'i')) return String(Math.trunc(n)).padStart(Number(width || 0), width.startsWith('0') ? '0' : ' ');
+    if (n !== undefined) return pythonStr(value as number | WholeFloat);
+    if (typeof value === 'string') return value;
     failed = true;
     return '';
   });
   return failed || next !== args.length ? new Unknown(`the formatted string \`${format}\` is not known`) : text;
 }
 
-export const mathFunctions = new Map<string, (numbers: number[]) => number>([
-  ['ceil', ([n = NaN]) => Math.ceil(n)],
-  ['floor', ([n = NaN]) => Math.floor(n)],
-  ['sqrt', ([n = NaN]) => Math.sqrt(n)],
-  ['log', ([n = NaN, base]) => (base === undefined ? Math.log(n) : Math.log(n) / Math.log(base))],
-  ['log2', ([n = NaN]) => Math.log2(n)],
-  ['prod', (n) => n.reduce((a, b) => a * b, 1)],
-  ['gcd', ([a = 0, b = 0]) => gcd(a, b)],
+/** A numeric function: what it computes, and its result's type (an int, a float, a float when an argument is, or the argument it picks). */
+export interface NumericFunction {
+  compute: (numbers: number[]) => number;
+  result: 'int' | 'float' | 'same' | 'pick';
+  /** Whether it takes a sequence, as prod() does: the others are refused one (NumPy would map them over it). */
+  sequence?: boolean;
+}
+
+const float = (compute: NumericFunction['compute']): NumericFunction => ({ compute, result: 'float' });
+const prod: NumericFunction = { compute: (n) => n.reduce((a, b) => a * b, 1), result: 'same', sequence: true };
+
+/** The math module's functions models size layers with (`math.ceil(c / 4)`). */
+export const mathFunctions = new Map<string, NumericFunction>([
+  ['ceil', { compute: ([n = NaN]) => Math.ceil(n), result: 'int' }],
+  ['floor', { compute: ([n = NaN]) => Math.floor(n), result: 'int' }],
+  ['sqrt', float(([n = NaN]) => Math.sqrt(n))],
+  ['log', float(([n = NaN, base]) => (base === undefined ? Math.log(n) : Math.log(n) / Math.log(base)))],
+  ['log2', float(([n = NaN]) => Math.log2(n))],
+  ['pow', float(([a = NaN, b = NaN]) => a ** b)],
+  ['prod', prod],
+  ['gcd', { compute: ([a = 0, b = 0]) => gcd(a, b), result: 'int' }],
+]);
+
+/** NumPy's, on numbers (`int(np.prod(img_shape))`): its ceil and floor give floats, unlike math's. */
+export const numpyFunctions = new Map<string, NumericFunction>([
+  ['ceil', float(([n = NaN]) => Math.ceil(n))],
+  ['floor', float(([n = NaN]) => Math.floor(n))],
+  ['sqrt', float(([n = NaN]) => Math.sqrt(n))],
+  ['log', float(([n = NaN]) => Math.log(n))],
+  ['log2', float(([n = NaN]) => Math.log2(n))],
+  ['prod', prod],
 ]);
 
 function gcd(a: number, b: number): number {
@@ -358,9 +427,15 @@ export function pathValue(dotted: string): Value {
   return moduleConstants.get(dotted) ?? new Path(dotted);
 }
 
-export function numbersOf(args: Value[], combine: (numbers: number[]) => number): Value {
-  const list = args.length === 1 && Array.isArray(args[0]) ? args[0] : args;
-  return list.every((v) => typeof v === 'number') && list.length > 0 ? combine(list as number[]) : new Unknown('an operation on unknown numbers');
+/** A numeric function of numbers given one by one, or of one sequence where it takes one; unknown when one is not a number. */
+export function numbersOf(args: Value[], fn: NumericFunction): Value {
+  const sequence = args.length === 1 && Array.isArray(args[0]);
+  const list = sequence ? (args[0] as Value[]) : args;
+  const numbers = list.map(numberOf);
+  if (list.length === 0 || numbers.includes(undefined) || (sequence && !fn.sequence)) return new Unknown('an operation on unknown numbers');
+  const result = fn.compute(numbers as number[]);
+  if (fn.result === 'pick') return list[numbers.indexOf(result)] ?? new Unknown('an operation on unknown numbers');
+  return numeric(result, fn.result === 'float' || (fn.result === 'same' && list.some(isFloat)));
 }
 
 export const identityDecorators = new Set(['functools.wraps', 'functools.lru_cache', 'functools.cache', 'torch.jit.ignore', 'torch.jit.unused', 'torch.jit.export', 'torch.jit.script_method', 'torch.no_grad', 'torch.inference_mode', 'torch.jit.script', 'torch.compile', 'typing.overload', 'typing.final']);
@@ -401,7 +476,7 @@ function typeOf(value: Value): Value {
   if (value instanceof Module) return value.options.cls ?? new Path(`torch.nn.${value.type}`);
   if (typeof value === 'string') return builtin('str');
   if (typeof value === 'boolean') return builtin('bool');
-  if (typeof value === 'number') return builtin(Number.isInteger(value) ? 'int' : 'float');
+  if (numberOf(value) !== undefined) return builtin(isFloat(value) ? 'float' : 'int');
   if (Array.isArray(value)) return builtin('list');
   if (value instanceof Dict) return builtin('dict');
   if (value === null) return new Path('builtins.NoneType');

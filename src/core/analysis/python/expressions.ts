@@ -6,7 +6,7 @@ import { Evaluator } from './evaluator';
 import { ClassInfo } from './program';
 import { specTensorShape } from './stateDict';
 import { noteRead } from './memo';
-import { BudgetExceeded, Callable, changes, compareValues, Dict, equalValues, FunctionDef, type Index, iterate, layerParameterSize, Module, Namespace, Path, Raised, returnsSelf, type Scope, Slice, specField, specParameterNames, Super, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { BudgetExceeded, Callable, changes, compareValues, Dict, equalValues, FunctionDef, type Index, isFloat, iterate, layerParameterSize, Module, Namespace, numberOf, numeric, Path, Raised, returnsSelf, type Scope, Slice, specField, specParameterNames, Super, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 
 /** Evaluates expressions: what a name, an attribute, an operator or a subscript gives. */
 export abstract class Expressions extends Evaluator {
@@ -17,8 +17,11 @@ export abstract class Expressions extends Evaluator {
         const n = Number(node.text.replace(/_/g, '').replace(/[lL]$/, ''));
         return Number.isFinite(n) ? n : new Unknown(`${node.text} is not a number`);
       }
-      case 'float':
-        return Number(node.text.replace(/_/g, ''));
+      case 'float': {
+        // A complex literal (`2j`) is not a float.
+        if (/[jJ]$/.test(node.text)) return new Unknown(`the complex number ${node.text} is not analysed`);
+        return numeric(Number(node.text.replace(/_/g, '')), true);
+      }
       case 'true':
         return true;
       case 'false':
@@ -63,7 +66,8 @@ export abstract class Expressions extends Evaluator {
       case 'unary_operator': {
         const operand = this.evaluate(node.childForFieldName('argument') as Node, scope);
         const operator = node.childForFieldName('operator')?.text;
-        if (typeof operand === 'number') return operator === '-' ? -operand : operator === '~' ? ~operand : operand;
+        const n = numberOf(operand);
+        if (n !== undefined && !(operator === '~' && isFloat(operand))) return numeric(operator === '-' ? -n : operator === '~' ? ~n : n, isFloat(operand));
         return operand instanceof Tensor ? operand : new Unknown(`${node.text} is not a constant`);
       }
       case 'not_operator': {
@@ -415,27 +419,30 @@ export abstract class Expressions extends Evaluator {
   }
 
   binary(operator: string, a: Value, b: Value, node: Node): Value {
-    if (typeof a === 'number' && typeof b === 'number') {
-      if (b === 0 && (operator === '/' || operator === '//' || operator === '%')) throw new Raised('ZeroDivisionError', node);
+    const [x, y] = [numberOf(a), numberOf(b)];
+    if (x !== undefined && y !== undefined) {
+      if (y === 0 && (operator === '/' || operator === '//' || operator === '%')) throw new Raised('ZeroDivisionError', node);
+      // Python's types: a float operand makes a float, `/` always does, `**` of a negative exponent too.
+      const float = isFloat(a) || isFloat(b);
       switch (operator) {
         case '+':
-          return a + b;
+          return numeric(x + y, float);
         case '-':
-          return a - b;
+          return numeric(x - y, float);
         case '*':
-          return a * b;
+          return numeric(x * y, float);
         case '/':
-          return a / b;
+          return numeric(x / y, true);
         case '//':
-          return Math.floor(a / b);
+          return numeric(Math.floor(x / y), float);
         case '%':
-          return a - b * Math.floor(a / b);
+          return numeric(x - y * Math.floor(x / y), float);
         case '**':
-          return a ** b;
+          return numeric(x ** y, float || y < 0);
         case '<<':
-          return a << b;
         case '>>':
-          return a >> b;
+          if (float) throw new Raised('TypeError', node);
+          return operator === '<<' ? x << y : x >> y;
       }
     }
     if (operator === '+' && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
@@ -508,7 +515,10 @@ function indexTensor(tensor: Tensor, indices: Index[]): Value {
 
 /** Element-wise arithmetic of tensors of known values with each other or with numbers, as torch's types promote: ints stay ints, except under `/`. */
 export function valueArithmetic(operator: string, a: Value, b: Value): Tensor | undefined {
-  const side = (v: Value) => (v instanceof Tensor && v.values ? v.values : typeof v === 'number' ? { data: [v], float: !Number.isInteger(v), scalar: true } : undefined);
+  const side = (v: Value) => {
+    const n = numberOf(v);
+    return v instanceof Tensor && v.values ? v.values : n !== undefined ? { data: [n], float: isFloat(v), scalar: true } : undefined;
+  };
   const x = side(a);
   const y = side(b);
   if (!x || !y || (!(a instanceof Tensor) && !(b instanceof Tensor))) return undefined;

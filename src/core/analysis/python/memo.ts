@@ -3,7 +3,7 @@
 // did not make and what it read is still as it was.
 import type { Node } from '../syntax';
 import { ClassInfo } from './program';
-import { Callable, copyModuleFields, Dict, FunctionDef, Module, moduleCount, Namespace, Path, Tensor, Unknown, type Value } from './values';
+import { Callable, copyModuleFields, Dict, FunctionDef, Module, moduleCount, Namespace, Path, Tensor, Unknown, type Value, WholeFloat } from './values';
 
 /** What a value read was, to tell whether it still is: primitives and immutable objects as they are, lists item by item. */
 type Snapshot = Value | { readonly items: Snapshot[] };
@@ -85,11 +85,11 @@ function snapshotOf(value: Value): Snapshot | undefined {
 
 /**
  * Whether a value never changes in place, so that a snapshot or a copy may share it: None, numbers,
- * strings, classes, functions, dotted names, unknowns, tensors (a shape is replaced, never changed)
+ * strings, floats, classes, functions, dotted names, unknowns, tensors (a shape is replaced, never changed)
  * and namespaces. A callable is too, but a copy refuses it: it may close over what the build made.
  */
 function sharable(value: Value): boolean {
-  return typeof value !== 'object' || value === null || value instanceof ClassInfo || value instanceof FunctionDef || value instanceof Path || value instanceof Callable || value instanceof Unknown || value instanceof Tensor || value instanceof Namespace;
+  return typeof value !== 'object' || value === null || value instanceof WholeFloat || value instanceof ClassInfo || value instanceof FunctionDef || value instanceof Path || value instanceof Callable || value instanceof Unknown || value instanceof Tensor || value instanceof Namespace;
 }
 
 function same(value: Value, snapshot: Snapshot): boolean {
@@ -118,6 +118,7 @@ export function memoKey(cls: ClassInfo, site: Node | undefined, phase: string, p
 function plainKey(value: Value): string | undefined {
   if (value === null) return 'None';
   if (typeof value === 'number') return Object.is(value, -0) ? '-0' : `n${value}`;
+  if (value instanceof WholeFloat) return `f${value.value}`;
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) {

@@ -3,7 +3,7 @@ import { normalizeDim, product, type Shape } from '../shape';
 import type { Node } from '../syntax';
 import { ClassInfo, type PythonFile } from './program';
 import { Expressions } from './expressions';
-import { changes, Dict, equalValues, type Flow, freeze, FunctionDef, iterate, type LayerCall, layerParameterSize, Module, Namespace, Raised, type Scope, specParameterNames, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { changes, Dict, equalValues, type Flow, freeze, FunctionDef, iterate, type LayerCall, layerParameterSize, Module, Namespace, Raised, type Scope, specParameterNames, submoduleName, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 
 /** Runs statements as Python does, saying where it cannot follow them. */
 export abstract class Statements extends Expressions {
@@ -384,7 +384,7 @@ export abstract class Statements extends Expressions {
       else if (owner instanceof Dict && (typeof index === 'string' || typeof index === 'number')) owner.entries.set(String(index), value);
       else if (Array.isArray(owner) && typeof index === 'number' && owner.length > 0) owner[normalizeDim(index, owner.length)] = value;
       else if (owner instanceof Module && owner.options.container && value instanceof Module && (typeof index === 'string' || typeof index === 'number')) {
-        const key = owner.options.container === 'dict' ? String(index) : [...owner.children.keys()][normalizeDim(Number(index), owner.children.size)];
+        const key = owner.options.container === 'dict' ? submoduleName(String(index), target) : [...owner.children.keys()][normalizeDim(Number(index), owner.children.size)];
         if (key === undefined) this.lose(target, `\`${target.text.slice(0, 60)}\` is out of range`);
         else owner.children.set(key, value);
       } else if (value instanceof Module || owner instanceof Module || owner instanceof Dict || Array.isArray(owner) || owner instanceof Namespace || (owner instanceof Unknown && !owner.inert)) {

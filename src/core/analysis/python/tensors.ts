@@ -4,7 +4,7 @@ import { type Dim, formatShape, normalizeDim, product, type Shape } from '../sha
 import type { Node } from '../syntax';
 import { Calls } from './calls';
 import { valueArithmetic } from './expressions';
-import { Callable, Module, Tensor, truthy, Unknown, type Value } from './values';
+import { Callable, isFloat, Module, numberOf, numeric, Tensor, truthy, Unknown, type Value } from './values';
 
 /** Tensors' methods and torch's functions of tensors: the shapes they give, and their values where those are known. */
 export abstract class Tensors extends Calls {
@@ -223,7 +223,8 @@ export abstract class Tensors extends Calls {
   private valueFunction(name: string, args: Value[]): Value | undefined {
     const [first, second] = args;
     const values = first instanceof Tensor ? first.values : undefined;
-    if (name === 'pow' && typeof first === 'number' && second instanceof Tensor && second.values) return Tensor.of(second.values.data.map((e) => Math.fround(first) ** e), true);
+    const base = numberOf(first);
+    if (name === 'pow' && base !== undefined && second instanceof Tensor && second.values) return Tensor.of(second.values.data.map((e) => Math.fround(base) ** e), true);
     if ((name === 'divide' || name === 'div' || name === 'true_divide') && values) return valueArithmetic('/', first ?? null, second ?? null);
     if (!values) return undefined;
     const fn = valueFunctions.get(name);
@@ -234,14 +235,17 @@ export abstract class Tensors extends Calls {
         return Tensor.of(values.data.map(Math.trunc), false);
       case 'float':
         return Tensor.of(values.data, true);
+      // A float tensor's items are floats, whole or not.
       case 'tolist':
-        return [...values.data];
+        return values.data.map((x) => numeric(x, values.float));
       case 'item':
-        return values.data.length === 1 ? (values.data[0] as number) : new Unknown('item() of a tensor of more than one value');
+        return values.data.length === 1 ? numeric(values.data[0] as number, values.float) : new Unknown('item() of a tensor of more than one value');
       case 'diff':
         return Tensor.of(values.data.slice(1).map((x, i) => x - (values.data[i] as number)), values.float);
-      case 'pow':
-        return typeof second === 'number' ? Tensor.of(values.data.map((x) => x ** second), values.float || !Number.isInteger(second)) : undefined;
+      case 'pow': {
+        const exponent = numberOf(second);
+        return exponent !== undefined ? Tensor.of(values.data.map((x) => x ** exponent), values.float || isFloat(second)) : undefined;
+      }
       default:
         return undefined;
     }
@@ -348,15 +352,16 @@ export const tensorConstructors = new Set(['zeros', 'ones', 'randn', 'rand', 'em
 export function valuesTensor(name: string, args: Value[]): Value {
   if (name === 'tensor') {
     const [data] = args;
-    if (Array.isArray(data) && data.length <= 10_000 && data.every((d) => typeof d === 'number')) return Tensor.of(data as number[], !(data as number[]).every(Number.isInteger));
-    return Array.isArray(data) && data.every((d) => typeof d === 'number' || Array.isArray(d)) ? new Tensor(tensorShapeOf(data)) : new Tensor(null, 'torch.tensor of values that are not known');
+    const numbers = Array.isArray(data) ? data.map(numberOf) : [];
+    if (Array.isArray(data) && data.length <= 10_000 && !numbers.includes(undefined)) return Tensor.of(numbers as number[], data.some(isFloat));
+    return Array.isArray(data) && data.every((d) => numberOf(d) !== undefined || Array.isArray(d)) ? new Tensor(tensorShapeOf(data)) : new Tensor(null, 'torch.tensor of values that are not known');
   }
-  const numbers = args.filter((a): a is number => typeof a === 'number');
+  const numbers = args.map(numberOf).filter((n) => n !== undefined);
   if (numbers.length !== args.length || numbers.length === 0 || numbers.length > 3) return new Tensor(null, 'torch.arange of bounds that are not known');
   const [start, end, step = 1] = numbers.length === 1 ? [0, numbers[0] as number] : numbers;
   const length = Math.max(0, Math.ceil(((end as number) - (start as number)) / step));
   if (step === 0 || length > 10_000) return new Tensor([length]);
-  return Tensor.of(Array.from({ length }, (_, i) => (start as number) + i * step), !numbers.every(Number.isInteger));
+  return Tensor.of(Array.from({ length }, (_, i) => (start as number) + i * step), args.some(isFloat));
 }
 
 /** An array or tensor made of nested lists of numbers or of arrays (`np.array([filter_1, filter_2])`), or of an array: its shape. */
@@ -368,7 +373,7 @@ export function arrayTensor(data: Value, path: string): Tensor {
 
 /** [[1, 2], [3, 4]] and [array of [2], array of [2]] are [2, 2]; undefined when the items differ or are not known. */
 function nestedShape(data: Value): Dim[] | undefined {
-  if (typeof data === 'number' || typeof data === 'boolean') return [];
+  if (numberOf(data) !== undefined || typeof data === 'boolean') return [];
   if (data instanceof Tensor) return data.shape ? [...data.shape] : undefined;
   if (!Array.isArray(data)) return undefined;
   const items = data.map(nestedShape);

@@ -2,10 +2,10 @@
 import { computeOutputShape, type LayerSpec, type OutputTree, paramCount } from '../layers';
 import { formatShape, type Shape } from '../shape';
 import type { Node } from '../syntax';
-import { ArgumentError, type ArgValue, buildLayer, ModuleArg, torchLayers } from '../torchLayers';
-import { buildsPackageModel, identityDecorators, inertFunctions, inertNamespaces, mathFunctions, numbersOf } from './builtins';
+import { ArgumentError, type ArgValue, buildLayer, ModuleArg, torchLayers, WholeFloat } from '../torchLayers';
+import { buildsPackageModel, identityDecorators, inertFunctions, inertNamespaces, mathFunctions, numbersOf, numpyFunctions } from './builtins';
 import { arrayTensor, Tensors, tensorConstructors, valuesTensor } from './tensors';
-import { Callable, changes, copyValue, Dict, firstTensor, freeze, FunctionDef, type LayerCall, iterate, Module, Path, Raised, specParameterNames, Tensor, truthy, uniqueModules, Unknown, unknownReason, type Value } from './values';
+import { Callable, changes, copyValue, Dict, firstTensor, freeze, FunctionDef, type LayerCall, iterate, Module, numberOf, Path, Raised, specParameterNames, submoduleName, Tensor, truthy, uniqueModules, Unknown, unknownReason, type Value } from './values';
 import { ClassInfo, parameterKind } from './program';
 
 /** The last layer, and so the evaluation itself: torch.nn modules built, initialised and run. */
@@ -47,7 +47,8 @@ export class Analysis extends Tensors {
       const [fn, ...bound] = positional;
       return new Callable('partial', (args, more, callNode) => this.invoke(fn ?? null, [...bound, ...args], new Map([...keywords, ...more]), callNode));
     }
-    if (namespace === 'math' && mathFunctions.has(name)) return numbersOf(positional, mathFunctions.get(name) as (n: number[]) => number);
+    const numericFunction = namespace === 'math' ? mathFunctions.get(name) : namespace === 'numpy' ? numpyFunctions.get(name) : undefined;
+    if (numericFunction) return numbersOf(positional, numericFunction);
     if (namespace === 'torch.jit' && (name === 'is_scripting' || name === 'is_tracing')) return false;
     if (path === 'torch.jit.annotate') return positional[1] ?? null;
     if (path === 'typing.cast') return positional[1] ?? null;
@@ -109,7 +110,7 @@ export class Analysis extends Tensors {
       const source = positional.length === 1 && (positional[0] instanceof Dict || (type !== 'Sequential' && Array.isArray(positional[0]))) ? positional[0] : positional;
       const entries: [string, Value][] = source instanceof Dict ? [...source.entries] : Array.isArray(source) ? source.map((v, i) => [String(i), v]) : [];
       for (const [key, child] of entries) {
-        if (child instanceof Module) module.children.set(key, child);
+        if (child instanceof Module) module.children.set(source instanceof Dict ? submoduleName(key, node) : key, child);
         else this.lose(node, `nn.${type}(…) is given ${child instanceof Unknown ? `something that is not known (${child.reason})` : 'something that is not a module'}`);
       }
       if (!(source instanceof Dict) && !Array.isArray(source)) this.lose(node, `nn.${type}(…) is given modules that are not known`);
@@ -247,7 +248,7 @@ export class Analysis extends Tensors {
       case 'add_module':
       case 'register_module':
         return new Callable(name, ([childName, child], _keywords, node) => {
-          if (typeof childName === 'string' && (child instanceof Module || child === null)) this.setAttribute(owner, childName, child, node);
+          if (typeof childName === 'string' && (child instanceof Module || child === null)) this.setAttribute(owner, submoduleName(childName, node), child, node);
           else this.lose(node, `\`${node.text.slice(0, 60)}\` adds a module that is not known`);
           return null;
         });
@@ -328,7 +329,7 @@ export class Analysis extends Tensors {
 }
 
 function toArg(value: Value, what: string): ArgValue {
-  if (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' || value instanceof WholeFloat) return value;
   if (Array.isArray(value)) return value.map((v) => toArg(v, what));
   // A layer given to another (a TransformerEncoder's layer) is passed as its spec.
   if (value instanceof Module && value.options.spec) return new ModuleArg(value.type, value.options.spec);
@@ -401,7 +402,7 @@ function inspectKind(name: string, value: Value): Value {
   const isFunction = name === 'isfunction';
   if (value instanceof FunctionDef) return isFunction && value.self === undefined;
   if (value instanceof ClassInfo) return !isFunction;
-  const plain = value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' || Array.isArray(value);
+  const plain = value === null || numberOf(value) !== undefined || typeof value === 'string' || typeof value === 'boolean' || Array.isArray(value);
   if (plain || value instanceof Module || value instanceof Tensor || value instanceof Dict) return false;
   return new Unknown(`inspect.${name}() of ${value instanceof Unknown ? `something not known (${unknownReason(value)})` : 'a value the analysis does not read'}`);
 }

@@ -1,5 +1,6 @@
 // The values the evaluator computes with: Python's objects as far as a model's shapes need them, and what is not known.
 import { type LayerSpec, paramCount } from '../layers';
+import { WholeFloat } from '../torchLayers';
 import type { Shape } from '../shape';
 import type { Node } from '../syntax';
 import type { ClassInfo, PythonFile } from './program';
@@ -134,7 +135,24 @@ export class Callable {
   ) {}
 }
 
-export type Value = number | string | boolean | null | Value[] | Unknown | Tensor | Module | Dict | Path | Callable | ClassInfo | FunctionDef | Super | Namespace;
+export type Value = number | WholeFloat | string | boolean | null | Value[] | Unknown | Tensor | Module | Dict | Path | Callable | ClassInfo | FunctionDef | Super | Namespace;
+
+export { WholeFloat };
+
+/** A number's value, int or float; undefined for anything else (a bool is not read as one). */
+export function numberOf(value: Value | undefined): number | undefined {
+  return typeof value === 'number' ? value : value instanceof WholeFloat ? value.value : undefined;
+}
+
+/** Whether a number is a Python float: a whole one is marked, others are not whole. */
+export function isFloat(value: Value | undefined): boolean {
+  return value instanceof WholeFloat || (typeof value === 'number' && !Number.isInteger(value));
+}
+
+/** A result as Python types it: a float of whole value is marked so that it is not taken for an int. */
+export function numeric(value: number, float: boolean): number | WholeFloat {
+  return float && Number.isInteger(value) ? new WholeFloat(value) : value;
+}
 
 export class FunctionDef {
   constructor(
@@ -184,6 +202,12 @@ export class Raised {
 export type Flow = { value: Value } | 'break' | 'continue' | undefined;
 
 /** A slice `start:stop:step` with Python's rules for None and negative bounds. */
+/** A submodule's name as nn.Module.add_module takes it (a ModuleDict's keys, an OrderedDict's for nn.Sequential): PyTorch raises KeyError on a dot or on nothing. */
+export function submoduleName(name: string, node: Node): string {
+  if (name === '' || name.includes('.')) throw new Raised('KeyError', node);
+  return name;
+}
+
 export class Slice {
   constructor(
     readonly start: number | null,
@@ -236,6 +260,7 @@ export function truthy(value: Value): boolean | undefined {
   if (value instanceof Unknown) return undefined;
   if (value instanceof Tensor) return value.values?.data.length === 1 ? value.values.data[0] !== 0 : undefined;
   if (value === null || value === false || value === 0 || value === '') return false;
+  if (value instanceof WholeFloat) return value.value !== 0;
   if (Array.isArray(value)) return value.length > 0;
   if (value instanceof Dict) return value.entries.size > 0;
   // nn.Sequential, ModuleList and ModuleDict have a length (an empty shortcut is false); other modules have none.
@@ -376,7 +401,9 @@ export function equalValues(a: Value, b: Value): boolean | undefined {
     }
     return all;
   }
-  if (typeof a === 'boolean' || typeof b === 'boolean') return Number(a) === Number(b) && (typeof a === 'boolean' || typeof a === 'number') && (typeof b === 'boolean' || typeof b === 'number');
+  const [x, y] = [typeof a === 'boolean' ? Number(a) : numberOf(a), typeof b === 'boolean' ? Number(b) : numberOf(b)];
+  if (x !== undefined && y !== undefined) return x === y;
+  if (typeof a === 'boolean' || typeof b === 'boolean' || a instanceof WholeFloat || b instanceof WholeFloat) return false;
   if (a instanceof Dict || b instanceof Dict) return a instanceof Dict && b instanceof Dict && a === b ? true : undefined;
   return sameValue(a, b);
 }
@@ -407,16 +434,17 @@ export function compareValues(op: string, a: Value, b: Value): Value {
       return same === undefined ? new Unknown('`==` of something not known') : same === (op === '==');
     }
   }
-  if (typeof a === 'number' && typeof b === 'number') {
+  const [x, y] = [numberOf(a), numberOf(b)];
+  if (x !== undefined && y !== undefined) {
     switch (op) {
       case '<':
-        return a < b;
+        return x < y;
       case '>':
-        return a > b;
+        return x > y;
       case '<=':
-        return a <= b;
+        return x <= y;
       case '>=':
-        return a >= b;
+        return x >= y;
     }
   }
   if (typeof a === 'string' && typeof b === 'string') return op === '<' ? a < b : op === '>' ? a > b : op === '<=' ? a <= b : a >= b;
