@@ -1,5 +1,7 @@
-// The memo of instantiations (src/core/analysis/python/memo.ts) changes no answer: every model of
-// every corpus reports the same with builds copied as with every build evaluated.
+// The memos of instantiations and of forward passes (src/core/analysis/python/memo.ts) change no
+// answer: every model of every corpus reports the same with builds copied and the forward passes of
+// like copies replayed as with every build and every forward pass evaluated
+// (test/fixtures/semantics/forwards.py holds the copies that must not be replayed).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
@@ -11,7 +13,7 @@ import { wasmDir } from './support/analysis';
 
 const corpora = ['test/fixtures/semantics', 'test/fixtures/models', 'test/fixtures/realworld', 'test/fixtures/zoo/dev', 'test/fixtures/zoo/heldout'];
 
-describe('the memo of instantiations', function () {
+describe('the memos of instantiations and forward passes', function () {
   this.timeout(600_000);
 
   it('answers as evaluating every build does, for every model of every corpus', async () => {

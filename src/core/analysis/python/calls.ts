@@ -2,7 +2,7 @@
 import type { Node } from '../syntax';
 import { ClassInfo, parameterKind } from './program';
 import { Statements } from './statements';
-import { copyMade, memoKey, noteChange, noteReads, startWatch, stillHolds } from './memo';
+import { copyMade, type Memo, memoKey, noteChange, noteReads, startWatch, stillHolds, type Watch } from './memo';
 import { Callable, changes, Dict, FunctionDef, iterate, Module, Path, type Scope, Super, Unknown, type Value } from './values';
 
 /** Calls: arguments bound to parameters, functions and methods run, classes instantiated, super() followed. */
@@ -137,31 +137,46 @@ export abstract class Calls extends Statements {
     // Most classes are built once: only a second build is watched, to copy the third and after.
     if (memo === undefined) this.memos.set(key, 'once');
     if (memo === undefined || memo === 'uncopyable') return this.build(cls, positional, keywords, node);
-    if (memo !== 'once' && stillHolds(memo.reads, (holder, name) => (holder instanceof ClassInfo ? this.classValues.get(holder)?.get(name) : (holder as Map<string, Value>).get(name)))) {
+    if (memo !== 'once' && this.stillRead(memo.reads)) {
       const copy = copyMade(memo.template, 0, new Set(), { node, site: this.siteOf(node) });
       if (copy) {
         noteReads(this.watches, memo.reads);
         return copy;
       }
     }
-    const watch = startWatch();
-    const before = [this.losses.size, this.diagnostics.size, this.forks.length, this.calls.size];
-    this.watches.push(watch);
-    changes.hook = (target) => noteChange(this.watches, target);
-    let made: Value;
-    try {
-      made = this.build(cls, positional, keywords, node);
-    } finally {
-      this.watches.pop();
-      if (this.watches.length === 0) changes.hook = undefined;
-    }
-    const after = [this.losses.size, this.diagnostics.size, this.forks.length, this.calls.size];
+    const { value: made, pure, watch } = this.watched(() => this.build(cls, positional, keywords, node));
     // What it lost, reported or called is said once, where the build ran: a copy would say nothing.
-    if (watch.pure && made instanceof Module && after.every((n, i) => n === before[i])) {
+    if (pure && made instanceof Module) {
       const template = copyMade(made, watch.start, arraysIn([...positional, ...keywords.values()]));
       this.memos.set(key, template ? { template, reads: watch.reads } : 'uncopyable');
     }
     return made;
+  }
+
+  /** Whether the names and class attributes a memoized run read still hold what they held. */
+  protected stillRead(reads: Memo['reads']): boolean {
+    return stillHolds(reads, (holder, name) => (holder instanceof ClassInfo ? this.classValues.get(holder)?.get(name) : (holder as Map<string, Value>).get(name)));
+  }
+
+  /**
+   * Runs `run` watched, as the memos need it: the value it gives, and whether it was pure (it changed
+   * only what it made, and lost, reported and forked nothing) with the names it read.
+   */
+  protected watched<T>(run: () => T, calls = true): { value: T; pure: boolean; watch: Watch } {
+    const watch = startWatch();
+    const count = () => [this.losses.size, this.diagnostics.size, this.forks.length, calls ? this.calls.size : 0];
+    const before = count();
+    this.watches.push(watch);
+    changes.hook = (target) => noteChange(this.watches, target);
+    let value: T;
+    try {
+      value = run();
+    } finally {
+      this.watches.pop();
+      if (this.watches.length === 0) changes.hook = undefined;
+    }
+    const after = count();
+    return { value, pure: watch.pure && after.every((n, i) => n === before[i]), watch };
   }
 
   private build(cls: ClassInfo, positional: Value[], keywords: Map<string, Value>, node: Node): Value {

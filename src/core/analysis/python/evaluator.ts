@@ -3,9 +3,9 @@ import type { AnalysisDiagnostic } from '../report';
 import type { Dim } from '../shape';
 import { type Node, rangeOf } from '../syntax';
 import { pathValue } from './builtins';
-import { type Memo, noteRead, type Watch } from './memo';
+import { type ForwardMemo, type Memo, noteRead, type Watch } from './memo';
 import { ClassInfo, conventionalImports, type PythonFile, statementsFor } from './program';
-import { BudgetExceeded, Callable, changes, type Flow, FunctionDef, type LayerCall, Module, Namespace, Path, Raised, type Scope, type Super, type Tensor, Unknown, type Value } from './values';
+import { BudgetExceeded, Callable, changed, type Flow, FunctionDef, type LayerCall, Module, Namespace, Path, Raised, type Scope, type Super, type Tensor, Unknown, type Value } from './values';
 
 /**
  * One model's evaluation, a layer a file: this base holds its state and module-level names;
@@ -47,6 +47,10 @@ export abstract class Evaluator {
   protected readonly watches: Watch[] = [];
   /** Builds by memoKey: 'once' built, 'uncopyable' where what a build makes cannot be copied. */
   protected readonly memos = new Map<string, Memo | 'once' | 'uncopyable'>();
+  /** Forward passes of copies by forwardKey, 'impure' where one changed or lost something (memo.ts). */
+  protected readonly forwardMemos = new Map<string, ForwardMemo | 'impure'>();
+  /** The forward passes being run for the memo, each with the layer calls it makes. */
+  protected readonly recordings: LayerCall[][] = [];
 
   constructor(
     protected readonly file: PythonFile,
@@ -150,7 +154,7 @@ export abstract class Evaluator {
   }
 
   protected bindGlobal(scope: Scope, name: string, value: Value): void {
-    changes.hook?.('shared');
+    changed('shared');
     scope.vars.set(name, value);
     scope.lazy?.delete(name);
   }
@@ -344,7 +348,7 @@ export abstract class Evaluator {
 
   /** `Net.expansion = 2`, `setattr(Net, …)`: the class changes for every instance made after. */
   protected setClassAttribute(cls: ClassInfo, name: string, value: Value): void {
-    changes.hook?.('shared');
+    changed('shared');
     // A memoized build read the attribute from whichever class of the MRO held it then.
     this.memos.clear();
     this.classNamespace(cls).set(name, value);

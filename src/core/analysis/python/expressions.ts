@@ -6,7 +6,7 @@ import { Evaluator } from './evaluator';
 import { ClassInfo } from './program';
 import { specTensorShape } from './stateDict';
 import { noteRead } from './memo';
-import { BudgetExceeded, Callable, changes, compareValues, Dict, equalValues, FunctionDef, type Index, isFloat, iterate, layerParameterSize, Module, Namespace, numberOf, numeric, Path, Raised, returnsSelf, type Scope, Slice, specField, specParameterNames, Super, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { BudgetExceeded, Callable, changed, compareValues, Dict, equalValues, FunctionDef, type Index, isFloat, iterate, layerParameterSize, Module, Namespace, numberOf, numeric, Path, Raised, returnsSelf, type Scope, Slice, specField, specParameterNames, Super, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 
 /** Evaluates expressions: what a name, an attribute, an operator or a subscript gives. */
 export abstract class Expressions extends Evaluator {
@@ -259,7 +259,7 @@ export abstract class Expressions extends Evaluator {
     if (owner instanceof Tensor) return this.tensorAttribute(owner, name, node);
     if (Array.isArray(owner) && (name === 'append' || name === 'extend' || name === 'insert')) {
       return new Callable(name, ([first, second]) => {
-        changes.hook?.('shared');
+        changed('shared');
         if (name === 'append') owner.push(first ?? null);
         else if (name === 'insert' && typeof first === 'number') owner.splice(first, 0, second ?? null);
         else owner.push(...(iterate(first ?? null) ?? []));
@@ -268,7 +268,7 @@ export abstract class Expressions extends Evaluator {
     }
     if (owner instanceof Dict && dictMethods.has(name)) {
       return new Callable(name, (args) => {
-        if (name === 'pop' || name === 'setdefault' || name === 'update') changes.hook?.('shared');
+        if (name === 'pop' || name === 'setdefault' || name === 'update') changed('shared');
         return (dictMethods.get(name) as DictMethod)(owner, args);
       });
     }

@@ -1,9 +1,11 @@
 // The memo of instantiations: a class built again with the same plain arguments (a ResNet-1202's
 // 600 blocks of three shapes) is copied from the first build, when that build changed nothing it
-// did not make and what it read is still as it was.
+// did not make and what it read is still as it was. And the memo of forward passes: a copy left as
+// it was made, called on the same input shapes as another copy of its template, gives what that
+// one gave and calls its layers as that one did.
 import type { Node } from '../syntax';
 import { ClassInfo } from './program';
-import { Callable, copyModuleFields, Dict, FunctionDef, Module, moduleCount, Namespace, Path, Tensor, Unknown, type Value, WholeFloat } from './values';
+import { Callable, changeCount, copyModuleFields, Dict, FunctionDef, type LayerCall, Module, moduleCount, Namespace, Path, Tensor, uniqueModules, Unknown, type Value, WholeFloat } from './values';
 
 /** What a value read was, to tell whether it still is: primitives and immutable objects as they are, lists item by item. */
 type Snapshot = Value | { readonly items: Snapshot[] };
@@ -145,6 +147,16 @@ function identity(object: object): number {
  * make, a closure, a callable, a list its caller gave it (Python would share it).
  */
 export function copyMade(module: Module, start: number, given: ReadonlySet<unknown>, top?: { node: Node; site: Node }): Module | undefined {
+  const copy = copyOf(module, start, given, top);
+  // A copy of a template knows what it copies, and when, for the memo of forward passes.
+  if (copy && top) {
+    const at = changeCount();
+    for (const made of uniqueModules(copy)) made.copiedAt = at;
+  }
+  return copy;
+}
+
+function copyOf(module: Module, start: number, given: ReadonlySet<unknown>, top?: { node: Node; site: Node }): Module | undefined {
   const copies = new Map<Module, Module>();
   const copy = (value: Value): Value | undefined => {
     if (Array.isArray(value)) {
@@ -182,10 +194,55 @@ export function copyMade(module: Module, start: number, given: ReadonlySet<unkno
     if (known) return known;
     if (original.serial <= start) return undefined;
     const made = new Module(original.type, at?.node ?? original.node, { ...original.options });
+    if (top) made.origin = original;
     copies.set(original, made);
     if (!copyModuleFields(original, made, copy)) return undefined;
     if (at) made.site = at.site;
     return made;
   };
   return copyModule(module, top);
+}
+
+/** A forward pass of a copy, by its template's module: what it returned and the layer calls it made, in order. */
+export interface ForwardMemo {
+  readonly output: Value;
+  readonly calls: readonly LayerCall[];
+  readonly reads: Map<object, Map<string, Snapshot>>;
+}
+
+/** The forward memo's key: the method, the template, the arguments (tensors by their known shapes); undefined when one is not plain. */
+export function forwardKey(method: Node, origin: Module, positional: readonly Value[], keywords: ReadonlyMap<string, Value>): string | undefined {
+  const parts = [String(identity(method)), String(identity(origin))];
+  for (const value of [...positional, ...keywords.values()]) {
+    const key = value instanceof Tensor ? tensorKey(value) : plainKey(value);
+    if (key === undefined) return undefined;
+    parts.push(key);
+  }
+  return `${parts.join('\u0000')}\u0000${[...keywords.keys()].join(',')}`;
+}
+
+function tensorKey(tensor: Tensor): string | undefined {
+  if (!tensor.shape || tensor.shape.includes(null) || tensor.values || tensor.owner || tensor.parameter) return undefined;
+  return `t${tensor.shape.join(',')}:${tensor.reason ?? ''}`;
+}
+
+/** A copy of a template as it was made: no module of it changed since, and none holds a list or dict that could have. */
+export function untouched(module: Module): boolean {
+  if (!module.origin) return false;
+  for (const made of uniqueModules(module)) {
+    if (!made.origin || made.changedAt > made.copiedAt) return false;
+    for (const value of made.attributes.values()) if (Array.isArray(value) || value instanceof Dict) return false;
+  }
+  return true;
+}
+
+/** What a forward pass returned, if a later copy may share it: tensors no module owns, numbers, None, tuples of them. */
+export function sharedOutput(value: Value): boolean {
+  if (Array.isArray(value)) return value.every(sharedOutput);
+  return value instanceof Tensor ? !value.owner : value === null || typeof value !== 'object' || value instanceof WholeFloat || value instanceof Unknown;
+}
+
+/** The memo's output for another copy: its tuples are new, as a new call's would be. */
+export function outputCopy(value: Value): Value {
+  return Array.isArray(value) ? value.map(outputCopy) : value;
 }

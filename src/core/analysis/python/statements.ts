@@ -3,7 +3,8 @@ import { normalizeDim, product, type Shape } from '../shape';
 import type { Node } from '../syntax';
 import { ClassInfo, type PythonFile } from './program';
 import { Expressions } from './expressions';
-import { changes, Dict, equalValues, type Flow, freeze, FunctionDef, iterate, type LayerCall, layerParameterSize, Module, Namespace, Raised, type Scope, specParameterNames, submoduleName, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
+import { mathFunctions, numpyFunctions } from './builtins';
+import { changed, Dict, equalValues, type Flow, freeze, FunctionDef, iterate, type LayerCall, layerParameterSize, Module, Namespace, Raised, type Scope, specParameterNames, submoduleName, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 
 /** Runs statements as Python does, saying where it cannot follow them. */
 export abstract class Statements extends Expressions {
@@ -165,6 +166,8 @@ export abstract class Statements extends Expressions {
    * way a model that runs goes.
    */
   private bothWays(condition: Node, reason: string, taken: () => Flow, other: () => Flow, scope: Scope): Flow {
+    // The layer calls are put back after each way: a forward pass memoized around this could not replay them.
+    if (this.recordings.length > 0) changed('shared');
     // A function's own names and its module's, which a `global` statement lets it assign.
     const scopes = scope.globals && scope.globals !== scope ? [scope, scope.globals] : [scope];
     const snapshot = () => ({ vars: scopes.map((s) => new Map(s.vars)), calls: new Map(this.calls) });
@@ -335,7 +338,7 @@ export abstract class Statements extends Expressions {
       const owner = this.evaluate(target.childForFieldName('value') as Node, scope);
       const indexNode = target.childForFieldName('subscript');
       const index = indexNode ? this.evaluate(indexNode, scope) : null;
-      if (owner instanceof Dict || Array.isArray(owner)) changes.hook?.('shared');
+      if (owner instanceof Dict || Array.isArray(owner)) changed('shared');
       if (owner instanceof Dict && (typeof index === 'string' || typeof index === 'number')) owner.entries.delete(String(index));
       else if (Array.isArray(owner) && typeof index === 'number') owner.splice(normalizeDim(index, owner.length), 1);
       else if (owner instanceof Module && owner.options.container && (typeof index === 'string' || typeof index === 'number')) {
@@ -379,7 +382,7 @@ export abstract class Statements extends Expressions {
       const owner = this.evaluate(target.childForFieldName('value') as Node, scope);
       const indexNode = target.childForFieldName('subscript');
       const index = indexNode ? this.evaluate(indexNode, scope) : null;
-      if (owner instanceof Dict || Array.isArray(owner)) changes.hook?.('shared');
+      if (owner instanceof Dict || Array.isArray(owner)) changed('shared');
       if (owner instanceof Namespace && typeof index === 'string') this.bindGlobal(owner.scope, index, value);
       else if (owner instanceof Dict && (typeof index === 'string' || typeof index === 'number')) owner.entries.set(String(index), value);
       else if (Array.isArray(owner) && typeof index === 'number' && owner.length > 0) owner[normalizeDim(index, owner.length)] = value;
@@ -420,13 +423,13 @@ export abstract class Statements extends Expressions {
     if (declared === 'nonlocal') {
       for (let frame = scope.outer; frame && frame !== frame.globals; frame = frame.outer) {
         if (frame.vars.has(name)) {
-          changes.hook?.('shared');
+          changed('shared');
           frame.vars.set(name, value);
           return;
         }
       }
     }
-    if (scope === scope.globals) changes.hook?.('shared');
+    if (scope === scope.globals) changed('shared');
     scope.vars.set(name, value);
     scope.lazy?.delete(name);
   }
@@ -515,8 +518,14 @@ function joinShapes(a: Shape | null, b: Shape | null): Shape | null {
 
 /** Tensor methods that change values in place, never a shape or whether a parameter is trained. */
 const valueInitialisers = new Set(['normal_', 'uniform_', 'zero_', 'fill_', 'copy_', 'mul_', 'div_', 'add_', 'sub_', 'clamp_', 'fill_diagonal_', 'bernoulli_', 'exponential_', 'log_normal_', 'cauchy_', 'geometric_', 'random_']);
-/** Calls with no effect that such a loop's conditions and arguments make. */
-const pureCalls = new Set(['isinstance', 'hasattr', 'getattr', 'type', 'len', 'float', 'int', 'math.sqrt', 'math.log', 'math.pow', 'math.prod', 'torch.nn.init.calculate_gain', 'torch.nn.init._calculate_fan_in_and_fan_out']);
+/** Calls with no effect that such a loop's conditions and arguments make: a few builtins, torch.nn.init's fan helpers, math's and NumPy's numeric functions. */
+const pureCalls = new Set(['isinstance', 'hasattr', 'getattr', 'type', 'len', 'float', 'int', 'abs', 'min', 'max', 'torch.nn.init.calculate_gain', 'torch.nn.init._calculate_fan_in_and_fan_out']);
+
+function isPureCall(path: string): boolean {
+  const dot = path.lastIndexOf('.');
+  const [namespace, name] = [path.slice(0, dot), path.slice(dot + 1)];
+  return pureCalls.has(path) || (namespace === 'math' && mathFunctions.has(name)) || (namespace === 'numpy' && numpyFunctions.has(name));
+}
 
 /**
  * Whether a loop's body only initialises weights in place: `nn.init.*` and the tensor initialisers
@@ -528,7 +537,7 @@ function onlyInitialises(block: Node | null, file: PythonFile): boolean {
     if (!node) return true;
     if (node.type === 'call') {
       const callee = node.childForFieldName('function');
-      if (!callee || !/^(identifier|attribute)$/.test(callee.type) || !pureCalls.has(file.qualified(callee.text))) return false;
+      if (!callee || !/^(identifier|attribute)$/.test(callee.type) || !isPureCall(file.qualified(callee.text))) return false;
     }
     if (/^(lambda|named_expression|await|yield|list_comprehension|generator_expression|dictionary_comprehension|set_comprehension)$/.test(node.type)) return false;
     return node.namedChildren.every((child) => pure(child));

@@ -5,7 +5,8 @@ import type { Node } from '../syntax';
 import { ArgumentError, type ArgValue, buildLayer, ModuleArg, torchLayers, WholeFloat } from '../torchLayers';
 import { buildsPackageModel, identityDecorators, inertFunctions, inertNamespaces, mathFunctions, numbersOf, numpyFunctions } from './builtins';
 import { arrayTensor, Tensors, tensorConstructors, valuesTensor } from './tensors';
-import { Callable, changes, copyValue, Dict, firstTensor, freeze, FunctionDef, type LayerCall, iterate, Module, numberOf, Path, Raised, specParameterNames, submoduleName, Tensor, truthy, uniqueModules, Unknown, unknownReason, type Value } from './values';
+import { forwardKey, noteReads, outputCopy, sharedOutput, untouched } from './memo';
+import { Callable, changed, copyValue, Dict, firstTensor, freeze, FunctionDef, type LayerCall, iterate, Module, numberOf, Path, Raised, specParameterNames, submoduleName, Tensor, truthy, uniqueModules, Unknown, unknownReason, type Value } from './values';
 import { ClassInfo, parameterKind } from './program';
 
 /** The last layer, and so the evaluation itself: torch.nn modules built, initialised and run. */
@@ -138,7 +139,7 @@ export class Analysis extends Tensors {
     if (!base || base === 'Module') return;
     const built = this.construct(base, positional, keywords, node);
     if (!(built instanceof Module)) return;
-    changes.hook?.(module);
+    changed(module);
     for (const [key, child] of built.children) module.children.set(key, child);
     if (built.options.spec) module.options.spec = built.options.spec;
     else if (built.options.unknown) module.options.unknown = built.options.unknown;
@@ -159,7 +160,7 @@ export class Analysis extends Tensors {
     const { cls, container } = module.options;
     const forward = cls?.findMethod(module.options.plain ? '__call__' : 'forward');
     if (forward) {
-      const output = this.callFunction(new FunctionDef(forward.node, module, forward.owner, forward.owner.file), args, keywords);
+      const output = this.forwardOf(module, forward.node, args, keywords, () => this.callFunction(new FunctionDef(forward.node, module, forward.owner, forward.owner.file), args, keywords));
       // A module of the file with no children is a leaf to PyTorch (an activation written by hand).
       // Its input and output are the first tensors of its arguments and of what it returns, as PyTorch's hooks see them.
       if (module.children.size === 0 && !module.options.plain) {
@@ -214,7 +215,7 @@ export class Analysis extends Tensors {
     }
     if (result.materialized) {
       // A lazy layer becomes the layer it stands for at its first call, as PyTorch's do.
-      changes.hook?.(module);
+      changed(module);
       module.options.spec = result.materialized;
       module.type = module.type.replace(/^Lazy/, '');
     }
@@ -225,10 +226,52 @@ export class Analysis extends Tensors {
     return new Tensor(result.shape, result.shape ? note : (result.error ?? result.unknown));
   }
 
+  /**
+   * A forward pass of a copy of a memo's template (a ResNet's 600 like blocks), run once per input
+   * shape: another copy left as it was made is given the same output, and its layers the same calls.
+   */
+  private forwardOf(module: Module, method: Node, args: Value[], keywords: Map<string, Value>, run: () => Value): Value {
+    const key = this.memoize && module.origin ? forwardKey(method, module.origin, args, keywords) : undefined;
+    if (key === undefined || !untouched(module)) return run();
+    const memo = this.forwardMemos.get(key);
+    if (memo === 'impure') return run();
+    if (memo) {
+      const copies = new Map(uniqueModules(module).map((made) => [made.origin, made]));
+      const calls = memo.calls.map((call) => ({ ...call, module: copies.get(call.module) }));
+      if (this.stillRead(memo.reads) && calls.every((call): call is LayerCall => call.module !== undefined)) {
+        noteReads(this.watches, memo.reads);
+        for (const call of calls) this.record(call.module, call);
+        return outputCopy(memo.output);
+      }
+      return run();
+    }
+    const recorded: LayerCall[] = [];
+    this.recordings.push(recorded);
+    let outcome: ReturnType<typeof this.watched<Value>>;
+    try {
+      outcome = this.watched(run, false);
+    } finally {
+      this.recordings.pop();
+    }
+    const { value, pure, watch } = outcome;
+    // By the template's modules: what another copy's are found by. The last call of each, in order, as the report keeps them.
+    const last = new Map<Module, LayerCall>();
+    for (const call of recorded) {
+      last.delete(call.module);
+      last.set(call.module, call);
+    }
+    const origins = new Set(uniqueModules(module).map((made) => made.origin));
+    const calls = [...last.values()].map((call) => ({ ...call, module: call.module.origin as Module }));
+    const own = pure && sharedOutput(value) && untouched(module) && calls.every((call) => call.module !== undefined && origins.has(call.module));
+    this.forwardMemos.set(key, own ? { output: value, calls, reads: watch.reads } : 'impure');
+    return value;
+  }
+
   /** The last call is the one reported, as torchinfo does for a layer used twice; the order is that of the last calls. */
   private record(module: Module, call: LayerCall): void {
     this.calls.delete(module);
     this.calls.set(module, call);
+    for (const recorded of this.recordings) recorded.push(call);
   }
 
   /** nn.Module's own methods that model code calls on itself or on its layers. */

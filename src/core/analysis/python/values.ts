@@ -44,17 +44,30 @@ export class Tensor {
  */
 export const changes: { hook: ((target: Module | 'shared') => void) | undefined } = { hook: undefined };
 
+let changesMade = 0;
+
+/** How many changes to modules have been made: a module changed later has a higher `changedAt`. */
+export function changeCount(): number {
+  return changesMade;
+}
+
+/** A change to a module, or to a list, dict or module-level name the evaluator holds ('shared'). */
+export function changed(target: Module | 'shared'): void {
+  if (target !== 'shared') target.changedAt = ++changesMade;
+  changes.hook?.(target);
+}
+
 /** A module's map, which tells `changes` of each change. */
 class ModuleMap<V> extends Map<string, V> {
   constructor(private readonly module: Module) {
     super();
   }
   override set(key: string, value: V): this {
-    changes.hook?.(this.module);
+    changed(this.module);
     return super.set(key, value);
   }
   override delete(key: string): boolean {
-    changes.hook?.(this.module);
+    changed(this.module);
     return super.delete(key);
   }
 }
@@ -64,11 +77,11 @@ class ModuleSet extends Set<string> {
     super();
   }
   override add(value: string): this {
-    changes.hook?.(this.module);
+    changed(this.module);
     return super.add(value);
   }
   override delete(value: string): boolean {
-    changes.hook?.(this.module);
+    changed(this.module);
     return super.delete(value);
   }
 }
@@ -95,6 +108,10 @@ export class Module {
   readonly frozen = new ModuleSet(this);
   readonly attributes = new ModuleMap<Value>(this);
   path: string | undefined;
+  /** When it last changed (changeCount), and, for a copy of a memo's template (memo.ts), the template's module it copies and when. */
+  changedAt = 0;
+  origin: Module | undefined;
+  copiedAt = 0;
 
   constructor(
     /** Its class name; a lazy layer takes its eager name once materialized. */
