@@ -83,7 +83,8 @@ function summary(tally: Tally): string {
 }
 
 describe('the analysis on real-world model files, against PyTorch', function () {
-  this.timeout(300_000);
+  // A limit, not a goal: the measurement runs PyTorch on every model, and took over 300 s on a slower 2-core CPU.
+  this.timeout(900_000);
   let tally: Tally;
 
   before(async () => {
