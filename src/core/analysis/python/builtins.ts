@@ -387,7 +387,7 @@ const float = (compute: NumericFunction['compute']): NumericFunction => ({ compu
 const prod: NumericFunction = { compute: (n) => n.reduce((a, b) => a * b, 1), result: 'same', sequence: true };
 
 /** The math module's functions models size layers with (`math.ceil(c / 4)`). */
-export const mathFunctions = new Map<string, NumericFunction>([
+const mathFunctions = new Map<string, NumericFunction>([
   ['ceil', { compute: ([n = NaN]) => Math.ceil(n), result: 'int' }],
   ['floor', { compute: ([n = NaN]) => Math.floor(n), result: 'int' }],
   ['sqrt', float(([n = NaN]) => Math.sqrt(n))],
@@ -399,13 +399,19 @@ export const mathFunctions = new Map<string, NumericFunction>([
 ]);
 
 /** NumPy's, on numbers (`int(np.prod(img_shape))`): its ceil and floor give floats, unlike math's. */
-export const numpyFunctions = new Map<string, NumericFunction>([
+const numpyFunctions = new Map<string, NumericFunction>([
   ['ceil', float(([n = NaN]) => Math.ceil(n))],
   ['floor', float(([n = NaN]) => Math.floor(n))],
   ['sqrt', float(([n = NaN]) => Math.sqrt(n))],
   ['log', float(([n = NaN]) => Math.log(n))],
   ['log2', float(([n = NaN]) => Math.log2(n))],
   ['prod', prod],
+]);
+
+/** Both, by their dotted names (`math.ceil`, `numpy.prod`): what the evaluator calls, and what an init loop may call without effect. */
+export const numericFunctions = new Map<string, NumericFunction>([
+  ...[...mathFunctions].map(([name, fn]): [string, NumericFunction] => [`math.${name}`, fn]),
+  ...[...numpyFunctions].map(([name, fn]): [string, NumericFunction] => [`numpy.${name}`, fn]),
 ]);
 
 function gcd(a: number, b: number): number {

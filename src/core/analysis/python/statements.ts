@@ -3,7 +3,7 @@ import { normalizeDim, product, type Shape } from '../shape';
 import type { Node } from '../syntax';
 import { ClassInfo, type PythonFile } from './program';
 import { Expressions } from './expressions';
-import { mathFunctions, numpyFunctions } from './builtins';
+import { numericFunctions } from './builtins';
 import { changed, Dict, equalValues, type Flow, freeze, FunctionDef, iterate, type LayerCall, layerParameterSize, Module, Namespace, Raised, type Scope, specParameterNames, submoduleName, Tensor, truthy, Unknown, unknownReason, type Value } from './values';
 
 /** Runs statements as Python does, saying where it cannot follow them. */
@@ -518,14 +518,8 @@ function joinShapes(a: Shape | null, b: Shape | null): Shape | null {
 
 /** Tensor methods that change values in place, never a shape or whether a parameter is trained. */
 const valueInitialisers = new Set(['normal_', 'uniform_', 'zero_', 'fill_', 'copy_', 'mul_', 'div_', 'add_', 'sub_', 'clamp_', 'fill_diagonal_', 'bernoulli_', 'exponential_', 'log_normal_', 'cauchy_', 'geometric_', 'random_']);
-/** Calls with no effect that such a loop's conditions and arguments make: a few builtins, torch.nn.init's fan helpers, math's and NumPy's numeric functions. */
+/** Calls with no effect that such a loop's conditions and arguments make: a few builtins and torch.nn.init's fan helpers, besides math's and NumPy's numericFunctions. */
 const pureCalls = new Set(['isinstance', 'hasattr', 'getattr', 'type', 'len', 'float', 'int', 'abs', 'min', 'max', 'torch.nn.init.calculate_gain', 'torch.nn.init._calculate_fan_in_and_fan_out']);
-
-function isPureCall(path: string): boolean {
-  const dot = path.lastIndexOf('.');
-  const [namespace, name] = [path.slice(0, dot), path.slice(dot + 1)];
-  return pureCalls.has(path) || (namespace === 'math' && mathFunctions.has(name)) || (namespace === 'numpy' && numpyFunctions.has(name));
-}
 
 /**
  * Whether a loop's body only initialises weights in place: `nn.init.*` and the tensor initialisers
@@ -537,7 +531,8 @@ function onlyInitialises(block: Node | null, file: PythonFile): boolean {
     if (!node) return true;
     if (node.type === 'call') {
       const callee = node.childForFieldName('function');
-      if (!callee || !/^(identifier|attribute)$/.test(callee.type) || !isPureCall(file.qualified(callee.text))) return false;
+      const path = callee && /^(identifier|attribute)$/.test(callee.type) ? file.qualified(callee.text) : undefined;
+      if (path === undefined || !(pureCalls.has(path) || numericFunctions.has(path))) return false;
     }
     if (/^(lambda|named_expression|await|yield|list_comprehension|generator_expression|dictionary_comprehension|set_comprehension)$/.test(node.type)) return false;
     return node.namedChildren.every((child) => pure(child));

@@ -3,7 +3,7 @@ import { computeOutputShape, type LayerSpec, type OutputTree, paramCount } from 
 import { formatShape, type Shape } from '../shape';
 import type { Node } from '../syntax';
 import { ArgumentError, type ArgValue, buildLayer, ModuleArg, torchLayers, WholeFloat } from '../torchLayers';
-import { buildsPackageModel, identityDecorators, inertFunctions, inertNamespaces, mathFunctions, numbersOf, numpyFunctions } from './builtins';
+import { buildsPackageModel, identityDecorators, inertFunctions, inertNamespaces, numbersOf, numericFunctions } from './builtins';
 import { arrayTensor, Tensors, tensorConstructors, valuesTensor } from './tensors';
 import { forwardKey, noteReads, outputCopy, sharedOutput, untouched } from './memo';
 import { Callable, changed, copyValue, Dict, firstTensor, freeze, FunctionDef, type LayerCall, iterate, Module, numberOf, Path, Raised, specParameterNames, submoduleName, Tensor, truthy, uniqueModules, Unknown, unknownReason, type Value } from './values';
@@ -48,7 +48,7 @@ export class Analysis extends Tensors {
       const [fn, ...bound] = positional;
       return new Callable('partial', (args, more, callNode) => this.invoke(fn ?? null, [...bound, ...args], new Map([...keywords, ...more]), callNode));
     }
-    const numericFunction = namespace === 'math' ? mathFunctions.get(name) : namespace === 'numpy' ? numpyFunctions.get(name) : undefined;
+    const numericFunction = numericFunctions.get(path);
     if (numericFunction) return numbersOf(positional, numericFunction);
     if (namespace === 'torch.jit' && (name === 'is_scripting' || name === 'is_tracing')) return false;
     if (path === 'torch.jit.annotate') return positional[1] ?? null;
