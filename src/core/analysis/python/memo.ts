@@ -226,14 +226,18 @@ function tensorKey(tensor: Tensor): string | undefined {
   return `t${tensor.shape.join(',')}:${tensor.reason ?? ''}`;
 }
 
-/** A copy of a template as it was made: no module of it changed since, and none holds a list or dict that could have. */
-export function untouched(module: Module): boolean {
-  if (!module.origin) return false;
+/**
+ * A copy of a template as it was made, its modules by the template's they copy; undefined when a
+ * module of it changed since, or holds a list or dict that could have.
+ */
+export function templateCopies(module: Module): Map<Module, Module> | undefined {
+  const copies = new Map<Module, Module>();
   for (const made of uniqueModules(module)) {
-    if (!made.origin || made.changedAt > made.copiedAt) return false;
-    for (const value of made.attributes.values()) if (Array.isArray(value) || value instanceof Dict) return false;
+    if (!made.origin || made.changedAt > made.copiedAt) return undefined;
+    for (const value of made.attributes.values()) if (Array.isArray(value) || value instanceof Dict) return undefined;
+    copies.set(made.origin, made);
   }
-  return true;
+  return copies;
 }
 
 /** What a forward pass returned, if a later copy may share it: tensors no module owns, numbers, None, tuples of them. */

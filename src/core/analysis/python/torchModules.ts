@@ -5,7 +5,7 @@ import type { Node } from '../syntax';
 import { ArgumentError, type ArgValue, buildLayer, ModuleArg, torchLayers, WholeFloat } from '../torchLayers';
 import { buildsPackageModel, identityDecorators, inertFunctions, inertNamespaces, numbersOf, numericFunctions } from './builtins';
 import { arrayTensor, Tensors, tensorConstructors, valuesTensor } from './tensors';
-import { forwardKey, noteReads, outputCopy, sharedOutput, untouched } from './memo';
+import { forwardKey, noteReads, outputCopy, sharedOutput, templateCopies } from './memo';
 import { Callable, changed, copyValue, Dict, firstTensor, freeze, FunctionDef, type LayerCall, iterate, Module, numberOf, Path, Raised, specParameterNames, submoduleName, Tensor, truthy, uniqueModules, Unknown, unknownReason, type Value } from './values';
 import { ClassInfo, parameterKind } from './program';
 
@@ -231,12 +231,12 @@ export class Analysis extends Tensors {
    * shape: another copy left as it was made is given the same output, and its layers the same calls.
    */
   private forwardOf(module: Module, method: Node, args: Value[], keywords: Map<string, Value>, run: () => Value): Value {
-    const key = this.memoize && module.origin ? forwardKey(method, module.origin, args, keywords) : undefined;
-    if (key === undefined || !untouched(module)) return run();
+    const copies = this.memoize && module.origin ? templateCopies(module) : undefined;
+    const key = copies && module.origin ? forwardKey(method, module.origin, args, keywords) : undefined;
+    if (!copies || key === undefined) return run();
     const memo = this.forwardMemos.get(key);
     if (memo === 'impure') return run();
     if (memo) {
-      const copies = new Map(uniqueModules(module).map((made) => [made.origin, made]));
       const calls = memo.calls.map((call) => ({ ...call, module: copies.get(call.module) }));
       if (this.stillRead(memo.reads) && calls.every((call): call is LayerCall => call.module !== undefined)) {
         noteReads(this.watches, memo.reads);
@@ -253,6 +253,7 @@ export class Analysis extends Tensors {
     } finally {
       this.recordings.pop();
     }
+    // A pure run changed no module it did not make: the copy is still as it was built.
     const { value, pure, watch } = outcome;
     // By the template's modules: what another copy's are found by. The last call of each, in order, as the report keeps them.
     const last = new Map<Module, LayerCall>();
@@ -260,9 +261,8 @@ export class Analysis extends Tensors {
       last.delete(call.module);
       last.set(call.module, call);
     }
-    const origins = new Set(uniqueModules(module).map((made) => made.origin));
     const calls = [...last.values()].map((call) => ({ ...call, module: call.module.origin as Module }));
-    const own = pure && sharedOutput(value) && untouched(module) && calls.every((call) => call.module !== undefined && origins.has(call.module));
+    const own = pure && sharedOutput(value) && calls.every((call) => call.module !== undefined && copies.has(call.module));
     this.forwardMemos.set(key, own ? { output: value, calls, reads: watch.reads } : 'impure');
     return value;
   }
