@@ -42,7 +42,8 @@ export interface Incompleteness {
 /** One entry of a model's state_dict: its key and shape (null where the analysis does not know it). */
 export interface StateDictEntry {
   key: string;
-  shape: number[] | null;
+  /** Shared with the layer's spec and the model's other copies of it: never changed. */
+  shape: readonly number[] | null;
   /** load_state_dict fills it in when a checkpoint lacks it (BatchNorm's num_batches_tracked, which checkpoints older than its state version 2 lack). */
   optional?: true;
 }

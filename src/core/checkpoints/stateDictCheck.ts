@@ -17,7 +17,7 @@ export interface StateDictCheck {
   unknown: string[];
   missing: string[];
   unexpected: string[];
-  mismatched: { key: string; checkpoint: number[]; model: number[]; from?: string }[];
+  mismatched: { key: string; checkpoint: number[]; model: readonly number[]; from?: string }[];
   /** Tensors whose key and shape agree, and their elements. */
   matched: number;
   matchedElements: number;
@@ -80,7 +80,7 @@ function checkInOrder(model: ModelReport, path: string, expected: Expected, tens
 }
 
 /** A model's entries paired with the tensors given for them: those of another size, and those that match (an entry of unknown shape is neither). */
-function comparePairs(pairs: { key: string; shape: number[] | null; saved: number[]; from?: string }[]): Pick<StateDictCheck, 'mismatched' | 'matched' | 'matchedElements'> {
+function comparePairs(pairs: { key: string; shape: readonly number[] | null; saved: number[]; from?: string }[]): Pick<StateDictCheck, 'mismatched' | 'matched' | 'matchedElements'> {
   const mismatched: StateDictCheck['mismatched'] = [];
   let matched = 0;
   let matchedElements = 0;
@@ -101,7 +101,7 @@ function verdict(model: ModelReport, path: string, expected: Expected, found: Pi
   return { model: model.name, checkpoint: path, known, unknown: expected.unknown, ...found, loads: known && agrees };
 }
 
-const size = (shape: number[]) => `torch.Size([${shape.join(', ')}])`;
+const size = (shape: readonly number[]) => `torch.Size([${shape.join(', ')}])`;
 
 /** The check as PyTorch's error reads, or the one line that says it loads. */
 export function formatStateDictCheck(check: StateDictCheck): string {
@@ -136,7 +136,7 @@ function formatInOrder(check: StateDictCheck, { expected, given }: { expected: n
 export interface StateDictRow {
   key: string;
   checkpoint: number[] | null;
-  model: number[] | null;
+  model: readonly number[] | null;
   status: 'match' | 'size mismatch' | 'missing' | 'unexpected' | 'filled in' | 'not known';
 }
 
@@ -152,7 +152,7 @@ export function stateDictTable(model: ModelReport, checkpoint: Checkpoint): Stat
   if (!comparable(model, checkpoint)) return { check, rows: [] };
   const tensors = checkpointTensors(checkpoint);
   const entries = model.stateDict?.entries ?? [];
-  const row = (key: string, saved: number[] | null, shape: number[] | null, optional = false): StateDictRow => ({
+  const row = (key: string, saved: number[] | null, shape: readonly number[] | null, optional = false): StateDictRow => ({
     key,
     checkpoint: saved,
     model: shape,
@@ -177,7 +177,7 @@ export function stateDictTable(model: ModelReport, checkpoint: Checkpoint): Stat
 /** The table beside the editor: a line that says whether it loads, then key, checkpoint shape, model shape and status, then PyTorch's words. */
 export function formatStateDictTable({ check, rows }: StateDictTable, modelLabel: string, checkpointLabel: string): string {
   if (rows.length === 0 && !check.known) return `${modelLabel} against ${checkpointLabel}\n${check.unknown.join('\n')}\n`;
-  const shape = (s: number[] | null) => (s ? `[${s.join(', ')}]` : '—');
+  const shape = (s: readonly number[] | null) => (s ? `[${s.join(', ')}]` : '—');
   const call = check.tfjs ? 'model.setWeights' : 'load_state_dict(strict=True)';
   const verdict = check.loads
     ? `${call} ${check.tfjs ? 'takes them' : 'loads it'}: ${check.matched} ${check.tfjs ? 'weights' : 'tensors'}, all match (${check.matchedElements.toLocaleString('en-US')} values).`

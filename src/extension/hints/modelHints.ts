@@ -278,7 +278,7 @@ export class ModelHints extends Disposable implements vscode.CodeLensProvider, v
     await this.showTable(table, uri, model, checkpoint);
     const differing = table.rows.filter((r) => r.status === 'missing' || r.status === 'unexpected' || r.status === 'size mismatch');
     const [first] = differing;
-    const shape = (s: number[] | null) => (s ? `[${s.join(', ')}]` : 'absent');
+    const shape = (s: readonly number[] | null) => (s ? `[${s.join(', ')}]` : 'absent');
     return `${model} in ${vscode.workspace.asRelativePath(uri)} as it is now cannot load ${basename(checkpoint)}: ${differing.length} of its keys differ${first ? ` (${first.key}: ${shape(first.checkpoint)} in the checkpoint, ${shape(first.model)} in the model)` : ''}. The report beside lists each; change the model back, or train it again.`;
   }
 

@@ -223,6 +223,8 @@ export abstract class Expressions extends Evaluator {
         return new Tensor(shape ? [...shape] : null, shape ? undefined : `${owner.type}.${name}`, true, { module: owner, name });
       }
       if (owner.attributes.has(name)) return owner.attributes.get(name) as Value;
+      // Shapes are those of inference, as exact mode's model.eval() gives them; `self.training = …` sets it.
+      if (name === 'training') return false;
       const method = owner.options.cls?.findMethod(name);
       if (method && method.owner.properties.has(name)) return this.callFunction(new FunctionDef(method.node, owner, method.owner, method.owner.file), [], new Map());
       if (method) return this.method(method, owner);

@@ -259,11 +259,11 @@ function paramsKnown(module: Module): boolean {
 }
 
 function assignPaths(module: Module, prefix: string): void {
-  for (const [name, child] of module.children) {
-    if (child.path !== undefined) continue;
+  module.children.forEach((child, name) => {
+    if (child.path !== undefined) return;
     child.path = prefix ? `${prefix}.${name}` : name;
     assignPaths(child, child.path);
-  }
+  });
 }
 
 /** A module's own parameters (not its children's), as `parameters(recurse=False)` counts them. */

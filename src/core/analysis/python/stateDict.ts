@@ -19,22 +19,22 @@ export function expectedStateDict(root: Module): ExpectedStateDict {
   const ancestors: Module[] = [];
   const visit = (module: Module, prefix: string) => {
     if (ancestors.includes(module)) return;
-    const name = prefix.slice(0, -1) || module.type;
-    if (module.options.opaque || (module.options.unknown && !module.options.spec)) unknown.push(`${name}: ${module.options.unknown ?? 'a module the analysis cannot read'}`);
+    const name = () => prefix.slice(0, -1) || module.type;
+    if (module.options.opaque || (module.options.unknown && !module.options.spec)) unknown.push(`${name()}: ${module.options.unknown ?? 'a module the analysis cannot read'}`);
     const fromSpec = module.options.spec ? specEntries(module.options.spec) : undefined;
-    if (module.options.spec && fromSpec === undefined) unknown.push(`${name}: the parameters of a ${module.type} are not named by the analysis`);
+    if (module.options.spec && fromSpec === undefined) unknown.push(`${name()}: the parameters of a ${module.type} are not named by the analysis`);
     const optional = module.options.spec?.kind === 'batchNorm';
     // A layer as torch.nn builds it, the most of any model, has no entries but its spec's: no map to merge them in.
     const own: Iterable<readonly [string, readonly (number | null)[] | null]> = module.parameters.size === 0 && module.tied.size === 0 && module.buffers.size === 0 ? (fromSpec ?? []) : ownEntries(module, fromSpec);
     for (const [key, shape] of own) {
       const known = shape && shape.every((d): d is number => d !== null) ? shape : null;
       if (!known) unknown.push(`${prefix}${key}: its shape is not known`);
-      const entry: StateDictEntry = { key: `${prefix}${key}`, shape: known ? [...known] : null };
+      const entry: StateDictEntry = { key: `${prefix}${key}`, shape: known };
       if (optional && key === 'num_batches_tracked') entry.optional = true;
       entries.push(entry);
     }
     ancestors.push(module);
-    for (const [child, value] of module.children) visit(value, `${prefix}${child}.`);
+    module.children.forEach((value, child) => visit(value, `${prefix}${child}.`));
     ancestors.pop();
   };
   visit(root, '');
