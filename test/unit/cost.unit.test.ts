@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { layerMacs, receptiveFields, withCosts } from '../../src/core/analysis/cost';
+import { layerMacs, receptiveFields, addCosts } from '../../src/core/analysis/cost';
 import { formatCompact, formatSummaryTable, toJsonDocument } from '../../src/core/analysis/format';
 import type { LayerSpec } from '../../src/core/analysis/layers';
 import type { LayerReport, ModelReport } from '../../src/core/analysis/report';
@@ -240,14 +240,14 @@ class Stack(nn.Module):
 
     it('keeps MACs already set (exact mode\'s), and the total is null while one is unknown', () => {
       const exact = { ...layer({ kind: 'linear', inFeatures: 8, outFeatures: 4, bias: true }, 36), macs: 7 };
-      assert.equal(withCosts(model([exact])).totalMacs, 7);
-      assert.equal(withCosts(model([exact, layer({ kind: 'linear', inFeatures: 8, outFeatures: 4, bias: true }, 36, null)])).totalMacs, null);
-      assert.equal(withCosts(model([exact, layer({ kind: 'linear', inFeatures: 8, outFeatures: 4, bias: true }, 36, null)])).activationBytes, null);
+      assert.equal(addCosts(model([exact])).totalMacs, 7);
+      assert.equal(addCosts(model([exact, layer({ kind: 'linear', inFeatures: 8, outFeatures: 4, bias: true }, 36, null)])).totalMacs, null);
+      assert.equal(addCosts(model([exact, layer({ kind: 'linear', inFeatures: 8, outFeatures: 4, bias: true }, 36, null)])).activationBytes, null);
     });
 
     it('counts a layer forward never calls as nothing', () => {
       const idle = { ...layer({ kind: 'linear', inFeatures: 8, outFeatures: 4, bias: true }, 36, null), in: null, note: 'not called in forward' };
-      const report = withCosts(model([idle]));
+      const report = addCosts(model([idle]));
       assert.deepEqual([report.totalMacs, report.activationBytes], [0, 0]);
       assert.deepEqual(receptiveFields(report), [undefined]);
     });

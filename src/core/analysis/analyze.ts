@@ -1,5 +1,5 @@
 // The analysis entry point for one file, shared by the host, the CLI and the tests.
-import { withCosts } from './cost';
+import { addCosts } from './cost';
 import { AnalysisCache, analyzePython, type AnalysisOptions } from './pytorch';
 import type { ModelReport } from './report';
 import { type LanguageId, Node, type Tree } from './syntax';
@@ -8,16 +8,15 @@ import { analyzeTfjs } from './tfjs';
 export { AnalysisCache };
 export type { AnalysisOptions };
 
-/** Costs of the reports a cache hands back unchanged, worked out once (they were half of an edit's time in a 2,000-line file). */
-const costed = new WeakMap<ModelReport, ModelReport>();
+/** The reports given their costs: a cache hands reports back unchanged, costed once (costing them again was half of an edit's time in a 2,000-line file). */
+const costed = new WeakSet<ModelReport>();
 
 function costOf(report: ModelReport): ModelReport {
-  let result = costed.get(report);
-  if (!result) {
-    result = withCosts(report);
-    costed.set(report, result);
+  if (!costed.has(report)) {
+    addCosts(report);
+    costed.add(report);
   }
-  return result;
+  return report;
 }
 
 /** With a cache kept per document, only the PyTorch models an edit touched are analysed again. Every report carries its layers' costs (cost.ts). */

@@ -1,6 +1,6 @@
 // What each layer costs for the model's input: multiply-accumulates (MACs), the float32 bytes of
-// its output, and for convolutions and pools the receptive field in input pixels. Pure, applied
-// once to every report (analyze.ts), so the lenses, hovers, summary, Model view and CLI agree.
+// its output, and for convolutions and pools the receptive field in input pixels. Set once on every
+// report (analyze.ts), so the lenses, hovers, summary, Model view and CLI agree.
 //
 // MACs leave the bias out. Convolutions count output elements × C_in/groups × kernel elements;
 // transposed convolutions input elements × C_out/groups × kernel elements (each input pixel is
@@ -28,26 +28,26 @@ const tfjsMerges = new Set(['add', 'concatenate', 'multiply', 'average']);
 
 export type ReceptiveField = NonNullable<LayerReport['receptiveField']>;
 
-/** The report with every layer's MACs, output bytes and receptive field, and the model's totals. A layer's MACs already set (exact mode's, from PyTorch) are kept. */
-export function withCosts(report: ModelReport): ModelReport {
+/**
+ * Sets every layer's MACs, output bytes and receptive field, and the model's totals, on the report
+ * itself, which is returned: a ResNet-1202's 3,009 layers copied took a tenth of an edit's time,
+ * with the collector. A layer's MACs already set (exact mode's, from PyTorch) are kept.
+ */
+export function addCosts(report: ModelReport): ModelReport {
   const fields = receptiveFields(report);
-  // Object.assign, not a spread with added keys: V8 copies the latter slowly (4 ms for a ResNet-1202's 3,009 layers, 0.4 ms so).
-  const layers = report.layers.map((layer, i): LayerReport => {
+  let totalMacs: number | null = 0;
+  let activationBytes: number | null = 0;
+  report.layers.forEach((layer, i) => {
+    if (layer.macs === undefined) layer.macs = layerMacs(layer);
+    layer.outputBytes = outputBytes(layer);
     const field = fields[i];
-    const costs: Pick<LayerReport, 'macs' | 'outputBytes' | 'receptiveField'> = { macs: layer.macs !== undefined ? layer.macs : layerMacs(layer), outputBytes: outputBytes(layer) };
-    if (field) costs.receptiveField = field;
-    return Object.assign({}, layer, costs);
+    if (field) layer.receptiveField = field;
+    totalMacs = totalMacs === null || layer.macs === null ? null : totalMacs + layer.macs;
+    activationBytes = activationBytes === null || layer.outputBytes === null ? null : activationBytes + layer.outputBytes;
   });
-  return { ...report, layers, totalMacs: sum(layers.map((l) => l.macs ?? null)), activationBytes: sum(layers.map((l) => l.outputBytes ?? null)) };
-}
-
-function sum(values: (number | null)[]): number | null {
-  let total = 0;
-  for (const v of values) {
-    if (v === null) return null;
-    total += v;
-  }
-  return total;
+  report.totalMacs = totalMacs;
+  report.activationBytes = activationBytes;
+  return report;
 }
 
 /** The number of values in a shape, batch included; null when a dimension is unknown. */

@@ -2,7 +2,7 @@
 // parameters as TF.js counts them, every output of a functional model, and what was lost on the
 // way, with its line: a report with anything lost is incomplete, its totals a lower bound.
 import type { InputAnnotations } from './annotations';
-import { withCosts } from './cost';
+import { addCosts } from './cost';
 import { type AnalysisDiagnostic, dedupeIncompleteness, type LayerReport, type ModelReport, type SourceRange } from './report';
 import type { Shape } from './shape';
 import { type Node, rangeOf } from './syntax';
@@ -170,7 +170,7 @@ function functionalReport(at: Place, found: FoundModel, model: Functional): Mode
     finish(at, inner, layer.losses);
     const name = layerName(layer, counters);
     // Its cost is its own layers' (cost.ts keeps a layer's MACs already set).
-    report.layers.push({ name, type: layer instanceof Sequential ? 'sequential' : 'model', range: at(layer.node), in: inputShape, out: application.output.shape, params: inner.totalParams, macs: withCosts(inner).totalMacs ?? null });
+    report.layers.push({ name, type: layer instanceof Sequential ? 'sequential' : 'model', range: at(layer.node), in: inputShape, out: application.output.shape, params: inner.totalParams, macs: addCosts(inner).totalMacs ?? null });
     report.totalParams += inner.totalParams;
     report.trainableParams += inner.trainableParams;
     report.stateDict?.entries.push(...(inner.stateDict?.entries ?? []));
