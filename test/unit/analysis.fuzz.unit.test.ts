@@ -125,4 +125,24 @@ describe('analysis under random edits', () => {
     assert.equal(report.complete, false);
     assert.match(report.incomplete?.[0]?.reason ?? '', /too large to follow/);
   });
+
+  it("does not build, for one model, another that a module-level print() is given: each keeps its own budget", async () => {
+    const huge = `${header}        self.f = nn.Sequential(*[nn.Linear(2, 2) for a in range(9999) for b in range(9999)])\n    def forward(self, x):\n        return self.f(x)\n`;
+    const small = 'class Small(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 2)\n    def forward(self, x):\n        return self.fc(x)\n';
+    const analyze = async (printed: string) => {
+      const tree = (await loadGrammars(wasmDir)).parser('python').parse(`${huge}deep = Deep()\n${printed}\n${small}`);
+      assert.ok(tree);
+      const reports = analyzeTree(tree, { defaultInput: [3, 32, 32], stepBudget: 20_000 });
+      tree.delete();
+      return reports.find((r) => r.name === 'Small');
+    };
+    for (const printed of ['print(deep)', 'print("built:", deep.f, sep="\\n")', 'print(f"{deep!r}")']) {
+      const report = await analyze(printed);
+      assert.equal(report?.complete, true, printed);
+      assert.equal(report?.totalParams, 10, printed);
+    }
+    // A print whose arguments call something runs, as any call at module level may change what a model reads.
+    const called = await analyze('print(len(deep.f))');
+    assert.equal(called?.complete, false);
+  });
 });

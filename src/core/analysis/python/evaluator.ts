@@ -134,6 +134,8 @@ export abstract class Evaluator {
         this.importNames(statement, type, file, scope, imported);
         continue;
       }
+      // `print(model)` after each model (every tutorial has it) built every model printed in the analysis of each.
+      if (onlyPrints(statement, scope)) continue;
       const assignment = statement.namedChildren[0];
       const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
       const value = assignment?.childForFieldName('right');
@@ -389,6 +391,24 @@ function assignedNames(target: Node): string[] | undefined {
   }
   return names;
 }
+
+/**
+ * A module-level `print(…)` of the builtin whose arguments call nothing: it changes no name and no
+ * value (reading a name assigned from a call only runs that call sooner), so the models need not run it.
+ */
+function onlyPrints(statement: Node, scope: Scope): boolean {
+  let prints = printStatements.get(statement);
+  if (prints === undefined) {
+    const call = statement.type === 'expression_statement' && statement.namedChildren.length === 1 ? statement.namedChildren[0] : null;
+    const args = call?.type === 'call' && call.childForFieldName('function')?.text === 'print' ? call.childForFieldName('arguments') : null;
+    prints = args?.type === 'argument_list' && args.descendantsOfType(['call', 'named_expression', 'await', 'yield']).length === 0;
+    printStatements.set(statement, prints);
+  }
+  return prints && !scope.vars.has('print') && !scope.lazy?.has('print');
+}
+
+/** Whether a statement is such a print, by its syntax: each analysis of a file's models asks again. */
+const printStatements = new WeakMap<Node, boolean>();
 
 function containsCall(node: Node | null): boolean {
   return node !== null && (node.type === 'call' || node.descendantsOfType('call').length > 0);
