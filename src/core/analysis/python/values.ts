@@ -64,7 +64,7 @@ const noNames: IterableIterator<never> = new Set<never>().values();
 /**
  * A module's map, which tells `changes` of each change. Its storage is made at the first entry:
  * most modules are layers with no children, attributes or own parameters, and a ResNet-1202 built
- * again after an edit made 21,000 empty Maps and Sets, whose collection was most of the edit's time.
+ * again after an edit made 21,000 empty Maps and Sets, and collecting them took a large part of the edit.
  */
 class ModuleMap<V> {
   private map: Map<string, V> | undefined;
@@ -86,10 +86,6 @@ class ModuleMap<V> {
   delete(key: string): boolean {
     changed(this.module);
     return this.map?.delete(key) ?? false;
-  }
-  /** Emptied without telling `changes`: a copy being filled (copyModuleFields). */
-  clear(): void {
-    this.map?.clear();
   }
   keys(): IterableIterator<string> {
     return this.map?.keys() ?? noEntries;
@@ -178,7 +174,7 @@ export class Module {
     } = {},
   ) {
     this.site = node;
-    // Made is changed (memo.ts reads when); `training` is read as false until set (expressions.ts).
+    // Being made is a change (memo.ts reads when); `training` is read as False until set (expressions.ts).
     changed(this);
   }
 }
@@ -427,7 +423,6 @@ export function copyValue(value: Value, deep: boolean): Value {
 export function copyModuleFields(original: Module, made: Module, copy: (value: Value) => Value | undefined): Module | undefined {
   made.site = original.site;
   made.path = original.path;
-  made.attributes.clear();
   let refused = false;
   original.children.forEach((child, name) => {
     const copied = refused ? undefined : copy(child);
