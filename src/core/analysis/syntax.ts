@@ -1,7 +1,7 @@
 // Tree-sitter, as VS Code itself ships it (@vscode/tree-sitter-wasm). Offsets and columns are
 // UTF-16 code units, the same as JavaScript strings and VS Code positions.
 import { join } from 'node:path';
-import { Language, type Node as TreeNode, Parser, type Point, type Tree } from '@vscode/tree-sitter-wasm';
+import { Language, Parser, type Point, type Tree } from '@vscode/tree-sitter-wasm';
 import type { SourceRange } from './report';
 
 export type { Parser, Tree };
@@ -10,16 +10,80 @@ export type LanguageId = 'python' | 'typescript';
 const grammarFiles: Record<LanguageId, string> = { python: 'tree-sitter-python.wasm', typescript: 'tree-sitter-typescript.wasm' };
 
 /**
- * A syntax node that keeps what was read from it more than once. Tree-sitter's own nodes are views
- * into the parser's memory, made anew on every access (`namedChildren` rebuilds each child), while
- * the analysis reads some bodies many times (a block built 600 times in a ResNet-1202, a helper
- * called for every layer): children and fields read a second time are kept, and what is kept keeps
- * its own reads at once, so a body evaluated twice is read from memory after; what is read once
- * (most of a file, analysed cold) is not kept, which would only burden the garbage collector.
+ * Tree-sitter's WebAssembly functions, called directly. web-tree-sitter makes a new object for each
+ * node it hands out (with five fields initialised) and copies a node's handle in and out through
+ * Emscripten's `setValue`/`getValue`: measured on a 2,000-line file, a node's type costs 100 ns that
+ * way and 35 through the heap, its named children 600 ns and 160–400, and the analysis of that file
+ * reads 20,000 nodes. So a node keeps its handle (the five numbers web-tree-sitter keeps) and calls
+ * what web-tree-sitter calls. Emscripten makes the options given to `Parser.init` its module, which
+ * is how these are reached; a runtime without them (a changed @vscode/tree-sitter-wasm) is refused
+ * when it loads, and syntax.unit.test.ts reads every node of the corpora both ways.
+ */
+const runtimeFunctions = [
+  '_ts_init', '_malloc', '_free', '_ts_node_symbol_wasm', '_ts_node_end_index_wasm', '_ts_node_end_point_wasm', '_ts_node_is_named_wasm', '_ts_node_has_error_wasm',
+  '_ts_node_parent_wasm', '_ts_node_children_wasm', '_ts_node_named_children_wasm', '_ts_node_child_by_field_id_wasm', '_ts_node_children_by_field_id_wasm',
+  '_ts_node_descendant_for_index_wasm', '_ts_node_descendants_of_type_wasm',
+] as const;
+
+/** Each takes the tree's address (and numbers), reads a node from the transfer buffer and writes what it found there, or returns it. */
+type Runtime = { HEAP32: Int32Array } & Record<(typeof runtimeFunctions)[number], (...numbers: number[]) => number>;
+
+/** The runtime, once loaded, and its transfer buffer (an index into HEAP32, never 0 once loaded) through which nodes go in and out. */
+let wasm!: Runtime;
+let transfer = 0;
+
+function useRuntime(module: object): void {
+  const found = module as Partial<Record<keyof Runtime, unknown>>;
+  const missing = runtimeFunctions.filter((name) => typeof found[name] !== 'function');
+  if (missing.length > 0 || !(found.HEAP32 instanceof Int32Array)) {
+    throw new Error(`@vscode/tree-sitter-wasm is not the version CNN Lab reads trees of (missing ${missing.join(', ') || 'HEAP32'}): reinstall the extension`);
+  }
+  wasm = found as Runtime;
+  // Writes the two version numbers web-tree-sitter read at its start into the buffer, and gives its address.
+  transfer = wasm._ts_init() >> 2;
+}
+
+/** The heap as it is now: the views are replaced when the memory grows, which a call that allocates may do. */
+function heap(): Int32Array {
+  return wasm.HEAP32;
+}
+
+/** Per tree: its handle, its language's names, and its text (each node's is a slice of it). */
+interface TreeData {
+  tree: Tree;
+  address: number;
+  types: readonly string[];
+  fields: ReadonlyMap<string, number>;
+  text: string;
+  /** Where `text` starts in the document. */
+  offset: number;
+}
+
+const fieldIds = new WeakMap<object, ReadonlyMap<string, number>>();
+
+function fieldsOf(language: Tree['language']): ReadonlyMap<string, number> {
+  let fields = fieldIds.get(language);
+  if (!fields) {
+    fields = new Map(language.fields.flatMap((name, id) => (name ? [[name, id] as const] : [])));
+    fieldIds.set(language, fields);
+  }
+  return fields;
+}
+
+/**
+ * A syntax node, read from tree-sitter directly (Runtime), that keeps what was read from it more
+ * than once. The analysis reads some bodies many times (a block built 600 times in a ResNet-1202, a
+ * helper called for every layer): children and fields read a second time are kept, and what is kept
+ * keeps its own reads at once, so a body evaluated twice is read from memory after; what is read
+ * once (most of a file, analysed cold) is not kept, which would only burden the garbage collector.
  */
 export class Node {
   private kind: string | undefined;
   private source: string | undefined;
+  private end = -1;
+  private startPoint: Point | undefined;
+  private endPoint: Point | undefined;
+  private sourceRange: SourceRange | undefined;
   private named: (Node | null)[] | undefined;
   private all: (Node | null)[] | undefined;
   /** Fields kept, as name, node, name, node…: a node has few, and a Map for each of thousands would weigh more. */
@@ -33,7 +97,13 @@ export class Node {
   private parentNode: Node | null | undefined;
 
   private constructor(
-    private readonly raw: TreeNode,
+    private readonly data: TreeData,
+    /** Tree-sitter's handle of the node: its id, start offset, start row and column, and a context word. */
+    private readonly id: number,
+    readonly startIndex: number,
+    private readonly row: number,
+    private readonly column: number,
+    private readonly context: number,
     parent?: Node,
   ) {
     this.parentNode = parent;
@@ -42,76 +112,166 @@ export class Node {
   /** The root of a tree, as the analysis reads it: one per tree, so that analyses of a tree share what was read. */
   static root(tree: Tree): Node {
     let root = roots.get(tree);
-    if (!root) roots.set(tree, (root = new Node(tree.rootNode)));
+    if (!root) {
+      const node = tree.rootNode;
+      if (transfer === 0) throw new Error('tree-sitter is not loaded: load a parser first (loadParser)');
+      const data: TreeData = { tree, address: (tree as unknown as { 0: number })[0], types: tree.language.types, fields: fieldsOf(tree.language), text: node.text, offset: node.startIndex };
+      root = new Node(data, node.id, node.startIndex, node.startPosition.row, node.startPosition.column, (node as unknown as { 0: number })[0]);
+      roots.set(tree, root);
+    }
     return root;
   }
 
   get type(): string {
-    return (this.kind ??= this.raw.type);
+    if (this.kind === undefined) {
+      this.send();
+      this.kind = this.data.types[wasm._ts_node_symbol_wasm(this.data.address)] || 'ERROR';
+    }
+    return this.kind;
   }
   get text(): string {
-    return (this.source ??= this.raw.text);
-  }
-  get startIndex(): number {
-    return this.raw.startIndex;
+    return (this.source ??= this.data.text.slice(this.startIndex - this.data.offset, this.endIndex - this.data.offset));
   }
   get endIndex(): number {
-    return this.raw.endIndex;
+    if (this.end < 0) {
+      this.send();
+      this.end = wasm._ts_node_end_index_wasm(this.data.address);
+    }
+    return this.end;
   }
   get startPosition(): Point {
-    return this.raw.startPosition;
+    return (this.startPoint ??= { row: this.row, column: this.column });
   }
   get endPosition(): Point {
-    return this.raw.endPosition;
+    if (!this.endPoint) {
+      this.send();
+      wasm._ts_node_end_point_wasm(this.data.address);
+      const h = heap();
+      this.endPoint = { row: h[transfer] as number, column: h[transfer + 1] as number };
+    }
+    return this.endPoint;
+  }
+  /**
+   * Its range as reports carry it, one object per node: the 600 blocks of a ResNet-1202 share their
+   * layers' ranges, which a report then carries (and the worker posts) once. Never changed in place.
+   */
+  get range(): SourceRange {
+    return (this.sourceRange ??= Object.freeze({
+      start: Object.freeze({ line: this.row, character: this.column }),
+      end: Object.freeze({ line: this.endPosition.row, character: this.endPosition.column }),
+    }));
   }
   get tree(): Tree {
-    return this.raw.tree;
+    return this.data.tree;
   }
   get isNamed(): boolean {
-    return this.raw.isNamed;
+    this.send();
+    return wasm._ts_node_is_named_wasm(this.data.address) === 1;
   }
   get hasError(): boolean {
-    return this.raw.hasError;
+    this.send();
+    return wasm._ts_node_has_error_wasm(this.data.address) === 1;
   }
   get parent(): Node | null {
     if (this.parentNode === undefined) {
-      const raw = this.raw.parent;
-      this.parentNode = raw ? new Node(raw) : null;
+      this.send();
+      wasm._ts_node_parent_wasm(this.data.address);
+      this.parentNode = this.received(transfer);
     }
     return this.parentNode;
   }
   get namedChildren(): (Node | null)[] {
     if (this.named) return this.named;
-    const children = this.raw.namedChildren.map((raw) => this.child(raw));
+    this.send();
+    wasm._ts_node_named_children_wasm(this.data.address);
+    const children = this.receivedList((raw) => this.child(raw));
     if (this.again(1)) this.named = Node.keep(children);
     return children;
   }
   get children(): (Node | null)[] {
     if (this.all) return this.all;
-    const children = this.raw.children.map((raw) => this.child(raw));
+    this.send();
+    wasm._ts_node_children_wasm(this.data.address);
+    const children = this.receivedList((raw) => this.child(raw));
     if (this.again(2)) this.all = Node.keep(children);
     return children;
   }
   childForFieldName(name: string): Node | null {
     const fields = this.fields;
     if (fields) for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] as Node | null;
-    const child = this.child(this.raw.childForFieldName(name));
+    const field = this.data.fields.get(name);
+    let child: Node | null = null;
+    if (field !== undefined) {
+      this.send();
+      wasm._ts_node_child_by_field_id_wasm(this.data.address, field);
+      child = this.child(transfer);
+    }
     if (this.again(fieldBit(name))) (this.fields ??= []).push(name, Node.keep([child])[0] ?? null);
     return child;
   }
   childrenForFieldName(name: string): (Node | null)[] {
     const lists = this.fieldLists;
     if (lists) for (let i = 0; i < lists.length; i += 2) if (lists[i] === name) return lists[i + 1] as (Node | null)[];
-    const children = this.raw.childrenForFieldName(name).map((raw) => this.child(raw));
+    const field = this.data.fields.get(name);
+    let children: (Node | null)[] = [];
+    if (field !== undefined) {
+      this.send();
+      wasm._ts_node_children_by_field_id_wasm(this.data.address, field);
+      children = this.receivedList((raw) => this.child(raw));
+    }
     if (this.again(fieldBit(`[${name}]`))) (this.fieldLists ??= []).push(name, Node.keep(children));
     return children;
   }
+  /** The smallest node within this one that spans `index`. */
   descendantForIndex(index: number): Node | null {
-    const raw = this.raw.descendantForIndex(index);
-    return raw ? new Node(raw) : null;
+    this.send();
+    const h = heap();
+    h[transfer + 5] = index;
+    h[transfer + 6] = index;
+    wasm._ts_node_descendant_for_index_wasm(this.data.address);
+    return this.received(transfer);
   }
   descendantsOfType(types: string | string[]): (Node | null)[] {
-    return this.raw.descendantsOfType(types).map((raw) => (raw ? new Node(raw) : null));
+    const wanted = typeof types === 'string' ? [types] : types;
+    const symbols: number[] = wanted.includes('ERROR') ? [65535] : [];
+    this.data.types.forEach((type, symbol) => {
+      if (wanted.includes(type)) symbols.push(symbol);
+    });
+    const address = wasm._malloc(4 * symbols.length);
+    heap().set(symbols, address >> 2);
+    this.send();
+    wasm._ts_node_descendants_of_type_wasm(this.data.address, address, symbols.length, 0, 0, 0, 0);
+    const found = this.receivedList((raw) => this.received(raw));
+    wasm._free(address);
+    return found;
+  }
+
+  /** Puts this node's handle in the transfer buffer, where tree-sitter's functions read it. */
+  private send(): void {
+    const h = heap();
+    h[transfer] = this.id;
+    h[transfer + 1] = this.startIndex;
+    h[transfer + 2] = this.row;
+    h[transfer + 3] = this.column;
+    h[transfer + 4] = this.context;
+  }
+
+  /** The node whose handle is at `at` (an index into HEAP32), or null where tree-sitter wrote none. */
+  private received(at: number, parent?: Node): Node | null {
+    const h = heap();
+    const id = h[at] as number;
+    return id === 0 ? null : new Node(this.data, id, h[at + 1] as number, h[at + 2] as number, h[at + 3] as number, h[at + 4] as number, parent);
+  }
+
+  /** The nodes of a list tree-sitter allocated (its length and address in the buffer), which is then freed. */
+  private receivedList(make: (at: number) => Node | null): (Node | null)[] {
+    const h = heap();
+    const count = h[transfer] as number;
+    const address = h[transfer + 1] as number;
+    const nodes = new Array<Node | null>(count);
+    for (let i = 0; i < count; i++) nodes[i] = make((address >> 2) + i * 5);
+    if (address !== 0) wasm._free(address);
+    return nodes;
   }
 
   private static keep(nodes: (Node | null)[]): (Node | null)[] {
@@ -126,14 +286,14 @@ export class Node {
     return false;
   }
 
-  /** A child as this node already knows it (among its children or fields), else a new one: one path's reads serve the others. */
-  private child(raw: TreeNode | null): Node | null {
-    if (!raw) return null;
-    const id = raw.id;
+  /** The child whose handle is at `at` as this node already knows it (among its children or fields), else a new one: one path's reads serve the others. */
+  private child(at: number): Node | null {
+    const id = heap()[at] as number;
+    if (id === 0) return null;
     for (const known of [this.all, this.named, this.fields]) {
-      if (known) for (const c of known) if (c instanceof Node && c.raw.id === id) return c;
+      if (known) for (const c of known) if (c instanceof Node && c.id === id) return c;
     }
-    return new Node(raw, this);
+    return this.received(at, this);
   }
 }
 
@@ -148,23 +308,6 @@ const fieldIndexes = new Map<string, number>();
 /** Each tree's root as read so far. */
 const roots = new WeakMap<Tree, Node>();
 
-/**
- * A node's range, one object per node: the 600 blocks of a ResNet-1202 share their layers' ranges,
- * which a report then carries (and the worker posts) once. Never changed in place.
- */
-export function rangeOf(node: Node): SourceRange {
-  let range = ranges.get(node);
-  if (!range) {
-    range = Object.freeze({
-      start: Object.freeze({ line: node.startPosition.row, character: node.startPosition.column }),
-      end: Object.freeze({ line: node.endPosition.row, character: node.endPosition.column }),
-    });
-    ranges.set(node, range);
-  }
-  return range;
-}
-
-const ranges = new WeakMap<Node, SourceRange>();
 
 export interface Grammars {
   parser(language: LanguageId): Parser;
@@ -183,7 +326,12 @@ export function loadParser(wasmDir: string, language: LanguageId): Promise<Parse
   if (!parser) {
     let runtime = runtimes.get(wasmDir);
     if (!runtime) {
-      runtime = Parser.init({ locateFile: () => join(wasmDir, 'tree-sitter.wasm') });
+      // Emscripten makes these options its module: the functions the nodes call are on it (Runtime).
+      const module = { locateFile: () => join(wasmDir, 'tree-sitter.wasm') };
+      runtime = Parser.init(module).then(() => {
+        // One runtime per bundle however many folders: the first to load is the one.
+        if (transfer === 0) useRuntime(module);
+      });
       runtimes.set(wasmDir, runtime);
     }
     parser = runtime.then(async () => {

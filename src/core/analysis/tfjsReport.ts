@@ -5,7 +5,7 @@ import type { InputAnnotations } from './annotations';
 import { addCosts } from './cost';
 import { type AnalysisDiagnostic, dedupeIncompleteness, type LayerReport, type ModelReport, type SourceRange } from './report';
 import type { Shape } from './shape';
-import { type Node, rangeOf } from './syntax';
+import { type Node } from './syntax';
 import { computeTfjsOutputShape, declaredInputKey, tfjsParamCount, tfjsWeightShapes } from './tfjsLayers';
 import type { TfjsOptions } from './tfjs';
 import { type Application, type Functional, Layer, type Loss, type Model, Sequential, type SymbolicTensor, Unknown } from './tfjsValues';
@@ -27,7 +27,7 @@ export function modelReports(root: Node, found: FoundModel[], annotations: Input
   return found.map((f) => {
     // What another module of the program built is shown at the function of this file that led to it.
     const here = f.extent.childForFieldName('name') ?? f.extent;
-    const at: Place = (node) => rangeOf(node.tree === root.tree ? node : here);
+    const at: Place = (node) => (node.tree === root.tree ? node : here).range;
     const report = f.model instanceof Sequential ? sequentialReport(at, f, f.model, annotations.for(f.extent), fallback, options.input) : functionalReport(at, f, f.model);
     finish(at, report, f.model.losses);
     return report;
@@ -43,7 +43,7 @@ function baseReport(at: Place, found: FoundModel): ModelReport {
     kind: 'tfjs',
     ...(found.build ? { build: found.build } : {}),
     range: at(found.model.node),
-    extent: rangeOf(found.extent),
+    extent: found.extent.range,
     input: [],
     inputSource: 'default',
     output: null,

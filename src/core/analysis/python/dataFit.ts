@@ -2,7 +2,7 @@
 // images, one score per class out. The trainer checks the same before its first step
 // (src/trainer/cnn_lab_engine/data_fit.py); this says it while the file is written.
 import type { AnalysisDiagnostic, LayerReport, ModelReport, QuickFix } from '../report';
-import { type Node, rangeOf } from '../syntax';
+import { type Node } from '../syntax';
 import { layerArgument } from '../torchLayers';
 import type { PythonFile } from './program';
 
@@ -139,7 +139,7 @@ function misfits(report: ModelReport, data: FileData, calls: Node[]): AnalysisDi
   if (scores === channels * height * width) return [];
   const where = dataset.label;
   const images = `${dataset.label}'s images`;
-  const related = [{ range: rangeOf(data.site), message: `${dataset.label}: ${channels}×${height}×${width} images${dataset.classes ? `, ${dataset.classes} classes` : ''}` }];
+  const related = [{ range: data.site.range, message: `${dataset.label}: ${channels}×${height}×${width} images${dataset.classes ? `, ${dataset.classes} classes` : ''}` }];
   const found: AnalysisDiagnostic[] = [];
   const first = report.layers.find((l) => l.spec?.kind === 'conv' || l.spec?.kind === 'linear');
   const spec = first?.spec;
@@ -182,9 +182,9 @@ function misfits(report: ModelReport, data: FileData, calls: Node[]): AnalysisDi
 
 /** A quick fix when the layer's argument is written as a number in its construction. */
 function withFix(layer: LayerReport, argument: string, value: number, calls: Node[]): { fix?: QuickFix } {
-  const construction = calls.find((c) => sameRange(rangeOf(c), layer.range));
+  const construction = calls.find((c) => sameRange(c.range, layer.range));
   const node = construction ? layerArgument(construction, layer.type, argument) : undefined;
-  return node?.type === 'integer' ? { fix: { title: `Change ${argument} to ${value}`, range: rangeOf(node), newText: String(value) } } : {};
+  return node?.type === 'integer' ? { fix: { title: `Change ${argument} to ${value}`, range: node.range, newText: String(value) } } : {};
 }
 
 function sameRange(a: LayerReport['range'], b: LayerReport['range']): boolean {

@@ -1,7 +1,7 @@
 // The evaluator's state: module-level names and imports, the step budget, and where it lost track.
 import type { AnalysisDiagnostic } from '../report';
 import type { Dim } from '../shape';
-import { type Node, rangeOf } from '../syntax';
+import { type Node } from '../syntax';
 import { pathValue } from './builtins';
 import { type ForwardMemo, type Memo, noteRead, type Watch } from './memo';
 import { ClassInfo, conventionalImports, type PythonFile, statementsFor } from './program';
@@ -341,7 +341,7 @@ export abstract class Evaluator {
 
   protected report(node: Node, message: string, severity: AnalysisDiagnostic['severity'] = 'error'): void {
     const site = this.siteOf(node);
-    this.diagnostics.set(site.startIndex, { range: rangeOf(site), message, severity });
+    this.diagnostics.set(site.startIndex, { range: site.range, message, severity });
   }
 
   // What the later layers define and an earlier one calls: expressions.ts…

@@ -2,7 +2,7 @@
 import { type LayerSpec, paramCount } from '../layers';
 import type { AnalysisOptions } from '../pytorch';
 import { type AnalysisDiagnostic, dedupeIncompleteness, type Incompleteness, type LayerReport, type ModelReport } from '../report';
-import { type Node, rangeOf } from '../syntax';
+import { type Node } from '../syntax';
 import { layerArgument } from '../torchLayers';
 import type { ClassInfo, PythonFile } from './program';
 import { Analysis } from './torchModules';
@@ -132,12 +132,12 @@ function analyzeEveryWay(request: ModelRequest, firstLayerSample: number[] | und
     report.incomplete?.push(...(run.report.incomplete ?? []));
     if (run.report.paramsKnown === false) report.paramsKnown = false;
     if (fork && sameness(run.report) !== signature) {
-      because.push({ range: rangeOf(fork.node), reason: `${fork.reason}: its two ways build ${describeDifference(report, run.report)}` });
+      because.push({ range: fork.node.range, reason: `${fork.reason}: its two ways build ${describeDifference(report, run.report)}` });
       if (run.report.totalParams !== report.totalParams || run.report.trainableParams !== report.trainableParams) report.paramsKnown = false;
     }
   }
   const unexplored = pending.map((p) => p.fork).filter((f): f is Run['forks'][number] => f !== undefined);
-  for (const fork of unexplored) because.push({ range: rangeOf(fork.node), reason: `${fork.reason}: only the first of its ways is followed (more than ${maxWays} ways to build the model)` });
+  for (const fork of unexplored) because.push({ range: fork.node.range, reason: `${fork.reason}: only the first of its ways is followed (more than ${maxWays} ways to build the model)` });
   if (unexplored.length > 0) report.paramsKnown = false;
   report.incomplete = dedupeIncompleteness([...because, ...(report.incomplete ?? [])]);
   report.complete = report.incomplete.length === 0;
@@ -176,8 +176,8 @@ function analyzeAt(
     name,
     kind,
     ...(build === undefined ? {} : { build }),
-    range: rangeOf(nameNode),
-    extent: rangeOf(extent),
+    range: nameNode.range,
+    extent: extent.range,
     input: [],
     inputSource: 'default',
     output: null,
@@ -190,7 +190,7 @@ function analyzeAt(
     report.outputNote = model instanceof Unknown ? model.reason : 'not a module';
     report.complete = false;
     report.paramsKnown = false;
-    report.incomplete = [...incompleteness(analysis, []), { range: rangeOf(nameNode), reason: report.outputNote }];
+    report.incomplete = [...incompleteness(analysis, []), { range: nameNode.range, reason: report.outputNote }];
     return { report, used: analysis.used, usedFunctions: analysis.usedFunctions, globalReads: analysis.globalReads, forks, raised, ...(model instanceof Unknown && model.unreadModel ? { unreadModel: true } : {}) };
   }
   // named_modules() calls the model itself ''; it is a leaf only when it has no children (a Swish, a Conv2d subclass).
@@ -227,7 +227,7 @@ function analyzeAt(
   report.incomplete = incompleteness(analysis, modules);
   // Where PyTorch would raise, the numbers after it are the analysis' best guess, not PyTorch's.
   for (const diagnostic of diagnostics) if (diagnostic.severity === 'error') report.incomplete.push({ range: diagnostic.range, reason: `${diagnostic.message}: PyTorch would raise here` });
-  if (report.output === null || report.output.includes(null)) report.incomplete.push({ range: rangeOf(nameNode), reason: `its output is ${report.output ? 'only partly known' : 'not known'}: ${report.outputNote ?? 'see its layers'}` });
+  if (report.output === null || report.output.includes(null)) report.incomplete.push({ range: nameNode.range, reason: `its output is ${report.output ? 'only partly known' : 'not known'}: ${report.outputNote ?? 'see its layers'}` });
   for (const layer of report.layers) {
     if ((layer.out === null || layer.out.includes(null)) && layer.note !== 'not called in forward') report.incomplete.push({ range: layer.range, reason: `${layer.name || layer.type}: ${layer.note ?? 'its output is not known'}` });
   }
@@ -244,9 +244,9 @@ function analyzeAt(
 
 /** What the evaluation lost, and the modules whose parameters it could not count, in the order of the file. */
 function incompleteness(analysis: Analysis, modules: Module[]): Incompleteness[] {
-  const found: Incompleteness[] = [...analysis.losses.values()].map((l) => ({ range: rangeOf(l.node), reason: l.reason }));
+  const found: Incompleteness[] = [...analysis.losses.values()].map((l) => ({ range: l.node.range, reason: l.reason }));
   for (const module of modules) {
-    if (!paramsKnown(module)) found.push({ range: rangeOf(module.site), reason: `${module.path || module.type}: ${module.options.unknown ?? 'a parameter of unknown size'}` });
+    if (!paramsKnown(module)) found.push({ range: module.site.range, reason: `${module.path || module.type}: ${module.options.unknown ?? 'a parameter of unknown size'}` });
   }
   // The causes in the order of the file; what they made unknown (the output, a layer's shape) is added after them.
   return found.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
@@ -313,7 +313,7 @@ function layerReports(root: Module, modules: Module[], calls: Map<Module, LayerC
   const reports: LayerReport[] = [];
   // Keys added one by one: a literal with conditional spreads is built on V8's slow path, 3,000 times for a ResNet-1202.
   const report = (module: Module, call: LayerCall | undefined): LayerReport => {
-    const layer: LayerReport = { name: module.path ?? module.type, type: module.type, range: rangeOf(module.site), in: call?.in ?? null, out: call?.out ?? null, params: ownParams(module) };
+    const layer: LayerReport = { name: module.path ?? module.type, type: module.type, range: module.site.range, in: call?.in ?? null, out: call?.out ?? null, params: ownParams(module) };
     if (module.options.spec) layer.spec = module.options.spec;
     const note = call ? call.note : (module.options.unknown ?? 'not called in forward');
     if (note) layer.note = note;
@@ -335,13 +335,13 @@ function layerDiagnostics(calls: Map<Module, LayerCall>): AnalysisDiagnostic[] {
   for (const call of calls.values()) {
     if (!call.error) continue;
     const { module } = call;
-    const diagnostic: AnalysisDiagnostic = { range: rangeOf(module.site), message: `${module.path ?? module.type}: ${call.error}`, severity: 'error' };
+    const diagnostic: AnalysisDiagnostic = { range: module.site.range, message: `${module.path ?? module.type}: ${call.error}`, severity: 'error' };
     // A layer built in an imported file is fixed there, not at the call that led to it.
     const argument = module.options.spec && module.site === module.node ? fixableArgument[module.options.spec.kind] : undefined;
     const received = argument && call.in ? (argument === 'in_features' ? call.in[call.in.length - 1] : call.in[1]) : null;
     const node = argument ? layerArgument(module.node, module.type, argument) : undefined;
     if (node && isConstantExpression(node) && typeof received === 'number') {
-      diagnostic.fix = { title: `Change ${argument} to ${received}`, range: rangeOf(node), newText: String(received) };
+      diagnostic.fix = { title: `Change ${argument} to ${received}`, range: node.range, newText: String(received) };
     }
     diagnostics.push(diagnostic);
   }

@@ -2,7 +2,7 @@
 // (`checkpoint = torch.load(PATH)` then `X.load_state_dict(checkpoint['state_dict'])`), with the
 // model X is and the path as the code gives them. Read from the syntax tree; nothing is run.
 import type { SourceRange } from '../report';
-import { type Node, rangeOf } from '../syntax';
+import { type Node } from '../syntax';
 
 export interface StateDictLoad {
   /**
@@ -66,14 +66,14 @@ function loadAt(call: Node): StateDictLoad | undefined {
   const builtBy = built ? constructorOf(built) : undefined;
   return {
     kind: 'load_state_dict',
-    range: rangeOf(call),
+    range: call.range,
     target,
     ...(builtBy ? { builtBy } : {}),
     path: source.path,
     ...(source.key !== undefined ? { key: source.key } : {}),
     ...(source.strip !== undefined ? { strip: source.strip } : {}),
-    ...(source.loaded ? { loaded: rangeOf(source.loaded) } : {}),
-    argument: { range: rangeOf(argument), text: argument.text },
+    ...(source.loaded ? { loaded: source.loaded.range } : {}),
+    argument: { range: argument.range, text: argument.text },
     strict: keyword('strict')?.text !== 'False',
   };
 }
@@ -87,10 +87,10 @@ function modelLoadAt(assignment: Node): StateDictLoad | undefined {
   const weightsOnly = call.childForFieldName('arguments')?.namedChildren.find((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'weights_only')?.childForFieldName('value')?.text;
   return {
     kind: 'model',
-    range: rangeOf(call),
+    range: call.range,
     target: assignment.childForFieldName('left')?.text ?? '',
     path: source.path,
-    argument: { range: rangeOf(call), text: call.text },
+    argument: { range: call.range, text: call.text },
     strict: true,
     ...(weightsOnly !== undefined ? { weightsOnly } : {}),
   };
