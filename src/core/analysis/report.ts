@@ -6,13 +6,13 @@ import type { TfjsLayerSpec } from './tfjsLayers';
 
 /** Zero-based line and UTF-16 column, as VS Code counts them. */
 export interface Position {
-  line: number;
-  character: number;
+  readonly line: number;
+  readonly character: number;
 }
 
 export interface SourceRange {
-  start: Position;
-  end: Position;
+  readonly start: Position;
+  readonly end: Position;
 }
 
 export interface QuickFix {

@@ -43,10 +43,12 @@ function useRuntime(module: object): void {
   transfer = wasm._ts_init() >> 2;
 }
 
-/** The heap as it is now: the views are replaced when the memory grows, which a call that allocates may do. */
+/** The heap as it is now: growing the memory (a call that allocates may) detaches the old view, and Emscripten makes a new one. */
 function heap(): Int32Array {
-  return wasm.HEAP32;
+  if (view.length === 0) view = wasm.HEAP32;
+  return view;
 }
+let view: Int32Array = new Int32Array(0);
 
 /** Per tree: its handle, its language's names, and its text (each node's is a slice of it). */
 interface TreeData {
@@ -90,7 +92,7 @@ export class Node {
   private fields: (string | Node | null)[] | undefined;
   /** Fields that hold several nodes (an `if`'s `elif` and `else` clauses), kept the same way. */
   private fieldLists: (string | (Node | null)[])[] | undefined;
-  /** What was read once already, one bit each: named children, children, then each field name (fieldBit). */
+  /** What was read once already, one bit each: named children, children, then each field (fieldBit). */
   private readOnce = 0;
   /** Kept by its parent, as something read again: its own reads are kept at once, so a body read twice is whole the third time. */
   private kept = false;
@@ -153,13 +155,10 @@ export class Node {
   }
   /**
    * Its range as reports carry it, one object per node: the 600 blocks of a ResNet-1202 share their
-   * layers' ranges, which a report then carries (and the worker posts) once. Never changed in place.
+   * layers' ranges, which a report then carries (and the worker posts) once. Read-only (SourceRange).
    */
   get range(): SourceRange {
-    return (this.sourceRange ??= Object.freeze({
-      start: Object.freeze({ line: this.row, character: this.column }),
-      end: Object.freeze({ line: this.endPosition.row, character: this.endPosition.column }),
-    }));
+    return (this.sourceRange ??= { start: { line: this.row, character: this.column }, end: { line: this.endPosition.row, character: this.endPosition.column } });
   }
   get tree(): Tree {
     return this.data.tree;
@@ -184,7 +183,7 @@ export class Node {
     if (this.named) return this.named;
     this.send();
     wasm._ts_node_named_children_wasm(this.data.address);
-    const children = this.receivedList((raw) => this.child(raw));
+    const children = this.receivedList((at) => this.child(at));
     if (this.again(1)) this.named = Node.keep(children);
     return children;
   }
@@ -192,7 +191,7 @@ export class Node {
     if (this.all) return this.all;
     this.send();
     wasm._ts_node_children_wasm(this.data.address);
-    const children = this.receivedList((raw) => this.child(raw));
+    const children = this.receivedList((at) => this.child(at));
     if (this.again(2)) this.all = Node.keep(children);
     return children;
   }
@@ -200,26 +199,22 @@ export class Node {
     const fields = this.fields;
     if (fields) for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1] as Node | null;
     const field = this.data.fields.get(name);
-    let child: Node | null = null;
-    if (field !== undefined) {
-      this.send();
-      wasm._ts_node_child_by_field_id_wasm(this.data.address, field);
-      child = this.child(transfer);
-    }
-    if (this.again(fieldBit(name))) (this.fields ??= []).push(name, Node.keep([child])[0] ?? null);
+    if (field === undefined) return null;
+    this.send();
+    wasm._ts_node_child_by_field_id_wasm(this.data.address, field);
+    const child = this.child(transfer);
+    if (this.again(fieldBit(field))) (this.fields ??= []).push(name, Node.keep([child])[0] ?? null);
     return child;
   }
   childrenForFieldName(name: string): (Node | null)[] {
     const lists = this.fieldLists;
     if (lists) for (let i = 0; i < lists.length; i += 2) if (lists[i] === name) return lists[i + 1] as (Node | null)[];
     const field = this.data.fields.get(name);
-    let children: (Node | null)[] = [];
-    if (field !== undefined) {
-      this.send();
-      wasm._ts_node_children_by_field_id_wasm(this.data.address, field);
-      children = this.receivedList((raw) => this.child(raw));
-    }
-    if (this.again(fieldBit(`[${name}]`))) (this.fieldLists ??= []).push(name, Node.keep(children));
+    if (field === undefined) return [];
+    this.send();
+    wasm._ts_node_children_by_field_id_wasm(this.data.address, field);
+    const children = this.receivedList((at) => this.child(at));
+    if (this.again(fieldBit(field))) (this.fieldLists ??= []).push(name, Node.keep(children));
     return children;
   }
   /** The smallest node within this one that spans `index`. */
@@ -241,7 +236,7 @@ export class Node {
     heap().set(symbols, address >> 2);
     this.send();
     wasm._ts_node_descendants_of_type_wasm(this.data.address, address, symbols.length, 0, 0, 0, 0);
-    const found = this.receivedList((raw) => this.received(raw));
+    const found = this.receivedList((at) => this.received(at));
     wasm._free(address);
     return found;
   }
@@ -290,20 +285,19 @@ export class Node {
   private child(at: number): Node | null {
     const id = heap()[at] as number;
     if (id === 0) return null;
-    for (const known of [this.all, this.named, this.fields]) {
-      if (known) for (const c of known) if (c instanceof Node && c.id === id) return c;
-    }
-    return this.received(at, this);
+    return Node.among(this.all, id) ?? Node.among(this.named, id) ?? Node.among(this.fields, id) ?? this.received(at, this);
+  }
+
+  private static among(known: readonly (string | Node | null)[] | undefined, id: number): Node | undefined {
+    if (known) for (const node of known) if (node instanceof Node && node.id === id) return node;
+    return undefined;
   }
 }
 
-/** A bit per field name (the grammars have a few dozen); names past 30 share the last bit, which only keeps more. */
-function fieldBit(name: string): number {
-  let index = fieldIndexes.get(name);
-  if (index === undefined) fieldIndexes.set(name, (index = Math.min(fieldIndexes.size + 2, 30)));
-  return 1 << index;
+/** A bit per field (the grammars have a few dozen), one for its single child and its list alike; fields past the 28th share the last bit, which only keeps more. */
+function fieldBit(field: number): number {
+  return 1 << Math.min(field + 2, 30);
 }
-const fieldIndexes = new Map<string, number>();
 
 /** Each tree's root as read so far. */
 const roots = new WeakMap<Tree, Node>();

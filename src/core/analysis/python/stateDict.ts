@@ -17,11 +17,17 @@ export function expectedStateDict(root: Module): ExpectedStateDict {
   const unknown: string[] = [];
   // The modules above the one visited: a module that holds itself is listed once, as PyTorch lists it.
   const ancestors: Module[] = [];
+  // Copied blocks share their layers' specs (600 blocks of a ResNet-1202): each spec's entries worked out once, for this walk only (a WeakMap kept across walks cost more than it saved).
+  const bySpec = new Map<LayerSpec, [string, number[]][] | undefined>();
+  const entriesOf = (spec: LayerSpec) => {
+    if (!bySpec.has(spec)) bySpec.set(spec, specEntries(spec));
+    return bySpec.get(spec);
+  };
   const visit = (module: Module, prefix: string) => {
     if (ancestors.includes(module)) return;
     const name = () => prefix.slice(0, -1) || module.type;
     if (module.options.opaque || (module.options.unknown && !module.options.spec)) unknown.push(`${name()}: ${module.options.unknown ?? 'a module the analysis cannot read'}`);
-    const fromSpec = module.options.spec ? specEntries(module.options.spec) : undefined;
+    const fromSpec = module.options.spec ? entriesOf(module.options.spec) : undefined;
     if (module.options.spec && fromSpec === undefined) unknown.push(`${name()}: the parameters of a ${module.type} are not named by the analysis`);
     const optional = module.options.spec?.kind === 'batchNorm';
     // A layer as torch.nn builds it, the most of any model, has no entries but its spec's: no map to merge them in.
@@ -65,20 +71,9 @@ export function specTensorShape(spec: LayerSpec, name: string): number[] | undef
   return specEntries(spec)?.find(([key]) => key === name)?.[1];
 }
 
-/**
- * A layer's own parameters and buffers as PyTorch registers them; undefined where the analysis does
- * not name them. Worked out once per spec (a spec never changes; copied blocks share theirs): the
- * lists are shared, never changed.
- */
+
+/** A layer's own parameters and buffers as PyTorch registers them; undefined where the analysis does not name them. */
 function specEntries(spec: LayerSpec): [string, number[]][] | undefined {
-  let entries = entriesBySpec.get(spec);
-  if (entries === undefined) entriesBySpec.set(spec, (entries = entriesOf(spec) ?? null));
-  return entries ?? undefined;
-}
-
-const entriesBySpec = new WeakMap<LayerSpec, [string, number[]][] | null>();
-
-function entriesOf(spec: LayerSpec): [string, number[]][] | undefined {
   const withBias = (weight: number[], bias: boolean, size: number): [string, number[]][] => [['weight', weight], ...(bias ? [['bias', [size]] as [string, number[]]] : [])];
   switch (spec.kind) {
     case 'conv':
