@@ -91,7 +91,7 @@ export class Args {
   /** An int repeated `rank` times, or a tuple of `rank` ints. */
   tuple(name: string, rank: number): number[] {
     const value = this.values.get(name);
-    if (typeof value === 'number' && Number.isInteger(value)) return Array.from({ length: rank }, () => value);
+    if (typeof value === 'number' && Number.isInteger(value)) return new Array<number>(rank).fill(value);
     if (Array.isArray(value) && value.length === rank && value.every((v) => typeof v === 'number' && Number.isInteger(v))) return value as number[];
     throw new ArgumentError(`${this.type}: ${name} is ${describe(value)}, not a whole number or a tuple of ${rank}${refusedFloat(value)}`);
   }
@@ -179,7 +179,7 @@ function pool(rank: Rank, op: 'max' | 'avg'): Signature {
         // stride defaults to the kernel size
         stride: args.raw('stride') === null ? kernel : args.tuple('stride', rank),
         padding: args.tuple('padding', rank),
-        dilation: op === 'max' ? args.tuple('dilation', rank) : Array.from({ length: rank }, () => 1),
+        dilation: op === 'max' ? args.tuple('dilation', rank) : new Array<number>(rank).fill(1),
         ceilMode: args.bool('ceil_mode'),
         returnIndices: op === 'max' && args.bool('return_indices'),
       };
@@ -195,7 +195,7 @@ function lpPool(rank: Rank): Signature {
     build(args) {
       args.number('norm_type');
       const kernel = args.tuple('kernel_size', rank);
-      const ones = Array.from({ length: rank }, () => 1);
+      const ones = new Array<number>(rank).fill(1);
       const stride = args.raw('stride') === null ? kernel : args.tuple('stride', rank);
       return { kind: 'pool', op: 'lp', rank, kernel, stride, padding: ones.map(() => 0), dilation: ones, ceilMode: args.bool('ceil_mode'), returnIndices: false };
     },
@@ -208,7 +208,7 @@ function adaptivePool(rank: Rank, op: 'max' | 'avg'): Signature {
     defaults: { return_indices: false },
     build(args, type) {
       const size = args.raw('output_size');
-      const output = typeof size === 'number' ? Array.from({ length: rank }, () => size) : Array.isArray(size) && size.length === rank ? size : undefined;
+      const output = typeof size === 'number' ? new Array<number>(rank).fill(size) : Array.isArray(size) && size.length === rank ? size : undefined;
       if (!output || !output.every((d) => d === null || (typeof d === 'number' && Number.isInteger(d)))) throw new ArgumentError(`${type}: output_size is not a size`);
       return { kind: 'adaptivePool', op, rank, output: output as (number | null)[], returnIndices: op === 'max' && args.bool('return_indices') };
     },
@@ -229,7 +229,7 @@ function fractionalMaxPool(rank: 2 | 3): Signature {
         kind: 'fractionalMaxPool',
         rank,
         output: hasSize ? args.tuple('output_size', rank) : null,
-        ratio: ratio && ratio.length === 1 ? Array.from({ length: rank }, () => ratio[0] ?? 1) : ratio,
+        ratio: ratio && ratio.length === 1 ? new Array<number>(rank).fill(ratio[0] ?? 1) : ratio,
         returnIndices: args.bool('return_indices'),
       };
     },
@@ -653,7 +653,7 @@ export function buildLayer(type: string, positional: ArgValue[], keywords: Map<s
   const signature = torchLayers.get(type);
   if (!signature) throw new ArgumentError(`nn.${type} is not analysed`);
   if (signature.ignoresArguments) return signature.build(new Args(new Map(), type), type);
-  const values = new Map<string, ArgValue>(Object.entries(signature.defaults));
+  const values = new Map<string, ArgValue>(defaultsOf(signature));
   positional.forEach((value, i) => {
     const name = signature.params[i];
     if (name === undefined) throw new ArgumentError(`${type} takes at most ${signature.params.length} positional arguments`);
@@ -669,6 +669,14 @@ export function buildLayer(type: string, positional: ArgValue[], keywords: Map<s
   if (missing.length > 0) throw new ArgumentError(`${type} is missing ${missing.join(', ')}`);
   return signature.build(new Args(values, type), type);
 }
+
+/** A signature's defaults as entries, made once: every layer built starts from them. */
+function defaultsOf(signature: Signature): [string, ArgValue][] {
+  let entries = defaultEntries.get(signature);
+  if (!entries) defaultEntries.set(signature, (entries = Object.entries(signature.defaults)));
+  return entries;
+}
+const defaultEntries = new Map<Signature, [string, ArgValue][]>();
 
 /** The argument a layer's construction `call` gives its parameter `name`, by keyword or by position: where a quick fix writes. */
 export function layerArgument(call: Node, type: string, name: string): Node | undefined {

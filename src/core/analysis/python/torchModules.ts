@@ -119,8 +119,9 @@ export class Analysis extends Tensors {
     }
     if (!torchLayers.has(type)) return new Module(type, node, { unknown: `nn.${type} is not analysed` });
     try {
-      const args = positional.map((v, i) => toArg(v, `argument ${i + 1}`));
-      const kw = new Map([...keywords].map(([k, v]) => [k, toArg(v, k)] as [string, ArgValue]));
+      const args = positional.map((v, i) => toArg(v, i));
+      const kw = new Map<string, ArgValue>();
+      for (const [k, v] of keywords) kw.set(k, toArg(v, k));
       return new Module(type, node, { spec: buildLayer(type, args, kw) });
     } catch (error) {
       if (error instanceof Unknown) return new Module(type, node, { unknown: `its arguments are not constants (${error.reason})` });
@@ -371,12 +372,13 @@ export class Analysis extends Tensors {
   }
 }
 
-function toArg(value: Value, what: string): ArgValue {
+/** `what`: the keyword, or the index of the positional argument. */
+function toArg(value: Value, what: string | number): ArgValue {
   if (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' || value instanceof WholeFloat) return value;
   if (Array.isArray(value)) return value.map((v) => toArg(v, what));
   // A layer given to another (a TransformerEncoder's layer) is passed as its spec.
   if (value instanceof Module && value.options.spec) return new ModuleArg(value.type, value.options.spec);
-  throw new Unknown(value instanceof Unknown ? value.reason : `${what} is not a constant`);
+  throw new Unknown(value instanceof Unknown ? value.reason : `${typeof what === 'number' ? `argument ${what + 1}` : what} is not a constant`);
 }
 
 /** A layer's tuple output as values: shapes become tensors, None stays None. */
