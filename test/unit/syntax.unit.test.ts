@@ -82,6 +82,25 @@ describe('syntax trees read through tree-sitter directly', function () {
     check('typescript', scriptFiles(fixtures).filter((f) => !f.includes('node_modules')));
   });
 
+  it('reads texts at their edges as web-tree-sitter does: leading blank lines, CRLF, characters past the BMP, a syntax error', function () {
+    const sources = [
+      '\n\n   \n# a comment first\nimport torch.nn as nn\n\n\n',
+      'class Net(nn.Module):\r\n    def __init__(self):\r\n        self.fc = nn.Linear(4, 2)  # 🧠 four in\r\n',
+      's = "🧠🧠 é"; layer = nn.Conv2d(3, 8, 3)  # ✓\nt = f"{s!r:>10}" 🎉 = 1\n',
+      'def broken(:\n    return nn.Linear(\n',
+    ];
+    for (const source of sources) {
+      const tree = grammars.parser('python').parse(source) as Tree;
+      try {
+        const found: string[] = [];
+        differences(Node.root(tree), tree.rootNode, '', found);
+        assert.deepEqual(found, [], JSON.stringify(source));
+      } finally {
+        tree.delete();
+      }
+    }
+  });
+
   it('reads a tree after the runtime has grown its memory for a larger one', function () {
     const parser = grammars.parser('python');
     const small = parser.parse('import torch.nn as nn\nlayer = nn.Conv2d(3, 8, 3, padding=1)\n') as Tree;
