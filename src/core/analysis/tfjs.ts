@@ -6,7 +6,7 @@
 // from a default. Shapes are NHWC with the batch first. The reports are made in tfjsReport.ts.
 import { InputAnnotations } from './annotations';
 import type { ModelReport } from './report';
-import { type Node } from './syntax';
+import type { Node } from './syntax';
 import { buildTfjsLayer, computeTfjsOutputShape, TfjsConfigError, UnknownConfig } from './tfjsLayers';
 import { modelReports, type FoundModel } from './tfjsReport';
 import { type Application, firstUnknown, Fn, Functional, isModel, Layer, type Loss, missing, type Model, Obj, plain, Scope, Sequential, SymbolicTensor, truthy, Unknown, type Value } from './tfjsValues';

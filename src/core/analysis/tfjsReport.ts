@@ -5,7 +5,7 @@ import type { InputAnnotations } from './annotations';
 import { addCosts } from './cost';
 import { type AnalysisDiagnostic, dedupeIncompleteness, type LayerReport, type ModelReport, type SourceRange } from './report';
 import type { Shape } from './shape';
-import { type Node } from './syntax';
+import type { Node } from './syntax';
 import { computeTfjsOutputShape, declaredInputKey, tfjsParamCount, tfjsWeightShapes } from './tfjsLayers';
 import type { TfjsOptions } from './tfjs';
 import { type Application, type Functional, Layer, type Loss, type Model, Sequential, type SymbolicTensor, Unknown } from './tfjsValues';

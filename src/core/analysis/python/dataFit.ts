@@ -2,7 +2,7 @@
 // images, one score per class out. The trainer checks the same before its first step
 // (src/trainer/cnn_lab_engine/data_fit.py); this says it while the file is written.
 import type { AnalysisDiagnostic, LayerReport, ModelReport, QuickFix } from '../report';
-import { type Node } from '../syntax';
+import type { Node } from '../syntax';
 import { layerArgument } from '../torchLayers';
 import type { PythonFile } from './program';
 

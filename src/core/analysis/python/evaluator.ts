@@ -1,7 +1,7 @@
 // The evaluator's state: module-level names and imports, the step budget, and where it lost track.
 import type { AnalysisDiagnostic } from '../report';
 import type { Dim } from '../shape';
-import { type Node } from '../syntax';
+import type { Node } from '../syntax';
 import { pathValue } from './builtins';
 import { type ForwardMemo, type Memo, noteRead, type Watch } from './memo';
 import { ClassInfo, conventionalImports, type PythonFile, statementsFor } from './program';

@@ -2,7 +2,7 @@
 import { type LayerSpec, paramCount } from '../layers';
 import type { AnalysisOptions } from '../pytorch';
 import { type AnalysisDiagnostic, dedupeIncompleteness, type Incompleteness, type LayerReport, type ModelReport } from '../report';
-import { type Node } from '../syntax';
+import type { Node } from '../syntax';
 import { layerArgument } from '../torchLayers';
 import type { ClassInfo, PythonFile } from './program';
 import { Analysis } from './torchModules';

@@ -71,7 +71,6 @@ export function specTensorShape(spec: LayerSpec, name: string): number[] | undef
   return specEntries(spec)?.find(([key]) => key === name)?.[1];
 }
 
-
 /** A layer's own parameters and buffers as PyTorch registers them; undefined where the analysis does not name them. */
 function specEntries(spec: LayerSpec): [string, number[]][] | undefined {
   const withBias = (weight: number[], bias: boolean, size: number): [string, number[]][] => [['weight', weight], ...(bias ? [['bias', [size]] as [string, number[]]] : [])];

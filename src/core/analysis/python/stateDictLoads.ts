@@ -2,7 +2,7 @@
 // (`checkpoint = torch.load(PATH)` then `X.load_state_dict(checkpoint['state_dict'])`), with the
 // model X is and the path as the code gives them. Read from the syntax tree; nothing is run.
 import type { SourceRange } from '../report';
-import { type Node } from '../syntax';
+import type { Node } from '../syntax';
 
 export interface StateDictLoad {
   /**
