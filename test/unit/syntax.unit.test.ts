@@ -1,20 +1,15 @@
 // The analysis reads trees through tree-sitter's WebAssembly functions directly (syntax.ts): every
 // node of every fixture, Python and TypeScript, must read as web-tree-sitter's own API reads it.
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Node as TreeNode, Tree } from '@vscode/tree-sitter-wasm';
 import { loadGrammars, Node, type Grammars, type LanguageId } from '../../src/core/analysis/syntax';
 import { pythonFiles } from '../support/corpus';
+import { scriptFiles } from '../support/tfjsExamples';
 import { wasmDir } from './support/analysis';
 
 const fixtures = resolve(__dirname, '../fixtures');
-
-function scriptFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? scriptFiles(join(dir, entry.name)) : /\.(ts|js|mjs)$/.test(entry.name) ? [join(dir, entry.name)] : [],
-  );
-}
 
 /** Where two readings of one node differ, as a path from the root; empty where they agree. */
 function differences(ours: Node, theirs: TreeNode, path: string, found: string[]): void {
@@ -79,7 +74,7 @@ describe('syntax trees read through tree-sitter directly', function () {
   });
 
   it('reads every node of the TypeScript and JavaScript fixtures as web-tree-sitter does', function () {
-    check('typescript', scriptFiles(fixtures).filter((f) => !f.includes('node_modules')));
+    check('typescript', scriptFiles(fixtures));
   });
 
   it('reads texts at their edges as web-tree-sitter does: leading blank lines, CRLF, characters past the BMP, a syntax error', function () {
