@@ -75,9 +75,10 @@ function fieldsOf(language: Tree['language']): ReadonlyMap<string, number> {
 /**
  * A syntax node, read from tree-sitter directly (Runtime), that keeps what was read from it more
  * than once. The analysis reads some bodies many times (a block built 600 times in a ResNet-1202, a
- * helper called for every layer): children and fields read a second time are kept, and what is kept
- * keeps its own reads at once, so a body evaluated twice is read from memory after; what is read
- * once (most of a file, analysed cold) is not kept, which would only burden the garbage collector.
+ * helper called for every layer): children and fields read a second time are kept, and so on down,
+ * so a body evaluated many times is read from memory after a few. What is read once (most of a file,
+ * analysed cold) is not kept: it would outlive the collector's young generation for nothing. (A kept
+ * node kept all its reads at once before: on a 2,000-line file cold, a third more scavenging.)
  */
 export class Node {
   private kind: string | undefined;
@@ -94,8 +95,6 @@ export class Node {
   private fieldLists: (string | (Node | null)[])[] | undefined;
   /** What was read once already, one bit each: named children, children, then each field (fieldBit). */
   private readOnce = 0;
-  /** Kept by its parent, as something read again: its own reads are kept at once, so a body read twice is whole the third time. */
-  private kept = false;
   private parentNode: Node | null | undefined;
 
   private constructor(
@@ -184,7 +183,7 @@ export class Node {
     this.send();
     wasm._ts_node_named_children_wasm(this.data.address);
     const children = this.receivedList((at) => this.child(at));
-    if (this.again(1)) this.named = Node.keep(children);
+    if (this.again(1)) this.named = children;
     return children;
   }
   get children(): (Node | null)[] {
@@ -192,7 +191,7 @@ export class Node {
     this.send();
     wasm._ts_node_children_wasm(this.data.address);
     const children = this.receivedList((at) => this.child(at));
-    if (this.again(2)) this.all = Node.keep(children);
+    if (this.again(2)) this.all = children;
     return children;
   }
   childForFieldName(name: string): Node | null {
@@ -203,7 +202,7 @@ export class Node {
     this.send();
     wasm._ts_node_child_by_field_id_wasm(this.data.address, field);
     const child = this.child(transfer);
-    if (this.again(fieldBit(field))) (this.fields ??= []).push(name, Node.keep([child])[0] ?? null);
+    if (this.again(fieldBit(field))) (this.fields ??= []).push(name, child);
     return child;
   }
   childrenForFieldName(name: string): (Node | null)[] {
@@ -214,7 +213,7 @@ export class Node {
     this.send();
     wasm._ts_node_children_by_field_id_wasm(this.data.address, field);
     const children = this.receivedList((at) => this.child(at));
-    if (this.again(fieldBit(field))) (this.fieldLists ??= []).push(name, Node.keep(children));
+    if (this.again(fieldBit(field))) (this.fieldLists ??= []).push(name, children);
     return children;
   }
   /** The smallest node within this one that spans `index`. */
@@ -269,14 +268,9 @@ export class Node {
     return nodes;
   }
 
-  private static keep(nodes: (Node | null)[]): (Node | null)[] {
-    for (const node of nodes) if (node) node.kept = true;
-    return nodes;
-  }
-
   /** Whether this read was made before (then it is kept); else marks it made. */
   private again(bit: number): boolean {
-    if (this.kept || this.readOnce & bit) return true;
+    if (this.readOnce & bit) return true;
     this.readOnce |= bit;
     return false;
   }
