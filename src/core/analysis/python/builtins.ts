@@ -8,16 +8,22 @@ import { Callable, Dict, FunctionDef, isFloat, iterate, Module, numberOf, numeri
  */
 const keywordsFollowed: Record<string, readonly string[] | 'any'> = { dict: 'any', print: 'any', enumerate: ['start'], sorted: ['reverse'] };
 
-/** Each builtin, refusing the keyword arguments it does not follow. */
+/** The most positional arguments each builtin below takes: Python refuses more (`len(x, 1)`), which must not be read as `len(x)`. */
+const mostArguments: Record<string, number> = { range: 3, len: 1, int: 2, float: 1, abs: 1, round: 2, list: 1, tuple: 1, enumerate: 2, reversed: 1, sorted: 1, isinstance: 2, str: 1, bool: 1, dict: 1, all: 1, any: 1, next: 2, iter: 1, callable: 1, object: 0, set: 1 };
+
+/** Each builtin, refusing the keyword arguments it does not follow and more arguments than it takes. */
 function followingKeywords(entries: [string, Value][]): Map<string, Value> {
   return new Map(
-    entries.map(([name, value]) => {
+    entries.map(([name, value]): [string, Value] => {
       const followed = keywordsFollowed[name] ?? [];
-      if (!(value instanceof Callable) || followed === 'any') return [name, value];
-      return [name, new Callable(value.describe, (args, keywords, node) => {
-        for (const keyword of keywords.keys()) if (!followed.includes(keyword)) return new Unknown(`${name}() with ${keyword}= is not followed`);
+      const most = mostArguments[name] ?? Infinity;
+      if (!(value instanceof Callable)) return [name, value];
+      const checked: Value = new Callable(value.describe, (args, keywords, node) => {
+        if (args.length > most) return new Unknown(`${name}() with ${args.length} arguments raises TypeError`);
+        if (followed !== 'any') for (const keyword of keywords.keys()) if (!followed.includes(keyword)) return new Unknown(`${name}() with ${keyword}= is not followed`);
         return value.call(args, keywords, node);
-      })];
+      });
+      return [name, checked];
     }),
   );
 }
@@ -82,7 +88,21 @@ export const builtins = followingKeywords([
   ['isinstance', new Callable('isinstance', ([value, types]) => isInstance(value ?? null, types ?? null))],
   ['str', new Callable('str', ([v]) => (typeof v === 'string' ? v : numberOf(v) !== undefined ? pythonStr(v as number | WholeFloat) : new Unknown('str() of something unknown')))],
   ['bool', new Callable('bool', ([v]) => truthy(v ?? false) ?? new Unknown('bool() of something unknown'))],
-  ['dict', new Callable('dict', (_args, keywords) => new Dict(new Map(keywords)))],
+  ['dict', new Callable('dict', ([source], keywords) => {
+    // dict(other, **more) and dict(pairs): the given entries first, then the keywords.
+    const entries = new Map<string, Value>();
+    if (source instanceof Dict) for (const [key, value] of source.entries) entries.set(key, value);
+    else if (source !== undefined) {
+      const pairs = iterate(source);
+      if (!pairs) return new Unknown('dict() of something unknown');
+      for (const pair of pairs) {
+        if (!Array.isArray(pair) || pair.length !== 2 || !isKey(pair[0])) return new Unknown('dict() of pairs not known');
+        entries.set(String(pair[0]), pair[1] as Value);
+      }
+    }
+    for (const [key, value] of keywords) entries.set(key, value);
+    return new Dict(entries);
+  })],
   ['print', new Callable('print', () => null)],
   ['all', new Callable('all', ([v]) => truthOfAll(v ?? null, true))],
   ['any', new Callable('any', ([v]) => truthOfAll(v ?? null, false))],
@@ -222,66 +242,6 @@ export const dictMethods = new Map<string, DictMethod>([
   ],
   ['copy', (dict) => new Dict(new Map(dict.entries))],
 ]);
-
-export type StringMethod = (text: string, args: Value[], keywords: Map<string, Value>) => Value;
-
-export const stringMethods = new Map<string, StringMethod>([
-  [
-    'format',
-    (text, args, keywords) => {
-      let next = 0;
-      let failed = false;
-      const result = text.replace(/\{\{|\}\}|\{([^{}!:]*)(![rsa])?(?::([^{}]*))?\}/g, (whole, field: string | undefined, conversion: string | undefined, spec: string | undefined) => {
-        if (whole === '{{' || whole === '}}') return whole[0] as string;
-        const name = field ?? '';
-        const value = name === '' ? args[next++] : /^\d+$/.test(name) ? args[Number(name)] : keywords.get(name);
-        const formatted = value === undefined ? undefined : formatField(value, spec ?? '', conversion ?? '');
-        if (formatted === undefined) failed = true;
-        return formatted ?? '';
-      });
-      return failed ? new Unknown(`the formatted string \`${text}\` is not known`) : result;
-    },
-  ],
-  ['startswith', (text, [prefix]) => (typeof prefix === 'string' ? text.startsWith(prefix) : Array.isArray(prefix) ? prefix.some((p) => typeof p === 'string' && text.startsWith(p)) : new Unknown('startswith() of something unknown'))],
-  ['endswith', (text, [suffix]) => (typeof suffix === 'string' ? text.endsWith(suffix) : new Unknown('endswith() of something unknown'))],
-  ['lower', (text) => text.toLowerCase()],
-  ['upper', (text) => text.toUpperCase()],
-  ['strip', (text, [chars]) => stripped(text, chars, true, true)],
-  ['lstrip', (text, [chars]) => stripped(text, chars, true, false)],
-  ['rstrip', (text, [chars]) => stripped(text, chars, false, true)],
-  [
-    'replace',
-    (text, [a, b, count = -1]) => {
-      if (typeof a !== 'string' || typeof b !== 'string' || typeof count !== 'number' || a === '') return new Unknown('replace() of something unknown');
-      const parts = text.split(a);
-      const replaced = count < 0 ? parts.length - 1 : Math.min(count, parts.length - 1);
-      return parts.slice(0, replaced + 1).join(b) + (replaced < parts.length - 1 ? a + parts.slice(replaced + 1).join(a) : '');
-    },
-  ],
-  [
-    'split',
-    (text, [separator = null, limit = -1]) => {
-      if (typeof limit !== 'number' || (separator !== null && typeof separator !== 'string') || separator === '') return new Unknown('split() of something unknown');
-      if (separator === null) return limit < 0 ? text.trim().split(/\s+/).filter((part) => part !== '') : new Unknown('split() on whitespace with maxsplit is not followed');
-      const parts = text.split(separator);
-      return limit < 0 || parts.length - 1 <= limit ? parts : [...parts.slice(0, limit), parts.slice(limit).join(separator)];
-    },
-  ],
-  ['join', (text, [items]) => (Array.isArray(items) && items.every((i) => typeof i === 'string') ? items.join(text) : new Unknown('join() of something unknown'))],
-]);
-
-/** str.strip() and its sides: whitespace, or the characters given. */
-function stripped(text: string, chars: Value | undefined, left: boolean, right: boolean): Value {
-  if (chars === undefined || chars === null) return left && right ? text.trim() : left ? text.trimStart() : text.trimEnd();
-  if (typeof chars !== 'string') return new Unknown('strip() of something unknown');
-  const set = new Set(chars);
-  const characters = [...text];
-  let start = 0;
-  let end = characters.length;
-  while (left && start < end && set.has(characters[start] as string)) start++;
-  while (right && end > start && set.has(characters[end - 1] as string)) end--;
-  return characters.slice(start, end).join('');
-}
 
 /**
  * One field of an f-string or str.format: `!r`/`!s`, then a format spec of the kinds names and

@@ -1,7 +1,9 @@
 // Expressions: names, attributes, literals, comprehensions, subscripts, comparisons and arithmetic, tensors' included.
 import { type Dim, formatShape, normalizeDim, type Shape } from '../shape';
 import type { Node } from '../syntax';
-import { builtins, dictMethods, type DictMethod, formatField, moduleConstants, moduleName, percentFormat, stringMethods, type StringMethod } from './builtins';
+import { builtins, dictMethods, type DictMethod, formatField, moduleConstants, moduleName, percentFormat } from './builtins';
+import { listMethod, listMethods } from './lists';
+import { literalContent, literalKind, stringMethods, type StringMethod } from './strings';
 import { Evaluator } from './evaluator';
 import { ClassInfo } from './program';
 import { specTensorShape } from './stateDict';
@@ -135,9 +137,17 @@ export abstract class Expressions extends Evaluator {
   /** A string, an f-string's fields filled in when they are known: `f"layer{i + 1}"`. */
   private string(node: Node, scope: Scope): Value {
     let text = '';
+    let raw = false;
     for (const part of node.namedChildren) {
-      if (part?.type === 'string_content') text += part.text;
-      else if (part?.type === 'interpolation') {
+      if (part?.type === 'string_start') {
+        const kind = literalKind(part);
+        if (kind.bytes) return new Unknown(`the bytes ${node.text.slice(0, 40)} are not followed`);
+        raw = kind.raw;
+      } else if (part?.type === 'string_content') {
+        const content = literalContent(part, raw);
+        if (content === undefined) return new Unknown(`an escape of the string ${node.text.slice(0, 40)} is not followed`);
+        text += content;
+      } else if (part?.type === 'interpolation') {
         const expression = part.childForFieldName('expression');
         if (!expression) return new Unknown(`the f-string field ${part.text} is not analysed`);
         const spec = part.childForFieldName('format_specifier')?.text.replace(/^:/, '') ?? '';
@@ -259,22 +269,14 @@ export abstract class Expressions extends Evaluator {
       }
     }
     if (owner instanceof Tensor) return this.tensorAttribute(owner, name, node);
-    if (Array.isArray(owner) && (name === 'append' || name === 'extend' || name === 'insert')) {
-      return new Callable(name, ([first, second]) => {
-        changed('shared');
-        if (name === 'append') owner.push(first ?? null);
-        else if (name === 'insert' && typeof first === 'number') owner.splice(first, 0, second ?? null);
-        else owner.push(...(iterate(first ?? null) ?? []));
-        return null;
-      });
-    }
+    if (Array.isArray(owner) && listMethods.has(name)) return new Callable(name, (args, keywords, callNode) => listMethod(owner, name, args, keywords, callNode, (at, reason) => this.lose(at, reason)));
     if (owner instanceof Dict && dictMethods.has(name)) {
       return new Callable(name, (args) => {
         if (name === 'pop' || name === 'setdefault' || name === 'update') changed('shared');
         return (dictMethods.get(name) as DictMethod)(owner, args);
       });
     }
-    if (typeof owner === 'string' && stringMethods.has(name)) return new Callable(name, (args, keywords) => (stringMethods.get(name) as StringMethod)(owner, args, keywords));
+    if (typeof owner === 'string' && stringMethods.has(name)) return new Callable(name, (args, keywords, node) => (stringMethods.get(name) as StringMethod)(owner, args, keywords, node));
     return owner instanceof Unknown ? owner : new Unknown(`\`${node.text.slice(0, 40)}\` is not analysed`);
   }
 
@@ -421,7 +423,9 @@ export abstract class Expressions extends Evaluator {
   }
 
   binary(operator: string, a: Value, b: Value, node: Node): Value {
-    const [x, y] = [numberOf(a), numberOf(b)];
+    // A bool is an int in arithmetic (`True + 1` is 2); between two bools, &, | and ^ give a bool.
+    if (typeof a === 'boolean' && typeof b === 'boolean' && (operator === '&' || operator === '|' || operator === '^')) return operator === '&' ? a && b : operator === '|' ? a || b : a !== b;
+    const [x, y] = [typeof a === 'boolean' ? Number(a) : numberOf(a), typeof b === 'boolean' ? Number(b) : numberOf(b)];
     if (x !== undefined && y !== undefined) {
       if (y === 0 && (operator === '/' || operator === '//' || operator === '%')) throw new Raised('ZeroDivisionError', node);
       // Python's types: a float operand makes a float, `/` always does, `**` of a negative exponent too.
@@ -443,8 +447,15 @@ export abstract class Expressions extends Evaluator {
           return numeric(x ** y, float || y < 0);
         case '<<':
         case '>>':
+        case '&':
+        case '|':
+        case '^': {
           if (float) throw new Raised('TypeError', node);
-          return operator === '<<' ? x << y : x >> y;
+          if ((operator === '<<' || operator === '>>') && y < 0) throw new Raised('ValueError', node);
+          // JavaScript's bitwise operators work on 32 bits; Python's ints have no bound.
+          const result = operator === '<<' ? x * 2 ** y : operator === '>>' ? Math.floor(x / 2 ** y) : (x | 0) === x && (y | 0) === y ? (operator === '&' ? x & y : operator === '|' ? x | y : x ^ y) : NaN;
+          return Number.isSafeInteger(result) ? result : new Unknown(`\`${node.text.slice(0, 40)}\` beyond 53 bits is not followed`);
+        }
       }
     }
     if (operator === '+' && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
@@ -565,3 +576,4 @@ function broadcast(a: Shape, b: Shape): Shape | string {
   }
   return result;
 }
+

@@ -3,6 +3,7 @@
 // model X is and the path as the code gives them. Read from the syntax tree; nothing is run.
 import type { SourceRange } from '../report';
 import type { Node } from '../syntax';
+import { literalContent, literalKind } from './strings';
 
 export interface StateDictLoad {
   /**
@@ -169,8 +170,9 @@ function pathValue(expression: Node, at: Node, depth = 0): string | undefined {
   if (text !== undefined) return text;
   if (expression.type === 'string') {
     // f'{CHECKPOINTS}/model_cifar.pt': each field a name bound to a string, without a format.
+    const raw = expression.namedChildren[0]?.type === 'string_start' && literalKind(expression.namedChildren[0]).raw;
     const parts = expression.namedChildren.map((part) => {
-      if (part?.type === 'string_content') return part.text;
+      if (part?.type === 'string_content') return literalContent(part, raw);
       const field = part?.type === 'interpolation' && part.namedChildren.length === 1 ? part.namedChildren[0] : undefined;
       return field ? pathValue(field, at, depth + 1) : part?.type === 'string_start' || part?.type === 'string_end' ? '' : undefined;
     });
@@ -188,11 +190,12 @@ function pathValue(expression: Node, at: Node, depth = 0): string | undefined {
   return undefined;
 }
 
-/** A plain string literal's value (no f-string fields, no escapes other than quotes). */
+/** A plain string literal's value (no f-string fields, not bytes), its escapes decoded. */
 function stringValue(node: Node): string | undefined {
-  if (node.type !== 'string' || node.namedChildren.some((c) => c?.type === 'interpolation' || c?.type === 'escape_sequence')) return undefined;
+  const start = node.namedChildren[0];
+  if (node.type !== 'string' || start?.type !== 'string_start' || literalKind(start).bytes || node.namedChildren.some((c) => c?.type === 'interpolation')) return undefined;
   const content = node.namedChildren.find((c) => c?.type === 'string_content');
-  return content?.text ?? '';
+  return content ? literalContent(content, literalKind(start).raw) : '';
 }
 
 /**
