@@ -82,6 +82,39 @@ describe('the analysis cache and module-level statements', () => {
     }
   });
 
+  it('relabels a factory renamed as its name is typed, and builds again one that reads its own name', () => {
+    const withFactories = `${file}
+
+def stacked(depth=2):
+    """Wide blocks."""
+    return nn.Sequential(*[Wide() for _ in range(depth)])
+
+
+def named():
+    depth = len(named.__name__)
+    return nn.Sequential(*[nn.Linear(4, 4) for _ in range(depth)])
+
+
+def small(): return nn.Linear(4, 2)
+`;
+    const cache = new AnalysisCache();
+    const before = analyse(withFactories, cache);
+    assert.equal(params(before, 'named'), 5 * 20);
+    // A digit typed into each name, then taken out: each answer is a fresh analysis's, and only `stacked` is relabelled
+    // (`small`'s layer is on the line whose name changed).
+    const renames: [string, boolean][] = [['stacked', true], ['named', false], ['small', false]];
+    for (const [name, relabelled] of renames) {
+      const renamed = withFactories.replace(`def ${name}(`, `def ${name}2(`);
+      const after = analyse(renamed, cache);
+      assert.deepEqual(JSON.parse(JSON.stringify(after)), JSON.parse(JSON.stringify(analyse(renamed))), `${name}2: the cached answer differs from a fresh one`);
+      assert.equal(after.find((r) => r.name === `${name}2`)?.layers === byName(before, name).layers, relabelled, `${name}2 ${relabelled ? 'was built again' : 'was relabelled'}`);
+      const back = analyse(withFactories, cache);
+      assert.deepEqual(JSON.parse(JSON.stringify(back)), JSON.parse(JSON.stringify(before)), `${name}: the answer after the rename is undone`);
+    }
+    // Renamed, `named` reads a name no longer defined: PyTorch raises, and it is no model.
+    assert.equal(analyse(withFactories.replace('def named(', 'def named2('), cache).find((r) => r.name === 'named2'), undefined);
+  });
+
   it('gives a factory its lens back when an edit of the class it builds is undone', () => {
     // While Wide's __init__ raises, wide() builds no model and has no lens; that answer depends on Wide's text too.
     const withFactory = `${file}

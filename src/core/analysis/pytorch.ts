@@ -3,7 +3,7 @@
 // over abstract tensors whose shapes come from the shape engine. What it cannot follow becomes an
 // unknown with its reason; it never guesses, never throws on user text, and stops at a step budget.
 // The evaluator is in ./python, a file per concern; this is its entry point.
-import type { ModelReport } from './report';
+import type { ModelReport, SourceRange } from './report';
 import type { ScriptImports } from './tfjs';
 import type { Node } from './syntax';
 import { bindings, namesUsed } from './bindings';
@@ -51,9 +51,19 @@ export interface AnalysisOptions {
  */
 export class AnalysisCache {
   /** By `kind:name`; a function that turned out not to build a model is remembered as such. */
-  readonly entries = new Map<string, { key: string; reads: ReadonlySet<string>; uses: Map<string, string>; files: Map<string, string>; report: ModelReport | undefined }>();
+  readonly entries = new Map<string, CacheEntry>();
   /** The module-level statements of the last analysis, by text: what each binds and reads. */
   readonly statements = new Map<string, StatementKind>();
+}
+
+interface CacheEntry {
+  key: string;
+  reads: ReadonlySet<string>;
+  uses: Map<string, string>;
+  files: Map<string, string>;
+  report: ModelReport | undefined;
+  /** A factory that never reads its own name: its key with that name blanked, by which a renamed copy finds this report. */
+  renamable?: { name: string; key: string };
 }
 
 /**
@@ -74,22 +84,31 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
   const definition = (used: string) => (used.startsWith('def:') ? file.functions.get(used.slice(4)) : file.classes.get(used)?.node);
   const reports: ModelReport[] = [];
   const present = new Set<string>();
+  const usesHold = (uses: CacheEntry['uses'], except?: string) =>
+    [...uses].every(([name, used]) => {
+      if (name === except) return true;
+      const node = definition(name);
+      return node !== undefined && signature(node.parent?.type === 'decorated_definition' ? node.parent : node) === used;
+    });
+  const filesHold = (entry: CacheEntry) => [...entry.files].every(([path, version]) => options.imports?.version(path) === version);
   /** `extra`: what else its answer depends on (the call that builds a class that needs arguments); `everything`: every module-level statement. */
   /** `run` gives no report for what is no model, but still what that answer depends on: a class's edit may make it one. */
-  const analyzeCached = (id: string, node: Node, run: () => { report: ModelReport | undefined; used: Set<ClassInfo>; usedFunctions: Set<Node>; globalReads: Set<string> }, extra = '', everything = false): void => {
+  /** `ownName`: a factory's name, which labels its report and, unless it reads it, changes nothing else. */
+  const analyzeCached = (id: string, node: Node, run: () => { report: ModelReport | undefined; used: Set<ClassInfo>; usedFunctions: Set<Node>; globalReads: Set<string> }, extra = '', everything = false, ownName?: Node): void => {
     if (within && (everything || !within.some((lines) => node.startPosition.row <= lines.end && node.endPosition.row >= lines.start))) return;
     present.add(id);
-    const keyFor = (reads: ReadonlySet<string>) => `${settings}\u0000${signature(node)}\u0000${extra}\u0000${moduleContext(statements, everything ? '*' : reads)}`;
+    const keyFor = (reads: ReadonlySet<string>, text = signature(node)) => `${settings}\u0000${text}\u0000${extra}\u0000${moduleContext(statements, everything ? '*' : reads)}`;
     const cached = cache.entries.get(id);
-    const fresh = (entry: NonNullable<typeof cached>) =>
-      entry.key === keyFor(entry.reads) &&
-      [...entry.uses].every(([name, used]) => {
-        const node = definition(name);
-        return node !== undefined && signature(node.parent?.type === 'decorated_definition' ? node.parent : node) === used;
-      }) &&
-      [...entry.files].every(([path, version]) => options.imports?.version(path) === version);
-    if (cached && fresh(cached)) {
+    if (cached && cached.key === keyFor(cached.reads) && usesHold(cached.uses) && filesHold(cached)) {
       if (cached.report) reports.push(cached.report);
+      return;
+    }
+    const definition = node.parent?.type === 'decorated_definition' ? node.parent : node;
+    const nameless = ownName && labelOnly(definition, ownName) ? namelessSignature(signature(definition), definition, ownName) : undefined;
+    const renamed = ownName && nameless !== undefined ? renamedEntry(node, ownName, nameless, keyFor) : undefined;
+    if (renamed) {
+      cache.entries.set(id, renamed);
+      if (renamed.report) reports.push(renamed.report);
       return;
     }
     const result = run();
@@ -97,8 +116,40 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
     for (const fn of result.usedFunctions) uses.set(`def:${fn.childForFieldName('name')?.text ?? ''}`, signature(fn.parent?.type === 'decorated_definition' ? fn.parent : fn));
     // A class or function it used may be changed by a module-level statement (`Net.expansion = 2`) as by its own text.
     const reads = new Set([...result.globalReads, ...[...uses.keys()].map((name) => name.replace(/^def:/, ''))]);
-    cache.entries.set(id, { key: keyFor(reads), reads, uses, files: new Map(program.read), report: result.report });
+    const entry: CacheEntry = { key: keyFor(reads), reads, uses, files: new Map(program.read), report: result.report };
+    if (ownName && nameless !== undefined && !result.globalReads.has('*')) entry.renamable = { name: ownName.text, key: keyFor(without(reads, ownName.text), nameless) };
+    cache.entries.set(id, entry);
     if (result.report) reports.push(result.report);
+  };
+  /**
+   * Whether a factory's answer depends on its name only as its label: its definition names itself
+   * nowhere else (no recursion, no `resnet20.__name__`), and no module-level statement binds it
+   * (`resnet20 = wrap(resnet20)`) or, run for its effect, mentions it.
+   */
+  const labelOnly = (definition: Node, name: Node): boolean =>
+    !definition.descendantsOfType('identifier').some((id) => id !== null && id.text === name.text && id.startIndex !== name.startIndex) &&
+    !statements.conditional.some((statement) => statement.sets.has(name.text)) &&
+    !statements.always.includes(name.text);
+  /**
+   * A factory whose name alone changed (a digit typed into `resnet1202`): the entry of the name it had,
+   * gone from the file, whose blanked key is this one's and whose other uses hold, relabelled.
+   */
+  const renamedEntry = (node: Node, ownName: Node, nameless: string, keyFor: (reads: ReadonlySet<string>, text?: string) => string): CacheEntry | undefined => {
+    for (const [id, entry] of cache.entries) {
+      const renamable = entry.renamable;
+      if (!renamable || present.has(id) || file.functions.has(renamable.name) || renamable.name === ownName.text) continue;
+      const reads = without(entry.reads, renamable.name);
+      // Its own definition (decorators included) is in the blanked key; the rest it used must hold.
+      if (renamable.key !== keyFor(reads, nameless) || !usesHold(entry.uses, `def:${renamable.name}`) || !filesHold(entry)) continue;
+      const report = entry.report && relabelled(entry.report, ownName, node);
+      if (entry.report && !report) continue;
+      const uses = new Map(entry.uses);
+      uses.delete(`def:${renamable.name}`);
+      if (entry.uses.has(`def:${renamable.name}`)) uses.set(`def:${ownName.text}`, signature(ownName.parent?.parent?.type === 'decorated_definition' ? ownName.parent.parent : (ownName.parent as Node)));
+      const renamedReads = new Set([...reads, ...(entry.reads.has(renamable.name) ? [ownName.text] : [])]);
+      return { key: keyFor(renamedReads), reads: renamedReads, uses, files: entry.files, report, renamable: { name: ownName.text, key: renamable.key } };
+    }
+    return undefined;
   };
   const instances = file.topLevelAssignments();
   const firstBound = new Map<string, number>();
@@ -129,11 +180,18 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
   for (const fn of file.factories()) {
     const name = fn.childForFieldName('name');
     if (!name) continue;
-    analyzeCached(`factory:${name.text}`, fn, () => {
-      const result = analyzeModel(file, options, 'factory', name.text, name, fn, `${name.text}()`, (analysis) => analysis.callFactory(fn));
-      // Only a function that returns a model is a factory.
-      return isModel(result) ? result : { ...result, report: undefined };
-    });
+    analyzeCached(
+      `factory:${name.text}`,
+      fn,
+      () => {
+        const result = analyzeModel(file, options, 'factory', name.text, name, fn, `${name.text}()`, (analysis) => analysis.callFactory(fn));
+        // Only a function that returns a model is a factory.
+        return isModel(result) ? result : { ...result, report: undefined };
+      },
+      '',
+      false,
+      name,
+    );
   }
   // `resnet_big = partial(_resnet, width=256)` and `resnet18 = lambda: ResNet(…)` are factories too.
   const valueFactory = (name: string, nameNode: Node, value: Node) =>
@@ -169,6 +227,42 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
   // A part of the file analysed leaves the rest's reports where they are.
   if (!within) for (const id of cache.entries.keys()) if (!present.has(id)) cache.entries.delete(id);
   return fitToData(file, reports);
+}
+
+function without(names: ReadonlySet<string>, name: string): Set<string> {
+  const rest = new Set(names);
+  rest.delete(name);
+  return rest;
+}
+
+/** A function's signature (its position, the lines above it and its text) with its name blanked; undefined where the name is not where the text has it. */
+function namelessSignature(signature: string, fn: Node, name: Node): string | undefined {
+  const text = fn.text;
+  const at = name.startIndex - fn.startIndex;
+  if (!signature.endsWith(text) || text.slice(at, at + name.text.length) !== name.text) return undefined;
+  return `${signature.slice(0, signature.length - text.length)}${text.slice(0, at)}\u0001${text.slice(at + name.text.length)}`;
+}
+
+/**
+ * A factory's report under its new name: its name, build, range and extent, and what pointed at its
+ * name. Undefined where anything else of it lies on the name's line (a one-line factory's layers
+ * would have moved along the line).
+ */
+function relabelled(report: ModelReport, name: Node, fn: Node): ModelReport | undefined {
+  const row = report.range.start.line;
+  const onRow = (range: SourceRange) => range !== report.range && (range.start.line === row || range.end.line === row);
+  if (report.layers.some((l) => onRow(l.range)) || report.diagnostics.some((d) => onRow(d.range) || d.related?.some((r) => onRow(r.range))) || report.incomplete?.some((i) => onRow(i.range))) return undefined;
+  const range = name.range;
+  const moved = <T extends { range: SourceRange }>(item: T): T => (item.range === report.range ? { ...item, range } : item);
+  return {
+    ...report,
+    name: name.text,
+    build: `${name.text}()`,
+    range,
+    extent: fn.range,
+    diagnostics: report.diagnostics.map(moved),
+    ...(report.incomplete ? { incomplete: report.incomplete.map(moved) } : {}),
+  };
 }
 
 /** A value a lens may call a model: a module it built (with layers or an output), not an instance of a class that is no nn.Module or that it cannot read; or a model package's model it could not read, said so. */
