@@ -9,7 +9,7 @@ import { Callable, Dict, FunctionDef, isFloat, iterate, Module, numberOf, numeri
 const keywordsFollowed: Record<string, readonly string[] | 'any'> = { dict: 'any', print: 'any', enumerate: ['start'], sorted: ['reverse'] };
 
 /** The most positional arguments each builtin below takes: Python refuses more (`len(x, 1)`), which must not be read as `len(x)`. */
-const mostArguments: Record<string, number> = { range: 3, len: 1, int: 2, float: 1, abs: 1, round: 2, list: 1, tuple: 1, enumerate: 2, reversed: 1, sorted: 1, isinstance: 2, str: 1, bool: 1, dict: 1, all: 1, any: 1, next: 2, iter: 1, callable: 1, object: 0, set: 1 };
+const mostArguments: Record<string, number> = { range: 3, len: 1, int: 2, float: 1, abs: 1, round: 2, sum: 2, list: 1, tuple: 1, enumerate: 2, reversed: 1, sorted: 1, isinstance: 2, str: 1, bool: 1, dict: 1, all: 1, any: 1, next: 2, iter: 2, callable: 1, object: 0, set: 1 };
 
 /** Each builtin, refusing the keyword arguments it does not follow and more arguments than it takes. */
 function followingKeywords(entries: [string, Value][]): Map<string, Value> {
@@ -19,7 +19,7 @@ function followingKeywords(entries: [string, Value][]): Map<string, Value> {
       const most = mostArguments[name] ?? Infinity;
       if (!(value instanceof Callable)) return [name, value];
       const checked: Value = new Callable(value.describe, (args, keywords, node) => {
-        if (args.length > most) return new Unknown(`${name}() with ${args.length} arguments raises TypeError`);
+        if (args.length > most) return new Unknown(`${name}() with ${args.length} arguments is not followed`);
         if (followed !== 'any') for (const keyword of keywords.keys()) if (!followed.includes(keyword)) return new Unknown(`${name}() with ${keyword}= is not followed`);
         return value.call(args, keywords, node);
       });
@@ -51,7 +51,13 @@ export const builtins = followingKeywords([
   // min() and max() give back the item they pick (max(2, 2.0) is the int 2); sum() is a float when an item is.
   ['min', new Callable('min', (args) => numbersOf(args, { compute: (n) => Math.min(...n), result: 'pick', sequence: true }))],
   ['max', new Callable('max', (args) => numbersOf(args, { compute: (n) => Math.max(...n), result: 'pick', sequence: true }))],
-  ['sum', new Callable('sum', (args) => (args.length === 1 && Array.isArray(args[0]) && args[0].length === 0 ? 0 : numbersOf(args, { compute: (n) => n.reduce((a, b) => a + b, 0), result: 'same', sequence: true })))],
+  ['sum', new Callable('sum', ([iterable, start]) => {
+    // sum(iterable, start): the items of one iterable, after start (0 unless given).
+    const items = iterate(iterable ?? null);
+    if (!items) return new Unknown('sum() of something not iterable or unknown');
+    const all = start === undefined ? items : [start, ...items];
+    return all.length === 0 ? 0 : numbersOf([all], { compute: (n) => n.reduce((a, b) => a + b, 0), result: 'same', sequence: true });
+  })],
   ['abs', new Callable('abs', ([v]) => (numberOf(v) !== undefined ? numeric(Math.abs(numberOf(v) as number), isFloat(v)) : new Unknown('abs() of something unknown')))],
   // round(x) is an int; round(x, digits) keeps x's type.
   ['round', new Callable('round', ([v, digits]) => (numberOf(v) !== undefined && (digits === undefined || digits === null || (typeof digits === 'number' && Number.isInteger(digits) && digits >= 0 && digits <= 15)) ? numeric(pythonRound(numberOf(v) as number, digits ?? null), isFloat(v) && digits !== undefined && digits !== null) : new Unknown('round() of something unknown')))],
