@@ -103,8 +103,8 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
       if (cached.report) reports.push(cached.report);
       return;
     }
-    const definition = node.parent?.type === 'decorated_definition' ? node.parent : node;
-    const nameless = ownName && labelOnly(definition, ownName) ? namelessSignature(signature(definition), definition, ownName) : undefined;
+    const declaration = node.parent?.type === 'decorated_definition' ? node.parent : node;
+    const nameless = ownName && labelOnly(declaration, ownName) ? namelessSignature(signature(declaration), declaration, ownName) : undefined;
     const renamed = ownName && nameless !== undefined ? renamedEntry(node, ownName, nameless, keyFor) : undefined;
     if (renamed) {
       cache.entries.set(id, renamed);
@@ -126,8 +126,8 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
    * nowhere else (no recursion, no `resnet20.__name__`), and no module-level statement binds it
    * (`resnet20 = wrap(resnet20)`) or, run for its effect, mentions it.
    */
-  const labelOnly = (definition: Node, name: Node): boolean =>
-    !definition.descendantsOfType('identifier').some((id) => id !== null && id.text === name.text && id.startIndex !== name.startIndex) &&
+  const labelOnly = (declaration: Node, name: Node): boolean =>
+    !declaration.descendantsOfType('identifier').some((id) => id !== null && id.text === name.text && id.startIndex !== name.startIndex) &&
     !statements.conditional.some((statement) => statement.sets.has(name.text)) &&
     !statements.always.includes(name.text);
   /**
