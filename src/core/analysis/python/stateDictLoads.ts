@@ -193,9 +193,11 @@ function pathValue(expression: Node, at: Node, depth = 0): string | undefined {
 /** A plain string literal's value (no f-string fields, not bytes), its escapes decoded. */
 function stringValue(node: Node): string | undefined {
   const start = node.namedChildren[0];
-  if (node.type !== 'string' || start?.type !== 'string_start' || literalKind(start).bytes || node.namedChildren.some((c) => c?.type === 'interpolation')) return undefined;
+  if (node.type !== 'string' || start?.type !== 'string_start') return undefined;
+  const kind = literalKind(start);
+  if (kind.bytes || node.namedChildren.some((c) => c?.type === 'interpolation')) return undefined;
   const content = node.namedChildren.find((c) => c?.type === 'string_content');
-  return content ? literalContent(content, literalKind(start).raw) : '';
+  return content ? literalContent(content, kind.raw) : '';
 }
 
 /**

@@ -83,6 +83,16 @@ function find(name: string, fromRight: boolean) {
   };
 }
 
+/** str.index and str.rindex: str.find and str.rfind, raising ValueError where those give -1. */
+function located(name: string, fromRight: boolean) {
+  const search = find(name, fromRight);
+  return (text: string, values: (Value | undefined)[], node: Node): number | Unknown => {
+    const at = search(text, values);
+    if (at === -1) throw new Raised('ValueError', node);
+    return at;
+  };
+}
+
 /** str.startswith and str.endswith: whether text[start:end] begins (ends) with the affix or one of a tuple of them. */
 function affix(name: string, atEnd: boolean) {
   return (text: string, [affixes, start, end]: (Value | undefined)[]): boolean | Unknown => {
@@ -245,16 +255,8 @@ export const stringMethods = new Map<string, StringMethod>([
   ],
   method('find', ['sub', 'start', 'end'], 1, find('find', false)),
   method('rfind', ['sub', 'start', 'end'], 1, find('rfind', true)),
-  method('index', ['sub', 'start', 'end'], 1, (text, values, node) => {
-    const at = find('index', false)(text, values);
-    if (at === -1) throw new Raised('ValueError', node);
-    return at;
-  }),
-  method('rindex', ['sub', 'start', 'end'], 1, (text, values, node) => {
-    const at = find('rindex', true)(text, values);
-    if (at === -1) throw new Raised('ValueError', node);
-    return at;
-  }),
+  method('index', ['sub', 'start', 'end'], 1, located('index', false)),
+  method('rindex', ['sub', 'start', 'end'], 1, located('rindex', true)),
   method('count', ['sub', 'start', 'end'], 1, (text, [sub, start, end]) => {
     const wanted = searchable('count', text, sub);
     if (wanted instanceof Unknown) return wanted;
