@@ -8,15 +8,13 @@ import { analyzeTfjs } from './tfjs';
 export { AnalysisCache };
 export type { AnalysisOptions };
 
-/** The reports given their costs: a cache hands reports back unchanged, costed once (costing them again was half of an edit's time in a 2,000-line file). */
-const costed = new WeakSet<ModelReport>();
-
+/**
+ * The report given its costs: a cache hands reports back unchanged, costed once (costing them again
+ * was half of an edit's time in a 2,000-line file). A report without a total has not been costed
+ * (addCosts sets it, null where unknown); a WeakSet of those costed was a fortieth of a cold analysis.
+ */
 function costOf(report: ModelReport): ModelReport {
-  if (!costed.has(report)) {
-    addCosts(report);
-    costed.add(report);
-  }
-  return report;
+  return report.totalMacs === undefined ? addCosts(report) : report;
 }
 
 /** With a cache kept per document, only the PyTorch models an edit touched are analysed again. Every report carries its layers' costs (cost.ts). */

@@ -129,7 +129,9 @@ interface Window {
 /** What a layer does to the receptive field: a window grows it, 'keep' leaves it, 'end' stops the chain. */
 type Role = Window | 'keep' | 'end';
 
-const lastAxes = (rank: number) => (shape: Shape) => shape.slice(Math.max(0, shape.length - rank));
+const lastAxesOf = (rank: number) => (shape: Shape) => shape.slice(Math.max(0, shape.length - rank));
+/** Per rank, made once: a role is asked of every layer. */
+const lastAxes = [0, 1, 2, 3].map(lastAxesOf);
 const nhwc = (shape: Shape) => (shape.length === 4 ? shape.slice(1, 3) : []);
 
 function role(layer: LayerReport): Role {
@@ -138,9 +140,9 @@ function role(layer: LayerReport): Role {
     switch (spec.kind) {
       // A transposed convolution's step is a fraction of an input pixel: the chain ends there.
       case 'conv':
-        return spec.transposed ? 'end' : { kernel: spec.kernel, stride: spec.stride, dilation: spec.dilation, spatial: lastAxes(spec.rank), axes: 'last' };
+        return spec.transposed ? 'end' : { kernel: spec.kernel, stride: spec.stride, dilation: spec.dilation, spatial: lastAxes[spec.rank] as Window['spatial'], axes: 'last' };
       case 'pool':
-        return { kernel: spec.kernel, stride: spec.stride, dilation: spec.dilation, spatial: lastAxes(spec.rank), axes: 'last' };
+        return { kernel: spec.kernel, stride: spec.stride, dilation: spec.dilation, spatial: lastAxes[spec.rank] as Window['spatial'], axes: 'last' };
       case 'elementwise':
       case 'batchNorm':
       case 'groupNorm':

@@ -385,7 +385,7 @@ function gcd(a: number, b: number): number {
 }
 
 /** The standard library's constants models read, by their dotted names: `from math import pi` and `math.pi` alike. */
-export const moduleConstants = new Map<string, Value>([
+const moduleConstants = new Map<string, Value>([
   ['math.pi', Math.PI],
   ['math.e', Math.E],
   ['math.inf', Infinity],
@@ -393,6 +393,14 @@ export const moduleConstants = new Map<string, Value>([
   // False whenever the program runs: what an `if TYPE_CHECKING:` imports is for type checkers only.
   ['typing.TYPE_CHECKING', false],
 ]);
+
+/** The modules that have constants, so that an attribute of any other (torch.nn's, read for every layer) is not looked up. */
+const constantModules = new Set([...moduleConstants.keys()].map((dotted) => dotted.slice(0, dotted.lastIndexOf('.'))));
+
+/** A constant the analysis knows of a module it does not read (`math.pi`), or undefined. */
+export function moduleConstant(module: string, name: string): Value | undefined {
+  return constantModules.has(module) ? moduleConstants.get(`${module}.${name}`) : undefined;
+}
 
 /** A dotted name of a module the analysis does not read, as a value: a constant it knows, else the name itself. */
 export function pathValue(dotted: string): Value {

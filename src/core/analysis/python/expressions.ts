@@ -1,7 +1,7 @@
 // Expressions: names, attributes, literals, comprehensions, subscripts, comparisons and arithmetic, tensors' included.
 import { type Dim, formatShape, normalizeDim, type Shape } from '../shape';
 import type { Node } from '../syntax';
-import { builtins, dictMethods, type DictMethod, formatField, moduleConstants, moduleName, percentFormat } from './builtins';
+import { builtins, dictMethods, type DictMethod, formatField, moduleConstant, moduleName, percentFormat } from './builtins';
 import { listMethod, listMethods } from './lists';
 import { literalContent, literalKind, stringMethods, type StringMethod } from './strings';
 import { Evaluator } from './evaluator';
@@ -16,7 +16,9 @@ export abstract class Expressions extends Evaluator {
     this.tick();
     switch (node.type) {
       case 'integer': {
-        const n = Number(node.text.replace(/_/g, '').replace(/[lL]$/, ''));
+        // Digits alone are most literals: the underscores and Python 2's `L` are looked for first.
+        const text = node.text;
+        const n = Number(/[_lL]/.test(text) ? text.replace(/_/g, '').replace(/[lL]$/, '') : text);
         return Number.isFinite(n) ? n : new Unknown(`${node.text} is not a number`);
       }
       case 'float': {
@@ -219,7 +221,7 @@ export abstract class Expressions extends Evaluator {
     const dunder = name.startsWith('__') ? this.dunder(owner, name) : undefined;
     if (dunder !== undefined) return dunder;
     if (owner instanceof Path) {
-      const constant = moduleConstants.get(`${owner.path}.${name}`);
+      const constant = moduleConstant(owner.path, name);
       if (constant !== undefined) return constant;
       // `torchvision.models.vgg16` after `import torchvision`: the program's file when it can read it.
       const file = this.moduleFile(owner.path, this.file);
