@@ -44,16 +44,23 @@ interface Signature {
 /** Bound arguments, read with PyTorch's conversions (an int or a tuple for sizes). */
 export class Args {
   constructor(
-    private readonly values: Map<string, ArgValue>,
+    /** The arguments given, by parameter name. */
+    private readonly given: Map<string, ArgValue>,
     private readonly type: string,
+    /** The signature's own, read where none was given: not copied for each layer (a fiftieth of a cold analysis). */
+    private readonly defaults: Readonly<Record<string, ArgValue>> = {},
   ) {}
 
   raw(name: string): ArgValue | undefined {
-    return this.values.get(name);
+    return this.value(name);
+  }
+
+  private value(name: string): ArgValue | undefined {
+    return this.given.has(name) ? this.given.get(name) : Object.hasOwn(this.defaults, name) ? this.defaults[name] : undefined;
   }
 
   int(name: string): number {
-    const value = this.values.get(name);
+    const value = this.value(name);
     if (typeof value === 'number' && Number.isInteger(value)) return value;
     if (typeof value === 'boolean') return Number(value);
     throw new ArgumentError(`${this.type}: ${name} is ${describe(value)}, not a whole number${refusedFloat(value)}`);
@@ -67,14 +74,14 @@ export class Args {
   }
 
   number(name: string): number {
-    const value = this.values.get(name);
+    const value = this.value(name);
     if (typeof value === 'number') return value;
     if (value instanceof WholeFloat) return value.value;
     throw new ArgumentError(`${this.type}: ${name} is ${describe(value)}, not a number`);
   }
 
   bool(name: string): boolean {
-    const value = this.values.get(name);
+    const value = this.value(name);
     if (typeof value === 'boolean') return value;
     if (value instanceof WholeFloat) return value.value !== 0;
     if (typeof value === 'number') return value !== 0;
@@ -83,14 +90,14 @@ export class Args {
   }
 
   choice<T extends string>(name: string, allowed: readonly T[]): T {
-    const value = this.values.get(name);
+    const value = this.value(name);
     if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
     throw new ArgumentError(`${this.type}: ${name} is ${describe(value)}, not one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
   }
 
   /** An int repeated `rank` times, or a tuple of `rank` ints. */
   tuple(name: string, rank: number): number[] {
-    const value = this.values.get(name);
+    const value = this.value(name);
     if (typeof value === 'number' && Number.isInteger(value)) return new Array<number>(rank).fill(value);
     if (Array.isArray(value) && value.length === rank && value.every((v) => typeof v === 'number' && Number.isInteger(v))) return value as number[];
     throw new ArgumentError(`${this.type}: ${name} is ${describe(value)}, not a whole number or a tuple of ${rank}${refusedFloat(value)}`);
@@ -98,7 +105,7 @@ export class Args {
 
   /** A number or a tuple of numbers of any length, as Upsample's size and scale_factor are. */
   numbers(name: string, integer: boolean): number[] | null {
-    const value = this.values.get(name);
+    const value = this.value(name);
     if (value === null) return null;
     const list = (Array.isArray(value) ? value : [value]).map((v) => (v instanceof WholeFloat && !integer ? v.value : v));
     if (list.length > 0 && list.every((v) => typeof v === 'number' && (!integer || Number.isInteger(v)))) return list as number[];
@@ -106,7 +113,7 @@ export class Args {
   }
 
   module(name: string): LayerSpec {
-    const value = this.values.get(name);
+    const value = this.value(name);
     if (value instanceof ModuleArg) return value.spec;
     throw new ArgumentError(`${this.type}: ${name} is ${describe(value)}, not a layer`);
   }
@@ -656,30 +663,22 @@ export function buildLayer(type: string, positional: ArgValue[], keywords: Map<s
   const signature = torchLayers.get(type);
   if (!signature) throw new ArgumentError(`nn.${type} is not analysed`);
   if (signature.ignoresArguments) return signature.build(new Args(new Map(), type), type);
-  const values = new Map<string, ArgValue>(defaultsOf(signature));
+  const given = new Map<string, ArgValue>();
   positional.forEach((value, i) => {
     const name = signature.params[i];
     if (name === undefined) throw new ArgumentError(`${type} takes at most ${signature.params.length} positional arguments`);
-    values.set(name, value);
+    given.set(name, value);
   });
   const keywordOnly = signature.keywordOnly ?? [];
   for (const [name, value] of keywords) {
     if (placementKeywords.includes(name)) continue;
     if (!signature.params.includes(name) && !keywordOnly.includes(name)) throw new ArgumentError(`${type} has no parameter "${name}"`);
-    values.set(name, value);
+    given.set(name, value);
   }
-  const missing = [...signature.params, ...keywordOnly].filter((p) => !values.has(p));
+  const missing = [...signature.params, ...keywordOnly].filter((p) => !given.has(p) && !Object.hasOwn(signature.defaults, p));
   if (missing.length > 0) throw new ArgumentError(`${type} is missing ${missing.join(', ')}`);
-  return signature.build(new Args(values, type), type);
+  return signature.build(new Args(given, type, signature.defaults), type);
 }
-
-/** A signature's defaults as entries, made once: every layer built starts from them. */
-function defaultsOf(signature: Signature): [string, ArgValue][] {
-  let entries = defaultEntries.get(signature);
-  if (!entries) defaultEntries.set(signature, (entries = Object.entries(signature.defaults)));
-  return entries;
-}
-const defaultEntries = new Map<Signature, [string, ArgValue][]>();
 
 /** The argument a layer's construction `call` gives its parameter `name`, by keyword or by position: where a quick fix writes. */
 export function layerArgument(call: Node, type: string, name: string): Node | undefined {

@@ -430,7 +430,15 @@ export const modelPackageNames: ReadonlySet<string> = new Set(['torchvision', 't
 export function buildsPackageModel(path: string): boolean {
   return path.startsWith('torchvision.models.') || path.startsWith('timm.models.') || path === 'timm.create_model';
 }
-export const inertNamespaces = ['torch.cuda', 'torch.backends', 'torch.distributed', 'random', 'numpy.random', 'os', 'sys', 'logging', 'time', 'warnings', 'pathlib', 'json'];
+
+/** Modules whose functions are as inert (CUDA, seeds, the file system, logging), with the dot their submodules' names start with. */
+const inertNamespaces = ['torch.cuda', 'torch.backends', 'torch.distributed', 'random', 'numpy.random', 'os', 'sys', 'logging', 'time', 'warnings', 'pathlib', 'json'];
+const inertPrefixes = inertNamespaces.map((namespace) => `${namespace}.`);
+
+/** Whether a function of this namespace is inert: asked of every call, so the prefixes are made once. */
+export function isInertNamespace(namespace: string): boolean {
+  return inertNamespaces.includes(namespace) || inertPrefixes.some((prefix) => namespace.startsWith(prefix));
+}
 
 /** The dotted name Python imports a file by: from its installed package's root, else its stem (`__main__` for an unsaved editor). */
 export function moduleName(path: string | undefined): string {

@@ -103,7 +103,7 @@ function same(value: Value, snapshot: Snapshot): boolean {
 
 /** The memo's key for a class built with these arguments, or undefined when one is not plain (a module, a dict, a closure…). */
 export function memoKey(cls: ClassInfo, site: Node | undefined, phase: string, positional: readonly Value[], keywords: ReadonlyMap<string, Value>): string | undefined {
-  const parts = [String(identity(cls)), site ? String(identity(site)) : '', phase];
+  const parts = [identity(cls), site ? identity(site) : '', phase];
   for (const value of positional) {
     const key = plainKey(value);
     if (key === undefined) return undefined;
@@ -132,12 +132,15 @@ function plainKey(value: Value): string | undefined {
   return undefined;
 }
 
-const identities = new WeakMap<object, number>();
+const identities = new WeakMap<object, string>();
 let identified = 0;
 
-function identity(object: object): number {
+/** A name for an object a key holds: classes and modules by their serials (each analysis makes its own), others numbered as met. */
+function identity(object: object): string {
+  if (object instanceof ClassInfo) return `c${object.serial}`;
+  if (object instanceof Module) return `m${object.serial}`;
   let id = identities.get(object);
-  if (id === undefined) identities.set(object, (id = ++identified));
+  if (id === undefined) identities.set(object, (id = String(++identified)));
   return id;
 }
 
@@ -212,7 +215,7 @@ export interface ForwardMemo {
 
 /** The forward memo's key: the method, the template, the arguments (tensors by their known shapes); undefined when one is not plain. */
 export function forwardKey(method: Node, origin: Module, positional: readonly Value[], keywords: ReadonlyMap<string, Value>): string | undefined {
-  const parts = [String(identity(method)), String(identity(origin))];
+  const parts = [identity(method), identity(origin)];
   for (const value of [...positional, ...keywords.values()]) {
     const key = value instanceof Tensor ? tensorKey(value) : plainKey(value);
     if (key === undefined) return undefined;

@@ -263,7 +263,11 @@ export class PythonFile {
   }
 }
 
+/** How many classes have been read: each has its own serial, by which a memo's key names it. */
+let classesRead = 0;
+
 export class ClassInfo {
+  readonly serial = ++classesRead;
   private order: ClassInfo[] | undefined;
   private body: ClassBody | undefined;
 

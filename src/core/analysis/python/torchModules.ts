@@ -3,7 +3,7 @@ import { computeOutputShape, type LayerSpec, type OutputTree, paramCount } from 
 import { formatShape, type Shape } from '../shape';
 import type { Node } from '../syntax';
 import { ArgumentError, type ArgValue, buildLayer, ModuleArg, torchLayers, WholeFloat } from '../torchLayers';
-import { buildsPackageModel, identityDecorators, inertFunctions, inertNamespaces, numbersOf, numericFunctions } from './builtins';
+import { buildsPackageModel, identityDecorators, inertFunctions, isInertNamespace, numbersOf, numericFunctions } from './builtins';
 import { arrayTensor, Tensors, tensorConstructors, valuesTensor } from './tensors';
 import { forwardKey, noteReads, outputCopy, sharedOutput, templateCopies } from './memo';
 import { Callable, changed, copyValue, Dict, firstTensor, freeze, FunctionDef, type LayerCall, iterate, Module, numberOf, Path, Raised, specParameterNames, submoduleName, Tensor, truthy, uniqueModules, Unknown, unknownReason, type Value } from './values';
@@ -78,7 +78,7 @@ export class Analysis extends Tensors {
       return new Dict(new Map(Array.isArray(pairs) ? pairs.filter(Array.isArray).map(([k, v]) => [String(k), v ?? null] as [string, Value]) : []));
     }
     if (path === 'torch.is_tensor') return positional[0] instanceof Unknown ? positional[0] : positional[0] instanceof Tensor;
-    if (inertFunctions.has(path) || inertNamespaces.some((n) => namespace === n || namespace.startsWith(`${n}.`))) return new Unknown(`${path}() is not a model's part`, true);
+    if (inertFunctions.has(path) || isInertNamespace(namespace)) return new Unknown(`${path}() is not a model's part`, true);
     if (namespace === 'torch.nn.functional' || namespace === 'torch') {
       // torch's functions name their first tensor `input`: `F.relu(input=x)` is `F.relu(x)`.
       const input = positional.length === 0 ? keywords.get('input') : undefined;
