@@ -675,8 +675,8 @@ export function buildLayer(type: string, positional: ArgValue[], keywords: Map<s
     if (!signature.params.includes(name) && !keywordOnly.includes(name)) throw new ArgumentError(`${type} has no parameter "${name}"`);
     given.set(name, value);
   }
-  const missing = [...signature.params, ...keywordOnly].filter((p) => !given.has(p) && !Object.hasOwn(signature.defaults, p));
-  if (missing.length > 0) throw new ArgumentError(`${type} is missing ${missing.join(', ')}`);
+  const absent = (p: string) => !given.has(p) && !Object.hasOwn(signature.defaults, p);
+  if (signature.params.some(absent) || keywordOnly.some(absent)) throw new ArgumentError(`${type} is missing ${[...signature.params, ...keywordOnly].filter(absent).join(', ')}`);
   return signature.build(new Args(given, type, signature.defaults), type);
 }
 

@@ -208,7 +208,7 @@ export class Analysis extends Tensors {
     }
     // Further tensors (Bilinear's x2, attention's key and value, MaxUnpool's indices and output_size).
     const outputSize = keywords.get('output_size');
-    const extra = [...args.slice(1), ...(outputSize === undefined ? [] : [outputSize])].map((v) => (v instanceof Tensor ? (v.shape ?? []) : Array.isArray(v) && v.every((d) => typeof d === 'number') ? (v as number[]) : []));
+    const extra = args.length < 2 && outputSize === undefined ? [] : [...args.slice(1), ...(outputSize === undefined ? [] : [outputSize])].map((v) => (v instanceof Tensor ? (v.shape ?? []) : Array.isArray(v) && v.every((d) => typeof d === 'number') ? (v as number[]) : []));
     const result = computeOutputShape(spec, module.type, shape, extra);
     // A convolution or pooling whose window no longer fits the input: PyTorch raises "Calculated output size … is too small".
     if (!result.error && result.shape && (spec.kind === 'conv' || spec.kind === 'pool') && result.shape.slice(2).some((d) => d !== null && d < 1)) {
