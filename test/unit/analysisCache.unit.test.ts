@@ -32,6 +32,11 @@ class Fixed(nn.Module):
         return self.fc(x)
 `;
 
+/** A model built at module level and `net.apply(init)` of a function whose body is given (indented once). */
+function applied(body: string): string {
+  return `\n\ndef init(m):\n    if isinstance(m, (nn.Conv2d, nn.Linear)):\n        pass\n    ${body}\n\n\nnet = Fixed().to('cpu')\nnet.apply(init)\n`;
+}
+
 describe('the analysis cache and module-level statements', () => {
   let parser: Parser;
   before(async () => {
@@ -61,6 +66,10 @@ describe('the analysis cache and module-level statements', () => {
     { name: 'a name bound that no model reads', edit: (t) => `${t}epochs = 10\n`, changes: [] },
     { name: 'a call run for its effect', edit: (t) => `${t}setattr(Wide, 'expansion', 3)\n`, changes: ['Wide', 'Fixed'], wide: 3 * 48 * 9 + 48 },
     { name: 'a name deleted', edit: (t) => `${t}del WIDTH\n`, changes: ['Wide', 'Fixed'], complete: false },
+    { name: "a model's weights initialised", edit: (t) => `${t}${applied('nn.init.zeros_(m.weight)')}`, changes: [] },
+    { name: 'a class name tested to initialise', edit: (t) => `${t}${applied("name = m.__class__.__name__\n    if name.find('Linear') != -1:\n        m.weight.data.normal_(0, 0.02)")}`, changes: [] },
+    { name: 'a function applied that freezes', edit: (t) => `${t}${applied('m.weight.requires_grad = False')}`, changes: ['Wide', 'Fixed'] },
+    { name: 'a function applied that sets a global', edit: (t) => `${t}${applied('global WIDTH\n    WIDTH = 2')}`, changes: ['Wide', 'Fixed'] },
   ];
 
   it('reuses a report when an edit binds nothing the model read, and answers as a fresh analysis after every edit', () => {

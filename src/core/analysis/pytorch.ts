@@ -8,6 +8,7 @@ import type { ScriptImports } from './tfjs';
 import type { Node } from './syntax';
 import { bindings, namesUsed } from './bindings';
 import { fitToData } from './python/dataFit';
+import { initialisingApply } from './python/loops';
 import { analyzeModel } from './python/modelReport';
 import { type ClassInfo, Program, PythonFile } from './python/program';
 
@@ -80,7 +81,7 @@ export function analyzePython(root: Node, options: AnalysisOptions, cache = new 
   };
   const { within } = options;
   const settings = JSON.stringify({ ...options, imports: undefined, within: undefined });
-  const statements = moduleStatements(root, cache.statements);
+  const statements = moduleStatements(file, cache.statements);
   const definition = (used: string) => (used.startsWith('def:') ? file.functions.get(used.slice(4)) : file.classes.get(used)?.node);
   const reports: ModelReport[] = [];
   const present = new Set<string>();
@@ -285,7 +286,8 @@ function isModelPackageCall(file: PythonFile, callee: string): boolean {
  * A module-level statement (not a definition) as a cached report depends on it: always (an import,
  * a call run for its effect, what binds no name it can tell), or only where it binds a name the
  * model read, or a name read by such a statement in turn. A bare expression without a call (a
- * notebook's `model` to display it, a number being typed) changes nothing and is left out.
+ * notebook's `model` to display it, a number being typed) changes nothing and is left out, as is
+ * `model.apply(init)` of an `init` that only initialises weights (loops.ts).
  */
 interface ModuleStatement {
   text: string;
@@ -300,13 +302,15 @@ interface ModuleStatements {
   conditional: ModuleStatement[];
 }
 
-function moduleStatements(root: Node, known: AnalysisCache['statements']): ModuleStatements {
+function moduleStatements(file: PythonFile, known: AnalysisCache['statements']): ModuleStatements {
   const always: string[] = [];
   const alwaysReads = new Set<string>();
   const conditional: ModuleStatement[] = [];
   const seen = new Map<string, StatementKind>();
-  for (const statement of root.namedChildren) {
+  for (const statement of file.root.namedChildren) {
     if (!statement || /^(class_definition|function_definition|decorated_definition|comment)$/.test(statement.type)) continue;
+    // As the evaluator leaves it out (its answer depends on the function applied, not on the statement's text alone).
+    if (initialisingApply(statement, file)) continue;
     // What a statement binds and reads follows from its text: worked out once while the text stays (a notebook re-reads 100 cells a keystroke).
     const kind = known.get(statement.text) ?? statementKind(statement);
     seen.set(statement.text, kind);

@@ -3,6 +3,7 @@ import type { AnalysisDiagnostic } from '../report';
 import type { Dim } from '../shape';
 import type { Node } from '../syntax';
 import { pathValue } from './builtins';
+import { initialisingApply } from './loops';
 import { type ForwardMemo, type Memo, noteRead, type Watch } from './memo';
 import { ClassInfo, conventionalImports, type PythonFile, statementsFor } from './program';
 import { BudgetExceeded, Callable, changed, type Flow, FunctionDef, type LayerCall, Module, Namespace, Path, Raised, type Scope, type Super, type Tensor, Unknown, type Value } from './values';
@@ -134,8 +135,9 @@ export abstract class Evaluator {
         this.importNames(statement, type, file, scope, imported);
         continue;
       }
-      // `print(model)` after each model (every tutorial has it) built every model printed in the analysis of each.
-      if (onlyPrints(statement, scope)) continue;
+      // `print(model)` after each model (every tutorial has it) built every model printed in the analysis of each;
+      // `netG.apply(weights_init)` built the generator in the discriminator's.
+      if (onlyPrints(statement, scope) || initialisingApply(statement, file)) continue;
       const assignment = statement.namedChildren[0];
       const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
       const value = assignment?.childForFieldName('right');
