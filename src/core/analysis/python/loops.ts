@@ -103,12 +103,14 @@ function mentions(node: Node | null | undefined, name: string): boolean {
  * one. What is written is a name or attributes that neither the loop's variable nor the body sets.
  */
 export function tensorWrites(block: Node | null, target: Node, file: PythonFile): Node[] | undefined {
-  const statements = (block?.namedChildren ?? []).filter((statement): statement is Node => statement !== null);
+  // A `continue` (in an `if`) may skip the last iteration's assignments: what it leaves would be an earlier one's.
+  if (!block || block.descendantsOfType('continue_statement').length > 0) return undefined;
+  const statements = block.namedChildren.filter((statement): statement is Node => statement !== null);
   const looped = target.type === 'identifier' ? [target.text] : target.descendantsOfType('identifier').map((name) => name?.text ?? '');
   const set: string[] = [];
   const written: Node[] = [];
   for (const [i, statement] of statements.entries()) {
-    if (initialises(statement, file) && statement.type !== 'continue_statement') continue;
+    if (initialises(statement, file)) continue;
     const assignment = statement.type === 'expression_statement' && statement.namedChildren.length === 1 ? statement.namedChildren[0] : undefined;
     if (assignment?.type !== 'assignment' || assignment.childForFieldName('type')) return undefined;
     const left = assignment.childForFieldName('left') as Node;

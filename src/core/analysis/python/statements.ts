@@ -250,7 +250,8 @@ export abstract class Statements extends Expressions {
       const last = items.at(-1);
       if (last === undefined) return undefined;
       this.bind(target, last, scope);
-      return this.executeBlock(statement.childForFieldName('body'), scope);
+      this.executeBlock(statement.childForFieldName('body'), scope);
+      return undefined;
     }
     for (const item of items) {
       this.bind(target, item, scope);
