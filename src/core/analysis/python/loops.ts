@@ -103,8 +103,7 @@ function mentions(node: Node | null | undefined, name: string): boolean {
  * one. What is written is a name or attributes that neither the loop's variable nor the body sets.
  */
 export function tensorWrites(block: Node | null, target: Node, file: PythonFile): Node[] | undefined {
-  // A `continue` (in an `if`) may skip the last iteration's assignments: what it leaves would be an earlier one's.
-  if (!block || block.descendantsOfType('continue_statement').length > 0) return undefined;
+  if (!block) return undefined;
   const statements = block.namedChildren.filter((statement): statement is Node => statement !== null);
   const looped = target.type === 'identifier' ? [target.text] : target.descendantsOfType('identifier').map((name) => name?.text ?? '');
   const set: string[] = [];
@@ -127,7 +126,9 @@ export function tensorWrites(block: Node | null, target: Node, file: PythonFile)
     } else return undefined;
   }
   if (written.length === 0 || written.some((object) => [...looped, ...set].some((name) => mentions(object, name)))) return undefined;
-  return written;
+  // A `continue` (in an `if`) may skip the last iteration's assignments: what it leaves would be an earlier one's.
+  // Asked last: it walks the whole body, and this runs for every loop the analysis meets.
+  return block.descendantsOfType('continue_statement').length > 0 ? undefined : written;
 }
 
 /**
